@@ -1,0 +1,144 @@
+// Package posts owns the content model of a publishbot repository: it reads a
+// content tree from any fs.FS (a folder, or a git tree), parses front matter,
+// validates posts into diagnostics that point at a file, line and column, and
+// renders Markdown to safe HTML with goldmark.
+//
+// Problems in content are data (Diagnostics), never Go errors: one broken post
+// is one diagnostic and the rest of the site still loads.
+package posts
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Severity says whether a diagnostic stops a post from being published.
+type Severity string
+
+const (
+	// SeverityError: the post (or, for publish.yaml, the site) cannot be
+	// published as written; it is left out of the build.
+	SeverityError Severity = "error"
+	// SeverityWarning: the post is published, but a reader may notice something.
+	SeverityWarning Severity = "warning"
+)
+
+// Diagnostic is one problem found in the content, at a 1-based line and
+// column of a repository-relative file (slash-separated). Line and Column are
+// 0 when the problem is about the whole file. Code is stable and
+// machine-readable (e.g. "missing-title").
+type Diagnostic struct {
+	File     string   `json:"file"`
+	Line     int      `json:"line"`
+	Column   int      `json:"column"`
+	Severity Severity `json:"severity"`
+	Code     string   `json:"code"`
+	Message  string   `json:"message"`
+}
+
+// Config is the site configuration from publish.yaml, with defaults applied.
+type Config struct {
+	Title        string   `yaml:"title" json:"title"`
+	Heading      string   `yaml:"heading" json:"heading"`         // default "Writing"
+	Description  string   `yaml:"description" json:"description"` // shown under the heading
+	BaseURL      string   `yaml:"base_url" json:"base_url"`       // absolute, always ends in "/"
+	Author       string   `yaml:"author" json:"author"`
+	Language     string   `yaml:"language" json:"language"` // default "en"
+	PerPage      int      `yaml:"per_page" json:"per_page"` // default 8
+	PostsDir     string   `yaml:"posts_dir" json:"posts_dir"`
+	SourceBranch string   `yaml:"source_branch" json:"source_branch"` // "" means the repository's default branch
+	PagesBranch  string   `yaml:"pages_branch" json:"pages_branch"`   // default "gh-pages"
+	Popular      []string `yaml:"popular" json:"popular"`             // slugs; empty means the five newest
+	CNAME        string   `yaml:"cname" json:"cname"`
+	Previews     bool     `yaml:"previews" json:"previews"` // default true
+	Timezone     string   `yaml:"timezone" json:"timezone"` // IANA name, default "UTC"
+	BackURL      string   `yaml:"back_url" json:"back_url"`
+	UnsafeHTML   bool     `yaml:"unsafe_html" json:"unsafe_html"`
+
+	// Location is Timezone loaded; never nil after Load.
+	Location *time.Location `yaml:"-" json:"-"`
+}
+
+// Post is one loaded post. Only posts without error diagnostics are in
+// Site.Posts; drafts and future posts are included and flagged, so the
+// renderer decides whether to show them.
+type Post struct {
+	Path        string    // repository-relative source file: "posts/2026-06-14-hello.md" or "posts/hello/index.md"
+	Bundle      string    // repository-relative bundle folder ("posts/hello") or "" for a single file
+	Slug        string    // URL segment: the post lives at <base>posts/<slug>/
+	Title       string    // plain text
+	Date        time.Time // in Config.Location
+	Updated     time.Time // zero when not set
+	Summary     string    // plain text, never markup
+	Tags        []string  // as written, de-duplicated; see TagSlug for URLs
+	Draft       bool
+	Future      bool // Date is after Options.Now
+	Featured    bool
+	Author      string // front matter author, else Config.Author
+	Image       string // cover image URL, absolute or base-path-relative ("/blog/posts/x/cover.jpg"); "" for none
+	ImageAlt    string
+	Aliases     []string // old site paths that redirect here, e.g. "/2019/01/old-name/"
+	HTML        string   // rendered, sanitised body
+	Words       int      // word count of the plain text
+	ReadingTime int      // minutes, at least 1
+}
+
+// Asset is a file copied into the site as is: static/ files and the files
+// beside a bundle's index.md.
+type Asset struct {
+	Source string // repository-relative path to read from the content fs.FS
+	Target string // site-relative output path, e.g. "posts/hello/cover.jpg" or "favicon.ico"
+	Size   int64
+}
+
+// Site is a loaded content repository.
+type Site struct {
+	Config      Config
+	Posts       []*Post      // newest first: by date and time descending, then title ascending
+	Assets      []Asset      // sorted by Target
+	Diagnostics []Diagnostic // sorted by file, line, column, code
+}
+
+// Options tune Load. The zero value loads with time.Now() and the tree's own
+// publish.yaml.
+type Options struct {
+	// Now decides which posts are Future. Zero means time.Now().
+	Now time.Time
+	// BaseURL overrides base_url (previews, `build --base-url`). Links inside
+	// posts are rendered against it.
+	BaseURL string
+	// Config, when non-nil, is used instead of the tree's publish.yaml: a pull
+	// request preview takes the base branch's configuration.
+	Config *Config
+	// Repo is "owner/name"; it gives the default base_url
+	// (https://owner.github.io/name/) when publish.yaml has none.
+	Repo string
+}
+
+// BasePath is the path of BaseURL, always starting and ending in "/": "/" for
+// a user site, "/blog/" for a project site.
+func (c Config) BasePath() string {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || u.Path == "" {
+		return "/"
+	}
+	p := u.Path
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
+}
+
+// URL is the absolute URL of a site-relative path ("posts/hello/"), joined to
+// BaseURL.
+func (c Config) URL(sitePath string) string {
+	base := c.BaseURL
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	return base + strings.TrimPrefix(sitePath, "/")
+}
+
+// PostPath is the site-relative folder of a post: "posts/<slug>/".
+func PostPath(slug string) string { return "posts/" + slug + "/" }

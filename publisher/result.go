@@ -1,0 +1,63 @@
+// Package publisher owns one job end to end: fetch the source commit with
+// go-git, build the site with posts and templates, write it straight into git
+// objects on the pages branch and push with retries; pull request previews and
+// their clean-up. It reports through the Reporter interface it defines.
+package publisher
+
+import (
+	"context"
+	"time"
+
+	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/queue"
+)
+
+// Outcome is how a job ended.
+type Outcome string
+
+const (
+	OutcomePublished Outcome = "published" // a new commit is on the pages branch
+	OutcomeUnchanged Outcome = "unchanged" // the build matched the pages branch: no commit
+	OutcomeSkipped   Outcome = "skipped"   // a newer source commit is already published
+	OutcomeRemoved   Outcome = "removed"   // a closed PR's preview was removed
+	OutcomeFailed    Outcome = "failed"    // nothing was published; Err says why
+)
+
+// ChangedPost is a post a pull request adds or changes.
+type ChangedPost struct {
+	Path        string // source file, e.g. "posts/2026-06-14-hello.md"
+	Title       string
+	OldTitle    string // the base branch's title when it changed, else ""
+	Status      string // "added" or "changed" (or "removed")
+	URL         string // absolute preview URL of the post; "" when the post has errors and is left out
+	ReadingTime int    // minutes
+	IndexPage   int    // 1-based page of the index the post lands on; 0 when not listed (draft, error)
+	Draft       bool
+	Future      bool
+}
+
+// Result is what one job did; the reporter turns it into a PR comment, a
+// check run or a commit status.
+type Result struct {
+	Job         queue.Job
+	Outcome     Outcome
+	SourceSHA   string // the commit that was built
+	PagesCommit string // the pages branch head after the job ("" when unknown)
+	SiteURL     string // the site's (or the preview's) base URL
+	Changed     []ChangedPost
+	Diagnostics []posts.Diagnostic
+	Err         error // set when Outcome is OutcomeFailed
+
+	// NextPublish is the earliest date of a future post of a publish, zero
+	// when there is none: the caller schedules a publish then.
+	NextPublish time.Time
+
+	Fetch, Build, Push time.Duration
+	Total              time.Duration
+}
+
+// Reporter tells people about a result (the GitHub adaptor implements it). A
+// failed report never undoes a publish.
+type Reporter interface {
+	Report(ctx context.Context, r Result) error
+}

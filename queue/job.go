@@ -1,0 +1,58 @@
+// Package queue owns Job, the unit of work publishbot does, and durable
+// queues of jobs: an embedded one on local disk (bbolt) by default.
+package queue
+
+import (
+	"strconv"
+	"time"
+)
+
+// Kind is what a job does.
+type Kind string
+
+const (
+	KindPublish Kind = "publish" // build the source branch and commit it to the pages branch
+	KindPreview Kind = "preview" // build a pull request under pr-preview/pr-N/
+	KindCleanup Kind = "cleanup" // remove pr-preview/pr-N/ after the pull request closed
+)
+
+// Repo is our own reference to a GitHub repository, converted at the edge from
+// go-github's PushEventRepository or Repository.
+type Repo struct {
+	FullName       string `json:"full_name"` // "owner/name"
+	CloneURL       string `json:"clone_url"` // https clone URL; never carries credentials
+	HTMLURL        string `json:"html_url"`  // https://github.com/owner/name
+	DefaultBranch  string `json:"default_branch"`
+	InstallationID int64  `json:"installation_id,omitempty"` // GitHub App installation, 0 with a token
+}
+
+// Job is one unit of work. It is stored as JSON, so fields only grow.
+type Job struct {
+	ID       string `json:"id"`       // unique, assigned by the queue when empty
+	Kind     Kind   `json:"kind"`     //
+	Repo     Repo   `json:"repo"`     //
+	Ref      string `json:"ref"`      // publish: "refs/heads/main"; preview: "refs/pull/N/head"
+	SHA      string `json:"sha"`      // source commit; "" means the ref's current head
+	PR       int    `json:"pr,omitempty"`
+	BaseRef  string `json:"base_ref,omitempty"` // preview/cleanup: the PR's base branch name, e.g. "main"
+	BaseSHA  string `json:"base_sha,omitempty"`
+	Title    string `json:"title,omitempty"`    // PR title, for the report
+	Delivery string `json:"delivery,omitempty"` // X-GitHub-Delivery that caused it; "" for scheduled and reconcile jobs
+	Reason   string `json:"reason,omitempty"`   // "push", "pull_request.opened", "schedule", "reconcile", "cli"
+
+	Attempt   int       `json:"attempt"`              // 1 on the first run
+	NotBefore time.Time `json:"not_before,omitempty"` // delayed job: not run before this time
+	Created   time.Time `json:"created"`
+}
+
+// Key is the coalescing key: a queued job is replaced by a newer one with the
+// same key. Publishes of a repository share one key; a pull request's previews
+// and its clean-up share another.
+func (j Job) Key() string {
+	switch j.Kind {
+	case KindPreview, KindCleanup:
+		return j.Repo.FullName + "#pr-" + strconv.Itoa(j.PR)
+	default:
+		return j.Repo.FullName + "#publish"
+	}
+}
