@@ -46,13 +46,18 @@ type Job struct {
 }
 
 // Key is the coalescing key: a queued job is replaced by a newer one with the
-// same key. Publishes of a repository share one key; a pull request's previews
-// and its clean-up share another.
+// same key. Publishes of one branch of a repository share a key (the
+// publisher skips branches that are not the configured source branch); a pull
+// request's previews and its clean-up share another.
 func (j Job) Key() string {
 	switch j.Kind {
 	case KindPreview, KindCleanup:
 		return j.Repo.FullName + "#pr-" + strconv.Itoa(j.PR)
 	default:
-		return j.Repo.FullName + "#publish"
+		return j.Repo.FullName + "#publish:" + j.Ref
 	}
 }
+
+// RepoKey groups jobs that must never run at the same time: every job of one
+// repository writes the same pages branch.
+func (j Job) RepoKey() string { return j.Repo.FullName }
