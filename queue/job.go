@@ -28,11 +28,11 @@ type Repo struct {
 
 // Job is one unit of work. It is stored as JSON, so fields only grow.
 type Job struct {
-	ID       string `json:"id"`       // unique, assigned by the queue when empty
-	Kind     Kind   `json:"kind"`     //
-	Repo     Repo   `json:"repo"`     //
-	Ref      string `json:"ref"`      // publish: "refs/heads/main"; preview: "refs/pull/N/head"
-	SHA      string `json:"sha"`      // source commit; "" means the ref's current head
+	ID       string `json:"id"`   // unique, assigned by the queue when empty
+	Kind     Kind   `json:"kind"` //
+	Repo     Repo   `json:"repo"` //
+	Ref      string `json:"ref"`  // publish: "refs/heads/main"; preview: "refs/pull/N/head"
+	SHA      string `json:"sha"`  // source commit; "" means the ref's current head
 	PR       int    `json:"pr,omitempty"`
 	BaseRef  string `json:"base_ref,omitempty"` // preview/cleanup: the PR's base branch name, e.g. "main"
 	BaseSHA  string `json:"base_sha,omitempty"`
