@@ -4,38 +4,213 @@
 //
 // Rendering is a pure function: no network, git, OS or logging. The output is
 // byte-for-byte identical for identical input.
+//
+// The theme is a set of html/template files. Page templates (index.html,
+// post.html, tag.html, tags.html, archive.html, 404.html, redirect.html) each
+// execute the layout "base" and define "main"; every other *.html file
+// (base.html, partials.html, or new files from a repository) is shared by all
+// pages. A repository's templates/*.html replace the default files of the
+// same name, and templates/style.css replaces the stylesheet.
 package templates
 
 import (
-	"errors"
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
 	"io/fs"
-
-	"github.com/publishbot/publishbot/posts"
+	"path"
+	"sort"
+	"strings"
 )
+
+//go:embed theme
+var themeFS embed.FS
 
 // Options tune one render.
 type Options struct {
 	Drafts    bool // include draft posts, visibly marked
 	Future    bool // include future-dated posts, visibly marked
 	PreviewPR int  // > 0: a pull request preview: "Preview of #N" banner, noindex on every page
+
+	// FeedEntries is how many of the newest posts the feeds carry (with full
+	// content). Zero means DefaultFeedEntries; negative means every post.
+	FeedEntries int
 }
+
+// DefaultFeedEntries is the number of posts in feed.xml, rss.xml and
+// feed.json when Options.FeedEntries is zero.
+const DefaultFeedEntries = 50
+
+// Page templates: each is executed once per output page of its kind.
+const (
+	tplIndex    = "index.html"
+	tplPost     = "post.html"
+	tplTag      = "tag.html"
+	tplTags     = "tags.html"
+	tplArchive  = "archive.html"
+	tpl404      = "404.html"
+	tplRedirect = "redirect.html"
+)
+
+var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect}
+
+// StylesheetPath is the site-relative path of the theme's stylesheet.
+const StylesheetPath = "assets/style.css"
+
+// maxOverrideSize bounds one override file; a theme file is a few KB.
+const maxOverrideSize = 1 << 20
 
 // Renderer holds the parsed theme; build it once with New and reuse it. It is
 // safe for concurrent use.
-type Renderer struct{}
+type Renderer struct {
+	pages   map[string]*template.Template
+	css     []byte
+	cssHash string
+}
 
 // New parses the default theme. overrides, when non-nil, is a folder (the
 // repository's templates/) whose *.html files replace default templates of
-// the same name.
-//
-// Stub: replaced by the templates implementation (issue 3).
+// the same name; a style.css there replaces the stylesheet. The error names
+// the template that does not parse.
 func New(overrides fs.FS) (*Renderer, error) {
-	return &Renderer{}, nil
+	sources := map[string]string{}
+	entries, err := fs.ReadDir(themeFS, "theme")
+	if err != nil {
+		return nil, fmt.Errorf("read default theme: %w", err)
+	}
+	var css []byte
+	for _, e := range entries {
+		b, err := fs.ReadFile(themeFS, "theme/"+e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("read default theme: %w", err)
+		}
+		switch {
+		case e.Name() == "style.css":
+			css = b
+		case strings.HasSuffix(e.Name(), ".html"):
+			sources[e.Name()] = string(b)
+		}
+	}
+	if overrides != nil {
+		if err := readOverrides(overrides, sources, &css); err != nil {
+			return nil, err
+		}
+	}
+	css = append(css, highlightCSS()...)
+
+	layout := template.New("").Funcs(funcs)
+	names := make([]string, 0, len(sources))
+	for name := range sources {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	isPage := map[string]bool{}
+	for _, p := range pageTemplates {
+		isPage[p] = true
+	}
+	for _, name := range names {
+		if isPage[name] {
+			continue
+		}
+		if _, err := layout.New(name).Parse(sources[name]); err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+	}
+	r := &Renderer{pages: map[string]*template.Template{}, css: css}
+	for _, name := range pageTemplates {
+		src, ok := sources[name]
+		if !ok {
+			return nil, fmt.Errorf("parse template %s: missing", name)
+		}
+		t, err := layout.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		if _, err := t.New(name).Parse(src); err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", name, err)
+		}
+		r.pages[name] = t
+	}
+	sum := sha256.Sum256(css)
+	r.cssHash = hex.EncodeToString(sum[:4])
+	return r, nil
 }
 
-// Render turns site into output files, keyed by slash-separated site-relative
-// path ("index.html", "posts/hello/index.html", "feed.xml"). Asset bytes are
-// read from content, the same tree site was loaded from.
-func (r *Renderer) Render(site *posts.Site, content fs.FS, opts Options) (map[string][]byte, error) {
-	return nil, errors.New("templates.Render: not implemented")
+func readOverrides(overrides fs.FS, sources map[string]string, css *[]byte) error {
+	entries, err := fs.ReadDir(overrides, ".")
+	if err != nil {
+		return fmt.Errorf("read template overrides: %w", err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !(strings.HasSuffix(name, ".html") || name == "style.css") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return fmt.Errorf("read template override %s: %w", name, err)
+		}
+		if info.Size() > maxOverrideSize {
+			return fmt.Errorf("read template override %s: larger than %d bytes", name, maxOverrideSize)
+		}
+		b, err := fs.ReadFile(overrides, name)
+		if err != nil {
+			return fmt.Errorf("read template override %s: %w", name, err)
+		}
+		if name == "style.css" {
+			*css = b
+			continue
+		}
+		sources[name] = string(b)
+	}
+	return nil
+}
+
+// Stylesheet returns the theme's CSS as written to StylesheetPath.
+func (r *Renderer) Stylesheet() []byte { return bytes.Clone(r.css) }
+
+func (r *Renderer) execute(name string, data any, sizeHint int) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(sizeHint)
+	if err := r.pages[name].ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("execute template %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// sitePathOf maps a site-relative URL path ("posts/x/", "feed.xml") to the
+// output file that serves it ("posts/x/index.html").
+func sitePathOf(p string) string {
+	if p == "" || strings.HasSuffix(p, "/") {
+		return p + "index.html"
+	}
+	return p
+}
+
+// cleanAlias turns an alias ("/2019/01/old/", "old.html") into a
+// site-relative output file, or "" when it is unusable.
+func cleanAlias(alias string) string {
+	a := strings.TrimSpace(alias)
+	if i := strings.IndexAny(a, "?#"); i >= 0 {
+		a = a[:i]
+	}
+	if strings.Contains(a, "://") || strings.ContainsAny(a, "\\\x00") {
+		return ""
+	}
+	dir := strings.HasSuffix(a, "/")
+	a = strings.Trim(a, "/")
+	if a == "" {
+		return ""
+	}
+	clean := path.Clean(a)
+	if clean != a || !fs.ValidPath(clean) {
+		return ""
+	}
+	if dir || path.Ext(clean) == "" {
+		return clean + "/index.html"
+	}
+	return clean
 }

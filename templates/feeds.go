@@ -1,0 +1,339 @@
+package templates
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"sort"
+	"time"
+)
+
+func (b *build) feedPosts() []*PostData {
+	n := b.opts.FeedEntries
+	if n == 0 {
+		n = DefaultFeedEntries
+	}
+	if n < 0 || n > len(b.posts) {
+		n = len(b.posts)
+	}
+	return b.posts[:n]
+}
+
+// feedUpdated is the newest date or update of any post: the feeds carry no
+// build time, so identical input gives identical feeds.
+func (b *build) feedUpdated() time.Time {
+	t := newest(b.posts)
+	if t.IsZero() {
+		t = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return t
+}
+
+func (b *build) feeds() error {
+	list := b.feedPosts()
+	for _, f := range []struct {
+		path string
+		gen  func([]*PostData) ([]byte, error)
+	}{{"feed.xml", b.atom}, {"rss.xml", b.rss}, {"feed.json", b.jsonFeed}} {
+		data, err := f.gen(list)
+		if err != nil {
+			return fmt.Errorf("render %s: %w", f.path, err)
+		}
+		b.add(f.path, data)
+	}
+	return nil
+}
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr,omitempty"`
+	Type string `xml:"type,attr,omitempty"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr,omitempty"`
+	Body string `xml:",chardata"`
+}
+
+type atomPerson struct {
+	Name string `xml:"name"`
+}
+
+type atomCategory struct {
+	Term  string `xml:"term,attr"`
+	Label string `xml:"label,attr,omitempty"`
+}
+
+type atomEntry struct {
+	Title      atomText       `xml:"title"`
+	Links      []atomLink     `xml:"link"`
+	ID         string         `xml:"id"`
+	Published  string         `xml:"published"`
+	Updated    string         `xml:"updated"`
+	Author     *atomPerson    `xml:"author,omitempty"`
+	Categories []atomCategory `xml:"category"`
+	Summary    *atomText      `xml:"summary,omitempty"`
+	Content    atomText       `xml:"content"`
+}
+
+type atomFeed struct {
+	XMLName  xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang     string      `xml:"xml:lang,attr,omitempty"`
+	Title    atomText    `xml:"title"`
+	Subtitle *atomText   `xml:"subtitle,omitempty"`
+	Links    []atomLink  `xml:"link"`
+	ID       string      `xml:"id"`
+	Updated  string      `xml:"updated"`
+	Author   *atomPerson `xml:"author,omitempty"`
+	Entries  []atomEntry `xml:"entry"`
+}
+
+func rfc3339(t time.Time) string { return t.Format(time.RFC3339) }
+
+func (b *build) atom(list []*PostData) ([]byte, error) {
+	f := atomFeed{
+		Lang:    b.cfg.Language,
+		Title:   atomText{Type: "text", Body: b.cfg.Title},
+		ID:      b.cfg.URL(""),
+		Updated: rfc3339(b.feedUpdated()),
+		Links: []atomLink{
+			{Href: b.cfg.URL("feed.xml"), Rel: "self", Type: "application/atom+xml"},
+			{Href: b.cfg.URL(""), Rel: "alternate", Type: "text/html"},
+		},
+	}
+	if b.cfg.Description != "" {
+		f.Subtitle = &atomText{Type: "text", Body: b.cfg.Description}
+	}
+	if b.cfg.Author != "" {
+		f.Author = &atomPerson{Name: b.cfg.Author}
+	}
+	for _, d := range list {
+		e := atomEntry{
+			Title:     atomText{Type: "text", Body: d.Title},
+			Links:     []atomLink{{Href: d.AbsURL, Rel: "alternate", Type: "text/html"}},
+			ID:        d.AbsURL,
+			Published: rfc3339(d.Date),
+			Updated:   rfc3339(d.Date),
+			Content:   atomText{Type: "html", Body: d.HTML},
+		}
+		if d.Updated.After(d.Date) {
+			e.Updated = rfc3339(d.Updated)
+		}
+		// RFC 4287 4.1.1: an entry needs an author when the feed has none.
+		if d.Author != "" {
+			e.Author = &atomPerson{Name: d.Author}
+		} else if f.Author == nil {
+			e.Author = &atomPerson{Name: b.cfg.Title}
+		}
+		if d.Summary != "" {
+			e.Summary = &atomText{Type: "text", Body: d.Summary}
+		}
+		for _, t := range d.TagLinks {
+			e.Categories = append(e.Categories, atomCategory{Term: t.Slug, Label: t.Name})
+		}
+		f.Entries = append(f.Entries, e)
+	}
+	return marshalXML(f)
+}
+
+type rssGUID struct {
+	IsPermaLink string `xml:"isPermaLink,attr"`
+	Value       string `xml:",chardata"`
+}
+
+type rssItem struct {
+	Title       string   `xml:"title"`
+	Link        string   `xml:"link"`
+	GUID        rssGUID  `xml:"guid"`
+	PubDate     string   `xml:"pubDate"`
+	Author      string   `xml:"dc:creator,omitempty"`
+	Categories  []string `xml:"category"`
+	Description string   `xml:"description"`
+	Content     string   `xml:"content:encoded"`
+}
+
+type rssChannel struct {
+	Title         string    `xml:"title"`
+	Link          string    `xml:"link"`
+	Description   string    `xml:"description"`
+	Language      string    `xml:"language,omitempty"`
+	LastBuildDate string    `xml:"lastBuildDate"`
+	AtomLink      atomLink  `xml:"atom:link"`
+	Items         []rssItem `xml:"item"`
+}
+
+type rssFeed struct {
+	XMLName xml.Name   `xml:"rss"`
+	Version string     `xml:"version,attr"`
+	Atom    string     `xml:"xmlns:atom,attr"`
+	ContNS  string     `xml:"xmlns:content,attr"`
+	DCNS    string     `xml:"xmlns:dc,attr"`
+	Channel rssChannel `xml:"channel"`
+}
+
+func (b *build) rss(list []*PostData) ([]byte, error) {
+	desc := b.cfg.Description
+	if desc == "" {
+		desc = b.cfg.Title
+	}
+	f := rssFeed{
+		Version: "2.0",
+		Atom:    "http://www.w3.org/2005/Atom",
+		ContNS:  "http://purl.org/rss/1.0/modules/content/",
+		DCNS:    "http://purl.org/dc/elements/1.1/",
+		Channel: rssChannel{
+			Title:         b.cfg.Title,
+			Link:          b.cfg.URL(""),
+			Description:   desc,
+			Language:      b.cfg.Language,
+			LastBuildDate: b.feedUpdated().Format(time.RFC1123Z),
+			AtomLink:      atomLink{Href: b.cfg.URL("rss.xml"), Rel: "self", Type: "application/rss+xml"},
+		},
+	}
+	for _, d := range list {
+		it := rssItem{
+			Title:       d.Title,
+			Link:        d.AbsURL,
+			GUID:        rssGUID{IsPermaLink: "true", Value: d.AbsURL},
+			PubDate:     d.Date.Format(time.RFC1123Z),
+			Author:      d.Author,
+			Description: d.Summary,
+			Content:     d.HTML,
+		}
+		for _, t := range d.TagLinks {
+			it.Categories = append(it.Categories, t.Name)
+		}
+		f.Channel.Items = append(f.Channel.Items, it)
+	}
+	return marshalXML(f)
+}
+
+func marshalXML(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+type jsonAuthor struct {
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
+}
+
+type jsonItem struct {
+	ID            string       `json:"id"`
+	URL           string       `json:"url"`
+	Title         string       `json:"title"`
+	ContentHTML   string       `json:"content_html"`
+	Summary       string       `json:"summary,omitempty"`
+	Image         string       `json:"image,omitempty"`
+	DatePublished string       `json:"date_published"`
+	DateModified  string       `json:"date_modified,omitempty"`
+	Authors       []jsonAuthor `json:"authors,omitempty"`
+	Tags          []string     `json:"tags,omitempty"`
+	Language      string       `json:"language,omitempty"`
+}
+
+type jsonFeed struct {
+	Version     string       `json:"version"`
+	Title       string       `json:"title"`
+	HomePageURL string       `json:"home_page_url"`
+	FeedURL     string       `json:"feed_url"`
+	Description string       `json:"description,omitempty"`
+	Language    string       `json:"language,omitempty"`
+	Authors     []jsonAuthor `json:"authors,omitempty"`
+	Items       []jsonItem   `json:"items"`
+}
+
+func (b *build) jsonFeed(list []*PostData) ([]byte, error) {
+	f := jsonFeed{
+		Version:     "https://jsonfeed.org/version/1.1",
+		Title:       b.cfg.Title,
+		HomePageURL: b.cfg.URL(""),
+		FeedURL:     b.cfg.URL("feed.json"),
+		Description: b.cfg.Description,
+		Language:    b.cfg.Language,
+		Items:       make([]jsonItem, 0, len(list)),
+	}
+	if b.cfg.Author != "" {
+		f.Authors = []jsonAuthor{{Name: b.cfg.Author}}
+	}
+	for _, d := range list {
+		it := jsonItem{
+			ID:            d.AbsURL,
+			URL:           d.AbsURL,
+			Title:         d.Title,
+			ContentHTML:   d.HTML,
+			Summary:       d.Summary,
+			Image:         d.ImageURL,
+			DatePublished: rfc3339(d.Date),
+		}
+		if !d.Updated.IsZero() {
+			it.DateModified = rfc3339(d.Updated)
+		}
+		if d.Author != "" {
+			it.Authors = []jsonAuthor{{Name: d.Author}}
+		}
+		for _, t := range d.TagLinks {
+			it.Tags = append(it.Tags, t.Name)
+		}
+		f.Items = append(f.Items, it)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+type sitemapEntry struct {
+	Loc     string `xml:"loc"`
+	LastMod string `xml:"lastmod,omitempty"`
+}
+
+type sitemapSet struct {
+	XMLName xml.Name       `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`
+	URLs    []sitemapEntry `xml:"url"`
+}
+
+// fixedFiles writes the sitemap, robots.txt, .nojekyll, CNAME and the
+// stylesheet.
+func (b *build) fixedFiles() error {
+	sort.Slice(b.urls, func(i, j int) bool { return b.urls[i].Loc < b.urls[j].Loc })
+	set := sitemapSet{URLs: make([]sitemapEntry, 0, len(b.urls))}
+	for _, u := range b.urls {
+		e := sitemapEntry{Loc: u.Loc}
+		if !u.LastMod.IsZero() {
+			e.LastMod = u.LastMod.Format("2006-01-02")
+		}
+		set.URLs = append(set.URLs, e)
+	}
+	data, err := marshalXML(set)
+	if err != nil {
+		return fmt.Errorf("render sitemap.xml: %w", err)
+	}
+	b.add("sitemap.xml", data)
+
+	_, staticRobots := b.out["robots.txt"]
+	switch {
+	case b.opts.PreviewPR > 0:
+		b.add("robots.txt", []byte("# Preview of pull request #"+fmt.Sprint(b.opts.PreviewPR)+": not for search engines.\nUser-agent: *\nDisallow: /\n"))
+	case !staticRobots:
+		b.add("robots.txt", []byte("User-agent: *\nAllow: /\n\nSitemap: "+b.cfg.URL("sitemap.xml")+"\n"))
+	}
+	b.add(".nojekyll", []byte{})
+	if b.cfg.CNAME != "" && b.opts.PreviewPR == 0 {
+		b.add("CNAME", []byte(b.cfg.CNAME+"\n"))
+	}
+	b.add(StylesheetPath, b.r.css)
+	return nil
+}

@@ -1,0 +1,594 @@
+package templates
+
+import (
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/publishbot/publishbot/posts"
+)
+
+// SiteData is the site-wide part of every page's data (.Site in templates).
+type SiteData struct {
+	Title       string
+	Heading     string // index heading, "Writing" by default
+	Description string
+	Author      string
+	Language    string
+	BackURL     string // the author's home page, "" for none
+	BaseURL     string // absolute, ends in "/"
+	Home        string // base path of the site, e.g. "/blog/"
+	Stylesheet  string // URL path of the stylesheet
+	AtomURL     string // URL paths of the feeds and listing pages
+	RSSURL      string
+	JSONURL     string
+	ArchiveURL  string
+	TagsURL     string
+	PreviewPR   int
+}
+
+// PostData is one post as templates see it: the loaded post plus its URLs
+// and its body as trusted HTML.
+type PostData struct {
+	*posts.Post
+	URL       string        // URL path, "/blog/posts/hello/"
+	AbsURL    string        // absolute URL
+	Body      template.HTML // Post.HTML: rendered and sanitised by posts
+	ImageURL  string        // absolute URL of the cover image, "" for none
+	TagLinks  []TagLink
+	Scheduled bool // a future post shown because of Options.Future
+}
+
+// TagLink is a tag with the URL of its page and its number of posts.
+type TagLink struct {
+	Name  string
+	Slug  string
+	URL   string
+	Count int
+}
+
+// YearGroup is the posts of one year on a listing page.
+type YearGroup struct {
+	Year  int
+	Posts []*PostData
+}
+
+// Pager says where a listing page is: "Page N of Total". An empty NewerURL
+// or OlderURL means there is nowhere to go that way.
+type Pager struct {
+	Page, Total        int
+	NewerURL, OlderURL string
+}
+
+// Page is the data of every page template.
+type Page struct {
+	Site        *SiteData
+	Kind        string // "index", "post", "tag", "tags", "archive", "404", "redirect"
+	Title       string // the document <title>
+	Description string // meta description, plain text
+	Canonical   string // absolute URL of this page
+	OGType      string // "website" or "article"
+	Image       string // absolute URL of the page's image, "" for none
+	ImageAlt    string
+	NoIndex     bool
+
+	Featured *PostData   // index page 1 only
+	Years    []YearGroup // listing pages
+	Pager    *Pager      // listing pages
+	Popular  []*PostData // index pages
+
+	Post         *PostData // post pages
+	Newer, Older *PostData // post pages: neighbours in time
+
+	Tag  *TagLink  // tag pages
+	Tags []TagLink // tags page
+
+	Target string // redirect pages: absolute URL to go to
+}
+
+var funcs = template.FuncMap{
+	"date":    func(t time.Time) string { return t.Format("Jan 2, 2006") },
+	"isodate": func(t time.Time) string { return t.Format(time.RFC3339) },
+	"day":     func(t time.Time) string { return t.Format("2006-01-02") },
+}
+
+// visiblePosts picks the posts this render shows, newest first.
+func visiblePosts(site *posts.Site, opts Options) []*posts.Post {
+	out := make([]*posts.Post, 0, len(site.Posts))
+	for _, p := range site.Posts {
+		if p == nil || (p.Draft && !opts.Drafts) || (p.Future && !opts.Future) {
+			continue
+		}
+		out = append(out, p)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Date.Equal(b.Date) {
+			return a.Date.After(b.Date)
+		}
+		return a.Title < b.Title
+	})
+	return out
+}
+
+// renderer state for one Render call.
+type build struct {
+	r     *Renderer
+	cfg   posts.Config
+	opts  Options
+	site  *SiteData
+	base  string // base path, "/blog/"
+	host  string // scheme://host of BaseURL, for absolute image URLs
+	posts []*PostData
+	tags  []TagLink
+	byTag map[string][]*PostData
+	out   map[string][]byte
+	urls  []sitemapURL
+}
+
+type sitemapURL struct {
+	Loc     string
+	LastMod time.Time
+}
+
+// Render turns site into output files, keyed by slash-separated site-relative
+// path ("index.html", "posts/hello/index.html", "feed.xml"). Asset bytes are
+// read from content, the same tree site was loaded from. The error is for an
+// asset that cannot be read or a template that fails to execute; content
+// problems were already reported by posts.Load. Render does not modify site.
+func (r *Renderer) Render(site *posts.Site, content fs.FS, opts Options) (map[string][]byte, error) {
+	b := &build{r: r, cfg: site.Config, opts: opts}
+	if b.cfg.PerPage <= 0 {
+		b.cfg.PerPage = 8
+	}
+	if b.cfg.Heading == "" {
+		b.cfg.Heading = "Writing"
+	}
+	if b.cfg.Language == "" {
+		b.cfg.Language = "en"
+	}
+	b.base = b.cfg.BasePath()
+	if u, err := url.Parse(b.cfg.BaseURL); err == nil && u.Scheme != "" && u.Host != "" {
+		b.host = u.Scheme + "://" + u.Host
+	}
+	b.site = &SiteData{
+		Title:       b.cfg.Title,
+		Heading:     b.cfg.Heading,
+		Description: b.cfg.Description,
+		Author:      b.cfg.Author,
+		Language:    b.cfg.Language,
+		BackURL:     b.cfg.BackURL,
+		BaseURL:     b.cfg.URL(""),
+		Home:        b.base,
+		Stylesheet:  b.base + StylesheetPath + "?v=" + r.cssHash,
+		AtomURL:     b.base + "feed.xml",
+		RSSURL:      b.base + "rss.xml",
+		JSONURL:     b.base + "feed.json",
+		ArchiveURL:  b.base + "archive/",
+		TagsURL:     b.base + "tags/",
+		PreviewPR:   opts.PreviewPR,
+	}
+	visible := visiblePosts(site, opts)
+	b.preparePosts(visible)
+	b.out = make(map[string][]byte, len(visible)+len(visible)/4+len(b.tags)+32)
+
+	hidden := map[string]bool{}
+	for _, p := range site.Posts {
+		if p != nil && ((p.Draft && !opts.Drafts) || (p.Future && !opts.Future)) {
+			hidden[posts.PostPath(p.Slug)] = true
+		}
+	}
+	if err := b.assets(site.Assets, content, hidden); err != nil {
+		return nil, err
+	}
+	steps := []func() error{b.postPages, b.indexPages, b.tagPages, b.archivePage, b.notFoundPage, b.aliasPages, b.feeds, b.fixedFiles}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	return b.out, nil
+}
+
+func (b *build) postURL(slug string) string { return b.base + posts.PostPath(slug) }
+
+func (b *build) absURL(p string) string {
+	if strings.HasPrefix(p, "/") && b.host != "" {
+		return b.host + p
+	}
+	return p
+}
+
+func (b *build) preparePosts(visible []*posts.Post) {
+	b.posts = make([]*PostData, len(visible))
+	b.byTag = map[string][]*PostData{}
+	names := map[string]string{} // tag slug -> first spelling seen (newest post)
+	for i, p := range visible {
+		d := &PostData{
+			Post:      p,
+			URL:       b.postURL(p.Slug),
+			AbsURL:    b.cfg.URL(posts.PostPath(p.Slug)),
+			Body:      template.HTML(p.HTML), // rendered and sanitised by posts.Load
+			Scheduled: p.Future,
+		}
+		if p.Image != "" {
+			d.ImageURL = b.absURL(p.Image)
+		}
+		seen := map[string]bool{}
+		for _, tag := range p.Tags {
+			slug := posts.TagSlug(tag)
+			if slug == "" || seen[slug] {
+				continue
+			}
+			seen[slug] = true
+			if _, ok := names[slug]; !ok {
+				names[slug] = tag
+			}
+			d.TagLinks = append(d.TagLinks, TagLink{Name: tag, Slug: slug, URL: b.base + "tags/" + slug + "/"})
+			b.byTag[slug] = append(b.byTag[slug], d)
+		}
+		b.posts[i] = d
+	}
+	b.tags = make([]TagLink, 0, len(names))
+	for slug, name := range names {
+		b.tags = append(b.tags, TagLink{Name: name, Slug: slug, URL: b.base + "tags/" + slug + "/", Count: len(b.byTag[slug])})
+	}
+	sort.Slice(b.tags, func(i, j int) bool { return b.tags[i].Slug < b.tags[j].Slug })
+}
+
+func (b *build) page(kind, title, desc, sitePath string) *Page {
+	return &Page{
+		Site:        b.site,
+		Kind:        kind,
+		Title:       title,
+		Description: desc,
+		Canonical:   b.cfg.URL(sitePath),
+		OGType:      "website",
+		NoIndex:     b.opts.PreviewPR > 0,
+	}
+}
+
+func (b *build) add(sitePath string, data []byte) { b.out[sitePath] = data }
+
+func (b *build) addPage(sitePath string, lastMod time.Time) {
+	b.urls = append(b.urls, sitemapURL{Loc: b.cfg.URL(sitePath), LastMod: lastMod})
+}
+
+func (b *build) postPages() error {
+	n := len(b.posts)
+	results := make([][]byte, n)
+	errs := make([]error, n)
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n {
+		workers = n
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i], errs[i] = b.postPage(i)
+			}
+		}()
+	}
+	for i := range b.posts {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, d := range b.posts {
+		if errs[i] != nil {
+			return fmt.Errorf("render post %s: %w", d.Path, errs[i])
+		}
+		sp := posts.PostPath(d.Slug)
+		b.add(sp+"index.html", results[i])
+		lm := d.Date
+		if d.Updated.After(lm) {
+			lm = d.Updated
+		}
+		b.addPage(sp, lm)
+	}
+	return nil
+}
+
+func (b *build) postPage(i int) ([]byte, error) {
+	d := b.posts[i]
+	title := d.Title
+	if b.site.Title != "" {
+		title += " · " + b.site.Title
+	}
+	pg := b.page("post", title, d.Summary, posts.PostPath(d.Slug))
+	pg.OGType = "article"
+	pg.Post = d
+	pg.Image = d.ImageURL
+	pg.ImageAlt = d.ImageAlt
+	if i > 0 {
+		pg.Newer = b.posts[i-1]
+	}
+	if i+1 < len(b.posts) {
+		pg.Older = b.posts[i+1]
+	}
+	return b.r.execute(tplPost, pg, len(d.HTML)+6<<10)
+}
+
+// featured is the newest featured post, or nil.
+func (b *build) featured() *PostData {
+	for _, d := range b.posts {
+		if d.Featured {
+			return d
+		}
+	}
+	return nil
+}
+
+func groupByYear(list []*PostData) []YearGroup {
+	var groups []YearGroup
+	for _, d := range list {
+		y := d.Date.Year()
+		if len(groups) == 0 || groups[len(groups)-1].Year != y {
+			groups = append(groups, YearGroup{Year: y})
+		}
+		g := &groups[len(groups)-1]
+		g.Posts = append(g.Posts, d)
+	}
+	return groups
+}
+
+// pageDir is the site-relative folder of listing page n under dir ("" for
+// the index, "tags/go/" for a tag).
+func pageDir(dir string, n int) string {
+	if n <= 1 {
+		return dir
+	}
+	return dir + "page/" + strconv.Itoa(n) + "/"
+}
+
+// paginate calls emit for every page of list under dir; the first page's
+// list starts with first when it is non-nil.
+func (b *build) paginate(dir string, list []*PostData, emit func(n int, items []*PostData, pager *Pager) error) error {
+	per := b.cfg.PerPage
+	total := (len(list) + per - 1) / per
+	if total == 0 {
+		total = 1
+	}
+	for n := 1; n <= total; n++ {
+		lo, hi := (n-1)*per, n*per
+		if hi > len(list) {
+			hi = len(list)
+		}
+		if lo > hi {
+			lo = hi
+		}
+		pager := &Pager{Page: n, Total: total}
+		if n > 1 {
+			pager.NewerURL = b.base + pageDir(dir, n-1)
+		}
+		if n < total {
+			pager.OlderURL = b.base + pageDir(dir, n+1)
+		}
+		if err := emit(n, list[lo:hi], pager); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *build) popular() []*PostData {
+	var out []*PostData
+	if len(b.cfg.Popular) > 0 {
+		bySlug := make(map[string]*PostData, len(b.posts))
+		for _, d := range b.posts {
+			bySlug[d.Slug] = d
+		}
+		seen := map[string]bool{}
+		for _, s := range b.cfg.Popular {
+			s = strings.Trim(strings.TrimPrefix(strings.TrimSpace(s), "posts/"), "/")
+			if d, ok := bySlug[s]; ok && !seen[s] {
+				seen[s] = true
+				out = append(out, d)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	for _, d := range b.posts {
+		if len(out) == 5 {
+			break
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (b *build) indexPages() error {
+	feat := b.featured()
+	list := make([]*PostData, 0, len(b.posts))
+	if feat != nil {
+		list = append(list, feat)
+	}
+	for _, d := range b.posts {
+		if d != feat {
+			list = append(list, d)
+		}
+	}
+	popular := b.popular()
+	return b.paginate("", list, func(n int, items []*PostData, pager *Pager) error {
+		title := b.site.Title
+		if n > 1 {
+			title = fmt.Sprintf("%s · Page %d of %d", b.site.Title, n, pager.Total)
+		}
+		dir := pageDir("", n)
+		pg := b.page("index", title, b.site.Description, dir)
+		if n == 1 && feat != nil && len(items) > 0 && items[0] == feat {
+			pg.Featured = feat
+			items = items[1:]
+		}
+		pg.Years = groupByYear(items)
+		pg.Pager = pager
+		pg.Popular = popular
+		if pg.Featured != nil {
+			pg.Image, pg.ImageAlt = pg.Featured.ImageURL, pg.Featured.ImageAlt
+		}
+		data, err := b.r.execute(tplIndex, pg, 8<<10)
+		if err != nil {
+			return err
+		}
+		b.add(dir+"index.html", data)
+		b.addPage(dir, newest(items))
+		return nil
+	})
+}
+
+// newest is the latest date or update among list; zero for an empty list.
+func newest(list []*PostData) time.Time {
+	var t time.Time
+	for _, d := range list {
+		if d.Date.After(t) {
+			t = d.Date
+		}
+		if d.Updated.After(t) {
+			t = d.Updated
+		}
+	}
+	return t
+}
+
+func (b *build) tagPages() error {
+	for i := range b.tags {
+		tag := &b.tags[i]
+		dir := "tags/" + tag.Slug + "/"
+		err := b.paginate(dir, b.byTag[tag.Slug], func(n int, items []*PostData, pager *Pager) error {
+			title := "Posts tagged “" + tag.Name + "”"
+			if n > 1 {
+				title += fmt.Sprintf(" · Page %d of %d", n, pager.Total)
+			}
+			if b.site.Title != "" {
+				title += " · " + b.site.Title
+			}
+			sp := pageDir(dir, n)
+			pg := b.page("tag", title, fmt.Sprintf("%d posts tagged %s.", tag.Count, tag.Name), sp)
+			pg.Tag = tag
+			pg.Years = groupByYear(items)
+			pg.Pager = pager
+			data, err := b.r.execute(tplTag, pg, 8<<10)
+			if err != nil {
+				return err
+			}
+			b.add(sp+"index.html", data)
+			b.addPage(sp, newest(items))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	title := "Tags"
+	if b.site.Title != "" {
+		title += " · " + b.site.Title
+	}
+	pg := b.page("tags", title, "All tags of "+b.site.Title+".", "tags/")
+	pg.Tags = b.tags
+	data, err := b.r.execute(tplTags, pg, 8<<10)
+	if err != nil {
+		return err
+	}
+	b.add("tags/index.html", data)
+	b.addPage("tags/", newest(b.posts))
+	return nil
+}
+
+func (b *build) archivePage() error {
+	title := "Archive"
+	if b.site.Title != "" {
+		title += " · " + b.site.Title
+	}
+	pg := b.page("archive", title, "Every post of "+b.site.Title+" by year.", "archive/")
+	pg.Years = groupByYear(b.posts)
+	data, err := b.r.execute(tplArchive, pg, 64<<10)
+	if err != nil {
+		return err
+	}
+	b.add("archive/index.html", data)
+	b.addPage("archive/", newest(b.posts))
+	return nil
+}
+
+func (b *build) notFoundPage() error {
+	title := "Page not found"
+	if b.site.Title != "" {
+		title += " · " + b.site.Title
+	}
+	pg := b.page("404", title, "", "404.html")
+	pg.NoIndex = true
+	n := len(b.posts)
+	if n > 5 {
+		n = 5
+	}
+	pg.Popular = b.posts[:n]
+	data, err := b.r.execute(tpl404, pg, 8<<10)
+	if err != nil {
+		return err
+	}
+	b.add("404.html", data)
+	return nil
+}
+
+// aliasPages writes a redirect page for every alias that does not collide
+// with a generated file or another alias (the newest post wins).
+func (b *build) aliasPages() error {
+	for _, d := range b.posts {
+		for _, a := range d.Aliases {
+			target := cleanAlias(a)
+			if target == "" {
+				continue
+			}
+			if _, taken := b.out[target]; taken {
+				continue
+			}
+			pg := b.page("redirect", d.Title, d.Summary, posts.PostPath(d.Slug))
+			pg.Post = d
+			pg.Target = d.AbsURL
+			pg.NoIndex = true
+			data, err := b.r.execute(tplRedirect, pg, 1<<10)
+			if err != nil {
+				return err
+			}
+			b.add(target, data)
+		}
+	}
+	return nil
+}
+
+// assets copies static files and bundle files. A file of a post that this
+// render hides (a draft) is left out.
+func (b *build) assets(assets []posts.Asset, content fs.FS, hidden map[string]bool) error {
+	for _, a := range assets {
+		if a.Target == "" || !fs.ValidPath(a.Target) {
+			continue
+		}
+		if strings.HasPrefix(a.Target, "posts/") {
+			if i := strings.IndexByte(a.Target[len("posts/"):], '/'); i >= 0 && hidden[a.Target[:len("posts/")+i+1]] {
+				continue
+			}
+		}
+		if content == nil {
+			return fmt.Errorf("copy asset %s: no content tree", a.Source)
+		}
+		data, err := fs.ReadFile(content, a.Source)
+		if err != nil {
+			return fmt.Errorf("copy asset %s: %w", a.Source, err)
+		}
+		b.add(a.Target, data)
+	}
+	return nil
+}
