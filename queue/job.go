@@ -1,5 +1,3 @@
-// Package queue owns Job, the unit of work publishbot does, and durable
-// queues of jobs: an embedded one on local disk (bbolt) by default.
 package queue
 
 import (

@@ -1,0 +1,88 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Sentinel errors callers decide on.
+var (
+	// ErrDuplicate is returned by Enqueue for a Job whose Delivery was seen
+	// before (delivery ids are remembered for Options.DedupTTL, >= 7 days by
+	// default). Nothing was stored; the earlier delivery's job stands.
+	ErrDuplicate = errors.New("queue: duplicate delivery")
+	// ErrClosed is returned by every method once Close has been called.
+	ErrClosed = errors.New("queue: closed")
+	// ErrNotRunning is returned by Done and Release for a job that is not
+	// currently taken (already finished, superseded, or taken before the
+	// queue was reopened).
+	ErrNotRunning = errors.New("queue: job is not running")
+)
+
+// Queue is a durable queue of jobs. Implementations are safe for concurrent
+// use by any number of producers (webhook handlers, the scheduler) and
+// consumers (workers).
+type Queue interface {
+	// Enqueue stores j durably (on disk, fsync'd) before it returns nil. It
+	// assigns j.ID when empty and j.Created when zero, and resets Attempt. A
+	// queued (not running) job with the same Key is replaced by j, which
+	// keeps the older job's place in line and the earlier of the two
+	// NotBefore times. A Job whose Delivery was seen before gets
+	// ErrDuplicate and nothing is stored.
+	Enqueue(ctx context.Context, j Job) error
+	// Take blocks until a job is ready — its NotBefore has passed and no
+	// other job of its RepoKey is running — marks it running (durably, so a
+	// crash makes it ready again on reopen) and returns it with Attempt set
+	// (1 on the first run). Ready jobs come out in enqueue order. It returns
+	// ctx.Err() when ctx ends and ErrClosed when the queue closes.
+	Take(ctx context.Context) (Job, error)
+	// Done reports the end of a taken job. runErr nil removes it. Otherwise
+	// the job is retried with exponential backoff and jitter while
+	// Options.Retryable says so and attempts remain, else it is
+	// dead-lettered: kept, logged and counted in Stats.Dead. A retry is
+	// dropped when a newer job with the same Key is already queued.
+	Done(ctx context.Context, j Job, runErr error) error
+	// Stats counts jobs by state, for the queue-depth metrics.
+	Stats(ctx context.Context) (Stats, error)
+	// Close stops the queue: blocked Takes return ErrClosed. Jobs taken and
+	// not Done stay leased on disk and are ready again after reopening.
+	Close() error
+}
+
+// Stats is a snapshot of a queue's jobs by state.
+type Stats struct {
+	Queued  int // ready to run now (possibly waiting for their repository)
+	Delayed int // waiting for NotBefore: scheduled jobs and retries in backoff
+	Running int // taken and not yet Done
+	Dead    int // dead letters kept on disk
+}
+
+// Options tunes a queue. The zero value is usable: every field has a default.
+type Options struct {
+	// MaxAttempts is how many times a job runs before it is dead-lettered.
+	// Default 5.
+	MaxAttempts int
+	// BaseBackoff is the delay before the second attempt; each further
+	// attempt doubles it, up to MaxBackoff. The delay actually used is
+	// jittered uniformly in [d/2, d]. Defaults 10s and 10m.
+	BaseBackoff, MaxBackoff time.Duration
+	// Retryable says whether a job that failed with err may run again. Nil
+	// means every error is retryable. (The caller passes something like
+	// func(err error) bool { return !errors.Is(err, publisher.ErrPermanent) }
+	// so this package need not import the publisher.)
+	Retryable func(error) bool
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// After returns a channel that fires after d, used to wake Take for
+	// delayed jobs. Default: a real timer. Tests inject it along with Now.
+	After func(d time.Duration) <-chan time.Time
+	// Log receives one line per dead letter, recovered lease and
+	// superseded retry. Default: discard.
+	Log *logrus.Entry
+	// DedupTTL is how long delivery ids are remembered. Default 7 days,
+	// longer than the 3 days for which GitHub lets a delivery be redelivered.
+	DedupTTL time.Duration
+}
