@@ -1,0 +1,363 @@
+package ghapi
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/publisher"
+	"github.com/publishbot/publishbot/queue"
+)
+
+// Marker is the hidden HTML comment that identifies publishbot's comment on a
+// pull request. Exactly one comment per pull request carries it.
+const Marker = "<!-- publishbot:preview -->"
+
+// MaxCommentLen is GitHub's limit on a comment body (and a check run's
+// summary), in characters. Bodies are measured in bytes, which is never less.
+const MaxCommentLen = 65536
+
+// commentBudget leaves room under MaxCommentLen for GitHub's own counting.
+const commentBudget = MaxCommentLen - 1024
+
+const (
+	maxTitleLen   = 200  // bytes of a title in a table cell
+	maxMessageLen = 1000 // bytes of one diagnostic message
+	maxErrLen     = 4000 // bytes of a failure's error text
+)
+
+// CommentBody renders the pull-request comment for a preview or clean-up
+// result: a pure function of r, always ending in Marker and never longer than
+// MaxCommentLen bytes.
+func CommentBody(r publisher.Result) string {
+	var body string
+	switch {
+	case r.Job.Kind == queue.KindCleanup && r.Outcome != publisher.OutcomeFailed:
+		body = removedBody(r)
+	case r.Job.Kind == queue.KindCleanup:
+		body = fmt.Sprintf("❌ **publishbot** · the preview of #%d could not be removed\n\n%s\n\nClosing or reopening the pull request tries again.\n\n%s\n",
+			r.Job.PR, errorBlock(r.Err), Marker)
+	case r.Outcome == publisher.OutcomeFailed:
+		body = failedBody(r)
+	default:
+		body = previewBody(r)
+	}
+	return body
+}
+
+func removedBody(r publisher.Result) string {
+	return fmt.Sprintf("🧹 **publishbot** · the preview of #%d was removed: the pull request is closed.\n\n%s\n", r.Job.PR, Marker)
+}
+
+func failedBody(r publisher.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "❌ **publishbot** · the preview of #%d%s failed\n\n", r.Job.PR, atSHA(r))
+	b.WriteString(errorBlock(r.Err))
+	b.WriteString("\n\nNothing was published for this commit; a previous preview, if any, is unchanged. Pushing to the pull request tries again.\n\n")
+	fmt.Fprintf(&b, "%s%s\n", buildTime(r), Marker)
+	return b.String()
+}
+
+// errorBlock shows an error's text in a fenced block, scrubbed of anything
+// that looks like a credential and cut to maxErrLen.
+func errorBlock(err error) string {
+	text := "unknown error"
+	if err != nil {
+		text = err.Error()
+	}
+	text = truncate(Redact(text), maxErrLen)
+	fence := "```"
+	for strings.Contains(text, fence) {
+		fence += "`"
+	}
+	return fence + "text\n" + text + "\n" + fence
+}
+
+func previewBody(r publisher.Result) string {
+	var errs, warns []posts.Diagnostic
+	for _, d := range r.Diagnostics {
+		if d.Severity == posts.SeverityError {
+			errs = append(errs, d)
+		} else {
+			warns = append(warns, d)
+		}
+	}
+
+	icon := "✅"
+	switch {
+	case len(errs) > 0:
+		icon = "❌"
+	case len(warns) > 0:
+		icon = "⚠️"
+	}
+	preview := "preview"
+	if r.SiteURL != "" {
+		preview = "[preview](" + escapeURL(r.SiteURL) + ")"
+	}
+	head := fmt.Sprintf("%s **publishbot** · %s of #%d%s — %s, %s, %s\n\n", icon, preview, r.Job.PR, atSHA(r),
+		plural(len(r.Changed), "post changed", "posts changed"),
+		plural(len(errs), "error", "errors"),
+		plural(len(warns), "warning", "warnings"))
+	if len(r.Changed) == 0 {
+		head = fmt.Sprintf("%s **publishbot** · %s of #%d%s — no posts changed, %s, %s\n\n", icon, preview, r.Job.PR, atSHA(r),
+			plural(len(errs), "error", "errors"), plural(len(warns), "warning", "warnings"))
+	}
+	foot := buildTime(r) + Marker + "\n"
+
+	rows := make([]string, len(r.Changed))
+	for i, p := range r.Changed {
+		rows[i] = postRow(p)
+	}
+	errLines := diagnosticLines(r, errs)
+	warnLines := diagnosticLines(r, warns)
+
+	sections := []*section{
+		{lines: errLines, head: "**Errors** (the preview leaves these posts out)\n", more: "errors"},
+		{lines: rows, head: "| post | preview | |\n|---|---|---|\n", more: "changed posts"},
+		{lines: warnLines, head: "**Warnings**\n", more: "warnings"},
+	}
+	budget := commentBudget - len(head) - len(foot)
+	for _, s := range sections {
+		if len(s.lines) > 0 {
+			budget -= len(s.head) + 1 // heading and the blank line after the section
+		}
+	}
+	fitSections(sections, budget)
+
+	var b strings.Builder
+	b.WriteString(head)
+	for _, s := range []*section{sections[1], sections[0], sections[2]} { // posts, errors, warnings
+		s.write(&b)
+	}
+	b.WriteString(foot)
+	return b.String()
+}
+
+// section is one list of the comment that may be cut to fit.
+type section struct {
+	head  string
+	lines []string // each ends in "\n"
+	more  string   // "…and N more <more>"
+	n     int      // lines that fit
+}
+
+func (s *section) moreLine(hidden int) string {
+	return fmt.Sprintf("\n…and %d more %s\n", hidden, s.more)
+}
+
+// fit returns how many lines fit in budget bytes, counting the "…and N
+// more" line when some are left out, and the bytes they take.
+func (s *section) fit(budget int) (int, int) {
+	used := 0
+	for i, l := range s.lines {
+		rest := 0
+		if i+1 < len(s.lines) {
+			rest = len(s.moreLine(len(s.lines) - i - 1))
+		}
+		if used+len(l)+rest > budget {
+			if i == 0 {
+				return 0, len(s.moreLine(len(s.lines)))
+			}
+			return i, used + len(s.moreLine(len(s.lines)-i))
+		}
+		used += len(l)
+	}
+	return len(s.lines), used
+}
+
+// fitSections shares budget between sections: first equally, then what is
+// left goes to the sections that were cut, in order (errors first).
+func fitSections(ss []*section, budget int) {
+	share := budget / len(ss)
+	used := make([]int, len(ss))
+	total := 0
+	for i, s := range ss {
+		s.n, used[i] = s.fit(share)
+		total += used[i]
+	}
+	for i, s := range ss {
+		if s.n == len(s.lines) {
+			continue
+		}
+		left := budget - total
+		if left <= 0 {
+			break
+		}
+		n, u := s.fit(used[i] + left)
+		if n > s.n {
+			total += u - used[i]
+			s.n, used[i] = n, u
+		}
+	}
+}
+
+func (s *section) write(b *strings.Builder) {
+	if len(s.lines) == 0 {
+		return
+	}
+	b.WriteString(s.head)
+	for _, l := range s.lines[:s.n] {
+		b.WriteString(l)
+	}
+	if s.n < len(s.lines) {
+		b.WriteString(s.moreLine(len(s.lines) - s.n))
+	}
+	b.WriteString("\n")
+}
+
+func postRow(p publisher.ChangedPost) string {
+	title := cell(p.Title)
+	if title == "" {
+		title = "`" + cell(p.Path) + "`"
+	}
+	if p.OldTitle != "" && p.OldTitle != p.Title {
+		title = cell(p.OldTitle) + " → " + title
+	}
+	link := "left out (see errors)"
+	switch {
+	case p.Status == "removed":
+		link = "—"
+	case p.URL != "":
+		link = escapeURL(p.URL)
+	}
+	var notes []string
+	switch p.Status {
+	case "added":
+		notes = append(notes, "new")
+	case "removed":
+		notes = append(notes, "removed")
+	default:
+		notes = append(notes, "edited")
+	}
+	if p.Status != "removed" && p.URL != "" {
+		if p.ReadingTime > 0 {
+			notes = append(notes, fmt.Sprintf("%d min read", p.ReadingTime))
+		}
+		switch {
+		case p.Draft:
+			notes = append(notes, "draft, not on the index")
+		case p.Future:
+			notes = append(notes, "scheduled, not on the index before its date")
+		case p.IndexPage > 0:
+			notes = append(notes, fmt.Sprintf("page %d of the index", p.IndexPage))
+		}
+	}
+	return "| " + title + " | " + link + " | " + strings.Join(notes, " · ") + " |\n"
+}
+
+func diagnosticLines(r publisher.Result, ds []posts.Diagnostic) []string {
+	lines := make([]string, len(ds))
+	for i, d := range ds {
+		loc := d.File
+		if d.Line > 0 {
+			loc += ":" + strconv.Itoa(d.Line)
+		}
+		ref := "`" + strings.ReplaceAll(inline(loc), "`", "'") + "`"
+		if link := blobURL(r, d); link != "" {
+			ref = "[" + ref + "](" + link + ")"
+		}
+		code := ""
+		if d.Code != "" {
+			code = " `" + strings.ReplaceAll(inline(d.Code), "`", "'") + "`:"
+		}
+		lines[i] = "- " + ref + code + " " + inline(truncate(d.Message, maxMessageLen)) + "\n"
+	}
+	return lines
+}
+
+// blobURL links a diagnostic to its line in the pull request's source commit.
+func blobURL(r publisher.Result, d posts.Diagnostic) string {
+	sha := sourceSHA(r)
+	if sha == "" || d.File == "" {
+		return ""
+	}
+	base := strings.TrimSuffix(r.Job.Repo.HTMLURL, "/")
+	if base == "" {
+		if r.Job.Repo.FullName == "" {
+			return ""
+		}
+		base = "https://github.com/" + r.Job.Repo.FullName
+	}
+	segs := strings.Split(d.File, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	u := base + "/blob/" + url.PathEscape(sha) + "/" + strings.Join(segs, "/")
+	if d.Line > 0 {
+		u += "#L" + strconv.Itoa(d.Line)
+	}
+	return escapeURL(u)
+}
+
+func sourceSHA(r publisher.Result) string {
+	if r.SourceSHA != "" {
+		return r.SourceSHA
+	}
+	return r.Job.SHA
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func atSHA(r publisher.Result) string {
+	sha := shortSHA(sourceSHA(r))
+	if sha == "" {
+		return ""
+	}
+	return " at `" + inline(sha) + "`"
+}
+
+func buildTime(r publisher.Result) string {
+	if r.Total <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("Built in %.1f s · ", r.Total.Seconds())
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// inline makes outside text safe on one Markdown line: no line breaks, no
+// HTML (so no hidden comments or markers), no @mentions that would notify.
+func inline(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	r := strings.NewReplacer(
+		"\r\n", " ", "\n", " ", "\r", " ", "\t", " ",
+		"&", "&amp;", "<", "&lt;", ">", "&gt;",
+		"@", "@\u200b",
+	)
+	return r.Replace(s)
+}
+
+// cell is inline text safe in a table cell.
+func cell(s string) string {
+	return strings.ReplaceAll(inline(truncate(s, maxTitleLen)), "|", "\\|")
+}
+
+// escapeURL keeps a URL from closing the Markdown link or cell around it.
+func escapeURL(u string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(u)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, ending in "…".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

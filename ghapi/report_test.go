@@ -1,0 +1,611 @@
+package ghapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/publisher"
+	"github.com/publishbot/publishbot/queue"
+)
+
+const (
+	testToken = "ghp_testtoken0123456789abcdefABCDEF0123"
+	testSHA   = "ce587453ced02b1526dfb4cb910479d431683101"
+	testPR    = 7
+	testInst  = 4242
+)
+
+var testRepo = queue.Repo{
+	FullName:      "acme/blog",
+	CloneURL:      "https://github.com/acme/blog.git",
+	HTMLURL:       "https://github.com/acme/blog",
+	DefaultBranch: "main",
+}
+
+// sleeps records the waits of a client instead of waiting.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.d = append(s.d, d)
+	s.mu.Unlock()
+	return ctx.Err()
+}
+
+func (s *sleeps) all() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.d...)
+}
+
+func newTokenClient(t *testing.T, f *fakeGitHub) (*Client, *sleeps) {
+	t.Helper()
+	f.token = testToken
+	s := &sleeps{}
+	c, err := NewTokenClient(testToken, f.URL(), Options{Sleep: s.sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, s
+}
+
+var (
+	testKeyOnce sync.Once
+	testKey     *rsa.PrivateKey
+)
+
+func newAppClient(t *testing.T, f *fakeGitHub) *Client {
+	t.Helper()
+	testKeyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		testKey = k
+	})
+	f.appID, f.appKey = 99, &testKey.PublicKey
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey)})
+	c, err := NewAppClient(99, keyPEM, f.URL(), Options{Sleep: (&sleeps{}).sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func previewResult() publisher.Result {
+	repo := testRepo
+	return publisher.Result{
+		Job: queue.Job{
+			ID: "job-1", Kind: queue.KindPreview, Repo: repo, Ref: "refs/pull/7/head", SHA: testSHA,
+			PR: testPR, BaseRef: "main", Title: "A fresh post", Delivery: "d-1", Attempt: 1,
+			Created: time.Date(2026, 6, 14, 9, 59, 0, 0, time.UTC),
+		},
+		Outcome:     publisher.OutcomePublished,
+		SourceSHA:   testSHA,
+		PagesCommit: "9a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
+		SiteURL:     "https://acme.github.io/blog/pr-preview/pr-7/",
+		Changed: []publisher.ChangedPost{
+			{Path: "posts/2026-06-14-a-fresh-post.md", Title: "A fresh post from a PR", Status: "added",
+				URL: "https://acme.github.io/blog/pr-preview/pr-7/posts/a-fresh-post/", ReadingTime: 3, IndexPage: 1},
+			{Path: "posts/2019-01-02-old.md", Title: "New title", OldTitle: "Old title", Status: "changed",
+				URL: "https://acme.github.io/blog/pr-preview/pr-7/posts/old/", ReadingTime: 5, IndexPage: 2},
+		},
+		Total: 812 * time.Millisecond,
+	}
+}
+
+func withDiagnostics(r publisher.Result) publisher.Result {
+	r.Changed = append(r.Changed, publisher.ChangedPost{Path: "posts/broken.md", Title: "Broken | post", Status: "added"})
+	r.Diagnostics = []posts.Diagnostic{
+		{File: "posts/broken.md", Line: 2, Column: 1, Severity: posts.SeverityError, Code: "missing-title", Message: "title is required"},
+		{File: "posts/2026-06-14-a-fresh-post.md", Line: 9, Column: 3, Severity: posts.SeverityWarning, Code: "image-alt", Message: "image has no alt text <img>"},
+		{File: "publish.yaml", Line: 0, Severity: posts.SeverityWarning, Code: "unknown-key", Message: "unknown key \"colour\""},
+	}
+	return r
+}
+
+func TestPreviewCreatesOneCommentThenEditsIt(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, _ := newTokenClient(t, f)
+	ctx := context.Background()
+
+	if err := c.Report(ctx, previewResult()); err != nil {
+		t.Fatalf("first report: %v", err)
+	}
+	got := f.marked(testPR)
+	if len(got) != 1 {
+		t.Fatalf("after the first report: %d marked comments, want 1", len(got))
+	}
+	for _, want := range []string{
+		"https://acme.github.io/blog/pr-preview/pr-7/posts/a-fresh-post/",
+		"https://acme.github.io/blog/pr-preview/pr-7/posts/old/",
+		"3 min read · page 1 of the index", "`ce58745`", Marker,
+	} {
+		if !strings.Contains(got[0].Body, want) {
+			t.Errorf("comment lacks %q:\n%s", want, got[0].Body)
+		}
+	}
+	if n := f.count("issues/create-comment"); n != 1 {
+		t.Errorf("created %d comments, want 1", n)
+	}
+
+	second := previewResult()
+	second.SourceSHA = "1111111111111111111111111111111111111111"
+	second.Job.SHA = second.SourceSHA
+	if err := c.Report(ctx, second); err != nil {
+		t.Fatalf("second report: %v", err)
+	}
+	after := f.marked(testPR)
+	if len(after) != 1 || after[0].ID != got[0].ID {
+		t.Fatalf("after the second report: %+v, want comment %d edited", after, got[0].ID)
+	}
+	if !strings.Contains(after[0].Body, "`1111111`") {
+		t.Errorf("edited comment does not name the new commit:\n%s", after[0].Body)
+	}
+	if n := f.count("issues/update-comment"); n != 1 {
+		t.Errorf("%d comment edits, want 1", n)
+	}
+	if n := f.count("issues/create-comment"); n != 1 {
+		t.Errorf("%d comments created in all, want 1", n)
+	}
+
+	// A redelivery of the same result changes nothing: no edit either.
+	if err := c.Report(ctx, second); err != nil {
+		t.Fatalf("redelivered report: %v", err)
+	}
+	if n := f.count("issues/update-comment"); n != 1 {
+		t.Errorf("identical body edited again: %d edits", n)
+	}
+	for _, r := range f.requests() {
+		if r.Auth != "Bearer "+testToken {
+			t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, r.Auth)
+		}
+	}
+}
+
+func TestMarkerOnSecondPageIsFound(t *testing.T) {
+	f := newFakeGitHub(t)
+	f.pageSize = 3
+	c, _ := newTokenClient(t, f)
+	for i := range 4 {
+		f.addComment(testPR, fmt.Sprintf("LGTM %d", i))
+	}
+	id := f.addComment(testPR, "old preview text\n\n"+Marker+"\n")
+	f.addComment(testPR, "thanks!")
+
+	if err := c.Report(context.Background(), previewResult()); err != nil {
+		t.Fatal(err)
+	}
+	got := f.marked(testPR)
+	if len(got) != 1 || got[0].ID != id {
+		t.Fatalf("marked comments %+v, want only %d", got, id)
+	}
+	if strings.Contains(got[0].Body, "old preview text") {
+		t.Errorf("comment on page 2 was not edited")
+	}
+	pages := 0
+	for _, r := range f.requests() {
+		if r.Op == "issues/list-comments" {
+			pages++
+		}
+	}
+	if pages != 2 {
+		t.Errorf("listed %d pages, want 2 (Link header followed)", pages)
+	}
+	if n := f.count("issues/create-comment"); n != 0 {
+		t.Errorf("created %d comments, want 0", n)
+	}
+}
+
+func TestConcurrentReportsKeepOneComment(t *testing.T) {
+	t.Run("one client", func(t *testing.T) {
+		f := newFakeGitHub(t)
+		c, _ := newTokenClient(t, f)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := previewResult()
+				r.Total = time.Duration(i+1) * time.Second
+				errs[i] = c.Report(context.Background(), r)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := f.marked(testPR); len(got) != 1 {
+			t.Fatalf("%d marked comments, want 1", len(got))
+		}
+		if n := f.count("issues/create-comment"); n != 1 {
+			t.Errorf("%d comments created, want 1", n)
+		}
+	})
+	t.Run("two replicas racing", func(t *testing.T) {
+		// Two processes (two clients) both list before either creates:
+		// both create, then the re-list removes the younger twin.
+		f := newFakeGitHub(t)
+		a, _ := newTokenClient(t, f)
+		b, _ := newTokenClient(t, f)
+		arrived := make(chan struct{}, 2)
+		release := make(chan struct{})
+		var once sync.Once
+		var mu sync.Mutex
+		lists := 0
+		f.beforeList = func() {
+			mu.Lock()
+			lists++
+			first := lists <= 2
+			mu.Unlock()
+			if !first {
+				return
+			}
+			arrived <- struct{}{}
+			<-release
+		}
+		go func() {
+			<-arrived
+			<-arrived
+			once.Do(func() { close(release) })
+		}()
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, c := range []*Client{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := previewResult()
+				r.Total = time.Duration(i+1) * time.Second
+				errs[i] = c.Report(context.Background(), r)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := f.marked(testPR)
+		if len(got) != 1 {
+			t.Fatalf("%d marked comments, want 1", len(got))
+		}
+		if n := f.count("issues/create-comment"); n != 2 {
+			t.Errorf("%d comments created, want 2 (the race this test stages)", n)
+		}
+		if got[0].ID != 1001 {
+			t.Errorf("kept comment %d, want the oldest, 1001", got[0].ID)
+		}
+	})
+}
+
+func TestCleanupSaysPreviewRemoved(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, _ := newTokenClient(t, f)
+	ctx := context.Background()
+	if err := c.Report(ctx, previewResult()); err != nil {
+		t.Fatal(err)
+	}
+	r := previewResult()
+	r.Job.Kind, r.Outcome, r.Changed = queue.KindCleanup, publisher.OutcomeRemoved, nil
+	if err := c.Report(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	got := f.marked(testPR)
+	if len(got) != 1 || !strings.Contains(got[0].Body, "preview of #7 was removed") {
+		t.Fatalf("after clean-up: %+v", got)
+	}
+	if strings.Contains(got[0].Body, "a-fresh-post") {
+		t.Errorf("removed comment still links the preview:\n%s", got[0].Body)
+	}
+
+	// A pull request that never had a preview gets no comment on closing.
+	r.Job.PR = 8
+	if err := c.Report(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.marked(8); len(got) != 0 {
+		t.Errorf("clean-up of a never-previewed PR created %d comments", len(got))
+	}
+}
+
+func TestAppReportsCheckRunWithAnnotations(t *testing.T) {
+	f := newFakeGitHub(t)
+	c := newAppClient(t, f)
+	r := withDiagnostics(previewResult())
+	r.Job.Repo.InstallationID = testInst
+	if err := c.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("apps/create-installation-access-token"); n != 1 {
+		t.Errorf("%d installation tokens fetched, want 1", n)
+	}
+	for _, req := range f.requests() {
+		if req.Op == "apps/create-installation-access-token" {
+			if req.Path != fmt.Sprintf("/app/installations/%d/access_tokens", testInst) {
+				t.Errorf("token fetched at %s", req.Path)
+			}
+			continue
+		}
+		if !strings.HasPrefix(req.Auth, "token ghs_") {
+			t.Errorf("%s %s not authenticated with the installation token: %q", req.Method, req.Path, req.Auth)
+		}
+	}
+	if len(f.checkRuns) != 1 {
+		t.Fatalf("%d check runs, want 1", len(f.checkRuns))
+	}
+	for _, run := range f.checkRuns {
+		if run.Create["name"] != "publishbot" || run.Create["head_sha"] != testSHA || run.Create["conclusion"] != "failure" {
+			t.Errorf("check run %v", run.Create)
+		}
+		want := []struct {
+			path  string
+			line  float64
+			level string
+		}{
+			{"posts/broken.md", 2, "failure"},
+			{"posts/2026-06-14-a-fresh-post.md", 9, "warning"},
+			{"publish.yaml", 1, "warning"},
+		}
+		if len(run.Annotations) != len(want) {
+			t.Fatalf("%d annotations, want %d", len(run.Annotations), len(want))
+		}
+		for i, w := range want {
+			a := run.Annotations[i]
+			if a["path"] != w.path || a["start_line"] != w.line || a["end_line"] != w.line || a["annotation_level"] != w.level {
+				t.Errorf("annotation %d = %v, want %s:%v %s", i, a, w.path, w.line, w.level)
+			}
+		}
+	}
+	if len(f.statuses) != 0 {
+		t.Errorf("an App set %d commit statuses, want a check run only", len(f.statuses))
+	}
+
+	// The token for git is the same installation token, cached.
+	tok, err := c.Token(context.Background(), r.Job.Repo)
+	if err != nil || !strings.HasPrefix(tok, "ghs_") {
+		t.Fatalf("Token = %q, %v", tok, err)
+	}
+	if n := f.count("apps/create-installation-access-token"); n != 1 {
+		t.Errorf("token fetched %d times, want 1 (cached)", n)
+	}
+	if _, err := c.Token(context.Background(), testRepo); !errors.Is(err, ErrNoInstallation) {
+		t.Errorf("Token without installation id: %v, want ErrNoInstallation", err)
+	}
+}
+
+func TestCheckRunSuccessWithoutErrors(t *testing.T) {
+	f := newFakeGitHub(t)
+	c := newAppClient(t, f)
+	r := previewResult()
+	r.Job.Repo.InstallationID = testInst
+	if err := c.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range f.checkRuns {
+		if run.Create["conclusion"] != "success" || run.Create["details_url"] != r.SiteURL {
+			t.Errorf("check run %v", run.Create)
+		}
+	}
+}
+
+func TestAnnotationsInBatchesOf50(t *testing.T) {
+	f := newFakeGitHub(t)
+	c := newAppClient(t, f)
+	r := previewResult()
+	r.Job.Repo.InstallationID = testInst
+	for i := range 120 {
+		sev := posts.SeverityWarning
+		if i%7 == 0 {
+			sev = posts.SeverityError
+		}
+		r.Diagnostics = append(r.Diagnostics, posts.Diagnostic{
+			File: fmt.Sprintf("posts/p%03d.md", i), Line: i + 1, Severity: sev, Code: "image-alt", Message: "image has no alt text",
+		})
+	}
+	if err := c.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	var sizes []int
+	for _, req := range f.requests() {
+		if req.Op == "checks/create" || req.Op == "checks/update" {
+			sizes = append(sizes, len(annotationsOf(req.Body)))
+		}
+	}
+	if fmt.Sprint(sizes) != "[50 50 20]" {
+		t.Fatalf("annotation batches %v, want [50 50 20]", sizes)
+	}
+	for _, run := range f.checkRuns {
+		for i, a := range run.Annotations {
+			if a["path"] != fmt.Sprintf("posts/p%03d.md", i) || a["start_line"] != float64(i+1) {
+				t.Fatalf("annotation %d = %v", i, a)
+			}
+		}
+	}
+}
+
+func TestTokenReportsCommitStatus(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, _ := newTokenClient(t, f)
+	ctx := context.Background()
+	if err := c.Report(ctx, withDiagnostics(previewResult())); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.checkRuns) != 0 {
+		t.Errorf("a token created %d check runs", len(f.checkRuns))
+	}
+	if len(f.statuses) != 1 {
+		t.Fatalf("%d statuses, want 1", len(f.statuses))
+	}
+	st := f.statuses[0]
+	if st["context"] != "publishbot/preview" || st["state"] != "failure" || st["target_url"] != "https://acme.github.io/blog/pr-preview/pr-7/" {
+		t.Errorf("status %v", st)
+	}
+	if d, _ := st["description"].(string); len([]rune(d)) > 140 || d == "" {
+		t.Errorf("description %q", d)
+	}
+	for _, req := range f.requests() {
+		if req.Op == "repos/create-commit-status" && req.Path != "/repos/acme/blog/statuses/"+testSHA {
+			t.Errorf("status posted to %s", req.Path)
+		}
+	}
+
+	// A publish of the source branch sets publishbot/publish, target the site.
+	pub := previewResult()
+	pub.Job.Kind, pub.Job.PR, pub.Job.Ref = queue.KindPublish, 0, "refs/heads/main"
+	pub.SiteURL, pub.Changed = "https://acme.github.io/blog/", nil
+	if err := c.Report(ctx, pub); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.statuses) != 2 || f.statuses[1]["context"] != "publishbot/publish" || f.statuses[1]["state"] != "success" ||
+		f.statuses[1]["target_url"] != "https://acme.github.io/blog/" {
+		t.Errorf("publish status %v", f.statuses[len(f.statuses)-1])
+	}
+	if n := len(f.marked(0)); n != 0 {
+		t.Errorf("a publish wrote a comment")
+	}
+
+	// A failed preview: state error, no secret in the description.
+	failed := previewResult()
+	failed.Outcome = publisher.OutcomeFailed
+	failed.Err = fmt.Errorf("push https://x-access-token:%s@github.com/acme/blog.git: connection reset", testToken)
+	if err := c.Report(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	last := f.statuses[len(f.statuses)-1]
+	if last["state"] != "error" || strings.Contains(fmt.Sprint(last), testToken) {
+		t.Errorf("failed status %v", last)
+	}
+	if body := f.marked(testPR)[0].Body; strings.Contains(body, testToken) || !strings.Contains(body, "failed") {
+		t.Errorf("failed comment:\n%s", body)
+	}
+}
+
+func TestHugeDiagnosticListStaysUnderLimit(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, _ := newTokenClient(t, f)
+	r := previewResult()
+	for i := range 2000 {
+		sev := posts.SeverityWarning
+		if i%4 == 0 {
+			sev = posts.SeverityError
+		}
+		r.Diagnostics = append(r.Diagnostics, posts.Diagnostic{
+			File: fmt.Sprintf("posts/2026-06-14-a-rather-long-file-name-%04d.md", i), Line: i + 1, Severity: sev,
+			Code: "unknown-front-matter-field", Message: "front matter field \"colour\" is not known; did you mean \"color\"? It is ignored.",
+		})
+	}
+	if err := c.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	got := f.marked(testPR)
+	if len(got) != 1 {
+		t.Fatalf("%d comments", len(got))
+	}
+	body := got[0].Body
+	if len(body) >= MaxCommentLen {
+		t.Fatalf("comment is %d bytes, limit %d", len(body), MaxCommentLen)
+	}
+	for _, want := range []string{"more errors", "more warnings", "A fresh post from a PR", Marker, "2 posts changed, 500 errors, 1500 warnings"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("comment lacks %q", want)
+		}
+	}
+}
+
+func TestRetriesServerErrorsAndSecondaryRateLimit(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, s := newTokenClient(t, f)
+	f.addFault(fault{method: "POST", pathPrefix: "/repos/acme/blog/issues/7/comments", status: 502, body: `{"message":"Server Error"}`})
+	f.addFault(fault{method: "POST", pathPrefix: "/repos/acme/blog/issues/7/comments", status: 502, body: `{"message":"Server Error"}`})
+	f.addFault(fault{method: "POST", pathPrefix: "/repos/acme/blog/issues/7/comments", status: 403,
+		header: map[string]string{"Retry-After": "30"},
+		body:   `{"message":"You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`})
+	if err := c.Report(context.Background(), previewResult()); err != nil {
+		t.Fatalf("report: %v", err)
+	}
+	if got := f.marked(testPR); len(got) != 1 {
+		t.Fatalf("%d comments, want 1", len(got))
+	}
+	var posts []request
+	for _, r := range f.requests() {
+		if r.Op == "issues/create-comment" {
+			posts = append(posts, r)
+		}
+	}
+	if len(posts) != 4 {
+		t.Fatalf("%d comment POSTs, want 4 (502, 502, 403, 201)", len(posts))
+	}
+	for _, p := range posts {
+		if !strings.Contains(p.Body["body"].(string), Marker) {
+			t.Errorf("retried POST lost its body: %v", p.Body)
+		}
+	}
+	if got := fmt.Sprint(s.all()); got != "[1s 2s 30s]" {
+		t.Errorf("waits %s, want [1s 2s 30s]", got)
+	}
+}
+
+func TestUnauthorizedFailsClearly(t *testing.T) {
+	f := newFakeGitHub(t)
+	f.token = "the-right-token"
+	c, err := NewTokenClient("ghp_wrongtoken000000000000000000000000", f.URL(), Options{Sleep: (&sleeps{}).sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Report(context.Background(), previewResult())
+	if !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("err = %v, want ErrUnauthorized", err)
+	}
+	if strings.Contains(err.Error(), "ghp_wrongtoken") {
+		t.Errorf("error leaks the token: %v", err)
+	}
+	if !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "Bad credentials") {
+		t.Errorf("error is not clear: %v", err)
+	}
+	if n := len(f.requests()); n != 2 { // the comment listing and the status, each once: no retries
+		t.Errorf("%d requests, want 2 (no retries): %v", n, f.ops())
+	}
+}
+
+func TestNotFoundFailsClearly(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, _ := newTokenClient(t, f)
+	f.addFault(fault{method: "GET", pathPrefix: "/repos/acme/blog/issues/7/comments", status: 404, body: `{"message":"Not Found"}`})
+	err := c.Report(context.Background(), previewResult())
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+	if n := f.count("issues/create-comment"); n != 0 {
+		t.Errorf("created a comment after the listing failed")
+	}
+}
+
+func TestSkippedReportsNothing(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, _ := newTokenClient(t, f)
+	r := previewResult()
+	r.Outcome = publisher.OutcomeSkipped
+	if err := c.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.requests()); n != 0 {
+		t.Errorf("%d requests for a skipped job", n)
+	}
+}
