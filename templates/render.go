@@ -26,6 +26,7 @@ type SiteData struct {
 	BaseURL     string // absolute, ends in "/"
 	Home        string // base path of the site, e.g. "/blog/"
 	Stylesheet  string // URL path of the stylesheet
+	Favicon     string // URL path of the site icon
 	AtomURL     string // URL paths of the feeds and listing pages
 	RSSURL      string
 	JSONURL     string
@@ -187,6 +188,12 @@ func (r *Renderer) Render(site *posts.Site, content fs.FS, opts Options) (map[st
 	}
 	if err := b.assets(site.Assets, content, hidden); err != nil {
 		return nil, err
+	}
+	if _, ok := b.out["favicon.ico"]; ok {
+		b.site.Favicon = b.base + "favicon.ico"
+	} else {
+		b.site.Favicon = b.base + FaviconPath
+		b.add(FaviconPath, r.favicon)
 	}
 	steps := []func() error{b.postPages, b.indexPages, b.tagPages, b.archivePage, b.notFoundPage, b.aliasPages, b.feeds, b.fixedFiles}
 	for _, step := range steps {

@@ -60,6 +60,10 @@ var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl
 // StylesheetPath is the site-relative path of the theme's stylesheet.
 const StylesheetPath = "assets/style.css"
 
+// FaviconPath is the site-relative path of the theme's icon, used when the
+// site has no favicon.ico of its own.
+const FaviconPath = "assets/favicon.svg"
+
 // maxOverrideSize bounds one override file; a theme file is a few KB.
 const maxOverrideSize = 1 << 20
 
@@ -69,6 +73,7 @@ type Renderer struct {
 	pages   map[string]*template.Template
 	css     []byte
 	cssHash string
+	favicon []byte
 }
 
 // New parses the default theme. overrides, when non-nil, is a folder (the
@@ -81,7 +86,7 @@ func New(overrides fs.FS) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read default theme: %w", err)
 	}
-	var css []byte
+	var css, icon []byte
 	for _, e := range entries {
 		b, err := fs.ReadFile(themeFS, "theme/"+e.Name())
 		if err != nil {
@@ -90,6 +95,8 @@ func New(overrides fs.FS) (*Renderer, error) {
 		switch {
 		case e.Name() == "style.css":
 			css = b
+		case e.Name() == "favicon.svg":
+			icon = b
 		case strings.HasSuffix(e.Name(), ".html"):
 			sources[e.Name()] = string(b)
 		}
@@ -119,7 +126,7 @@ func New(overrides fs.FS) (*Renderer, error) {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
 	}
-	r := &Renderer{pages: map[string]*template.Template{}, css: css}
+	r := &Renderer{pages: map[string]*template.Template{}, css: css, favicon: icon}
 	for _, name := range pageTemplates {
 		src, ok := sources[name]
 		if !ok {

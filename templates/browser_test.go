@@ -1,0 +1,247 @@
+package templates
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// siteHandler serves rendered files under prefix the way GitHub Pages does:
+// folders by their index.html, 404.html for anything missing.
+func siteHandler(prefix string, files map[string][]byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if p == "" || strings.HasSuffix(p, "/") {
+			p += "index.html"
+		}
+		p = path.Clean(p)
+		data, ok := files[p]
+		status := http.StatusOK
+		if !ok {
+			status, p, data = http.StatusNotFound, "404.html", files["404.html"]
+		}
+		ct := mime.TypeByExtension(path.Ext(p))
+		if ct == "" {
+			ct = http.DetectContentType(data)
+		}
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(status)
+		w.Write(data)
+	})
+}
+
+// browserProblems records what a reader's browser would complain about.
+type browserProblems struct {
+	mu       sync.Mutex
+	problems []string
+	host     string // the test server's host:port; anything else is external
+}
+
+func (b *browserProblems) add(format string, args ...any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.problems = append(b.problems, fmt.Sprintf(format, args...))
+}
+
+func (b *browserProblems) listen(ev any) {
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+			b.add("console %s", ev.Type)
+		}
+	case *runtime.EventExceptionThrown:
+		b.add("exception: %s", ev.ExceptionDetails.Text)
+	case *log.EventEntryAdded:
+		if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
+			b.add("browser log %s: %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL)
+		}
+	case *network.EventRequestWillBeSent:
+		if u := ev.Request.URL; !strings.HasPrefix(u, "http://"+b.host+"/") && !strings.HasPrefix(u, "data:") {
+			b.add("request to another host: %s", u)
+		}
+	case *network.EventLoadingFailed:
+		b.add("request failed: %s %s", ev.Type, ev.ErrorText)
+	case *network.EventResponseReceived:
+		if ev.Response.Status >= 400 {
+			b.add("HTTP %d for %s", ev.Response.Status, ev.Response.URL)
+		}
+	}
+}
+
+func (b *browserProblems) take() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.problems
+	b.problems = nil
+	return p
+}
+
+// newBrowser starts headless Chromium for t, or skips when it is not
+// installed (never in CI).
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("no chromium at %s: %v", chromiumPath, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	return bctx
+}
+
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
+}
+
+// browseSite loads pages of files, served under /blog/, in headless
+// Chromium: no console error, no failed or external request, no sideways
+// scrolling on a phone; screenshots go to the test's artifact folder.
+// render gets the base URL of the test server.
+func browseSite(t *testing.T, render func(baseURL string) map[string][]byte, pages map[string]string, shots []string) {
+	ctx := newBrowser(t)
+	problems := &browserProblems{}
+	if err := chromedp.Listen(ctx, problems.listen); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	defer srv.Close()
+	handler = siteHandler("/blog/", render(srv.URL+"/blog/"))
+	problems.host = strings.TrimPrefix(srv.URL, "http://")
+
+	dir := t.ArtifactDir()
+	t.Logf("screenshots in %s", dir)
+	type size struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}
+	sizes := []size{{"phone", 390, 844, true}, {"desktop", 1280, 900, false}}
+	for _, scheme := range []string{"light", "dark"} {
+		for _, sz := range sizes {
+			opts := []chromedp.EmulateViewportOption{}
+			if sz.mobile {
+				opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
+			}
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(sz.width, sz.height, opts...), colorScheme(scheme)); err != nil {
+				t.Fatalf("emulate %s: %v", sz.name, err)
+			}
+			for _, name := range sortedNames(pages) {
+				u := srv.URL + "/blog/" + pages[name]
+				if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
+					t.Fatalf("load %s: %v", u, err)
+				}
+				overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+				if err != nil {
+					t.Fatalf("measure %s: %v", u, err)
+				}
+				if overflow {
+					t.Errorf("%s at %dpx scrolls sideways", name, sz.width)
+				}
+				lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang + "|" + document.querySelectorAll("body > header, main, body > footer").length`))
+				if err != nil || !strings.HasSuffix(lang, "|3") || strings.HasPrefix(lang, "|") {
+					t.Errorf("%s: lang and landmarks = %q, %v", name, lang, err)
+				}
+				if !contains(shots, name) && !(scheme == "light" && sz.name == "desktop") {
+					continue
+				}
+				png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+				if err != nil {
+					t.Fatalf("screenshot %s: %v", u, err)
+				}
+				file := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, sz.name, scheme))
+				if err := os.WriteFile(file, png, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	if p := problems.take(); len(p) > 0 {
+		t.Errorf("the browser reported problems:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+func sortedNames(m map[string]string) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestBrowserHandSite(t *testing.T) {
+	render := func(baseURL string) map[string][]byte {
+		site := handSite(20)
+		site.Config.BaseURL = baseURL
+		site.Posts[0].Featured = true
+		site.Posts[2].Draft = true
+		site.Posts[1].HTML = `<p>A paragraph with <code>inline code</code> and a <a href="https://example.org/">link</a>.</p>
+<h2 id="a-heading">A heading</h2>
+<pre class="chroma"><code><span class="kd">func</span> <span class="nf">main</span>() { <span class="nx">fmt</span>.<span class="nf">Println</span>(<span class="s">"a rather long line of code that must scroll inside its box and not the page"</span>) }</code></pre>
+<table><thead><tr><th>Column</th><th>Another column</th></tr></thead><tbody><tr><td>one</td><td>two</td></tr></tbody></table>
+<blockquote><p>A quotation.</p></blockquote>
+<ul><li>a list</li><li>of things</li></ul>`
+		site.Posts[1].Tags = []string{"Go", "testing", "notes"}
+		site.Posts[1].Updated = site.Posts[1].Date.AddDate(0, 0, 3)
+		return mustRender(t, site, nil, Options{Drafts: true, PreviewPR: 7})
+	}
+	browseSite(t, render, map[string]string{"index": "", "post": "posts/post-01/", "tag": "tags/Go/"}, []string{"index", "post"})
+}
