@@ -1,25 +1,595 @@
 package posts
 
 import (
-	"errors"
+	"bytes"
+	"cmp"
+
+	"fmt"
 	"io/fs"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
 )
 
 // Load reads a content repository from fsys. It never follows symlinks and
-// never touches the OS. The error is only for a tree that cannot be read at
-// all; every problem in the content is a Diagnostic in the returned Site.
+// never touches the OS: it uses only fs.ReadDir, fs.ReadFile and fs.Stat on
+// fsys. The error is only for a tree that cannot be read at all (its root
+// cannot be listed); every problem in the content is a Diagnostic in the
+// returned Site.
 //
-// Stub: replaced by the posts implementation (issue 2).
+// Config comes from opts.Config when set, else from the tree's publish.yaml
+// (see LoadConfig); opts.BaseURL, when set, replaces its base_url. Without a
+// publish.yaml and without a posts/ folder, posts are read from _posts/ (a
+// Jekyll site) or else from the Markdown files at the root of the tree.
+//
+// Posts are parsed and rendered in parallel, at most GOMAXPROCS at a time.
+// Load is safe for concurrent use; the result is deterministic for the same
+// tree and options.
 func Load(fsys fs.FS, opts Options) (*Site, error) {
-	return nil, errors.New("posts.Load: not implemented")
+	if _, err := fs.ReadDir(fsys, "."); err != nil {
+		return nil, fmt.Errorf("read content tree: %w", err)
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var cfg Config
+	var diags []Diagnostic
+	configMissing := false
+	if opts.Config != nil {
+		cfg = *opts.Config
+	} else {
+		cfg, diags = LoadConfig(fsys, opts.Repo)
+		for _, d := range diags {
+			if d.Code == CodeConfigMissing {
+				configMissing = true
+			}
+		}
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+		if loc, err := time.LoadLocation(cfg.Timezone); err == nil && cfg.Timezone != "" {
+			cfg.Location = loc
+		}
+	}
+	if cfg.PostsDir == "" {
+		cfg.PostsDir = "posts"
+	}
+	if cfg.PerPage < 1 {
+		cfg.PerPage = 8
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = defaultBaseURL(opts.Repo)
+	}
+	configBase := cfg.BasePath()
+	if opts.BaseURL != "" {
+		if u, err := normalizeBaseURL(opts.BaseURL); err == nil {
+			cfg.BaseURL = u
+		} else {
+			return nil, fmt.Errorf("base url override: %w", err)
+		}
+	}
+
+	t := &tree{fsys: fsys, files: map[string]int64{}}
+	t.walk(".", 0)
+	diags = append(diags, t.diags...)
+
+	if configMissing && !t.hasDir(cfg.PostsDir) {
+		switch {
+		case t.hasDir("_posts"):
+			cfg.PostsDir = "_posts"
+		default:
+			cfg.PostsDir = "."
+		}
+		for i := range diags {
+			if diags[i].Code == CodeConfigMissing {
+				diags[i].Message = fmt.Sprintf("no publish.yaml: using the default settings, with posts from %q", cfg.PostsDir)
+			}
+		}
+	}
+
+	postFiles, assets := t.classify(cfg.PostsDir)
+	md := newMarkdown(cfg.UnsafeHTML)
+	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase}
+	results := make([]*postResult, len(postFiles))
+	parallel(len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) })
+
+	idx := l.index(results, assets)
+	parallel(len(results), func(i int) {
+		if results[i].body != nil {
+			l.render(results[i], idx)
+		}
+	})
+
+	site := &Site{Config: cfg, Assets: assets}
+	for _, r := range results {
+		diags = append(diags, r.diags...)
+		if r.post != nil && !HasErrors(r.diags) {
+			site.Posts = append(site.Posts, r.post)
+		}
+	}
+	if len(cfg.Popular) > 0 {
+		diags = append(diags, checkPopular(cfg.Popular, idx, fsys)...)
+	}
+	slices.SortFunc(site.Posts, func(a, b *Post) int {
+		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
+	})
+	slices.SortFunc(site.Assets, func(a, b Asset) int { return cmp.Compare(a.Target, b.Target) })
+	SortDiagnostics(diags)
+	site.Diagnostics = diags
+	return site, nil
 }
 
-// LoadConfig reads publish.yaml from fsys and applies defaults. repo
-// ("owner/name") gives the default base_url. A missing file gives the
-// defaults and one warning; a broken one gives error diagnostics.
-func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
-	return Config{}, nil
+// ConfigBroken reports whether publish.yaml has an error: a publisher must
+// then publish nothing.
+func (s *Site) ConfigBroken() bool {
+	for _, d := range s.Diagnostics {
+		if d.File == ConfigFile && d.Severity == SeverityError {
+			return true
+		}
+	}
+	return false
 }
 
-// TagSlug is the URL segment of a tag: /tags/<TagSlug(tag)>/.
-func TagSlug(tag string) string { return tag }
+// Errors counts the error diagnostics.
+func (s *Site) Errors() int {
+	n := 0
+	for _, d := range s.Diagnostics {
+		if d.Severity == SeverityError {
+			n++
+		}
+	}
+	return n
+}
+
+// parallel runs f(0..n-1) on at most GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// tree is the listing of the content tree: every regular file with its size.
+type tree struct {
+	fsys  fs.FS
+	files map[string]int64 // regular files
+	dirs  map[string]bool
+	order []string // files in walk order (sorted)
+	diags []Diagnostic
+}
+
+func (t *tree) hasDir(p string) bool { return p == "." || t.dirs[p] }
+
+// walk lists dir recursively. Entries are never followed when they are
+// symlinks; bad names are reported and skipped with their subtree.
+func (t *tree) walk(dir string, depth int) {
+	if t.dirs == nil {
+		t.dirs = map[string]bool{}
+	}
+	entries, err := fs.ReadDir(t.fsys, dir)
+	if err != nil {
+		t.diags = append(t.diags, newDiag(dir, 0, 0, CodeUnreadable, fmt.Sprintf("cannot list folder: %v", err)))
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		p := name
+		if dir != "." {
+			p = dir + "/" + name
+		}
+		if depth == 0 && strings.HasPrefix(name, ".") && e.IsDir() {
+			continue // .git, .github: not content
+		}
+		if msg := badName(name); msg != "" {
+			t.diags = append(t.diags, newDiag(strings.ToValidUTF8(p, "\uFFFD"), 0, 0, CodeInvalidPath, msg+"; rename it"))
+			continue
+		}
+		typ := e.Type()
+		switch {
+		case typ&fs.ModeSymlink != 0:
+			t.diags = append(t.diags, newDiag(p, 0, 0, CodeSymlink, "symbolic links are never followed: commit the file itself instead of a link"))
+		case e.IsDir():
+			if depth > 64 {
+				t.diags = append(t.diags, newDiag(p, 0, 0, CodeInvalidPath, "folders are nested too deeply"))
+				continue
+			}
+			t.dirs[p] = true
+			t.walk(p, depth+1)
+		case typ.IsRegular():
+			info, err := e.Info()
+			if err != nil {
+				t.diags = append(t.diags, newDiag(p, 0, 0, CodeUnreadable, fmt.Sprintf("cannot read: %v", err)))
+				continue
+			}
+			if info.Size() > MaxFileSize {
+				t.diags = append(t.diags, newDiag(p, 0, 0, CodeFileTooLarge,
+					fmt.Sprintf("file is %.1f MiB; the limit is 10 MiB, so it is not read or published", float64(info.Size())/(1<<20))))
+				continue
+			}
+			t.files[p] = info.Size()
+			t.order = append(t.order, p)
+		default:
+			t.diags = append(t.diags, newDiag(p, 0, 0, CodeSpecialFile, "not a regular file (a device, pipe or socket); it is not read"))
+		}
+	}
+}
+
+// badName explains why a path element is not allowed, or returns "".
+func badName(name string) string {
+	switch {
+	case name == "..", name == ".":
+		return `the path has a ".." element`
+	case strings.ContainsRune(name, '\\'):
+		return "the path has a backslash"
+	case !utf8.ValidString(name):
+		return "the path is not valid UTF-8"
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }):
+		return "the path has a control character"
+	}
+	return ""
+}
+
+// postFile is a post's source.
+type postFile struct {
+	path   string
+	bundle string // bundle folder, "" for a single file
+}
+
+var ignoredRootNames = map[string]bool{"readme": true, "changelog": true, "license": true, "contributing": true,
+	"code_of_conduct": true, "security": true}
+
+func isMarkdown(p string) bool {
+	ext := strings.ToLower(path.Ext(p))
+	return ext == ".md" || ext == ".markdown"
+}
+
+// classify splits the tree's files into posts and assets.
+func (t *tree) classify(postsDir string) ([]postFile, []Asset) {
+	var posts []postFile
+	var assets []Asset
+	prefix := postsDir + "/"
+	// Bundles: folders under postsDir that hold index.md or index.markdown.
+	bundles := map[string]string{} // folder -> index file
+	if postsDir != "." {
+		for _, p := range t.order {
+			if !strings.HasPrefix(p, prefix) {
+				continue
+			}
+			dir, base := path.Split(p)
+			dir = strings.TrimSuffix(dir, "/")
+			if (base == "index.md" || base == "index.markdown") && dir != postsDir {
+				if _, ok := bundles[dir]; !ok {
+					bundles[dir] = p
+				}
+			}
+		}
+	}
+	bundleOf := func(p string) string {
+		for d := path.Dir(p); d != postsDir && d != "." && d != "/"; d = path.Dir(d) {
+			if _, ok := bundles[d]; ok {
+				return d
+			}
+		}
+		return ""
+	}
+	for _, p := range t.order {
+		switch {
+		case strings.HasPrefix(p, "static/"):
+			assets = append(assets, Asset{Source: p, Target: strings.TrimPrefix(p, "static/"), Size: t.files[p]})
+		case postsDir == ".":
+			if !strings.Contains(p, "/") && isMarkdown(p) &&
+				!ignoredRootNames[strings.ToLower(strings.TrimSuffix(p, path.Ext(p)))] {
+				posts = append(posts, postFile{path: p})
+			}
+		case strings.HasPrefix(p, prefix):
+			if b := bundleOf(p); b != "" {
+				if bundles[b] == p {
+					posts = append(posts, postFile{path: p, bundle: b})
+				} else if !strings.HasPrefix(path.Base(p), ".") {
+					// Target is filled in once the bundle's slug is known.
+					assets = append(assets, Asset{Source: p, Size: t.files[p]})
+				}
+				continue
+			}
+			if isMarkdown(p) && !strings.HasPrefix(path.Base(p), ".") {
+				posts = append(posts, postFile{path: p})
+			}
+		}
+	}
+	return posts, assets
+}
+
+// postResult is one post file through both phases.
+type postResult struct {
+	file     postFile
+	post     *Post // nil when the file could not be read at all
+	meta     postMeta
+	src      []byte
+	body     []byte // Markdown body; nil when not rendered
+	bodyOff  int
+	lines    []int // byte offset of each line start in src
+	diags    []Diagnostic
+	hasError bool // an error from phase 1 (the post is left out)
+}
+
+func (r *postResult) add(line, col int, code, msg string) {
+	d := newDiag(r.file.path, line, col, code, msg)
+	if d.Severity == SeverityError {
+		r.hasError = true
+	}
+	r.diags = append(r.diags, d)
+}
+
+// pos is the 1-based line and column (in runes) of byte offset off of src.
+func (r *postResult) pos(off int) (int, int) {
+	i, found := slices.BinarySearch(r.lines, off)
+	if !found {
+		i--
+	}
+	if i < 0 {
+		return 1, 1
+	}
+	start := r.lines[i]
+	if off > len(r.src) {
+		off = len(r.src)
+	}
+	return i + 1, utf8.RuneCount(r.src[start:off]) + 1
+}
+
+type loader struct {
+	cfg        *Config
+	now        time.Time
+	md         *markdown
+	tree       *tree
+	configBase string // base path of the configured base_url, before any override
+}
+
+// read is phase 1: read the file, split and parse front matter, fill the
+// post's fields. A panic becomes an internal-error diagnostic.
+func (l *loader) read(pf postFile) (res *postResult) {
+	res = &postResult{file: pf}
+	defer func() {
+		if v := recover(); v != nil {
+			res.post, res.body = nil, nil
+			res.add(0, 0, CodeInternal, fmt.Sprintf("publishbot failed on this file (please report it): %v", v))
+		}
+	}()
+	src, err := fs.ReadFile(l.tree.fsys, pf.path)
+	if err != nil {
+		res.add(0, 0, CodeUnreadable, fmt.Sprintf("cannot read: %v", err))
+		return res
+	}
+	res.src = src
+	res.lines = lineStarts(src)
+	if line, col, bad := invalidUTF8At(src); bad {
+		res.add(line, col, CodeInvalidUTF8, "the file is not valid UTF-8 text; save it as UTF-8")
+		return res
+	}
+	p := &Post{Path: pf.path, Bundle: pf.bundle}
+	res.post = p
+	fm, ok := splitFrontMatter(src)
+	if !ok {
+		res.add(1, 1, CodeFMUnclosed, fmt.Sprintf("front matter opened with %q is never closed", string(src[bytes.IndexAny(src, "-+"):][:3])))
+		return res
+	}
+	var fields []fmField
+	var pe *posErr
+	switch fm.format {
+	case 'y':
+		fields, pe = parseYAMLMapping(fm.text, fm.startLine-1, fm.endLine)
+	case 't':
+		fields, pe = parseTOMLMapping(fm.text, fm.startLine-1)
+	}
+	if pe != nil {
+		res.add(pe.line, pe.col, pe.code, pe.msg)
+		return res
+	}
+	// Date and slug candidates from the file (or bundle folder) name.
+	name := path.Base(pf.path)
+	name = strings.TrimSuffix(name, path.Ext(name))
+	if pf.bundle != "" {
+		name = path.Base(pf.bundle)
+	}
+	fileDate, rest := nameParts(name, l.cfg.Location)
+	fmLine := 1
+	for _, d := range applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine) {
+		res.add(d.Line, d.Column, d.Code, d.Message)
+	}
+	if p.Slug == "" && res.meta.slugLine == 0 {
+		p.Slug = slugify(rest)
+		if p.Slug == "" {
+			p.Slug = slugify(p.Title)
+		}
+		if p.Slug == "" {
+			res.add(1, 1, CodeInvalidSlug, "no URL for this post: neither the file name nor the title has letters or digits; add \"slug: my-post\"")
+		}
+	}
+	p.Future = p.Date.After(l.now)
+	res.body = src[fm.bodyOffset:]
+	res.bodyOff = fm.bodyOffset
+	return res
+}
+
+// lineStarts is the offset of the start of each line.
+func lineStarts(src []byte) []int {
+	lines := make([]int, 1, bytes.Count(src, []byte("\n"))+1)
+	for i, c := range src {
+		if c == '\n' {
+			lines = append(lines, i+1)
+		}
+	}
+	return lines
+}
+
+// invalidUTF8At finds the first invalid UTF-8 byte (or NUL) of src.
+func invalidUTF8At(src []byte) (line, col int, bad bool) {
+	if utf8.Valid(src) && bytes.IndexByte(src, 0) < 0 {
+		return 0, 0, false
+	}
+	line, col = 1, 1
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		if (r == utf8.RuneError && size == 1) || r == 0 {
+			return line, col, true
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return line, col, true
+}
+
+// siteIndex is what rendering needs to know about every post and file:
+// built once between the phases and only read afterwards.
+type siteIndex struct {
+	bySource map[string]*postResult // source file -> post
+	byBundle map[string]*postResult // bundle folder -> post
+	bySlug   map[string]*postResult
+	assetOf  map[string]string // source file -> site target, for every published file
+	targets  map[string]bool   // site targets of every published file
+}
+
+// index assigns bundle assets their targets, finds duplicate slugs and
+// aliases, and builds the lookup tables for links.
+func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
+	idx := &siteIndex{bySource: map[string]*postResult{}, byBundle: map[string]*postResult{},
+		bySlug: map[string]*postResult{}, assetOf: map[string]string{}, targets: map[string]bool{}}
+	// results are in path order, so the first of two files with one slug keeps it.
+	aliases := map[string]string{}
+	for _, r := range results {
+		if r.post == nil {
+			continue
+		}
+		idx.bySource[r.file.path] = r
+		if r.file.bundle != "" {
+			idx.byBundle[r.file.bundle] = r
+		}
+		p := r.post
+		if p.Slug == "" || r.hasError {
+			continue
+		}
+		if other, ok := idx.bySlug[p.Slug]; ok {
+			line, col := r.meta.slugLine, r.meta.slugCol
+			if line == 0 {
+				line, col = 1, 1
+			}
+			r.add(line, col, CodeDuplicateSlug, fmt.Sprintf("slug %q is also the slug of %s: both would be published at /posts/%s/; give one a different slug",
+				p.Slug, other.file.path, p.Slug))
+			continue
+		}
+		idx.bySlug[p.Slug] = r
+	}
+	for _, r := range results {
+		if r.post == nil || r.hasError {
+			continue
+		}
+		p := r.post
+		var kept []string
+		for i, a := range p.Aliases {
+			ap := r.meta.aliasPos[i]
+			n := normalizeAlias(a)
+			switch {
+			case n == "":
+				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is not a site path like /2019/01/old-name/", a))
+				continue
+			case strings.HasPrefix(n, "/posts/") && idx.bySlug[strings.SplitN(strings.TrimPrefix(n, "/posts/"), "/", 2)[0]] != nil:
+				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of a post; a redirect there would replace it", a))
+				continue
+			case reservedPath(n):
+				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is a page of the site itself (index, tags, feeds); a redirect there would replace it", a))
+				continue
+			}
+			if other, ok := aliases[n]; ok && other != r.file.path {
+				r.add(ap[0], ap[1], CodeDuplicateAlias, fmt.Sprintf("alias %q is also an alias of %s", n, other))
+				continue
+			}
+			if slices.Contains(kept, n) {
+				continue
+			}
+			aliases[n] = r.file.path
+			kept = append(kept, n)
+		}
+		p.Aliases = kept
+	}
+	for i := range assets {
+		a := &assets[i]
+		if a.Target == "" {
+			b := idx.byBundle[bundleDirOf(a.Source, idx.byBundle)]
+			if b != nil && b.post != nil && b.post.Slug != "" {
+				a.Target = PostPath(b.post.Slug) + strings.TrimPrefix(a.Source, b.file.bundle+"/")
+			}
+		}
+		if a.Target != "" {
+			idx.assetOf[a.Source] = a.Target
+			idx.targets[a.Target] = true
+		}
+	}
+	return idx
+}
+
+// bundleDirOf finds the bundle folder holding p.
+func bundleDirOf(p string, bundles map[string]*postResult) string {
+	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+		if _, ok := bundles[d]; ok {
+			return d
+		}
+	}
+	return ""
+}
+
+// reservedPath reports site paths the theme renders itself.
+func reservedPath(p string) bool {
+	first := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 2)[0]
+	switch first {
+	case "tags", "page", "pr-preview":
+		return true
+	case "index.html", "feed.xml", "rss.xml", "feed.json", "sitemap.xml", "robots.txt", "404.html", "CNAME", ".nojekyll":
+		return true
+	}
+	return false
+}
+
+func checkPopular(popular []string, idx *siteIndex, fsys fs.FS) []Diagnostic {
+	var ds []Diagnostic
+	data, _ := fs.ReadFile(fsys, ConfigFile) // only for positions; LoadConfig reported read problems
+	for _, slug := range popular {
+		if _, ok := idx.bySlug[slug]; ok {
+			continue
+		}
+		line, col := 0, 0
+		if i := bytes.Index(data, []byte(slug)); i >= 0 && slug != "" {
+			line = bytes.Count(data[:i], []byte("\n")) + 1
+			col = utf8.RuneCount(data[bytes.LastIndexByte(data[:i], '\n')+1:i]) + 1
+		}
+		ds = append(ds, newDiag(ConfigFile, line, col, CodeUnknownPopular, fmt.Sprintf("popular lists %q, which is not the slug of any post", slug)))
+	}
+	return ds
+}

@@ -1,0 +1,418 @@
+package posts
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// knownFields are the post front matter fields (design.md), plus the Jekyll
+// fields that publishbot maps onto them.
+var knownFields = []string{
+	"title", "date", "updated", "summary", "description", "tags", "draft", "slug",
+	"author", "image", "image_alt", "featured", "aliases",
+}
+
+// jekyllFields are accepted for Jekyll compatibility: categories and category
+// become tags, redirect_from becomes aliases, published: false means draft,
+// layout is ignored (the theme decides).
+var jekyllFields = []string{"categories", "category", "redirect_from", "published", "layout"}
+
+// dateLayouts are tried in order. Layouts without a zone are read in the
+// site's time zone.
+var dateLayouts = []struct {
+	layout string
+	zoned  bool
+}{
+	{"2006-01-02", false},
+	{time.RFC3339Nano, true},
+	{"2006-01-02T15:04:05", false},
+	{"2006-01-02T15:04", false},
+	{"2006-01-02 15:04:05 -0700", true}, // Jekyll
+	{"2006-01-02 15:04:05 -07:00", true},
+	{"2006-01-02 15:04:05Z07:00", true},
+	{"2006-01-02 15:04:05 MST", true},
+	{"2006-01-02 15:04 -0700", true},
+	{"2006-01-02 15:04:05", false},
+	{"2006-01-02 15:04", false},
+	{"2006-01-02t15:04:05Z07:00", true},
+}
+
+// parseDate reads a front matter date. It returns the time, whether it
+// carried its own zone, and whether it could be read.
+func parseDate(s string, loc *time.Location) (t time.Time, zoned, ok bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range dateLayouts {
+		var t time.Time
+		var err error
+		if l.zoned {
+			t, err = time.Parse(l.layout, s)
+		} else {
+			t, err = time.ParseInLocation(l.layout, s, loc)
+		}
+		if err == nil {
+			return t, l.zoned, true
+		}
+	}
+	return time.Time{}, false, false
+}
+
+var fileDateRE = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})(?:-(.*))?$`)
+
+// nameParts splits a file or folder name ("2026-06-14-hello" without its
+// extension) into its date (zero if none) and the rest.
+func nameParts(base string, loc *time.Location) (time.Time, string) {
+	m := fileDateRE.FindStringSubmatch(base)
+	if m == nil {
+		return time.Time{}, base
+	}
+	t, err := time.ParseInLocation("2006-01-02", m[1], loc)
+	if err != nil {
+		return time.Time{}, base
+	}
+	return t, m[2]
+}
+
+// postMeta is what the front matter says, before links are resolved.
+type postMeta struct {
+	imageRaw            string
+	imageLine, imageCol int
+	slugLine, slugCol   int
+	aliasPos            [][2]int
+	dateLine, dateCol   int
+}
+
+// applyFields fills p from the front matter fields and returns diagnostics.
+// fileDate is the date from the file name (zero if none).
+func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, cfg *Config, fmLine int) []Diagnostic {
+	var ds []Diagnostic
+	add := func(line, col int, code, format string, args ...any) {
+		ds = append(ds, newDiag(p.Path, line, col, code, fmt.Sprintf(format, args...)))
+	}
+	seen := map[string]int{}
+	var summary, description string
+	var title string
+	hasTitle := false
+	var dateVal *fmValue
+	var published *bool
+	for i := range fields {
+		f := &fields[i]
+		if prev, ok := seen[f.key]; ok {
+			add(f.line, f.col, CodeDuplicateField, "field %q is given twice (first on line %d); keep one", f.key, prev)
+			continue
+		}
+		seen[f.key] = f.line
+		v := &f.value
+		str := func() (string, bool) {
+			switch v.kind {
+			case vNull:
+				return "", true
+			case vScalar:
+				return v.s, true
+			}
+			add(v.line, v.col, CodeInvalidField, "%s must be text, not a %s", f.key, kindName(v.kind))
+			return "", false
+		}
+		boolean := func() (bool, bool) {
+			if v.kind == vNull {
+				return false, true
+			}
+			if v.kind == vScalar {
+				switch strings.ToLower(v.s) {
+				case "true":
+					return true, true
+				case "false":
+					return false, true
+				}
+			}
+			add(v.line, v.col, CodeInvalidField, "%s must be true or false, not %s", f.key, describe(v))
+			return false, false
+		}
+		switch f.key {
+		case "title":
+			if s, ok := str(); ok {
+				title = strings.TrimSpace(s)
+				hasTitle = true
+			}
+		case "date":
+			dateVal = v
+			meta.dateLine, meta.dateCol = v.line, v.col
+		case "updated":
+			if v.kind == vNull {
+				continue
+			}
+			if t, _, ok := fieldDate(v, cfg.Location); ok {
+				p.Updated = t.In(cfg.Location)
+			} else {
+				add(v.line, v.col, CodeInvalidDate, "updated %s is not a date; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(v))
+			}
+		case "summary":
+			if s, ok := str(); ok {
+				summary = strings.TrimSpace(s)
+			}
+		case "description":
+			if s, ok := str(); ok {
+				description = strings.TrimSpace(s)
+			}
+		case "tags", "categories", "category":
+			for _, t := range stringList(v, f.key, add) {
+				t = strings.TrimSpace(t)
+				if TagSlug(t) == "" {
+					add(v.line, v.col, CodeInvalidTag, "tag %q has no letters or digits and is left out", t)
+					continue
+				}
+				if !slices.ContainsFunc(p.Tags, func(x string) bool { return TagSlug(x) == TagSlug(t) }) {
+					p.Tags = append(p.Tags, t)
+				}
+			}
+		case "draft":
+			if b, ok := boolean(); ok {
+				p.Draft = p.Draft || b
+			}
+		case "published":
+			if b, ok := boolean(); ok {
+				published = &b
+			}
+		case "featured":
+			if b, ok := boolean(); ok {
+				p.Featured = b
+			}
+		case "slug":
+			if s, ok := str(); ok && strings.TrimSpace(s) != "" {
+				p.Slug = slugify(s)
+				meta.slugLine, meta.slugCol = v.line, v.col
+				if p.Slug == "" {
+					add(v.line, v.col, CodeInvalidSlug, "slug %q has no letters or digits", s)
+				}
+			}
+		case "author":
+			if s, ok := str(); ok {
+				p.Author = strings.TrimSpace(s)
+			}
+		case "image":
+			switch v.kind {
+			case vMap:
+				for _, sub := range v.fields {
+					switch sub.key {
+					case "src", "url":
+						if sub.value.kind == vScalar {
+							meta.imageRaw, meta.imageLine, meta.imageCol = strings.TrimSpace(sub.value.s), sub.value.line, sub.value.col
+						}
+					case "alt":
+						if sub.value.kind == vScalar {
+							p.ImageAlt = strings.TrimSpace(sub.value.s)
+						}
+					default:
+						add(sub.line, sub.col, CodeUnknownField, "image field %q is not used; image takes src and alt", sub.key)
+					}
+				}
+			default:
+				if s, ok := str(); ok {
+					meta.imageRaw, meta.imageLine, meta.imageCol = strings.TrimSpace(s), v.line, v.col
+				}
+			}
+		case "image_alt":
+			if s, ok := str(); ok {
+				p.ImageAlt = strings.TrimSpace(s)
+			}
+		case "aliases", "redirect_from":
+			for _, a := range stringList(v, f.key, add) {
+				p.Aliases = append(p.Aliases, a)
+				meta.aliasPos = append(meta.aliasPos, [2]int{v.line, v.col})
+			}
+		case "layout":
+			// Jekyll's layout: the theme decides; nothing to do.
+		default:
+			msg := fmt.Sprintf("field %q is not used by publishbot and is ignored", f.key)
+			if s := suggestField(f.key); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			add(f.line, f.col, CodeUnknownField, "%s", msg)
+		}
+	}
+	if published != nil && !*published {
+		p.Draft = true
+	}
+	if summary == "" {
+		summary = description
+	}
+	p.Summary = summary
+	if !hasTitle || title == "" {
+		add(fmLine, 1, CodeMissingTitle, "title is required: add a line like \"title: My post\" to the front matter")
+	}
+	p.Title = title
+
+	switch {
+	case dateVal != nil && dateVal.kind != vNull:
+		t, _, ok := fieldDate(dateVal, cfg.Location)
+		if !ok {
+			add(dateVal.line, dateVal.col, CodeInvalidDate, "date %s is not a date; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(dateVal))
+			break
+		}
+		p.Date = t.In(cfg.Location)
+		if !fileDate.IsZero() {
+			if !nearDay(t, fileDate) {
+				add(dateVal.line, dateVal.col, CodeDateMismatch, "date %s is more than a day from the date in the file name (%s); the front matter date is used",
+					t.Format("2006-01-02"), fileDate.Format("2006-01-02"))
+			}
+		}
+	case !fileDate.IsZero():
+		p.Date = fileDate
+	default:
+		add(fmLine, 1, CodeMissingDate, "date is required: add \"date: 2006-01-02\" to the front matter or start the file name with the date")
+	}
+	if p.Author == "" {
+		p.Author = cfg.Author
+	}
+	return ds
+}
+
+// fieldDate reads a date value: a YAML scalar or a TOML date-time. zoned
+// says whether the value carried its own UTC offset.
+func fieldDate(v *fmValue, loc *time.Location) (t time.Time, zoned, ok bool) {
+	if v.kind != vScalar {
+		return time.Time{}, false, false
+	}
+	if v.hasTime {
+		t := v.t
+		if v.localTime {
+			return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc), false, true
+		}
+		return t, true, true
+	}
+	return parseDate(v.s, loc)
+}
+
+// nearDay reports whether the date t (as written, in its own zone) is within
+// a day of fileDate. A day's slack absorbs time zones (the file name does not
+// say which zone its date is in) and the common habit of naming the file the
+// day before publishing; a wrong month or year is what the warning is for.
+func nearDay(t time.Time, fileDate time.Time) bool {
+	y, m, d := t.Date()
+	written := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	fy, fm, fd := fileDate.Date()
+	named := time.Date(fy, fm, fd, 0, 0, 0, 0, time.UTC)
+	diff := written.Sub(named)
+	return diff <= 24*time.Hour && diff >= -24*time.Hour
+}
+
+// stringList reads a scalar (one item) or a list of scalars.
+func stringList(v *fmValue, key string, add func(line, col int, code, format string, args ...any)) []string {
+	switch v.kind {
+	case vNull:
+		return nil
+	case vScalar:
+		if strings.TrimSpace(v.s) == "" {
+			return nil
+		}
+		return []string{v.s}
+	case vList:
+		out := make([]string, 0, len(v.list))
+		for _, e := range v.list {
+			if e.kind != vScalar {
+				add(e.line, e.col, CodeInvalidField, "%s must be a list of text, not contain a %s", key, kindName(e.kind))
+				continue
+			}
+			out = append(out, e.s)
+		}
+		return out
+	}
+	add(v.line, v.col, CodeInvalidField, "%s must be a list like [a, b], not a %s", key, kindName(v.kind))
+	return nil
+}
+
+func kindName(k valueKind) string {
+	switch k {
+	case vList:
+		return "list"
+	case vMap:
+		return "mapping"
+	case vNull:
+		return "empty value"
+	}
+	return "value"
+}
+
+func describe(v *fmValue) string {
+	if v.kind == vScalar {
+		s := v.s
+		if len(s) > 60 {
+			s = s[:57] + "..."
+		}
+		return fmt.Sprintf("%q", s)
+	}
+	return "a " + kindName(v.kind)
+}
+
+// suggestField names a known field close to key (a typo or a case slip).
+func suggestField(key string) string {
+	lk := strings.ToLower(key)
+	best, bestD := "", 3
+	for _, f := range knownFields {
+		if f == lk {
+			return f
+		}
+		if d := editDistance(lk, f); d < bestD && d <= len(f)/3 {
+			best, bestD = f, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 40 || len(b) > 40 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := 1
+			if a[i-1] == b[j-1] {
+				c = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func sortStrings(s []string) { slices.Sort(s) }
+
+// normalizeAlias turns an alias into a site path: "/old/" or "/old.html".
+// It returns "" when the alias is not a plain site path.
+func normalizeAlias(a string) string {
+	a = strings.TrimSpace(a)
+	if a == "" || strings.ContainsAny(a, "\\?#<>\"' \t\r\n") || strings.Contains(a, "://") || strings.HasPrefix(a, "//") {
+		return ""
+	}
+	for _, r := range a {
+		if r < 0x20 || r == 0x7f {
+			return ""
+		}
+	}
+	if !strings.HasPrefix(a, "/") {
+		a = "/" + a
+	}
+	for _, seg := range strings.Split(a, "/") {
+		if seg == ".." || seg == "." {
+			return ""
+		}
+	}
+	clean := path.Clean(a)
+	if clean == "/" {
+		return ""
+	}
+	if path.Ext(clean) == "" || strings.HasSuffix(a, "/") {
+		clean += "/"
+	}
+	return clean
+}

@@ -1,0 +1,289 @@
+package posts
+
+import (
+	"bytes"
+	"regexp"
+	"strconv"
+	"strings"
+
+	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
+	"github.com/yuin/goldmark"
+	highlighting "github.com/yuin/goldmark-highlighting/v2"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/util"
+)
+
+// markdown is the goldmark pipeline, built once per Load and shared by its
+// workers (goldmark.Markdown is safe for concurrent use).
+type markdown struct {
+	md     goldmark.Markdown
+	unsafe bool
+}
+
+func newMarkdown(unsafe bool) *markdown {
+	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(&nodeRenderer{unsafe: unsafe}, 100))}
+	if unsafe {
+		rOpts = append(rOpts, html.WithUnsafe())
+	}
+	md := goldmark.New(
+		goldmark.WithExtensions(
+			extension.GFM,
+			extension.Footnote,
+			highlighting.NewHighlighting(
+				highlighting.WithStyle(DefaultLightStyle),
+				highlighting.WithFormatOptions(chromahtml.WithClasses(true)),
+			),
+		),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+		goldmark.WithRendererOptions(rOpts...),
+	)
+	return &markdown{md: md, unsafe: unsafe}
+}
+
+// headingIDs makes heading IDs: the heading's slug, unique within one post.
+type headingIDs struct{ used map[string]bool }
+
+func (h *headingIDs) Generate(value []byte, kind ast.NodeKind) []byte {
+	base := slugify(string(value))
+	if base == "" {
+		base = "section"
+	}
+	id := base
+	for i := 1; h.used[id]; i++ {
+		id = base + "-" + strconv.Itoa(i)
+	}
+	h.used[id] = true
+	return []byte(id)
+}
+
+func (h *headingIDs) Put(value []byte) { h.used[string(value)] = true }
+
+// nodeRenderer overrides goldmark's rendering of headings (anchor links),
+// links and images (URL checks, lazy images) and raw HTML (left out, or
+// cleaned of dangerous URLs when unsafe_html is on).
+type nodeRenderer struct{ unsafe bool }
+
+func (r *nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindHeading, r.heading)
+	reg.Register(ast.KindLink, r.link)
+	reg.Register(ast.KindImage, r.image)
+	reg.Register(ast.KindAutoLink, r.autoLink)
+	reg.Register(ast.KindRawHTML, r.rawHTML)
+	reg.Register(ast.KindHTMLBlock, r.htmlBlock)
+}
+
+func (r *nodeRenderer) heading(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	n := node.(*ast.Heading)
+	level := "0123456"[n.Level]
+	if entering {
+		_, _ = w.WriteString("<h")
+		_ = w.WriteByte(level)
+		if n.Attributes() != nil {
+			html.RenderAttributes(w, node, html.HeadingAttributeFilter)
+		}
+		_ = w.WriteByte('>')
+		return ast.WalkContinue, nil
+	}
+	if id, ok := n.AttributeString("id"); ok {
+		if b, ok := id.([]byte); ok {
+			_, _ = w.WriteString(` <a class="anchor" href="#`)
+			_, _ = w.Write(util.EscapeHTML(util.URLEscape(b, false)))
+			_, _ = w.WriteString(`" aria-hidden="true" tabindex="-1">#</a>`)
+		}
+	}
+	_, _ = w.WriteString("</h")
+	_ = w.WriteByte(level)
+	_, _ = w.WriteString(">\n")
+	return ast.WalkContinue, nil
+}
+
+func (r *nodeRenderer) link(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	n := node.(*ast.Link)
+	if !entering {
+		_, _ = w.WriteString("</a>")
+		return ast.WalkContinue, nil
+	}
+	_, _ = w.WriteString("<a")
+	dest := util.URLEscape(n.Destination, true)
+	if !dangerousURL(dest) {
+		_, _ = w.WriteString(` href="`)
+		_, _ = w.Write(util.EscapeHTML(dest))
+		_ = w.WriteByte('"')
+	}
+	if n.Title != nil {
+		_, _ = w.WriteString(` title="`)
+		html.DefaultWriter.Write(w, n.Title)
+		_ = w.WriteByte('"')
+	}
+	if n.Attributes() != nil {
+		html.RenderAttributes(w, n, html.LinkAttributeFilter)
+	}
+	_ = w.WriteByte('>')
+	return ast.WalkContinue, nil
+}
+
+func (r *nodeRenderer) image(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.Image)
+	_, _ = w.WriteString("<img")
+	dest := util.URLEscape(n.Destination, true)
+	if !dangerousURL(dest) {
+		_, _ = w.WriteString(` src="`)
+		_, _ = w.Write(util.EscapeHTML(dest))
+		_ = w.WriteByte('"')
+	}
+	_, _ = w.WriteString(` alt="`)
+	var alt bytes.Buffer
+	inlineText(&alt, source, n)
+	_, _ = w.Write(util.EscapeHTML(alt.Bytes()))
+	_ = w.WriteByte('"')
+	if n.Title != nil {
+		_, _ = w.WriteString(` title="`)
+		html.DefaultWriter.Write(w, n.Title)
+		_ = w.WriteByte('"')
+	}
+	_, _ = w.WriteString(` loading="lazy" decoding="async">`)
+	return ast.WalkSkipChildren, nil
+}
+
+func (r *nodeRenderer) autoLink(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	n := node.(*ast.AutoLink)
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	url := util.URLEscape(n.URL(source), false)
+	label := n.Label(source)
+	if n.AutoLinkType == ast.AutoLinkEmail && !bytes.HasPrefix(bytes.ToLower(url), []byte("mailto:")) {
+		url = append([]byte("mailto:"), url...)
+	}
+	if dangerousURL(url) {
+		_, _ = w.Write(util.EscapeHTML(label))
+		return ast.WalkContinue, nil
+	}
+	_, _ = w.WriteString(`<a href="`)
+	_, _ = w.Write(util.EscapeHTML(url))
+	_, _ = w.WriteString(`">`)
+	_, _ = w.Write(util.EscapeHTML(label))
+	_, _ = w.WriteString(`</a>`)
+	return ast.WalkContinue, nil
+}
+
+func (r *nodeRenderer) rawHTML(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering || !r.unsafe {
+		return ast.WalkSkipChildren, nil
+	}
+	n := node.(*ast.RawHTML)
+	var b bytes.Buffer
+	for i := 0; i < n.Segments.Len(); i++ {
+		seg := n.Segments.At(i)
+		b.Write(seg.Value(source))
+	}
+	_, _ = w.Write(cleanHTML(b.Bytes()))
+	return ast.WalkSkipChildren, nil
+}
+
+func (r *nodeRenderer) htmlBlock(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering || !r.unsafe {
+		return ast.WalkSkipChildren, nil
+	}
+	n := node.(*ast.HTMLBlock)
+	var b bytes.Buffer
+	for i := 0; i < n.Lines().Len(); i++ {
+		seg := n.Lines().At(i)
+		b.Write(seg.Value(source))
+	}
+	if n.HasClosure() {
+		b.Write(n.ClosureLine.Value(source))
+	}
+	_, _ = w.Write(cleanHTML(b.Bytes()))
+	return ast.WalkSkipChildren, nil
+}
+
+// inlineText writes the plain text of n's inline children.
+func inlineText(b *bytes.Buffer, source []byte, n ast.Node) {
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		switch t := c.(type) {
+		case *ast.Text:
+			b.Write(textValue(t.Segment.Value(source)))
+			if t.SoftLineBreak() || t.HardLineBreak() {
+				b.WriteByte(' ')
+			}
+		case *ast.String:
+			b.Write(t.Value)
+		default:
+			inlineText(b, source, c)
+		}
+	}
+}
+
+// textValue resolves backslash escapes and character references of a
+// Markdown text segment.
+func textValue(v []byte) []byte {
+	if bytes.IndexByte(v, '\\') >= 0 {
+		v = util.UnescapePunctuations(v)
+	}
+	if bytes.IndexByte(v, '&') >= 0 {
+		v = util.ResolveNumericReferences(v)
+		v = util.ResolveEntityNames(v)
+	}
+	return v
+}
+
+// dangerousURL reports a URL that must never reach href or src:
+// javascript:, vbscript:, file: and data: other than raster images, in any
+// case and after leading blanks and control characters.
+func dangerousURL(u []byte) bool {
+	i := 0
+	for i < len(u) && (u[i] <= ' ' || u[i] == 0x7f) {
+		i++
+	}
+	u = u[i:]
+	if bytes.IndexFunc(u[:min(len(u), 16)], func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+		// Browsers drop tabs and newlines inside the scheme: "java\tscript:".
+		u = bytes.Map(func(r rune) rune {
+			if r < ' ' || r == 0x7f {
+				return -1
+			}
+			return r
+		}, u)
+	}
+	return html.IsDangerousURL(u)
+}
+
+var moreRE = regexp.MustCompile(`^<!--\s*more\s*-->`)
+
+// isComment reports raw HTML that is only a comment.
+func isComment(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return bytes.HasPrefix(b, []byte("<!--")) && bytes.HasSuffix(b, []byte("-->"))
+}
+
+// cutSummary is the first max runes of text, cut back to a word boundary and
+// ended with "…" when anything was cut.
+func cutSummary(text string, max int) string {
+	text = strings.TrimSpace(text)
+	n := 0
+	for i := range text {
+		if n == max {
+			cut := text[:i]
+			if j := strings.LastIndexAny(cut, " \t\n"); j > 0 {
+				cut = cut[:j]
+			}
+			cut = strings.TrimRight(cut, " \t\n,;:.-–—")
+			return cut + "…"
+		}
+		n++
+	}
+	return text
+}
+
+// collapseSpace joins all runs of white space into single spaces.
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,412 @@
+package posts
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/yuin/goldmark/ast"
+	east "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+)
+
+// summaryRunes is the length of a summary taken from the text.
+const summaryRunes = 400
+
+// wordsPerMinute gives ReadingTime.
+const wordsPerMinute = 200
+
+// render is phase 2: parse the body, resolve links, collect the plain text,
+// report body problems, and render HTML. A panic becomes an internal-error
+// diagnostic.
+func (l *loader) render(r *postResult, idx *siteIndex) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.add(0, 0, CodeInternal, fmt.Sprintf("publishbot failed rendering this file (please report it): %v", v))
+		}
+	}()
+	p := r.post
+	pctx := parser.NewContext(parser.WithIDs(&headingIDs{used: map[string]bool{}}))
+	doc := l.md.md.Parser().Parse(text.NewReader(r.body), parser.WithContext(pctx))
+	w := &walker{l: l, r: r, idx: idx, body: r.body}
+	_ = ast.Walk(doc, w.visit)
+	if w.rawHTML > 0 && !l.md.unsafe {
+		line, col := r.pos(r.bodyOff + w.rawHTMLAt)
+		places := "1 place"
+		if w.rawHTML > 1 {
+			places = fmt.Sprintf("%d places", w.rawHTML)
+		}
+		r.add(line, col, CodeRawHTML, fmt.Sprintf("raw HTML is left out of the page (%s); write it in Markdown, or set unsafe_html: true in publish.yaml", places))
+	}
+	if meta := r.meta; meta.imageRaw != "" {
+		p.Image = w.resolve(meta.imageRaw, true, true, -1, meta.imageLine, meta.imageCol)
+	}
+	prose := w.prose.String()
+	if p.Summary == "" {
+		if w.more {
+			p.Summary = collapseSpace(w.beforeMore)
+		} else {
+			p.Summary = cutSummary(collapseSpace(prose), summaryRunes)
+		}
+	}
+	p.Words = countWords(prose) + countWords(w.notes.String()) + w.codeWords
+	p.ReadingTime = max(1, (p.Words+wordsPerMinute/2)/wordsPerMinute)
+	var buf bytes.Buffer
+	buf.Grow(len(r.body) * 2)
+	if err := l.md.md.Renderer().Render(&buf, r.body, doc); err != nil {
+		r.add(0, 0, CodeInternal, fmt.Sprintf("rendering failed: %v", err))
+		return
+	}
+	p.HTML = buf.String()
+}
+
+// walker visits a post's AST once.
+type walker struct {
+	l    *loader
+	r    *postResult
+	idx  *siteIndex
+	body []byte
+
+	prose      bytes.Buffer // text for the summary and word count
+	notes      bytes.Buffer // footnote text: counted, not summarised
+	codeWords  int
+	more       bool
+	beforeMore string
+	rawHTML    int
+	rawHTMLAt  int
+	inCode     int
+	inNotes    int
+	blockStart int
+	blockEnd   int
+}
+
+func (w *walker) text() *bytes.Buffer {
+	if w.inNotes > 0 {
+		return &w.notes
+	}
+	return &w.prose
+}
+
+func (w *walker) space() {
+	b := w.text()
+	if b.Len() > 0 && b.Bytes()[b.Len()-1] != ' ' {
+		b.WriteByte(' ')
+	}
+}
+
+func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
+	if n.Type() == ast.TypeBlock && entering {
+		if lines := n.Lines(); lines != nil && lines.Len() > 0 {
+			w.blockStart, w.blockEnd = lines.At(0).Start, lines.At(lines.Len()-1).Stop
+		}
+	}
+	switch n := n.(type) {
+	case *ast.Paragraph, *ast.TextBlock, *ast.Heading, *east.TableCell, *ast.ListItem:
+		w.space()
+	case *east.FootnoteList:
+		if entering {
+			w.inNotes++
+		} else {
+			w.inNotes--
+		}
+	case *ast.FencedCodeBlock, *ast.CodeBlock:
+		if entering {
+			lines := n.Lines()
+			for i := 0; i < lines.Len(); i++ {
+				seg := lines.At(i)
+				w.codeWords += countWords(string(seg.Value(w.body)))
+			}
+		}
+		return ast.WalkSkipChildren, nil
+	case *ast.CodeSpan:
+		if entering {
+			w.inCode++
+		} else {
+			w.inCode--
+		}
+	case *ast.Text:
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		v := n.Segment.Value(w.body)
+		if w.inCode == 0 {
+			w.liquid(v, n.Segment.Start)
+		}
+		w.text().Write(textValue(v))
+		if n.SoftLineBreak() || n.HardLineBreak() {
+			w.text().WriteByte(' ')
+		}
+	case *ast.String:
+		if entering {
+			w.text().Write(n.Value)
+		}
+	case *ast.HTMLBlock:
+		if entering {
+			var b bytes.Buffer
+			for i := 0; i < n.Lines().Len(); i++ {
+				seg := n.Lines().At(i)
+				b.Write(seg.Value(w.body))
+			}
+			start := 0
+			if n.Lines().Len() > 0 {
+				start = n.Lines().At(0).Start
+			}
+			w.html(b.Bytes(), start)
+		}
+		return ast.WalkSkipChildren, nil
+	case *ast.RawHTML:
+		if entering && n.Segments.Len() > 0 {
+			var b bytes.Buffer
+			for i := 0; i < n.Segments.Len(); i++ {
+				seg := n.Segments.At(i)
+				b.Write(seg.Value(w.body))
+			}
+			w.html(b.Bytes(), n.Segments.At(0).Start)
+		}
+		return ast.WalkSkipChildren, nil
+	case *ast.Link:
+		if entering {
+			line, col := w.destPos(n, n.Destination)
+			n.Destination = []byte(w.resolve(string(n.Destination), false, false, 0, line, col))
+		}
+	case *ast.Image:
+		if entering {
+			line, col := w.destPos(n, n.Destination)
+			n.Destination = []byte(w.resolve(string(n.Destination), true, false, 0, line, col))
+			var alt bytes.Buffer
+			inlineText(&alt, w.body, n)
+			if strings.TrimSpace(alt.String()) == "" {
+				w.r.add(line, col, CodeImageAlt, "image has no alt text: describe it for readers who cannot see it, as in ![a red bicycle](bike.jpg)")
+			}
+			// The alt text is not prose: skip it for the summary.
+			return ast.WalkSkipChildren, nil
+		}
+	case *ast.AutoLink:
+		if entering {
+			u := util.URLEscape(n.URL(w.body), false)
+			if dangerousURL(u) {
+				line, col := w.r.pos(w.r.bodyOff + w.blockStart)
+				w.r.add(line, col, CodeUnsafeURL, fmt.Sprintf("link %q is not allowed (javascript:, vbscript:, data: and file: links are removed)", string(u)))
+			}
+			w.text().Write(n.Label(w.body))
+		}
+	}
+	return ast.WalkContinue, nil
+}
+
+// html handles raw HTML: the <!--more--> marker, and counting what is left out.
+func (w *walker) html(b []byte, start int) {
+	if moreRE.Match(bytes.TrimSpace(b)) && !w.more && w.inNotes == 0 {
+		w.more = true
+		w.beforeMore = w.prose.String()
+		return
+	}
+	if isComment(b) {
+		return
+	}
+	if w.rawHTML == 0 {
+		w.rawHTMLAt = start
+	}
+	w.rawHTML++
+}
+
+// liquid reports Jekyll Liquid tags that start in a text segment.
+func (w *walker) liquid(v []byte, start int) {
+	for i := 0; i+1 < len(v); i++ {
+		if v[i] != '{' || (v[i+1] != '{' && v[i+1] != '%') {
+			continue
+		}
+		end := []byte("}}")
+		if v[i+1] == '%' {
+			end = []byte("%}")
+		}
+		// The tag may run past this segment (goldmark splits text at "_").
+		tag := w.body[start+i:]
+		if nl := bytes.IndexByte(tag, '\n'); nl >= 0 {
+			tag = tag[:nl]
+		}
+		if j := bytes.Index(tag, end); j >= 0 {
+			tag = tag[:j+2]
+		}
+		if utf8.RuneCount(tag) > 60 {
+			tag = []byte(string([]rune(string(tag))[:57]) + "...")
+		}
+		line, col := w.r.pos(w.r.bodyOff + start + i)
+		w.r.add(line, col, CodeLiquid, fmt.Sprintf("Jekyll Liquid %s is not supported and is shown as written", tag))
+		i++
+	}
+}
+
+// destPos finds where a link's destination is written: in the current
+// block, else at the link's first text.
+func (w *walker) destPos(n ast.Node, dest []byte) (int, int) {
+	if len(dest) > 0 && w.blockEnd > w.blockStart && w.blockEnd <= len(w.body) {
+		if i := bytes.Index(w.body[w.blockStart:w.blockEnd], dest); i >= 0 {
+			return w.r.pos(w.r.bodyOff + w.blockStart + i)
+		}
+	}
+	for c := n.FirstChild(); c != nil; c = c.FirstChild() {
+		if t, ok := c.(*ast.Text); ok {
+			return w.r.pos(w.r.bodyOff + t.Segment.Start)
+		}
+	}
+	return w.r.pos(w.r.bodyOff + w.blockStart)
+}
+
+// resolve checks a link or image destination and returns the one to render.
+// Links to post sources become post URLs; site-absolute paths get the base
+// path; relative links inside a bundle stay relative (its files are copied
+// beside the page) unless absolute is set (a cover image, used on other
+// pages), when they become base-path URLs too.
+func (w *walker) resolve(dest string, image, absolute bool, _ int, line, col int) string {
+	r, idx := w.r, w.idx
+	what := "link"
+	missing := CodeBrokenLink
+	if image {
+		what, missing = "image", CodeMissingImage
+	}
+	if strings.TrimSpace(dest) == "" {
+		return dest
+	}
+	esc := util.URLEscape([]byte(dest), true)
+	if dangerousURL(esc) {
+		r.add(line, col, CodeUnsafeURL, fmt.Sprintf("%s %q is not allowed (javascript:, vbscript:, data: and file: URLs are removed)", what, trimForMsg(dest)))
+		return dest // the renderer leaves it out
+	}
+	if strings.Contains(dest, "{{") || strings.Contains(dest, "{%") {
+		r.add(line, col, CodeLiquid, fmt.Sprintf("Jekyll Liquid in the %s %q is not supported and is kept as written", what, trimForMsg(dest)))
+		return dest
+	}
+	u, err := url.Parse(string(esc))
+	if err != nil {
+		r.add(line, col, missing, fmt.Sprintf("%s %q is not a valid URL", what, trimForMsg(dest)))
+		return dest
+	}
+	if u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.Path == "" {
+		return dest // external, mailto:, or only #fragment / ?query
+	}
+	suffix := ""
+	if u.RawQuery != "" {
+		suffix += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		suffix += "#" + u.EscapedFragment()
+	}
+	base := w.l.cfg.BasePath()
+	p := u.Path
+	if strings.HasPrefix(p, "/") {
+		if w.l.configBase != "/" && strings.HasPrefix(p, w.l.configBase) {
+			p = "/" + strings.TrimPrefix(p, w.l.configBase) // already written with the base path
+		}
+		rel := strings.TrimPrefix(path.Clean(p), "/")
+		if strings.HasSuffix(p, "/") && rel != "" {
+			rel += "/"
+		}
+		if isMarkdown(rel) {
+			return w.postLink(rel, dest, suffix, what, line, col)
+		}
+		if image && !idx.targets[rel] {
+			r.add(line, col, missing, fmt.Sprintf("image %q is not a file of the site: put it in static/ (as static/%s) or beside the post in a bundle", trimForMsg(dest), rel))
+		} else if !image && strings.HasPrefix(rel, "posts/") {
+			slug := strings.SplitN(strings.TrimPrefix(rel, "posts/"), "/", 2)[0]
+			if _, ok := idx.bySlug[slug]; !ok && slug != "" && !idx.targets[rel] {
+				r.add(line, col, missing, fmt.Sprintf("link %q goes to no post: there is no post with slug %q", trimForMsg(dest), slug))
+			}
+		}
+		return base + escapePath(rel) + suffix
+	}
+	// Relative to the source file, in the repository.
+	dir := path.Dir(r.file.path)
+	target := path.Join(dir, p)
+	if target == ".." || strings.HasPrefix(target, "../") {
+		r.add(line, col, missing, fmt.Sprintf("%s %q points outside the repository", what, trimForMsg(dest)))
+		return dest
+	}
+	if isMarkdown(target) {
+		return w.postLink(target, dest, suffix, what, line, col)
+	}
+	if b, ok := idx.byBundle[strings.TrimSuffix(target, "/")]; ok && b.post != nil {
+		return w.postLink(b.file.path, dest, suffix, what, line, col)
+	}
+	if t, ok := idx.assetOf[target]; ok {
+		if r.file.bundle != "" && strings.HasPrefix(target, r.file.bundle+"/") && !absolute {
+			return dest // beside the page
+		}
+		return base + escapePath(t) + suffix
+	}
+	if _, ok := w.l.tree.files[target]; ok {
+		r.add(line, col, missing, fmt.Sprintf("%s %q is %s, which is not published: only files in static/ and beside a bundle's index.md are copied to the site", what, trimForMsg(dest), target))
+		return dest
+	}
+	if !image && w.l.tree.dirs[target] {
+		return dest // a folder; nothing to check
+	}
+	r.add(line, col, missing, fmt.Sprintf("%s %q: %s does not exist", what, trimForMsg(dest), target))
+	return dest
+}
+
+// postLink resolves a link to a post's source file.
+func (w *walker) postLink(source, dest, suffix, what string, line, col int) string {
+	r := w.r
+	t, ok := w.idx.bySource[source]
+	if !ok {
+		if b, ok2 := w.idx.byBundle[path.Dir(source)]; ok2 && path.Base(source) != path.Base(b.file.path) {
+			t, ok = nil, false
+		}
+	}
+	if !ok || t.post == nil {
+		r.add(line, col, CodeBrokenLink, fmt.Sprintf("%s %q goes to %s, which is not a post", what, trimForMsg(dest), source))
+		return dest
+	}
+	if t.hasError || t.post.Slug == "" || w.idx.bySlug[t.post.Slug] != t {
+		r.add(line, col, CodeBrokenLink, fmt.Sprintf("%s %q goes to %s, which has errors and is left out of the site", what, trimForMsg(dest), source))
+		return dest
+	}
+	if (t.post.Draft || t.post.Future) && !(r.post.Draft || r.post.Future) {
+		state := "a draft"
+		if !t.post.Draft {
+			state = "dated in the future"
+		}
+		r.add(line, col, CodeLinkToDraft, fmt.Sprintf("%s %q goes to %s, which is %s: the link is broken until that post is published", what, trimForMsg(dest), source, state))
+	}
+	return w.l.cfg.BasePath() + escapePath(PostPath(t.post.Slug)) + suffix
+}
+
+func escapePath(p string) string {
+	return (&url.URL{Path: p}).EscapedPath()
+}
+
+func trimForMsg(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}
+
+// countWords counts words: runs of letters or digits, and each Han, Hiragana
+// or Katakana character (those scripts do not separate words by spaces).
+func countWords(s string) int {
+	n := 0
+	in := false
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
+			n++
+			in = false
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '\u2019' || r == '_' || unicode.Is(unicode.Mn, r):
+			if !in {
+				n++
+				in = true
+			}
+		default:
+			in = false
+		}
+	}
+	return n
+}
