@@ -1,0 +1,308 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Secret is a string that never prints: fmt, JSON and logs see "***".
+// Reveal returns the value for the one place that needs it.
+type Secret string
+
+// String implements fmt.Stringer with a mask.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "***"
+}
+
+// GoString masks %#v too.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// MarshalText masks the secret in JSON and text encodings.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+// serveConfig is the whole configuration of `publishbot serve`: defaults,
+// then PUBLISHBOT_* environment variables, then flags. validate runs before
+// anything listens.
+type serveConfig struct {
+	Addr              string        `json:"addr"`
+	DataDir           string        `json:"data_dir"`
+	WebhookSecret     Secret        `json:"webhook_secret"`
+	GitHubToken       Secret        `json:"github_token"`
+	AppID             int64         `json:"app_id,omitempty"`
+	AppPrivateKeyFile string        `json:"app_private_key_file,omitempty"`
+	GitHubAPIURL      string        `json:"github_api_url"`
+	LogFormat         string        `json:"log_format"`
+	LogLevel          string        `json:"log_level"`
+	Queue             string        `json:"queue"`
+	Workers           int           `json:"workers"`
+	ShutdownGrace     time.Duration `json:"shutdown_grace"`
+	ReconcileInterval time.Duration `json:"reconcile_interval"`
+	MaxAttempts       int           `json:"max_attempts"`
+}
+
+const defaultAPIURL = "https://api.github.com/"
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{
+		Addr:              ":8080",
+		DataDir:           "publishbot-data",
+		GitHubAPIURL:      defaultAPIURL,
+		LogFormat:         "json",
+		LogLevel:          "info",
+		Queue:             "embedded",
+		Workers:           2,
+		ShutdownGrace:     30 * time.Second,
+		ReconcileInterval: 5 * time.Minute,
+		MaxAttempts:       8,
+	}
+}
+
+// envVar is one PUBLISHBOT_* variable and where it goes.
+type envVar struct {
+	name string
+	set  func(c *serveConfig, v string) error
+}
+
+func envVars() []envVar {
+	str := func(f func(c *serveConfig) *string) func(*serveConfig, string) error {
+		return func(c *serveConfig, v string) error { *f(c) = v; return nil }
+	}
+	return []envVar{
+		{"PUBLISHBOT_WEBHOOK_SECRET", func(c *serveConfig, v string) error { c.WebhookSecret = Secret(v); return nil }},
+		{"PUBLISHBOT_GITHUB_TOKEN", func(c *serveConfig, v string) error { c.GitHubToken = Secret(v); return nil }},
+		{"PUBLISHBOT_APP_ID", func(c *serveConfig, v string) error {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.AppID = id
+			return nil
+		}},
+		{"PUBLISHBOT_APP_PRIVATE_KEY_FILE", str(func(c *serveConfig) *string { return &c.AppPrivateKeyFile })},
+		{"PUBLISHBOT_GITHUB_API_URL", str(func(c *serveConfig) *string { return &c.GitHubAPIURL })},
+		{"PUBLISHBOT_ADDR", str(func(c *serveConfig) *string { return &c.Addr })},
+		{"PUBLISHBOT_DATA_DIR", str(func(c *serveConfig) *string { return &c.DataDir })},
+		{"PUBLISHBOT_LOG_FORMAT", str(func(c *serveConfig) *string { return &c.LogFormat })},
+		{"PUBLISHBOT_LOG_LEVEL", str(func(c *serveConfig) *string { return &c.LogLevel })},
+		{"PUBLISHBOT_QUEUE", str(func(c *serveConfig) *string { return &c.Queue })},
+		{"PUBLISHBOT_WORKERS", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.Workers = n
+			return nil
+		}},
+		{"PUBLISHBOT_SHUTDOWN_GRACE", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			c.ShutdownGrace = d
+			return err
+		}},
+		{"PUBLISHBOT_RECONCILE_INTERVAL", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			c.ReconcileInterval = d
+			return err
+		}},
+		{"PUBLISHBOT_MAX_ATTEMPTS", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.MaxAttempts = n
+			return nil
+		}},
+	}
+}
+
+const serveUsage = `usage: publishbot serve [flags]
+
+Runs the bot: POST /webhook, GET /healthz, /readyz, /metrics.
+Configuration comes from the environment; flags override it.
+
+  PUBLISHBOT_WEBHOOK_SECRET        webhook secret (required)
+  PUBLISHBOT_GITHUB_TOKEN          token for clones, pushes and reports, or
+  PUBLISHBOT_APP_ID + PUBLISHBOT_APP_PRIVATE_KEY_FILE   a GitHub App
+  PUBLISHBOT_GITHUB_API_URL        API base URL (GitHub Enterprise Server)
+  PUBLISHBOT_ADDR                  listen address (default :8080)
+  PUBLISHBOT_DATA_DIR              queue and repository cache
+  PUBLISHBOT_LOG_FORMAT            json or text
+  PUBLISHBOT_LOG_LEVEL             debug, info, warn, error
+  PUBLISHBOT_QUEUE                 embedded (nats:// is not supported in this build)
+  PUBLISHBOT_WORKERS               jobs run at once
+  PUBLISHBOT_SHUTDOWN_GRACE        time the running jobs get on SIGTERM
+  PUBLISHBOT_RECONCILE_INTERVAL    how often published repositories are checked
+  PUBLISHBOT_MAX_ATTEMPTS          runs of a failing job before it is dead-lettered
+
+flags:
+`
+
+// parseServeConfig builds the configuration from defaults, the environment
+// and args. It does not validate; --print-config is reported in print.
+func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (cfg serveConfig, print bool, err error) {
+	cfg = defaultServeConfig()
+	var errs []error
+	for _, v := range envVars() {
+		val := getenv(v.name)
+		if val == "" {
+			continue
+		}
+		if err := v.set(&cfg, val); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", v.name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return cfg, false, &exitError{Code: 2, Err: errors.Join(errs...)}
+	}
+
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serveUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "queue and repository cache directory")
+	fs.StringVar(&cfg.GitHubAPIURL, "github-api-url", cfg.GitHubAPIURL, "GitHub API base URL")
+	fs.Int64Var(&cfg.AppID, "app-id", cfg.AppID, "GitHub App ID")
+	fs.StringVar(&cfg.AppPrivateKeyFile, "app-private-key-file", cfg.AppPrivateKeyFile, "GitHub App private key (PEM)")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: json or text")
+	fs.StringVar(&cfg.LogLevel, "log-level", cfg.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&cfg.Queue, "queue", cfg.Queue, "queue: embedded")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "jobs run at once")
+	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "time the running jobs get to finish on shutdown")
+	fs.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", cfg.ReconcileInterval, "how often published repositories are checked for missed pushes")
+	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "runs of a failing job before it is dead-lettered")
+	fs.BoolVar(&print, "print-config", false, "print the configuration (secrets masked) and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, false, &exitError{Code: 0}
+		}
+		return cfg, false, &exitError{Code: 2}
+	}
+	if fs.NArg() > 0 {
+		return cfg, false, usageError("serve: unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, print, nil
+}
+
+// validate reports every problem at once; serve refuses to start on any.
+func (c serveConfig) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.WebhookSecret == "" {
+		bad("PUBLISHBOT_WEBHOOK_SECRET is required: webhooks cannot be verified without it")
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("address %q: %v", c.Addr, err)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			bad("address %q: bad port %q", c.Addr, port)
+		}
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("PUBLISHBOT_DATA_DIR is empty")
+	}
+	switch {
+	case c.GitHubToken != "" && (c.AppID != 0 || c.AppPrivateKeyFile != ""):
+		bad("set PUBLISHBOT_GITHUB_TOKEN or PUBLISHBOT_APP_ID with PUBLISHBOT_APP_PRIVATE_KEY_FILE, not both")
+	case c.AppID != 0 && c.AppPrivateKeyFile == "":
+		bad("PUBLISHBOT_APP_ID needs PUBLISHBOT_APP_PRIVATE_KEY_FILE")
+	case c.AppID == 0 && c.AppPrivateKeyFile != "":
+		bad("PUBLISHBOT_APP_PRIVATE_KEY_FILE needs PUBLISHBOT_APP_ID")
+	case c.AppID < 0:
+		bad("PUBLISHBOT_APP_ID must be positive")
+	case c.AppPrivateKeyFile != "":
+		if _, err := os.Stat(c.AppPrivateKeyFile); err != nil {
+			bad("app private key: %v", err)
+		}
+	}
+	if u, err := url.Parse(c.GitHubAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("PUBLISHBOT_GITHUB_API_URL %q: want an http(s) URL", c.GitHubAPIURL)
+	} else if u.User != nil {
+		bad("PUBLISHBOT_GITHUB_API_URL must not carry credentials")
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		bad("PUBLISHBOT_LOG_FORMAT %q: want json or text", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		bad("PUBLISHBOT_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch {
+	case c.Queue == "embedded":
+	case strings.HasPrefix(c.Queue, "nats://"), strings.HasPrefix(c.Queue, "tls://"):
+		bad("PUBLISHBOT_QUEUE %q: a NATS JetStream queue is not supported in this build; use embedded", redactURL(c.Queue))
+	default:
+		bad("PUBLISHBOT_QUEUE %q: want embedded", redactURL(c.Queue))
+	}
+	if c.Workers < 1 || c.Workers > 64 {
+		bad("workers %d: want 1 to 64", c.Workers)
+	}
+	if c.ShutdownGrace < 0 {
+		bad("shutdown grace %s is negative", c.ShutdownGrace)
+	}
+	if c.ReconcileInterval < time.Second {
+		bad("reconcile interval %s: want at least 1s", c.ReconcileInterval)
+	}
+	if c.MaxAttempts < 1 {
+		bad("max attempts %d: want at least 1", c.MaxAttempts)
+	}
+	if len(errs) > 0 {
+		return &exitError{Code: 2, Err: fmt.Errorf("serve: bad configuration:\n  %w", joinIndented(errs))}
+	}
+	return nil
+}
+
+// joinIndented joins errors one a line, indented under the first.
+func joinIndented(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "\n  "))
+}
+
+// redactURL drops a password from a URL for printing.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+// print writes the configuration as JSON with secrets masked.
+func (c serveConfig) print(w io.Writer) error {
+	type shown struct {
+		serveConfig
+		ShutdownGrace     string `json:"shutdown_grace"`
+		ReconcileInterval string `json:"reconcile_interval"`
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(shown{c, c.ShutdownGrace.String(), c.ReconcileInterval.String()})
+}
+
+// secrets lists the values the log formatter must mask.
+func (c serveConfig) secrets() []string {
+	return []string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal()}
+}
