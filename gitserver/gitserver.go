@@ -241,6 +241,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(cw, "bad path", http.StatusBadRequest)
 		return
 	}
+	// git does not need the credentials; keep them out of hooks' view.
+	r.Header.Del("Authorization")
+	if user != "" {
+		r.Header.Set("X-Remote-User", user)
+	}
 	s.backend.ServeHTTP(cw, r)
 }
 

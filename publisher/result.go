@@ -47,6 +47,9 @@ type Result struct {
 	Changed     []ChangedPost
 	Diagnostics []posts.Diagnostic
 	Err         error // set when Outcome is OutcomeFailed
+	// Reason says in a few words why a job was skipped or changed nothing
+	// ("not the source branch", "a newer commit is already published").
+	Reason string
 
 	// NextPublish is the earliest date of a future post of a publish, zero
 	// when there is none: the caller schedules a publish then.
@@ -54,6 +57,10 @@ type Result struct {
 
 	Fetch, Build, Push time.Duration
 	Total              time.Duration
+
+	// ObjectsWritten counts git objects stored in the cache by this job;
+	// ObjectsPushed counts the objects of the last push's pack.
+	ObjectsWritten, ObjectsPushed int
 }
 
 // Reporter tells people about a result (the GitHub adaptor implements it). A

@@ -1,0 +1,320 @@
+package publisher
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// errSymlink is returned when a symbolic link is opened or read: the tree
+// reports links (fs.ModeSymlink in ReadDir and Stat) but never follows them.
+var errSymlink = errors.New("is a symbolic link, not followed")
+
+// treeFS is a git tree as an fs.FS, read straight from the object store.
+// Symbolic links are reported (fs.ModeSymlink) and never followed: Open and
+// ReadFile on one fail. Submodules (gitlinks) are left out. It is safe for
+// concurrent use; object reads are serialised because go-git's storage is
+// not.
+type treeFS struct {
+	shared *treeShared
+	root   plumbing.Hash // tree object
+	prefix string        // path of root inside the commit's tree, for errors ("" for the top)
+}
+
+type treeShared struct {
+	mu      sync.Mutex
+	s       storer.EncodedObjectStorer
+	trees   map[plumbing.Hash]*object.Tree
+	maxFile int64 // ReadFile/Open refuse larger blobs; 0 = no limit
+}
+
+func newTreeFS(s storer.EncodedObjectStorer, root plumbing.Hash, maxFile int64) *treeFS {
+	return &treeFS{shared: &treeShared{s: s, trees: map[plumbing.Hash]*object.Tree{}, maxFile: maxFile}, root: root}
+}
+
+var (
+	_ fs.ReadDirFS  = (*treeFS)(nil)
+	_ fs.ReadFileFS = (*treeFS)(nil)
+	_ fs.StatFS     = (*treeFS)(nil)
+	_ fs.SubFS      = (*treeFS)(nil)
+)
+
+// tree decodes a tree object once; callers hold mu.
+func (sh *treeShared) tree(h plumbing.Hash) (*object.Tree, error) {
+	if t, ok := sh.trees[h]; ok {
+		return t, nil
+	}
+	t, err := object.GetTree(sh.s, h)
+	if err != nil {
+		return nil, err
+	}
+	sh.trees[h] = t
+	return t, nil
+}
+
+// entry is one resolved path: the root itself has a zero Name.
+type entry struct {
+	name string
+	mode filemode.FileMode
+	hash plumbing.Hash
+}
+
+func (e entry) isDir() bool { return e.mode == filemode.Dir }
+
+// lookup resolves name without following links; callers hold mu.
+func (f *treeFS) lookup(op, name string) (entry, error) {
+	if !fs.ValidPath(name) {
+		return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	cur := entry{name: ".", mode: filemode.Dir, hash: f.root}
+	if name == "." {
+		return cur, nil
+	}
+	for _, part := range strings.Split(name, "/") {
+		if !cur.isDir() {
+			if cur.mode == filemode.Symlink {
+				return entry{}, &fs.PathError{Op: op, Path: name, Err: errSymlink}
+			}
+			return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+		t, err := f.shared.tree(cur.hash)
+		if err != nil {
+			return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
+		}
+		te, err := t.FindEntry(part)
+		if err != nil || te.Mode == filemode.Submodule || !validName(te.Name) {
+			return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+		cur = entry{name: te.Name, mode: te.Mode, hash: te.Hash}
+	}
+	return cur, nil
+}
+
+func validName(n string) bool {
+	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
+}
+
+func (f *treeFS) size(e entry) (int64, error) {
+	if e.isDir() {
+		return 0, nil
+	}
+	o, err := f.shared.s.EncodedObject(plumbing.BlobObject, e.hash)
+	if err != nil {
+		return 0, err
+	}
+	return o.Size(), nil
+}
+
+func (f *treeFS) read(op, name string, e entry) ([]byte, error) {
+	if e.mode == filemode.Symlink {
+		return nil, &fs.PathError{Op: op, Path: name, Err: errSymlink}
+	}
+	if e.isDir() {
+		return nil, &fs.PathError{Op: op, Path: name, Err: errors.New("is a directory")}
+	}
+	o, err := f.shared.s.EncodedObject(plumbing.BlobObject, e.hash)
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	if max := f.shared.maxFile; max > 0 && o.Size() > max {
+		return nil, &fs.PathError{Op: op, Path: name, Err: &limitError{what: "file size", got: o.Size(), max: max}}
+	}
+	r, err := o.Reader()
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	defer r.Close()
+	b := make([]byte, o.Size())
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	return b, nil
+}
+
+// ReadFile implements fs.ReadFileFS.
+func (f *treeFS) ReadFile(name string) ([]byte, error) {
+	f.shared.mu.Lock()
+	defer f.shared.mu.Unlock()
+	e, err := f.lookup("read", name)
+	if err != nil {
+		return nil, err
+	}
+	return f.read("read", name, e)
+}
+
+// Stat implements fs.StatFS. Like os.Lstat, a link is described, not followed.
+func (f *treeFS) Stat(name string) (fs.FileInfo, error) {
+	f.shared.mu.Lock()
+	defer f.shared.mu.Unlock()
+	e, err := f.lookup("stat", name)
+	if err != nil {
+		return nil, err
+	}
+	size, err := f.size(e)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+	}
+	return fileInfo{name: path.Base(name), mode: e.mode, size: size}, nil
+}
+
+// ReadDir implements fs.ReadDirFS: entries sorted by name, submodules left out.
+func (f *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	f.shared.mu.Lock()
+	defer f.shared.mu.Unlock()
+	e, err := f.lookup("readdir", name)
+	if err != nil {
+		return nil, err
+	}
+	if !e.isDir() {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
+	}
+	return f.readDir(name, e)
+}
+
+func (f *treeFS) readDir(name string, e entry) ([]fs.DirEntry, error) {
+	t, err := f.shared.tree(e.hash)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+	}
+	out := make([]fs.DirEntry, 0, len(t.Entries))
+	for _, te := range t.Entries {
+		if te.Mode == filemode.Submodule || !validName(te.Name) {
+			continue
+		}
+		out = append(out, dirEntry{fsys: f, e: entry{name: te.Name, mode: te.Mode, hash: te.Hash}})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+// Sub implements fs.SubFS without copying anything.
+func (f *treeFS) Sub(dir string) (fs.FS, error) {
+	f.shared.mu.Lock()
+	defer f.shared.mu.Unlock()
+	e, err := f.lookup("sub", dir)
+	if err != nil {
+		return nil, err
+	}
+	if !e.isDir() {
+		return nil, &fs.PathError{Op: "sub", Path: dir, Err: errors.New("not a directory")}
+	}
+	return &treeFS{shared: f.shared, root: e.hash, prefix: path.Join(f.prefix, dir)}, nil
+}
+
+// Open implements fs.FS. A file's bytes are read when it is opened.
+func (f *treeFS) Open(name string) (fs.File, error) {
+	f.shared.mu.Lock()
+	defer f.shared.mu.Unlock()
+	e, err := f.lookup("open", name)
+	if err != nil {
+		return nil, err
+	}
+	info := fileInfo{name: path.Base(name), mode: e.mode}
+	if e.isDir() {
+		entries, err := f.readDir(name, e)
+		if err != nil {
+			return nil, err
+		}
+		return &openDir{info: info, entries: entries}, nil
+	}
+	b, err := f.read("open", name, e)
+	if err != nil {
+		return nil, err
+	}
+	info.size = int64(len(b))
+	return &openFile{info: info, r: strings.NewReader(string(b))}, nil
+}
+
+type fileInfo struct {
+	name string
+	mode filemode.FileMode
+	size int64
+}
+
+func (i fileInfo) Name() string { return i.name }
+func (i fileInfo) Size() int64  { return i.size }
+func (i fileInfo) Mode() fs.FileMode {
+	switch i.mode {
+	case filemode.Dir:
+		return fs.ModeDir | 0o555
+	case filemode.Symlink:
+		return fs.ModeSymlink | 0o777
+	case filemode.Executable:
+		return 0o555
+	default:
+		return 0o444
+	}
+}
+func (i fileInfo) ModTime() time.Time { return time.Time{} }
+func (i fileInfo) IsDir() bool        { return i.mode == filemode.Dir }
+func (i fileInfo) Sys() any           { return nil }
+
+type dirEntry struct {
+	fsys *treeFS
+	e    entry
+}
+
+func (d dirEntry) Name() string      { return d.e.name }
+func (d dirEntry) IsDir() bool       { return d.e.isDir() }
+func (d dirEntry) Type() fs.FileMode { return fileInfo{mode: d.e.mode}.Mode().Type() }
+func (d dirEntry) Info() (fs.FileInfo, error) {
+	d.fsys.shared.mu.Lock()
+	defer d.fsys.shared.mu.Unlock()
+	size, err := d.fsys.size(d.e)
+	if err != nil {
+		return nil, err
+	}
+	return fileInfo{name: d.e.name, mode: d.e.mode, size: size}, nil
+}
+
+type openFile struct {
+	info fileInfo
+	r    *strings.Reader
+}
+
+func (o *openFile) Stat() (fs.FileInfo, error) { return o.info, nil }
+func (o *openFile) Read(p []byte) (int, error) { return o.r.Read(p) }
+func (o *openFile) Seek(off int64, whence int) (int64, error) {
+	return o.r.Seek(off, whence)
+}
+func (o *openFile) ReadAt(p []byte, off int64) (int, error) { return o.r.ReadAt(p, off) }
+func (o *openFile) Close() error                            { return nil }
+
+type openDir struct {
+	info    fileInfo
+	entries []fs.DirEntry
+	off     int
+}
+
+func (d *openDir) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *openDir) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.name, Err: errors.New("is a directory")}
+}
+func (d *openDir) Close() error { return nil }
+
+// ReadDir implements fs.ReadDirFile.
+func (d *openDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.entries[d.off:]
+	if n <= 0 {
+		d.off = len(d.entries)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.off += n
+	return rest[:n], nil
+}

@@ -1,0 +1,346 @@
+package publisher
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// node is a tree under construction. A node is either kept (hash set: an
+// entry taken as is from an existing tree), a new file (data), or a folder
+// being built (kids).
+type node struct {
+	mode filemode.FileMode
+	hash plumbing.Hash // kept entry; zero for new content
+	data []byte        // new file bytes
+	kids map[string]*node
+}
+
+func newDir() *node { return &node{mode: filemode.Dir, kids: map[string]*node{}} }
+
+func (n *node) isDir() bool { return n.mode == filemode.Dir }
+
+// keptDir is a folder node holding the entries of an existing tree as kept
+// entries (nil tree: empty).
+func keptDir(t *object.Tree) *node {
+	d := newDir()
+	if t == nil {
+		return d
+	}
+	for _, e := range t.Entries {
+		d.kids[e.Name] = &node{mode: e.Mode, hash: e.Hash}
+	}
+	return d
+}
+
+// treeWriter writes nodes into the object store, reusing whatever is
+// unchanged, and lists the objects the remote may lack.
+type treeWriter struct {
+	s storer.EncodedObjectStorer
+	// push lists objects that are not in the old tree at the same path: the
+	// pack sent to the remote.
+	push []plumbing.Hash
+	// written counts objects actually stored (not already present).
+	written int
+}
+
+// expand turns a kept folder into one being built, reading its tree.
+func (w *treeWriter) expand(n *node) error {
+	if n.kids != nil {
+		return nil
+	}
+	t, err := object.GetTree(w.s, n.hash)
+	if err != nil {
+		return fmt.Errorf("read tree %s: %w", n.hash, err)
+	}
+	k := keptDir(t)
+	n.kids = k.kids
+	n.hash = plumbing.ZeroHash
+	return nil
+}
+
+// set puts child at the slash-separated path p under root, creating and
+// expanding folders on the way. A nil child removes the entry.
+func (w *treeWriter) set(root *node, p string, child *node) error {
+	parts := strings.Split(p, "/")
+	cur := root
+	for i, part := range parts[:len(parts)-1] {
+		next, ok := cur.kids[part]
+		if !ok || !next.isDir() {
+			if child == nil {
+				return nil
+			}
+			next = newDir()
+			cur.kids[part] = next
+		}
+		if err := w.expand(next); err != nil {
+			return fmt.Errorf("%s: %w", strings.Join(parts[:i+1], "/"), err)
+		}
+		cur = next
+	}
+	last := parts[len(parts)-1]
+	if child == nil {
+		delete(cur.kids, last)
+	} else {
+		cur.kids[last] = child
+	}
+	return nil
+}
+
+// get returns the node at p, or nil.
+func (w *treeWriter) get(root *node, p string) (*node, error) {
+	cur := root
+	for _, part := range strings.Split(p, "/") {
+		if !cur.isDir() {
+			return nil, nil
+		}
+		if err := w.expand(cur); err != nil {
+			return nil, err
+		}
+		next, ok := cur.kids[part]
+		if !ok {
+			return nil, nil
+		}
+		cur = next
+	}
+	return cur, nil
+}
+
+// filesTree builds a folder node from site output keyed by site-relative
+// path. Paths must be clean, relative, and never name .git.
+func filesTree(files map[string][]byte) (*node, error) {
+	root := newDir()
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if err := checkOutputPath(p); err != nil {
+			return nil, err
+		}
+		parts := strings.Split(p, "/")
+		cur := root
+		for i, part := range parts[:len(parts)-1] {
+			next, ok := cur.kids[part]
+			if !ok {
+				next = newDir()
+				cur.kids[part] = next
+			} else if !next.isDir() {
+				return nil, fmt.Errorf("output path %s: %s is a file", p, strings.Join(parts[:i+1], "/"))
+			}
+			cur = next
+		}
+		last := parts[len(parts)-1]
+		if existing, ok := cur.kids[last]; ok && existing.isDir() {
+			return nil, fmt.Errorf("output path %s is also a folder", p)
+		}
+		cur.kids[last] = &node{mode: filemode.Regular, data: files[p]}
+	}
+	return root, nil
+}
+
+func checkOutputPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.Contains(p, "\\") || strings.ContainsRune(p, 0) {
+		return fmt.Errorf("output path %q is not a clean relative path", p)
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." || part == "." || strings.EqualFold(part, ".git") {
+			return fmt.Errorf("output path %q is not allowed", p)
+		}
+	}
+	return nil
+}
+
+// gitOrder sorts tree entries the way git does: a folder sorts as if its
+// name ended in "/".
+func gitOrder(entries []object.TreeEntry) {
+	key := func(e object.TreeEntry) string {
+		if e.Mode == filemode.Dir {
+			return e.Name + "/"
+		}
+		return e.Name
+	}
+	sort.Slice(entries, func(i, j int) bool { return key(entries[i]) < key(entries[j]) })
+}
+
+// write stores n (compared with old, the tree at the same path before, nil
+// when none) and returns its hash. An empty folder returns the zero hash and
+// is left out by its parent, as git has no empty trees below the root.
+func (w *treeWriter) write(n *node, old *object.Tree) (plumbing.Hash, error) {
+	var oldEntries map[string]object.TreeEntry
+	if old != nil {
+		oldEntries = make(map[string]object.TreeEntry, len(old.Entries))
+		for _, e := range old.Entries {
+			oldEntries[e.Name] = e
+		}
+	}
+	entries := make([]object.TreeEntry, 0, len(n.kids))
+	for name, kid := range n.kids {
+		oe, hadOld := oldEntries[name]
+		switch {
+		case !kid.hash.IsZero():
+			// Kept as is. If it was not at this path before, the remote
+			// may still have it elsewhere, but be safe and send it.
+			if !hadOld || oe.Hash != kid.hash {
+				if err := w.pushClosure(kid.hash, kid.mode); err != nil {
+					return plumbing.ZeroHash, err
+				}
+			}
+			entries = append(entries, object.TreeEntry{Name: name, Mode: kid.mode, Hash: kid.hash})
+		case kid.isDir():
+			var oldSub *object.Tree
+			if hadOld && oe.Mode == filemode.Dir {
+				t, err := object.GetTree(w.s, oe.Hash)
+				if err != nil {
+					return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", name, err)
+				}
+				oldSub = t
+			}
+			h, err := w.write(kid, oldSub)
+			if err != nil {
+				return plumbing.ZeroHash, err
+			}
+			if h.IsZero() {
+				continue
+			}
+			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
+		default:
+			h := plumbing.ComputeHash(plumbing.BlobObject, kid.data)
+			if !hadOld || oe.Hash != h {
+				if err := w.storeBlob(h, kid.data); err != nil {
+					return plumbing.ZeroHash, fmt.Errorf("write %s: %w", name, err)
+				}
+				w.push = append(w.push, h)
+			}
+			entries = append(entries, object.TreeEntry{Name: name, Mode: kid.mode, Hash: h})
+		}
+	}
+	if len(entries) == 0 {
+		return plumbing.ZeroHash, nil
+	}
+	gitOrder(entries)
+	t := &object.Tree{Entries: entries}
+	obj := w.s.NewEncodedObject()
+	if err := t.Encode(obj); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("encode tree: %w", err)
+	}
+	h := obj.Hash()
+	if old != nil && old.Hash == h {
+		return h, nil
+	}
+	if w.s.HasEncodedObject(h) != nil {
+		if _, err := w.s.SetEncodedObject(obj); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("write tree: %w", err)
+		}
+		w.written++
+	}
+	w.push = append(w.push, h)
+	return h, nil
+}
+
+// writeRoot writes the root folder; an empty root is the empty tree.
+func (w *treeWriter) writeRoot(n *node, old *object.Tree) (plumbing.Hash, error) {
+	h, err := w.write(n, old)
+	if err != nil || !h.IsZero() {
+		return h, err
+	}
+	obj := w.s.NewEncodedObject()
+	if err := (&object.Tree{}).Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	h = obj.Hash()
+	if w.s.HasEncodedObject(h) != nil {
+		if _, err := w.s.SetEncodedObject(obj); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		w.written++
+	}
+	w.push = append(w.push, h)
+	return h, nil
+}
+
+func (w *treeWriter) storeBlob(h plumbing.Hash, data []byte) error {
+	if w.s.HasEncodedObject(h) == nil {
+		return nil
+	}
+	obj := w.s.NewEncodedObject()
+	obj.SetType(plumbing.BlobObject)
+	obj.SetSize(int64(len(data)))
+	ow, err := obj.Writer()
+	if err != nil {
+		return err
+	}
+	if _, err := ow.Write(data); err != nil {
+		ow.Close()
+		return err
+	}
+	if err := ow.Close(); err != nil {
+		return err
+	}
+	if _, err := w.s.SetEncodedObject(obj); err != nil {
+		return err
+	}
+	w.written++
+	return nil
+}
+
+// pushClosure adds an existing entry and, for a folder, everything in it.
+func (w *treeWriter) pushClosure(h plumbing.Hash, mode filemode.FileMode) error {
+	switch mode {
+	case filemode.Submodule:
+		return nil
+	case filemode.Dir:
+		t, err := object.GetTree(w.s, h)
+		if err != nil {
+			return fmt.Errorf("read tree %s: %w", h, err)
+		}
+		w.push = append(w.push, h)
+		for _, e := range t.Entries {
+			if err := w.pushClosure(e.Hash, e.Mode); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		w.push = append(w.push, h)
+		return nil
+	}
+}
+
+// writeCommit stores a commit and adds it to the push list.
+func (w *treeWriter) writeCommit(c *object.Commit) (plumbing.Hash, error) {
+	obj := w.s.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("encode commit: %w", err)
+	}
+	h, err := w.s.SetEncodedObject(obj)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("write commit: %w", err)
+	}
+	w.written++
+	w.push = append(w.push, h)
+	return h, nil
+}
+
+// dedupe removes repeated hashes from the push list (a blob used twice).
+func (w *treeWriter) pushList() []plumbing.Hash {
+	seen := make(map[plumbing.Hash]bool, len(w.push))
+	out := w.push[:0:0]
+	for _, h := range w.push {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+var _ io.Writer = (*limitedWriter)(nil)
