@@ -70,8 +70,8 @@ type scrubbed struct {
 	err error
 }
 
-func (e *scrubbed) Error() string             { return e.msg }
-func (e *scrubbed) Is(target error) bool      { return errors.Is(e.err, target) }
+func (e *scrubbed) Error() string        { return e.msg }
+func (e *scrubbed) Is(target error) bool { return errors.Is(e.err, target) }
 
 // scrub removes every occurrence of the secrets from err's text, also in
 // the forms a Basic Authorization header carries them.
