@@ -243,5 +243,5 @@ func TestBrowserHandSite(t *testing.T) {
 		site.Posts[1].Updated = site.Posts[1].Date.AddDate(0, 0, 3)
 		return mustRender(t, site, nil, Options{Drafts: true, PreviewPR: 7})
 	}
-	browseSite(t, render, map[string]string{"index": "", "post": "posts/post-01/", "tag": "tags/Go/"}, []string{"index", "post"})
+	browseSite(t, render, map[string]string{"index": "", "post": "posts/post-01/", "tag": "tags/go/"}, []string{"index", "post"})
 }

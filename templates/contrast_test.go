@@ -12,7 +12,7 @@ import (
 // (prefers-color-scheme: dark) palettes of the stylesheet.
 func cssVars(t *testing.T, css string) (light, dark map[string]string) {
 	t.Helper()
-	re := regexp.MustCompile(`--([a-z-]+):\s*(#[0-9a-fA-F]{6});`)
+	re := regexp.MustCompile(`--([a-z-]+):\s*(#[0-9a-fA-F]{6})[;}]`)
 	parse := func(block string) map[string]string {
 		m := map[string]string{}
 		for _, g := range re.FindAllStringSubmatch(block, -1) {

@@ -115,7 +115,7 @@ func (b *build) atom(list []*PostData) ([]byte, error) {
 			ID:        d.AbsURL,
 			Published: rfc3339(d.Date),
 			Updated:   rfc3339(d.Date),
-			Content:   atomText{Type: "html", Body: d.HTML},
+			Content:   atomText{Type: "html", Body: d.Post.HTML},
 		}
 		if d.Updated.After(d.Date) {
 			e.Updated = rfc3339(d.Updated)
@@ -199,7 +199,7 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			PubDate:     d.Date.Format(time.RFC1123Z),
 			Author:      d.Author,
 			Description: d.Summary,
-			Content:     d.HTML,
+			Content:     d.Post.HTML,
 		}
 		for _, t := range d.TagLinks {
 			it.Categories = append(it.Categories, t.Name)
@@ -269,7 +269,7 @@ func (b *build) jsonFeed(list []*PostData) ([]byte, error) {
 			ID:            d.AbsURL,
 			URL:           d.AbsURL,
 			Title:         d.Title,
-			ContentHTML:   d.HTML,
+			ContentHTML:   d.Post.HTML,
 			Summary:       d.Summary,
 			Image:         d.ImageURL,
 			DatePublished: rfc3339(d.Date),

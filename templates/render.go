@@ -35,10 +35,28 @@ type SiteData struct {
 	PreviewPR   int
 }
 
-// PostData is one post as templates see it: the loaded post plus its URLs
-// and its body as trusted HTML.
+// PostData is one post as templates see it: the fields of the loaded post
+// that the theme shows, with dates already formatted, its URLs, and its body
+// as trusted HTML. Post is the whole loaded post for override templates.
 type PostData struct {
-	*posts.Post
+	Post        *posts.Post
+	Title       string
+	Slug        string
+	Summary     string
+	Author      string
+	Image       string // as in front matter: absolute or base-path-relative URL
+	ImageAlt    string
+	Draft       bool
+	Featured    bool
+	ReadingTime int
+	Words       int
+	Date        time.Time
+	Updated     time.Time // zero when not set
+	DateText    string    // "Jun 14, 2026"
+	DateISO     string    // RFC 3339, for <time datetime>
+	UpdatedText string    // "" when not updated
+	UpdatedISO  string
+
 	URL       string        // URL path, "/blog/posts/hello/"
 	AbsURL    string        // absolute URL
 	Body      template.HTML // Post.HTML: rendered and sanitised by posts
@@ -94,8 +112,12 @@ type Page struct {
 	Target string // redirect pages: absolute URL to go to
 }
 
+// dateLayout is how dates read on pages: "Jun 14, 2026".
+const dateLayout = "Jan 2, 2006"
+
+// funcs are available to every template, including overrides.
 var funcs = template.FuncMap{
-	"date":    func(t time.Time) string { return t.Format("Jan 2, 2006") },
+	"date":    func(t time.Time) string { return t.Format(dateLayout) },
 	"isodate": func(t time.Time) string { return t.Format(time.RFC3339) },
 	"day":     func(t time.Time) string { return t.Format("2006-01-02") },
 }
@@ -219,14 +241,32 @@ func (b *build) preparePosts(visible []*posts.Post) {
 	names := map[string]string{} // tag slug -> first spelling seen (newest post)
 	for i, p := range visible {
 		d := &PostData{
-			Post:      p,
-			URL:       b.postURL(p.Slug),
-			AbsURL:    b.cfg.URL(posts.PostPath(p.Slug)),
-			Body:      template.HTML(p.HTML), // rendered and sanitised by posts.Load
-			Scheduled: p.Future,
+			Post:        p,
+			Title:       p.Title,
+			Slug:        p.Slug,
+			Summary:     p.Summary,
+			Author:      p.Author,
+			Image:       p.Image,
+			ImageAlt:    p.ImageAlt,
+			Draft:       p.Draft,
+			Featured:    p.Featured,
+			ReadingTime: p.ReadingTime,
+			Words:       p.Words,
+			Date:        p.Date,
+			Updated:     p.Updated,
+			DateText:    p.Date.Format(dateLayout),
+			DateISO:     p.Date.Format(time.RFC3339),
+			URL:         b.postURL(p.Slug),
+			AbsURL:      b.cfg.URL(posts.PostPath(p.Slug)),
+			Body:        template.HTML(p.HTML), // rendered and sanitised by posts.Load
+			Scheduled:   p.Future,
 		}
 		if p.Image != "" {
 			d.ImageURL = b.absURL(p.Image)
+		}
+		if !p.Updated.IsZero() {
+			d.UpdatedText = p.Updated.Format(dateLayout)
+			d.UpdatedISO = p.Updated.Format(time.RFC3339)
 		}
 		seen := map[string]bool{}
 		for _, tag := range p.Tags {
@@ -294,7 +334,7 @@ func (b *build) postPages() error {
 	wg.Wait()
 	for i, d := range b.posts {
 		if errs[i] != nil {
-			return fmt.Errorf("render post %s: %w", d.Path, errs[i])
+			return fmt.Errorf("render post %s: %w", d.Post.Path, errs[i])
 		}
 		sp := posts.PostPath(d.Slug)
 		b.add(sp+"index.html", results[i])
@@ -324,7 +364,7 @@ func (b *build) postPage(i int) ([]byte, error) {
 	if i+1 < len(b.posts) {
 		pg.Older = b.posts[i+1]
 	}
-	return b.r.execute(tplPost, pg, len(d.HTML)+6<<10)
+	return b.r.execute(tplPost, pg, len(d.Post.HTML)+6<<10)
 }
 
 // featured is the newest featured post, or nil.
@@ -554,7 +594,7 @@ func (b *build) notFoundPage() error {
 // with a generated file or another alias (the newest post wins).
 func (b *build) aliasPages() error {
 	for _, d := range b.posts {
-		for _, a := range d.Aliases {
+		for _, a := range d.Post.Aliases {
 			target := cleanAlias(a)
 			if target == "" {
 				continue
