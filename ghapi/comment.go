@@ -57,7 +57,10 @@ func failedBody(r publisher.Result) string {
 	fmt.Fprintf(&b, "❌ **publishbot** · the preview of #%d%s failed\n\n", r.Job.PR, atSHA(r))
 	b.WriteString(errorBlock(r.Err))
 	b.WriteString("\n\nNothing was published for this commit; a previous preview, if any, is unchanged. Pushing to the pull request tries again.\n\n")
-	fmt.Fprintf(&b, "%s%s\n", buildTime(r), Marker)
+	if r.Total > 0 {
+		fmt.Fprintf(&b, "Failed after %.1f s · ", r.Total.Seconds())
+	}
+	fmt.Fprintf(&b, "%s\n", Marker)
 	return b.String()
 }
 
@@ -97,14 +100,7 @@ func previewBody(r publisher.Result) string {
 	if r.SiteURL != "" {
 		preview = "[preview](" + escapeURL(r.SiteURL) + ")"
 	}
-	head := fmt.Sprintf("%s **publishbot** · %s of #%d%s — %s, %s, %s\n\n", icon, preview, r.Job.PR, atSHA(r),
-		plural(len(r.Changed), "post changed", "posts changed"),
-		plural(len(errs), "error", "errors"),
-		plural(len(warns), "warning", "warnings"))
-	if len(r.Changed) == 0 {
-		head = fmt.Sprintf("%s **publishbot** · %s of #%d%s — no posts changed, %s, %s\n\n", icon, preview, r.Job.PR, atSHA(r),
-			plural(len(errs), "error", "errors"), plural(len(warns), "warning", "warnings"))
-	}
+	head := fmt.Sprintf("%s **publishbot** · %s of #%d%s — %s\n\n", icon, preview, r.Job.PR, atSHA(r), tally(len(r.Changed), len(errs), len(warns)))
 	foot := buildTime(r) + Marker + "\n"
 
 	rows := make([]string, len(r.Changed))
@@ -319,6 +315,24 @@ func buildTime(r publisher.Result) string {
 		return ""
 	}
 	return fmt.Sprintf("Built in %.1f s · ", r.Total.Seconds())
+}
+
+// tally is "2 posts changed, 1 error, 1 warning", leaving out what is zero.
+func tally(changed, errs, warns int) string {
+	parts := []string{"no posts changed"}
+	if changed > 0 {
+		parts[0] = plural(changed, "post changed", "posts changed")
+	}
+	if errs > 0 {
+		parts = append(parts, plural(errs, "error", "errors"))
+	}
+	if warns > 0 {
+		parts = append(parts, plural(warns, "warning", "warnings"))
+	}
+	if errs+warns == 0 {
+		parts = append(parts, "no problems found")
+	}
+	return strings.Join(parts, ", ")
 }
 
 func plural(n int, one, many string) string {

@@ -46,7 +46,7 @@ type fault struct {
 // examples (ids, bodies and times adapted) and which records every request
 // and checks its path and JSON body against the OpenAPI description.
 type fakeGitHub struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	api *openAPI
 
@@ -83,7 +83,7 @@ type fakeCheckRun struct {
 	Updates     int
 }
 
-func newFakeGitHub(t *testing.T) *fakeGitHub {
+func newFakeGitHub(t testing.TB) *fakeGitHub {
 	t.Helper()
 	f := &fakeGitHub{
 		t:           t,
@@ -238,9 +238,9 @@ func (f *fakeGitHub) answer(r *http.Request, rec request) (int, map[string]strin
 	case m != nil && r.Method == http.MethodPost:
 		issue, _ := strconv.Atoi(m[3])
 		f.mu.Lock()
-		c := f.addCommentLocked(issue, rec.Body["body"].(string))
+		c := *f.addCommentLocked(issue, rec.Body["body"].(string))
 		f.mu.Unlock()
-		return 201, nil, f.commentJSON("issues--create-comment.201.default.json", m[1], m[2], issue, c)
+		return 201, nil, f.commentJSON("issues--create-comment.201.default.json", m[1], m[2], issue, &c)
 	}
 	if m := reComment.FindStringSubmatch(r.URL.Path); m != nil {
 		id, _ := strconv.ParseInt(m[3], 10, 64)
@@ -350,7 +350,11 @@ func (f *fakeGitHub) listComments(r *http.Request, owner, repo string, issue int
 		page = 1
 	}
 	f.mu.Lock()
-	all := append([]*fakeComment(nil), f.comments[issue]...)
+	all := make([]*fakeComment, len(f.comments[issue]))
+	for i, c := range f.comments[issue] {
+		cc := *c // a copy: edits may come in while this page is written
+		all[i] = &cc
+	}
 	f.mu.Unlock()
 	last := max(1, (len(all)+per-1)/per)
 	lo, hi := min((page-1)*per, len(all)), min(page*per, len(all))
@@ -424,7 +428,7 @@ func annotationsOf(body map[string]any) []map[string]any {
 	return as
 }
 
-func exampleRaw(t *testing.T, name string) []byte {
+func exampleRaw(t testing.TB, name string) []byte {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(apiData, "examples", name))
 	if err != nil {
@@ -433,7 +437,7 @@ func exampleRaw(t *testing.T, name string) []byte {
 	return raw
 }
 
-func example(t *testing.T, name string) map[string]any {
+func example(t testing.TB, name string) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(exampleRaw(t, name), &m); err != nil {
@@ -442,7 +446,7 @@ func example(t *testing.T, name string) map[string]any {
 	return m
 }
 
-func mustJSON(t *testing.T, v any) []byte {
+func mustJSON(t testing.TB, v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
@@ -468,7 +472,7 @@ var (
 	openAPIErr  error
 )
 
-func loadOpenAPI(t *testing.T) *openAPI {
+func loadOpenAPI(t testing.TB) *openAPI {
 	t.Helper()
 	openAPIOnce.Do(func() {
 		raw, err := os.ReadFile(filepath.Join(apiData, "openapi-subset.json"))

@@ -5,7 +5,7 @@ import "regexp"
 // secretPatterns match things that must never reach a comment or a status:
 // GitHub tokens of every kind, credentials in URLs and Authorization values.
 var secretPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9_]{16,}|github_pat_[A-Za-z0-9_]{16,})`),
+	regexp.MustCompile(`(?:gh[pousr]_[A-Za-z0-9_]{16,}|github_pat_[A-Za-z0-9_]{16,})`),
 	regexp.MustCompile(`(?i)\b(?:bearer|token|basic)\s+[A-Za-z0-9._~+/=-]{16,}`),
 	regexp.MustCompile(`(?i)(https?://)[^/\s:@]*(?::[^/\s@]*)?@`),
 	regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`),

@@ -225,8 +225,7 @@ func summaryLine(r publisher.Result) string {
 		return "preview failed: " + Redact(errText(r.Err))
 	}
 	e, w := counts(r)
-	return fmt.Sprintf("%s, %s, %s", plural(len(r.Changed), "post changed", "posts changed"),
-		plural(e, "error", "errors"), plural(w, "warning", "warnings"))
+	return tally(len(r.Changed), e, w)
 }
 
 func errText(err error) string {
@@ -246,7 +245,7 @@ func (rc reportCall) checkRun(ctx context.Context) error {
 		conclusion = "failure"
 	}
 	title := truncate(summaryLine(r), 1000)
-	summary := strings.TrimSuffix(strings.TrimSuffix(CommentBody(r), "\n"), Marker)
+	summary := strings.TrimSuffix(strings.TrimSpace(strings.TrimSuffix(CommentBody(r), Marker+"\n")), " ·")
 	annotations := make([]*github.CheckRunAnnotation, 0, len(r.Diagnostics))
 	for _, d := range r.Diagnostics {
 		annotations = append(annotations, annotation(d))

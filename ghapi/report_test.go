@@ -8,10 +8,15 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/publisher"
@@ -607,5 +612,168 @@ func TestSkippedReportsNothing(t *testing.T) {
 	}
 	if n := len(f.requests()); n != 0 {
 		t.Errorf("%d requests for a skipped job", n)
+	}
+}
+
+func TestLogsCarryNoSecrets(t *testing.T) {
+	f := newFakeGitHub(t)
+	var buf strings.Builder
+	var mu sync.Mutex
+	l := logrus.New()
+	l.SetLevel(logrus.DebugLevel)
+	l.SetOutput(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return buf.Write(p) }))
+	l.SetFormatter(&logrus.JSONFormatter{})
+
+	f.token = testToken
+	tc, err := NewTokenClient(testToken, f.URL(), Options{Log: logrus.NewEntry(l), Sleep: (&sleeps{}).sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.addFault(fault{method: "GET", pathPrefix: "/repos/", status: 502})
+	if err := tc.Report(context.Background(), withDiagnostics(previewResult())); err != nil {
+		t.Fatal(err)
+	}
+	app := newAppClient(t, f)
+	app.log = logrus.NewEntry(l)
+	r := withDiagnostics(previewResult())
+	r.Job.Repo.InstallationID = testInst
+	if err := app.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	for _, secret := range []string{testToken, "ghs_", "PRIVATE KEY", "eyJ"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log carries %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{`"job":"job-1"`, `"repo":"acme/blog"`, `"pr":7`, `"sha":"` + testSHA, "github request retried", "preview comment"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
+
+func TestEnterpriseAPIPath(t *testing.T) {
+	f := newFakeGitHub(t)
+	ghes := httptest.NewServer(http.StripPrefix("/api/v3", f.srv.Config.Handler))
+	defer ghes.Close()
+	c := newAppClient(t, f)
+	c2, err := NewAppClient(99, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey)}),
+		ghes.URL+"/api/v3", Options{Sleep: (&sleeps{}).sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c
+	r := previewResult()
+	r.Job.Repo.InstallationID = testInst
+	if err := c2.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	if f.count("apps/create-installation-access-token") != 1 || f.count("issues/create-comment") != 1 || f.count("checks/create") != 1 {
+		t.Errorf("requests under /api/v3: %v", f.ops())
+	}
+}
+
+func TestConstructorsRejectBadInput(t *testing.T) {
+	if _, err := NewTokenClient("", "", Options{}); err == nil {
+		t.Error("empty token accepted")
+	}
+	if _, err := NewTokenClient("t", "ftp://x/", Options{}); err == nil {
+		t.Error("ftp api url accepted")
+	}
+	if _, err := NewTokenClient("t", "https://user:secret@ghe.example.com/api/v3/", Options{}); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("credentials in the api url: %v", err)
+	}
+	key := "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----\n"
+	_, err := NewAppClient(1, []byte(key), "", Options{})
+	if err == nil || strings.Contains(err.Error(), "bm90IGEga2V5") {
+		t.Errorf("bad key: %v", err)
+	}
+	if _, err := NewAppClient(0, []byte(key), "", Options{}); err == nil {
+		t.Error("app id 0 accepted")
+	}
+	c, err := NewTokenClient(testToken, "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.apiURL.String() != DefaultAPIURL {
+		t.Errorf("default api url %s", c.apiURL)
+	}
+	if tok, err := c.Token(context.Background(), testRepo); tok != testToken || err != nil {
+		t.Errorf("Token = %q, %v", tok, err)
+	}
+}
+
+func TestWaitsOutRememberedRateLimit(t *testing.T) {
+	// The listing succeeds with the last request of the hour: go-github then
+	// refuses further calls on its own until the reset, and Report waits it out.
+	f := newFakeGitHub(t)
+	c, s := newTokenClient(t, f)
+	c.sleep = func(ctx context.Context, d time.Duration) error { // a real wait, at most ~2 s
+		_ = s.sleep(ctx, d)
+		return sleepCtx(ctx, d)
+	}
+	reset := time.Now().Truncate(time.Second).Add(2 * time.Second)
+	inner := f.srv.Config.Handler
+	var once sync.Once
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() {
+			w.Header().Set("X-RateLimit-Limit", "5000")
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
+		})
+		inner.ServeHTTP(w, r)
+	})
+	if err := c.Report(context.Background(), previewResult()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("issues/create-comment"); n != 1 {
+		t.Errorf("%d comments", n)
+	}
+	if len(s.all()) == 0 {
+		t.Errorf("no wait for the remembered rate limit")
+	}
+}
+
+func TestFailedPublishStatus(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, _ := newTokenClient(t, f)
+	r := previewResult()
+	r.Job.Kind, r.Job.PR, r.Changed = queue.KindPublish, 0, nil
+	r.Outcome, r.Err = publisher.OutcomeFailed, errors.New("push: non-fast-forward update "+strings.Repeat("x", 300))
+	if err := c.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	st := f.statuses[0]
+	if st["state"] != "error" || st["context"] != "publishbot/publish" || len([]rune(st["description"].(string))) > 140 {
+		t.Errorf("status %v", st)
+	}
+	if _, ok := st["target_url"]; ok {
+		t.Errorf("a failed publish links the site")
+	}
+}
+
+func BenchmarkReportPreview(b *testing.B) {
+	f := newFakeGitHub(b)
+	f.token = testToken
+	c, err := NewTokenClient(testToken, f.URL(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := withDiagnostics(previewResult())
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		r.Total = time.Duration(i) * time.Millisecond // a new body each time: list + edit + status
+		if err := c.Report(context.Background(), r); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -163,17 +163,10 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if n < 0 {
 			return 0, false
 		}
-		if n > int64(24*time.Hour/time.Second) {
-			n = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(n) * time.Second, true
+		return time.Duration(min(n, int64(24*time.Hour/time.Second))) * time.Second, true
 	}
 	if at, err := http.ParseTime(v); err == nil {
-		d := at.Sub(now)
-		if d < 0 {
-			d = 0
-		}
-		return d, true
+		return min(max(at.Sub(now), 0), 24*time.Hour), true
 	}
 	return 0, false
 }

@@ -1,0 +1,168 @@
+package ghapi
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/publisher"
+	"github.com/publishbot/publishbot/queue"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// Both contracts the publisher declares (its TokenSource by method set).
+var (
+	_ publisher.Reporter = (*Client)(nil)
+	_ interface {
+		Token(context.Context, queue.Repo) (string, error)
+	} = (*Client)(nil)
+)
+
+func TestCommentGolden(t *testing.T) {
+	failed := previewResult()
+	failed.Outcome = publisher.OutcomeFailed
+	failed.Changed = nil
+	failed.Err = fmt.Errorf("build preview: fetch https://x-access-token:%s@github.com/acme/blog.git: %w", "ghs_16C7e42F292c6912E7710c838347Ae178B4a", errors.New("remote: ```Repository not found```"))
+
+	removed := previewResult()
+	removed.Job.Kind, removed.Outcome, removed.Changed = queue.KindCleanup, publisher.OutcomeRemoved, nil
+
+	draft := previewResult()
+	draft.Changed = []publisher.ChangedPost{
+		{Path: "posts/soon.md", Title: "Coming soon", Status: "added", URL: "https://acme.github.io/blog/pr-preview/pr-7/posts/soon/", ReadingTime: 1, Future: true},
+		{Path: "posts/wip.md", Title: "Work in progress @octocat <b>", Status: "added", URL: "https://acme.github.io/blog/pr-preview/pr-7/posts/wip/", ReadingTime: 2, Draft: true},
+		{Path: "posts/gone.md", Title: "Gone", Status: "removed"},
+	}
+
+	for _, tc := range []struct {
+		name string
+		r    publisher.Result
+	}{
+		{"success", previewResult()},
+		{"diagnostics", withDiagnostics(previewResult())},
+		{"drafts", draft},
+		{"removed", removed},
+		{"failed", failed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CommentBody(tc.r)
+			golden := filepath.Join("testdata", "comment-"+tc.name+".golden")
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden file (run go test -update): %v", err)
+			}
+			if got != string(want) {
+				t.Errorf("comment differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
+			}
+			if !strings.HasSuffix(got, Marker+"\n") {
+				t.Errorf("comment does not end with the marker")
+			}
+			if strings.Contains(got, "ghs_16C7") {
+				t.Errorf("comment leaks a token")
+			}
+		})
+	}
+}
+
+func TestCommentBudgetSharing(t *testing.T) {
+	// Many changed posts must not push every error out of the comment.
+	r := previewResult()
+	r.Changed = nil
+	for i := range 3000 {
+		r.Changed = append(r.Changed, publisher.ChangedPost{Path: fmt.Sprintf("posts/%d.md", i), Title: fmt.Sprintf("Post number %d with a long title", i),
+			Status: "added", URL: fmt.Sprintf("https://acme.github.io/blog/pr-preview/pr-7/posts/post-number-%d/", i), ReadingTime: 2, IndexPage: i/8 + 1})
+	}
+	r.Diagnostics = []posts.Diagnostic{{File: "posts/7.md", Line: 3, Severity: posts.SeverityError, Code: "bad-date", Message: "date is not a date"}}
+	body := CommentBody(r)
+	if len(body) > MaxCommentLen {
+		t.Fatalf("%d bytes", len(body))
+	}
+	if !strings.Contains(body, "`bad-date`") || !strings.Contains(body, "more changed posts") {
+		t.Errorf("errors were crowded out or posts not summarised")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"push https://x-access-token:ghs_abcdefghijklmnopqrstuvwxyz0123456789@github.com/a/b.git", "push https://[redacted]@github.com/a/b.git"},
+		{"token ghp_abcdefghijklmnopqrstuvwxyz0123456789 refused", "token [redacted] refused"},
+		{"Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiI5OSJ9.c2ln", "Authorization: [redacted]"},
+		{"github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "[redacted]"},
+		{"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "[redacted]"},
+		{"nothing secret here: posts/a.md:3", "nothing secret here: posts/a.md:3"},
+	} {
+		if got := Redact(tc.in); got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// FuzzCommentBody feeds outside text (titles, paths, messages, errors) into
+// the comment: it always fits, ends with the marker and carries no other
+// marker outside the error block.
+func FuzzCommentBody(f *testing.F) {
+	f.Add("A title", "posts/a.md", "message", 3, 40, "boom")
+	f.Add("<!-- publishbot:preview -->", "posts/|x|.md", "@octocat ```", 0, 2000, "```")
+	f.Add("line\nbreak", "a b/(c).md", "<script>", -1, 1, "ghs_16C7e42F292c6912E7710c838347Ae178B4a")
+	f.Fuzz(func(t *testing.T, title, file, msg string, line, n int, errText string) {
+		n = min(max(n, 0), 3000)
+		r := previewResult()
+		r.Changed = append(r.Changed, publisher.ChangedPost{Path: file, Title: title, OldTitle: msg, Status: "changed", URL: "https://x.test/" + title})
+		for i := range n {
+			sev := posts.SeverityWarning
+			if i%3 == 0 {
+				sev = posts.SeverityError
+			}
+			r.Diagnostics = append(r.Diagnostics, posts.Diagnostic{File: file, Line: line + i, Severity: sev, Code: title, Message: msg})
+		}
+		for _, res := range []publisher.Result{r, func() publisher.Result {
+			r.Outcome, r.Err = publisher.OutcomeFailed, errors.New(errText)
+			return r
+		}()} {
+			body := CommentBody(res)
+			if len(body) > MaxCommentLen {
+				t.Fatalf("%d bytes", len(body))
+			}
+			if !utf8.ValidString(body) {
+				t.Fatalf("invalid UTF-8")
+			}
+			if !strings.HasSuffix(body, Marker+"\n") {
+				t.Fatalf("no marker at the end")
+			}
+			if res.Outcome != publisher.OutcomeFailed && strings.Count(body, "<!--") != 1 {
+				t.Fatalf("outside text opened an HTML comment:\n%s", body)
+			}
+			if strings.Contains(body, "ghs_16C7e42F292c6912E7710c838347Ae178B4a") && !strings.Contains(title+file+msg, "ghs_") {
+				t.Fatalf("token in the body")
+			}
+		}
+	})
+}
+
+func BenchmarkCommentBody2000Diagnostics(b *testing.B) {
+	r := previewResult()
+	for i := range 2000 {
+		r.Diagnostics = append(r.Diagnostics, posts.Diagnostic{File: fmt.Sprintf("posts/p%04d.md", i), Line: i + 1,
+			Severity: posts.SeverityWarning, Code: "image-alt", Message: "image has no alt text"})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = CommentBody(r)
+	}
+}
