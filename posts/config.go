@@ -1,6 +1,7 @@
 package posts
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -97,7 +98,11 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 		add(line, col, CodeInvalidUTF8, "publish.yaml is not valid UTF-8 text")
 		return cfg, ds
 	}
-	fields, pe := parseYAMLMapping(data, 0, strings.Count(string(data), "\n")+1)
+	lastLine := bytes.Count(data, []byte("\n"))
+	if !bytes.HasSuffix(data, []byte("\n")) {
+		lastLine++
+	}
+	fields, pe := parseYAMLMapping(data, 0, max(lastLine, 1))
 	if pe != nil {
 		code := pe.code
 		if code == CodeFMSyntax {

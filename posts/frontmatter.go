@@ -109,6 +109,17 @@ const aliasBudget = 10000
 // errAliasBomb reports YAML whose aliases expand too far or refer to themselves.
 var errAliasBomb = errors.New("YAML aliases expand too far")
 
+// yamlParserProblems are the messages of yaml.v3's parser (as opposed to its
+// scanner) errors.
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+	"did not find expected '-' indicator": true, "did not find expected <document start>": true,
+	"did not find expected <stream-start>": true, "did not find expected key": true,
+	"did not find expected node content": true, "found duplicate %TAG directive": true,
+	"found duplicate %YAML directive": true, "found incompatible YAML document": true,
+	"found undefined tag handle": true,
+}
+
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseYAMLMapping parses text as a YAML mapping. lineOff is added to the
@@ -161,16 +172,24 @@ func yamlSyntaxErr(err error, text []byte, lineOff, lastLine int) *posErr {
 	msg := err.Error()
 	line := lineOff // the opening delimiter line
 	col := 1
+	l := 1
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		l, _ := strconv.Atoi(m[1])
+		l, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		// yaml.v3 reports a parser error at the 0-based line where the
+		// enclosing structure started, and a scanner error at a 1-based line.
+		if yamlParserProblems[msg] {
+			l++
+		}
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	{
 		line = lineOff + l
 		if line > lastLine {
 			line = lastLine
 		}
 		col = firstNonSpaceCol(text, l)
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	return &posErr{line: line, col: col, code: CodeFMSyntax, msg: "invalid YAML: " + msg}
 }

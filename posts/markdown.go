@@ -91,7 +91,7 @@ func (r *nodeRenderer) heading(w util.BufWriter, source []byte, node ast.Node, e
 	if id, ok := n.AttributeString("id"); ok {
 		if b, ok := id.([]byte); ok {
 			_, _ = w.WriteString(` <a class="anchor" href="#`)
-			_, _ = w.Write(util.EscapeHTML(util.URLEscape(b, false)))
+			_, _ = w.Write(util.EscapeHTML(b))
 			_, _ = w.WriteString(`" aria-hidden="true" tabindex="-1">#</a>`)
 		}
 	}

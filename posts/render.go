@@ -45,7 +45,7 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		r.add(line, col, CodeRawHTML, fmt.Sprintf("raw HTML is left out of the page (%s); write it in Markdown, or set unsafe_html: true in publish.yaml", places))
 	}
 	if meta := r.meta; meta.imageRaw != "" {
-		p.Image = w.resolve(meta.imageRaw, true, true, -1, meta.imageLine, meta.imageCol)
+		p.Image = w.resolve(meta.imageRaw, true, true, meta.imageLine, meta.imageCol)
 	}
 	prose := w.prose.String()
 	if p.Summary == "" {
@@ -173,12 +173,12 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 	case *ast.Link:
 		if entering {
 			line, col := w.destPos(n, n.Destination)
-			n.Destination = []byte(w.resolve(string(n.Destination), false, false, 0, line, col))
+			n.Destination = []byte(w.resolve(string(n.Destination), false, false, line, col))
 		}
 	case *ast.Image:
 		if entering {
 			line, col := w.destPos(n, n.Destination)
-			n.Destination = []byte(w.resolve(string(n.Destination), true, false, 0, line, col))
+			n.Destination = []byte(w.resolve(string(n.Destination), true, false, line, col))
 			var alt bytes.Buffer
 			inlineText(&alt, w.body, n)
 			if strings.TrimSpace(alt.String()) == "" {
@@ -191,7 +191,7 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if entering {
 			u := util.URLEscape(n.URL(w.body), false)
 			if dangerousURL(u) {
-				line, col := w.r.pos(w.r.bodyOff + w.blockStart)
+				line, col := w.destPos(n, n.Label(w.body))
 				w.r.add(line, col, CodeUnsafeURL, fmt.Sprintf("link %q is not allowed (javascript:, vbscript:, data: and file: links are removed)", string(u)))
 			}
 			w.text().Write(n.Label(w.body))
@@ -233,9 +233,11 @@ func (w *walker) liquid(v []byte, start int) {
 		}
 		if j := bytes.Index(tag, end); j >= 0 {
 			tag = tag[:j+2]
+		} else {
+			tag = append(bytes.TrimSpace(tag[:len(tag):len(tag)]), []byte("…")...)
 		}
 		if utf8.RuneCount(tag) > 60 {
-			tag = []byte(string([]rune(string(tag))[:57]) + "...")
+			tag = []byte(string([]rune(string(tag))[:57]) + "…")
 		}
 		line, col := w.r.pos(w.r.bodyOff + start + i)
 		w.r.add(line, col, CodeLiquid, fmt.Sprintf("Jekyll Liquid %s is not supported and is shown as written", tag))
@@ -264,7 +266,7 @@ func (w *walker) destPos(n ast.Node, dest []byte) (int, int) {
 // path; relative links inside a bundle stay relative (its files are copied
 // beside the page) unless absolute is set (a cover image, used on other
 // pages), when they become base-path URLs too.
-func (w *walker) resolve(dest string, image, absolute bool, _ int, line, col int) string {
+func (w *walker) resolve(dest string, image, absolute bool, line, col int) string {
 	r, idx := w.r, w.idx
 	what := "link"
 	missing := CodeBrokenLink
