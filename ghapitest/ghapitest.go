@@ -46,7 +46,7 @@ type Comment struct {
 
 // Status is a commit status as created.
 type Status struct {
-	Repo, SHA                                string
+	Repo, SHA                              string
 	State, Context, Description, TargetURL string
 }
 
