@@ -347,6 +347,9 @@ func (b *Bolt) Enqueue(ctx context.Context, j Job) error {
 }
 
 func (b *Bolt) planEnqueue(tx *bolt.Tx, j Job) (outcome, error) {
+	if err := j.validate(); err != nil {
+		return outcome{answer: err}, nil
+	}
 	now := b.opts.Now()
 	if j.Delivery != "" {
 		seen, err := b.markSeen(tx, j.Delivery, now)
@@ -373,11 +376,17 @@ func (b *Bolt) planEnqueue(tx *bolt.Tx, j Job) (outcome, error) {
 		if old.rec.Job.NotBefore.IsZero() || (!j.NotBefore.IsZero() && old.rec.Job.NotBefore.Before(j.NotBefore)) {
 			j.NotBefore = old.rec.Job.NotBefore
 		}
+		// Deliveries can arrive out of order (B's before A's), and the
+		// queue cannot tell which commit is newer: the merged job builds
+		// the ref's head when run, which holds both.
+		if old.rec.Job.SHA != j.SHA {
+			j.SHA = ""
+		}
 		r := record{Seq: old.rec.Seq, State: stateQueued, Job: j}
 		if err := putRecord(jobs, r); err != nil {
 			return outcome{}, err
 		}
-		b.jobLog(j).WithField("replaced", old.rec.Job.ID).Debug("queue: queued job replaced by a newer one")
+		b.jobLog(j).WithFields(logrus.Fields{"replaced": old.rec.Job.ID, "replaced_sha": old.rec.Job.SHA}).Debug("queue: queued job replaced by a newer one")
 		delete(b.byID, old.rec.Job.ID)
 		old.rec = r
 		b.byID[j.ID] = old

@@ -188,26 +188,44 @@ func TestCoalescing(t *testing.T) {
 		mustEnqueue(t, q, publish("acme/a", "a2"))
 		mustEnqueue(t, q, publish("acme/a", "a3"))
 		mustStats(t, q, Stats{Queued: 2})
-		if got := mustTake(t, q); got.SHA != "a3" {
-			t.Fatalf("first = %s, want a3 in a1's place", got.SHA)
+		if got := mustTake(t, q); got.SHA != "" || got.Ref != "refs/heads/main" {
+			t.Fatalf("first = %q, want the head of main (\"\") in a1's place", got.SHA)
 		}
 		if got := mustTake(t, q); got.SHA != "b1" {
 			t.Fatalf("second = %s, want b1", got.SHA)
+		}
+	})
+	t.Run("deliveries out of order build the head", func(t *testing.T) {
+		q := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{})
+		mustEnqueue(t, q, publish("acme/a", "B")) // B's delivery overtook A's
+		mustEnqueue(t, q, publish("acme/a", "A"))
+		if got := mustTake(t, q); got.SHA != "" {
+			t.Fatalf("SHA %q, want \"\": the queue cannot tell which is newer", got.SHA)
+		}
+		mustEnqueue(t, q, preview("acme/a", 5, "p1"))
+		mustEnqueue(t, q, preview("acme/a", 5, "p1")) // same commit twice: kept
+		q.mu.Lock()
+		sha := q.byKey[preview("acme/a", 5, "").Key()].rec.Job.SHA
+		q.mu.Unlock()
+		if sha != "p1" {
+			t.Fatalf("SHA %q, want p1", sha)
 		}
 	})
 	t.Run("a running job is not replaced", func(t *testing.T) {
 		q := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{})
 		mustEnqueue(t, q, publish("acme/a", "a1"))
 		running := mustTake(t, q)
-		mustEnqueue(t, q, publish("acme/a", "a2"))
-		mustEnqueue(t, q, publish("acme/a", "a3"))
+		a2, a3 := publish("acme/a", "a2"), publish("acme/a", "a3")
+		a2.ID, a3.ID = "job-a2", "job-a3"
+		mustEnqueue(t, q, a2)
+		mustEnqueue(t, q, a3)
 		mustStats(t, q, Stats{Queued: 1, Running: 1})
 		takeNothing(t, q) // a3 waits for a1: same repository
 		if err := q.Done(ctx, running, nil); err != nil {
 			t.Fatal(err)
 		}
-		if got := mustTake(t, q); got.SHA != "a3" {
-			t.Fatalf("got %s, want a3", got.SHA)
+		if got := mustTake(t, q); got.ID != "job-a3" {
+			t.Fatalf("got %s, want job-a3", got.ID)
 		}
 	})
 	t.Run("other branches, pull requests and repositories are separate", func(t *testing.T) {
@@ -235,11 +253,14 @@ func TestCoalescing(t *testing.T) {
 		q := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{Now: clock.Now, After: clock.After})
 		later := publish("acme/a", "scheduled")
 		later.NotBefore = clock.Now().Add(time.Hour)
+		later.ID = "scheduled"
 		mustEnqueue(t, q, later)
-		mustEnqueue(t, q, publish("acme/a", "pushed")) // due now
+		pushed := publish("acme/a", "pushed") // due now
+		pushed.ID = "pushed"
+		mustEnqueue(t, q, pushed)
 		mustStats(t, q, Stats{Queued: 1})
-		if got := mustTake(t, q); got.SHA != "pushed" {
-			t.Fatalf("got %s", got.SHA)
+		if got := mustTake(t, q); got.ID != "pushed" {
+			t.Fatalf("got %s", got.ID)
 		}
 
 		first := publish("acme/b", "b1")
@@ -251,8 +272,8 @@ func TestCoalescing(t *testing.T) {
 		q.mu.Lock()
 		e := q.byKey[second.Key()]
 		q.mu.Unlock()
-		if e.rec.Job.SHA != "b2" || !e.rec.Job.NotBefore.Equal(first.NotBefore) {
-			t.Fatalf("queued %s at %v, want b2 at %v", e.rec.Job.SHA, e.rec.Job.NotBefore, first.NotBefore)
+		if e.rec.Job.Reason != second.Reason || !e.rec.Job.NotBefore.Equal(first.NotBefore) {
+			t.Fatalf("queued %+v, want the second at %v", e.rec.Job, first.NotBefore)
 		}
 		mustStats(t, q, Stats{Delayed: 1, Running: 1})
 	})
@@ -826,6 +847,16 @@ func TestRelease(t *testing.T) {
 	if got := mustTake(t, q); got.SHA != "a2" {
 		t.Fatalf("got %s", got.SHA)
 	}
+}
+
+func TestEnqueueInvalid(t *testing.T) {
+	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{})
+	for _, j := range []Job{{Kind: KindPublish}, {Kind: "deploy", Repo: Repo{FullName: "acme/a"}}} {
+		if err := q.Enqueue(context.Background(), j); !errors.Is(err, ErrInvalidJob) {
+			t.Errorf("Enqueue(%+v) = %v, want ErrInvalidJob", j, err)
+		}
+	}
+	mustStats(t, q, Stats{})
 }
 
 func TestEnqueueKeepsOrReplacesID(t *testing.T) {

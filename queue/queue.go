@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -16,6 +17,9 @@ var (
 	ErrDuplicate = errors.New("queue: duplicate delivery")
 	// ErrClosed is returned by every method once Close has been called.
 	ErrClosed = errors.New("queue: closed")
+	// ErrInvalidJob is returned by Enqueue for a job without a repository
+	// or of an unknown kind.
+	ErrInvalidJob = errors.New("queue: invalid job")
 	// ErrNotRunning is returned by Done and Release for a job that is not
 	// currently taken (already finished, superseded, or taken before the
 	// queue was reopened).
@@ -27,11 +31,14 @@ var (
 // consumers (workers).
 type Queue interface {
 	// Enqueue stores j durably (on disk, fsync'd) before it returns nil. It
-	// assigns j.ID when empty and j.Created when zero, and resets Attempt. A
-	// queued (not running) job with the same Key is replaced by j, which
-	// keeps the older job's place in line and the earlier of the two
-	// NotBefore times. A Job whose Delivery was seen before gets
-	// ErrDuplicate and nothing is stored.
+	// keeps j.ID when set and not used by another live job, else assigns
+	// one; it sets j.Created when zero and resets Attempt. A queued (not
+	// running) job with the same Key is replaced by j, which keeps the older
+	// job's place in line and the earlier of the two NotBefore times; when
+	// the two SHAs differ the merged job's SHA is "" (build the ref's head
+	// when run), because deliveries may arrive out of order. A Job whose
+	// Delivery was seen before gets ErrDuplicate and nothing is stored;
+	// ErrInvalidJob for a job without Repo.FullName or of an unknown Kind.
 	Enqueue(ctx context.Context, j Job) error
 	// Take blocks until a job is ready — its NotBefore has passed and no
 	// other job of its RepoKey is running — marks it running (durably, so a
@@ -85,4 +92,14 @@ type Options struct {
 	// DedupTTL is how long delivery ids are remembered. Default 7 days,
 	// longer than the 3 days for which GitHub lets a delivery be redelivered.
 	DedupTTL time.Duration
+}
+
+func (j Job) validate() error {
+	switch {
+	case j.Repo.FullName == "":
+		return fmt.Errorf("%w: no repository", ErrInvalidJob)
+	case j.Kind != KindPublish && j.Kind != KindPreview && j.Kind != KindCleanup:
+		return fmt.Errorf("%w: unknown kind %q", ErrInvalidJob, j.Kind)
+	}
+	return nil
 }
