@@ -21,6 +21,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/publishbot/publishbot/posts"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -58,6 +60,7 @@ type browserProblems struct {
 	mu       sync.Mutex
 	problems []string
 	host     string // the test server's host:port; anything else is external
+	missing  string // the one URL path that is meant to be a 404
 }
 
 func (b *browserProblems) add(format string, args ...any) {
@@ -75,6 +78,9 @@ func (b *browserProblems) listen(ev any) {
 	case *runtime.EventExceptionThrown:
 		b.add("exception: %s", ev.ExceptionDetails.Text)
 	case *log.EventEntryAdded:
+		if b.missing != "" && strings.HasSuffix(ev.Entry.URL, b.missing) && strings.Contains(ev.Entry.Text, "404") {
+			return
+		}
 		if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
 			b.add("browser log %s: %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL)
 		}
@@ -85,7 +91,7 @@ func (b *browserProblems) listen(ev any) {
 	case *network.EventLoadingFailed:
 		b.add("request failed: %s %s", ev.Type, ev.ErrorText)
 	case *network.EventResponseReceived:
-		if ev.Response.Status >= 400 {
+		if ev.Response.Status >= 400 && !(b.missing != "" && strings.HasSuffix(ev.Response.URL, b.missing) && ev.Response.Status == 404) {
 			b.add("HTTP %d for %s", ev.Response.Status, ev.Response.URL)
 		}
 	}
@@ -145,7 +151,7 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 // Chromium: no console error, no failed or external request, no sideways
 // scrolling on a phone; screenshots go to the test's artifact folder.
 // render gets the base URL of the test server.
-func browseSite(t *testing.T, render func(baseURL string) map[string][]byte, pages map[string]string, shots []string) {
+func browseSite(t *testing.T, render func(baseURL string) map[string][]byte, pageList func() map[string]string, shots []string) {
 	ctx := newBrowser(t)
 	problems := &browserProblems{}
 	if err := chromedp.Listen(ctx, problems.listen); err != nil {
@@ -155,7 +161,9 @@ func browseSite(t *testing.T, render func(baseURL string) map[string][]byte, pag
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	defer srv.Close()
 	handler = siteHandler("/blog/", render(srv.URL+"/blog/"))
+	pages := pageList()
 	problems.host = strings.TrimPrefix(srv.URL, "http://")
+	problems.missing = "/blog/no/such/page/"
 
 	dir := t.ArtifactDir()
 	t.Logf("screenshots in %s", dir)
@@ -227,21 +235,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func TestBrowserHandSite(t *testing.T) {
+// TestBrowserExampleBlog loads the built examples/blog, served under
+// /blog/ as a project site, in headless Chromium.
+func TestBrowserExampleBlog(t *testing.T) {
+	var post, tag string
 	render := func(baseURL string) map[string][]byte {
-		site := handSite(20)
-		site.Config.BaseURL = baseURL
-		site.Posts[0].Featured = true
-		site.Posts[2].Draft = true
-		site.Posts[1].HTML = `<p>A paragraph with <code>inline code</code> and a <a href="https://example.org/">link</a>.</p>
-<h2 id="a-heading">A heading</h2>
-<pre class="chroma"><code><span class="kd">func</span> <span class="nf">main</span>() { <span class="nx">fmt</span>.<span class="nf">Println</span>(<span class="s">"a rather long line of code that must scroll inside its box and not the page"</span>) }</code></pre>
-<table><thead><tr><th>Column</th><th>Another column</th></tr></thead><tbody><tr><td>one</td><td>two</td></tr></tbody></table>
-<blockquote><p>A quotation.</p></blockquote>
-<ul><li>a list</li><li>of things</li></ul>`
-		site.Posts[1].Tags = []string{"Go", "testing", "notes"}
-		site.Posts[1].Updated = site.Posts[1].Date.AddDate(0, 0, 3)
-		return mustRender(t, site, nil, Options{Drafts: true, PreviewPR: 7})
+		site, out := renderDir(t, exampleBlogDir, posts.Options{BaseURL: baseURL}, Options{})
+		// the post with a cover image and the most tags shows the most theme
+		best := -1
+		for _, p := range shown(site, Options{}) {
+			score := len(p.Tags)
+			if p.Image != "" {
+				score += 10
+			}
+			if score > best {
+				best, post = score, posts.PostPath(p.Slug)
+				if len(p.Tags) > 0 {
+					tag = "tags/" + posts.TagSlug(p.Tags[0]) + "/"
+				}
+			}
+		}
+		return out
 	}
-	browseSite(t, render, map[string]string{"index": "", "post": "posts/post-01/", "tag": "tags/go/"}, []string{"index", "post"})
+	pages := func() map[string]string {
+		return map[string]string{"index": "", "post": post, "tag": tag, "archive": "archive/", "404": "no/such/page/"}
+	}
+	browseSite(t, render, pages, []string{"index", "post"})
 }

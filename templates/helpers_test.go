@@ -99,41 +99,52 @@ func assertOrder(t *testing.T, text []string, want ...string) {
 	}
 }
 
-// linkRef is one href or src in an output page.
+// linkRef is one href or src in an output page that leads nowhere.
 type linkRef struct {
 	Page, Attr, URL string
+	Body            bool // inside a post's body (<div class="content">), not the theme
+}
+
+// pageRef is one href, src or srcset URL of a page.
+type pageRef struct {
+	URL  string
+	Body bool
 }
 
 // pageLinks lists every href, src and srcset URL and every id of an HTML document.
-func pageLinks(doc []byte) (refs []string, ids map[string]bool, err error) {
+func pageLinks(doc []byte) (refs []pageRef, ids map[string]bool, err error) {
 	root, err := html.Parse(bytes.NewReader(doc))
 	if err != nil {
 		return nil, nil, err
 	}
 	ids = map[string]bool{}
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
+	var walk func(*html.Node, bool)
+	walk = func(n *html.Node, body bool) {
 		if n.Type == html.ElementNode {
 			for _, a := range n.Attr {
 				switch a.Key {
+				case "class":
+					if n.Data == "div" && a.Val == "content" {
+						body = true
+					}
 				case "id", "name":
 					ids[a.Val] = true
 				case "href", "src":
-					refs = append(refs, a.Val)
+					refs = append(refs, pageRef{a.Val, body})
 				case "srcset":
 					for _, part := range strings.Split(a.Val, ",") {
 						if f := strings.Fields(part); len(f) > 0 {
-							refs = append(refs, f[0])
+							refs = append(refs, pageRef{f[0], body})
 						}
 					}
 				}
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
+			walk(c, body)
 		}
 	}
-	walk(root)
+	walk(root, false)
 	return refs, ids, nil
 }
 
@@ -147,7 +158,7 @@ func brokenLinks(t *testing.T, out map[string][]byte, baseURL string) []linkRef 
 		t.Fatal(err)
 	}
 	ids := map[string]map[string]bool{}
-	refs := map[string][]string{}
+	refs := map[string][]pageRef{}
 	for p, data := range out {
 		if !strings.HasSuffix(p, ".html") {
 			continue
@@ -166,10 +177,11 @@ func brokenLinks(t *testing.T, out map[string][]byte, baseURL string) []linkRef 
 	var broken []linkRef
 	for _, p := range pages {
 		pageURL := base.ResolveReference(&url.URL{Path: strings.TrimSuffix(p, "index.html")})
-		for _, ref := range refs[p] {
+		for _, r := range refs[p] {
+			ref := r.URL
 			u, err := url.Parse(strings.TrimSpace(ref))
 			if err != nil {
-				broken = append(broken, linkRef{p, "unparseable", ref})
+				broken = append(broken, linkRef{p, "unparseable", ref, r.Body})
 				continue
 			}
 			abs := pageURL.ResolveReference(u)
@@ -177,7 +189,7 @@ func brokenLinks(t *testing.T, out map[string][]byte, baseURL string) []linkRef 
 				continue // another site
 			}
 			if !strings.HasPrefix(abs.Path, base.Path) {
-				broken = append(broken, linkRef{p, "outside base path", ref})
+				broken = append(broken, linkRef{p, "outside base path", ref, r.Body})
 				continue
 			}
 			target := strings.TrimPrefix(abs.Path, base.Path)
@@ -186,11 +198,11 @@ func brokenLinks(t *testing.T, out map[string][]byte, baseURL string) []linkRef 
 			}
 			target = path.Clean(target)
 			if _, ok := out[target]; !ok {
-				broken = append(broken, linkRef{p, "missing file", ref})
+				broken = append(broken, linkRef{p, "missing file", ref, r.Body})
 				continue
 			}
 			if abs.Fragment != "" && ids[target] != nil && !ids[target][abs.Fragment] {
-				broken = append(broken, linkRef{p, "missing id", ref})
+				broken = append(broken, linkRef{p, "missing id", ref, r.Body})
 			}
 		}
 	}

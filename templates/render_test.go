@@ -462,7 +462,9 @@ func allRefs(t *testing.T, out map[string][]byte) []string {
 			if err != nil {
 				t.Fatal(err)
 			}
-			all = append(all, refs...)
+			for _, r := range refs {
+				all = append(all, r.URL)
+			}
 		}
 	}
 	return all
