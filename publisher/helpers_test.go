@@ -116,7 +116,7 @@ func (e *env) head(ref string) string {
 // pagesFiles lists the files of the pages branch (or any commit).
 func (e *env) files(rev string) []string {
 	e.t.Helper()
-	out := e.git("ls-tree", "-r", "--name-only", rev)
+	out := e.git("-c", "core.quotePath=false", "ls-tree", "-r", "--name-only", rev)
 	if out == "" {
 		return nil
 	}

@@ -645,11 +645,25 @@ func (jb *job) changedPosts(baseTree, headTree *treeFS, cfg *posts.Config, site 
 	if perPage <= 0 {
 		perPage = 8
 	}
-	owner := func(f string) (*posts.Post, int) {
-		if site == nil {
-			return nil, 0
+	// The preview's index lists every post (drafts and future ones too),
+	// newest first, with the newest featured post moved to the front, as
+	// templates does.
+	var listed []*posts.Post
+	if site != nil {
+		for _, p := range site.Posts {
+			if p.Featured {
+				listed = append(listed, p)
+				break
+			}
 		}
-		for i, p := range site.Posts {
+		for _, p := range site.Posts {
+			if len(listed) == 0 || p != listed[0] || !p.Featured {
+				listed = append(listed, p)
+			}
+		}
+	}
+	owner := func(f string) (*posts.Post, int) {
+		for i, p := range listed {
 			if p.Path == f || (p.Bundle != "" && strings.HasPrefix(f, p.Bundle+"/")) {
 				return p, i
 			}
