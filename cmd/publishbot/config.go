@@ -53,6 +53,10 @@ type serveConfig struct {
 	ShutdownGrace     time.Duration `json:"shutdown_grace"`
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
 	MaxAttempts       int           `json:"max_attempts"`
+
+	// onListen, when set, is told the bound address once the server
+	// listens (the demo and tests listen on port 0).
+	onListen func(addr string)
 }
 
 const defaultAPIURL = "https://api.github.com/"

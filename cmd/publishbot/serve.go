@@ -210,6 +210,9 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(ln) }()
 	log.WithField("addr", ln.Addr().String()).Info("listening")
+	if cfg.onListen != nil {
+		cfg.onListen(ln.Addr().String())
+	}
 
 	var serveErr error
 	select {
