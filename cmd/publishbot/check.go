@@ -24,15 +24,16 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stderr, "usage: publishbot check [--format text|json|github] [DIR]")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
+	positional, err := parseFlagsAnyOrder(fl, args)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return &exitError{Code: 2}
 	}
-	if fl.NArg() > 1 {
+	if len(positional) > 1 {
 		fl.Usage()
-		return usageError("check takes at most one folder, got %d arguments", fl.NArg())
+		return usageError("check takes at most one folder, got %d: %q", len(positional), positional)
 	}
 	switch *format {
 	case "text", "json", "github":
@@ -40,8 +41,8 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError("unknown --format %q: use text, json or github", *format)
 	}
 	dir := "."
-	if fl.NArg() == 1 {
-		dir = fl.Arg(0)
+	if len(positional) == 1 {
+		dir = positional[0]
 	}
 	info, err := os.Stat(dir)
 	if err != nil {

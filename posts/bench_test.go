@@ -1,0 +1,121 @@
+package posts
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"sort"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/yuin/goldmark"
+)
+
+// corpusFS reads the Jekyll corpus into memory, so benchmarks measure
+// parsing and rendering, not the disk.
+func corpusFS(b *testing.B) (fstest.MapFS, []string) {
+	b.Helper()
+	dir := sharedTestdata(b, "corpus/jekyll")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := fstest.MapFS{}
+	var names []string
+	for _, e := range entries {
+		data, err := os.ReadFile(path.Join(dir, e.Name()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		m[e.Name()] = &fstest.MapFile{Data: data}
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return m, names
+}
+
+// scaledFS is n posts made from the real ones: each corpus post again under
+// a new name, in a posts/ folder with a publish.yaml.
+func scaledFS(b *testing.B, n int) fstest.MapFS {
+	src, names := corpusFS(b)
+	m := fstest.MapFS{ConfigFile: {Data: []byte(testConfig)}}
+	for i := 0; i < n; i++ {
+		name := names[i%len(names)]
+		// Keep the Jekyll date prefix so the date still comes from the name
+		// where the front matter has none; make the slug unique.
+		m[fmt.Sprintf("posts/%s-%05d%s", name[:len(name)-len(path.Ext(name))], i, path.Ext(name))] = src[name]
+	}
+	return m
+}
+
+func benchLoad(b *testing.B, fsys fstest.MapFS) {
+	var files [][]byte
+	var total int64
+	for name, f := range fsys {
+		if isMarkdown(name) {
+			files = append(files, f.Data)
+			total += int64(len(f.Data))
+		}
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		s, err := Load(fsys, Options{Now: testNow})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(s.Posts) < len(files)*9/10 {
+			b.Fatalf("only %d posts", len(s.Posts))
+		}
+	}
+	loadTime := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(len(files))*float64(b.N)/loadTime.Seconds(), "posts/s")
+
+	// The same bytes through bare goldmark.Convert (default goldmark: no
+	// extensions, no highlighting, one goroutine), in the same run.
+	start = time.Now()
+	for i := 0; i < b.N; i++ {
+		for _, f := range files {
+			if err := goldmark.Convert(f, io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	bare := time.Since(start)
+	b.ReportMetric(loadTime.Seconds()/bare.Seconds(), "x-goldmark")
+}
+
+// BenchmarkLoadJekyll loads the 102-post Jekyll corpus.
+func BenchmarkLoadJekyll(b *testing.B) {
+	m, _ := corpusFS(b)
+	benchLoad(b, m)
+}
+
+// BenchmarkLoad1000 loads 1,000 posts generated from the Jekyll corpus.
+func BenchmarkLoad1000(b *testing.B) { benchLoad(b, scaledFS(b, 1000)) }
+
+// BenchmarkLoad10000 loads 10,000 posts generated from the Jekyll corpus.
+func BenchmarkLoad10000(b *testing.B) { benchLoad(b, scaledFS(b, 10000)) }
+
+// BenchmarkGoldmarkBare is goldmark.Convert alone over the Jekyll corpus.
+func BenchmarkGoldmarkBare(b *testing.B) {
+	m, _ := corpusFS(b)
+	var total int64
+	for _, f := range m {
+		total += int64(len(f.Data))
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for _, f := range m {
+			if err := goldmark.Convert(f.Data, io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,128 @@
+package posts
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+var fuzzSeeds = []string{
+	"---\ntitle: A\ndate: 2026-01-01\ntags: [a, b]\n---\nBody\n",
+	"+++\ntitle = \"A\"\ndate = 2026-01-01T10:00:00Z\n+++\nBody\n",
+	"---\ntitle: A\n",
+	"---\n- x\n---\n",
+	"---\ntitle: &a [*a]\n---\n",
+	"---\na: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n---\n",
+	"\ufeff---\r\ntitle: B\r\n---\r\n",
+	"---\ntitle: A\ndate: 2023-01-29 18:30:22 2023 -0800\n---\n{{ x }} {% y %}\n",
+	"---\ntitle: A\ndate: 2026-01-01\n---\n[a](javascript:x) ![b](../x.png) <div>x</div> [^1]\n\n[^1]: n\n",
+	"+++\ntitle = [\n+++\n",
+	"---\n\ttitle: tab\n---\n",
+	"",
+}
+
+// FuzzFrontMatter splits and parses front matter: never a panic, and every
+// position is inside the file.
+func FuzzFrontMatter(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		fm, ok := splitFrontMatter(src)
+		if !ok {
+			return
+		}
+		if fm.bodyOffset > len(src) || fm.bodyOffset < 0 {
+			t.Fatalf("body offset %d of %d", fm.bodyOffset, len(src))
+		}
+		lines := bytes.Count(src, []byte("\n")) + 1
+		var fields []fmField
+		var pe *posErr
+		switch fm.format {
+		case 'y':
+			fields, pe = parseYAMLMapping(fm.text, fm.startLine-1, fm.endLine)
+		case 't':
+			fields, pe = parseTOMLMapping(fm.text, fm.startLine-1)
+		default:
+			return
+		}
+		if pe != nil {
+			if pe.line < 0 || pe.line > lines || pe.msg == "" || pe.code == "" {
+				t.Fatalf("bad error %+v for %d lines", pe, lines)
+			}
+			return
+		}
+		for _, f := range fields {
+			if f.line < 1 || f.line > lines {
+				t.Fatalf("field %q at line %d of %d", f.key, f.line, lines)
+			}
+		}
+	})
+}
+
+var dangerousAttr = regexp.MustCompile(`(?i)<[a-z][^>]*\s(href|src)\s*=\s*["']?\s*(javascript|vbscript|data:text|file):`)
+
+// FuzzLoadFile loads a tree of one post (plus a neighbour it may link to):
+// never a panic or an error, diagnostics sorted and inside the file, no post
+// with an error in Site.Posts, and no dangerous URL in the HTML.
+func FuzzLoadFile(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s), false)
+	}
+	f.Add([]byte("---\ntitle: A\ndate: 2026-01-01\n---\n<a href=\"javascript:x\">y</a>\n"), true)
+	f.Fuzz(func(t *testing.T, src []byte, unsafe bool) {
+		cfg := testConfig
+		if unsafe {
+			cfg += "unsafe_html: true\n"
+		}
+		m := fstest.MapFS{
+			ConfigFile:         {Data: []byte(cfg)},
+			"posts/a.md":       {Data: src},
+			"posts/b/index.md": {Data: []byte("---\ntitle: B\ndate: 2026-01-01\n---\n[a](../a.md)\n")},
+			"posts/b/pic.png":  {Data: []byte("png")},
+			"static/img/x.png": {Data: []byte("png")},
+		}
+		s, err := Load(m, Options{Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := bytes.Count(src, []byte("\n")) + 1
+		for i, d := range s.Diagnostics {
+			if i > 0 {
+				p := s.Diagnostics[i-1]
+				if p.File > d.File || (p.File == d.File && (p.Line > d.Line || (p.Line == d.Line && p.Column > d.Column))) {
+					t.Fatalf("not sorted: %v then %v", p, d)
+				}
+			}
+			if d.File == "posts/a.md" && (d.Line < 0 || d.Line > lines || d.Column < 0) {
+				t.Fatalf("position outside the file (%d lines): %v", lines, d)
+			}
+			if d.Code == CodeInternal {
+				t.Fatalf("internal error: %v", d)
+			}
+		}
+		for _, p := range s.Posts {
+			if p.Path == "posts/a.md" && HasErrors(filterFile(s.Diagnostics, p.Path)) {
+				t.Fatalf("post with errors in Site.Posts")
+			}
+			if dangerousAttr.MatchString(p.HTML) {
+				t.Fatalf("dangerous URL in HTML: %s", p.HTML)
+			}
+			if strings.ContainsRune(p.Summary, '<') && !strings.Contains(string(src), "<") {
+				t.Fatalf("markup in summary %q", p.Summary)
+			}
+		}
+	})
+}
+
+func filterFile(ds []Diagnostic, file string) []Diagnostic {
+	var out []Diagnostic
+	for _, d := range ds {
+		if d.File == file {
+			out = append(out, d)
+		}
+	}
+	return out
+}
