@@ -54,9 +54,9 @@ type serveConfig struct {
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
 	MaxAttempts       int           `json:"max_attempts"`
 
-	// onListen, when set, is told the bound address once the server
-	// listens (the demo and tests listen on port 0).
-	onListen func(addr string)
+	// listening, when set, is sent the bound address once the server
+	// listens (the demo and tests listen on port 0). It must be buffered.
+	listening chan<- string
 }
 
 const defaultAPIURL = "https://api.github.com/"

@@ -143,6 +143,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		Log:         log.WithField("component", "worker"),
 		Metrics:     wm,
 		Published:   published,
+		CatchUp:     pub,
 		Concurrency: cfg.Workers,
 		Grace:       cfg.ShutdownGrace,
 	})
@@ -210,8 +211,8 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- srv.Serve(ln) }()
 	log.WithField("addr", ln.Addr().String()).Info("listening")
-	if cfg.onListen != nil {
-		cfg.onListen(ln.Addr().String())
+	if cfg.listening != nil {
+		cfg.listening <- ln.Addr().String()
 	}
 
 	var serveErr error
