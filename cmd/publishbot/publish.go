@@ -3,10 +3,178 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/publishbot/publishbot/logmask"
+	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/publisher"
+	"github.com/publishbot/publishbot/queue"
 )
 
-// runPublish is a stub until its issue lands.
+const publishUsage = `usage: publishbot publish --repo URL [--ref REF] [--token T] [--pages-branch B] [--data-dir D]
+
+Fetches the repository, builds the source branch (or REF) and commits the
+site to the pages branch, once. Exit 0: published, unchanged or skipped;
+1: failed; 2: bad command line. The token is taken from --token or
+PUBLISHBOT_GITHUB_TOKEN and sent as HTTP basic auth, never in the URL.
+`
+
+// runPublish is `publishbot publish`: one publish job from the command line,
+// for cron and CI users.
 func runPublish(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("publish: not implemented yet")
+	fl := flag.NewFlagSet("publish", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	repoURL := fl.String("repo", "", "clone URL of the content repository (https://github.com/owner/name.git)")
+	ref := fl.String("ref", "", "branch to publish, \"main\" or \"refs/heads/main\" (default: the configured source branch)")
+	token := fl.String("token", "", "GitHub token (default: $PUBLISHBOT_GITHUB_TOKEN; empty: anonymous)")
+	pagesBranch := fl.String("pages-branch", "", "pages branch when publish.yaml names none (default \"gh-pages\")")
+	dataDir := fl.String("data-dir", "", "repository cache folder (default: $PUBLISHBOT_DATA_DIR, else the user cache folder)")
+	timeout := fl.Duration("timeout", publisher.DefaultLimits.JobTimeout, "give up after this long")
+	verbose := fl.Bool("v", false, "log every step")
+	fl.Usage = func() {
+		fmt.Fprint(stderr, publishUsage)
+		fl.PrintDefaults()
+	}
+	positional, err := parseFlagsAnyOrder(fl, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{Code: 2}
+	}
+	if len(positional) > 0 {
+		return usageError("publish: unexpected argument %q", positional[0])
+	}
+	repo, err := repoFromURL(*repoURL)
+	if err != nil {
+		return usageError("publish: %w", err)
+	}
+	tok := *token
+	if tok == "" {
+		tok = getenv("PUBLISHBOT_GITHUB_TOKEN")
+	}
+	dir := *dataDir
+	if dir == "" {
+		dir = getenv("PUBLISHBOT_DATA_DIR")
+	}
+	if dir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return usageError("publish: no --data-dir and no user cache folder: %w", err)
+		}
+		dir = filepath.Join(cache, "publishbot")
+	}
+	r := strings.TrimSpace(*ref)
+	if r != "" && !strings.HasPrefix(r, "refs/") {
+		r = "refs/heads/" + r
+	}
+	if *timeout <= 0 {
+		return usageError("publish: --timeout must be positive")
+	}
+
+	logger := logrus.New()
+	logger.Out = stderr
+	logger.Level = logrus.WarnLevel
+	if *verbose {
+		logger.Level = logrus.DebugLevel
+	}
+	logger.Formatter = logmask.NewFormatter(&logrus.TextFormatter{DisableColors: true, DisableTimestamp: true}, tok)
+
+	p, err := publisher.New(publisher.Options{
+		DataDir:     dir,
+		Tokens:      publisher.StaticToken(tok),
+		PagesBranch: *pagesBranch,
+		Limits:      publisher.Limits{JobTimeout: *timeout},
+	})
+	if err != nil {
+		return err
+	}
+	job := queue.Job{
+		ID:      "cli",
+		Kind:    queue.KindPublish,
+		Repo:    repo,
+		Ref:     r,
+		Reason:  "cli",
+		Attempt: 1,
+		Created: time.Now(),
+	}
+	res := p.Run(ctx, job, logrus.NewEntry(logger))
+	printPublishDiagnostics(stderr, res.Diagnostics)
+	switch res.Outcome {
+	case publisher.OutcomePublished:
+		fmt.Fprintf(stdout, "published %s at %s to %s (%s)\n", repo.FullName, shortSHAText(res.SourceSHA), shortSHAText(res.PagesCommit), res.SiteURL)
+	case publisher.OutcomeUnchanged:
+		fmt.Fprintf(stdout, "unchanged: %s at %s: %s\n", repo.FullName, shortSHAText(res.SourceSHA), res.Reason)
+	case publisher.OutcomeSkipped:
+		fmt.Fprintf(stdout, "skipped: %s: %s\n", repo.FullName, res.Reason)
+	default:
+		err := res.Err
+		if err == nil {
+			err = fmt.Errorf("publish %s: %s", repo.FullName, res.Outcome)
+		}
+		return &exitError{Code: 1, Err: fmt.Errorf("publish %s: %w", repo.FullName, err)}
+	}
+	if !res.NextPublish.IsZero() {
+		fmt.Fprintf(stdout, "next scheduled post: %s\n", res.NextPublish.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// repoFromURL makes the job's repository from a clone URL; FullName is the
+// URL's path without ".git" ("owner/name").
+func repoFromURL(raw string) (queue.Repo, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return queue.Repo{}, errors.New("--repo URL is required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return queue.Repo{}, fmt.Errorf("--repo: %w", err)
+	}
+	switch u.Scheme {
+	case "https", "http", "file":
+	default:
+		return queue.Repo{}, fmt.Errorf("--repo %q: use an https:// (or file://) clone URL", raw)
+	}
+	if u.User != nil {
+		return queue.Repo{}, errors.New("--repo must not carry credentials: pass the token with --token or PUBLISHBOT_GITHUB_TOKEN")
+	}
+	name := strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
+	if name == "" {
+		return queue.Repo{}, fmt.Errorf("--repo %q has no repository path", raw)
+	}
+	if parts := strings.Split(name, "/"); len(parts) > 2 {
+		name = strings.Join(parts[len(parts)-2:], "/")
+	}
+	repo := queue.Repo{FullName: name, CloneURL: raw}
+	if u.Scheme == "https" && u.Host == "github.com" {
+		repo.HTMLURL = "https://github.com/" + name
+	}
+	return repo, nil
+}
+
+func shortSHAText(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+func printPublishDiagnostics(w io.Writer, ds []posts.Diagnostic) {
+	for _, d := range ds {
+		pos := d.File
+		if d.Line > 0 {
+			pos = fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Column)
+		}
+		fmt.Fprintf(w, "%s: %s: %s (%s)\n", pos, d.Severity, d.Message, d.Code)
+	}
 }
