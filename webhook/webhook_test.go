@@ -625,3 +625,36 @@ func TestLogAndMetrics(t *testing.T) {
 		t.Error("second NewMetrics")
 	}
 }
+
+// TestConcurrentPushesOneBranch sends 200 pushes of different commits to one
+// branch at once: all are acknowledged, and they coalesce into one publish
+// of the branch head (the queue cannot order commits; the head is the newest).
+func TestConcurrentPushesOneBranch(t *testing.T) {
+	e := newEnv(t)
+	base := payload(t, "push/with-new-branch.payload.json")
+	const n = 200
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
+	defer client.CloseIdleConnections()
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		body := edit(t, base, func(m map[string]any) { m["after"] = fmt.Sprintf("%040x", i+1) })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = do(t, client, e.request(t, delivery{event: "push", id: fmt.Sprintf("d-%d", i), body: body}))
+		}()
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a.status != http.StatusAccepted || a.Result != "queued" {
+			t.Errorf("delivery %d: %+v", i, a)
+		}
+	}
+	if s := e.stats(t); s != (queue.Stats{Queued: 1}) {
+		t.Fatalf("stats %+v, want one coalesced job", s)
+	}
+	if j := e.take(t); j.SHA != "" || j.Ref != "refs/heads/master" || j.Kind != queue.KindPublish {
+		t.Fatalf("job %+v, want a publish of the head of master", j)
+	}
+}
