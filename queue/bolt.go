@@ -16,6 +16,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket names of the on-disk layout. Values are JSON so fields only grow.
@@ -131,6 +132,9 @@ func OpenBolt(path string, opts Options) (*Bolt, error) {
 	}
 
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open queue %s: another process holds it: %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open queue %s: %w", path, err)
 	}

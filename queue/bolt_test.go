@@ -798,6 +798,14 @@ func TestFailedCommitIsolated(t *testing.T) {
 	mustStats(t, q, Stats{Queued: n - 1})
 }
 
+func TestOpenLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	openTest(t, path, Options{})
+	if _, err := OpenBolt(path, Options{}); err == nil || !strings.Contains(err.Error(), "another process holds it") {
+		t.Fatalf("second OpenBolt = %v, want a clear lock error", err)
+	}
+}
+
 func TestCloseUnblocksTake(t *testing.T) {
 	q, err := OpenBolt(filepath.Join(t.TempDir(), "q.db"), Options{})
 	if err != nil {
