@@ -373,3 +373,11 @@ func aliasBombYAML(n int) string {
 	}
 	return b.String()
 }
+
+func TestCollapsePrefix(t *testing.T) {
+	for _, s := range []string{"", "  a  b ", strings.Repeat("word\n\t ", 300), strings.Repeat("é ", 401), "x" + strings.Repeat(" ", 500) + "y"} {
+		if got, want := cutSummary(collapsePrefix(s, summaryRunes+1), summaryRunes), cutSummary(collapseSpace(s), summaryRunes); got != want {
+			t.Errorf("%q: got %q, want %q", s[:min(len(s), 20)], got, want)
+		}
+	}
+}

@@ -5,10 +5,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode"
 
+	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
+	"github.com/alecthomas/chroma/v2/lexers"
+	"github.com/alecthomas/chroma/v2/styles"
 	"github.com/yuin/goldmark"
-	highlighting "github.com/yuin/goldmark-highlighting/v2"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
@@ -25,7 +29,12 @@ type markdown struct {
 }
 
 func newMarkdown(unsafe bool) *markdown {
-	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(&nodeRenderer{unsafe: unsafe}, 100))}
+	nr := &nodeRenderer{
+		unsafe:    unsafe,
+		formatter: chromahtml.New(chromahtml.WithClasses(true)),
+		style:     styles.Get(DefaultLightStyle),
+	}
+	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(nr, 100))}
 	if unsafe {
 		rOpts = append(rOpts, html.WithUnsafe())
 	}
@@ -33,10 +42,6 @@ func newMarkdown(unsafe bool) *markdown {
 		goldmark.WithExtensions(
 			extension.GFM,
 			extension.Footnote,
-			highlighting.NewHighlighting(
-				highlighting.WithStyle(DefaultLightStyle),
-				highlighting.WithFormatOptions(chromahtml.WithClasses(true)),
-			),
 		),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(rOpts...),
@@ -65,7 +70,23 @@ func (h *headingIDs) Put(value []byte) { h.used[string(value)] = true }
 // nodeRenderer overrides goldmark's rendering of headings (anchor links),
 // links and images (URL checks, lazy images) and raw HTML (left out, or
 // cleaned of dangerous URLs when unsafe_html is on).
-type nodeRenderer struct{ unsafe bool }
+//
+// It also renders fenced code with chroma (CSS classes, see HighlightCSS).
+// goldmark-highlighting does the same, but looks the lexer up anew for every
+// block, and a language chroma does not know ("liquid", "text") costs a scan
+// of every lexer's file patterns: half of Load's time on the Jekyll corpus.
+// Here each language is looked up once per Load.
+type nodeRenderer struct {
+	unsafe    bool
+	formatter *chromahtml.Formatter
+	style     *chroma.Style
+	lexers    sync.Map // lowercased language -> chroma.Lexer (coalesced), or noLexer
+	indexOnce sync.Once
+	byName    map[string]chroma.Lexer
+}
+
+// noLexer caches "chroma has no lexer for this language".
+type noLexer struct{}
 
 func (r *nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindHeading, r.heading)
@@ -74,6 +95,88 @@ func (r *nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindAutoLink, r.autoLink)
 	reg.Register(ast.KindRawHTML, r.rawHTML)
 	reg.Register(ast.KindHTMLBlock, r.htmlBlock)
+	reg.Register(ast.KindFencedCodeBlock, r.fencedCode)
+}
+
+// lexer is the coalesced chroma lexer for a fence's language, or nil.
+func (r *nodeRenderer) lexer(lang string) chroma.Lexer {
+	if v, ok := r.lexers.Load(lang); ok {
+		l, _ := v.(chroma.Lexer)
+		return l
+	}
+	r.indexOnce.Do(r.buildIndex)
+	var v any = noLexer{}
+	if l := r.byName[lang]; l != nil {
+		v = chroma.Coalesce(l)
+	}
+	r.lexers.Store(lang, v)
+	l, _ := v.(chroma.Lexer)
+	return l
+}
+
+// buildIndex maps lowercased lexer names, aliases and file extensions
+// ("*.rb" gives "rb") to lexers, the way lexers.Get looks them up, without
+// its scan of every lexer's file patterns for a name it does not know.
+func (r *nodeRenderer) buildIndex() {
+	r.byName = map[string]chroma.Lexer{}
+	all := lexers.GlobalLexerRegistry.Lexers
+	add := func(k string, l chroma.Lexer, prio float32) {
+		k = strings.ToLower(k)
+		if old, ok := r.byName[k]; !ok || old.Config().Priority < prio {
+			r.byName[k] = l
+		}
+	}
+	// Extensions first, names and aliases last: a name always wins.
+	for _, l := range all {
+		for _, g := range l.Config().Filenames {
+			if ext, ok := strings.CutPrefix(g, "*."); ok && !strings.ContainsAny(ext, "*?[") {
+				add(ext, l, l.Config().Priority)
+			}
+		}
+	}
+	for _, l := range all {
+		cfg := l.Config()
+		for _, a := range cfg.Aliases {
+			add(a, l, 1e9)
+		}
+		add(cfg.Name, l, 2e9)
+	}
+}
+
+func (r *nodeRenderer) fencedCode(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.FencedCodeBlock)
+	var code bytes.Buffer
+	for i := 0; i < n.Lines().Len(); i++ {
+		seg := n.Lines().At(i)
+		code.Write(seg.Value(source))
+	}
+	lang := n.Language(source)
+	if i := bytes.IndexByte(lang, '{'); i >= 0 {
+		lang = bytes.TrimSpace(lang[:i])
+	}
+	if len(lang) > 0 && len(lang) <= 64 {
+		if l := r.lexer(strings.ToLower(string(lang))); l != nil {
+			if it, err := l.Tokenise(nil, code.String()); err == nil {
+				if err := r.formatter.Format(w, r.style, it); err == nil {
+					_ = w.WriteByte('\n')
+					return ast.WalkSkipChildren, nil
+				}
+			}
+		}
+	}
+	_, _ = w.WriteString("<pre><code")
+	if len(lang) > 0 {
+		_, _ = w.WriteString(` class="language-`)
+		html.DefaultWriter.Write(w, lang)
+		_ = w.WriteByte('"')
+	}
+	_ = w.WriteByte('>')
+	html.DefaultWriter.RawWrite(w, code.Bytes())
+	_, _ = w.WriteString("</code></pre>\n")
+	return ast.WalkSkipChildren, nil
 }
 
 func (r *nodeRenderer) heading(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -281,6 +384,31 @@ func cutSummary(text string, max int) string {
 		n++
 	}
 	return text
+}
+
+// collapsePrefix is collapseSpace of s, stopped once it holds more than n
+// runes: enough for a summary without collapsing a whole long post.
+func collapsePrefix(s string, n int) string {
+	var b strings.Builder
+	runes := 0
+	space := false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			runes++
+			space = false
+		}
+		b.WriteRune(r)
+		runes++
+		if runes > n {
+			break
+		}
+	}
+	return b.String()
 }
 
 // collapseSpace joins all runs of white space into single spaces.

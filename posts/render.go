@@ -52,7 +52,7 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		if w.more {
 			p.Summary = collapseSpace(w.beforeMore)
 		} else {
-			p.Summary = cutSummary(collapseSpace(prose), summaryRunes)
+			p.Summary = cutSummary(collapsePrefix(prose, summaryRunes+1), summaryRunes)
 		}
 	}
 	p.Words = countWords(prose) + countWords(w.notes.String()) + w.codeWords
