@@ -97,7 +97,7 @@ func NewTokenClient(token, apiURL string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.token = token
-	c.gh = c.newGitHub(serialTransport{next: tokenTransport{next: c.retry, token: token}, mu: new(sync.Mutex)})
+	c.gh = c.newGitHub(newSerialTransport(tokenTransport{next: c.retry, token: token}))
 	return c, nil
 }
 
@@ -248,7 +248,7 @@ func (c *Client) installation(repo queue.Repo) (*installation, error) {
 	}
 	atr.BaseURL = strings.TrimSuffix(c.apiURL.String(), "/")
 	itr := ghinstallation.NewFromAppsTransport(atr, id)
-	in := &installation{itr: itr, gh: c.newGitHub(serialTransport{next: itr, mu: new(sync.Mutex)})}
+	in := &installation{itr: itr, gh: c.newGitHub(newSerialTransport(itr))}
 	c.installs[id] = in
 	return in, nil
 }

@@ -71,7 +71,7 @@ func errorBlock(err error) string {
 	if err != nil {
 		text = err.Error()
 	}
-	text = truncate(Redact(text), maxErrLen)
+	text = truncate(Redact(strings.ToValidUTF8(text, "\uFFFD")), maxErrLen)
 	fence := "```"
 	for strings.Contains(text, fence) {
 		fence += "`"
@@ -259,6 +259,10 @@ func diagnosticLines(r publisher.Result, ds []posts.Diagnostic) []string {
 		if d.Code != "" {
 			code = " `" + strings.ReplaceAll(inline(d.Code), "`", "'") + "`:"
 		}
+		if d.File == "" {
+			ref = ""
+			code = strings.TrimPrefix(code, " ")
+		}
 		lines[i] = "- " + ref + code + " " + inline(truncate(d.Message, maxMessageLen)) + "\n"
 	}
 	return lines
@@ -361,6 +365,7 @@ func cell(s string) string {
 
 // escapeURL keeps a URL from closing the Markdown link or cell around it.
 func escapeURL(u string) string {
+	u = strings.ToValidUTF8(u, "%EF%BF%BD")
 	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(u)
 }
 

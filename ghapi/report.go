@@ -108,7 +108,7 @@ type reportCall struct {
 // creates one when create is set and there is none. After creating it looks
 // again and removes a twin another process may have created at the same time.
 func (rc reportCall) upsertComment(ctx context.Context, body string, create bool) error {
-	unlock, err := rc.c.prLocks.lock(ctx, rc.r.Job.Repo.FullName+"#"+strconv.Itoa(rc.r.Job.PR))
+	unlock, err := rc.c.prLocks.lock(ctx, strings.ToLower(rc.r.Job.Repo.FullName)+"#"+strconv.Itoa(rc.r.Job.PR))
 	if err != nil {
 		return err
 	}
@@ -248,6 +248,9 @@ func (rc reportCall) checkRun(ctx context.Context) error {
 	summary := strings.TrimSuffix(strings.TrimSpace(strings.TrimSuffix(CommentBody(r), Marker+"\n")), " ·")
 	annotations := make([]*github.CheckRunAnnotation, 0, len(r.Diagnostics))
 	for _, d := range r.Diagnostics {
+		if d.File == "" { // nothing to point at: GitHub would refuse the whole run
+			continue
+		}
 		annotations = append(annotations, annotation(d))
 	}
 	first := annotations[:min(len(annotations), annotationBatch)]

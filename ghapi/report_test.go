@@ -777,3 +777,51 @@ func BenchmarkReportPreview(b *testing.B) {
 		}
 	}
 }
+
+func TestAppWithWrongKeyFailsClearly(t *testing.T) {
+	f := newFakeGitHub(t)
+	newAppClient(t, f) // the fake trusts the test key
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)})
+	c, err := NewAppClient(99, keyPEM, f.URL(), Options{Sleep: (&sleeps{}).sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := previewResult()
+	r.Job.Repo.InstallationID = testInst
+	err = c.Report(context.Background(), r)
+	if !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("err = %v, want ErrUnauthorized", err)
+	}
+	if _, err := c.Token(context.Background(), r.Job.Repo); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("Token err = %v, want ErrUnauthorized", err)
+	}
+	if strings.Contains(err.Error(), "PRIVATE") {
+		t.Errorf("error shows the key")
+	}
+}
+
+func TestDiagnosticWithoutFileIsNotAnnotated(t *testing.T) {
+	f := newFakeGitHub(t)
+	c := newAppClient(t, f)
+	r := previewResult()
+	r.Job.Repo.InstallationID = testInst
+	r.Diagnostics = []posts.Diagnostic{
+		{Severity: posts.SeverityError, Code: "no-config", Message: "publish.yaml is missing"},
+		{File: "posts/a.md", Line: 4, Severity: posts.SeverityWarning, Code: "image-alt", Message: "image has no alt text"},
+	}
+	if err := c.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range f.checkRuns {
+		if len(run.Annotations) != 1 || run.Create["conclusion"] != "failure" {
+			t.Errorf("run %v with annotations %v", run.Create["conclusion"], run.Annotations)
+		}
+	}
+	if body := f.marked(testPR)[0].Body; !strings.Contains(body, "publish.yaml is missing") {
+		t.Errorf("the file-less error is missing from the comment:\n%s", body)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -212,18 +211,30 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // serialTransport holds one lock around every mutating request (anything but
 // GET and HEAD), so one credential never fires POST/PATCH/DELETE calls in
-// parallel, as GitHub's rate-limit guidance asks. Reads pass freely.
+// parallel, as GitHub's rate-limit guidance asks. Reads pass freely. Waiting
+// for the lock gives up when the request's context is done.
 type serialTransport struct {
 	next http.RoundTripper
-	mu   *sync.Mutex
+	sem  chan struct{} // capacity 1
+}
+
+func newSerialTransport(next http.RoundTripper) serialTransport {
+	return serialTransport{next: next, sem: make(chan struct{}, 1)}
 }
 
 func (t serialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method == http.MethodGet || req.Method == http.MethodHead {
 		return t.next.RoundTrip(req)
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	select {
+	case t.sem <- struct{}{}:
+	case <-req.Context().Done():
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, req.Context().Err()
+	}
+	defer func() { <-t.sem }()
 	return t.next.RoundTrip(req)
 }
 
