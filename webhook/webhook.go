@@ -30,7 +30,7 @@ import (
 	"github.com/publishbot/publishbot/queue"
 )
 
-// MaxBodyBytes caps a delivery's body; GitHub caps payloads at 25 MB.
+// MaxBodyBytes caps a delivery's body (25 MiB); GitHub caps payloads at 25 MB.
 const MaxBodyBytes = 25 << 20
 
 // maxDeliveryID bounds the X-GitHub-Delivery header (GitHub sends a UUID).
@@ -168,7 +168,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event, delivery 
 	}
 
 	// 1. Cap the body and read it once.
-	tooLarge := reply{status: http.StatusRequestEntityTooLarge, Result: resultTooLarge, Reason: fmt.Sprintf("payload larger than %d bytes", MaxBodyBytes)}
+	tooLarge := reply{status: http.StatusRequestEntityTooLarge, Result: resultTooLarge, Reason: "payload larger than 25 MiB"}
 	if r.ContentLength > MaxBodyBytes {
 		return tooLarge
 	}
@@ -208,7 +208,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event, delivery 
 	// 5. Parse, 6. switch on the action.
 	parsed, err := github.ParseWebHook(event, payload)
 	if err != nil {
-		return reply{status: http.StatusBadRequest, Result: resultBadRequest, verified: true, Reason: fmt.Sprintf("invalid %s payload", event), err: fmt.Errorf("parse %s payload: %w", event, err)}
+		return reply{status: http.StatusBadRequest, Result: resultBadRequest, verified: true, Reason: fmt.Sprintf("invalid %s payload: %v", event, err)}
 	}
 	job, ignored, err := h.toJob(parsed)
 	if err != nil {
