@@ -5,12 +5,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 )
 
-func readTree(t *testing.T, dir string) map[string]string {
+func readBuildTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	got := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -53,7 +52,7 @@ func TestWriteSiteRemovesStaleFiles(t *testing.T) {
 	if err != nil || n != 3 || removed != 3 {
 		t.Fatalf("second build: n=%d removed=%d err=%v", n, removed, err)
 	}
-	got := readTree(t, out)
+	got := readBuildTree(t, out)
 	delete(got, buildManifest)
 	want := map[string]string{"index.html": "two", "posts/a/index.html": "a", "posts/b": "now a file", "posts/notes.txt": "mine"}
 	if len(got) != len(want) {
@@ -116,7 +115,7 @@ func TestParseFlagsAnyOrder(t *testing.T) {
 		{"site", "-o", "out", "--drafts"},
 		{"--drafts", "site", "-o=out"},
 	} {
-		fset := newTestFlagSet()
+		fset := newBuildTestFlagSet()
 		pos, err := parseFlagsAnyOrder(fset.fs, args)
 		if err != nil || len(pos) != 1 || pos[0] != "site" || *fset.out != "out" || !*fset.drafts {
 			t.Errorf("%q: pos=%q out=%q drafts=%v err=%v", args, pos, *fset.out, *fset.drafts, err)
@@ -147,22 +146,13 @@ func TestValidBaseURL(t *testing.T) {
 	}
 }
 
-func sortedKeys(m map[string][]byte) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-type testFlagSet struct {
+type buildTestFlagSet struct {
 	fs     *flag.FlagSet
 	out    *string
 	drafts *bool
 }
 
-func newTestFlagSet() testFlagSet {
+func newBuildTestFlagSet() buildTestFlagSet {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	return testFlagSet{fs: fs, out: fs.String("o", "public", ""), drafts: fs.Bool("drafts", false, "")}
+	return buildTestFlagSet{fs: fs, out: fs.String("o", "public", ""), drafts: fs.Bool("drafts", false, "")}
 }

@@ -2,23 +2,27 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// sseReader reads "data:" lines from the live-reload stream.
-type sseReader struct {
+// previewEventStream reads "data:" lines from the live-reload stream.
+type previewEventStream struct {
 	t    *testing.T
 	body io.ReadCloser
 	sc   *bufio.Scanner
 }
 
-func openEvents(t *testing.T, base string) *sseReader {
+func openPreviewEvents(t *testing.T, base string) *previewEventStream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	t.Cleanup(cancel)
@@ -31,11 +35,11 @@ func openEvents(t *testing.T, base string) *sseReader {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("events content type %q", ct)
 	}
-	return &sseReader{t: t, body: resp.Body, sc: bufio.NewScanner(resp.Body)}
+	return &previewEventStream{t: t, body: resp.Body, sc: bufio.NewScanner(resp.Body)}
 }
 
 // next returns the next event's data, failing the test after a deadline.
-func (r *sseReader) next() string {
+func (r *previewEventStream) next() string {
 	r.t.Helper()
 	got := make(chan string, 1)
 	go func() {
@@ -45,7 +49,7 @@ func (r *sseReader) next() string {
 				return
 			}
 		}
-		got <- "<closed: " + strings.TrimSpace(errString(r.sc.Err())) + ">"
+		got <- "<closed: " + strings.TrimSpace(previewErrString(r.sc.Err())) + ">"
 	}()
 	select {
 	case d := <-got:
@@ -56,14 +60,14 @@ func (r *sseReader) next() string {
 	}
 }
 
-func errString(err error) string {
+func previewErrString(err error) string {
 	if err == nil {
 		return "EOF"
 	}
 	return err.Error()
 }
 
-func get(t *testing.T, url string) (int, string, http.Header) {
+func previewGet(t *testing.T, url string) (int, string, http.Header) {
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(url)
@@ -88,26 +92,26 @@ func TestPreviewServer(t *testing.T) {
 	defer srv.Close()
 	defer ps.close()
 
-	code, body, h := get(t, srv.URL+"/")
+	code, body, h := previewGet(t, srv.URL+"/")
 	if code != 200 || !strings.Contains(body, "<p>home</p><script>new EventSource(\"/_publishbot/events\")") || !strings.HasSuffix(body, "</body></html>") {
 		t.Errorf("GET / = %d %q", code, body)
 	}
 	if h.Get("Content-Type") != "text/html; charset=utf-8" || h.Get("Cache-Control") != "no-store" {
 		t.Errorf("headers %v", h)
 	}
-	if code, _, h := get(t, srv.URL+"/posts/a"); code != http.StatusMovedPermanently || h.Get("Location") != "/posts/a/" {
+	if code, _, h := previewGet(t, srv.URL+"/posts/a"); code != http.StatusMovedPermanently || h.Get("Location") != "/posts/a/" {
 		t.Errorf("GET /posts/a = %d to %q, want a redirect to the folder", code, h.Get("Location"))
 	}
-	if code, body, _ := get(t, srv.URL+"/nope/"); code != 404 || !strings.Contains(body, "not here") {
+	if code, body, _ := previewGet(t, srv.URL+"/nope/"); code != 404 || !strings.Contains(body, "not here") {
 		t.Errorf("GET /nope/ = %d %q", code, body)
 	}
-	if code, body, h := get(t, srv.URL+"/assets/style.css"); code != 200 || body != "body{}" || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
+	if code, body, h := previewGet(t, srv.URL+"/assets/style.css"); code != 200 || body != "body{}" || !strings.HasPrefix(h.Get("Content-Type"), "text/css") {
 		t.Errorf("GET css = %d %q %v", code, body, h)
 	}
-	if code, body, _ := get(t, srv.URL+"/feed.xml"); code != 200 || body != "<feed/>" {
+	if code, body, _ := previewGet(t, srv.URL+"/feed.xml"); code != 200 || body != "<feed/>" {
 		t.Errorf("GET feed.xml = %d %q: no script in non-HTML", code, body)
 	}
-	if code, _, _ := get(t, srv.URL+"/../../etc/passwd"); code != 404 {
+	if code, _, _ := previewGet(t, srv.URL+"/../../etc/passwd"); code != 404 {
 		t.Errorf("traversal = %d", code)
 	}
 	resp, err := http.Post(srv.URL+"/", "text/plain", nil)
@@ -115,7 +119,7 @@ func TestPreviewServer(t *testing.T) {
 		t.Errorf("POST = %v %v", resp.StatusCode, err)
 	}
 
-	ev := openEvents(t, srv.URL)
+	ev := openPreviewEvents(t, srv.URL)
 	if v := ev.next(); v != "1" {
 		t.Fatalf("first event %q, want the current version 1", v)
 	}
@@ -123,7 +127,137 @@ func TestPreviewServer(t *testing.T) {
 	if v := ev.next(); v != "2" {
 		t.Fatalf("event after publish %q, want 2", v)
 	}
-	if _, body, _ := get(t, srv.URL+"/"); !strings.Contains(body, "two") || !strings.Contains(body, `e.data!=="2"`) {
+	if _, body, _ := previewGet(t, srv.URL+"/"); !strings.Contains(body, "two") || !strings.Contains(body, `e.data!=="2"`) {
 		t.Errorf("after publish GET / = %q", body)
 	}
+}
+
+// previewLineWriter sends each line written to it on a channel (dropping lines
+// when nobody listens) and keeps everything for failure messages.
+type previewLineWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	lines chan string
+	part  string
+}
+
+func newPreviewLineWriter() *previewLineWriter {
+	return &previewLineWriter{lines: make(chan string, 100)}
+}
+
+func (w *previewLineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	w.part += string(p)
+	for {
+		i := strings.IndexByte(w.part, '\n')
+		if i < 0 {
+			break
+		}
+		select {
+		case w.lines <- w.part[:i]:
+		default:
+		}
+		w.part = w.part[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *previewLineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestPreviewRebuildsAndReloads runs `publishbot preview` on a copy of the
+// example blog, changes a post and adds one, and sees the live-reload event
+// and the new pages, with no sleeps: every wait is on an event.
+func TestPreviewRebuildsAndReloads(t *testing.T) {
+	content := copyContentTree(t, exampleBlogDir)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stdout, stderr := newPreviewLineWriter(), newPreviewLineWriter()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"preview", "--addr", "127.0.0.1:0", content}, func(string) string { return "" }, stdout, stderr)
+	}()
+
+	var base string
+	select {
+	case line := <-stdout.lines:
+		_, u, ok := strings.Cut(line, " at ")
+		if !ok || !strings.HasPrefix(u, "http://127.0.0.1:") {
+			t.Fatalf("unexpected first line %q", line)
+		}
+		base = strings.TrimSuffix(u, "/")
+	case err := <-done:
+		t.Fatalf("preview ended: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("preview did not start\n%s", stderr.String())
+	}
+
+	code, body, _ := previewGet(t, base+"/posts/hello-world/")
+	if code != 200 || !strings.Contains(body, "<title>Hello, world") || !strings.Contains(body, previewEvents) {
+		t.Fatalf("GET post = %d\n%s", code, body)
+	}
+	if code, body, _ := previewGet(t, base+"/"); code != 200 || !strings.Contains(body, `href="/posts/`) {
+		t.Errorf("index links are not relocated to the preview server: %d", code)
+	}
+
+	ev := openPreviewEvents(t, base)
+	if v := ev.next(); v != "1" {
+		t.Fatalf("first event %q", v)
+	}
+
+	file := filepath.Join(content, "posts", "2025-11-03-hello-world.md")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(src), "title:", "title: Changed in preview —", 1)
+	if changed == string(src) {
+		t.Fatalf("no title line in %s", file)
+	}
+	if err := os.WriteFile(file, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	previewWaitFor(t, ev, base+"/posts/hello-world/", "Changed in preview —")
+
+	// a new bundle folder: the watcher picks up folders made after start
+	dir := filepath.Join(content, "posts", "2026-07-01-brand-new")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	post := "---\ntitle: Brand new post\ndate: 2026-07-01\n---\nWritten while the preview ran.\n"
+	if err := os.WriteFile(filepath.Join(dir, "index.md"), []byte(post), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	previewWaitFor(t, ev, base+"/posts/brand-new/", "Written while the preview ran.")
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("preview: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("preview did not stop")
+	}
+}
+
+// previewWaitFor waits for live-reload events until url shows want.
+func previewWaitFor(t *testing.T, ev *previewEventStream, url, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		v := ev.next()
+		if strings.HasPrefix(v, "<closed") {
+			t.Fatalf("event stream closed: %s", v)
+		}
+		if _, body, _ := previewGet(t, url); strings.Contains(body, want) {
+			return
+		}
+	}
+	t.Fatalf("%s never showed %q", url, want)
 }
