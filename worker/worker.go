@@ -232,13 +232,6 @@ func (w *Worker) handle(jobCtx context.Context, j queue.Job) {
 		runErr = w.afterSuccess(ctx, j, res, log)
 	}
 
-	// Done must reach the queue even when the shutdown has begun.
-	doneCtx, doneCancel := context.WithTimeout(context.WithoutCancel(jobCtx), 30*time.Second)
-	defer doneCancel()
-	if err := w.opts.Queue.Done(doneCtx, j, runErr); err != nil {
-		log.WithError(err).Error("finish job in the queue")
-	}
-
 	result := string(res.Outcome)
 	if res.Outcome == "" {
 		result = "unknown"
@@ -256,9 +249,17 @@ func (w *Worker) handle(jobCtx context.Context, j queue.Job) {
 	}
 	if runErr != nil {
 		log.WithFields(fields).WithError(runErr).Warn("job failed")
-		return
+	} else {
+		log.WithFields(fields).Info("job finished")
 	}
-	log.WithFields(fields).Info("job finished")
+
+	// Done comes last, so that an idle queue means the job's metrics are
+	// in. It must reach the queue even when the shutdown has begun.
+	doneCtx, doneCancel := context.WithTimeout(context.WithoutCancel(jobCtx), 30*time.Second)
+	defer doneCancel()
+	if err := w.opts.Queue.Done(doneCtx, j, runErr); err != nil {
+		log.WithError(err).Error("finish job in the queue")
+	}
 }
 
 // release hands j back to the queue when the queue supports it.

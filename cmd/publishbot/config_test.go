@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestServeConfigLayers(t *testing.T) {
 	want.LogFormat = "text"
 	want.Workers = 4
 	want.ReconcileInterval = time.Minute
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config =\n%+v\nwant\n%+v", cfg, want)
 	}
 	if err := cfg.validate(); err != nil {

@@ -143,7 +143,6 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		Log:         log.WithField("component", "worker"),
 		Metrics:     wm,
 		Published:   published,
-		CatchUp:     pub,
 		Concurrency: cfg.Workers,
 		Grace:       cfg.ShutdownGrace,
 	})

@@ -1,0 +1,487 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/webhook"
+)
+
+// The end-to-end tests run `publishbot serve` against real parts: a git
+// server (git http-backend on loopback, basic auth), GitHub's API as an
+// httptest server, and webhooks built from GitHub's real payloads, signed.
+
+const (
+	e2eSecret   = "It's a Secret to Everybody"
+	e2eToken    = "ghs_e2eTestToken0123456789abcdefABCDEF"
+	e2eRepo     = "hello-world" // on the git server
+	e2eFullName = "Codertocat/Hello-World"
+	e2eBranch   = "master" // the payloads' default branch
+)
+
+// sharedTestdata is ../shared/testdata relative to the module root.
+func sharedTestdata(t testing.TB, rel string) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "testdata", rel)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// fakeGitHub is GitHub's REST API as far as the reporter needs it for
+// publishes: it records every request and answers like GitHub does.
+type e2eFakeGitHub struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []string // "METHOD path"
+}
+
+func newE2EFakeGitHub(t testing.TB) *e2eFakeGitHub {
+	f := &e2eFakeGitHub{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		f.mu.Lock()
+		f.reqs = append(f.reqs, r.Method+" "+r.URL.Path)
+		f.mu.Unlock()
+		if got := r.Header.Get("Authorization"); got != "token "+e2eToken && got != "Bearer "+e2eToken {
+			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		switch r.Method {
+		case http.MethodGet:
+			io.WriteString(w, "[]")
+		default:
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"id":1,"state":"success"}`)
+		}
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *e2eFakeGitHub) requests() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.reqs...)
+}
+
+// world is one content repository on a git server plus a fake GitHub.
+type e2eWorld struct {
+	t       testing.TB
+	git     *gitserver.Server
+	api     *e2eFakeGitHub
+	dataDir string
+	client  *http.Client
+	seq     atomic.Int64
+}
+
+func newE2EWorld(t testing.TB) *e2eWorld {
+	t.Helper()
+	gs, err := gitserver.Start(gitserver.Options{Root: t.TempDir(), User: "x-access-token", Password: e2eToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gs.Close() })
+	if err := gs.CreateRepo(context.Background(), e2eRepo, e2eBranch); err != nil {
+		t.Fatal(err)
+	}
+	return &e2eWorld{
+		t:       t,
+		git:     gs,
+		api:     newE2EFakeGitHub(t),
+		dataDir: t.TempDir(),
+		client:  &http.Client{Timeout: 30 * time.Second},
+	}
+}
+
+// env is serve's environment in this world.
+func (w *e2eWorld) env() map[string]string {
+	return map[string]string{
+		"PUBLISHBOT_WEBHOOK_SECRET":     e2eSecret,
+		"PUBLISHBOT_GITHUB_TOKEN":       e2eToken,
+		"PUBLISHBOT_GITHUB_API_URL":     w.api.URL + "/",
+		"PUBLISHBOT_ADDR":               "127.0.0.1:0",
+		"PUBLISHBOT_DATA_DIR":           w.dataDir,
+		"PUBLISHBOT_LOG_FORMAT":         "json",
+		"PUBLISHBOT_LOG_LEVEL":          "debug",
+		"PUBLISHBOT_RECONCILE_INTERVAL": "1m",
+		"PUBLISHBOT_SHUTDOWN_GRACE":     "20s",
+	}
+}
+
+const e2ePublishYAML = "title: Hello World\nbase_url: https://codertocat.github.io/Hello-World/\n"
+
+// commit writes a commit on the source branch with the given files (merged
+// into the current tree) and returns its sha.
+func (w *e2eWorld) commit(files map[string]string, msg string) string {
+	w.t.Helper()
+	n := w.seq.Add(1)
+	if msg == "" {
+		msg = "change " + strconv.FormatInt(n, 10)
+	}
+	sha, err := w.git.Commit(context.Background(), e2eRepo, gitserver.Change{
+		Ref:     e2eBranch,
+		Files:   files,
+		Message: msg,
+		When:    time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute),
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sha
+}
+
+// post is a post file with a date in the past.
+func e2ePost(title string, day int, body string) string {
+	return fmt.Sprintf("---\ntitle: %q\ndate: 2026-01-%02d\n---\n\n%s\n", title, day%28+1, body)
+}
+
+// initialContent is a small blog.
+func (w *e2eWorld) initialContent() string {
+	return w.commit(map[string]string{
+		"publish.yaml":          e2ePublishYAML,
+		"posts/2026-01-01-a.md": e2ePost("First", 1, "Hello, world."),
+		"posts/2026-01-02-b.md": e2ePost("Second", 2, "More words."),
+	}, "initial content")
+}
+
+// pushPayload is GitHub's real push payload (with-new-branch) rewritten to
+// point at the git server and at commit sha.
+func (w *e2eWorld) pushPayload(sha string) []byte {
+	w.t.Helper()
+	raw, err := os.ReadFile(sharedTestdata(w.t, "webhooks/push/with-new-branch.payload.json"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(raw, &p); err != nil {
+		w.t.Fatal(err)
+	}
+	repo := p["repository"].(map[string]any)
+	if repo["full_name"] != e2eFullName || p["ref"] != "refs/heads/"+e2eBranch {
+		w.t.Fatalf("the payload changed: %v %v", repo["full_name"], p["ref"])
+	}
+	repo["clone_url"] = w.git.RepoURL(e2eRepo)
+	p["after"] = sha
+	p["created"] = false
+	if hc, ok := p["head_commit"].(map[string]any); ok {
+		hc["id"] = sha
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return b
+}
+
+// deliver signs and posts one delivery to serve at addr and returns the
+// status code.
+func (w *e2eWorld) deliver(addr, event, delivery string, body []byte) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhook", bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "GitHub-Hookshot/044aadd")
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", delivery)
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(webhook.Sign([]byte(e2eSecret), body)))
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// mustDeliverPush delivers a push of sha and fails unless it is accepted.
+func (w *e2eWorld) mustDeliverPush(addr, sha string) {
+	w.t.Helper()
+	id := fmt.Sprintf("e2e-%d-%s", w.seq.Add(1), sha[:7])
+	code, err := w.deliver(addr, "push", id, w.pushPayload(sha))
+	if err != nil || code/100 != 2 {
+		w.t.Fatalf("delivery of %s: %d %v", sha[:7], code, err)
+	}
+}
+
+var e2eSourceCommitRE = regexp.MustCompile(`(?m)^Source-Commit: ([0-9a-f]{40})\s*$`)
+
+// pagesSources lists the Source-Commit trailers of the pages branch,
+// newest first; nil when the branch does not exist.
+func (w *e2eWorld) pagesSources() []string {
+	w.t.Helper()
+	head, err := w.git.Head(context.Background(), e2eRepo, "gh-pages")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if head == "" {
+		return nil
+	}
+	out, err := w.git.Git(context.Background(), e2eRepo, "log", "--format=%B%x00", "gh-pages")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var shas []string
+	for _, msg := range strings.Split(out, "\x00") {
+		if m := e2eSourceCommitRE.FindStringSubmatch(msg); m != nil {
+			shas = append(shas, m[1])
+		}
+	}
+	return shas
+}
+
+// pagesFiles lists the files on the pages branch.
+func (w *e2eWorld) pagesFiles() map[string]bool {
+	w.t.Helper()
+	out, err := w.git.Git(context.Background(), e2eRepo, "ls-tree", "-r", "--name-only", "gh-pages")
+	if err != nil {
+		return nil
+	}
+	files := map[string]bool{}
+	for _, f := range strings.Split(out, "\n") {
+		files[f] = true
+	}
+	return files
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func e2eWaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		<-tick.C
+	}
+}
+
+// waitPublished waits until the pages branch was built from sha.
+func (w *e2eWorld) waitPublished(sha string, timeout time.Duration) {
+	w.t.Helper()
+	e2eWaitFor(w.t, "the pages branch to carry "+sha[:7], timeout, func() bool {
+		s := w.pagesSources()
+		return len(s) > 0 && s[0] == sha
+	})
+}
+
+// gate is a pre-receive hook on the content repository that holds the
+// first push to it until the test releases it: a job stopped mid-push,
+// deterministically. Later pushes pass straight through.
+type e2eGate struct{ dir string }
+
+func (w *e2eWorld) gate() *e2eGate {
+	w.t.Helper()
+	g := &e2eGate{dir: w.t.TempDir()}
+	script := fmt.Sprintf(`#!/bin/sh
+cat >/dev/null
+G=%q
+[ -e "$G/passed" ] && exit 0
+touch "$G/started"
+while [ ! -e "$G/release" ]; do sleep 0.02; done
+touch "$G/passed"
+if [ -e "$G/reject" ]; then echo "publishbot test gate: push rejected" >&2; exit 1; fi
+exit 0
+`, g.dir)
+	if err := w.git.Hook(e2eRepo, "pre-receive", script); err != nil {
+		w.t.Fatal(err)
+	}
+	return g
+}
+
+// waitStarted waits until a push is held at the gate.
+func (g *e2eGate) waitStarted(t testing.TB) {
+	t.Helper()
+	e2eWaitFor(t, "a push to reach the gate", 60*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(g.dir, "started"))
+		return err == nil
+	})
+}
+
+// release lets the held push go on, or rejects it.
+func (g *e2eGate) release(t testing.TB, reject bool) {
+	t.Helper()
+	if reject {
+		if err := os.WriteFile(filepath.Join(g.dir, "reject"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(g.dir, "release"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// e2eLogWatcher is serve's log output: it keeps every line and reports the
+// "listening" address.
+type e2eLogWatcher struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	addr  chan string
+	found bool
+	pw    *io.PipeWriter
+}
+
+func newE2ELogWatcher() *e2eLogWatcher {
+	pr, pw := io.Pipe()
+	lw := &e2eLogWatcher{addr: make(chan string, 1), pw: pw}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			lw.mu.Lock()
+			lw.buf.Write(line)
+			lw.buf.WriteByte('\n')
+			lw.mu.Unlock()
+			var e struct {
+				Msg  string `json:"msg"`
+				Addr string `json:"addr"`
+			}
+			if json.Unmarshal(line, &e) == nil && e.Msg == "listening" && !lw.found {
+				lw.found = true
+				lw.addr <- e.Addr
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	return lw
+}
+
+func (lw *e2eLogWatcher) Write(p []byte) (int, error) { return lw.pw.Write(p) }
+
+func (lw *e2eLogWatcher) String() string {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return lw.buf.String()
+}
+
+// waitAddr returns the address serve listens on.
+func (lw *e2eLogWatcher) waitAddr(t testing.TB, exited <-chan error) string {
+	t.Helper()
+	select {
+	case a := <-lw.addr:
+		return a
+	case err := <-exited:
+		t.Fatalf("serve exited before listening: %v\n%s", err, lw.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not listen within 30 s:\n%s", lw.String())
+	}
+	return ""
+}
+
+// server is serve running in this test process.
+type e2eServer struct {
+	addr   string
+	logs   *e2eLogWatcher
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+	err    error
+}
+
+// startServe runs `publishbot serve` in a goroutine with w's environment
+// plus extra.
+func (w *e2eWorld) startServe(extra map[string]string) *e2eServer {
+	w.t.Helper()
+	env := w.env()
+	for k, v := range extra {
+		env[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &e2eServer{logs: newE2ELogWatcher(), cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		s.done <- run(ctx, []string{"serve"}, envMap(env), io.Discard, s.logs)
+	}()
+	s.addr = s.logs.waitAddr(w.t, s.done)
+	w.t.Cleanup(func() { s.stop(w.t) })
+	return s
+}
+
+// stop cancels serve (like SIGTERM) and waits for it to return.
+func (s *e2eServer) stop(t testing.TB) error {
+	s.once.Do(func() {
+		s.cancel()
+		select {
+		case s.err = <-s.done:
+		case <-time.After(60 * time.Second):
+			s.err = errors.New("serve did not stop within 60 s")
+		}
+		s.logs.pw.Close()
+		if s.err != nil {
+			t.Errorf("serve returned %v\n%s", s.err, s.logs.String())
+		}
+		if strings.Contains(s.logs.String(), e2eToken) || strings.Contains(s.logs.String(), e2eSecret) {
+			t.Errorf("serve logged a secret:\n%s", s.logs.String())
+		}
+	})
+	return s.err
+}
+
+// metric reads one sample from /metrics: name with its labels as written,
+// e.g. `publishbot_queue_depth{state="queued"}`; -1 when absent.
+func e2eMetric(t testing.TB, addr, series string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("metric line %q: %v", line, err)
+			}
+			return f
+		}
+	}
+	return -1
+}
+
+// waitIdle waits until the queue holds nothing queued, delayed or running.
+func e2eWaitIdle(t testing.TB, addr string, timeout time.Duration) {
+	t.Helper()
+	e2eWaitFor(t, "an idle queue", timeout, func() bool {
+		for _, state := range []string{"queued", "delayed", "running"} {
+			if e2eMetric(t, addr, `publishbot_queue_depth{state="`+state+`"}`) != 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
