@@ -119,3 +119,19 @@ func BenchmarkGoldmarkBare(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAliasBomb rejects a billion-laughs front matter (10^9 values
+// once expanded): the time and memory per op are those of the small input.
+func BenchmarkAliasBomb(b *testing.B) {
+	m := fstest.MapFS{
+		ConfigFile:   {Data: []byte(testConfig)},
+		"posts/a.md": {Data: []byte("---\ntitle: A\ndate: 2026-01-01\n" + aliasBombYAML(9) + "---\n")},
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		s, err := Load(m, Options{Now: testNow})
+		if err != nil || len(s.Diagnostics) != 1 || s.Diagnostics[0].Code != CodeAliasBomb {
+			b.Fatalf("%v %v", err, s.Diagnostics)
+		}
+	}
+}

@@ -106,11 +106,19 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 		}
 	})
 
-	site := &Site{Config: cfg, Assets: assets}
+	site := &Site{Config: cfg}
+	left := map[string]bool{} // bundles left out
 	for _, r := range results {
 		diags = append(diags, r.diags...)
 		if r.post != nil && !HasErrors(r.diags) {
 			site.Posts = append(site.Posts, r.post)
+		} else if r.file.bundle != "" {
+			left[r.file.bundle] = true
+		}
+	}
+	for _, a := range assets {
+		if a.Target != "" && !left[bundleDirOf(a.Source, idx.byBundle)] {
+			site.Assets = append(site.Assets, a)
 		}
 	}
 	if len(cfg.Popular) > 0 {
@@ -335,6 +343,7 @@ type postResult struct {
 	lines    []int // byte offset of each line start in src
 	diags    []Diagnostic
 	hasError bool // an error from phase 1 (the post is left out)
+	linkable bool // set between the phases: other posts may link here
 }
 
 func (r *postResult) add(line, col int, code, msg string) {
@@ -539,11 +548,16 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		}
 		p.Aliases = kept
 	}
+	for _, r := range results {
+		r.linkable = r.post != nil && !r.hasError && r.post.Slug != "" && idx.bySlug[r.post.Slug] == r
+	}
 	for i := range assets {
 		a := &assets[i]
 		if a.Target == "" {
+			// Only the files of a bundle that is published get a target: not
+			// those of a post with errors, nor of the loser of a duplicate slug.
 			b := idx.byBundle[bundleDirOf(a.Source, idx.byBundle)]
-			if b != nil && b.post != nil && b.post.Slug != "" {
+			if b != nil && b.post != nil && !b.hasError && b.post.Slug != "" && idx.bySlug[b.post.Slug] == b {
 				a.Target = PostPath(b.post.Slug) + strings.TrimPrefix(a.Source, b.file.bundle+"/")
 			}
 		}

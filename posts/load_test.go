@@ -381,3 +381,20 @@ func TestCollapsePrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestBundleAssetsOfLeftOutPosts(t *testing.T) {
+	s := load(t, mapFS(map[string]string{
+		"posts/a/index.md": "---\ntitle: A\ndate: 2026-01-01\n---\n",
+		"posts/a/pic.png":  "a",
+		"posts/b/index.md": "---\ntitle: B\ndate: 2026-01-01\nslug: a\n---\n",
+		"posts/b/pic.png":  "b",
+		"posts/c/index.md": "---\ndate: 2026-01-01\n---\n",
+		"posts/c/pic.png":  "c",
+	}), Options{})
+	if len(s.Assets) != 1 || s.Assets[0].Source != "posts/a/pic.png" || s.Assets[0].Target != "posts/a/pic.png" {
+		t.Errorf("assets %+v", s.Assets)
+	}
+	if got := diagKeys(s.Diagnostics); strings.Join(got, " ") != "posts/b/index.md:4:7 duplicate-slug posts/c/index.md:1:1 missing-title" {
+		t.Errorf("diagnostics %q", got)
+	}
+}

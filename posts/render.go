@@ -357,16 +357,11 @@ func (w *walker) resolve(dest string, image, absolute bool, line, col int) strin
 func (w *walker) postLink(source, dest, suffix, what string, line, col int) string {
 	r := w.r
 	t, ok := w.idx.bySource[source]
-	if !ok {
-		if b, ok2 := w.idx.byBundle[path.Dir(source)]; ok2 && path.Base(source) != path.Base(b.file.path) {
-			t, ok = nil, false
-		}
-	}
 	if !ok || t.post == nil {
 		r.add(line, col, CodeBrokenLink, fmt.Sprintf("%s %q goes to %s, which is not a post", what, trimForMsg(dest), source))
 		return dest
 	}
-	if t.hasError || t.post.Slug == "" || w.idx.bySlug[t.post.Slug] != t {
+	if !t.linkable {
 		r.add(line, col, CodeBrokenLink, fmt.Sprintf("%s %q goes to %s, which has errors and is left out of the site", what, trimForMsg(dest), source))
 		return dest
 	}
