@@ -233,9 +233,10 @@ func TestSymlinksAreNeverFollowed(t *testing.T) {
 	// fstest.MapFS can hold symlink entries too: they are reported, not read.
 	m := mapFS(map[string]string{})
 	m["posts/l.md"] = &fstest.MapFile{Data: []byte("---\ntitle: L\ndate: 2026-01-01\n---\n"), Mode: fs.ModeSymlink}
+	m["static/fifo"] = &fstest.MapFile{Mode: fs.ModeNamedPipe}
 	s = load(t, m, Options{})
-	if got := diagKeys(s.Diagnostics); len(got) != 1 || got[0] != "posts/l.md:0:0 symlink" || len(s.Posts) != 0 {
-		t.Errorf("MapFS symlink: %q", got)
+	if got := diagKeys(s.Diagnostics); strings.Join(got, " ") != "posts/l.md:0:0 symlink static/fifo:0:0 special-file" || len(s.Posts) != 0 || len(s.Assets) != 0 {
+		t.Errorf("MapFS symlink and pipe: %q", got)
 	}
 }
 

@@ -137,7 +137,10 @@ func parseYAMLMapping(text []byte, lineOff int, lastLine int) ([]fmField, *posEr
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		return nil, nil
 	}
-	if n := expandedSize(root); n < 0 {
+	if n := expandedSize(root); n == tooDeep {
+		return nil, &posErr{line: lineOff + root.Line, col: root.Column, code: CodeFMSyntax,
+			msg: "values are nested more than " + strconv.Itoa(maxDepth) + " levels deep"}
+	} else if n < 0 {
 		return nil, &posErr{line: lineOff + root.Line, col: root.Column, code: CodeAliasBomb,
 			msg: "YAML aliases expand beyond " + strconv.Itoa(aliasBudget) + " values (an alias bomb, or an alias inside itself); write the values out"}
 	}
@@ -214,9 +217,16 @@ func firstNonSpaceCol(text []byte, l int) int {
 	return 1
 }
 
+// maxDepth bounds how deeply front matter values may nest.
+const maxDepth = 100
+
+// tooDeep is expandedSize's answer for values nested beyond maxDepth.
+const tooDeep = -3
+
 // expandedSize counts the nodes n stands for once aliases are expanded,
-// or -1 when that passes aliasBudget or an alias contains itself. It is
-// linear in the size of the YAML: each node's size is computed once.
+// or -1 when that passes aliasBudget or an alias contains itself, or
+// tooDeep. It is linear in the size of the YAML: each node's size is
+// computed once.
 func expandedSize(root *yaml.Node) int {
 	memo := map[*yaml.Node]int{}
 	const inProgress = -2
@@ -225,8 +235,8 @@ func expandedSize(root *yaml.Node) int {
 		if n == nil {
 			return 0
 		}
-		if depth > 200 {
-			return -1
+		if depth > maxDepth {
+			return tooDeep
 		}
 		if v, ok := memo[n]; ok {
 			if v == inProgress {
@@ -239,14 +249,14 @@ func expandedSize(root *yaml.Node) int {
 		if n.Kind == yaml.AliasNode {
 			s := size(n.Alias, depth+1)
 			if s < 0 {
-				return -1
+				return s
 			}
 			total += s
 		}
 		for _, c := range n.Content {
 			s := size(c, depth+1)
 			if s < 0 {
-				return -1
+				return s
 			}
 			total += s
 			if total > aliasBudget {
