@@ -141,7 +141,16 @@ type section struct {
 }
 
 func (s *section) moreLine(hidden int) string {
-	return fmt.Sprintf("\n…and %d more %s\n", hidden, s.more)
+	return "\n…and " + strconv.Itoa(hidden) + " more " + s.more + "\n"
+}
+
+// moreLen is len(s.moreLine(hidden)) without building it.
+func (s *section) moreLen(hidden int) int {
+	digits := 1
+	for n := hidden; n >= 10; n /= 10 {
+		digits++
+	}
+	return len("\n…and ") + digits + len(" more ") + len(s.more) + 1
 }
 
 // fit returns how many lines fit in budget bytes, counting the "…and N
@@ -151,13 +160,13 @@ func (s *section) fit(budget int) (int, int) {
 	for i, l := range s.lines {
 		rest := 0
 		if i+1 < len(s.lines) {
-			rest = len(s.moreLine(len(s.lines) - i - 1))
+			rest = s.moreLen(len(s.lines) - i - 1)
 		}
 		if used+len(l)+rest > budget {
 			if i == 0 {
-				return 0, len(s.moreLine(len(s.lines)))
+				return 0, s.moreLen(len(s.lines))
 			}
-			return i, used + len(s.moreLine(len(s.lines)-i))
+			return i, used + s.moreLen(len(s.lines)-i)
 		}
 		used += len(l)
 	}
@@ -349,14 +358,18 @@ func plural(n int, one, many string) string {
 // inline makes outside text safe on one Markdown line: no line breaks, no
 // HTML (so no hidden comments or markers), no @mentions that would notify.
 func inline(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	r := strings.NewReplacer(
+	return inlineReplacer.Replace(strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// Replacers are immutable and safe for concurrent use.
+var (
+	inlineReplacer = strings.NewReplacer(
 		"\r\n", " ", "\n", " ", "\r", " ", "\t", " ",
 		"&", "&amp;", "<", "&lt;", ">", "&gt;",
 		"@", "@\u200b",
 	)
-	return r.Replace(s)
-}
+	urlReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E", "\n", "", "\r", "")
+)
 
 // cell is inline text safe in a table cell.
 func cell(s string) string {
@@ -366,7 +379,7 @@ func cell(s string) string {
 // escapeURL keeps a URL from closing the Markdown link or cell around it.
 func escapeURL(u string) string {
 	u = strings.ToValidUTF8(u, "%EF%BF%BD")
-	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E", "\n", "", "\r", "").Replace(u)
+	return urlReplacer.Replace(u)
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, ending in "…".

@@ -166,3 +166,23 @@ func BenchmarkCommentBody2000Diagnostics(b *testing.B) {
 		_ = CommentBody(r)
 	}
 }
+
+func TestMoreLen(t *testing.T) {
+	s := &section{more: "warnings"}
+	for _, n := range []int{0, 1, 9, 10, 99, 100, 12345} {
+		if got, want := s.moreLen(n), len(s.moreLine(n)); got != want {
+			t.Errorf("moreLen(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
+func TestSameShapeCatchesDifferences(t *testing.T) {
+	ex := requestExamples(t, "checks/create")
+	if len(ex) != 2 {
+		t.Fatalf("%d examples of checks/create", len(ex))
+	}
+	bad := map[string]any{"name": "x", "output": map[string]any{"annotations": []any{map[string]any{"start_line": "2"}}}}
+	if p := sameShape(ex, bad, "body"); len(p) != 1 || !strings.Contains(p[0], "start_line") {
+		t.Errorf("problems %v", p)
+	}
+}

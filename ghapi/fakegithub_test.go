@@ -56,7 +56,8 @@ type fakeGitHub struct {
 	appKey   *rsa.PublicKey //
 	pageSize int            // comments per page when the client asks more; 0 = honour per_page
 
-	// beforeList, when set, runs before answering a comment listing (outside the lock).
+	// beforeList, when set, runs after a comment listing read the comments
+	// and before it answers (outside the lock).
 	beforeList func()
 
 	mu          sync.Mutex
@@ -193,6 +194,9 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 				f.t.Errorf("%s %s (%s): %s", r.Method, r.URL.Path, op, problem)
 			}
 		}
+		for _, problem := range sameShape(requestExamples(f.t, op), rec.Body, "body") {
+			f.t.Errorf("%s %s (%s) differs from GitHub's request examples: %s", r.Method, r.URL.Path, op, problem)
+		}
 	} else if bodyRequired {
 		f.t.Errorf("%s %s (%s): request body required", r.Method, r.URL.Path, op)
 	}
@@ -230,9 +234,6 @@ func (f *fakeGitHub) answer(r *http.Request, rec request) (int, map[string]strin
 	}
 	switch m := reComments.FindStringSubmatch(r.URL.Path); {
 	case m != nil && r.Method == http.MethodGet:
-		if f.beforeList != nil {
-			f.beforeList()
-		}
 		issue, _ := strconv.Atoi(m[3])
 		return f.listComments(r, m[1], m[2], issue)
 	case m != nil && r.Method == http.MethodPost:
@@ -365,6 +366,9 @@ func (f *fakeGitHub) listComments(r *http.Request, owner, repo string, issue int
 		}
 		items = append(items, item)
 	}
+	if f.beforeList != nil { // after the snapshot: a staged race sees what was there
+		f.beforeList()
+	}
 	header := map[string]string{}
 	link := func(p int, rel string) string {
 		return fmt.Sprintf(`<%s/repos/%s/%s/issues/%d/comments?page=%d&per_page=%d>; rel="%s"`, f.srv.URL, owner, repo, issue, p, per, rel)
@@ -425,6 +429,85 @@ func annotationsOf(body map[string]any) []map[string]any {
 		as = append(as, a.(map[string]any))
 	}
 	return as
+}
+
+// requestExamples are GitHub's documented request bodies of an operation.
+func requestExamples(t testing.TB, op string) []any {
+	files, err := filepath.Glob(filepath.Join(apiData, "examples", strings.ReplaceAll(op, "/", "--")+".request.*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []any
+	for _, file := range files {
+		var v any
+		if err := json.Unmarshal(exampleRaw(t, filepath.Base(file)), &v); err != nil {
+			t.Fatalf("parse %s: %v", file, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// sameShape checks that every field of got that one of the examples also has
+// holds the same kind of JSON value (object, array, string, number, bool),
+// recursively: our requests look like GitHub's own examples.
+func sameShape(examples []any, got any, at string) []string {
+	var problems []string
+	switch g := got.(type) {
+	case map[string]any:
+		for k, v := range g {
+			var sub []any
+			for _, ex := range examples {
+				if m, ok := ex.(map[string]any); ok {
+					if ev, ok := m[k]; ok && ev != nil {
+						sub = append(sub, ev)
+					}
+				}
+			}
+			if len(sub) == 0 || v == nil {
+				continue
+			}
+			if jsonKind(sub[0]) != jsonKind(v) {
+				problems = append(problems, fmt.Sprintf("%s.%s is a %s, GitHub's example has a %s", at, k, jsonKind(v), jsonKind(sub[0])))
+				continue
+			}
+			problems = append(problems, sameShape(sub, v, at+"."+k)...)
+		}
+	case []any:
+		var elems []any
+		for _, ex := range examples {
+			if a, ok := ex.([]any); ok {
+				elems = append(elems, a...)
+			}
+		}
+		if len(elems) == 0 {
+			return nil
+		}
+		for i, v := range g {
+			if jsonKind(v) != jsonKind(elems[0]) {
+				problems = append(problems, fmt.Sprintf("%s[%d] is a %s, GitHub's example has a %s", at, i, jsonKind(v), jsonKind(elems[0])))
+				continue
+			}
+			problems = append(problems, sameShape(elems, v, fmt.Sprintf("%s[%d]", at, i))...)
+		}
+	}
+	return problems
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	}
+	return "null"
 }
 
 func exampleRaw(t testing.TB, name string) []byte {
