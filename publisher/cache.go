@@ -257,7 +257,7 @@ var errConflict = errors.New("non-fast-forward update: the pages branch moved")
 // push moves ref on the remote from old (zero: create) to new, sending
 // objects (the objects the remote may lack). It fails with an error matching
 // isConflict when the remote ref is no longer at old.
-func (c *repoCache) push(ctx context.Context, auth transport.AuthMethod, ref plumbing.ReferenceName, old, new plumbing.Hash, objects []plumbing.Hash) (err error) {
+func (c *repoCache) push(ctx context.Context, auth transport.AuthMethod, ref plumbing.ReferenceName, old, new plumbing.Hash, objects []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) (err error) {
 	ep, cl, err := c.endpoint()
 	if err != nil {
 		return err
@@ -294,7 +294,18 @@ func (c *repoCache) push(ctx context.Context, auth transport.AuthMethod, ref plu
 	rd, wr := io.Pipe()
 	req.Packfile = rd
 	done := make(chan error, 1)
+	thin := len(bases) > 0 && !old.IsZero() && !ar.Capabilities.Supports(capability.Capability("no-thin"))
 	go func() {
+		if thin {
+			// Deltas against what the remote has at the same paths.
+			if err := writeThinPack(wr, c.st, objects, bases); err != nil {
+				done <- wr.CloseWithError(err)
+				return
+			}
+			done <- wr.Close()
+			return
+		}
+		// A new branch: deltas between the objects of the pack.
 		enc := packfile.NewEncoder(wr, c.st, !ar.Capabilities.Supports(capability.OFSDelta))
 		if _, err := enc.Encode(objects, 10); err != nil {
 			done <- wr.CloseWithError(err)

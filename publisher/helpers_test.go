@@ -28,7 +28,7 @@ var fixedNow = time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC)
 
 // env is one git server with one content repository and a publisher.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	srv *gitserver.Server
 	pub *Publisher
 	log *bytes.Buffer // every log line of every job, JSON
@@ -38,7 +38,7 @@ type env struct {
 
 type envOption func(*Options)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	srv, err := gitserver.Start(gitserver.Options{Root: t.TempDir(), User: "x-access-token", Password: testToken})
 	if err != nil {

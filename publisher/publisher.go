@@ -503,7 +503,7 @@ func (jb *job) commitAndPush(ctx context.Context, pages plumbing.ReferenceName, 
 			jb.p.beforePush(ctx, attempt)
 		}
 		start = time.Now()
-		err = jb.cache.push(ctx, jb.auth, pages, head, commit, objs)
+		err = jb.cache.push(ctx, jb.auth, pages, head, commit, objs, w.bases)
 		jb.res.Push += time.Since(start)
 		if err == nil {
 			jb.log.WithFields(logrus.Fields{"pages_commit": commit.String(), "objects": len(objs), "attempt": attempt}).Debug("pushed")

@@ -100,6 +100,11 @@ func TestNewCommitChangesOnlyItsFiles(t *testing.T) {
 	if e.srv.PushedBytes() > 4096 {
 		t.Fatalf("pushed %d bytes for one changed page", e.srv.PushedBytes())
 	}
+	// The thin pack was completed by the server: the repository is whole.
+	e.git("fsck", "--strict", "--no-dangling", "--no-progress")
+	if got := e.show("gh-pages", "posts/hello/index.html"); !strings.Contains(got, "Edited.") {
+		t.Fatalf("page = %q", got)
+	}
 }
 
 func TestCNAMEAndPreviewsSurvivePublish(t *testing.T) {

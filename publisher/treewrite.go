@@ -49,6 +49,16 @@ type treeWriter struct {
 	push []plumbing.Hash
 	// written counts objects actually stored (not already present).
 	written int
+	// bases maps a pushed object to the object at the same path in the old
+	// tree (which the remote has): a delta base for a thin pack.
+	bases map[plumbing.Hash]plumbing.Hash
+}
+
+func (w *treeWriter) base(h, old plumbing.Hash) {
+	if w.bases == nil {
+		w.bases = map[plumbing.Hash]plumbing.Hash{}
+	}
+	w.bases[h] = old
 }
 
 // expand turns a kept folder into one being built, reading its tree.
@@ -219,6 +229,9 @@ func (w *treeWriter) write(n *node, old *object.Tree) (plumbing.Hash, error) {
 					return plumbing.ZeroHash, fmt.Errorf("write %s: %w", name, err)
 				}
 				w.push = append(w.push, h)
+				if hadOld && oe.Mode.IsFile() {
+					w.base(h, oe.Hash)
+				}
 			}
 			entries = append(entries, object.TreeEntry{Name: name, Mode: kid.mode, Hash: h})
 		}
@@ -243,6 +256,9 @@ func (w *treeWriter) write(n *node, old *object.Tree) (plumbing.Hash, error) {
 		w.written++
 	}
 	w.push = append(w.push, h)
+	if old != nil {
+		w.base(h, old.Hash)
+	}
 	return h, nil
 }
 

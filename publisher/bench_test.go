@@ -1,0 +1,258 @@
+package publisher
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/sirupsen/logrus"
+
+	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/queue"
+)
+
+// corpusDir is ../shared/testdata/corpus/jekyll beside the module root.
+func corpusDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "testdata", "corpus", "jekyll")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+// bigSite is a content repository of n posts whose bodies are the Jekyll
+// corpus (real Markdown), with fresh front matter so every post is valid.
+func bigSite(tb testing.TB, n int) map[string]string {
+	tb.Helper()
+	corpus, err := gitserver.FilesFromDir(corpusDir(tb), "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var bodies []string
+	names := make([]string, 0, len(corpus))
+	for name := range corpus {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		body := corpus[name]
+		if rest, ok := strings.CutPrefix(body, "---\n"); ok {
+			if _, after, ok := strings.Cut(rest, "\n---\n"); ok {
+				body = after
+			}
+		}
+		bodies = append(bodies, body)
+	}
+	if len(bodies) == 0 {
+		tb.Fatal("empty corpus")
+	}
+	files := map[string]string{
+		"publish.yaml": "title: Big Blog\nbase_url: https://acme.github.io/big/\nper_page: 10\n",
+	}
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		d := start.Add(time.Duration(i) * 24 * time.Hour)
+		files[postPath(i, d)] = fmt.Sprintf("---\ntitle: Post number %d\ndate: %s\ntags: [t%d, all]\n---\n\n%s", i, d.Format("2006-01-02"), i%20, bodies[i%len(bodies)])
+	}
+	return files
+}
+
+func postPath(i int, d time.Time) string {
+	return fmt.Sprintf("posts/%s-post-%04d.md", d.Format("2006-01-02"), i)
+}
+
+// editedPost is the path and new text of the one post an iteration changes.
+func editedPost(files map[string]string, iter int) (string, string) {
+	p := postPath(500, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Add(500*24*time.Hour))
+	return p, files[p] + fmt.Sprintf("\nEdit number %d.\n", iter)
+}
+
+// BenchmarkPublish1000PostsOneChanged is a whole publish job (fetch, build,
+// write objects, push) after one post of a 1,000-post site changed.
+func BenchmarkPublish1000PostsOneChanged(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	files := bigSite(b, 1000)
+	if _, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files}); err != nil {
+		b.Fatal(err)
+	}
+	log := logrus.NewEntry(e.lg)
+	pj := queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}
+	if r := e.pub.Run(ctx, pj, log); r.Outcome != OutcomePublished {
+		b.Fatalf("first publish: %s %v", r.Outcome, r.Err)
+	}
+	var written, pushed int
+	var pushedBytes int64
+	var fetch, build, push time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p, text := editedPost(files, i)
+		if _, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "edit", Files: map[string]string{p: text}}); err != nil {
+			b.Fatal(err)
+		}
+		e.srv.ResetRequests()
+		b.StartTimer()
+		r := e.pub.Run(ctx, pj, log)
+		b.StopTimer()
+		if r.Outcome != OutcomePublished {
+			b.Fatalf("publish %d: %s %v", i, r.Outcome, r.Err)
+		}
+		written += r.ObjectsWritten
+		pushed += r.ObjectsPushed
+		pushedBytes += e.srv.PushedBytes()
+		fetch += r.Fetch
+		build += r.Build
+		push += r.Push
+		b.StartTimer()
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(written)/n, "objects-written/op")
+	b.ReportMetric(float64(pushed)/n, "objects-pushed/op")
+	b.ReportMetric(float64(pushedBytes)/n, "bytes-pushed/op")
+	b.ReportMetric(float64(fetch.Milliseconds())/n, "fetch-ms/op")
+	b.ReportMetric(float64(build.Milliseconds())/n, "build-ms/op")
+	b.ReportMetric(float64(push.Milliseconds())/n, "push-ms/op")
+}
+
+// BenchmarkCommitStep1000Posts compares the step after rendering: get the
+// built site of a 1,000-post blog, with one post changed, onto the pages
+// branch of the server. publishbot writes git objects straight from memory
+// and pushes only what changed (ns/op is this); the git CLI writes the
+// files into a worktree and runs `git add -A && git commit && git push`
+// (cli-ns/op), in the same run, against its own copy of the repository.
+func BenchmarkCommitStep1000Posts(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	files := bigSite(b, 1000)
+	if _, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files}); err != nil {
+		b.Fatal(err)
+	}
+	log := logrus.NewEntry(e.lg)
+	pj := queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}
+	if r := e.pub.Run(ctx, pj, log); r.Outcome != OutcomePublished {
+		b.Fatalf("first publish: %s %v", r.Outcome, r.Err)
+	}
+	// The CLI's copy: a second repository holding the same pages branch,
+	// cloned into a worktree.
+	if err := e.srv.CreateRepo(ctx, "acme/cli", "gh-pages"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.srv.Git(ctx, testRepo, "push", "--quiet", e.srv.RepoPath("acme/cli"), "gh-pages:gh-pages"); err != nil {
+		b.Fatal(err)
+	}
+	work := b.TempDir()
+	authURL := strings.Replace(e.srv.RepoURL("acme/cli"), "http://", "http://x-access-token:"+testToken+"@", 1)
+	wt := filepath.Join(work, "wt")
+	cli := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = wt
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
+			"GIT_AUTHOR_NAME=publishbot", "GIT_AUTHOR_EMAIL=p@example.com", "GIT_COMMITTER_NAME=publishbot", "GIT_COMMITTER_EMAIL=p@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if err := os.MkdirAll(wt, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	cli("clone", "--quiet", "--branch", "gh-pages", authURL, ".")
+
+	// The publisher's side: a job over the same cache the publish used.
+	c, err := openCache(e.pub.dataDir, testRepo, e.repo().CloneURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.close()
+	jb := &job{p: e.pub, j: pj, log: log, res: &Result{}, cache: c, token: testToken, auth: basicAuth(testToken)}
+	pages := branchRef("gh-pages")
+
+	var cliTime, ourTime time.Duration
+	var ourBytes, cliBytes int64
+	var written, pushed int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		p, text := editedPost(files, i)
+		files[p] = text
+		mfs := fstest.MapFS{}
+		for name, body := range files {
+			mfs[name] = &fstest.MapFile{Data: []byte(body)}
+		}
+		_, out, err := buildSite(ctx, buildInput{Content: mfs, Repo: testRepo, Now: fixedNow})
+		if err != nil {
+			b.Fatal(err)
+		}
+		head, err := c.st.Reference(tracking(pages))
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.srv.ResetRequests()
+		b.StartTimer()
+
+		start := time.Now()
+		root, err := filesTree(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		jb.res = &Result{}
+		_, changed, err := jb.commitAndPush(ctx, pages, head.Hash(), "Publish", func(w *treeWriter, _ plumbing.Hash, old *object.Tree) (plumbing.Hash, error) {
+			return w.writeRoot(root, old)
+		})
+		if err != nil || !changed {
+			b.Fatalf("push: %v (changed %v)", err, changed)
+		}
+		ourTime += time.Since(start)
+		b.StopTimer()
+		written += jb.res.ObjectsWritten
+		pushed += jb.res.ObjectsPushed
+		ourBytes += e.srv.PushedBytes()
+		e.srv.ResetRequests()
+
+		// The git CLI: a generator writes every output file, then
+		// add, commit, push.
+		start = time.Now()
+		for name, data := range out {
+			full := filepath.Join(wt, filepath.FromSlash(name))
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(full, data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cli("add", "-A")
+		cli("commit", "--quiet", "-m", "Publish")
+		cli("push", "--quiet", "origin", "gh-pages")
+		cliTime += time.Since(start)
+		cliBytes += e.srv.PushedBytes()
+		b.StartTimer()
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(float64(written)/n, "objects-written/op")
+	b.ReportMetric(float64(pushed)/n, "objects-pushed/op")
+	b.ReportMetric(float64(ourBytes)/n, "bytes-pushed/op")
+	b.ReportMetric(float64(cliTime.Nanoseconds())/n, "cli-ns/op")
+	b.ReportMetric(float64(cliBytes)/n, "cli-bytes-pushed/op")
+	b.ReportMetric(float64(cliTime)/float64(ourTime), "cli/publisher")
+}
