@@ -48,6 +48,9 @@ type Options struct {
 	// MaxWait is the longest single wait honoured (0 means 15 minutes); a
 	// rate limit that resets later fails the request instead.
 	MaxWait time.Duration
+	// RequestTimeout bounds one attempt of one request, body included (0
+	// means 30 s); an attempt that times out is retried like a network error.
+	RequestTimeout time.Duration
 	// UserAgent is sent with every request; "" means "publishbot".
 	UserAgent string
 }
@@ -166,6 +169,10 @@ func newClient(apiURL string, opts Options) (*Client, error) {
 	if maxWait <= 0 {
 		maxWait = defaultMaxWait
 	}
+	timeout := opts.RequestTimeout
+	if timeout <= 0 {
+		timeout = defaultRequestTimeout
+	}
 	ua := opts.UserAgent
 	if ua == "" {
 		ua = "publishbot"
@@ -173,7 +180,7 @@ func newClient(apiURL string, opts Options) (*Client, error) {
 	return &Client{
 		log:     log,
 		apiURL:  u,
-		retry:   &retryTransport{next: next, sleep: sleep, now: now, maxAttempts: attempts, maxWait: maxWait, log: log},
+		retry:   &retryTransport{next: next, sleep: sleep, now: now, maxAttempts: attempts, maxWait: maxWait, timeout: timeout, log: log},
 		ua:      ua,
 		sleep:   sleep,
 		now:     now,
@@ -214,8 +221,8 @@ func (c *Client) Token(ctx context.Context, repo queue.Repo) (string, error) {
 	return tok, nil
 }
 
-// github returns the API client for repo's credential.
-func (c *Client) github(repo queue.Repo) (*github.Client, error) {
+// apiFor returns the API client for repo's credential.
+func (c *Client) apiFor(repo queue.Repo) (*github.Client, error) {
 	if !c.IsApp() {
 		return c.gh, nil
 	}

@@ -47,7 +47,7 @@ func (c *Client) Report(ctx context.Context, r publisher.Result) error {
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
 		return fmt.Errorf("report job %s: repository %q is not owner/name", r.Job.ID, repo.FullName)
 	}
-	gh, err := c.github(repo)
+	gh, err := c.apiFor(repo)
 	if err != nil {
 		return fmt.Errorf("report job %s: %w", r.Job.ID, err)
 	}

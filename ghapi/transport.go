@@ -17,6 +17,7 @@ import (
 const (
 	defaultMaxAttempts     = 5
 	defaultMaxWait         = 15 * time.Minute
+	defaultRequestTimeout  = 30 * time.Second
 	defaultSecondaryWait   = 60 * time.Second // GitHub: wait at least a minute when no header says how long
 	defaultServerErrorWait = time.Second      // first back-off after a 5xx, doubled each attempt
 	maxServerErrorWait     = 30 * time.Second
@@ -38,7 +39,20 @@ type retryTransport struct {
 	now         func() time.Time
 	maxAttempts int
 	maxWait     time.Duration
+	timeout     time.Duration // per attempt, until the body is closed; 0 = none
 	log         *logrus.Entry
+}
+
+// cancelOnClose ends an attempt's context when its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -57,7 +71,18 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				try.Body = body
 			}
 		}
+		var cancel context.CancelFunc = func() {}
+		if t.timeout > 0 {
+			var actx context.Context
+			actx, cancel = context.WithTimeout(ctx, t.timeout)
+			try = try.WithContext(actx)
+		}
 		resp, err := t.next.RoundTrip(try)
+		if err != nil {
+			cancel()
+		} else {
+			resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+		}
 		wait, why, retry := t.classify(req, resp, err)
 		if why == reasonServer && wait == 0 {
 			wait = defaultServerErrorWait << serverErrors

@@ -211,3 +211,36 @@ func FuzzRateLimitHeaders(f *testing.F) {
 		}
 	})
 }
+
+func TestHungAttemptTimesOutAndIsRetried(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		if n == 1 {
+			<-r.Context().Done() // hang until the client gives up
+			return
+		}
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer ts.Close()
+	s := &sleeps{}
+	rt := newRetry(s, time.Now())
+	rt.timeout = 100 * time.Millisecond
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/repos/a/b", nil)
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body) // the attempt's context lives until Close
+	resp.Body.Close()
+	mu.Lock()
+	n := calls
+	mu.Unlock()
+	if err != nil || string(body) != "{}" || n != 2 || len(s.all()) != 1 {
+		t.Errorf("body %q, err %v, %d calls, waits %v", body, err, n, s.all())
+	}
+}
