@@ -368,3 +368,51 @@ func isRejected(err error) bool {
 }
 
 var _ storer.EncodedObjectStorer = (*filesystem.Storage)(nil)
+
+// cacheShape counts the cache's packs and loose objects.
+func (c *repoCache) shape() (packs, loose int, err error) {
+	hs, err := c.st.ObjectPacks()
+	if err != nil {
+		return 0, 0, err
+	}
+	err = c.st.ForEachObjectHash(func(plumbing.Hash) error {
+		loose++
+		return nil
+	})
+	return len(hs), loose, err
+}
+
+// maintain repacks the cache into one pack once fetches (one pack each) and
+// publishes (loose objects) have piled up past the thresholds, dropping
+// objects no ref reaches (a push that failed). It reports whether it ran.
+func (c *repoCache) maintain(maxPacks, maxLoose int) (bool, error) {
+	packs, loose, err := c.shape()
+	if err != nil {
+		return false, fmt.Errorf("inspect repository cache: %w", err)
+	}
+	if packs <= maxPacks && loose <= maxLoose {
+		return false, nil
+	}
+	r, err := git.Open(c.st, nil)
+	if err != nil {
+		return false, fmt.Errorf("open repository cache: %w", err)
+	}
+	if err := r.RepackObjects(&git.RepackConfig{}); err != nil {
+		return false, fmt.Errorf("repack repository cache: %w", err)
+	}
+	// Every reachable object is in the new pack now; loose copies and
+	// unreachable objects go.
+	var hs []plumbing.Hash
+	if err := c.st.ForEachObjectHash(func(h plumbing.Hash) error {
+		hs = append(hs, h)
+		return nil
+	}); err != nil {
+		return false, fmt.Errorf("list loose objects: %w", err)
+	}
+	for _, h := range hs {
+		if err := c.st.DeleteLooseObject(h); err != nil {
+			return false, fmt.Errorf("delete loose object: %w", err)
+		}
+	}
+	return true, nil
+}

@@ -106,6 +106,8 @@ type Publisher struct {
 	beforePush func(ctx context.Context, attempt int)
 	// backoff is the wait before push attempt n (n ≥ 2).
 	backoff func(n int) time.Duration
+	// maxPacks and maxLoose: past these, a job repacks its cache.
+	maxPacks, maxLoose int
 
 	mu    sync.Mutex
 	repos map[string]*repoLock
@@ -134,6 +136,8 @@ func New(opts Options) (*Publisher, error) {
 		build:       buildSite,
 		loadConfig:  posts.LoadConfig,
 		repos:       map[string]*repoLock{},
+		maxPacks:    64,
+		maxLoose:    8192,
 	}
 	if p.tokens == nil {
 		p.tokens = StaticToken("")
@@ -294,6 +298,14 @@ func (p *Publisher) run(ctx context.Context, j queue.Job, log *logrus.Entry, res
 		return token, err
 	}
 	defer c.close()
+	defer func() {
+		start := time.Now()
+		if ran, err := c.maintain(p.maxPacks, p.maxLoose); err != nil {
+			log.WithError(err).Warn("repository cache maintenance failed")
+		} else if ran {
+			log.WithField("ms", time.Since(start).Milliseconds()).Info("repacked the repository cache")
+		}
+	}()
 	jb := &job{p: p, j: j, log: log, res: res, cache: c, token: token}
 	if token != "" {
 		jb.auth = basicAuth(token)

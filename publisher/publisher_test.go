@@ -311,3 +311,32 @@ func (leakyTokens) Token(context.Context, queue.Repo) (string, error) {
 }
 
 func (e *env) log0() *logrus.Entry { return logrus.NewEntry(e.lg) }
+
+func TestCacheIsRepacked(t *testing.T) {
+	e := newEnv(t).useFake()
+	e.pub.maxPacks, e.pub.maxLoose = 2, 1000
+	var last Result
+	for i := 0; i < 4; i++ {
+		src := e.commit(gitserver.Change{Ref: "main", Message: fmt.Sprint(i), Files: map[string]string{
+			"publish.yaml": "title: x\n", fmt.Sprintf("posts/p%d.md", i): fmt.Sprintf("P%d\n", i)}})
+		last = e.publish(src)
+		mustOutcome(t, last, OutcomePublished)
+	}
+	c, err := openCache(e.pub.dataDir, testRepo, e.repo().CloneURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packs, loose, err := c.shape()
+	c.close()
+	if err != nil || packs > 2 || loose > 50 {
+		t.Fatalf("cache has %d packs, %d loose objects (%v)", packs, loose, err)
+	}
+	if !strings.Contains(e.logs(), "repacked the repository cache") {
+		t.Fatal("no repack logged")
+	}
+	// The repacked cache still works: an unchanged publish, then a new one.
+	mustOutcome(t, e.publish(last.SourceSHA), OutcomeUnchanged)
+	src := e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"posts/z.md": "Z\n"}})
+	mustOutcome(t, e.publish(src), OutcomePublished)
+	e.git("fsck", "--strict", "--no-dangling", "--no-progress")
+}

@@ -47,6 +47,7 @@ var (
 	_ fs.ReadFileFS = (*treeFS)(nil)
 	_ fs.StatFS     = (*treeFS)(nil)
 	_ fs.SubFS      = (*treeFS)(nil)
+	_ fs.ReadLinkFS = (*treeFS)(nil)
 )
 
 // tree decodes a tree object once; callers hold mu.
@@ -165,6 +166,29 @@ func (f *treeFS) Stat(name string) (fs.FileInfo, error) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
 	return fileInfo{name: path.Base(name), mode: e.mode, size: size}, nil
+}
+
+// Lstat implements fs.ReadLinkFS; it is Stat, which never follows links.
+func (f *treeFS) Lstat(name string) (fs.FileInfo, error) { return f.Stat(name) }
+
+// ReadLink implements fs.ReadLinkFS: the target a link names, as text. The
+// target itself is never opened.
+func (f *treeFS) ReadLink(name string) (string, error) {
+	f.shared.mu.Lock()
+	defer f.shared.mu.Unlock()
+	e, err := f.lookup("readlink", name)
+	if err != nil {
+		return "", err
+	}
+	if e.mode != filemode.Symlink {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	e.mode = filemode.Regular
+	b, err := f.read("readlink", name, e)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 // ReadDir implements fs.ReadDirFS: entries sorted by name, submodules left out.

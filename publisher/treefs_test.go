@@ -109,6 +109,12 @@ func TestTreeFSSymlinksAndSubmodules(t *testing.T) {
 	if info, err := fs.Stat(fsys, "posts/evil.md"); err != nil || info.Mode()&fs.ModeSymlink == 0 {
 		t.Fatalf("stat of a link: %v %v", info, err)
 	}
+	if target, err := fs.ReadLink(fsys, "posts/evil.md"); err != nil || target != "/etc/passwd" {
+		t.Fatalf("readlink = %q %v", target, err)
+	}
+	if _, err := fs.ReadLink(fsys, "posts/ok.md"); err == nil {
+		t.Fatal("readlink of a file")
+	}
 	if _, err := fs.Stat(fsys, "themes/sub"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("submodule: %v", err)
 	}
