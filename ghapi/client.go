@@ -33,8 +33,8 @@ const DefaultAPIURL = "https://api.github.com/"
 // Options tune a Client. The zero value is ready to use: no logging, the
 // default HTTP transport, real waits, 5 attempts per request.
 type Options struct {
-	// Log receives retries and report failures. Nil discards. Tokens and the
-	// private key are never logged.
+	// Log receives retries and what each report did, with the job's fields.
+	// Nil discards. Tokens and the private key are never logged.
 	Log *logrus.Entry
 	// Transport carries the requests; nil means http.DefaultTransport.
 	Transport http.RoundTripper

@@ -42,6 +42,10 @@ func (c *Client) Report(ctx context.Context, r publisher.Result) error {
 	if r.Outcome == publisher.OutcomeSkipped {
 		return nil
 	}
+	if c.token != "" && r.Err != nil && strings.Contains(r.Err.Error(), c.token) {
+		// A token of an old format has no prefix Redact would know.
+		r.Err = errors.New(strings.ReplaceAll(r.Err.Error(), c.token, "[redacted]"))
+	}
 	repo := r.Job.Repo
 	owner, name, ok := strings.Cut(repo.FullName, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {

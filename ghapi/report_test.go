@@ -825,3 +825,23 @@ func TestDiagnosticWithoutFileIsNotAnnotated(t *testing.T) {
 		t.Errorf("the file-less error is missing from the comment:\n%s", body)
 	}
 }
+
+func TestOwnTokenNeverShown(t *testing.T) {
+	f := newFakeGitHub(t)
+	const oldStyle = "0123456789abcdef0123456789abcdef01234567" // a 40-hex token of the old format
+	f.token = oldStyle
+	c, err := NewTokenClient(oldStyle, f.URL(), Options{Sleep: (&sleeps{}).sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := previewResult()
+	r.Outcome, r.Err = publisher.OutcomeFailed, errors.New("git fetch with "+oldStyle+" refused")
+	if err := c.Report(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range f.requests() {
+		if strings.Contains(fmt.Sprint(req.Body), oldStyle) {
+			t.Errorf("%s %s sent the token in its body", req.Method, req.Path)
+		}
+	}
+}
