@@ -138,21 +138,24 @@ func (t *retryTransport) classify(req *http.Request, resp *http.Response, err er
 		}
 		return 0, reasonServer, true
 	case code == http.StatusForbidden || code == http.StatusTooManyRequests:
-		if resp.Header.Get("X-RateLimit-Remaining") == "0" {
-			if reset, ok := parseReset(resp.Header.Get("X-RateLimit-Reset")); ok {
-				d := reset.Sub(t.now()) + time.Second
-				if d < time.Second {
-					d = time.Second
-				}
-				return d, reasonPrimary, true
-			}
-			return defaultSecondaryWait, reasonPrimary, true
+		// GitHub's order: Retry-After first, then X-RateLimit-Reset when
+		// nothing remains, else at least a minute for a secondary limit.
+		primary := resp.Header.Get("X-RateLimit-Remaining") == "0"
+		why := reasonSecondary
+		if primary {
+			why = reasonPrimary
 		}
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
-			return d, reasonSecondary, true
+			return d, why, true
+		}
+		if primary {
+			if reset, ok := parseReset(resp.Header.Get("X-RateLimit-Reset")); ok {
+				return max(reset.Sub(t.now())+time.Second, time.Second), why, true
+			}
+			return defaultSecondaryWait, why, true
 		}
 		if code == http.StatusTooManyRequests || mentionsSecondaryLimit(resp) {
-			return defaultSecondaryWait, reasonSecondary, true
+			return defaultSecondaryWait, why, true
 		}
 	}
 	return 0, "", false

@@ -77,6 +77,8 @@ func TestRetryTransport(t *testing.T) {
 			"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.FormatInt(now.Add(42*time.Second).Unix(), 10)}, `{"message":"API rate limit exceeded"}`)}, 200, "[43s]", 2},
 		{"primary rate limit on 429", []func(http.ResponseWriter){answer(429, map[string]string{
 			"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.FormatInt(now.Add(-5*time.Second).Unix(), 10)}, "")}, 200, "[1s]", 2},
+		{"Retry-After wins over X-RateLimit-Reset", []func(http.ResponseWriter){answer(429, map[string]string{"Retry-After": "5",
+			"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.FormatInt(now.Add(10*time.Minute).Unix(), 10)}, "")}, 200, "[5s]", 2},
 		{"secondary rate limit honours Retry-After", []func(http.ResponseWriter){answer(403, map[string]string{"Retry-After": "90"}, secondary)}, 200, "[1m30s]", 2},
 		{"secondary rate limit without header waits a minute", []func(http.ResponseWriter){answer(403, nil, secondary)}, 200, "[1m0s]", 2},
 		{"429 without header waits a minute", []func(http.ResponseWriter){answer(429, nil, "")}, 200, "[1m0s]", 2},
