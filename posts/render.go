@@ -391,12 +391,27 @@ func trimForMsg(s string) string {
 func countWords(s string) int {
 	n := 0
 	in := false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII fast path
+			i++
+			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '\'' || c == '_' {
+				if !in {
+					n++
+					in = true
+				}
+			} else {
+				in = false
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		switch {
 		case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
 			n++
 			in = false
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '\u2019' || r == '_' || unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\u2019' || unicode.Is(unicode.Mn, r):
 			if !in {
 				n++
 				in = true
