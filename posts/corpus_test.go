@@ -292,7 +292,7 @@ func TestTagSlug(t *testing.T) {
 	for in, want := range map[string]string{
 		"Go": "go", "Hello World": "hello-world", "  spaced  out ": "spaced-out", "C++": "c-plus-plus", "C#": "c-sharp",
 		"Café": "café", "ÜBER": "über", "東京": "東京", "don't": "dont", "a/b_c": "a-b-c", "!!": "", "v1.2.3": "v1-2-3",
-		"Ελληνικά": "ελληνικά", "--x--": "x",
+		"Ελληνικά": "ελληνικά", "--x--": "x", "#go": "go", "rock + roll": "rock-roll", "F#/.NET": "f-sharp-net",
 	} {
 		if got := TagSlug(in); got != want {
 			t.Errorf("TagSlug(%q) = %q, want %q", in, got, want)

@@ -42,7 +42,7 @@ type Config struct {
 	Title        string   `yaml:"title" json:"title"`
 	Heading      string   `yaml:"heading" json:"heading"`         // default "Writing"
 	Description  string   `yaml:"description" json:"description"` // shown under the heading
-	BaseURL      string   `yaml:"base_url" json:"base_url"`       // absolute, always ends in "/"
+	BaseURL      string   `yaml:"base_url" json:"base_url"`       // absolute, always ends in "/"; "/" when neither publish.yaml nor Options.Repo gives one
 	Author       string   `yaml:"author" json:"author"`
 	Language     string   `yaml:"language" json:"language"` // default "en"
 	PerPage      int      `yaml:"per_page" json:"per_page"` // default 8
@@ -79,13 +79,15 @@ type Post struct {
 	Image       string // cover image URL, absolute or base-path-relative ("/blog/posts/x/cover.jpg"); "" for none
 	ImageAlt    string
 	Aliases     []string // old site paths that redirect here, e.g. "/2019/01/old-name/"
-	HTML        string   // rendered, sanitised body
+	HTML        string   // rendered, sanitised body; links to bundle files stay relative to the post's page, all others are absolute paths under the base path
 	Words       int      // word count of the plain text
 	ReadingTime int      // minutes, at least 1
 }
 
 // Asset is a file copied into the site as is: static/ files and the files
-// beside a bundle's index.md.
+// beside a bundle's index.md. The files of a bundle whose post has errors
+// are not assets; those of drafts and future posts are (their Target is
+// under the post's folder, so a renderer that hides the post skips them).
 type Asset struct {
 	Source string // repository-relative path to read from the content fs.FS
 	Target string // site-relative output path, e.g. "posts/hello/cover.jpg" or "favicon.ico"
@@ -106,7 +108,10 @@ type Options struct {
 	// Now decides which posts are Future. Zero means time.Now().
 	Now time.Time
 	// BaseURL overrides base_url (previews, `build --base-url`). Links inside
-	// posts are rendered against it.
+	// posts are rendered against it: a site-absolute link written with the
+	// configured base path ("/blog/x/") or without it ("/x/") both move under
+	// this one. It must be an absolute http(s) URL; Load returns an error
+	// otherwise.
 	BaseURL string
 	// Config, when non-nil, is used instead of the tree's publish.yaml: a pull
 	// request preview takes the base branch's configuration.

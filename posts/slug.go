@@ -7,7 +7,8 @@ import (
 
 // TagSlug is the URL segment of a tag: /tags/<TagSlug(tag)>/. It lowercases
 // (Unicode-aware), keeps letters and digits of any script, spells "#" and "+"
-// as "-sharp" and "-plus" (so "C#" and "C++" stay apart from "C"), and turns
+// right after a letter or digit as "-sharp" and "-plus" (so "C#" and "C++"
+// stay apart from "C"; "#go" is "go"), and turns
 // every other run of characters into one hyphen. It returns "" for a tag with
 // no letters or digits. Safe for concurrent use.
 func TagSlug(tag string) string { return slugify(tag) }
@@ -28,10 +29,10 @@ func slugify(s string) string {
 		switch {
 		case r == '\'' || r == '\u2019' || r == '\u2018':
 			// apostrophes join: "don't" -> "dont"
-		case r == '#':
-			word("sharp")
-		case r == '+':
-			word("plus")
+		case r == '#' && b.Len() > 0 && !pendingHyphen:
+			word("sharp") // "C#", not "#tag"
+		case r == '+' && b.Len() > 0 && !pendingHyphen:
+			word("plus") // "C++", not "a + b"
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r):
 			if pendingHyphen && b.Len() > 0 {
 				b.WriteByte('-')
