@@ -51,6 +51,7 @@ type serveConfig struct {
 	Queue             string        `json:"queue"`
 	Workers           int           `json:"workers"`
 	ShutdownGrace     time.Duration `json:"shutdown_grace"`
+	DrainDelay        time.Duration `json:"drain_delay"`
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
 	MaxAttempts       int           `json:"max_attempts"`
 
@@ -117,6 +118,11 @@ func envVars() []envVar {
 			c.ShutdownGrace = d
 			return err
 		}},
+		{"PUBLISHBOT_DRAIN_DELAY", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			c.DrainDelay = d
+			return err
+		}},
 		{"PUBLISHBOT_RECONCILE_INTERVAL", func(c *serveConfig, v string) error {
 			d, err := time.ParseDuration(v)
 			c.ReconcileInterval = d
@@ -149,6 +155,8 @@ Configuration comes from the environment; flags override it.
   PUBLISHBOT_QUEUE                 embedded (nats:// is not supported in this build)
   PUBLISHBOT_WORKERS               jobs run at once
   PUBLISHBOT_SHUTDOWN_GRACE        time the running jobs get on SIGTERM
+  PUBLISHBOT_DRAIN_DELAY           on SIGTERM, time /readyz says 503 before
+                                   webhooks stop (default 0; ~5s behind a load balancer)
   PUBLISHBOT_RECONCILE_INTERVAL    how often published repositories are checked
   PUBLISHBOT_MAX_ATTEMPTS          runs of a failing job before it is dead-lettered
 
@@ -189,6 +197,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.Queue, "queue", cfg.Queue, "queue: embedded")
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "jobs run at once")
 	fs.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "time the running jobs get to finish on shutdown")
+	fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay, "on shutdown, how long /readyz fails before webhooks stop")
 	fs.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", cfg.ReconcileInterval, "how often published repositories are checked for missed pushes")
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "runs of a failing job before it is dead-lettered")
 	fs.BoolVar(&print, "print-config", false, "print the configuration (secrets masked) and exit")
@@ -264,6 +273,9 @@ func (c serveConfig) validate() error {
 	if c.ShutdownGrace < 0 {
 		bad("shutdown grace %s is negative", c.ShutdownGrace)
 	}
+	if c.DrainDelay < 0 || c.DrainDelay > 5*time.Minute {
+		bad("drain delay %s: want 0 to 5m", c.DrainDelay)
+	}
 	if c.ReconcileInterval < time.Second {
 		bad("reconcile interval %s: want at least 1s", c.ReconcileInterval)
 	}
@@ -299,11 +311,12 @@ func (c serveConfig) print(w io.Writer) error {
 	type shown struct {
 		serveConfig
 		ShutdownGrace     string `json:"shutdown_grace"`
+		DrainDelay        string `json:"drain_delay"`
 		ReconcileInterval string `json:"reconcile_interval"`
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(shown{c, c.ShutdownGrace.String(), c.ReconcileInterval.String()})
+	return enc.Encode(shown{c, c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String()})
 }
 
 // secrets lists the values the log formatter must mask.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
@@ -89,6 +90,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		"api_url":     cfg.GitHubAPIURL,
 		"auth":        authMode(cfg),
 		"grace":       cfg.ShutdownGrace.String(),
+		"drain_delay": cfg.DrainDelay.String(),
 		"reconcile":   cfg.ReconcileInterval.String(),
 		"max_attempt": cfg.MaxAttempts,
 	}).Info("starting")
@@ -192,7 +194,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
+		ErrorLog:          stdlog.New(logger.WithField("component", "http").WriterLevel(logrus.WarnLevel), "", 0),
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -223,6 +225,13 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		log.WithError(err).Error("http server stopped")
 	}
 	shuttingDown.Store(true)
+	if cfg.DrainDelay > 0 && serveErr == nil {
+		// /readyz answers 503 now; webhooks are still taken while load
+		// balancers notice, since GitHub does not retry a failed delivery.
+		log.WithField("delay", cfg.DrainDelay.String()).Info("draining: not ready, still taking webhooks")
+		t := time.NewTimer(cfg.DrainDelay)
+		<-t.C
+	}
 
 	drainCtx, cancelDrain := context.WithTimeout(context.Background(), httpDrainTimeout)
 	if err := srv.Shutdown(drainCtx); err != nil {

@@ -219,3 +219,30 @@ func TestServeReconcilesPushMadeWhileDown(t *testing.T) {
 		t.Errorf("reconcile queued = %v, want 1", got)
 	}
 }
+
+func TestServeDrainsBeforeStopping(t *testing.T) {
+	w := newE2EWorld(t)
+	s := w.startServe(map[string]string{"PUBLISHBOT_DRAIN_DELAY": "3s"})
+	sha := w.initialContent()
+	s.cancel() // SIGTERM
+	e2eWaitFor(t, "/readyz to answer 503", 3*time.Second, func() bool {
+		resp, err := http.Get("http://" + s.addr + "/readyz")
+		if err != nil {
+			t.Fatalf("readyz during the drain: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	// Still taking webhooks: GitHub would not retry this one.
+	w.mustDeliverPush(s.addr, sha)
+	if err := s.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + s.addr + "/healthz"); err == nil {
+		t.Error("still listening after the shutdown")
+	}
+	// The delivery taken during the drain is published after a restart.
+	s2 := w.startServe(nil)
+	w.waitPublished(sha, 60*time.Second)
+	e2eWaitIdle(t, s2.addr, 30*time.Second)
+}
