@@ -163,6 +163,17 @@ func (rc reportCall) upsertComment(ctx context.Context, body string, create bool
 		_, resp, err := rc.gh.Issues.EditComment(ctx, rc.owner, rc.name, keep.GetID(), &github.IssueComment{Body: github.String(body)})
 		return resp, err
 	})
+	if errors.Is(err, ErrNotFound) && create { // deleted since the listing: write a new one
+		err = rc.c.call(ctx, func() (*github.Response, error) {
+			_, resp, err := rc.gh.Issues.CreateComment(ctx, rc.owner, rc.name, rc.r.Job.PR, &github.IssueComment{Body: github.String(body)})
+			return resp, err
+		})
+		if err != nil {
+			return fmt.Errorf("create comment: %w", err)
+		}
+		rc.log.Info("preview comment created again")
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("edit comment %d: %w", keep.GetID(), err)
 	}

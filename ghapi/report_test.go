@@ -845,3 +845,16 @@ func TestOwnTokenNeverShown(t *testing.T) {
 		}
 	}
 }
+
+func TestCommentDeletedDuringReportIsWrittenAgain(t *testing.T) {
+	f := newFakeGitHub(t)
+	c, _ := newTokenClient(t, f)
+	f.addComment(testPR, "stale\n"+Marker)
+	f.addFault(fault{method: "PATCH", pathPrefix: "/repos/acme/blog/issues/comments/", status: 404, body: `{"message":"Not Found"}`})
+	if err := c.Report(context.Background(), previewResult()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("issues/create-comment"); n != 1 {
+		t.Errorf("%d comments created, want 1", n)
+	}
+}
