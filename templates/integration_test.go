@@ -108,7 +108,7 @@ func checkFeedsHave(t *testing.T, out map[string][]byte, list []*posts.Post, cfg
 		t.Fatalf("feeds have %d/%d/%d entries, want %d", len(atom.Entries), len(rss.Items), len(jf.Items), want)
 	}
 	for i := 0; i < want; i++ {
-		u := cfg.URL(posts.PostPath(list[i].Slug))
+		u := cfg.URL(escapePath(posts.PostPath(list[i].Slug)))
 		if !isAbsolute(u) || atom.Entries[i].ID != u || rss.Items[i].Link != u || jf.Items[i].URL != u {
 			t.Errorf("feed entry %d: atom %s rss %s json %s, want %s", i, atom.Entries[i].ID, rss.Items[i].Link, jf.Items[i].URL, u)
 		}
@@ -143,7 +143,7 @@ func checkSitemapComplete(t *testing.T, out map[string][]byte, cfg posts.Config)
 	}
 	pages := htmlPages(out)
 	for _, p := range pages {
-		if loc := cfg.URL(strings.TrimSuffix(p, "index.html")); !listed[loc] {
+		if loc := cfg.URL(escapePath(strings.TrimSuffix(p, "index.html"))); !listed[loc] {
 			t.Errorf("sitemap lacks %s", loc)
 		}
 	}

@@ -226,7 +226,17 @@ func (r *Renderer) Render(site *posts.Site, content fs.FS, opts Options) (map[st
 	return b.out, nil
 }
 
-func (b *build) postURL(slug string) string { return b.base + posts.PostPath(slug) }
+// escapePath percent-encodes a site path for use in a URL ("café/" becomes
+// "caf%C3%A9/"), as sitemaps and feeds need.
+func escapePath(p string) string { return (&url.URL{Path: p}).EscapedPath() }
+
+// pathURL is the URL path of a site path: "/blog/posts/caf%C3%A9/".
+func (b *build) pathURL(sitePath string) string { return b.base + escapePath(sitePath) }
+
+// siteURL is the absolute URL of a site path.
+func (b *build) siteURL(sitePath string) string { return b.cfg.URL(escapePath(sitePath)) }
+
+func (b *build) postURL(slug string) string { return b.pathURL(posts.PostPath(slug)) }
 
 func (b *build) absURL(p string) string {
 	if strings.HasPrefix(p, "/") && b.host != "" {
@@ -257,7 +267,7 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			DateText:    p.Date.Format(dateLayout),
 			DateISO:     p.Date.Format(time.RFC3339),
 			URL:         b.postURL(p.Slug),
-			AbsURL:      b.cfg.URL(posts.PostPath(p.Slug)),
+			AbsURL:      b.siteURL(posts.PostPath(p.Slug)),
 			Body:        template.HTML(p.HTML), // rendered and sanitised by posts.Load
 			Scheduled:   p.Future,
 		}
@@ -278,14 +288,14 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			if _, ok := names[slug]; !ok {
 				names[slug] = tag
 			}
-			d.TagLinks = append(d.TagLinks, TagLink{Name: tag, Slug: slug, URL: b.base + "tags/" + slug + "/"})
+			d.TagLinks = append(d.TagLinks, TagLink{Name: tag, Slug: slug, URL: b.pathURL("tags/" + slug + "/")})
 			b.byTag[slug] = append(b.byTag[slug], d)
 		}
 		b.posts[i] = d
 	}
 	b.tags = make([]TagLink, 0, len(names))
 	for slug, name := range names {
-		b.tags = append(b.tags, TagLink{Name: name, Slug: slug, URL: b.base + "tags/" + slug + "/", Count: len(b.byTag[slug])})
+		b.tags = append(b.tags, TagLink{Name: name, Slug: slug, URL: b.pathURL("tags/" + slug + "/"), Count: len(b.byTag[slug])})
 	}
 	sort.Slice(b.tags, func(i, j int) bool { return b.tags[i].Slug < b.tags[j].Slug })
 }
@@ -296,7 +306,7 @@ func (b *build) page(kind, title, desc, sitePath string) *Page {
 		Kind:        kind,
 		Title:       title,
 		Description: desc,
-		Canonical:   b.cfg.URL(sitePath),
+		Canonical:   b.siteURL(sitePath),
 		OGType:      "website",
 		NoIndex:     b.opts.PreviewPR > 0,
 	}
@@ -305,7 +315,7 @@ func (b *build) page(kind, title, desc, sitePath string) *Page {
 func (b *build) add(sitePath string, data []byte) { b.out[sitePath] = data }
 
 func (b *build) addPage(sitePath string, lastMod time.Time) {
-	b.urls = append(b.urls, sitemapURL{Loc: b.cfg.URL(sitePath), LastMod: lastMod})
+	b.urls = append(b.urls, sitemapURL{Loc: b.siteURL(sitePath), LastMod: lastMod})
 }
 
 func (b *build) postPages() error {
@@ -417,10 +427,10 @@ func (b *build) paginate(dir string, list []*PostData, emit func(n int, items []
 		}
 		pager := &Pager{Page: n, Total: total}
 		if n > 1 {
-			pager.NewerURL = b.base + pageDir(dir, n-1)
+			pager.NewerURL = b.pathURL(pageDir(dir, n-1))
 		}
 		if n < total {
-			pager.OlderURL = b.base + pageDir(dir, n+1)
+			pager.OlderURL = b.pathURL(pageDir(dir, n+1))
 		}
 		if err := emit(n, list[lo:hi], pager); err != nil {
 			return err

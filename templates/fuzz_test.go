@@ -1,0 +1,79 @@
+package templates
+
+import (
+	"bytes"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// FuzzCleanAlias: an alias from front matter becomes a safe output path
+// inside the site, or nothing.
+func FuzzCleanAlias(f *testing.F) {
+	for _, s := range []string{"/2019/01/old/", "old.html", "/../../etc/passwd", "a/./b", "//x", "https://e.x/y", "/a?b#c", "\\x", "/", "", "é/ü/", "a/../b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, alias string) {
+		got := cleanAlias(alias)
+		if got == "" {
+			return
+		}
+		if !fs.ValidPath(got) || strings.ContainsAny(got, "\\\x00?#") || slices.Contains(strings.Split(got, "/"), "..") {
+			t.Fatalf("cleanAlias(%q) = %q: not a safe site path", alias, got)
+		}
+		if path.Ext(got) == "" {
+			t.Fatalf("cleanAlias(%q) = %q: no file name", alias, got)
+		}
+	})
+}
+
+// FuzzRenderFields renders a post whose front matter fields are arbitrary
+// text: Render never fails or panics, every output path is a valid site
+// path, and no field text reaches HTML as markup.
+func FuzzRenderFields(f *testing.F) {
+	f.Add("Hello", "A summary", "go", "/old/", "/blog/img.png", "alt", "Ada")
+	f.Add("<script>alert(1)</script>", "\"'><b>", "a b/c", "../../x", "javascript:alert(1)", "\"><script>", "</title><script>")
+	f.Add("", "", "", "", "", "", "")
+	r, err := New(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, title, summary, tag, alias, image, alt, author string) {
+		site := handSite(3)
+		p := site.Posts[1]
+		p.Title, p.Summary, p.Tags, p.Aliases, p.Image, p.ImageAlt, p.Author = title, summary, []string{tag}, []string{alias}, image, alt, author
+		site.Config.Title = title
+		site.Config.Description = summary
+		out, err := r.Render(site, nil, Options{})
+		if err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		for name, data := range out {
+			if !fs.ValidPath(name) || name == "." {
+				t.Fatalf("output path %q", name)
+			}
+			if strings.HasSuffix(name, ".html") && bytes.Contains(data, []byte("<script")) {
+				t.Fatalf("%s contains a script element", name)
+			}
+		}
+	})
+}
+
+// FuzzOverride parses an arbitrary post.html override: New either refuses
+// it with an error or renders with it (or errors) without panicking.
+func FuzzOverride(f *testing.F) {
+	f.Add(`{{define "main"}}{{.Post.Title}}{{end}}{{template "base" .}}`)
+	f.Add(`{{template "post.html" .}}`)
+	f.Add(`{{range .Site}}{{end}}`)
+	f.Add(`{{define "main"}}{{template "main" .}}{{end}}{{template "base" .}}`)
+	f.Fuzz(func(t *testing.T, src string) {
+		r, err := New(fstest.MapFS{"post.html": {Data: []byte(src)}})
+		if err != nil {
+			return
+		}
+		r.Render(handSite(2), nil, Options{})
+	})
+}
