@@ -312,6 +312,8 @@ func TestDiagnostics(t *testing.T) {
 			[]string{"posts/a.md:6:5 image-alt"}, 1},
 		{"missing cover image", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\nimage: /covers/none.jpg\n---\n"},
 			[]string{"posts/a.md:4:8 missing-image"}, 1},
+		{"unsafe cover image", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\nimage: javascript:x\n---\n"},
+			[]string{"posts/a.md:4:8 unsafe-url"}, 1},
 		{"liquid outside code only", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nSee {{ site.url }} and {% link x.md %}.\n\n`{{ in code }}`\n\n```\n{% raw %}\n```\n"},
 			[]string{"posts/a.md:5:5 liquid", "posts/a.md:5:24 liquid"}, 1},
 		{"raw html left out", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n<div>x</div>\n\nA <b>b</b> c. <!-- a comment -->\n"},
@@ -346,6 +348,11 @@ func TestDiagnostics(t *testing.T) {
 			}
 			if len(s.Posts) != c.posts {
 				t.Errorf("%d posts, want %d", len(s.Posts), c.posts)
+			}
+			for _, p := range s.Posts {
+				if p.Image != "" {
+					t.Errorf("cover image %q kept", p.Image)
+				}
 			}
 			for _, d := range s.Diagnostics {
 				if d.Message == "" {

@@ -45,7 +45,11 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		r.add(line, col, CodeRawHTML, fmt.Sprintf("raw HTML is left out of the page (%s); write it in Markdown, or set unsafe_html: true in publish.yaml", places))
 	}
 	if meta := r.meta; meta.imageRaw != "" {
+		before := len(r.diags)
 		p.Image = w.resolve(meta.imageRaw, true, true, meta.imageLine, meta.imageCol)
+		if len(r.diags) > before {
+			p.Image = "" // missing or unsafe: no cover rather than a broken one
+		}
 	}
 	prose := w.prose.String()
 	if p.Summary == "" {
