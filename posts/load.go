@@ -94,6 +94,13 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 	}
 
 	postFiles, assets := t.classify(cfg.PostsDir)
+	for i, p := range t.large {
+		if strings.HasPrefix(p, "static/") || (cfg.PostsDir == "." && !strings.Contains(p, "/") && isMarkdown(p)) ||
+			(cfg.PostsDir != "." && strings.HasPrefix(p, cfg.PostsDir+"/")) {
+			diags = append(diags, newDiag(p, 0, 0, CodeFileTooLarge,
+				fmt.Sprintf("file is %.1f MiB; the limit is 10 MiB, so it is not read or published", float64(t.largeSize[i])/(1<<20))))
+		}
+	}
 	md := newMarkdown(cfg.UnsafeHTML)
 	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase}
 	results := make([]*postResult, len(postFiles))
@@ -189,6 +196,9 @@ type tree struct {
 	dirs  map[string]bool
 	order []string // files in walk order (sorted)
 	diags []Diagnostic
+	// Files over MaxFileSize: never read, and not in files.
+	large     []string
+	largeSize []int64
 }
 
 func (t *tree) hasDir(p string) bool { return p == "." || t.dirs[p] }
@@ -235,8 +245,9 @@ func (t *tree) walk(dir string, depth int) {
 				continue
 			}
 			if info.Size() > MaxFileSize {
-				t.diags = append(t.diags, newDiag(p, 0, 0, CodeFileTooLarge,
-					fmt.Sprintf("file is %.1f MiB; the limit is 10 MiB, so it is not read or published", float64(info.Size())/(1<<20))))
+				// Reported by classify if it is part of the site.
+				t.large = append(t.large, p)
+				t.largeSize = append(t.largeSize, info.Size())
 				continue
 			}
 			t.files[p] = info.Size()
