@@ -282,6 +282,10 @@ func TestLoadConfig(t *testing.T) {
 			}
 		})
 	}
+	_, ds := LoadConfig(fstest.MapFS{ConfigFile: {Data: []byte("title: x\n" + strings.Repeat("#", MaxFileSize))}}, "")
+	if got := diagKeys(ds); len(got) != 1 || got[0] != "publish.yaml:0:0 file-too-large" {
+		t.Errorf("oversized config: %q", got)
+	}
 	cfg, ds := LoadConfig(fstest.MapFS{}, "acme/blog")
 	if len(ds) != 1 || ds[0].Code != CodeConfigMissing || ds[0].Severity != SeverityWarning || cfg.Title != "blog" {
 		t.Errorf("missing config: %+v %v", cfg, ds)
