@@ -214,7 +214,7 @@ func cleanAlias(alias string) string {
 		return ""
 	}
 	clean := path.Clean(a)
-	if clean != a || !fs.ValidPath(clean) {
+	if clean != a || clean == "." || !fs.ValidPath(clean) {
 		return ""
 	}
 	if dir || path.Ext(clean) == "" {
