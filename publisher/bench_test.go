@@ -3,6 +3,7 @@ package publisher
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/queue"
 )
 
@@ -255,4 +257,36 @@ func BenchmarkCommitStep1000Posts(b *testing.B) {
 	b.ReportMetric(float64(cliTime.Nanoseconds())/n, "cli-ns/op")
 	b.ReportMetric(float64(cliBytes)/n, "cli-bytes-pushed/op")
 	b.ReportMetric(float64(cliTime)/float64(ourTime), "cli/publisher")
+}
+
+// BenchmarkLoadFromGitTree is posts.Load of a 1,000-post site read straight
+// from git objects (the cache's packfile), against the same files in memory
+// (fstest.MapFS) as a baseline: the cost of the tree fs.FS.
+func BenchmarkLoadFromGitTree(b *testing.B) {
+	e := newEnv(b)
+	files := bigSite(b, 1000)
+	if _, err := e.srv.Commit(context.Background(), testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files}); err != nil {
+		b.Fatal(err)
+	}
+	tree := e.fetchTree(0)
+	mfs := fstest.MapFS{}
+	for name, body := range files {
+		mfs[name] = &fstest.MapFile{Data: []byte(body)}
+	}
+	for _, tc := range []struct {
+		name string
+		fsys func() fs.FS
+	}{
+		{"git-tree", func() fs.FS { return newTreeFS(tree.shared.s, tree.root, 0) }},
+		{"mapfs", func() fs.FS { return mfs }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				site, err := posts.Load(tc.fsys(), posts.Options{Now: fixedNow, Repo: testRepo})
+				if err != nil || len(site.Posts) != 1000 {
+					b.Fatalf("%v, %d posts", err, len(site.Posts))
+				}
+			}
+		})
+	}
 }

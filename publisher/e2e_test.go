@@ -80,7 +80,7 @@ func TestEndToEndForkPreview(t *testing.T) {
 	mustOutcome(t, e.publish(base), OutcomePublished)
 	// The fork changes publish.yaml and templates (ignored: they come from
 	// the base branch), adds a post, retitles one, and breaks one.
-	head := e.commit(gitserver.Change{Ref: "refs/pull/7/head", Parent: base, Message: "A fresh post", Files: map[string]string{
+	head := e.commit(gitserver.Change{Ref: "refs/pull/7/head", Parent: base, Message: "A fresh post", Delete: []string{"posts/2026-05-06-reading-time.md"}, Files: map[string]string{
 		"publish.yaml":                      "title: Hacked\nbase_url: https://evil.example/\nunsafe_html: true\n",
 		"templates/base.html":               "HACKED TEMPLATE",
 		"posts/2026-06-19-a-fresh-post.md":  "---\ntitle: A fresh post from a PR\ndate: 2026-06-19\n---\n\nHello <script>alert(1)</script> reviewers.\n",
@@ -113,7 +113,7 @@ func TestEndToEndForkPreview(t *testing.T) {
 	for _, c := range r.Changed {
 		byPath[c.Path] = c
 	}
-	if len(r.Changed) != 4 {
+	if len(r.Changed) != 5 {
 		t.Errorf("changed = %+v", r.Changed)
 	}
 	if c := byPath["posts/2026-06-19-a-fresh-post.md"]; c.Status != "added" || c.URL != pre+"posts/a-fresh-post/" || c.Title != "A fresh post from a PR" || c.IndexPage != 1 || c.ReadingTime < 1 {
@@ -127,6 +127,9 @@ func TestEndToEndForkPreview(t *testing.T) {
 	}
 	if c := byPath["posts/2026-06-17-another-draft.md"]; !c.Draft || c.URL == "" {
 		t.Errorf("draft = %+v", c)
+	}
+	if c := byPath["posts/2026-05-06-reading-time.md"]; c.Status != "removed" || c.Title == "" || c.URL != "" {
+		t.Errorf("removed post = %+v", c)
 	}
 	found := false
 	for _, d := range r.Diagnostics {

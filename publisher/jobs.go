@@ -597,11 +597,16 @@ func subtree(s storer.EncodedObjectStorer, root plumbing.Hash, dir string) (plum
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		e, err := t.FindEntry(part)
-		if err != nil || e.Mode != filemode.Dir {
+		found := false
+		for _, e := range t.Entries {
+			if e.Name == part && e.Mode == filemode.Dir {
+				h, found = e.Hash, true
+				break
+			}
+		}
+		if !found {
 			return plumbing.ZeroHash, nil
 		}
-		h = e.Hash
 	}
 	return h, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -34,12 +35,20 @@ type treeFS struct {
 type treeShared struct {
 	mu      sync.Mutex
 	s       storer.EncodedObjectStorer
-	trees   map[plumbing.Hash]*object.Tree
+	trees   map[plumbing.Hash]*dirIndex
 	maxFile int64 // ReadFile/Open refuse larger blobs; 0 = no limit
 }
 
+// dirIndex is a decoded tree with its usable entries by name. Trees from
+// outside may be unsorted or repeat a name: the first entry wins, and
+// names that are not valid fs.FS path elements are left out.
+type dirIndex struct {
+	entries []entry // sorted by name
+	byName  map[string]int
+}
+
 func newTreeFS(s storer.EncodedObjectStorer, root plumbing.Hash, maxFile int64) *treeFS {
-	return &treeFS{shared: &treeShared{s: s, trees: map[plumbing.Hash]*object.Tree{}, maxFile: maxFile}, root: root}
+	return &treeFS{shared: &treeShared{s: s, trees: map[plumbing.Hash]*dirIndex{}, maxFile: maxFile}, root: root}
 }
 
 var (
@@ -51,16 +60,31 @@ var (
 )
 
 // tree decodes a tree object once; callers hold mu.
-func (sh *treeShared) tree(h plumbing.Hash) (*object.Tree, error) {
-	if t, ok := sh.trees[h]; ok {
-		return t, nil
+func (sh *treeShared) tree(h plumbing.Hash) (*dirIndex, error) {
+	if d, ok := sh.trees[h]; ok {
+		return d, nil
 	}
 	t, err := object.GetTree(sh.s, h)
 	if err != nil {
 		return nil, err
 	}
-	sh.trees[h] = t
-	return t, nil
+	d := &dirIndex{byName: make(map[string]int, len(t.Entries))}
+	for _, te := range t.Entries {
+		if te.Mode == filemode.Submodule || !validName(te.Name) {
+			continue
+		}
+		if _, dup := d.byName[te.Name]; dup {
+			continue
+		}
+		d.byName[te.Name] = -1
+		d.entries = append(d.entries, entry{name: te.Name, mode: te.Mode, hash: te.Hash})
+	}
+	sort.Slice(d.entries, func(i, j int) bool { return d.entries[i].name < d.entries[j].name })
+	for i, e := range d.entries {
+		d.byName[e.name] = i
+	}
+	sh.trees[h] = d
+	return d, nil
 }
 
 // entry is one resolved path: the root itself has a zero Name.
@@ -88,21 +112,21 @@ func (f *treeFS) lookup(op, name string) (entry, error) {
 			}
 			return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}
-		t, err := f.shared.tree(cur.hash)
+		d, err := f.shared.tree(cur.hash)
 		if err != nil {
 			return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
 		}
-		te, err := t.FindEntry(part)
-		if err != nil || te.Mode == filemode.Submodule || !validName(te.Name) {
+		i, ok := d.byName[part]
+		if !ok {
 			return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}
-		cur = entry{name: te.Name, mode: te.Mode, hash: te.Hash}
+		cur = d.entries[i]
 	}
 	return cur, nil
 }
 
 func validName(n string) bool {
-	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00")
+	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00") && utf8.ValidString(n)
 }
 
 func (f *treeFS) size(e entry) (int64, error) {
@@ -206,18 +230,14 @@ func (f *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 }
 
 func (f *treeFS) readDir(name string, e entry) ([]fs.DirEntry, error) {
-	t, err := f.shared.tree(e.hash)
+	d, err := f.shared.tree(e.hash)
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
 	}
-	out := make([]fs.DirEntry, 0, len(t.Entries))
-	for _, te := range t.Entries {
-		if te.Mode == filemode.Submodule || !validName(te.Name) {
-			continue
-		}
-		out = append(out, dirEntry{fsys: f, e: entry{name: te.Name, mode: te.Mode, hash: te.Hash}})
+	out := make([]fs.DirEntry, len(d.entries))
+	for i, de := range d.entries {
+		out[i] = dirEntry{fsys: f, e: de}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out, nil
 }
 

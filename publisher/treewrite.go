@@ -6,6 +6,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -158,7 +159,7 @@ func filesTree(files map[string][]byte) (*node, error) {
 }
 
 func checkOutputPath(p string) error {
-	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.Contains(p, "\\") || strings.ContainsRune(p, 0) {
+	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.Contains(p, "\\") || strings.ContainsRune(p, 0) || !utf8.ValidString(p) {
 		return fmt.Errorf("output path %q is not a clean relative path", p)
 	}
 	for _, part := range strings.Split(p, "/") {
