@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -101,4 +102,22 @@ func TestRepoFromURL(t *testing.T) {
 			t.Errorf("%s: %+v %v", raw, r, err)
 		}
 	}
+}
+
+func FuzzRepoFromURL(f *testing.F) {
+	for _, s := range []string{"https://github.com/acme/blog.git", "http://u:p@h/x", "file:///a", "https://h/", "git@github.com:a/b", "https://h/%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		r, err := repoFromURL(raw)
+		if err != nil {
+			return
+		}
+		if r.FullName == "" || r.CloneURL != strings.TrimSpace(raw) {
+			t.Fatalf("%q → %+v", raw, r)
+		}
+		if u, err := url.Parse(r.CloneURL); err != nil || u.User != nil {
+			t.Fatalf("%q accepted with credentials or unparsable (%v)", raw, err)
+		}
+	})
 }
