@@ -33,6 +33,12 @@ type SiteData struct {
 	ArchiveURL  string
 	TagsURL     string
 	PreviewPR   int
+
+	// Head, Header and Footer are the templates "site-head", "site-header"
+	// and "site-footer" executed once per render with this SiteData: the
+	// parts of every page that depend only on the site. Empty when a theme
+	// override does not define them.
+	Head, Header, Footer template.HTML
 }
 
 // PostData is one post as templates see it: the fields of the loaded post
@@ -216,6 +222,21 @@ func (r *Renderer) Render(site *posts.Site, content fs.FS, opts Options) (map[st
 	} else {
 		b.site.Favicon = b.base + FaviconPath
 		b.add(FaviconPath, r.favicon)
+	}
+	for _, part := range []struct {
+		name string
+		dst  *template.HTML
+	}{{"site-head", &b.site.Head}, {"site-header", &b.site.Header}, {"site-footer", &b.site.Footer}} {
+		t := r.pages[tplIndex]
+		if t.Lookup(part.name) == nil {
+			continue
+		}
+		var buf strings.Builder
+		if err := t.ExecuteTemplate(&buf, part.name, b.site); err != nil {
+			return nil, fmt.Errorf("execute template %s: %w", part.name, err)
+		}
+		// the output of html/template, escaped for the HTML text context
+		*part.dst = template.HTML(buf.String())
 	}
 	steps := []func() error{b.postPages, b.indexPages, b.tagPages, b.archivePage, b.notFoundPage, b.aliasPages, b.feeds, b.fixedFiles}
 	for _, step := range steps {
