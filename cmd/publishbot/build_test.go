@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,4 +156,34 @@ type buildTestFlagSet struct {
 func newBuildTestFlagSet() buildTestFlagSet {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	return buildTestFlagSet{fs: fs, out: fs.String("o", "public", ""), drafts: fs.Bool("drafts", false, "")}
+}
+
+// FuzzBuildManifest: whatever the manifest of an output folder holds, the
+// files it names for removal are valid paths inside the folder.
+func FuzzBuildManifest(f *testing.F) {
+	f.Add("# comment\nindex.html\nposts/a/index.html\n")
+	f.Add("../outside\n")
+	f.Add("/etc/passwd\n")
+	f.Add("a\\b\n\x00\n")
+	f.Add(buildManifest + "\n")
+	dir := f.TempDir()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer root.Close()
+	f.Fuzz(func(t *testing.T, manifest string) {
+		if err := root.WriteFile(buildManifest, []byte(manifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		list, err := readBuildManifest(root, dir)
+		if err != nil {
+			return
+		}
+		for _, p := range list {
+			if !fs.ValidPath(p) || p == "." || p == buildManifest {
+				t.Fatalf("manifest %q gave path %q", manifest, p)
+			}
+		}
+	})
 }

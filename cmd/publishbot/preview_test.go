@@ -261,3 +261,36 @@ func previewWaitFor(t *testing.T, ev *previewEventStream, url, want string) {
 	}
 	t.Fatalf("%s never showed %q", url, want)
 }
+
+// FuzzPreviewPath sends arbitrary request paths to the preview server: it
+// answers 200, 301 or 404 and only ever with a file of the build.
+func FuzzPreviewPath(f *testing.F) {
+	for _, s := range []string{"/", "/posts/a", "/posts/a/", "/../../etc/passwd", "//x", "/%2e%2e/", "/a/./b/", "/_publishbot/eventsx", "/index.html/"} {
+		f.Add(s)
+	}
+	ps := newPreviewServer()
+	ps.publish(map[string][]byte{
+		"index.html":         []byte("<html><body>home</body></html>"),
+		"posts/a/index.html": []byte("<html><body>a</body></html>"),
+		"404.html":           []byte("<html><body>missing</body></html>"),
+	})
+	f.Fuzz(func(t *testing.T, p string) {
+		if strings.HasPrefix(p, previewEvents) {
+			return // a stream, tested in TestPreviewServer
+		}
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.URL.Path = p
+		w := httptest.NewRecorder()
+		ps.ServeHTTP(w, req)
+		switch w.Code {
+		case 200, 404:
+			body := w.Body.String()
+			if !strings.Contains(body, "home") && !strings.Contains(body, ">a<") && !strings.Contains(body, "missing") {
+				t.Fatalf("path %q served %q", p, body)
+			}
+		case http.StatusMovedPermanently:
+		default:
+			t.Fatalf("path %q: status %d", p, w.Code)
+		}
+	})
+}
