@@ -480,6 +480,9 @@ func (jb *job) doCleanup(ctx context.Context) error {
 	if st, err = jb.ensure(ctx, st, fetched, pages); err != nil {
 		return err
 	}
+	// The pull request's head is no longer needed in the cache; the next
+	// repack drops its objects.
+	_ = jb.cache.st.RemoveReference(tracking(jb.prRef()))
 	head, ok := st.hash(pages)
 	if !ok {
 		jb.res.Outcome = OutcomeUnchanged
