@@ -238,6 +238,7 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 			res.Err = scrub(err, token)
 		}
 	}()
+	res.Err = scrub(res.Err, token)
 	res.Total = p.now().Sub(start)
 	entry := log.WithFields(logrus.Fields{"outcome": res.Outcome, "total_ms": res.Total.Milliseconds()})
 	if res.PagesCommit != "" {
