@@ -204,7 +204,7 @@ type job struct {
 // panic becomes a failed result). It tells the Reporter, if any. log should
 // carry the job's context (delivery); Run adds repo, sha, pr and job.
 func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (res Result) {
-	start := p.now()
+	start := time.Now()
 	res = Result{Job: j, SourceSHA: j.SHA}
 	if log == nil {
 		log = discardEntry()
@@ -239,7 +239,7 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		}
 	}()
 	res.Err = scrub(res.Err, token)
-	res.Total = p.now().Sub(start)
+	res.Total = time.Since(start)
 	entry := log.WithFields(logrus.Fields{"outcome": res.Outcome, "total_ms": res.Total.Milliseconds()})
 	if res.PagesCommit != "" {
 		entry = entry.WithField("pages_commit", res.PagesCommit)
