@@ -178,7 +178,13 @@ func (w *e2eWorld) initialContent() string {
 // point at the git server and at commit sha.
 func (w *e2eWorld) pushPayload(sha string) []byte {
 	w.t.Helper()
-	raw, err := os.ReadFile(sharedTestdata(w.t, "webhooks/push/with-new-branch.payload.json"))
+	return w.pushPayloadFrom("with-new-branch", sha)
+}
+
+// pushPayloadFrom is pushPayload from another of GitHub's push payloads.
+func (w *e2eWorld) pushPayloadFrom(name, sha string) []byte {
+	w.t.Helper()
+	raw, err := os.ReadFile(sharedTestdata(w.t, "webhooks/push/"+name+".payload.json"))
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -95,6 +95,9 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		"max_attempt": cfg.MaxAttempts,
 	}).Info("starting")
 
+	if len(cfg.WebhookSecret) < 16 {
+		log.Warn("the webhook secret is shorter than 16 characters: use a long random one")
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}

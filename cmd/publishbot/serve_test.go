@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +80,51 @@ func TestServePublishesSignedPush(t *testing.T) {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s", want)
 		}
+	}
+}
+
+func TestServeRealPayloads(t *testing.T) {
+	w := newE2EWorld(t)
+	s := w.startServe(nil)
+	read := func(rel string) []byte {
+		b, err := os.ReadFile(sharedTestdata(t, "webhooks/"+rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		event, name string
+		body        []byte
+		want        int
+	}{
+		{"ping", "ping", read("ping/payload.json"), http.StatusOK},
+		{"ping", "ping from an app", read("ping/with-app_id.payload.json"), http.StatusOK},
+		{"push", "tag deletion", read("push/payload.json"), http.StatusAccepted},
+		{"push", "tag deletion in an organization", read("push/with-organization.payload.json"), http.StatusAccepted},
+		{"installation", "installation created", read("installation/created.payload.json"), http.StatusAccepted},
+	}
+	for i, tt := range tests {
+		code, err := w.deliver(s.addr, tt.event, fmt.Sprintf("real-%d", i), tt.body)
+		if err != nil || code != tt.want {
+			t.Errorf("%s: %d %v, want %d", tt.name, code, err, tt.want)
+		}
+	}
+	if got := e2eMetric(t, s.addr, `publishbot_webhook_deliveries_total{event="push",result="queued"}`); got > 0 {
+		t.Errorf("ignored deliveries queued %v jobs", got)
+	}
+
+	// A branch created by a committer without a user name, pointed at our
+	// repository.
+	sha := w.initialContent()
+	code, err := w.deliver(s.addr, "push", "real-committer", w.pushPayloadFrom("with-no-username-committer", sha))
+	if err != nil || code != http.StatusAccepted {
+		t.Fatalf("push: %d %v", code, err)
+	}
+	w.waitPublished(sha, 60*time.Second)
+	e2eWaitIdle(t, s.addr, 30*time.Second)
+	if got := e2eMetric(t, s.addr, `publishbot_jobs_total{kind="publish",result="published"}`); got != 1 {
+		t.Errorf("published jobs = %v, want 1", got)
 	}
 }
 
