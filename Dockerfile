@@ -17,13 +17,13 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/publishbot /usr/local/bin/publishbot
 # The data dir holds the queue and the repository cache; it must outlive the
 # container. The nonroot user (65532) owns it.
-COPY --from=build --chown=nonroot:nonroot /out/data /data
+COPY --from=build --chown=65532:65532 /out/data /data
 ENV PUBLISHBOT_DATA_DIR=/data \
     PUBLISHBOT_ADDR=:8080 \
     PUBLISHBOT_LOG_FORMAT=json
 VOLUME /data
 EXPOSE 8080
-USER nonroot:nonroot
+USER 65532:65532
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["/usr/local/bin/publishbot", "healthcheck"]
 # On `docker stop` (SIGTERM) serve stops taking webhooks and gives the
