@@ -279,7 +279,7 @@ func (w *Worker) release(j queue.Job, log *logrus.Entry) {
 func (w *Worker) run(ctx context.Context, j queue.Job, log *logrus.Entry) (res publisher.Result) {
 	defer func() {
 		if p := recover(); p != nil {
-			log.WithField("stack", string(debug.Stack())).Errorf("job panicked: %v", p)
+			log.WithFields(logrus.Fields{"panic": fmt.Sprint(p), "stack": string(debug.Stack())}).Error("job panicked")
 			res = publisher.Result{Job: j, Outcome: publisher.OutcomeFailed, Err: fmt.Errorf("%w: %v", ErrPanic, p)}
 		}
 	}()
