@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -160,5 +161,25 @@ func TestQueueDepthCollector(t *testing.T) {
 	reg2.MustRegister(NewQueueDepth(func(ctx context.Context) (map[string]int, error) { return nil, errors.New("closed") }))
 	if n, err := testutil.GatherAndCount(reg2, "publishbot_queue_stats_up"); err != nil || n != 1 {
 		t.Errorf("stats_up series = %d, %v", n, err)
+	}
+}
+
+func TestReconcilerRunRepeats(t *testing.T) {
+	set, _ := OpenPublishedSet(filepath.Join(t.TempDir(), "p.json"), nil)
+	set.Add(queue.Repo{FullName: "acme/a"}, "refs/heads/main")
+	d := &fakeDrift{state: map[string][2]string{"acme/a": {"h", "h"}}}
+	var buf bytes.Buffer
+	r, _ := NewReconciler(ReconcilerOptions{Set: set, Drift: d, Queue: newFakeQueue(), Log: testLog(&buf), Interval: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	ret := make(chan error, 1)
+	go func() { ret <- r.Run(ctx) }()
+	waitFor(t, func() bool {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.calls >= 3
+	})
+	cancel()
+	if err := <-ret; err != nil {
+		t.Fatal(err)
 	}
 }

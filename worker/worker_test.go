@@ -404,3 +404,88 @@ func TestWorkerReleasesHandedBackJob(t *testing.T) {
 		t.Error("the handed-back job was not released")
 	}
 }
+
+// flakyQueue fails its first Take, then behaves; it closes on demand.
+type flakyQueue struct {
+	*fakeQueue
+	mu     sync.Mutex
+	fails  int
+	closed chan struct{}
+}
+
+func (q *flakyQueue) Take(ctx context.Context) (queue.Job, error) {
+	q.mu.Lock()
+	if q.fails > 0 {
+		q.fails--
+		q.mu.Unlock()
+		return queue.Job{}, errors.New("disk hiccup")
+	}
+	q.mu.Unlock()
+	select {
+	case <-q.closed:
+		return queue.Job{}, queue.ErrClosed
+	default:
+	}
+	select {
+	case j := <-q.jobs:
+		return j, nil
+	case <-q.closed:
+		return queue.Job{}, queue.ErrClosed
+	case <-ctx.Done():
+		return queue.Job{}, ctx.Err()
+	}
+}
+
+func TestWorkerSurvivesTakeErrorsAndStopsOnClose(t *testing.T) {
+	q := &flakyQueue{fakeQueue: newFakeQueue(publishJob("1", "a")), fails: 2, closed: make(chan struct{})}
+	var buf syncBuffer
+	l := logrus.New()
+	l.Out = &buf
+	r := runnerFunc(func(ctx context.Context, j queue.Job, log *logrus.Entry) publisher.Result {
+		return publisher.Result{Job: j, Outcome: publisher.OutcomeUnchanged}
+	})
+	w, _ := New(Options{Queue: q, Runner: r, Log: logrus.NewEntry(l)})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ret := make(chan error, 1)
+	go func() { ret <- w.Run(ctx) }()
+	if d := waitDone(t, q.fakeQueue); d.err != nil {
+		t.Fatalf("job after take errors: %v", d.err)
+	}
+	close(q.closed)
+	// The lane stops on ErrClosed; Run itself returns when ctx ends.
+	waitFor(t, func() bool { return strings.Contains(buf.String(), "queue closed") })
+	cancel()
+	if err := <-ret; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "disk hiccup") {
+		t.Errorf("take errors were not logged:\n%s", buf.String())
+	}
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.String()
+}
+
+// waitFor polls cond with a deadline.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		<-tick.C
+	}
+}
