@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"net/url"
 	"sort"
 	"time"
 )
@@ -32,6 +33,14 @@ func (b *build) feedUpdated() time.Time {
 
 func (b *build) feeds() error {
 	list := b.feedPosts()
+	b.feedHTML = make(map[*PostData]string, len(list))
+	for _, d := range list {
+		base, err := url.Parse(d.AbsURL)
+		if err != nil {
+			base = nil
+		}
+		b.feedHTML[d] = absoluteHTML(d.Post.HTML, base)
+	}
 	for _, f := range []struct {
 		path string
 		gen  func([]*PostData) ([]byte, error)
@@ -115,7 +124,7 @@ func (b *build) atom(list []*PostData) ([]byte, error) {
 			ID:        d.AbsURL,
 			Published: rfc3339(d.Date),
 			Updated:   rfc3339(d.Date),
-			Content:   atomText{Type: "html", Body: d.Post.HTML},
+			Content:   atomText{Type: "html", Body: b.feedHTML[d]},
 		}
 		if d.Updated.After(d.Date) {
 			e.Updated = rfc3339(d.Updated)
@@ -199,7 +208,7 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			PubDate:     d.Date.Format(time.RFC1123Z),
 			Author:      d.Author,
 			Description: d.Summary,
-			Content:     d.Post.HTML,
+			Content:     b.feedHTML[d],
 		}
 		for _, t := range d.TagLinks {
 			it.Categories = append(it.Categories, t.Name)
@@ -269,7 +278,7 @@ func (b *build) jsonFeed(list []*PostData) ([]byte, error) {
 			ID:            d.AbsURL,
 			URL:           d.AbsURL,
 			Title:         d.Title,
-			ContentHTML:   d.Post.HTML,
+			ContentHTML:   b.feedHTML[d],
 			Summary:       d.Summary,
 			Image:         d.ImageURL,
 			DatePublished: rfc3339(d.Date),

@@ -3,6 +3,7 @@ package templates
 import (
 	"bytes"
 	"io/fs"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -75,5 +76,19 @@ func FuzzOverride(f *testing.F) {
 			return
 		}
 		r.Render(handSite(2), nil, Options{})
+	})
+}
+
+// FuzzAbsoluteHTML: rewriting a body's URLs for the feeds keeps its text.
+func FuzzAbsoluteHTML(f *testing.F) {
+	f.Add(`<p><a href="/x/">x</a><img src="a.png" srcset="a.png 1x, b.png 2x"></p>`)
+	f.Add(`<a href="#fn:1">1</a><a href="http://[::1">bad</a>`)
+	f.Add(`<p>text &amp; more</p><!-- c --><br/>`)
+	base, _ := url.Parse("https://acme.github.io/blog/posts/x/")
+	f.Fuzz(func(t *testing.T, body string) {
+		got := absoluteHTML(body, base)
+		if a, b := strings.Join(textOf(t, []byte(got)), " "), strings.Join(textOf(t, []byte(body)), " "); a != b {
+			t.Fatalf("text changed:\n%q\n%q", a, b)
+		}
 	})
 }

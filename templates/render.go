@@ -160,6 +160,8 @@ type build struct {
 	byTag map[string][]*PostData
 	out   map[string][]byte
 	urls  []sitemapURL
+
+	feedHTML map[*PostData]string // post bodies with absolute URLs, for the feeds
 }
 
 type sitemapURL struct {

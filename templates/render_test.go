@@ -582,3 +582,18 @@ func TestStylesheetSize(t *testing.T) {
 		}
 	}
 }
+
+func TestAbsoluteHTML(t *testing.T) {
+	base, _ := url.Parse("https://acme.github.io/blog/posts/x/")
+	in := `<p><a href="/blog/posts/y/">y</a> <a href="https://e.org/">e</a> <img src="rack.png" alt="a &amp; b" loading="lazy"><sup><a href="#fn:1">1</a></sup> <a href="mailto:a@b.c">m</a></p>` +
+		`<pre class="chroma"><code>x := "&lt;a href=&#34;rel&#34;&gt;"</code></pre><img srcset="a.png 1x, /blog/b.png 2x" src="https://c.org/c.png">`
+	got := absoluteHTML(in, base)
+	want := `<p><a href="https://acme.github.io/blog/posts/y/">y</a> <a href="https://e.org/">e</a> <img src="https://acme.github.io/blog/posts/x/rack.png" alt="a &amp; b" loading="lazy"><sup><a href="https://acme.github.io/blog/posts/x/#fn:1">1</a></sup> <a href="mailto:a@b.c">m</a></p>` +
+		`<pre class="chroma"><code>x := "&lt;a href=&#34;rel&#34;&gt;"</code></pre><img srcset="https://acme.github.io/blog/posts/x/a.png 1x, https://acme.github.io/blog/b.png 2x" src="https://c.org/c.png">`
+	if got != want {
+		t.Errorf("absoluteHTML =\n%s\nwant\n%s", got, want)
+	}
+	if absoluteHTML("plain text", base) != "plain text" {
+		t.Errorf("text changed")
+	}
+}
