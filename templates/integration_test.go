@@ -190,6 +190,7 @@ func TestExampleBlog(t *testing.T) {
 			}
 			checkFeedsHave(t, out, list, site.Config)
 			checkSitemapComplete(t, out, site.Config)
+			checkHeadTags(t, out)
 			for _, p := range list {
 				if _, ok := out[posts.PostPath(p.Slug)+"index.html"]; !ok {
 					t.Errorf("no page for %s", p.Path)
@@ -310,5 +311,28 @@ func TestJekyllCorpus(t *testing.T) {
 	t.Logf("%d body links lead to pages outside this site (jekyllrb.com's /docs/ and the like)", body)
 	if !bytes.Contains(out["index.html"], []byte("Page 1 of ")) {
 		t.Errorf("no pager")
+	}
+}
+
+// checkHeadTags: every page a reader lands on has its title, description,
+// canonical URL, OpenGraph and Twitter card tags, a language and landmarks.
+func checkHeadTags(t *testing.T, out map[string][]byte) {
+	t.Helper()
+	pages := append(htmlPages(out), "404.html")
+	for _, p := range pages {
+		s := string(out[p])
+		for _, want := range []string{
+			"<title>", `<meta name="description" content="`, `<link rel="canonical" href="http`,
+			`<meta property="og:title" content="`, `<meta property="og:url" content="http`, `<meta property="og:type" content="`,
+			`<meta name="twitter:card" content="`, `<html lang="`, `<main id="main"`, `<header class="site-header">`,
+			`<footer class="site-footer">`, `<a class="skip" href="#main">`,
+		} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s lacks %s", p, want)
+			}
+		}
+		if strings.Contains(s, `content=""`) || strings.Contains(s, "<title></title>") {
+			t.Errorf("%s has an empty head tag", p)
+		}
 	}
 }

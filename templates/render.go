@@ -324,6 +324,12 @@ func (b *build) preparePosts(visible []*posts.Post) {
 }
 
 func (b *build) page(kind, title, desc, sitePath string) *Page {
+	if desc == "" {
+		desc = b.site.Description
+	}
+	if desc == "" {
+		desc = b.site.Title
+	}
 	return &Page{
 		Site:        b.site,
 		Kind:        kind,
@@ -608,7 +614,7 @@ func (b *build) notFoundPage() error {
 	if b.site.Title != "" {
 		title += " · " + b.site.Title
 	}
-	pg := b.page("404", title, "", "404.html")
+	pg := b.page("404", title, "There is nothing at this address.", "404.html")
 	pg.NoIndex = true
 	n := len(b.posts)
 	if n > 5 {
