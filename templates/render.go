@@ -530,7 +530,11 @@ func (b *build) indexPages() error {
 			return err
 		}
 		b.add(dir+"index.html", data)
-		b.addPage(dir, newest(items))
+		shownHere := items
+		if pg.Featured != nil {
+			shownHere = append([]*PostData{pg.Featured}, items...)
+		}
+		b.addPage(dir, newest(shownHere))
 		return nil
 	})
 }
