@@ -138,6 +138,9 @@ func FuzzFilesTree(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := w.flush(); err != nil {
+			t.Fatal(err)
+		}
 		fsys := newTreeFS(w.s, h, 0)
 		n := 0
 		err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {

@@ -508,6 +508,9 @@ func (jb *job) commitAndPush(ctx context.Context, pages plumbing.ReferenceName, 
 		if err != nil {
 			return plumbing.ZeroHash, false, err
 		}
+		if err := w.flush(); err != nil {
+			return plumbing.ZeroHash, false, err
+		}
 		jb.res.Build += time.Since(start)
 		objs := w.pushList()
 		jb.res.ObjectsWritten += w.written

@@ -10,8 +10,10 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // node is a tree under construction. A node is either kept (hash set: an
@@ -50,6 +52,9 @@ type treeWriter struct {
 	push []plumbing.Hash
 	// written counts objects actually stored (not already present).
 	written int
+	// staged holds new objects (in order) until flush.
+	staged map[plumbing.Hash]plumbing.EncodedObject
+	order  []plumbing.Hash
 	// bases maps a pushed object to the object at the same path in the old
 	// tree (which the remote has): a delta base for a thin pack.
 	bases map[plumbing.Hash]plumbing.Hash
@@ -242,7 +247,7 @@ func (w *treeWriter) write(n *node, old *object.Tree) (plumbing.Hash, error) {
 	}
 	gitOrder(entries)
 	t := &object.Tree{Entries: entries}
-	obj := w.s.NewEncodedObject()
+	obj := &plumbing.MemoryObject{}
 	if err := t.Encode(obj); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("encode tree: %w", err)
 	}
@@ -250,12 +255,7 @@ func (w *treeWriter) write(n *node, old *object.Tree) (plumbing.Hash, error) {
 	if old != nil && old.Hash == h {
 		return h, nil
 	}
-	if w.s.HasEncodedObject(h) != nil {
-		if _, err := w.s.SetEncodedObject(obj); err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("write tree: %w", err)
-		}
-		w.written++
-	}
+	w.stage(obj)
 	w.push = append(w.push, h)
 	if old != nil {
 		w.base(h, old.Hash)
@@ -269,43 +269,90 @@ func (w *treeWriter) writeRoot(n *node, old *object.Tree) (plumbing.Hash, error)
 	if err != nil || !h.IsZero() {
 		return h, err
 	}
-	obj := w.s.NewEncodedObject()
+	obj := &plumbing.MemoryObject{}
 	if err := (&object.Tree{}).Encode(obj); err != nil {
 		return plumbing.ZeroHash, err
 	}
 	h = obj.Hash()
-	if w.s.HasEncodedObject(h) != nil {
-		if _, err := w.s.SetEncodedObject(obj); err != nil {
-			return plumbing.ZeroHash, err
-		}
-		w.written++
-	}
+	w.stage(obj)
 	w.push = append(w.push, h)
 	return h, nil
 }
 
 func (w *treeWriter) storeBlob(h plumbing.Hash, data []byte) error {
-	if w.s.HasEncodedObject(h) == nil {
+	if w.has(h) {
 		return nil
 	}
-	obj := w.s.NewEncodedObject()
+	obj := &plumbing.MemoryObject{}
 	obj.SetType(plumbing.BlobObject)
 	obj.SetSize(int64(len(data)))
-	ow, err := obj.Writer()
-	if err != nil {
+	if _, err := obj.Write(data); err != nil {
 		return err
 	}
-	if _, err := ow.Write(data); err != nil {
-		ow.Close()
-		return err
+	w.stage(obj)
+	return nil
+}
+
+// has says whether an object is staged or already in the store.
+func (w *treeWriter) has(h plumbing.Hash) bool {
+	if _, ok := w.staged[h]; ok {
+		return true
 	}
-	if err := ow.Close(); err != nil {
-		return err
+	return w.s.HasEncodedObject(h) == nil
+}
+
+// stage keeps a new object in memory until flush; nothing reaches the
+// store for a build that turns out unchanged.
+func (w *treeWriter) stage(obj plumbing.EncodedObject) {
+	h := obj.Hash()
+	if w.has(h) {
+		return
 	}
-	if _, err := w.s.SetEncodedObject(obj); err != nil {
-		return err
+	if w.staged == nil {
+		w.staged = map[plumbing.Hash]plumbing.EncodedObject{}
 	}
+	w.staged[h] = obj
+	w.order = append(w.order, h)
 	w.written++
+}
+
+// packThreshold: from this many new objects on, flush writes one packfile
+// instead of loose objects (a first publish writes thousands).
+const packThreshold = 64
+
+// flush writes the staged objects to the store: loose objects for a few,
+// one packfile (no deltas: fast) for many.
+func (w *treeWriter) flush() error {
+	if len(w.order) == 0 {
+		return nil
+	}
+	pw, ok := w.s.(storer.PackfileWriter)
+	if !ok || len(w.order) < packThreshold {
+		for _, h := range w.order {
+			if _, err := w.s.SetEncodedObject(w.staged[h]); err != nil {
+				return fmt.Errorf("write object: %w", err)
+			}
+		}
+	} else {
+		mem := memory.NewStorage()
+		for _, h := range w.order {
+			if _, err := mem.SetEncodedObject(w.staged[h]); err != nil {
+				return err
+			}
+		}
+		out, err := pw.PackfileWriter()
+		if err != nil {
+			return fmt.Errorf("write objects: %w", err)
+		}
+		if _, err := packfile.NewEncoder(out, mem, false).Encode(w.order, 0); err != nil {
+			out.Close()
+			return fmt.Errorf("write objects: %w", err)
+		}
+		if err := out.Close(); err != nil {
+			return fmt.Errorf("write objects: %w", err)
+		}
+	}
+	w.staged, w.order = nil, nil
 	return nil
 }
 
@@ -334,15 +381,12 @@ func (w *treeWriter) pushClosure(h plumbing.Hash, mode filemode.FileMode) error 
 
 // writeCommit stores a commit and adds it to the push list.
 func (w *treeWriter) writeCommit(c *object.Commit) (plumbing.Hash, error) {
-	obj := w.s.NewEncodedObject()
+	obj := &plumbing.MemoryObject{}
 	if err := c.Encode(obj); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("encode commit: %w", err)
 	}
-	h, err := w.s.SetEncodedObject(obj)
-	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("write commit: %w", err)
-	}
-	w.written++
+	w.stage(obj)
+	h := obj.Hash()
 	w.push = append(w.push, h)
 	return h, nil
 }
