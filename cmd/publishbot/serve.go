@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		Log:         log.WithField("component", "queue"),
 	})
 	if err != nil {
-		return fmt.Errorf("open queue: %w", err)
+		return err // says "open queue <path>: ..."
 	}
 	defer q.Close()
 	reg.MustRegister(worker.NewQueueDepth(func(ctx context.Context) (map[string]int, error) {

@@ -292,3 +292,13 @@ func TestServeDrainsBeforeStopping(t *testing.T) {
 	w.waitPublished(sha, 60*time.Second)
 	e2eWaitIdle(t, s2.addr, 30*time.Second)
 }
+
+func TestServeRefusesSecondInstanceOnOneDataDir(t *testing.T) {
+	w := newE2EWorld(t)
+	w.startServe(nil)
+	var stderr strings.Builder
+	err := run(t.Context(), []string{"serve"}, envMap(w.env()), io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "another process holds it") {
+		t.Fatalf("second serve on one data dir: %v, want a clear refusal", err)
+	}
+}
