@@ -3,14 +3,24 @@
 // pages, posts, tags, archive, feeds, sitemap, robots.txt, 404 and redirects.
 //
 // Rendering is a pure function: no network, git, OS or logging. The output is
-// byte-for-byte identical for identical input.
+// byte-for-byte identical for identical input. The pages need no JavaScript
+// and request nothing from other hosts.
 //
-// The theme is a set of html/template files. Page templates (index.html,
-// post.html, tag.html, tags.html, archive.html, 404.html, redirect.html) each
-// execute the layout "base" and define "main"; every other *.html file
-// (base.html, partials.html, or new files from a repository) is shared by all
-// pages. A repository's templates/*.html replace the default files of the
-// same name, and templates/style.css replaces the stylesheet.
+// # Overriding the theme
+//
+// A repository's templates/*.html replace the default files of the same
+// name, and templates/style.css replaces the stylesheet (the code
+// highlighting rules are still appended). Page templates are index.html,
+// post.html, tag.html, tags.html, archive.html, 404.html and redirect.html:
+// each is executed once per output page with a *Page, and the defaults
+// execute the layout "base" and define "main". Every other *.html file
+// (base.html, partials.html, or a new file) is shared by all pages; base.html
+// also defines "site-head", "site-header" and "site-footer", executed once
+// per render with the *SiteData into Site.Head, Site.Header and Site.Footer.
+// Besides the fields of Page, SiteData and PostData, templates may call date
+// ("Jun 14, 2026"), isodate (RFC 3339) and day (2006-01-02) on a time.Time.
+// PostData.Body is the post's HTML, already sanitised by posts.Load; every
+// other field is plain text that html/template escapes.
 package templates
 
 import (
