@@ -100,6 +100,19 @@ func TestNewCommitChangesOnlyItsFiles(t *testing.T) {
 	if e.srv.PushedBytes() > 4096 {
 		t.Fatalf("pushed %d bytes for one changed page", e.srv.PushedBytes())
 	}
+	// The fetch was incremental: one small pack for one changed file.
+	fetches := 0
+	for _, req := range e.srv.Requests() {
+		if strings.HasSuffix(req.Path, "/git-upload-pack") {
+			fetches++
+			if req.BytesOut > 2048 {
+				t.Fatalf("fetched %d bytes for one changed file", req.BytesOut)
+			}
+		}
+	}
+	if fetches != 1 {
+		t.Fatalf("%d fetches, want 1", fetches)
+	}
 	// The thin pack was completed by the server: the repository is whole.
 	e.git("fsck", "--strict", "--no-dangling", "--no-progress")
 	if got := e.show("gh-pages", "posts/hello/index.html"); !strings.Contains(got, "Edited.") {
