@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -44,7 +45,11 @@ func publishbotBinary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "publishbot")
-		cmd := exec.Command("go", "build", "-o", binPath, ".")
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		cmd := exec.Command(goBin, "build", "-o", binPath, ".")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			binErr = errors.New("go build: " + err.Error() + ": " + string(out))
