@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -175,6 +176,12 @@ type sitemapURL struct {
 // asset that cannot be read or a template that fails to execute; content
 // problems were already reported by posts.Load. Render does not modify site.
 func (r *Renderer) Render(site *posts.Site, content fs.FS, opts Options) (map[string][]byte, error) {
+	if r == nil || r.pages == nil {
+		return nil, errors.New("render: the Renderer was not made with New")
+	}
+	if site == nil {
+		return nil, errors.New("render: no site")
+	}
 	b := &build{r: r, cfg: site.Config, opts: opts}
 	if b.cfg.PerPage <= 0 {
 		b.cfg.PerPage = 8

@@ -597,3 +597,38 @@ func TestAbsoluteHTML(t *testing.T) {
 		t.Errorf("text changed")
 	}
 }
+
+func TestStaticFilesAndGeneratedPages(t *testing.T) {
+	site := handSite(2)
+	site.Assets = []posts.Asset{
+		{Source: "static/robots.txt", Target: "robots.txt"},
+		{Source: "static/index.html", Target: "index.html"},
+		{Source: "static/favicon.ico", Target: "favicon.ico"},
+	}
+	content := fstest.MapFS{
+		"static/robots.txt":  {Data: []byte("User-agent: *\nDisallow: /private/\n")},
+		"static/index.html":  {Data: []byte("not the index")},
+		"static/favicon.ico": {Data: []byte("ico")},
+	}
+	out := mustRender(t, site, content, Options{})
+	if string(out["robots.txt"]) != "User-agent: *\nDisallow: /private/\n" {
+		t.Errorf("the site's own robots.txt was replaced: %q", out["robots.txt"])
+	}
+	if string(out["index.html"]) == "not the index" {
+		t.Errorf("a static file replaced the generated index")
+	}
+	if !bytes.Contains(out["index.html"], []byte(`<link rel="icon" href="/blog/favicon.ico">`)) {
+		t.Errorf("the site's favicon.ico is not linked")
+	}
+	if _, ok := out[FaviconPath]; ok {
+		t.Errorf("theme icon written although the site has its own")
+	}
+	out = mustRender(t, site, content, Options{PreviewPR: 4})
+	if !bytes.Contains(out["robots.txt"], []byte("Disallow: /\n")) {
+		t.Errorf("a preview keeps the site's robots.txt: %q", out["robots.txt"])
+	}
+	if _, err := (&Renderer{}).Render(handSite(1), nil, Options{}); err == nil {
+		// a zero Renderer has no templates; Render must fail, not panic
+		t.Errorf("zero Renderer rendered")
+	}
+}
