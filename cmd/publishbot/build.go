@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -112,21 +111,13 @@ func validBaseURL(raw string) (string, error) {
 	return raw, nil
 }
 
-// writeDiagnosticsText prints diagnostics as `check` does in text format,
-// with file names joined to the content folder, and returns the number of
-// errors and warnings.
-func writeDiagnosticsText(w io.Writer, dir string, diags []posts.Diagnostic) (errs, warns int) {
+// writeDiagnosticsText prints diagnostics in the text format of `check`
+// (one textLine each) and returns the number of errors and warnings.
+func writeDiagnosticsText(w io.Writer, diags []posts.Diagnostic) (errs, warns int) {
 	var b bytes.Buffer
 	for _, d := range diags {
-		name := d.File
-		if dir != "." && dir != "" {
-			name = filepath.Join(dir, filepath.FromSlash(d.File))
-		}
-		if d.Line > 0 {
-			fmt.Fprintf(&b, "%s:%d:%d: %s: %s [%s]\n", name, d.Line, d.Column, d.Severity, d.Message, d.Code)
-		} else {
-			fmt.Fprintf(&b, "%s: %s: %s [%s]\n", name, d.Severity, d.Message, d.Code)
-		}
+		b.WriteString(textLine(d))
+		b.WriteByte('\n')
 		if d.Severity == posts.SeverityError {
 			errs++
 		} else {
@@ -186,7 +177,7 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	errs, warns := writeDiagnosticsText(stderr, dir, b.Site.Diagnostics)
+	errs, warns := writeDiagnosticsText(stderr, b.Site.Diagnostics)
 	written, removed, err := writeSite(*out, b.Files)
 	if err != nil {
 		return fmt.Errorf("build: %w", err)

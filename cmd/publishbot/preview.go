@@ -80,7 +80,7 @@ func runPreview(ctx context.Context, args []string, getenv func(string) string, 
 			fmt.Fprintf(stderr, "preview: %v (still serving the last good build)\n", err)
 			return
 		}
-		errs, warns := writeDiagnosticsText(stderr, dir, b.Site.Diagnostics)
+		errs, warns := writeDiagnosticsText(stderr, b.Site.Diagnostics)
 		v := ps.publish(b.Files)
 		fmt.Fprintf(stderr, "preview: build %d: %s in %.2fs, %s, %s\n", v, plural(len(b.Files), "file", "files"),
 			(b.Load + b.Render).Seconds(), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
