@@ -290,3 +290,34 @@ func BenchmarkLoadFromGitTree(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFirstPublish1000Posts is a publish that creates the pages branch
+// of a 1,000-post site: every object goes into one pack. (Each iteration
+// targets a new branch; the cache already holds the objects after the
+// first, so objects-written/op falls, but every pack is whole.)
+func BenchmarkFirstPublish1000Posts(b *testing.B) {
+	e := newEnv(b)
+	ctx := context.Background()
+	if _, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "import", Files: bigSite(b, 1000)}); err != nil {
+		b.Fatal(err)
+	}
+	log := logrus.NewEntry(e.lg)
+	var pushedBytes int64
+	var pushed, written int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.pub.pagesBranch = fmt.Sprintf("pages-%d", i)
+		e.srv.ResetRequests()
+		r := e.pub.Run(ctx, queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}, log)
+		if r.Outcome != OutcomePublished {
+			b.Fatalf("publish: %s %v", r.Outcome, r.Err)
+		}
+		pushedBytes += e.srv.PushedBytes()
+		pushed += r.ObjectsPushed
+		written += r.ObjectsWritten
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(written)/n, "objects-written/op")
+	b.ReportMetric(float64(pushed)/n, "objects-pushed/op")
+	b.ReportMetric(float64(pushedBytes)/n, "bytes-pushed/op")
+}

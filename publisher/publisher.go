@@ -463,11 +463,11 @@ func (jb *job) signature() object.Signature {
 }
 
 // composeFunc builds the new pages tree on top of the current pages head
-// (zero when the branch does not exist). It returns errSkip to stop without
-// pushing.
+// (zero when the branch does not exist). It returns errNothing to stop
+// without a commit, or a *skipError to skip the job.
 type composeFunc func(w *treeWriter, head plumbing.Hash, old *object.Tree) (plumbing.Hash, error)
 
-// errUnchanged from a composeFunc: nothing to do.
+// errNothing from a composeFunc: there is nothing to change.
 var errNothing = errors.New("nothing to do")
 
 // commitAndPush writes the tree compose builds on the pages head as a new
