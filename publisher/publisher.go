@@ -228,8 +228,10 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		}()
 		jctx, cancel := context.WithTimeout(ctx, p.limits.JobTimeout)
 		defer cancel()
-		var err error
-		token, err = p.run(jctx, j, log, &res)
+		err := p.run(jctx, j, log, &res, &token)
+		if err == nil && res.Outcome == "" {
+			err = errors.New("internal error: the job ended without an outcome")
+		}
 		if err != nil {
 			if jctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 				err = fmt.Errorf("job deadline of %s exceeded: %w", p.limits.JobTimeout, err)
@@ -281,22 +283,25 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-func (p *Publisher) run(ctx context.Context, j queue.Job, log *logrus.Entry, res *Result) (token string, err error) {
+// run does the job under the repository's lock; it sets *tokenOut as soon
+// as it has the token, so that every error and panic can be scrubbed.
+func (p *Publisher) run(ctx context.Context, j queue.Job, log *logrus.Entry, res *Result, tokenOut *string) error {
 	if j.Repo.CloneURL == "" {
-		return "", permanent(errors.New("job has no repository clone URL"))
+		return permanent(errors.New("job has no repository clone URL"))
 	}
 	unlock, err := p.lock(ctx, repoKey(j.Repo))
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer unlock()
-	token, err = p.tokens.Token(ctx, j.Repo)
+	token, err := p.tokens.Token(ctx, j.Repo)
+	*tokenOut = token
 	if err != nil {
-		return "", fmt.Errorf("get a token for %s: %w", j.Repo.FullName, err)
+		return fmt.Errorf("get a token for %s: %w", j.Repo.FullName, err)
 	}
 	c, err := openCache(p.dataDir, j.Repo.FullName, j.Repo.CloneURL)
 	if err != nil {
-		return token, err
+		return err
 	}
 	defer c.close()
 	defer func() {
@@ -313,13 +318,13 @@ func (p *Publisher) run(ctx context.Context, j queue.Job, log *logrus.Entry, res
 	}
 	switch j.Kind {
 	case queue.KindPublish, "":
-		return token, jb.publish(ctx)
+		return jb.publish(ctx)
 	case queue.KindPreview:
-		return token, jb.preview(ctx)
+		return jb.preview(ctx)
 	case queue.KindCleanup:
-		return token, jb.cleanup(ctx)
+		return jb.cleanup(ctx)
 	default:
-		return token, permanent(fmt.Errorf("unknown job kind %q", j.Kind))
+		return permanent(fmt.Errorf("unknown job kind %q", j.Kind))
 	}
 }
 
