@@ -295,7 +295,9 @@ func (w *Worker) afterSuccess(ctx context.Context, j queue.Job, res publisher.Re
 		return nil
 	}
 	switch res.Outcome {
-	case publisher.OutcomePublished, publisher.OutcomeUnchanged, publisher.OutcomeSkipped:
+	case publisher.OutcomePublished, publisher.OutcomeUnchanged:
+		// Only these say j.Ref is the source branch: a push to another
+		// branch is skipped, and must not become what the reconciler checks.
 		if w.opts.Published != nil {
 			if err := w.opts.Published.Add(j.Repo, j.Ref); err != nil {
 				log.WithError(err).Warn("record published repository")

@@ -489,3 +489,27 @@ func waitFor(t *testing.T, cond func() bool) {
 		<-tick.C
 	}
 }
+
+func TestWorkerRecordsOnlySourceBranchPublishes(t *testing.T) {
+	other := publishJob("2", "bbb")
+	other.Ref = "refs/heads/feature"
+	q := newFakeQueue(other, publishJob("1", "aaa"))
+	set, err := OpenPublishedSet(filepath.Join(t.TempDir(), "published.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	r := runnerFunc(func(ctx context.Context, j queue.Job, log *logrus.Entry) publisher.Result {
+		if j.Ref != "refs/heads/main" {
+			return publisher.Result{Job: j, Outcome: publisher.OutcomeSkipped}
+		}
+		return publisher.Result{Job: j, Outcome: publisher.OutcomeUnchanged}
+	})
+	w, _ := New(Options{Queue: q, Runner: r, Log: testLog(&buf), Published: set})
+	startWorker(t, w)
+	waitDone(t, q)
+	waitDone(t, q)
+	if list := set.List(); len(list) != 1 || list[0].Ref != "refs/heads/main" {
+		t.Errorf("published set = %+v, want only the source branch", list)
+	}
+}

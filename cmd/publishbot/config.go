@@ -54,6 +54,7 @@ type serveConfig struct {
 	DrainDelay        time.Duration `json:"drain_delay"`
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
 	MaxAttempts       int           `json:"max_attempts"`
+	IgnoreBranches    []string      `json:"ignore_branches"`
 
 	// listening, when set, is sent the bound address once the server
 	// listens (the demo and tests listen on port 0). It must be buffered.
@@ -74,6 +75,7 @@ func defaultServeConfig() serveConfig {
 		ShutdownGrace:     30 * time.Second,
 		ReconcileInterval: 5 * time.Minute,
 		MaxAttempts:       8,
+		IgnoreBranches:    []string{"gh-pages"},
 	}
 }
 
@@ -128,6 +130,10 @@ func envVars() []envVar {
 			c.ReconcileInterval = d
 			return err
 		}},
+		{"PUBLISHBOT_IGNORE_BRANCHES", func(c *serveConfig, v string) error {
+			c.IgnoreBranches = splitBranches(v)
+			return nil
+		}},
 		{"PUBLISHBOT_MAX_ATTEMPTS", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -158,6 +164,8 @@ Configuration comes from the environment; flags override it.
   PUBLISHBOT_DRAIN_DELAY           on SIGTERM, time /readyz says 503 before
                                    webhooks stop (default 0; ~5s behind a load balancer)
   PUBLISHBOT_RECONCILE_INTERVAL    how often published repositories are checked
+  PUBLISHBOT_IGNORE_BRANCHES       branches whose pushes are not published, comma-separated
+                                   (default gh-pages: the bot's own pushes; "none" for none)
   PUBLISHBOT_MAX_ATTEMPTS          runs of a failing job before it is dead-lettered
 
 flags:
@@ -200,6 +208,10 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay, "on shutdown, how long /readyz fails before webhooks stop")
 	fs.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", cfg.ReconcileInterval, "how often published repositories are checked for missed pushes")
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "runs of a failing job before it is dead-lettered")
+	fs.Func("ignore-branches", `branches whose pushes are not published, comma-separated ("none" for none)`, func(v string) error {
+		cfg.IgnoreBranches = splitBranches(v)
+		return nil
+	})
 	fs.BoolVar(&print, "print-config", false, "print the configuration (secrets masked) and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -211,6 +223,17 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return cfg, false, usageError("serve: unexpected argument %q", fs.Arg(0))
 	}
 	return cfg, print, nil
+}
+
+// splitBranches parses a comma-separated branch list; "none" is empty.
+func splitBranches(v string) []string {
+	out := []string{}
+	for _, b := range strings.Split(v, ",") {
+		if b = strings.TrimSpace(b); b != "" && b != "none" {
+			out = append(out, strings.TrimPrefix(b, "refs/heads/"))
+		}
+	}
+	return out
 }
 
 // validate reports every problem at once; serve refuses to start on any.

@@ -26,6 +26,7 @@ func TestServeConfigLayers(t *testing.T) {
 		"PUBLISHBOT_LOG_FORMAT":         "text",
 		"PUBLISHBOT_WORKERS":            "3",
 		"PUBLISHBOT_RECONCILE_INTERVAL": "1m",
+		"PUBLISHBOT_IGNORE_BRANCHES":    "gh-pages, refs/heads/site ,",
 	}
 	var stderr bytes.Buffer
 	cfg, _, err := parseServeConfig([]string{"--addr", "127.0.0.1:0", "--workers", "4"}, envMap(env), &stderr)
@@ -40,6 +41,7 @@ func TestServeConfigLayers(t *testing.T) {
 	want.LogFormat = "text"
 	want.Workers = 4
 	want.ReconcileInterval = time.Minute
+	want.IgnoreBranches = []string{"gh-pages", "site"}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config =\n%+v\nwant\n%+v", cfg, want)
 	}
@@ -193,4 +195,14 @@ func FuzzServeConfig(f *testing.F) {
 			t.Fatalf("error echoes the secret: %v", err)
 		}
 	})
+}
+
+func TestIgnoreBranchesNone(t *testing.T) {
+	cfg, _, err := parseServeConfig([]string{"--ignore-branches", "none"}, envMap(nil), &bytes.Buffer{})
+	if err != nil || len(cfg.IgnoreBranches) != 0 {
+		t.Errorf("--ignore-branches none: %v, %v", cfg.IgnoreBranches, err)
+	}
+	if d := defaultServeConfig(); !reflect.DeepEqual(d.IgnoreBranches, []string{"gh-pages"}) {
+		t.Errorf("default ignore list %v", d.IgnoreBranches)
+	}
 }

@@ -170,6 +170,9 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		Queue:   q,
 		Log:     log.WithField("component", "webhook"),
 		Metrics: webhook.NewMetrics(reg),
+		// The bot's own pushes to the pages branch come back as push
+		// events: ignore them at the edge instead of running a job each.
+		IgnoreBranches: cfg.IgnoreBranches,
 	})
 	if err != nil {
 		return fmt.Errorf("create webhook handler: %w", err)
