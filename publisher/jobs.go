@@ -709,13 +709,7 @@ func (jb *job) changedPosts(baseTree, headTree *treeFS, cfg *posts.Config, site 
 			byPath[f] = &ChangedPost{Path: f, Title: oldTitles[f], Status: "removed"}
 		default:
 			// Not in the site: the post has errors (see Diagnostics).
-			cp := &ChangedPost{Path: f, Title: oldTitles[f], Status: status}
-			if status == "changed" {
-				if _, ok := oldTitles[f]; !ok {
-					cp.Status = "changed"
-				}
-			}
-			byPath[f] = cp
+			byPath[f] = &ChangedPost{Path: f, Title: oldTitles[f], Status: status}
 		}
 	}
 	out := make([]ChangedPost, 0, len(byPath))
