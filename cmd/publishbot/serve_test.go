@@ -104,6 +104,16 @@ func TestServeRealPayloads(t *testing.T) {
 		{"push", "tag deletion in an organization", read("push/with-organization.payload.json"), http.StatusAccepted},
 		{"installation", "installation created", read("installation/created.payload.json"), http.StatusAccepted},
 	}
+	// The bot's own push to the pages branch comes back as a push event.
+	own := strings.Replace(string(w.pushPayload(strings.Repeat("a", 40))), `"ref":"refs/heads/master"`, `"ref":"refs/heads/gh-pages"`, 1)
+	if !strings.Contains(own, "refs/heads/gh-pages") {
+		t.Fatal("could not point the payload at gh-pages")
+	}
+	tests = append(tests, struct {
+		event, name string
+		body        []byte
+		want        int
+	}{"push", "push to gh-pages", []byte(own), http.StatusAccepted})
 	for i, tt := range tests {
 		code, err := w.deliver(s.addr, tt.event, fmt.Sprintf("real-%d", i), tt.body)
 		if err != nil || code != tt.want {
