@@ -112,6 +112,8 @@ func runPreview(ctx context.Context, args []string, getenv func(string) string, 
 			}
 			return nil
 		case err := <-serveErr:
+			ps.close()
+			srv.Close()
 			return fmt.Errorf("preview: serve: %w", err)
 		case ev, ok := <-watcher.Events:
 			if !ok {
@@ -193,6 +195,7 @@ type previewServer struct {
 	version int
 	changed chan struct{} // closed when version moves on
 	done    chan struct{} // closed on shutdown
+	once    sync.Once
 }
 
 func newPreviewServer() *previewServer {
@@ -210,7 +213,8 @@ func (s *previewServer) publish(files map[string][]byte) int {
 	return s.version
 }
 
-func (s *previewServer) close() { close(s.done) }
+// close ends the event streams; it may be called more than once.
+func (s *previewServer) close() { s.once.Do(func() { close(s.done) }) }
 
 func (s *previewServer) current() (map[string][]byte, int, <-chan struct{}) {
 	s.mu.Lock()
