@@ -350,7 +350,7 @@ func (jb *job) doPreview(ctx context.Context) error {
 	if !ok {
 		return permanent(fmt.Errorf("base branch %s does not exist in %s", base, j.Repo.FullName))
 	}
-	_, baseTree, err := jb.commit(baseHead)
+	baseCommit, baseTree, err := jb.commit(baseHead)
 	if err != nil {
 		return err
 	}
@@ -410,7 +410,14 @@ func (jb *job) doPreview(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("build preview of #%d at %s: %w", j.PR, shortSHA(src), err)
 	}
-	changed, err := jb.changedPosts(baseTree, headTree, &cfg, site, previewBase)
+	// What the pull request changes is measured from where it forked
+	// (the merge base), as GitHub's diff does, so posts added to the base
+	// branch since do not show up as removed.
+	diffBase := baseTree
+	if mb, err := srcCommit.MergeBase(baseCommit); err == nil && len(mb) > 0 {
+		diffBase = newTreeFS(jb.cache.st, mb[0].TreeHash, jb.p.limits.MaxFileBytes)
+	}
+	changed, err := jb.changedPosts(diffBase, headTree, &cfg, site, previewBase)
 	if err != nil {
 		return err
 	}

@@ -104,6 +104,10 @@ func TestPreviewPublishUpdateCleanup(t *testing.T) {
 	before := e.head("gh-pages")
 	r2 := e.run(e.previewJob(3, head2))
 	mustOutcome(t, r2, OutcomePublished)
+	// posts/m.md came to main after the pull request forked: not its change.
+	if len(r2.Changed) != 1 || r2.Changed[0].Path != "posts/hello.md" {
+		t.Fatalf("changed after update = %+v", r2.Changed)
+	}
 	changed := e.git("diff", "--name-only", before, "gh-pages")
 	if changed != "pr-preview/pr-3/feed.xml\npr-preview/pr-3/index.html\npr-preview/pr-3/posts/fresh/index.html" {
 		t.Fatalf("update changed %q", changed)
