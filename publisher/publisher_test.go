@@ -353,3 +353,23 @@ func TestCacheIsRepacked(t *testing.T) {
 	mustOutcome(t, e.publish(src), OutcomePublished)
 	e.git("fsck", "--strict", "--no-dangling", "--no-progress")
 }
+
+func TestServerErrorsAreRetryableAuthErrorsAreNot(t *testing.T) {
+	e := newEnv(t).useFake()
+	src := e.seed()
+	e.srv.FailNext("/git-receive-pack", 503)
+	r := e.publish(src)
+	mustOutcome(t, r, OutcomeFailed)
+	if errors.Is(r.Err, ErrPermanent) {
+		t.Fatalf("a 503 should be retried: %v", r.Err)
+	}
+	// The queue's retry then succeeds.
+	mustOutcome(t, e.publish(src), OutcomePublished)
+
+	e.srv.FailNext("/info/refs", 403)
+	r = e.publish(src)
+	mustOutcome(t, r, OutcomeFailed)
+	if !errors.Is(r.Err, ErrPermanent) || !strings.Contains(r.Err.Error(), "fetch acme/blog") {
+		t.Fatalf("a 403 should be permanent: %v", r.Err)
+	}
+}
