@@ -43,6 +43,8 @@ type serveConfig struct {
 	DataDir           string        `json:"data_dir"`
 	WebhookSecret     Secret        `json:"webhook_secret"`
 	GitHubToken       Secret        `json:"github_token"`
+	WebhookSecretFile string        `json:"webhook_secret_file,omitempty"`
+	GitHubTokenFile   string        `json:"github_token_file,omitempty"`
 	AppID             int64         `json:"app_id,omitempty"`
 	AppPrivateKeyFile string        `json:"app_private_key_file,omitempty"`
 	GitHubAPIURL      string        `json:"github_api_url"`
@@ -100,6 +102,8 @@ func envVars() []envVar {
 			c.AppID = id
 			return nil
 		}},
+		{"PUBLISHBOT_WEBHOOK_SECRET_FILE", str(func(c *serveConfig) *string { return &c.WebhookSecretFile })},
+		{"PUBLISHBOT_GITHUB_TOKEN_FILE", str(func(c *serveConfig) *string { return &c.GitHubTokenFile })},
 		{"PUBLISHBOT_APP_PRIVATE_KEY_FILE", str(func(c *serveConfig) *string { return &c.AppPrivateKeyFile })},
 		{"PUBLISHBOT_GITHUB_API_URL", str(func(c *serveConfig) *string { return &c.GitHubAPIURL })},
 		{"PUBLISHBOT_ADDR", str(func(c *serveConfig) *string { return &c.Addr })},
@@ -150,8 +154,10 @@ const serveUsage = `usage: publishbot serve [flags]
 Runs the bot: POST /webhook, GET /healthz, /readyz, /metrics.
 Configuration comes from the environment; flags override it.
 
-  PUBLISHBOT_WEBHOOK_SECRET        webhook secret (required)
-  PUBLISHBOT_GITHUB_TOKEN          token for clones, pushes and reports, or
+  PUBLISHBOT_WEBHOOK_SECRET        webhook secret (required), or
+  PUBLISHBOT_WEBHOOK_SECRET_FILE   a file holding it (a mounted secret)
+  PUBLISHBOT_GITHUB_TOKEN          token for clones, pushes and reports
+                                   (or PUBLISHBOT_GITHUB_TOKEN_FILE), or
   PUBLISHBOT_APP_ID + PUBLISHBOT_APP_PRIVATE_KEY_FILE   a GitHub App
   PUBLISHBOT_GITHUB_API_URL        API base URL (GitHub Enterprise Server)
   PUBLISHBOT_ADDR                  listen address (default :8080)
@@ -198,6 +204,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "queue and repository cache directory")
 	fs.StringVar(&cfg.GitHubAPIURL, "github-api-url", cfg.GitHubAPIURL, "GitHub API base URL")
+	fs.StringVar(&cfg.WebhookSecretFile, "webhook-secret-file", cfg.WebhookSecretFile, "file holding the webhook secret")
+	fs.StringVar(&cfg.GitHubTokenFile, "github-token-file", cfg.GitHubTokenFile, "file holding the GitHub token")
 	fs.Int64Var(&cfg.AppID, "app-id", cfg.AppID, "GitHub App ID")
 	fs.StringVar(&cfg.AppPrivateKeyFile, "app-private-key-file", cfg.AppPrivateKeyFile, "GitHub App private key (PEM)")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: json or text")
@@ -222,7 +230,45 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if fs.NArg() > 0 {
 		return cfg, false, usageError("serve: unexpected argument %q", fs.Arg(0))
 	}
+	for _, f := range []struct {
+		name, path string
+		dst        *Secret
+	}{
+		{"PUBLISHBOT_WEBHOOK_SECRET", cfg.WebhookSecretFile, &cfg.WebhookSecret},
+		{"PUBLISHBOT_GITHUB_TOKEN", cfg.GitHubTokenFile, &cfg.GitHubToken},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if *f.dst != "" {
+			errs = append(errs, fmt.Errorf("set %s or %s_FILE, not both", f.name, f.name))
+			continue
+		}
+		v, err := readSecretFile(f.path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s_FILE: %w", f.name, err))
+			continue
+		}
+		*f.dst = v
+	}
+	if len(errs) > 0 {
+		return cfg, false, &exitError{Code: 2, Err: errors.Join(errs...)}
+	}
 	return cfg, print, nil
+}
+
+// readSecretFile reads a secret mounted as a file: one value, a trailing
+// newline dropped. An empty file is an error, never an empty secret.
+func readSecretFile(path string) (Secret, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err // names the path, never the content
+	}
+	v := strings.TrimRight(string(b), "\r\n")
+	if strings.TrimSpace(v) == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return Secret(v), nil
 }
 
 // splitBranches parses a comma-separated branch list; "none" is empty.

@@ -206,3 +206,39 @@ func TestIgnoreBranchesNone(t *testing.T) {
 		t.Errorf("default ignore list %v", d.IgnoreBranches)
 	}
 }
+
+func TestSecretFiles(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	tokenFile := filepath.Join(dir, "token")
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(secretFile, []byte("from-a-file-0123456789\n"), 0o600)
+	os.WriteFile(tokenFile, []byte("ghp_fromafile0123456789abcdef\r\n"), 0o600)
+	os.WriteFile(empty, []byte("\n"), 0o600)
+
+	cfg, _, err := parseServeConfig([]string{"--github-token-file", tokenFile},
+		envMap(map[string]string{"PUBLISHBOT_WEBHOOK_SECRET_FILE": secretFile}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WebhookSecret.Reveal() != "from-a-file-0123456789" || cfg.GitHubToken.Reveal() != "ghp_fromafile0123456789abcdef" {
+		t.Errorf("secrets from files = %q, %q", cfg.WebhookSecret.Reveal(), cfg.GitHubToken.Reveal())
+	}
+	if err := cfg.validate(); err != nil {
+		t.Error(err)
+	}
+
+	for name, env := range map[string]map[string]string{
+		"both":    {"PUBLISHBOT_WEBHOOK_SECRET": "x", "PUBLISHBOT_WEBHOOK_SECRET_FILE": secretFile},
+		"missing": {"PUBLISHBOT_WEBHOOK_SECRET_FILE": filepath.Join(dir, "nope")},
+		"empty":   {"PUBLISHBOT_GITHUB_TOKEN_FILE": empty},
+	} {
+		_, _, err := parseServeConfig(nil, envMap(env), &bytes.Buffer{})
+		var ee *exitError
+		if err == nil || !errors.As(err, &ee) || ee.Code != 2 {
+			t.Errorf("%s: %v, want a usage error", name, err)
+		} else if strings.Contains(err.Error(), "from-a-file") {
+			t.Errorf("%s: error shows the secret: %v", name, err)
+		}
+	}
+}
