@@ -214,7 +214,7 @@ func (jb *job) doPublish(ctx context.Context) error {
 	}
 	start := time.Now()
 	now := jb.p.now()
-	site, files, err := jb.p.build(ctx, buildInput{Content: tree, Templates: tmpl, Repo: j.Repo.FullName, Now: now})
+	site, files, err := jb.runBuild(ctx, buildInput{Content: tree, Templates: tmpl, Repo: j.Repo.FullName, Now: now})
 	jb.res.Build += time.Since(start)
 	if site != nil {
 		jb.res.Diagnostics = site.Diagnostics
@@ -263,6 +263,33 @@ func (jb *job) doPublish(ctx context.Context) error {
 		jb.res.Reason = "the site on " + pagesBranch + " is already up to date"
 	}
 	return nil
+}
+
+// runBuild runs the build but returns when ctx ends even if rendering does
+// not: content is data, and no content may hold a job past its deadline.
+// An abandoned build finishes on its own; its result is dropped.
+func (jb *job) runBuild(ctx context.Context, in buildInput) (*posts.Site, map[string][]byte, error) {
+	type result struct {
+		site  *posts.Site
+		files map[string][]byte
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- result{err: fmt.Errorf("internal error while building: %v", v)}
+			}
+		}()
+		site, files, err := jb.p.build(ctx, in)
+		done <- result{site, files, err}
+	}()
+	select {
+	case r := <-done:
+		return r.site, r.files, r.err
+	case <-ctx.Done():
+		return nil, nil, fmt.Errorf("build: %w", ctx.Err())
+	}
 }
 
 // checkNewer refuses to replace a site built from a newer commit: src must
@@ -399,7 +426,7 @@ func (jb *job) doPreview(ctx context.Context) error {
 	previewBase += previewDir(j.PR) + "/"
 	jb.res.SiteURL = previewBase
 	start := time.Now()
-	site, files, err := jb.p.build(ctx, buildInput{
+	site, files, err := jb.runBuild(ctx, buildInput{
 		Content: headTree, Templates: tmpl, Config: &cfg, BaseURL: previewBase, Repo: j.Repo.FullName, Now: jb.p.now(),
 		Render: templates.Options{Drafts: true, Future: true, PreviewPR: j.PR},
 	})

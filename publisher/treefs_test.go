@@ -187,9 +187,13 @@ func TestLimits(t *testing.T) {
 func TestDeadline(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Limits.JobTimeout = 50 * time.Millisecond }).useFake()
 	src := e.seed()
+	// A build that ignores its context (rendering stuck on content) still
+	// cannot hold the job past its deadline.
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
 	e.pub.build = func(ctx context.Context, in buildInput) (*posts.Site, map[string][]byte, error) {
-		<-ctx.Done()
-		return nil, nil, ctx.Err()
+		<-release
+		return nil, nil, errors.New("released")
 	}
 	r := e.publish(src)
 	mustOutcome(t, r, OutcomeFailed)
@@ -215,7 +219,7 @@ func TestPanicAndReporter(t *testing.T) {
 	e.pub.build = func(context.Context, buildInput) (*posts.Site, map[string][]byte, error) { panic("boom") }
 	r := e.publish(src)
 	mustOutcome(t, r, OutcomeFailed)
-	if !strings.Contains(r.Err.Error(), "internal error: boom") {
+	if !strings.Contains(r.Err.Error(), "internal error while building: boom") {
 		t.Fatalf("err = %v", r.Err)
 	}
 	e.pub.build = fakeBuild
