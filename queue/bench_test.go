@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -91,18 +92,22 @@ func BenchmarkTakeDone(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for done.Load() < int64(b.N) {
-				tctx, cancel := context.WithTimeout(ctx, time.Second)
-				j, err := q.Take(tctx)
-				cancel()
+			for {
+				j, err := q.Take(ctx)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
 				if err != nil {
-					continue // the others took the last jobs
+					b.Error(err)
+					return
 				}
 				if err := q.Done(ctx, j, nil); err != nil {
 					b.Error(err)
 					return
 				}
-				done.Add(1)
+				if done.Add(1) == int64(b.N) {
+					q.Close() // wakes the other workers
+				}
 			}
 		}()
 	}
