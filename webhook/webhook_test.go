@@ -658,3 +658,69 @@ func TestConcurrentPushesOneBranch(t *testing.T) {
 		t.Fatalf("job %+v, want a publish of the head of master", j)
 	}
 }
+
+// blockingQueue holds every Enqueue until release is closed.
+type blockingQueue struct {
+	called  chan queue.Job
+	release chan struct{}
+	ctxErr  error
+}
+
+func (q *blockingQueue) Enqueue(ctx context.Context, j queue.Job) error {
+	q.called <- j
+	<-q.release
+	q.ctxErr = ctx.Err()
+	return nil
+}
+
+// TestAnswerAfterEnqueue checks that GitHub gets its answer only once the
+// job is stored.
+func TestAnswerAfterEnqueue(t *testing.T) {
+	q := &blockingQueue{called: make(chan queue.Job, 1), release: make(chan struct{})}
+	h, err := New(Options{Secret: testSecret, Queue: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	e := &env{srv: srv}
+	answered := make(chan answer, 1)
+	go func() {
+		answered <- e.send(t, delivery{event: "push", id: "d", body: payload(t, "push/with-new-branch.payload.json")})
+	}()
+	<-q.called
+	select {
+	case a := <-answered:
+		t.Fatalf("answered %+v before the job was stored", a)
+	default:
+	}
+	close(q.release)
+	if a := <-answered; a.status != http.StatusAccepted {
+		t.Fatalf("answer %+v", a)
+	}
+}
+
+// TestEnqueueOutlivesRequest checks that the job is stored with a context of
+// its own: a request whose context has ended (GitHub hung up) still gets its
+// job stored.
+func TestEnqueueOutlivesRequest(t *testing.T) {
+	q := &blockingQueue{called: make(chan queue.Job, 1), release: make(chan struct{})}
+	close(q.release)
+	h, err := New(Options{Secret: testSecret, Queue: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := payload(t, "push/with-new-branch.payload.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhook", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "d")
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(Sign(testSecret, body)))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted || q.ctxErr != nil {
+		t.Fatalf("status %d, enqueue context error %v", rec.Code, q.ctxErr)
+	}
+}
