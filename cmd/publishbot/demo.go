@@ -47,8 +47,17 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	addr := fl.String("addr", "127.0.0.1:8080", "where to serve the pages branch (loopback)")
 	once := fl.Bool("once", false, "exit after both acts instead of serving until interrupted")
 	verbose := fl.Bool("v", false, "show the bot's logs")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: publishbot demo [--addr 127.0.0.1:8080] [--once] [-v]")
+		fmt.Fprintln(stderr, "\nRuns the whole loop on this machine with no GitHub account: a local git")
+		fmt.Fprintln(stderr, "server, a GitHub API stand-in, the bot, a signed push and a pull request.")
+		fl.PrintDefaults()
+	}
 	if err := fl.Parse(args); err != nil {
-		return usageError("demo: %w", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{Code: 2}
 	}
 	if fl.NArg() > 0 {
 		return usageError("demo: unexpected argument %q", fl.Arg(0))
