@@ -180,7 +180,7 @@ func BenchmarkCommitStep1000Posts(b *testing.B) {
 	cli("clone", "--quiet", "--branch", "gh-pages", authURL, ".")
 
 	// The publisher's side: a job over the same cache the publish used.
-	c, err := openCache(e.pub.dataDir, testRepo, e.repo().CloneURL)
+	c, err := openCache(e.pub.dataDir, testRepo, e.repo().CloneURL, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -53,12 +53,18 @@ func cacheDir(dataDir, fullName, url string) string {
 	return filepath.Join(dataDir, "repos", truncate(name, 80)+"-"+hex.EncodeToString(sum[:6])+".git")
 }
 
-func openCache(dataDir, fullName, url string) (*repoCache, error) {
+// openCache opens (creating it if needed) the cache of one remote. objects
+// caches decoded objects; objects are content-addressed, so one cache can
+// serve every repository and outlive the job (nil: a private one).
+func openCache(dataDir, fullName, url string, objects cache.Object) (*repoCache, error) {
 	dir := cacheDir(dataDir, fullName, strings.TrimSpace(url))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create repository cache: %w", err)
 	}
-	st := filesystem.NewStorageWithOptions(osfs.New(dir), cache.NewObjectLRU(64*cache.MiByte),
+	if objects == nil {
+		objects = cache.NewObjectLRU(64 * cache.MiByte)
+	}
+	st := filesystem.NewStorageWithOptions(osfs.New(dir), objects,
 		filesystem.Options{MaxOpenDescriptors: 16})
 	if _, err := os.Stat(filepath.Join(dir, "config")); errors.Is(err, os.ErrNotExist) {
 		if _, err := git.Init(st, nil); err != nil && !errors.Is(err, git.ErrRepositoryAlreadyExists) {

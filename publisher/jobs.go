@@ -204,7 +204,7 @@ func (jb *job) doPublish(ctx context.Context) error {
 	if err := jb.checkNewer(head, src); err != nil {
 		return err
 	}
-	if _, err := checkTree(jb.cache.st, srcCommit.TreeHash, jb.p.limits); err != nil {
+	if _, err := checkTree(jb.cache.st, srcCommit.TreeHash, jb.p.limits, jb.p.sizes); err != nil {
 		return permanent(fmt.Errorf("check %s: %w", shortSHA(src), err))
 	}
 
@@ -412,7 +412,7 @@ func (jb *job) doPreview(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := checkTree(jb.cache.st, srcCommit.TreeHash, jb.p.limits); err != nil {
+	if _, err := checkTree(jb.cache.st, srcCommit.TreeHash, jb.p.limits, jb.p.sizes); err != nil {
 		return permanent(fmt.Errorf("check %s: %w", shortSHA(src), err))
 	}
 	tmpl, err := templatesDir(baseTree)
@@ -779,7 +779,7 @@ func (p *Publisher) Drift(ctx context.Context, repo queue.Repo) (sourceHead, pub
 	if err != nil {
 		return "", "", fmt.Errorf("get a token for %s: %w", repo.FullName, err)
 	}
-	c, err := openCache(p.dataDir, repo.FullName, repo.CloneURL)
+	c, err := openCache(p.dataDir, repo.FullName, repo.CloneURL, p.objects)
 	if err != nil {
 		return "", "", err
 	}

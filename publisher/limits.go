@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -79,9 +80,44 @@ type treeStats struct {
 	Bytes int64
 }
 
-// checkTree walks a tree (trees and blob headers only, never blob bodies)
-// and enforces the size limits.
-func checkTree(s storer.EncodedObjectStorer, root plumbing.Hash, l Limits) (treeStats, error) {
+// blobSizes remembers blob sizes across jobs (a blob's size never changes),
+// so a publish after one changed post asks the object store about one blob,
+// not a thousand: go-git inflates a packed object to tell its size. Safe for
+// concurrent use; it forgets everything past maxEntries.
+type blobSizes struct {
+	mu         sync.Mutex
+	m          map[plumbing.Hash]int64
+	maxEntries int
+}
+
+func (b *blobSizes) get(s storer.EncodedObjectStorer, h plumbing.Hash) (int64, error) {
+	if b != nil {
+		b.mu.Lock()
+		n, ok := b.m[h]
+		b.mu.Unlock()
+		if ok {
+			return n, nil
+		}
+	}
+	o, err := s.EncodedObject(plumbing.BlobObject, h)
+	if err != nil {
+		return 0, err
+	}
+	n := o.Size()
+	if b != nil {
+		b.mu.Lock()
+		if b.m == nil || len(b.m) >= b.maxEntries {
+			b.m = map[plumbing.Hash]int64{}
+		}
+		b.m[h] = n
+		b.mu.Unlock()
+	}
+	return n, nil
+}
+
+// checkTree walks a tree (tree objects, and blob sizes from sizes or the
+// store) and enforces the size limits.
+func checkTree(s storer.EncodedObjectStorer, root plumbing.Hash, l Limits, sizes *blobSizes) (treeStats, error) {
 	var st treeStats
 	var walk func(h plumbing.Hash, prefix string) error
 	walk = func(h plumbing.Hash, prefix string) error {
@@ -107,11 +143,10 @@ func checkTree(s storer.EncodedObjectStorer, root plumbing.Hash, l Limits) (tree
 			if l.MaxFiles > 0 && st.Files > l.MaxFiles {
 				return &limitError{what: "file count", got: int64(st.Files), max: int64(l.MaxFiles)}
 			}
-			o, err := s.EncodedObject(plumbing.BlobObject, e.Hash)
+			size, err := sizes.get(s, e.Hash)
 			if err != nil {
 				return fmt.Errorf("read %s: %w", p, err)
 			}
-			size := o.Size()
 			if l.MaxFileBytes > 0 && size > l.MaxFileBytes {
 				return &limitError{what: "file size", path: p, got: size, max: l.MaxFileBytes}
 			}

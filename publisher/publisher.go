@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -109,6 +110,9 @@ type Publisher struct {
 	// maxPacks and maxLoose: past these, a job repacks its cache.
 	maxPacks, maxLoose int
 
+	sizes   *blobSizes   // blob sizes for the limits, shared by all jobs
+	objects cache.Object // decoded objects, shared by all repositories' caches
+
 	mu    sync.Mutex
 	repos map[string]*repoLock
 }
@@ -136,6 +140,8 @@ func New(opts Options) (*Publisher, error) {
 		build:       buildSite,
 		loadConfig:  posts.LoadConfig,
 		repos:       map[string]*repoLock{},
+		sizes:       &blobSizes{maxEntries: 1 << 20},
+		objects:     cache.NewObjectLRU(128 * cache.MiByte),
 		maxPacks:    64,
 		maxLoose:    8192,
 	}
@@ -299,7 +305,7 @@ func (p *Publisher) run(ctx context.Context, j queue.Job, log *logrus.Entry, res
 	if err != nil {
 		return fmt.Errorf("get a token for %s: %w", j.Repo.FullName, err)
 	}
-	c, err := openCache(p.dataDir, j.Repo.FullName, j.Repo.CloneURL)
+	c, err := openCache(p.dataDir, j.Repo.FullName, j.Repo.CloneURL, p.objects)
 	if err != nil {
 		return err
 	}

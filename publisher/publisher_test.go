@@ -335,7 +335,7 @@ func TestCacheIsRepacked(t *testing.T) {
 		last = e.publish(src)
 		mustOutcome(t, last, OutcomePublished)
 	}
-	c, err := openCache(e.pub.dataDir, testRepo, e.repo().CloneURL)
+	c, err := openCache(e.pub.dataDir, testRepo, e.repo().CloneURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

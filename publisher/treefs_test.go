@@ -22,7 +22,7 @@ import (
 // its tree as an fs.FS.
 func (e *env) fetchTree(maxFile int64) *treeFS {
 	e.t.Helper()
-	c, err := openCache(e.t.TempDir(), testRepo, e.srv.RepoURL(testRepo))
+	c, err := openCache(e.t.TempDir(), testRepo, e.srv.RepoURL(testRepo), nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
