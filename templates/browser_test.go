@@ -89,7 +89,9 @@ func (b *browserProblems) listen(ev any) {
 			b.add("request to another host: %s", u)
 		}
 	case *network.EventLoadingFailed:
-		b.add("request failed: %s %s", ev.Type, ev.ErrorText)
+		if !ev.Canceled { // a navigation cancels what the last page still loaded
+			b.add("request failed: %s %s", ev.Type, ev.ErrorText)
+		}
 	case *network.EventResponseReceived:
 		if ev.Response.Status >= 400 && !(b.missing != "" && strings.HasSuffix(ev.Response.URL, b.missing) && ev.Response.Status == 404) {
 			b.add("HTTP %d for %s", ev.Response.Status, ev.Response.URL)
