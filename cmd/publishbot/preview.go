@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"mime"
@@ -20,6 +21,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/publishbot/publishbot/posts"
 )
 
 // previewEvents is the server-sent events endpoint of the live reload.
@@ -78,10 +81,17 @@ func runPreview(ctx context.Context, args []string, getenv func(string) string, 
 		b, err := loadAndRender(siteBuildOptions{Dir: dir, BaseURL: baseURL, Drafts: *drafts, Future: *future})
 		if err != nil {
 			fmt.Fprintf(stderr, "preview: %v (still serving the last good build)\n", err)
+			ps.publish(nil, []string{err.Error() + " (still serving the last good build)"})
 			return
 		}
 		errs, warns := writeDiagnosticsText(stderr, b.Site.Diagnostics)
-		v := ps.publish(b.Files)
+		var problems []string
+		for _, d := range b.Site.Diagnostics {
+			if d.Severity == posts.SeverityError {
+				problems = append(problems, textLine(d))
+			}
+		}
+		v := ps.publish(b.Files, problems)
 		fmt.Fprintf(stderr, "preview: build %d: %s in %.2fs, %s, %s\n", v, plural(len(b.Files), "file", "files"),
 			(b.Load + b.Render).Seconds(), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
 	}
@@ -190,23 +200,28 @@ func watchTree(w *fsnotify.Watcher, dir string) error {
 // previewServer serves the latest build from memory and tells open pages to
 // reload when a new one is published. It is safe for concurrent use.
 type previewServer struct {
-	mu      sync.Mutex
-	files   map[string][]byte
-	version int
-	changed chan struct{} // closed when version moves on
-	done    chan struct{} // closed on shutdown
-	once    sync.Once
+	mu       sync.Mutex
+	files    map[string][]byte
+	problems []string // errors of the last build, shown on every page
+	version  int
+	changed  chan struct{} // closed when version moves on
+	done     chan struct{} // closed on shutdown
+	once     sync.Once
 }
 
 func newPreviewServer() *previewServer {
 	return &previewServer{changed: make(chan struct{}), done: make(chan struct{})}
 }
 
-// publish replaces the served files and returns the new version.
-func (s *previewServer) publish(files map[string][]byte) int {
+// publish replaces the served files (nil keeps the last ones) and the
+// problems shown on every page, and returns the new version.
+func (s *previewServer) publish(files map[string][]byte, problems []string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files = files
+	if files != nil {
+		s.files = files
+	}
+	s.problems = problems
 	s.version++
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -220,6 +235,12 @@ func (s *previewServer) current() (map[string][]byte, int, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.files, s.version, s.changed
+}
+
+func (s *previewServer) currentProblems() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.problems
 }
 
 func (s *previewServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -248,8 +269,8 @@ func (s *previewServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p = "404.html"
 		data, ok = files[p]
 		if !ok {
-			http.NotFound(w, r)
-			return
+			// no site yet: the first build failed
+			status, data = http.StatusServiceUnavailable, []byte("<!doctype html><title>publishbot preview</title><body></body>")
 		}
 	}
 	ctype := mime.TypeByExtension(path.Ext(p))
@@ -260,7 +281,7 @@ func (s *previewServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctype = http.DetectContentType(data)
 	}
 	if strings.HasPrefix(ctype, "text/html") {
-		data = injectLiveReload(data, version)
+		data = injectLiveReload(data, version, s.currentProblems())
 	}
 	h := w.Header()
 	h.Set("Content-Type", ctype)
@@ -272,17 +293,34 @@ func (s *previewServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// injectLiveReload adds the live-reload script before </body>: it reloads
-// the page when the server announces a version other than the page's.
-func injectLiveReload(page []byte, version int) []byte {
-	script := fmt.Sprintf(`<script>new EventSource(%q).onmessage=function(e){if(e.data!=="%d")location.reload()}</script>`, previewEvents, version)
+// injectLiveReload adds, before </body>, the build's problems (errors the
+// author should see without looking at the terminal) and the live-reload
+// script: it reloads the page when the server announces a version other
+// than the page's. Only the preview has them; built sites carry no script.
+func injectLiveReload(page []byte, version int, problems []string) []byte {
+	var add bytes.Buffer
+	if len(problems) > 0 {
+		add.WriteString(`<aside role="alert" style="position:fixed;left:0;right:0;bottom:0;z-index:999;max-height:40vh;overflow:auto;` +
+			`margin:0;padding:.75rem 1rem;background:#82071e;color:#fff;font:14px/1.45 ui-monospace,monospace">`)
+		fmt.Fprintf(&add, "<strong>publishbot: %s</strong>", html.EscapeString(plural(len(problems), "problem", "problems")+" (the posts with errors are left out of the site)"))
+		const most = 20
+		for i, p := range problems {
+			if i == most {
+				fmt.Fprintf(&add, "<br>… and %d more in the terminal", len(problems)-most)
+				break
+			}
+			add.WriteString("<br>" + html.EscapeString(p))
+		}
+		add.WriteString("</aside>")
+	}
+	fmt.Fprintf(&add, `<script>new EventSource(%q).onmessage=function(e){if(e.data!=="%d")location.reload()}</script>`, previewEvents, version)
 	i := bytes.LastIndex(page, []byte("</body>"))
 	if i < 0 {
 		i = len(page)
 	}
-	out := make([]byte, 0, len(page)+len(script))
+	out := make([]byte, 0, len(page)+add.Len())
 	out = append(out, page[:i]...)
-	out = append(out, script...)
+	out = append(out, add.Bytes()...)
 	return append(out, page[i:]...)
 }
 

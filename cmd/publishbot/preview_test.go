@@ -87,7 +87,7 @@ func TestPreviewServer(t *testing.T) {
 		"404.html":           []byte("<html><body>not here</body></html>"),
 		"feed.xml":           []byte("<feed/>"),
 		"assets/style.css":   []byte("body{}"),
-	})
+	}, nil)
 	srv := httptest.NewServer(ps)
 	defer srv.Close()
 	defer ps.close()
@@ -123,12 +123,28 @@ func TestPreviewServer(t *testing.T) {
 	if v := ev.next(); v != "1" {
 		t.Fatalf("first event %q, want the current version 1", v)
 	}
-	ps.publish(map[string][]byte{"index.html": []byte("<html><body>two</body></html>")})
+	ps.publish(map[string][]byte{"index.html": []byte("<html><body>two</body></html>")}, []string{"posts/x.md:2:1: error: title is required <b> [missing-title]"})
 	if v := ev.next(); v != "2" {
 		t.Fatalf("event after publish %q, want 2", v)
 	}
-	if _, body, _ := previewGet(t, srv.URL+"/"); !strings.Contains(body, "two") || !strings.Contains(body, `e.data!=="2"`) {
+	if _, body, _ := previewGet(t, srv.URL+"/"); !strings.Contains(body, "two") || !strings.Contains(body, `e.data!=="2"`) ||
+		!strings.Contains(body, `<aside role="alert"`) || !strings.Contains(body, "posts/x.md:2:1: error: title is required &lt;b&gt; [missing-title]") {
 		t.Errorf("after publish GET / = %q", body)
+	}
+	// a failed build keeps the files and shows why
+	ps.publish(nil, []string{"parse template post.html: unexpected EOF"})
+	if v := ev.next(); v != "3" {
+		t.Fatalf("event after a failed build %q, want 3", v)
+	}
+	if _, body, _ := previewGet(t, srv.URL+"/"); !strings.Contains(body, "two") || !strings.Contains(body, "unexpected EOF") {
+		t.Errorf("after a failed build GET / = %q", body)
+	}
+	empty := newPreviewServer()
+	empty.publish(nil, []string{"load: no such folder"})
+	rec := httptest.NewRecorder()
+	empty.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "no such folder") {
+		t.Errorf("no build yet: %d %q", rec.Code, rec.Body.String())
 	}
 }
 
@@ -235,6 +251,13 @@ func TestPreviewRebuildsAndReloads(t *testing.T) {
 	}
 	previewWaitFor(t, ev, base+"/posts/brand-new/", "Written while the preview ran.")
 
+	// a post with an error: every page says so, and the rest still serves
+	broken := filepath.Join(content, "posts", "2026-07-02-untitled.md")
+	if err := os.WriteFile(broken, []byte("---\ndate: 2026-07-02\n---\nNo title.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	previewWaitFor(t, ev, base+"/posts/brand-new/", "posts/2026-07-02-untitled.md:")
+
 	cancel()
 	select {
 	case err := <-done:
@@ -273,7 +296,7 @@ func FuzzPreviewPath(f *testing.F) {
 		"index.html":         []byte("<html><body>home</body></html>"),
 		"posts/a/index.html": []byte("<html><body>a</body></html>"),
 		"404.html":           []byte("<html><body>missing</body></html>"),
-	})
+	}, nil)
 	f.Fuzz(func(t *testing.T, p string) {
 		if strings.HasPrefix(p, previewEvents) {
 			return // a stream, tested in TestPreviewServer
