@@ -269,3 +269,19 @@ func TestBadJobs(t *testing.T) {
 	}
 	var _ = plumbing.ZeroHash
 }
+
+func TestBranchFS(t *testing.T) {
+	e := newEnv(t).useFake()
+	r := e.publish(e.seed())
+	mustOutcome(t, r, OutcomePublished)
+	fsys, head, err := BranchFS(e.srv.RepoPath(testRepo), "gh-pages")
+	if err != nil || head != r.PagesCommit {
+		t.Fatalf("BranchFS: %v, head %s want %s", err, head, r.PagesCommit)
+	}
+	if b, err := fs.ReadFile(fsys, "posts/hello/index.html"); err != nil || !strings.Contains(string(b), "First post.") {
+		t.Fatalf("read = %q %v", b, err)
+	}
+	if _, _, err := BranchFS(e.srv.RepoPath(testRepo), "nope"); err == nil {
+		t.Fatal("a missing branch was opened")
+	}
+}
