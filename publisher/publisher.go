@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+	"github.com/go-git/go-git/v5/plumbing/format/objfile"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -324,14 +328,42 @@ func (p *Publisher) run(ctx context.Context, j queue.Job, log *logrus.Entry, res
 	}
 	switch j.Kind {
 	case queue.KindPublish, "":
-		return jb.publish(ctx)
+		err = jb.publish(ctx)
 	case queue.KindPreview:
-		return jb.preview(ctx)
+		err = jb.preview(ctx)
 	case queue.KindCleanup:
-		return jb.cleanup(ctx)
+		err = jb.cleanup(ctx)
 	default:
 		return permanent(fmt.Errorf("unknown job kind %q", j.Kind))
 	}
+	if isCorrupt(err) {
+		// The cache is only a copy of the remote: drop it, and the retry
+		// starts from a fresh fetch.
+		log.WithError(scrub(err, token)).Warn("repository cache is damaged; removing it")
+		c.close()
+		if rerr := os.RemoveAll(c.dir); rerr != nil {
+			log.WithError(rerr).Error("remove damaged repository cache")
+		}
+	}
+	return err
+}
+
+// isCorrupt says whether err comes from damaged objects in the local cache
+// (a crash mid-write, a disk fault), as opposed to the remote or content.
+func isCorrupt(err error) bool {
+	if err == nil || errors.Is(err, ErrPermanent) {
+		return false
+	}
+	for _, target := range []error{
+		plumbing.ErrObjectNotFound, objfile.ErrHeader, objfile.ErrNegativeSize,
+		packfile.ErrMalformedPackFile, packfile.ErrInvalidDelta, packfile.ErrReferenceDeltaNotFound,
+		idxfile.ErrMalformedIdxFile, zlib.ErrChecksum, zlib.ErrHeader,
+	} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 // fetch wraps repoCache.fetch with timing, logging and classification.

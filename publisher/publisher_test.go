@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/gitserver"
@@ -371,5 +373,44 @@ func TestServerErrorsAreRetryableAuthErrorsAreNot(t *testing.T) {
 	mustOutcome(t, r, OutcomeFailed)
 	if !errors.Is(r.Err, ErrPermanent) || !strings.Contains(r.Err.Error(), "fetch acme/blog") {
 		t.Fatalf("a 403 should be permanent: %v", r.Err)
+	}
+}
+
+func TestDamagedCacheIsRebuilt(t *testing.T) {
+	e := newEnv(t).useFake()
+	first := e.publish(e.seed())
+	mustOutcome(t, first, OutcomePublished)
+	// Damage every object in the cache, keeping the refs and indexes.
+	dir := cacheDir(e.pub.dataDir, testRepo, e.repo().CloneURL)
+	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+	loose, _ := filepath.Glob(filepath.Join(dir, "objects", "??", "*"))
+	if len(packs)+len(loose) == 0 {
+		t.Fatal("no objects in the cache")
+	}
+	for _, f := range append(packs, loose...) {
+		if err := os.Truncate(f, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.pub.objects = cache.NewObjectLRUDefault() // forget what is in memory
+	e.pub.sizes = &blobSizes{maxEntries: 10}
+	src := e.commit(gitserver.Change{Ref: "main", Message: "after damage", Files: map[string]string{"posts/d.md": "D\n"}})
+	var r Result
+	for attempt := 1; attempt <= 2; attempt++ {
+		r = e.publish(src)
+		t.Logf("attempt %d: %s %v", attempt, r.Outcome, r.Err)
+		if r.Outcome == OutcomePublished {
+			break
+		}
+		if errors.Is(r.Err, ErrPermanent) {
+			t.Fatalf("attempt %d: a damaged cache is not a permanent failure: %v", attempt, r.Err)
+		}
+	}
+	mustOutcome(t, r, OutcomePublished)
+	if !slices.Contains(e.files("gh-pages"), "posts/d/index.html") {
+		t.Fatal("post missing")
+	}
+	if !strings.Contains(e.logs(), "repository cache is damaged") {
+		t.Fatal("the damage was not logged")
 	}
 }
