@@ -244,7 +244,7 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		}
 		if err != nil {
 			if jctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-				err = fmt.Errorf("job deadline of %s exceeded: %w", p.limits.JobTimeout, err)
+				err = &deadlineError{limit: p.limits.JobTimeout, err: err}
 			}
 			res.Outcome = OutcomeFailed
 			res.Err = scrub(err, token)
@@ -275,6 +275,22 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		cancel()
 	}
 	return res
+}
+
+// deadlineError: the job ran past Limits.JobTimeout. It is a
+// context.DeadlineExceeded whatever the failing step made of the context's
+// error.
+type deadlineError struct {
+	limit time.Duration
+	err   error
+}
+
+func (e *deadlineError) Error() string {
+	return fmt.Sprintf("job deadline of %s exceeded: %v", e.limit, e.err)
+}
+func (e *deadlineError) Unwrap() error { return e.err }
+func (e *deadlineError) Is(target error) bool {
+	return target == context.DeadlineExceeded
 }
 
 // basicAuth is how GitHub takes an installation or personal token over
