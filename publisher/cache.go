@@ -92,6 +92,11 @@ func (c *repoCache) endpoint() (*transport.Endpoint, transport.Transport, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("parse repository URL: %w", err)
 	}
+	// Only smart HTTP: go-git's file:// and ssh transports would run a git
+	// program or use the machine's keys, and nothing a payload names may do that.
+	if ep.Protocol != "https" && ep.Protocol != "http" {
+		return nil, nil, permanent(fmt.Errorf("repository URL scheme %q is not supported: use https", ep.Protocol))
+	}
 	if ep.User != "" || ep.Password != "" {
 		return nil, nil, permanent(errors.New("repository URL must not carry credentials"))
 	}

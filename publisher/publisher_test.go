@@ -414,3 +414,20 @@ func TestDamagedCacheIsRebuilt(t *testing.T) {
 		t.Fatal("the damage was not logged")
 	}
 }
+
+// A job naming a file:// or ssh repository fails permanently: the bot only
+// speaks smart HTTP, so no payload can make it run a local git program.
+func TestRefusesNonHTTPRepositoryURLs(t *testing.T) {
+	for _, u := range []string{"file:///etc", "/srv/git/blog.git", "ssh://git@example.com/a/b.git", "git@github.com:a/b.git"} {
+		t.Run(u, func(t *testing.T) {
+			p, err := New(Options{DataDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := p.Run(context.Background(), queue.Job{ID: "j", Kind: queue.KindPublish, Repo: queue.Repo{FullName: "a/b", CloneURL: u, DefaultBranch: "main"}, Ref: "refs/heads/main"}, nil)
+			if res.Outcome != OutcomeFailed || !errors.Is(res.Err, ErrPermanent) || !strings.Contains(res.Err.Error(), "not supported") {
+				t.Fatalf("outcome %s, err %v; want a permanent failure about the scheme", res.Outcome, res.Err)
+			}
+		})
+	}
+}
