@@ -121,18 +121,27 @@ func envVars() []envVar {
 		}},
 		{"PUBLISHBOT_SHUTDOWN_GRACE", func(c *serveConfig, v string) error {
 			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
 			c.ShutdownGrace = d
-			return err
+			return nil
 		}},
 		{"PUBLISHBOT_DRAIN_DELAY", func(c *serveConfig, v string) error {
 			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
 			c.DrainDelay = d
-			return err
+			return nil
 		}},
 		{"PUBLISHBOT_RECONCILE_INTERVAL", func(c *serveConfig, v string) error {
 			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
 			c.ReconcileInterval = d
-			return err
+			return nil
 		}},
 		{"PUBLISHBOT_IGNORE_BRANCHES", func(c *serveConfig, v string) error {
 			c.IgnoreBranches = splitBranches(v)
@@ -191,9 +200,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 			errs = append(errs, fmt.Errorf("%s: %w", v.name, err))
 		}
 	}
-	if len(errs) > 0 {
-		return cfg, false, &exitError{Code: 2, Err: errors.Join(errs...)}
-	}
+	// A value that does not parse is reported with everything else that is
+	// wrong, after the flags: an operator fixes the configuration in one go.
 
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -252,7 +260,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		*f.dst = v
 	}
 	if len(errs) > 0 {
-		return cfg, false, &exitError{Code: 2, Err: errors.Join(errs...)}
+		return cfg, false, badConfig(append(errs, cfg.problems()...))
 	}
 	return cfg, print, nil
 }
@@ -284,10 +292,24 @@ func splitBranches(v string) []string {
 
 // validate reports every problem at once; serve refuses to start on any.
 func (c serveConfig) validate() error {
+	return badConfig(c.problems())
+}
+
+// badConfig is the exit-2 error listing every problem, nil for none.
+func badConfig(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return &exitError{Code: 2, Err: fmt.Errorf("serve: bad configuration:\n  %w", joinIndented(errs))}
+}
+
+// problems lists what is wrong with the configuration.
+func (c serveConfig) problems() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if c.WebhookSecret == "" {
+	// A secret file that could not be read is reported on its own.
+	if c.WebhookSecret == "" && c.WebhookSecretFile == "" {
 		bad("PUBLISHBOT_WEBHOOK_SECRET is required: webhooks cannot be verified without it")
 	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
@@ -351,10 +373,7 @@ func (c serveConfig) validate() error {
 	if c.MaxAttempts < 1 {
 		bad("max attempts %d: want at least 1", c.MaxAttempts)
 	}
-	if len(errs) > 0 {
-		return &exitError{Code: 2, Err: fmt.Errorf("serve: bad configuration:\n  %w", joinIndented(errs))}
-	}
-	return nil
+	return errs
 }
 
 // joinIndented joins errors one a line, indented under the first.

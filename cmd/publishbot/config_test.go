@@ -124,6 +124,33 @@ func TestServeConfigReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// A value that does not parse is listed with every other problem, the
+// flags' included, not alone.
+func TestServeConfigReportsParseErrorsWithTheRest(t *testing.T) {
+	env := map[string]string{
+		"PUBLISHBOT_WORKERS":            "abc",
+		"PUBLISHBOT_RECONCILE_INTERVAL": "5",
+		"PUBLISHBOT_GITHUB_TOKEN_FILE":  filepath.Join(t.TempDir(), "nope"),
+		"PUBLISHBOT_LOG_FORMAT":         "xml",
+	}
+	_, _, err := parseServeConfig([]string{"--addr", "bad"}, envMap(env), &bytes.Buffer{})
+	var ee *exitError
+	if err == nil || !errors.As(err, &ee) || ee.Code != 2 {
+		t.Fatalf("err = %v, want a usage error (exit 2)", err)
+	}
+	for _, want := range []string{"PUBLISHBOT_WORKERS", "PUBLISHBOT_RECONCILE_INTERVAL", "PUBLISHBOT_GITHUB_TOKEN_FILE",
+		"WEBHOOK_SECRET is required", "LOG_FORMAT", `address "bad"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+	// The interval that did not parse keeps its default: no second,
+	// confusing complaint about "0s".
+	if strings.Contains(err.Error(), "reconcile interval 0s") {
+		t.Errorf("a bad duration is reported twice:\n%v", err)
+	}
+}
+
 func TestSecretsNeverPrint(t *testing.T) {
 	const secret, token = "the-webhook-secret", "ghp_abcdefghijklmnopqrstuvwxyz"
 	cfg := defaultServeConfig()
