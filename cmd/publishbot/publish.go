@@ -140,10 +140,10 @@ func repoFromURL(raw string) (queue.Repo, error) {
 	if err != nil {
 		return queue.Repo{}, fmt.Errorf("--repo: %w", err)
 	}
-	switch u.Scheme {
-	case "https", "http", "file":
-	default:
-		return queue.Repo{}, fmt.Errorf("--repo %q: use an https:// (or file://) clone URL", raw)
+	// Only smart HTTP, like the publisher: file:// and ssh would run git
+	// programs or use the machine's keys.
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return queue.Repo{}, fmt.Errorf("--repo %q: use an https:// clone URL", raw)
 	}
 	if u.User != nil {
 		return queue.Repo{}, errors.New("--repo must not carry credentials: pass the token with --token or PUBLISHBOT_GITHUB_TOKEN")

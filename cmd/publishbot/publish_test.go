@@ -95,11 +95,17 @@ func TestRepoFromURL(t *testing.T) {
 		"https://github.com/acme/blog":      "acme/blog",
 		"http://127.0.0.1:9/acme/blog.git/": "acme/blog",
 		"https://ghe.example/git/acme/blog": "acme/blog",
-		"file:///srv/git/blog.git":          "git/blog",
 	} {
 		r, err := repoFromURL(raw)
 		if err != nil || r.FullName != want || r.CloneURL != raw {
 			t.Errorf("%s: %+v %v", raw, r, err)
+		}
+	}
+	// The publisher fetches over smart HTTP only; the command line says so
+	// at once (exit 2) instead of failing the job.
+	for _, raw := range []string{"file:///srv/git/blog.git", "ssh://git@github.com/acme/blog.git", "https:///acme/blog", "git@github.com:acme/blog.git"} {
+		if r, err := repoFromURL(raw); err == nil {
+			t.Errorf("%s accepted: %+v", raw, r)
 		}
 	}
 }
