@@ -72,6 +72,9 @@ type Options struct {
 	Addr string
 	// PageSize is the comments per page at most (GitHub: 100); 0 is 100.
 	PageSize int
+	// InstallationToken, when set, is the token every App installation gets
+	// (so a git server can require it); "" mints a fresh one each time.
+	InstallationToken string
 }
 
 // Server is a running fake GitHub API. Its methods are safe for concurrent use.
@@ -257,7 +260,10 @@ func (s *Server) answerLocked(r *http.Request, body []byte) (int, http.Header, [
 		}
 		id, _ := strconv.ParseInt(m[1], 10, 64)
 		s.nextID++
-		tok := fmt.Sprintf("ghs_fake%032d", s.nextID)
+		tok := s.opts.InstallationToken
+		if tok == "" {
+			tok = fmt.Sprintf("ghs_fake%032d", s.nextID)
+		}
 		s.tokens[tok] = id
 		return jsonAnswer(http.StatusCreated, github.InstallationToken{
 			Token:     github.String(tok),

@@ -60,17 +60,20 @@ func newPRWorld(t *testing.T, app bool) *prWorld {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	token := "ghs_prE2EToken0123456789abcdef"
-	gitOpts := gitserver.Options{Root: t.TempDir()}
-	if !app {
-		// App installation tokens are minted by the stand-in; the git server
-		// then runs without auth.
-		gitOpts.User, gitOpts.Password = "x-access-token", token
+	ghOpts := ghapitest.Options{Token: token}
+	gitPassword := token
+	if app {
+		// The git server takes only the installation token the stand-in
+		// mints, so clones and pushes prove the App's token reaches git.
+		ghOpts.Token = "no-static-token" // so only minted installation tokens are accepted
+		ghOpts.InstallationToken = "ghs_prE2EInstallation0123456789"
+		gitPassword = ghOpts.InstallationToken
 	}
-	git, err := gitserver.Start(gitOpts)
+	git, err := gitserver.Start(gitserver.Options{Root: t.TempDir(), User: "x-access-token", Password: gitPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gh, err := ghapitest.Start(ghapitest.Options{Token: token})
+	gh, err := ghapitest.Start(ghOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
