@@ -211,7 +211,8 @@ type job struct {
 }
 
 // Run does one job end to end and returns its result; it never panics (a
-// panic becomes a failed result). It tells the Reporter, if any. log should
+// panic becomes a failed result). It tells the Reporter, if any, unless the
+// job failed because ctx ended: the caller that cancelled it runs it again. log should
 // carry the job's context (delivery); Run adds repo, sha, pr and job.
 func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (res Result) {
 	start := time.Now()
@@ -267,7 +268,13 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		}
 		entry.Info("job done")
 	}
-	if p.reporter != nil {
+	switch {
+	case p.reporter == nil:
+	case res.Outcome == OutcomeFailed && ctx.Err() != nil:
+		// The caller stopped the job (a shutdown hands it back to the
+		// queue, which runs it again): no "failed" goes to the author.
+		log.Debug("result not reported: the job was cancelled")
+	default:
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		if err := p.reporter.Report(rctx, res); err != nil {
 			log.WithError(scrub(err, token)).Warn("report result")
@@ -581,7 +588,7 @@ func (jb *job) commitAndPush(ctx context.Context, pages plumbing.ReferenceName, 
 		err = jb.cache.push(ctx, jb.auth, pages, head, commit, objs, w.bases)
 		jb.res.Push += time.Since(start)
 		if err == nil {
-			jb.log.WithFields(logrus.Fields{"pages_commit": commit.String(), "objects": len(objs), "attempt": attempt}).Debug("pushed")
+			jb.log.WithFields(logrus.Fields{"pages_commit": commit.String(), "objects": len(objs), "push_attempt": attempt}).Debug("pushed")
 			return commit, true, nil
 		}
 		if !isConflict(err) {
@@ -590,7 +597,7 @@ func (jb *job) commitAndPush(ctx context.Context, pages plumbing.ReferenceName, 
 		if attempt >= attempts {
 			return plumbing.ZeroHash, false, fmt.Errorf("push to %s of %s: the branch kept moving, gave up after %d attempts: %w", pages.Short(), jb.j.Repo.FullName, attempt, err)
 		}
-		jb.log.WithField("attempt", attempt).WithError(scrub(err, jb.token)).Info("pages branch moved; rebuilding on its new head")
+		jb.log.WithField("push_attempt", attempt).WithError(scrub(err, jb.token)).Info("pages branch moved; rebuilding on its new head")
 		t := time.NewTimer(jb.p.backoff(attempt + 1))
 		select {
 		case <-ctx.Done():

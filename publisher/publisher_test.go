@@ -214,8 +214,16 @@ func TestOutsidePushBetweenFetchAndPushIsRetried(t *testing.T) {
 			outside = e.commit(gitserver.Change{Ref: "gh-pages", Message: "outside preview", Files: map[string]string{"pr-preview/pr-5/index.html": "five"}})
 		}
 	}
-	r := e.publish(src)
+	// The worker's entry carries the job's attempt; the push attempt has a
+	// key of its own and must not overwrite it.
+	log := logrus.NewEntry(e.lg).WithFields(logrus.Fields{"delivery": "d-1", "attempt": 3})
+	r := e.pub.Run(context.Background(), queue.Job{ID: "j-" + src, Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main", SHA: src, Reason: "push", Attempt: 3}, log)
 	mustOutcome(t, r, OutcomePublished)
+	for _, line := range strings.Split(e.logs(), "\n") {
+		if strings.Contains(line, "pages branch moved") && (!strings.Contains(line, `"attempt":3`) || !strings.Contains(line, `"push_attempt":1`)) {
+			t.Errorf("the retry line should keep the job's attempt and give the push attempt apart: %s", line)
+		}
+	}
 	if parent := e.git("log", "-1", "--format=%P", "gh-pages"); parent != outside {
 		t.Fatalf("publish parent = %s, want the outside commit %s", parent, outside)
 	}

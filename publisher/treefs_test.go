@@ -233,6 +233,30 @@ func TestPanicAndReporter(t *testing.T) {
 	}
 }
 
+// A job its caller cancels (the server shutting down hands it back to the
+// queue) is not reported as failed: it runs again.
+func TestCancelledJobIsNotReported(t *testing.T) {
+	rep := &recordingReporter{}
+	e := newEnv(t, func(o *Options) { o.Reporter = rep }).useFake()
+	src := e.seed()
+	ctx, cancel := context.WithCancel(context.Background())
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	e.pub.build = func(context.Context, buildInput) (*posts.Site, map[string][]byte, error) {
+		cancel()
+		<-stuck // a build that does not return: runBuild gives up on ctx
+		return nil, nil, errors.New("abandoned")
+	}
+	r := e.pub.Run(ctx, queue.Job{ID: "j", Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main", SHA: src}, logrus.NewEntry(e.lg))
+	mustOutcome(t, r, OutcomeFailed)
+	if !errors.Is(r.Err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", r.Err)
+	}
+	if len(rep.got) != 0 {
+		t.Fatalf("a cancelled job was reported: %+v", rep.got)
+	}
+}
+
 func TestScrub(t *testing.T) {
 	err := scrub(errors.Join(ErrPermanent, errors.New("auth failed for "+testToken)), testToken)
 	if strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), "[REDACTED]") || !errors.Is(err, ErrPermanent) {
