@@ -253,6 +253,8 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 	}()
 	res.Err = scrub(res.Err, token)
 	res.Total = time.Since(start)
+	// The caller owns the result and logs the job's end (the worker, the
+	// CLI); this line is the publisher's own detail, at debug level.
 	entry := log.WithFields(logrus.Fields{"outcome": res.Outcome, "total_ms": res.Total.Milliseconds()})
 	if res.PagesCommit != "" {
 		entry = entry.WithField("pages_commit", res.PagesCommit)
@@ -261,12 +263,12 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		entry = entry.WithField("sha", res.SourceSHA)
 	}
 	if res.Err != nil {
-		entry.WithError(res.Err).WithField("permanent", errors.Is(res.Err, ErrPermanent)).Warn("job failed")
+		entry.WithError(res.Err).WithField("permanent", errors.Is(res.Err, ErrPermanent)).Debug("job failed")
 	} else {
 		if res.Reason != "" {
-			entry = entry.WithField("reason", res.Reason)
+			entry = entry.WithField("detail", res.Reason)
 		}
-		entry.Info("job done")
+		entry.Debug("job done")
 	}
 	switch {
 	case p.reporter == nil:

@@ -247,6 +247,13 @@ func (w *Worker) handle(jobCtx context.Context, j queue.Job) {
 	if res.SourceSHA != "" && j.SHA == "" {
 		fields["sha"] = res.SourceSHA
 	}
+	if res.Reason != "" {
+		fields["detail"] = res.Reason // why it was skipped or changed nothing
+	}
+	if runErr != nil {
+		// A permanent failure is not retried: it needs a person.
+		fields["permanent"] = errors.Is(runErr, publisher.ErrPermanent)
+	}
 	if runErr != nil {
 		log.WithFields(fields).WithError(runErr).Warn("job failed")
 	} else {

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -183,6 +184,59 @@ func TestWorkerRunsJobAndFinishesIt(t *testing.T) {
 			}
 			if n := testutil.CollectAndCount(m.duration); n != 1 {
 				t.Errorf("duration series = %d, want 1", n)
+			}
+		})
+	}
+}
+
+// The worker's line is the one line per job end an operator reads: it says
+// why nothing changed and whether a failure will be retried.
+func TestWorkerEndLineSaysDetailAndPermanence(t *testing.T) {
+	tests := []struct {
+		name   string
+		result publisher.Result
+		want   map[string]any
+	}{
+		{"unchanged", publisher.Result{Outcome: publisher.OutcomeUnchanged, Reason: "already up to date"},
+			map[string]any{"msg": "job finished", "detail": "already up to date", "reason": "push"}},
+		{"permanent", publisher.Result{Outcome: publisher.OutcomeFailed, Err: fmt.Errorf("publish.yaml: %w", publisher.ErrPermanent)},
+			map[string]any{"msg": "job failed", "permanent": true}},
+		{"retryable", publisher.Result{Outcome: publisher.OutcomeFailed, Err: errors.New("fetch: connection reset")},
+			map[string]any{"msg": "job failed", "permanent": false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := newFakeQueue(publishJob("1", "aaa"))
+			var buf bytes.Buffer
+			r := runnerFunc(func(ctx context.Context, j queue.Job, log *logrus.Entry) publisher.Result {
+				res := tt.result
+				res.Job = j
+				return res
+			})
+			w, err := New(Options{Queue: q, Runner: r, Log: testLog(&buf)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := startWorker(t, w)
+			waitDone(t, q)
+			stop()
+			var end map[string]any
+			for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Fatalf("log line %q: %v", line, err)
+				}
+				if m["msg"] == "job finished" || m["msg"] == "job failed" {
+					end = m
+				}
+			}
+			if end == nil {
+				t.Fatalf("no end line in:\n%s", buf.String())
+			}
+			for k, want := range tt.want {
+				if end[k] != want {
+					t.Errorf("end line %s = %v, want %v: %v", k, end[k], want, end)
+				}
 			}
 		})
 	}
