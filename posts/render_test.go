@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -151,5 +152,30 @@ func TestHighlightCSS(t *testing.T) {
 	}
 	if HighlightCSS("github", "") == css || !strings.Contains(HighlightCSS("github", ""), ".chroma .k") {
 		t.Error("light-only CSS wrong")
+	}
+}
+
+// TestHighlightCSSDarkCoversLight: the light rules stay in force inside the
+// dark media query, so every colour light sets must be set again under dark
+// (github-dark has no rule for names and punctuation, which showed as dark
+// grey on the dark background).
+func TestHighlightCSSDarkCoversLight(t *testing.T) {
+	css := HighlightCSS(DefaultLightStyle, DefaultDarkStyle)
+	i := strings.Index(css, "@media (prefers-color-scheme: dark)")
+	if i < 0 {
+		t.Fatal("no dark block")
+	}
+	light, dark := cssRuleList(css[:i]), cssRules(css[i:])
+	for _, r := range light {
+		for _, p := range r.props {
+			if resetValues[p] != "" && !slices.Contains(dark[r.sel], p) {
+				t.Errorf("%s { %s } of the light style is not overridden in dark mode", r.sel, p)
+			}
+		}
+	}
+	for _, sel := range []string{".chroma .nx", ".chroma .p", ".chroma .nb"} {
+		if !strings.Contains(css[i:], sel+" { color: inherit }") {
+			t.Errorf("dark block lacks the reset of %s", sel)
+		}
 	}
 }
