@@ -8,6 +8,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -32,6 +33,12 @@ import (
 
 // MaxBodyBytes caps a delivery's body (25 MiB); GitHub caps payloads at 25 MB.
 const MaxBodyBytes = 25 << 20
+
+// smallBody is the size up to which a delivery's body is read at once.
+// GitHub's payloads are rarely larger; a larger body waits for one of
+// Options.LargeBodies slots, so that unsigned 25 MiB bodies sent at once
+// cannot exhaust memory before their signatures are checked.
+const smallBody = 1 << 20
 
 // maxDeliveryID bounds the X-GitHub-Delivery header (GitHub sends a UUID).
 const maxDeliveryID = 128
@@ -60,8 +67,13 @@ type Options struct {
 	IgnoreBranches []string
 	// Now is the clock, for response times. Default time.Now.
 	Now func() time.Time
-	// EnqueueTimeout bounds one Enqueue. Default 10s.
+	// EnqueueTimeout bounds one Enqueue, and the wait of a large delivery
+	// for a slot. Default 10s.
 	EnqueueTimeout time.Duration
+	// LargeBodies is how many deliveries larger than 1 MiB are read and
+	// handled at once; the others wait up to EnqueueTimeout, then get 503.
+	// Default 4.
+	LargeBodies int
 }
 
 // Handler is the http.Handler for POST /webhook. It is safe for concurrent use.
@@ -73,6 +85,7 @@ type Handler struct {
 	ignore  []string
 	now     func() time.Time
 	timeout time.Duration
+	large   chan struct{} // a token per large body being handled
 }
 
 // New returns a Handler, or an error when the secret or the queue is missing.
@@ -106,6 +119,10 @@ func New(opts Options) (*Handler, error) {
 	if h.timeout <= 0 {
 		h.timeout = 10 * time.Second
 	}
+	if opts.LargeBodies <= 0 {
+		opts.LargeBodies = 4
+	}
+	h.large = make(chan struct{}, opts.LargeBodies)
 	return h, nil
 }
 
@@ -172,13 +189,36 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event, delivery 
 	if r.ContentLength > MaxBodyBytes {
 		return tooLarge
 	}
-	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var buf bytes.Buffer
+	var err error
+	more := r.ContentLength > smallBody
+	if !more {
+		if r.ContentLength > 0 {
+			buf.Grow(int(r.ContentLength))
+		}
+		var n int64
+		n, err = io.CopyN(&buf, body, smallBody+1)
+		more = n > smallBody
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+	}
+	if more && err == nil {
+		release, ok := h.takeLargeSlot(r.Context())
+		if !ok {
+			return reply{status: http.StatusServiceUnavailable, Result: resultUnavailable, Reason: "too many large deliveries at once; redeliver later"}
+		}
+		defer release()
+		_, err = io.Copy(&buf, body)
+	}
 	if err != nil {
 		if errors.As(err, new(*http.MaxBytesError)) {
 			return tooLarge
 		}
 		return reply{status: http.StatusBadRequest, Result: resultBadRequest, Reason: "could not read the body", err: fmt.Errorf("read body: %w", err)}
 	}
+	payload := buf.Bytes()
 
 	// 2. Verify the signature over exactly those bytes.
 	if reason := h.verify(r.Header, payload); reason != "" {
@@ -232,6 +272,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event, delivery 
 	}
 	// 8. Answer.
 	return reply{status: http.StatusAccepted, Result: resultQueued, verified: true, Job: job.ID, Kind: string(job.Kind), job: job}
+}
+
+// takeLargeSlot waits up to the enqueue timeout for a large-body slot; ok
+// is false when none came free (or the client left).
+func (h *Handler) takeLargeSlot(ctx context.Context) (release func(), ok bool) {
+	t := time.NewTimer(h.timeout)
+	defer t.Stop()
+	select {
+	case h.large <- struct{}{}:
+		return func() { <-h.large }, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
 }
 
 // verify checks X-Hub-Signature-256 against the HMAC-SHA256 of payload in

@@ -724,3 +724,65 @@ func TestEnqueueOutlivesRequest(t *testing.T) {
 		t.Fatalf("status %d, enqueue context error %v", rec.Code, q.ctxErr)
 	}
 }
+
+// TestLargeBodiesAreBounded checks that only Options.LargeBodies deliveries
+// over 1 MiB are read at once: the body of an unsigned request is held in
+// memory before its signature can be checked. Small deliveries never wait.
+func TestLargeBodiesAreBounded(t *testing.T) {
+	q, err := queue.OpenBolt(filepath.Join(t.TempDir(), "queue.db"), queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close() })
+	h, err := New(Options{Secret: testSecret, Queue: q, LargeBodies: 1, EnqueueTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	e := &env{srv: srv, queue: q}
+
+	body := payload(t, "push/with-new-branch.payload.json")
+	big := append(bytes.Clone(body), bytes.Repeat([]byte(" "), 2<<20)...)
+
+	// The first large delivery sends more than 1 MiB, then stalls.
+	pr, pw := io.Pipe()
+	first := e.request(t, delivery{event: "push", id: "big-1", body: big})
+	first.Body, first.ContentLength = pr, -1
+	answered := make(chan answer, 1)
+	go func() { answered <- do(t, http.DefaultClient, first) }()
+	if _, err := pw.Write(big[:smallBody+100]); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(h.large) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first large delivery never took its slot")
+		}
+		time.Sleep(time.Millisecond) // polling with a deadline
+	}
+
+	// A second one, announced by its Content-Length, finds no slot.
+	if a := e.send(t, delivery{event: "push", id: "big-2", body: big}); a.status != http.StatusServiceUnavailable || a.Result != "unavailable" {
+		t.Errorf("second large delivery: %+v, want 503", a)
+	}
+	// A small one goes through meanwhile.
+	if a := e.send(t, delivery{event: "push", id: "small", body: body}); a.status != http.StatusAccepted {
+		t.Errorf("small delivery during a large one: %+v, want 202", a)
+	}
+
+	// The first completes, and frees its slot.
+	go func() {
+		pw.Write(big[smallBody+100:])
+		pw.Close()
+	}()
+	if a := <-answered; a.status != http.StatusOK && a.status != http.StatusAccepted {
+		t.Errorf("first large delivery: %+v", a)
+	}
+	if len(h.large) != 0 {
+		t.Error("the slot was not released")
+	}
+	if a := e.send(t, delivery{event: "push", id: "big-3", body: big}); a.status != http.StatusOK && a.status != http.StatusAccepted {
+		t.Errorf("large delivery after the slot was freed: %+v", a)
+	}
+}
