@@ -124,9 +124,21 @@ const dateLayout = "Jan 2, 2006"
 
 // funcs are available to every template, including overrides.
 var funcs = template.FuncMap{
-	"date":    func(t time.Time) string { return t.Format(dateLayout) },
-	"isodate": func(t time.Time) string { return t.Format(time.RFC3339) },
-	"day":     func(t time.Time) string { return t.Format("2006-01-02") },
+	"date":     func(t time.Time) string { return t.Format(dateLayout) },
+	"isodate":  func(t time.Time) string { return t.Format(time.RFC3339) },
+	"day":      func(t time.Time) string { return t.Format("2006-01-02") },
+	"oglocale": ogLocale,
+}
+
+// ogLocale writes a BCP 47 language tag the way OpenGraph wants it,
+// language_TERRITORY ("en-GB" is "en_GB"); a tag without a territory gives
+// "", since OpenGraph has no form for it ("en" alone is reported invalid).
+func ogLocale(lang string) string {
+	l, territory, ok := strings.Cut(strings.ReplaceAll(lang, "_", "-"), "-")
+	if !ok || len(l) < 2 || len(l) > 3 || len(territory) != 2 {
+		return ""
+	}
+	return strings.ToLower(l) + "_" + strings.ToUpper(territory)
 }
 
 // visiblePosts picks the posts this render shows, newest first.

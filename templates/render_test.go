@@ -632,3 +632,14 @@ func TestStaticFilesAndGeneratedPages(t *testing.T) {
 		t.Errorf("zero Renderer rendered")
 	}
 }
+
+func TestOGLocale(t *testing.T) {
+	for in, want := range map[string]string{
+		"en": "", "": "", "en-GB": "en_GB", "pt_br": "pt_BR", "de-DE": "de_DE",
+		"zh-Hant-TW": "", "fil-PH": "fil_PH", "x-y": "",
+	} {
+		if got := ogLocale(in); got != want {
+			t.Errorf("ogLocale(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
