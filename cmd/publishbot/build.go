@@ -178,6 +178,13 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("build: %w", err)
 	}
 	errs, warns := writeDiagnosticsText(stderr, b.Site.Diagnostics)
+	if !strings.HasPrefix(b.Site.Config.BaseURL, "http") {
+		// posts accepts this for a local look; the publisher always has one
+		// (from the repository's name), but a folder built here and uploaded
+		// by hand would have feeds no reader can follow.
+		fmt.Fprintln(stderr, "publish.yaml: warning: no base_url: feeds, sitemap and canonical links are relative, and feed readers and search engines cannot follow them; set base_url in publish.yaml (such as https://owner.github.io/repo/) or pass --base-url [base-url-missing]")
+		warns++
+	}
 	written, removed, err := writeSite(*out, b.Files)
 	if err != nil {
 		return fmt.Errorf("build: %w", err)

@@ -187,3 +187,35 @@ func FuzzBuildManifest(f *testing.F) {
 		}
 	})
 }
+
+// TestBuildWarnsWithoutBaseURL: a site without base_url has relative
+// feed and canonical addresses; build says so, and --base-url silences it.
+func TestBuildWarnsWithoutBaseURL(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "posts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "publish.yaml"), []byte("title: X\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "posts", "a.md"), []byte("---\ntitle: A\ndate: 2026-01-01\n---\nbody\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		warn bool
+	}{
+		{nil, true},
+		{[]string{"--base-url", "https://owner.github.io/repo/"}, false},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"-o", filepath.Join(t.TempDir(), "out")}, tc.args...)
+		if err := runBuild(t.Context(), append(args, dir), func(string) string { return "" }, &stdout, &stderr); err != nil {
+			t.Fatalf("build %q: %v (%s)", tc.args, err, stderr.String())
+		}
+		got := strings.Contains(stderr.String(), "[base-url-missing]")
+		if got != tc.warn || got != strings.Contains(stdout.String(), "1 warning") {
+			t.Errorf("build %q: warning %v, want %v\nstdout %s\nstderr %s", tc.args, got, tc.warn, stdout.String(), stderr.String())
+		}
+	}
+}
