@@ -225,7 +225,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down: no new webhooks; running jobs get the grace period")
+		log.Info("shutting down")
 	case err := <-srvDone:
 		serveErr = fmt.Errorf("serve http: %w", err)
 		log.WithError(err).Error("http server stopped")
@@ -239,6 +239,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		<-t.C
 	}
 
+	log.WithField("grace", cfg.ShutdownGrace.String()).Info("no new webhooks; running jobs get the grace period")
 	drainCtx, cancelDrain := context.WithTimeout(context.Background(), httpDrainTimeout)
 	if err := srv.Shutdown(drainCtx); err != nil {
 		log.WithError(err).Warn("http drain cut short")

@@ -297,6 +297,11 @@ func TestServeDrainsBeforeStopping(t *testing.T) {
 	if _, err := http.Get("http://" + s.addr + "/healthz"); err == nil {
 		t.Error("still listening after the shutdown")
 	}
+	// The log tells the drain from the stop of webhooks, in that order.
+	logs := s.logs.String()
+	if i, j := strings.Index(logs, `"msg":"draining`), strings.Index(logs, `"msg":"no new webhooks`); i < 0 || j < i {
+		t.Errorf("want the drain logged before webhooks stop:\n%s", logs)
+	}
 	// The delivery taken during the drain is published after a restart.
 	s2 := w.startServe(nil)
 	w.waitPublished(sha, 60*time.Second)
