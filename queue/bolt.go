@@ -602,6 +602,9 @@ func (b *Bolt) planDone(tx *bolt.Tx, j Job, runErr error) (outcome, error) {
 		if err := jobs.Delete(seqKey(r.Seq)); err != nil {
 			return outcome{}, fmt.Errorf("queue: delete job %s: %w", r.Job.ID, err)
 		}
+		if err := b.absorbLocked(jobs, newer, r.Job); err != nil {
+			return outcome{}, err
+		}
 		b.removeLocked(e)
 		log.WithError(runErr).WithField("superseded_by", newer.rec.Job.ID).Info("queue: failed job not retried: a newer one is queued")
 	case retryable && r.Job.Attempt < b.opts.MaxAttempts:
@@ -628,6 +631,23 @@ func (b *Bolt) planDone(tx *bolt.Tx, j Job, runErr error) (outcome, error) {
 	return outcome{wrote: true}, nil
 }
 
+// absorbLocked makes the queued job newer stand for dropped too, a job of
+// its Key that gives way to it: as when Enqueue coalesces, differing SHAs
+// mean the ref's head, since the later-enqueued job is not always the newer
+// commit (deliveries arrive out of order).
+func (b *Bolt) absorbLocked(jobs *bolt.Bucket, newer *entry, dropped Job) error {
+	if newer.rec.Job.Kind != dropped.Kind || newer.rec.Job.SHA == "" || newer.rec.Job.SHA == dropped.SHA {
+		return nil
+	}
+	r := newer.rec
+	r.Job.SHA = ""
+	if err := putRecord(jobs, r); err != nil {
+		return err
+	}
+	newer.rec = r
+	return nil
+}
+
 // unrunLocked drops e from the running set (it keeps its place in order).
 func (b *Bolt) unrunLocked(r record, e *entry) {
 	if b.running[r.Job.RepoKey()] == e {
@@ -636,7 +656,8 @@ func (b *Bolt) unrunLocked(r record, e *entry) {
 }
 
 // Release hands a taken job back without counting its attempt: it is ready
-// again at once (or dropped when a newer job with its Key is queued). The
+// again at once (or dropped when a newer job with its Key is queued, which
+// then builds the ref's head if the two SHAs differ). The
 // server calls it for the job it is running when told to shut down.
 func (b *Bolt) Release(ctx context.Context, j Job) error {
 	if err := b.closed(); err != nil {
@@ -649,9 +670,12 @@ func (b *Bolt) Release(ctx context.Context, j Job) error {
 		}
 		jobs := tx.Bucket(bucketJobs)
 		r := e.rec
-		if b.byKey[r.Job.Key()] != nil {
+		if newer := b.byKey[r.Job.Key()]; newer != nil {
 			if err := jobs.Delete(seqKey(r.Seq)); err != nil {
 				return outcome{}, fmt.Errorf("queue: delete job %s: %w", r.Job.ID, err)
+			}
+			if err := b.absorbLocked(jobs, newer, r.Job); err != nil {
+				return outcome{}, err
 			}
 			b.removeLocked(e)
 			return outcome{wrote: true}, nil

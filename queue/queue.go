@@ -50,7 +50,8 @@ type Queue interface {
 	// the job is retried with exponential backoff and jitter while
 	// Options.Retryable says so and attempts remain, else it is
 	// dead-lettered: kept, logged and counted in Stats.Dead. A retry is
-	// dropped when a newer job with the same Key is already queued. Only
+	// dropped when a newer job with the same Key is already queued; that
+	// job's SHA becomes "" when the two differ, as in Enqueue. Only
 	// j.ID is read. ErrNotRunning when j is not currently taken.
 	Done(ctx context.Context, j Job, runErr error) error
 	// Stats counts jobs by state, for the queue-depth metrics.
