@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 	yaml "go.yaml.in/yaml/v3"
@@ -187,14 +188,173 @@ func yamlSyntaxErr(err error, text []byte, lineOff, lastLine int) *posErr {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	{
-		line = lineOff + l
-		if line > lastLine {
-			line = lastLine
+	if strings.Contains(msg, "unexpected end of stream") {
+		// yaml.v3 reports an unclosed quote where the block ends; point at
+		// the line where the quoted value opens instead.
+		if ql := unclosedQuoteLine(text); ql > 0 {
+			l = ql
 		}
-		col = firstNonSpaceCol(text, l)
+	}
+	line = lineOff + l
+	if line > lastLine {
+		line = lastLine
+	}
+	col = firstNonSpaceCol(text, l)
+	hint, hcol := yamlHint(msg, lineText(text, l))
+	if hcol > 0 {
+		col = hcol
+	}
+	if hint != "" {
+		msg += ": " + hint
 	}
 	return &posErr{line: line, col: col, code: CodeFMSyntax, msg: "invalid YAML: " + msg}
+}
+
+// lineText is 1-based line l of text, without its line ending.
+func lineText(text []byte, l int) []byte {
+	off := 0
+	for i := 1; i < l; i++ {
+		j := bytes.IndexByte(text[off:], '\n')
+		if j < 0 {
+			return nil
+		}
+		off += j + 1
+	}
+	line, _ := lineAt(text, off)
+	return bytes.TrimRight(line, "\r")
+}
+
+// valueStart is the byte offset in line of the value of a "key: value"
+// line, or -1.
+func valueStart(line []byte) int {
+	i := bytes.Index(line, []byte(":"))
+	if i < 0 {
+		return -1
+	}
+	i++
+	for i < len(line) && line[i] == ' ' {
+		i++
+	}
+	if i >= len(line) {
+		return -1
+	}
+	return i
+}
+
+// unclosedQuoteLine is the 1-based line of text whose value opens a quote
+// that the line does not close, or 0.
+func unclosedQuoteLine(text []byte) int {
+	for l, line := range bytes.Split(text, []byte("\n")) {
+		line = bytes.TrimRight(line, " \t\r")
+		v := valueStart(line)
+		if v < 0 || (line[v] != '"' && line[v] != '\'') {
+			continue
+		}
+		q := line[v]
+		rest := line[v+1:]
+		closed := false
+		for i := 0; i < len(rest); i++ {
+			if q == '"' && rest[i] == '\\' {
+				i++
+				continue
+			}
+			if rest[i] == q {
+				if q == '\'' && i+1 < len(rest) && rest[i+1] == '\'' {
+					i++ // '' is a quote inside single quotes
+					continue
+				}
+				closed = true
+				break
+			}
+		}
+		if !closed {
+			return l + 1
+		}
+	}
+	return 0
+}
+
+// tomlHint tells the author how to fix a common TOML mistake ("" if none).
+func tomlHint(msg string) string {
+	switch {
+	case strings.Contains(msg, "strings cannot contain newlines"):
+		return ": a quoted value is not closed; end it with the same quote mark on the same line"
+	case strings.Contains(msg, "expected value but found"):
+		return ": text values go in quotes, as in title = \"My post\""
+	case strings.Contains(msg, "expected '.' or '='"):
+		return ": TOML fields are written name = value, as in title = \"My post\""
+	case strings.Contains(msg, "has already been defined"):
+		return ": keep one"
+	}
+	return ""
+}
+
+// badEscape is the byte offset of the first backslash in line that does
+// not start one of YAML's double-quoted escapes, or -1.
+func badEscape(line []byte) int {
+	for i := 0; i+1 < len(line); i++ {
+		if line[i] != '\\' {
+			continue
+		}
+		if !strings.ContainsRune("0abt\tnvfre \"/\\N_LPxuU", rune(line[i+1])) {
+			return i
+		}
+		i++
+	}
+	return -1
+}
+
+// quoted writes v as a double-quoted YAML string.
+func quoted(v []byte) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(string(v)) + `"`
+}
+
+// yamlHint tells the author how to fix one of yaml.v3's common complaints
+// about line, and where on the line (1-based rune column; 0: keep the
+// column of the line's first character).
+func yamlHint(msg string, line []byte) (hint string, col int) {
+	runeCol := func(i int) int { return utf8.RuneCount(line[:i]) + 1 }
+	switch {
+	case strings.Contains(msg, "tab character"):
+		if i := bytes.IndexByte(line, '\t'); i >= 0 {
+			col = runeCol(i)
+		}
+		return "indent with spaces; YAML does not allow tabs there", col
+	case strings.Contains(msg, "expected ',' or ']'"):
+		return "a list opened with \"[\" is not closed; end it with \"]\" on the same line, as in tags: [go, web]", 0
+	case strings.Contains(msg, "expected ',' or '}'"):
+		return "a value that starts with \"{\" is read as a mapping and is not closed with \"}\"; put the value in quotes if the braces are text", 0
+	case strings.Contains(msg, "mapping values are not allowed"):
+		if len(line) > 0 && line[0] == ' ' {
+			return "this field is indented; start each field at the beginning of its line", 0
+		}
+		if v := valueStart(line); v >= 0 {
+			if i := bytes.Index(line[v:], []byte(": ")); i >= 0 {
+				return fmt.Sprintf("a value containing \": \" must be in quotes, as in %s%s", line[:v], quoted(line[v:])), runeCol(v + i)
+			}
+		}
+		return "a value containing \": \" must be in quotes, as in title: \"Go: a tour\", and each field starts at the beginning of its line", 0
+	case strings.Contains(msg, "could not find expected ':'"):
+		return "write each field as a name, a colon, a space and the value, as in date: 2026-01-02", 0
+	case strings.Contains(msg, "cannot start any token"):
+		if i := bytes.IndexByte(line, '\t'); i >= 0 && i < firstNonSpaceCol(line, 1) {
+			return "indent with spaces; YAML does not allow tabs there", runeCol(i)
+		}
+		if v := valueStart(line); v >= 0 {
+			return fmt.Sprintf("a value cannot start with %q; put the whole value in quotes, as in %s%s", line[v], line[:v], quoted(line[v:])), runeCol(v)
+		}
+		return "put the value in quotes", 0
+	case strings.Contains(msg, "unexpected end of stream"):
+		return "a quoted value is not closed; end it with the same quote mark on the same line", 0
+	case strings.Contains(msg, "unknown escape character"):
+		if i := badEscape(line); i >= 0 {
+			col = runeCol(i)
+		}
+		return "inside double quotes a backslash starts an escape such as \\n; write \\\\ for a backslash, or use single quotes", col
+	case strings.Contains(msg, "did not find expected key"):
+		return "this line is indented differently from the one above; line up the items of a list, and start each field at the beginning of its line", 0
+	}
+	return "", 0
 }
 
 // firstNonSpaceCol is the 1-based column of the first non-blank character of
@@ -326,13 +486,20 @@ func parseTOMLMapping(text []byte, lineOff int) (fields []fmField, pe *posErr) {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
 			line, col := perr.Position.Line, perr.Position.Col
+			if st := perr.Position.Start; st >= 0 && st <= len(text) && (st > 0 || line > 0) {
+				// from the byte offset: the parser counts no line for a
+				// CRLF inside a string, and its column is in bytes
+				ls := bytes.LastIndexByte(text[:st], '\n') + 1
+				line = bytes.Count(text[:st], []byte("\n")) + 1
+				col = utf8.RuneCount(text[ls:st]) + 1
+			}
 			if line < 1 {
 				line, col = 0, 1
 			}
 			if col < 1 {
 				col = 1
 			}
-			return nil, &posErr{line: lineOff + line, col: col, code: CodeFMSyntax, msg: "invalid TOML: " + perr.Message}
+			return nil, &posErr{line: lineOff + line, col: col, code: CodeFMSyntax, msg: "invalid TOML: " + perr.Message + tomlHint(perr.Message)}
 		}
 		return nil, &posErr{line: lineOff, col: 1, code: CodeFMSyntax, msg: "invalid TOML: " + err.Error()}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -378,6 +379,9 @@ func (r *postResult) pos(off int) (int, int) {
 	if off > len(r.src) {
 		off = len(r.src)
 	}
+	if start == 0 && bytes.HasPrefix(r.src, bom) && off >= len(bom) {
+		start = len(bom) // a byte order mark is not a column an editor shows
+	}
 	return i + 1, utf8.RuneCount(r.src[start:off]) + 1
 }
 
@@ -414,7 +418,8 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	res.post = p
 	fm, ok := splitFrontMatter(src)
 	if !ok {
-		res.add(1, 1, CodeFMUnclosed, fmt.Sprintf("front matter opened with %q is never closed", string(src[bytes.IndexAny(src, "-+"):][:3])))
+		delim := string(src[bytes.IndexAny(src, "-+"):][:3])
+		res.add(1, 1, CodeFMUnclosed, fmt.Sprintf("front matter opened with %q is never closed; add a line %q after the last field", delim, delim))
 		return res
 	}
 	var fields []fmField
@@ -437,7 +442,14 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	}
 	fileDate, rest := nameParts(name, l.cfg.Location)
 	fmLine := 1
+	hint := ""
+	if fm.format == 0 {
+		hint = noFrontMatterHint(src)
+	}
 	for _, d := range applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine) {
+		if hint != "" && (d.Code == CodeMissingTitle || d.Code == CodeMissingDate) {
+			d.Message += " (" + hint + ")"
+		}
 		res.add(d.Line, d.Column, d.Code, d.Message)
 	}
 	if p.Slug == "" && res.meta.slugLine == 0 {
@@ -617,4 +629,36 @@ func checkPopular(popular []string, idx *siteIndex, fsys fs.FS) []Diagnostic {
 		ds = append(ds, newDiag(ConfigFile, line, col, CodeUnknownPopular, fmt.Sprintf("popular lists %q, which is not the slug of any post", slug)))
 	}
 	return ds
+}
+
+// fieldLineRE is a line that looks like a front matter field.
+var fieldLineRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*\s*(:\s|:$|=)`)
+
+// noFrontMatterHint explains why a file has no front matter when it looks
+// like the author meant to write some, or "".
+func noFrontMatterHint(src []byte) string {
+	if len(bytes.TrimSpace(bytes.ReplaceAll(src, bom, nil))) == 0 {
+		return "the file is empty"
+	}
+	first := true
+	for n, off := 1, 0; off < len(src) && n <= 100; n++ {
+		line, next := lineAt(src, off)
+		off = next
+		t := bytes.TrimSpace(bytes.ReplaceAll(line, bom, nil))
+		if len(t) == 0 {
+			first = false
+			continue
+		}
+		if string(t) == "---" || string(t) == "+++" {
+			if n == 1 {
+				return fmt.Sprintf("the first line has other (perhaps invisible) characters around %q; make it exactly %q", t, t)
+			}
+			return fmt.Sprintf("front matter must begin on the first line of the file; remove what comes before the %q on line %d", t, n)
+		}
+		if first && fieldLineRE.Match(t) {
+			return "the file starts with fields but no \"---\" line above them; add one as the first line, and one after the last field if it is missing"
+		}
+		return ""
+	}
+	return ""
 }

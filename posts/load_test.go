@@ -407,3 +407,70 @@ func TestBundleAssetsOfLeftOutPosts(t *testing.T) {
 		t.Errorf("diagnostics %q", got)
 	}
 }
+
+// TestAuthorDiagnostics: what an author sees for common mistakes: the
+// exact line and column (in an editor's terms: a byte order mark is not a
+// column, CRLF is one line ending) and a message that says how to fix it.
+func TestAuthorDiagnostics(t *testing.T) {
+	const bomS = "\ufeff"
+	cases := []struct {
+		name, src string
+		want      string // line:col code of the first diagnostic
+		msg       string // part of its message
+	}{
+		{"unclosed list", "---\ntitle: A\ndate: 2026-01-01\ntags: [a, b\n---\nb\n", "4:1 front-matter-syntax", `end it with "]"`},
+		{"unclosed list, CRLF", "---\r\ntitle: A\r\ndate: 2026-01-01\r\ntags: [a, b\r\n---\r\nb\r\n", "4:1 front-matter-syntax", `end it with "]"`},
+		{"unclosed list, BOM", bomS + "---\ntitle: A\ndate: 2026-01-01\ntags: [a, b\n---\nb\n", "4:1 front-matter-syntax", `end it with "]"`},
+		{"tab indentation", "---\ntitle: A\n\tdate: 2026-01-01\n---\nb\n", "3:1 front-matter-syntax", "indent with spaces"},
+		{"colon in a value", "---\ntitle: A\ndate: 2026-01-01\nsummary: Note: it works\n---\nb\n", "4:14 front-matter-syntax", `as in summary: "Note: it works"`},
+		{"colon in a value, CRLF", "---\r\ntitle: Go: a tour\r\ndate: 2026-01-01\r\n---\r\nb\r\n", "2:10 front-matter-syntax", `as in title: "Go: a tour"`},
+		{"indented field", "---\ntitle: A\n date: 2026-01-01\n---\nb\n", "3:2 front-matter-syntax", "start each field at the beginning"},
+		{"value starting with @", "---\ntitle: @handle's post\ndate: 2026-01-01\n---\nb\n", "2:8 front-matter-syntax", `as in title: "@handle's post"`},
+		{"value starting with a backtick", "---\ntitle: ok\ndate: 2026-01-01\nsummary: `x` \"y\"\n---\nb\n", "4:10 front-matter-syntax", `as in summary: "` + "`x` " + `\"y\""`},
+		{"unclosed quote points at its line", "---\ntitle: \"Unclosed\ndate: 2026-01-01\n---\nb\n", "2:1 front-matter-syntax", "quoted value is not closed"},
+		{"unclosed single quote", "---\ntitle: A\ndate: 2026-01-01\nsummary: 'it''s\n---\nb\n", "4:1 front-matter-syntax", "quoted value is not closed"},
+		{"backslash in double quotes", "---\ntitle: \"C:\\temp\\q\"\ndate: 2026-01-01\n---\nb\n", "2:16 front-matter-syntax", "use single quotes"},
+		{"no colon", "---\ntitle: A\ndate 2026-01-01\ntags: [x]\n---\nb\n", "3:1 front-matter-syntax", "a name, a colon, a space"},
+		{"unclosed brace", "---\ntitle: {a\ndate: 2026-01-01\n---\nb\n", "3:1 front-matter-syntax", `not closed with "}"`},
+		{"list misaligned", "---\ntitle: A\ndate: 2026-01-01\ntags:\n  - a\n - b\n---\nb\n", "6:2 front-matter-syntax", "line up the items"},
+		{"unclosed front matter", "---\ntitle: A\ndate: 2026-01-01\nbody\n", "1:1 front-matter-unclosed", `add a line "---" after the last field`},
+		{"unclosed TOML", "+++\ntitle = \"A\"\ndate = 2026-01-01\n", "1:1 front-matter-unclosed", `add a line "+++"`},
+		{"TOML bad string, CRLF", "+++\r\ntitle = \"A\r\ndate = 2026-01-01\r\n+++\r\nb\r\n", "2:11 front-matter-syntax", "quoted value is not closed"},
+		{"TOML bad string", "+++\ntitle = \"A\ndate = 2026-01-01\n+++\nb\n", "2:11 front-matter-syntax", "quoted value is not closed"},
+		{"TOML unquoted text, after a multibyte line", "+++\nsummary = \"café\"\ntitle = Unquoted\ndate = 2026-01-01\n+++\nb\n", "3:9 front-matter-syntax", "text values go in quotes"},
+		{"TOML key twice, CRLF", "+++\r\ntitle = \"x\"\r\ntitle = \"y\"\r\ndate = 2026-01-01\r\n+++\r\nb\r\n", "3:1 front-matter-syntax", "keep one"},
+		{"TOML with YAML colons", "+++\ntitle: \"x\"\ndate = 2026-01-01\n+++\nb\n", "2:6 front-matter-syntax", "name = value"},
+		{"empty file", "", "1:1 missing-date", "the file is empty"},
+		{"only a BOM and blank lines", bomS + "\n\n", "1:1 missing-date", "the file is empty"},
+		{"blank line before front matter", "\n---\ntitle: A\ndate: 2026-01-01\n---\nb\n", "1:1 missing-date", `remove what comes before the "---" on line 2`},
+		{"two byte order marks", bomS + bomS + "---\ntitle: A\ndate: 2026-01-01\n---\nb\n", "1:1 missing-date", `make it exactly "---"`},
+		{"fields without the opening line", "title: A\ndate: 2026-01-01\n---\nb\n", "1:1 missing-date", `add one as the first line`},
+		{"plain text gets no guess", "Just a note.\n", "1:1 missing-date", "start the file name with the date"},
+		{"body position after BOM", bomS + "---\ntitle: A\ndate: 2026-01-01\n---\n![](x.png) ![](y.png)\n", "5:5 image-alt", "alt text"},
+		{"body position on line 1 after BOM", bomS + "café ![](x.png)\n", "1:1 missing-date", ""},
+		{"body position, CRLF", "---\r\ntitle: A\r\ndate: 2026-01-01\r\n---\r\n\r\nsee [x](/posts/nope/) {% raw %}\r\n", "6:9 broken-link", "no post"},
+		{"invalid UTF-8 after CRLF lines", "---\r\ntitle: A\r\ndate: 2026-01-01\r\n---\r\ncafé \xff\r\n", "5:6 invalid-utf8", "save it as UTF-8"},
+		{"date in words", "---\ntitle: A\ndate: Jan 2, 2026\n---\nb\n", "3:7 invalid-date", "use 2006-01-02"},
+		{"impossible date", "---\ntitle: A\ndate: 2026-13-45\n---\nb\n", "3:7 invalid-date", "use 2006-01-02"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := load(t, mapFS(map[string]string{"posts/a.md": c.src}), Options{})
+			if len(s.Diagnostics) == 0 {
+				t.Fatalf("no diagnostics, want %s", c.want)
+			}
+			d := s.Diagnostics[0]
+			if got := fmt.Sprintf("%d:%d %s", d.Line, d.Column, d.Code); got != c.want {
+				t.Errorf("got %s, want %s (%s)", got, c.want, d.Message)
+			}
+			if !strings.Contains(d.Message, c.msg) {
+				t.Errorf("message %q does not say %q", d.Message, c.msg)
+			}
+		})
+	}
+	// the second image on the BOM line: columns count from after the BOM
+	s := load(t, mapFS(map[string]string{"posts/2026-01-01-a.md": bomS + "café ![](x.png)\n"}), Options{})
+	if got := diagKeys(s.Diagnostics); !slices.Contains(got, "posts/2026-01-01-a.md:1:10 image-alt") {
+		t.Errorf("BOM line diagnostics %q, want the image at 1:10", got)
+	}
+}
