@@ -193,6 +193,10 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
+	// The HTTP server's own errors go to the log; closing the writer ends
+	// the goroutine logrus runs behind it.
+	httpErrors := logger.WithField("component", "http").WriterLevel(logrus.WarnLevel)
+	defer httpErrors.Close()
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -200,7 +204,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          stdlog.New(logger.WithField("component", "http").WriterLevel(logrus.WarnLevel), "", 0),
+		ErrorLog:          stdlog.New(httpErrors, "", 0),
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

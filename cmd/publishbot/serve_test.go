@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -315,5 +316,41 @@ func TestServeRefusesSecondInstanceOnOneDataDir(t *testing.T) {
 	err := run(t.Context(), []string{"serve"}, envMap(w.env()), io.Discard, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "another process holds it") {
 		t.Fatalf("second serve on one data dir: %v, want a clear refusal", err)
+	}
+}
+
+// TestServeLeavesNoGoroutines checks that a stopped serve leaves nothing of
+// its own running: not the worker, queue, reconciler, webhook or publisher,
+// nor logrus's writer behind the HTTP server's error log.
+func TestServeLeavesNoGoroutines(t *testing.T) {
+	w := newE2EWorld(t)
+	s := w.startServe(nil)
+	sha := w.initialContent()
+	w.mustDeliverPush(s.addr, sha)
+	w.waitPublished(sha, 60*time.Second)
+	e2eWaitIdle(t, s.addr, 30*time.Second)
+	if err := s.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	ours := func() []string {
+		buf := make([]byte, 4<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		var left []string
+		for _, g := range strings.Split(string(buf), "\n\n") {
+			for _, mark := range []string{"publishbot/worker.", "publishbot/queue.", "publishbot/webhook.", "publishbot/publisher.", "main.serve", "logrus.(*Entry).writerScanner"} {
+				if strings.Contains(g, mark) {
+					left = append(left, g)
+					break
+				}
+			}
+		}
+		return left
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for left := ours(); len(left) > 0; left = ours() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines of serve left after it stopped:\n%s", len(left), strings.Join(left, "\n\n"))
+		}
+		time.Sleep(25 * time.Millisecond) // polling with a deadline
 	}
 }
