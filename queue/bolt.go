@@ -861,7 +861,10 @@ func (b *Bolt) putDead(tx *bolt.Tx, r record, now time.Time) error {
 }
 
 func (b *Bolt) jobLog(j Job) *logrus.Entry {
-	f := logrus.Fields{"job": j.ID, "kind": j.Kind, "repo": j.Repo.FullName, "sha": j.SHA}
+	f := logrus.Fields{"job": j.ID, "kind": j.Kind, "repo": j.Repo.FullName}
+	if j.SHA != "" {
+		f["sha"] = j.SHA
+	}
 	if j.PR != 0 {
 		f["pr"] = j.PR
 	}

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -901,5 +903,30 @@ func TestEnqueueKeepsOrReplacesID(t *testing.T) {
 	first, second := mustTake(t, q), mustTake(t, q)
 	if first.ID != "given" || second.ID == "given" || second.ID == "" {
 		t.Fatalf("ids %q, %q", first.ID, second.ID)
+	}
+}
+
+// TestLogFieldsOnlyWhereTheyApply checks that a job line carries sha and pr
+// only when the job has them: an empty "sha" reads as a missing commit.
+func TestLogFieldsOnlyWhereTheyApply(t *testing.T) {
+	logger, hook := logtest.NewNullLogger()
+	q := openTest(t, filepath.Join(t.TempDir(), "q.db"), Options{MaxAttempts: 1, Log: logrus.NewEntry(logger)})
+	mustEnqueue(t, q, publish("acme/a", "")) // a scheduled or reconcile-style job: the branch head
+	j := mustTake(t, q)
+	if err := q.Done(context.Background(), j, errors.New("boom")); err != nil {
+		t.Fatal(err)
+	}
+	e := hook.LastEntry()
+	if e == nil || e.Message != "queue: job dead-lettered" {
+		t.Fatalf("last line %+v, want the dead letter", e)
+	}
+	if _, ok := e.Data["sha"]; ok {
+		t.Errorf("dead-letter line has sha %q for a job without one", e.Data["sha"])
+	}
+	if _, ok := e.Data["pr"]; ok {
+		t.Errorf("dead-letter line has a pr for a publish")
+	}
+	if e.Data["job"] != j.ID || e.Data["repo"] != "acme/a" {
+		t.Errorf("dead-letter line fields %v", e.Data)
 	}
 }

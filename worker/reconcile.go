@@ -136,6 +136,7 @@ func (r *Reconciler) one(ctx context.Context, p Published) (bool, error) {
 		return false, nil
 	}
 	j := queue.Job{
+		ID:      newJobID(),
 		Kind:    queue.KindPublish,
 		Repo:    p.Repo,
 		Ref:     p.Ref,
@@ -149,6 +150,6 @@ func (r *Reconciler) one(ctx context.Context, p Published) (bool, error) {
 	r.mu.Lock()
 	r.queued[name] = head
 	r.mu.Unlock()
-	r.opts.Log.WithFields(logrus.Fields{"repo": name, "sha": head, "published": published}).Info("pages branch behind its source: publish queued")
+	r.opts.Log.WithFields(logrus.Fields{"job": j.ID, "repo": name, "sha": head, "published": published}).Info("pages branch behind its source: publish queued")
 	return true, nil
 }

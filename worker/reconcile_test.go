@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,10 @@ func TestReconcilerQueuesDriftedRepositories(t *testing.T) {
 	}
 	if j := enq[0]; j.Repo != a || j.SHA != "new" || j.Reason != "reconcile" || j.Kind != queue.KindPublish || j.Ref != "refs/heads/main" {
 		t.Errorf("reconcile job = %+v", j)
+	}
+	// The line that says why names the job, so an operator can follow it.
+	if id := enq[0].ID; id == "" || !strings.Contains(buf.String(), `"job":"`+id+`"`) {
+		t.Errorf("reconcile job id %q not in the log:\n%s", id, buf.String())
 	}
 	for result, want := range map[string]float64{"queued": 1, "in_sync": 1, "error": 1} {
 		if got := testutil.ToFloat64(m.reconciles.WithLabelValues(result)); got != want {

@@ -9,6 +9,8 @@ package worker
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -319,7 +321,7 @@ func (w *Worker) afterSuccess(ctx context.Context, j queue.Job, res publisher.Re
 		return fmt.Errorf("schedule publish at %s: %w", res.NextPublish.Format(time.RFC3339), err)
 	}
 	w.opts.Metrics.scheduled()
-	log.WithField("not_before", res.NextPublish.Format(time.RFC3339)).Info("publish scheduled for the next future post")
+	log.WithFields(logrus.Fields{"scheduled_job": next.ID, "not_before": res.NextPublish.Format(time.RFC3339)}).Info("publish scheduled for the next future post")
 	return nil
 }
 
@@ -327,6 +329,7 @@ func (w *Worker) afterSuccess(ctx context.Context, j queue.Job, res publisher.Re
 // date: the same branch, its head at that time.
 func ScheduledJob(after queue.Job, at, now time.Time) queue.Job {
 	return queue.Job{
+		ID:        newJobID(),
 		Kind:      queue.KindPublish,
 		Repo:      after.Repo,
 		Ref:       after.Ref,
@@ -334,4 +337,12 @@ func ScheduledJob(after queue.Job, at, now time.Time) queue.Job {
 		NotBefore: at,
 		Created:   now,
 	}
+}
+
+// newJobID is a random job id, given before the job is queued so that the
+// line saying why it was queued names it (the queue keeps a given id).
+func newJobID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

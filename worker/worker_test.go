@@ -290,6 +290,9 @@ func TestWorkerSchedulesNextFuturePost(t *testing.T) {
 	if j.Kind != queue.KindPublish || j.Reason != "schedule" || !j.NotBefore.Equal(next) || j.Ref != "refs/heads/main" || j.SHA != "" || j.Repo != repo || j.Delivery != "" {
 		t.Errorf("scheduled job = %+v", j)
 	}
+	if j.ID == "" || !strings.Contains(buf.String(), `"scheduled_job":"`+j.ID+`"`) {
+		t.Errorf("scheduled job id %q not in the log:\n%s", j.ID, buf.String())
+	}
 	if list := set.List(); len(list) != 1 || list[0].Repo != repo || list[0].Ref != "refs/heads/main" {
 		t.Errorf("published set = %+v", list)
 	}
