@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,6 +59,41 @@ func parseDate(s string, loc *time.Location) (t time.Time, zoned, ok bool) {
 		}
 	}
 	return time.Time{}, false, false
+}
+
+var (
+	isoDayRE   = regexp.MustCompile(`^(\d{4})-(\d{2})-(\d{2})`)
+	looseDayRE = regexp.MustCompile(`^(\d{4})([-/.])(\d{1,2})[-/.](\d{1,2})\b`)
+	usDayRE    = regexp.MustCompile(`^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\b`)
+)
+
+// dateHint says what is wrong with a date value that parseDate cannot read,
+// when it is a near miss: ": there is no such day", ": write ... as
+// 2026-01-02". "" otherwise.
+func dateHint(v *fmValue) string {
+	if v.kind != vScalar {
+		return ""
+	}
+	s := strings.TrimSpace(v.s)
+	if m := isoDayRE.FindStringSubmatch(s); m != nil {
+		if _, err := time.Parse("2006-01-02", m[0]); err != nil {
+			return ": there is no such day (" + m[0] + ")"
+		}
+		return ""
+	}
+	if m := looseDayRE.FindStringSubmatch(s); m != nil {
+		month, _ := strconv.Atoi(m[3])
+		day, _ := strconv.Atoi(m[4])
+		fixed := fmt.Sprintf("%s-%02d-%02d", m[1], month, day)
+		if m[2] != "-" {
+			return ": write the day with dashes, as " + fixed
+		}
+		return ": write the month and the day with two digits each, as " + fixed
+	}
+	if usDayRE.MatchString(s) {
+		return ": day and month in this order are ambiguous; write year-month-day, as 2026-01-02"
+	}
+	return ""
 }
 
 var fileDateRE = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2})(?:-(.*))?$`)
@@ -147,7 +183,7 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 			if t, _, ok := fieldDate(v, cfg.Location); ok {
 				p.Updated = t.In(cfg.Location)
 			} else {
-				add(v.line, v.col, CodeInvalidDate, "updated %s is not a date; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(v))
+				add(v.line, v.col, CodeInvalidDate, "updated %s is not a date%s; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(v), dateHint(v))
 			}
 		case "summary":
 			if s, ok := str(); ok {
@@ -249,7 +285,7 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 	case dateVal != nil && dateVal.kind != vNull:
 		t, _, ok := fieldDate(dateVal, cfg.Location)
 		if !ok {
-			add(dateVal.line, dateVal.col, CodeInvalidDate, "date %s is not a date; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(dateVal))
+			add(dateVal.line, dateVal.col, CodeInvalidDate, "date %s is not a date%s; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(dateVal), dateHint(dateVal))
 			break
 		}
 		p.Date = t.In(cfg.Location)

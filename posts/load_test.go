@@ -451,7 +451,13 @@ func TestAuthorDiagnostics(t *testing.T) {
 		{"body position, CRLF", "---\r\ntitle: A\r\ndate: 2026-01-01\r\n---\r\n\r\nsee [x](/posts/nope/) {% raw %}\r\n", "6:9 broken-link", "no post"},
 		{"invalid UTF-8 after CRLF lines", "---\r\ntitle: A\r\ndate: 2026-01-01\r\n---\r\ncafé \xff\r\n", "5:6 invalid-utf8", "save it as UTF-8"},
 		{"date in words", "---\ntitle: A\ndate: Jan 2, 2026\n---\nb\n", "3:7 invalid-date", "use 2006-01-02"},
-		{"impossible date", "---\ntitle: A\ndate: 2026-13-45\n---\nb\n", "3:7 invalid-date", "use 2006-01-02"},
+		{"impossible date", "---\ntitle: A\ndate: 2026-13-45\n---\nb\n", "3:7 invalid-date", "there is no such day (2026-13-45)"},
+		{"February 30", "---\ntitle: A\ndate: 2026-02-30 10:00\n---\nb\n", "3:7 invalid-date", "there is no such day (2026-02-30)"},
+		{"date with slashes", "---\ntitle: A\ndate: 2026/1/2\n---\nb\n", "3:7 invalid-date", "with dashes, as 2026-01-02"},
+		{"date without zero padding", "---\ntitle: A\ndate: 2026-1-2 10:00\n---\nb\n", "3:7 invalid-date", "two digits each, as 2026-01-02"},
+		{"day first or month first", "---\ntitle: A\ndate: 01/02/2026\n---\nb\n", "3:7 invalid-date", "ambiguous"},
+		{"updated without padding", "---\ntitle: A\ndate: 2026-01-01\nupdated: 2026-1-5\n---\nb\n", "4:10 invalid-date", "updated \"2026-1-5\" is not a date: write the month"},
+		{"date in many accepted forms is fine", "---\ntitle: A\ndate: 2026-01-01 10:00:00 +02:00\n---\n[x](/posts/nope/)\n", "5:5 broken-link", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
