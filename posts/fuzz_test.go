@@ -9,6 +9,10 @@ import (
 )
 
 var fuzzSeeds = []string{
+	"+++\r\ntitle = \"A\r\ndate = 2026-01-01\r\n+++\r\nb\r\n",
+	"---\ntitle: \"C:\\temp\\q\"\nsummary: 'it''s\n---\n",
+	"---\ntitle: @x: y\n\tdate: 1\n---\n",
+	"\ufeff\ufeff\n---\ntitle: A\n---\n",
 	"---\ntitle: A\ndate: 2026-01-01\ntags: [a, b]\n---\nBody\n",
 	"+++\ntitle = \"A\"\ndate = 2026-01-01T10:00:00Z\n+++\nBody\n",
 	"---\ntitle: A\n",
@@ -49,7 +53,7 @@ func FuzzFrontMatter(f *testing.F) {
 			return
 		}
 		if pe != nil {
-			if pe.line < 0 || pe.line > lines || pe.msg == "" || pe.code == "" {
+			if pe.line < 0 || pe.line > lines || pe.col < 1 || pe.msg == "" || pe.code == "" {
 				t.Fatalf("bad error %+v for %d lines", pe, lines)
 			}
 			return
