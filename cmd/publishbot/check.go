@@ -49,7 +49,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 		return &exitError{Code: 2, Err: fmt.Errorf("check %s: %w", dir, err)}
 	}
 	if !info.IsDir() {
-		return &exitError{Code: 2, Err: fmt.Errorf("check %s: not a folder", dir)}
+		return &exitError{Code: 2, Err: fmt.Errorf("check %s: not a folder; pass the folder of the content repository, the one with publish.yaml", dir)}
 	}
 	site, err := posts.Load(os.DirFS(dir), posts.Options{})
 	if err != nil {

@@ -155,7 +155,7 @@ func TestCheckUsage(t *testing.T) {
 		{"two folders", []string{"a", "b"}, "at most one folder"},
 		{"unknown flag", []string{"--nope"}, "flag provided but not defined"},
 		{"missing folder", []string{filepath.Join(t.TempDir(), "missing")}, "no such file"},
-		{"a file, not a folder", []string{file}, "not a folder"},
+		{"a file, not a folder", []string{file}, "not a folder; pass the folder of the content repository"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, stderr, code := runCheckArgs(t, c.args...)
