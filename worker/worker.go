@@ -156,7 +156,7 @@ func (w *Worker) loop(takeCtx, jobCtx context.Context) {
 		if err == nil {
 			delay = 100 * time.Millisecond
 			w.busy.Add(1)
-			w.handle(jobCtx, j)
+			w.handle(takeCtx, jobCtx, j)
 			w.busy.Add(-1)
 			continue
 		}
@@ -205,7 +205,7 @@ func JobLog(base *logrus.Entry, j queue.Job) *logrus.Entry {
 }
 
 // handle runs one job and finishes it in the queue.
-func (w *Worker) handle(jobCtx context.Context, j queue.Job) {
+func (w *Worker) handle(takeCtx, jobCtx context.Context, j queue.Job) {
 	log := JobLog(w.opts.Log, j)
 	ctx, cancel := context.WithCancel(jobCtx)
 	defer cancel()
@@ -263,11 +263,38 @@ func (w *Worker) handle(jobCtx context.Context, j queue.Job) {
 	}
 
 	// Done comes last, so that an idle queue means the job's metrics are
-	// in. It must reach the queue even when the shutdown has begun.
-	doneCtx, doneCancel := context.WithTimeout(context.WithoutCancel(jobCtx), 30*time.Second)
-	defer doneCancel()
-	if err := w.opts.Queue.Done(doneCtx, j, runErr); err != nil {
-		log.WithError(err).Error("finish job in the queue")
+	// in.
+	w.finish(takeCtx, jobCtx, j, runErr, log)
+}
+
+// finish reports the end of j to the queue. It must reach the queue even
+// when the shutdown has begun. A failed Done is retried with backoff: until
+// it lands the queue holds the job as running, and no other job of its
+// repository can start. Once the shutdown has begun it gives up after one
+// failure; the job then runs again after the restart.
+func (w *Worker) finish(takeCtx, jobCtx context.Context, j queue.Job, runErr error, log *logrus.Entry) {
+	delay := 100 * time.Millisecond
+	for {
+		doneCtx, cancel := context.WithTimeout(context.WithoutCancel(jobCtx), 30*time.Second)
+		err := w.opts.Queue.Done(doneCtx, j, runErr)
+		cancel()
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, queue.ErrNotRunning), errors.Is(err, queue.ErrClosed):
+			log.WithError(err).Error("finish job in the queue")
+			return
+		}
+		log.WithError(err).WithField("retry_in", delay.String()).Error("finish job in the queue")
+		t := time.NewTimer(delay)
+		select {
+		case <-takeCtx.Done():
+			t.Stop()
+			log.Warn("job left unfinished in the queue: it runs again after the restart")
+			return
+		case <-t.C:
+		}
+		delay = min(2*delay, 10*time.Second)
 	}
 }
 

@@ -570,3 +570,81 @@ func TestWorkerRecordsOnlySourceBranchPublishes(t *testing.T) {
 		t.Errorf("published set = %+v, want only the source branch", list)
 	}
 }
+
+// flakyDoneQueue fails the first fails Done calls, as a disk that could not
+// commit would.
+type flakyDoneQueue struct {
+	*fakeQueue
+	mu    sync.Mutex
+	fails int
+	calls int
+}
+
+func (q *flakyDoneQueue) Done(ctx context.Context, j queue.Job, err error) error {
+	q.mu.Lock()
+	q.calls++
+	fail := q.calls <= q.fails
+	q.mu.Unlock()
+	if fail {
+		return errors.New("queue: commit: input/output error")
+	}
+	return q.fakeQueue.Done(ctx, j, err)
+}
+
+// TestWorkerRetriesDone checks that a Done the queue could not store is
+// retried: until it lands, the queue holds the job as running and blocks
+// every other job of its repository.
+func TestWorkerRetriesDone(t *testing.T) {
+	q := &flakyDoneQueue{fakeQueue: newFakeQueue(publishJob("1", "aaa")), fails: 2}
+	var buf syncBuffer
+	r := runnerFunc(func(ctx context.Context, j queue.Job, log *logrus.Entry) publisher.Result {
+		return publisher.Result{Job: j, Outcome: publisher.OutcomePublished}
+	})
+	l := logrus.New()
+	l.Out = &buf
+	l.Formatter = &logrus.JSONFormatter{}
+	w, err := New(Options{Queue: q, Runner: r, Log: logrus.NewEntry(l)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, w)
+	if d := waitDone(t, q.fakeQueue); d.err != nil || d.job.ID != "1" {
+		t.Fatalf("Done = %+v", d)
+	}
+	q.mu.Lock()
+	calls := q.calls
+	q.mu.Unlock()
+	if calls != 3 {
+		t.Errorf("Done called %d times, want 3 (two failures, then stored)", calls)
+	}
+	logs := buf.String()
+	if strings.Count(logs, `"msg":"finish job in the queue"`) != 2 || !strings.Contains(logs, "input/output error") {
+		t.Errorf("want both failures logged:\n%s", logs)
+	}
+}
+
+// TestWorkerGivesUpDoneOnShutdown checks that a worker told to stop does not
+// hang on a queue that cannot store: the job runs again after the restart.
+func TestWorkerGivesUpDoneOnShutdown(t *testing.T) {
+	q := &flakyDoneQueue{fakeQueue: newFakeQueue(), fails: 1 << 30}
+	started := make(chan struct{})
+	r := runnerFunc(func(ctx context.Context, j queue.Job, log *logrus.Entry) publisher.Result {
+		close(started)
+		return publisher.Result{Job: j, Outcome: publisher.OutcomePublished}
+	})
+	var buf bytes.Buffer
+	w, err := New(Options{Queue: q, Runner: r, Log: testLog(&buf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := startWorker(t, w)
+	q.jobs <- publishJob("1", "aaa")
+	<-started
+	stop() // returns only once the lane has given up
+	q.mu.Lock()
+	calls := q.calls
+	q.mu.Unlock()
+	if calls < 1 {
+		t.Errorf("Done never tried")
+	}
+}
