@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v62/github"
 )
@@ -322,7 +323,7 @@ func (s *Server) answerLocked(r *http.Request, body []byte) (int, http.Header, [
 			return errorJSON(http.StatusUnprocessableEntity, "Invalid request: state is required")
 		}
 		st := Status{Repo: m[1], SHA: m[2], State: in.GetState(), Context: in.GetContext(), Description: in.GetDescription(), TargetURL: in.GetTargetURL()}
-		if len(st.Description) > 140 {
+		if utf8.RuneCountInString(st.Description) > 140 {
 			return errorJSON(http.StatusUnprocessableEntity, "description is too long (maximum is 140 characters)")
 		}
 		s.statuses = append(s.statuses, st)
