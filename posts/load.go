@@ -117,7 +117,7 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 	site := &Site{Config: cfg}
 	left := map[string]bool{} // bundles left out
 	for _, r := range results {
-		diags = append(diags, r.diags...)
+		diags = append(diags, capPerCode(r.diags, maxPerCode)...)
 		if r.post != nil && !HasErrors(r.diags) {
 			site.Posts = append(site.Posts, r.post)
 		} else if r.file.bundle != "" {
@@ -661,4 +661,33 @@ func noFrontMatterHint(src []byte) string {
 		return ""
 	}
 	return ""
+}
+
+// maxPerCode is how many diagnostics of one code one file lists; the rest
+// are counted in one more diagnostic (a post of 600,000 broken links gives a
+// readable report, not 600,000 lines).
+const maxPerCode = 100
+
+// capPerCode keeps the first max diagnostics of each code in ds (one
+// file's, in the order found) and replaces the others of that code with one
+// diagnostic, at the first left out, that says how many there are.
+func capPerCode(ds []Diagnostic, max int) []Diagnostic {
+	count := map[string]int{}
+	var out []Diagnostic
+	first := map[string]int{} // code -> index in out of its "more" diagnostic
+	for _, d := range ds {
+		count[d.Code]++
+		switch n := count[d.Code]; {
+		case n <= max:
+			out = append(out, d)
+		case n == max+1:
+			first[d.Code] = len(out)
+			out = append(out, d)
+		}
+	}
+	for code, i := range first {
+		n := count[code] - max
+		out[i].Message = fmt.Sprintf("%s; and %d more [%s] in this file from here on, not listed one by one", out[i].Message, n-1, code)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package posts
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -457,6 +458,8 @@ func TestAuthorDiagnostics(t *testing.T) {
 		{"date without zero padding", "---\ntitle: A\ndate: 2026-1-2 10:00\n---\nb\n", "3:7 invalid-date", "two digits each, as 2026-01-02"},
 		{"day first or month first", "---\ntitle: A\ndate: 01/02/2026\n---\nb\n", "3:7 invalid-date", "ambiguous"},
 		{"updated without padding", "---\ntitle: A\ndate: 2026-01-01\nupdated: 2026-1-5\n---\nb\n", "4:10 invalid-date", "updated \"2026-1-5\" is not a date: write the month"},
+		{"the same link twice points at the second", "---\ntitle: A\ndate: 2026-01-01\n---\n[a](x.md) and ![b](x.png) [c](x.md)\n", "5:5 broken-link", ""},
+		{"a link whose URL is also a word before it", "---\ntitle: A\ndate: 2026-01-01\n---\nRead the docs: [the docs](docs)\n", "5:27 broken-link", ""},
 		{"date in many accepted forms is fine", "---\ntitle: A\ndate: 2026-01-01 10:00:00 +02:00\n---\n[x](/posts/nope/)\n", "5:5 broken-link", ""},
 	}
 	for _, c := range cases {
@@ -474,9 +477,45 @@ func TestAuthorDiagnostics(t *testing.T) {
 			}
 		})
 	}
+	// every one of several identical links has its own column
+	s0 := load(t, mapFS(map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n[a](x.md) and [b](x.md)\n\n![](i.png) ![](i.png)\n"}), Options{})
+	want0 := []string{"posts/a.md:5:5 broken-link", "posts/a.md:5:19 broken-link", "posts/a.md:7:5 image-alt", "posts/a.md:7:5 missing-image", "posts/a.md:7:16 image-alt", "posts/a.md:7:16 missing-image"}
+	if got := diagKeys(s0.Diagnostics); !slices.Equal(got, want0) {
+		t.Errorf("repeated links:\n got %q\nwant %q", got, want0)
+	}
 	// the second image on the BOM line: columns count from after the BOM
 	s := load(t, mapFS(map[string]string{"posts/2026-01-01-a.md": bomS + "café ![](x.png)\n"}), Options{})
 	if got := diagKeys(s.Diagnostics); !slices.Contains(got, "posts/2026-01-01-a.md:1:10 image-alt") {
 		t.Errorf("BOM line diagnostics %q, want the image at 1:10", got)
+	}
+}
+
+// TestDiagnosticsCappedPerCode: a post with thousands of the same problem
+// lists the first maxPerCode and one more that counts the rest; other codes
+// and other files are not affected, and the post is still left out or kept
+// as all its diagnostics say.
+func TestDiagnosticsCappedPerCode(t *testing.T) {
+	body := strings.Repeat("[x](/posts/nope/) ", 250) + "\n\n" + strings.Repeat("![](a.png) ", 3)
+	s := load(t, mapFS(map[string]string{
+		"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n" + body,
+		"posts/b.md": "---\ntitle: B\ndate: 2026-01-01\n---\n" + strings.Repeat("[x](/posts/nope/) ", 3),
+	}), Options{})
+	count := map[string]int{}
+	var more []Diagnostic
+	for _, d := range s.Diagnostics {
+		count[d.File+" "+d.Code]++
+		if strings.Contains(d.Message, "more [") {
+			more = append(more, d)
+		}
+	}
+	want := map[string]int{"posts/a.md broken-link": maxPerCode + 1, "posts/a.md image-alt": 3, "posts/a.md missing-image": 3, "posts/b.md broken-link": 3}
+	if !maps.Equal(count, want) {
+		t.Errorf("counts %v, want %v", count, want)
+	}
+	if len(more) != 1 || !strings.HasSuffix(more[0].Message, "; and 149 more [broken-link] in this file from here on, not listed one by one") || more[0].Line != 5 {
+		t.Errorf("summary diagnostic %+v", more)
+	}
+	if len(s.Posts) != 2 {
+		t.Errorf("%d posts, want 2 (warnings only)", len(s.Posts))
 	}
 }

@@ -88,6 +88,7 @@ type walker struct {
 	inNotes    int
 	blockStart int
 	blockEnd   int
+	destFrom   int // where in the block the next link destination is looked for
 }
 
 func (w *walker) text() *bytes.Buffer {
@@ -108,6 +109,7 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 	if n.Type() == ast.TypeBlock && entering {
 		if lines := n.Lines(); lines != nil && lines.Len() > 0 {
 			w.blockStart, w.blockEnd = lines.At(0).Start, lines.At(lines.Len()-1).Stop
+			w.destFrom = w.blockStart
 		}
 	}
 	switch n := n.(type) {
@@ -250,17 +252,34 @@ func (w *walker) liquid(v []byte, start int) {
 }
 
 // destPos finds where a link's destination is written: in the current
-// block, else at the link's first text.
+// block, after the link's text and after the destinations found before it
+// (the same URL twice, or the URL's words earlier in the text, must not
+// point at the first place); else at the link's first text.
 func (w *walker) destPos(n ast.Node, dest []byte) (int, int) {
+	textAt, textEnd := -1, -1 // the link text: the destination comes after it
+	ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if t, ok := c.(*ast.Text); ok && entering {
+			if textAt < 0 {
+				textAt = t.Segment.Start
+			}
+			textEnd = max(textEnd, t.Segment.Stop)
+		}
+		return ast.WalkContinue, nil
+	})
 	if len(dest) > 0 && w.blockEnd > w.blockStart && w.blockEnd <= len(w.body) {
-		if i := bytes.Index(w.body[w.blockStart:w.blockEnd], dest); i >= 0 {
-			return w.r.pos(w.r.bodyOff + w.blockStart + i)
+		from := max(w.destFrom, w.blockStart)
+		if textEnd > from && textEnd < w.blockEnd {
+			from = textEnd
+		}
+		if from < w.blockEnd {
+			if i := bytes.Index(w.body[from:w.blockEnd], dest); i >= 0 {
+				w.destFrom = from + i + len(dest)
+				return w.r.pos(w.r.bodyOff + from + i)
+			}
 		}
 	}
-	for c := n.FirstChild(); c != nil; c = c.FirstChild() {
-		if t, ok := c.(*ast.Text); ok {
-			return w.r.pos(w.r.bodyOff + t.Segment.Start)
-		}
+	if textAt >= 0 {
+		return w.r.pos(w.r.bodyOff + textAt)
 	}
 	return w.r.pos(w.r.bodyOff + w.blockStart)
 }
