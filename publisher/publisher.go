@@ -278,8 +278,12 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		log.Debug("result not reported: the job was cancelled")
 	default:
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		res.Reported = true
 		if err := p.reporter.Report(rctx, res); err != nil {
-			log.WithError(scrub(err, token)).Warn("report result")
+			// Error, not warning: a reviewer or author is not being told
+			// (revoked token, missing permission, GitHub down).
+			res.ReportErr = scrub(err, token)
+			log.WithError(res.ReportErr).WithField("outcome", res.Outcome).Error("report failed")
 		}
 		cancel()
 	}

@@ -47,6 +47,11 @@ type Result struct {
 	Changed     []ChangedPost
 	Diagnostics []posts.Diagnostic
 	Err         error // set when Outcome is OutcomeFailed
+
+	// ReportErr is the Reporter's failure, if any. It never changes the
+	// outcome: the site is published whether or not GitHub heard of it.
+	ReportErr error
+	Reported  bool // the Reporter was called
 	// Reason says in a few words why a job was skipped or changed nothing
 	// ("not the source branch", "a newer commit is already published").
 	Reason string

@@ -16,6 +16,7 @@ type Metrics struct {
 	duration   *prometheus.HistogramVec
 	schedules  prometheus.Counter
 	reconciles *prometheus.CounterVec
+	reports    *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (a nil reg
@@ -40,9 +41,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "publishbot_reconcile_checks_total",
 			Help: "Reconciler checks of a published repository, by result (in_sync, queued, error).",
 		}, []string{"result"}),
+		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "publishbot_reports_total",
+			Help: "Results reported to GitHub (comment, check run, status), by result (ok, failed).",
+		}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.jobs, m.duration, m.schedules, m.reconciles)
+		reg.MustRegister(m.jobs, m.duration, m.schedules, m.reconciles, m.reports)
 	}
 	return m
 }
@@ -53,6 +58,17 @@ func (m *Metrics) job(kind queue.Kind, result string, d time.Duration) {
 	}
 	m.jobs.WithLabelValues(string(kind), result).Inc()
 	m.duration.WithLabelValues(string(kind)).Observe(d.Seconds())
+}
+
+func (m *Metrics) reported(err error) {
+	if m == nil {
+		return
+	}
+	if err != nil {
+		m.reports.WithLabelValues("failed").Inc()
+	} else {
+		m.reports.WithLabelValues("ok").Inc()
+	}
 }
 
 func (m *Metrics) scheduled() {

@@ -242,6 +242,9 @@ func (w *Worker) handle(takeCtx, jobCtx context.Context, j queue.Job) {
 		result = "panic"
 	}
 	w.opts.Metrics.job(j.Kind, result, elapsed)
+	if res.Reported {
+		w.opts.Metrics.reported(res.ReportErr)
+	}
 	fields := logrus.Fields{"outcome": result, "duration_ms": elapsed.Milliseconds()}
 	if res.PagesCommit != "" {
 		fields["pages_commit"] = res.PagesCommit

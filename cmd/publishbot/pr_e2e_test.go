@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -43,6 +44,7 @@ type prWorld struct {
 	gh     *ghapitest.Server
 	botURL string
 	base   string // master's commit
+	logs   *syncBuffer
 }
 
 const prConfig = `title: Hello World
@@ -113,8 +115,9 @@ func newPRWorld(t *testing.T, app bool) *prWorld {
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
-	logger, err := newServeLogger(cfg, &logs)
+	logs := &syncBuffer{}
+	w.logs = logs
+	logger, err := newServeLogger(cfg, logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,6 +464,43 @@ func TestPRCommentStaysUnderGitHubLimit(t *testing.T) {
 	}
 	if !strings.Contains(body, "more") {
 		t.Errorf("the comment does not summarise its tail:\n%s", body[len(body)-min(len(body), 600):])
+	}
+}
+
+// GitHub refusing the credentials for the comment (401, not retried) loses
+// nothing: the preview is published, the failure is an error line and a
+// metric an operator can alert on.
+func TestPRReportUnauthorizedKeepsThePreview(t *testing.T) {
+	w := newPRWorld(t, false)
+	head := w.commit("refs/pull/2/head", "master", map[string]string{
+		"posts/2026-03-01-fresh.md": prPost("Fresh", "2026-03-01", "Text."),
+	})
+	w.gh.Fail(http.MethodGet, "/repos/"+prFullName+"/issues/2/comments", http.StatusUnauthorized, nil, `{"message":"Bad credentials"}`)
+	w.deliver("pull_request", "unauth-opened", w.prPayload("opened.payload.json", head, nil))
+	w.wait("the preview status", func() bool { return w.status(head, "publishbot/preview") != nil })
+	if _, err := fs.Stat(w.pages(), "pr-preview/pr-2/posts/fresh/index.html"); err != nil {
+		t.Errorf("the preview was lost with the report: %v", err)
+	}
+	if len(w.marked()) != 0 {
+		t.Errorf("a comment was written despite the 401")
+	}
+	// The error line follows the status call: poll the log with a deadline.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(w.logs.String(), "report failed") && time.Now().Before(deadline); {
+		<-tick.C
+	}
+	if !strings.Contains(w.logs.String(), `level=error msg="report failed"`) {
+		t.Errorf("no error line for the failed report:\n%s", w.logs.String())
+	}
+	resp, err := http.Get(w.botURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `publishbot_reports_total{result="failed"} 1`) {
+		t.Errorf("metrics lack the failed report:\n%s", body)
 	}
 }
 
