@@ -84,13 +84,26 @@ func postPath(i int, d time.Time) string {
 
 // editedPost is the path and new text of the one post an iteration changes.
 func editedPost(files map[string]string, iter int) (string, string) {
-	p := postPath(500, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Add(500*24*time.Hour))
+	return editedPostAt(files, 500, iter)
+}
+
+// editedPostAt edits post number idx (0 is the oldest, 999 the newest of
+// bigSite(1000)).
+func editedPostAt(files map[string]string, idx, iter int) (string, string) {
+	p := postPath(idx, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(idx)*24*time.Hour))
 	return p, files[p] + fmt.Sprintf("\nEdit number %d.\n", iter)
 }
 
 // BenchmarkPublish1000PostsOneChanged is a whole publish job (fetch, build,
-// write objects, push) after one post of a 1,000-post site changed.
+// write objects, push) after one post of a 1,000-post site changed: an old
+// post (only its page changes) and the newest post (its page, the first
+// index page, its tag pages and the feeds change too: the worst case).
 func BenchmarkPublish1000PostsOneChanged(b *testing.B) {
+	b.Run("old-post", func(b *testing.B) { benchPublishOneChanged(b, 500) })
+	b.Run("newest-post", func(b *testing.B) { benchPublishOneChanged(b, 999) })
+}
+
+func benchPublishOneChanged(b *testing.B, idx int) {
 	e := newEnv(b)
 	ctx := context.Background()
 	files := bigSite(b, 1000)
@@ -108,7 +121,7 @@ func BenchmarkPublish1000PostsOneChanged(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		p, text := editedPost(files, i)
+		p, text := editedPostAt(files, idx, i)
 		if _, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "edit", Files: map[string]string{p: text}}); err != nil {
 			b.Fatal(err)
 		}
