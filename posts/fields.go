@@ -132,6 +132,7 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 	var summary, description string
 	var title string
 	hasTitle := false
+	titleLine, titleCol := 0, 0
 	var dateVal *fmValue
 	var published *bool
 	for i := range fields {
@@ -172,6 +173,7 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 			if s, ok := str(); ok {
 				title = strings.TrimSpace(s)
 				hasTitle = true
+				titleLine, titleCol = v.line, v.col
 			}
 		case "date":
 			dateVal = v
@@ -276,7 +278,9 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 		summary = description
 	}
 	p.Summary = summary
-	if !hasTitle || title == "" {
+	if hasTitle && title == "" && titleLine > 0 {
+		add(titleLine, max(titleCol, 1), CodeMissingTitle, "title is empty: write the post's title after \"title:\"")
+	} else if !hasTitle || title == "" {
 		add(fmLine, 1, CodeMissingTitle, "title is required: add a line like \"title: My post\" to the front matter")
 	}
 	p.Title = title

@@ -499,7 +499,7 @@ func parseTOMLMapping(text []byte, lineOff int) (fields []fmField, pe *posErr) {
 			if col < 1 {
 				col = 1
 			}
-			return nil, &posErr{line: lineOff + line, col: col, code: CodeFMSyntax, msg: "invalid TOML: " + perr.Message + tomlHint(perr.Message)}
+			return nil, &posErr{line: lineOff + line, col: col, code: CodeFMSyntax, msg: "invalid TOML: " + strings.TrimSuffix(perr.Message, ".") + tomlHint(perr.Message)}
 		}
 		return nil, &posErr{line: lineOff, col: 1, code: CodeFMSyntax, msg: "invalid TOML: " + err.Error()}
 	}
