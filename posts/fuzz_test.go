@@ -130,3 +130,41 @@ func filterFile(ds []Diagnostic, file string) []Diagnostic {
 	}
 	return out
 }
+
+// FuzzLoadConfig feeds publish.yaml from outside: LoadConfig never panics,
+// every diagnostic points into the file, and a config without errors has
+// the invariants the renderer relies on.
+func FuzzLoadConfig(f *testing.F) {
+	for _, s := range []string{
+		testConfig,
+		"title: A\nbase_url: https://acme.github.io/blog/\nper_page: 3\npopular: [a, b]\ntimezone: Europe/Berlin\n",
+		"title: [unclosed\n",
+		"a: &a [*a, *a]\nb: &b [*a, *a]\nc: [*b, *b, *b]\n",
+		"title: A\nper_page: -1\ntimezone: Mars/Base\nbase_url: javascript:alert(1)\n",
+		"\xef\xbb\xbftitle: BOM\r\nper_page: 2\r\n",
+		"- a list\n- not a mapping\n",
+		"title: A\nunknown_key: 1\nprevious: true\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		cfg, diags := LoadConfig(fstest.MapFS{ConfigFile: {Data: src}}, "acme/blog")
+		// YAML breaks lines at \n, \r\n and a lone \r, as editors do.
+		lines := bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n")), []byte("\n")) +
+			bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), nil), []byte("\r")) + 1
+		for _, d := range diags {
+			if d.File != ConfigFile || d.Line < 0 || d.Line > lines || d.Code == "" || d.Message == "" {
+				t.Fatalf("bad diagnostic %+v for %d lines", d, lines)
+			}
+		}
+		if HasErrors(diags) {
+			return
+		}
+		if cfg.Location == nil || cfg.PerPage < 1 || !strings.HasSuffix(cfg.BaseURL, "/") || cfg.Heading == "" {
+			t.Fatalf("config without errors breaks an invariant: %+v", cfg)
+		}
+		if u := cfg.BaseURL; !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && u != "/" {
+			t.Fatalf("base_url %q is neither absolute http(s) nor /", u)
+		}
+	})
+}
