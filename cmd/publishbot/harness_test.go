@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/publishbot/publishbot/ghapitest"
 	"github.com/publishbot/publishbot/gitserver"
 	"github.com/publishbot/publishbot/webhook"
 )
@@ -56,49 +56,23 @@ func sharedTestdata(t testing.TB, rel string) string {
 	}
 }
 
-// fakeGitHub is GitHub's REST API as far as the reporter needs it for
-// publishes: it records every request and answers like GitHub does.
-type e2eFakeGitHub struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []string // "METHOD path"
-}
-
-func newE2EFakeGitHub(t testing.TB) *e2eFakeGitHub {
-	f := &e2eFakeGitHub{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		f.mu.Lock()
-		f.reqs = append(f.reqs, r.Method+" "+r.URL.Path)
-		f.mu.Unlock()
-		if got := r.Header.Get("Authorization"); got != "token "+e2eToken && got != "Bearer "+e2eToken {
-			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		switch r.Method {
-		case http.MethodGet:
-			io.WriteString(w, "[]")
-		default:
-			w.WriteHeader(http.StatusCreated)
-			io.WriteString(w, `{"id":1,"state":"success"}`)
-		}
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *e2eFakeGitHub) requests() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.reqs...)
+// newE2EGitHub is the GitHub API stand-in for the serve tests: it takes
+// only e2eToken and records every request.
+func newE2EGitHub(t testing.TB) *ghapitest.Server {
+	t.Helper()
+	gh, err := ghapitest.Start(ghapitest.Options{Token: e2eToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gh.Close() })
+	return gh
 }
 
 // world is one content repository on a git server plus a fake GitHub.
 type e2eWorld struct {
 	t       testing.TB
 	git     *gitserver.Server
-	api     *e2eFakeGitHub
+	api     *ghapitest.Server
 	dataDir string
 	client  *http.Client
 	seq     atomic.Int64
@@ -117,7 +91,7 @@ func newE2EWorld(t testing.TB) *e2eWorld {
 	return &e2eWorld{
 		t:       t,
 		git:     gs,
-		api:     newE2EFakeGitHub(t),
+		api:     newE2EGitHub(t),
 		dataDir: t.TempDir(),
 		client:  &http.Client{Timeout: 30 * time.Second},
 	}
@@ -128,7 +102,7 @@ func (w *e2eWorld) env() map[string]string {
 	return map[string]string{
 		"PUBLISHBOT_WEBHOOK_SECRET":     e2eSecret,
 		"PUBLISHBOT_GITHUB_TOKEN":       e2eToken,
-		"PUBLISHBOT_GITHUB_API_URL":     w.api.URL + "/",
+		"PUBLISHBOT_GITHUB_API_URL":     w.api.URL(),
 		"PUBLISHBOT_ADDR":               "127.0.0.1:0",
 		"PUBLISHBOT_DATA_DIR":           w.dataDir,
 		"PUBLISHBOT_LOG_FORMAT":         "json",

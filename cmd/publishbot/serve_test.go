@@ -47,13 +47,13 @@ func TestServePublishesSignedPush(t *testing.T) {
 		t.Errorf("webhook deliveries queued = %v, want 1", got)
 	}
 	reported := false
-	for _, r := range w.api.requests() {
-		if strings.Contains(r, "/repos/"+e2eFullName+"/") {
+	for _, st := range w.api.Statuses(e2eFullName) {
+		if st.SHA == sha && st.Context == "publishbot/publish" && st.State == "success" {
 			reported = true
 		}
 	}
 	if !reported {
-		t.Errorf("nothing was reported to GitHub: %v", w.api.requests())
+		t.Errorf("no success status publishbot/publish on %s: %+v", sha, w.api.Requests())
 	}
 
 	// A bad signature is refused and queues nothing.
