@@ -22,23 +22,11 @@ import (
 	"github.com/publishbot/publishbot/queue"
 )
 
-// corpusDir is ../shared/testdata/corpus/jekyll beside the module root.
+// corpusDir is ../shared/testdata/corpus/jekyll beside the module root; go
+// test runs in the package's folder.
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "testdata", "corpus", "jekyll")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
+	return filepath.Join("..", "..", "shared", "testdata", "corpus", "jekyll")
 }
 
 // bigSite is a content repository of n posts whose bodies are the Jekyll

@@ -37,23 +37,11 @@ const (
 	e2eBranch   = "master" // the payloads' default branch
 )
 
-// sharedTestdata is ../shared/testdata relative to the module root.
+// sharedTestdata is ../shared/testdata beside the module root; go test runs
+// in the package's folder.
 func sharedTestdata(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "testdata", rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's directory")
-		}
-		dir = parent
-	}
+	return filepath.Join("..", "..", "..", "shared", "testdata", rel)
 }
 
 // newE2EGitHub is the GitHub API stand-in for the serve tests: it takes
