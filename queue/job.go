@@ -1,9 +1,58 @@
 package queue
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"strconv"
 	"time"
+
+	"github.com/sirupsen/logrus"
 )
+
+// Log field keys: every log line about a job or a delivery uses these, so
+// lines can be joined across packages.
+const (
+	FieldJob      = "job"
+	FieldKind     = "kind"
+	FieldRepo     = "repo"
+	FieldSHA      = "sha"
+	FieldPR       = "pr"
+	FieldDelivery = "delivery"
+	FieldReason   = "reason"
+)
+
+// NewID returns a fresh random job id (32 hex digits). The webhook, the
+// queue and the worker all name jobs with it.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// LogFields are the job's log fields under the constant keys; empty values
+// are left out.
+func (j Job) LogFields() logrus.Fields {
+	f := logrus.Fields{FieldRepo: j.Repo.FullName}
+	if j.ID != "" {
+		f[FieldJob] = j.ID
+	}
+	if j.Kind != "" {
+		f[FieldKind] = string(j.Kind)
+	}
+	if j.SHA != "" {
+		f[FieldSHA] = j.SHA
+	}
+	if j.PR != 0 {
+		f[FieldPR] = j.PR
+	}
+	if j.Delivery != "" {
+		f[FieldDelivery] = j.Delivery
+	}
+	if j.Reason != "" {
+		f[FieldReason] = j.Reason
+	}
+	return f
+}
 
 // Kind is what a job does.
 type Kind string
