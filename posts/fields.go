@@ -58,7 +58,7 @@ func parseDate(s string, loc *time.Location) (t time.Time, zoned, ok bool) {
 			return t, l.zoned, true
 		}
 	}
-	return time.Time{}, false, false
+	return parseLooseTimestamp(s, loc)
 }
 
 var (
