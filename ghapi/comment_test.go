@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
@@ -98,17 +99,27 @@ func TestCommentBudgetSharing(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"push https://x-access-token:ghs_abcdefghijklmnopqrstuvwxyz0123456789@github.com/a/b.git", "push https://[redacted]@github.com/a/b.git"},
-		{"token ghp_abcdefghijklmnopqrstuvwxyz0123456789 refused", "token [redacted] refused"},
-		{"Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiI5OSJ9.c2ln", "Authorization: [redacted]"},
-		{"github_pat_11ABCDEFG0123456789_abcdefghijklmnop", "[redacted]"},
-		{"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "[redacted]"},
-		{"nothing secret here: posts/a.md:3", "nothing secret here: posts/a.md:3"},
+// TestCommentMasksCredentials: an error's text reaches the comment only
+// through logmask, the one masker (its own tests cover every shape).
+func TestCommentMasksCredentials(t *testing.T) {
+	for _, secret := range []string{
+		"https://x-access-token:ghs_abcdefghijklmnopqrstuvwxyz0123456789@github.com/a/b.git",
+		"ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+		"Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiI5OSJ9.c2ln",
+		"github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
+		"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
 	} {
-		if got := Redact(tc.in); got != tc.want {
-			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		r := previewResult()
+		r.Outcome, r.Changed = publisher.OutcomeFailed, nil
+		r.Err = errors.New("push failed: " + secret)
+		body := CommentBody(r)
+		for _, leak := range []string{"ghs_abc", "ghp_abc", "eyJhbG", "github_pat_", "MIIE"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("comment for %q leaks %q:\n%s", secret, leak, body)
+			}
+		}
+		if !strings.Contains(body, "push failed: ") || !strings.Contains(body, logmask.Mask) {
+			t.Errorf("comment for %q does not show the masked error:\n%s", secret, body)
 		}
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -258,7 +257,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event, delivery 
 		return reply{status: http.StatusAccepted, Result: resultIgnored, verified: true, Reason: ignored, job: job}
 	}
 	job.Delivery = delivery
-	job.ID = newID()
+	job.ID = queue.NewID() // assigned here, so the answer can name it
 
 	// 7. Enqueue durably, with a context of its own: the job must be stored
 	// (or not) as a whole even if GitHub hangs up.
@@ -445,27 +444,23 @@ func isSHA(s string) bool {
 
 func (h *Handler) logDelivery(rep reply, event, delivery string, elapsed time.Duration) {
 	f := logrus.Fields{
-		"delivery": delivery,
-		"event":    event,
-		"result":   rep.Result,
-		"status":   rep.status,
-		"ms":       float64(elapsed.Microseconds()) / 1000,
+		queue.FieldDelivery: delivery,
+		"event":             event,
+		"result":            rep.Result,
+		"status":            rep.status,
+		"ms":                float64(elapsed.Microseconds()) / 1000,
 	}
 	if rep.job.Repo.FullName != "" {
-		f["repo"] = rep.job.Repo.FullName
-	}
-	if rep.job.SHA != "" {
-		f["sha"] = rep.job.SHA
-	}
-	if rep.job.PR != 0 {
-		f["pr"] = rep.job.PR
-	}
-	if rep.Job != "" {
-		f["job"] = rep.Job
-		f["kind"] = rep.Kind
+		// What was (or would have been) queued.
+		for k, v := range rep.job.LogFields() {
+			f[k] = v
+		}
+		if rep.Job == "" {
+			delete(f, queue.FieldJob) // an id given to a job that was not stored names nothing
+		}
 	}
 	if rep.Reason != "" {
-		f["reason"] = rep.Reason
+		f["detail"] = rep.Reason // why the delivery was answered so
 	}
 	log := h.log.WithFields(f)
 	if rep.err != nil {
@@ -501,12 +496,4 @@ func eventLabel(event string) string {
 		}
 	}
 	return event
-}
-
-// newID returns a random 128-bit job id in hex; the handler assigns it so it
-// can answer with it.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

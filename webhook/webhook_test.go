@@ -584,6 +584,12 @@ func TestLogAndMetrics(t *testing.T) {
 			t.Errorf("log line reveals the secret or a signature: %s", line)
 		}
 	}
+	if entries[1].Data["job"] != nil || entries[1].Data["result"] != "duplicate" {
+		t.Errorf("a duplicate delivery logs a job id that was never stored: %v", entries[1].Data)
+	}
+	if got := entries[2].Data["detail"]; got == nil || !strings.Contains(fmt.Sprint(got), "not a branch") {
+		t.Errorf("an ignored delivery's log says why in detail: %v", entries[2].Data)
+	}
 	if got := entries[3].Data["result"]; got != "unauthorized" || entries[3].Level != logrus.WarnLevel {
 		t.Errorf("bad signature logged as %v at %v", got, entries[3].Level)
 	}
