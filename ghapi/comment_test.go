@@ -3,9 +3,7 @@ package ghapi
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,9 +13,8 @@ import (
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // Both contracts the publisher declares (its TokenSource by method set).
 var (
@@ -55,22 +52,7 @@ func TestCommentGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := CommentBody(tc.r)
-			golden := filepath.Join("testdata", "comment-"+tc.name+".golden")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run go test -update): %v", err)
-			}
-			if got != string(want) {
-				t.Errorf("comment differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", golden, got, want)
-			}
+			testkit.Golden(t, filepath.Join("testdata", "comment-"+tc.name+".golden"), []byte(got))
 			if !strings.HasSuffix(got, Marker+"\n") {
 				t.Errorf("comment does not end with the marker")
 			}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/testkit"
 )
 
 // fakeQueue is an in-memory queue recording Done, Enqueue and Release
@@ -513,7 +514,7 @@ func TestWorkerSurvivesTakeErrorsAndStopsOnClose(t *testing.T) {
 	}
 	close(q.closed)
 	// The lane stops on ErrClosed; Run itself returns when ctx ends.
-	waitFor(t, func() bool { return strings.Contains(buf.String(), "queue closed") })
+	testkit.WaitFor(t, "the lane to log the closed queue", 10*time.Second, func() bool { return strings.Contains(buf.String(), "queue closed") })
 	cancel()
 	if err := <-ret; err != nil {
 		t.Fatal(err)
@@ -533,20 +534,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.Buffer.String()
-}
-
-// waitFor polls cond with a deadline.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-		<-tick.C
-	}
 }
 
 func TestWorkerRecordsOnlySourceBranchPublishes(t *testing.T) {
