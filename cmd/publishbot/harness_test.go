@@ -101,9 +101,8 @@ type e2eWorld struct {
 // newE2EWorld is a world where serve holds a token (commit statuses).
 func newE2EWorld(t testing.TB) *e2eWorld { return newWorld(t, false) }
 
-// newE2EAppWorld is a world where serve is a GitHub App (check runs).
-func newE2EAppWorld(t testing.TB) *e2eWorld { return newWorld(t, true) }
-
+// newWorld is a world where serve holds a token, or with app set is a
+// GitHub App (check runs).
 func newWorld(t testing.TB, app bool) *e2eWorld {
 	t.Helper()
 	gitPassword := e2eToken
