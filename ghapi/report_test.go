@@ -77,17 +77,7 @@ func newGitHub(t testing.TB, opts ghapitest.Options) *ghapitest.Server {
 		t.Fatal(err)
 	}
 	opts.API = api
-	gh, err := ghapitest.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		gh.Close()
-		for _, p := range gh.Problems() {
-			t.Errorf("request departs from GitHub's API description: %s", p)
-		}
-	})
-	return gh
+	return ghapitest.StartT(t, opts)
 }
 
 // tokenGitHub is the stand-in taking testToken.

@@ -164,6 +164,32 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// T is the part of testing.TB that StartT uses (the package does not
+// import testing: the demo is built with it).
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
+// StartT starts a server for one test: it closes when the test ends, and
+// then fails the test once for every request that departed from opts.API.
+func StartT(t T, opts Options) *Server {
+	t.Helper()
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		for _, p := range s.Problems() {
+			t.Errorf("request departs from GitHub's API description: %s", p)
+		}
+	})
+	return s
+}
+
 // URL is the API root, "http://127.0.0.1:<port>/".
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + "/" }
 

@@ -38,6 +38,37 @@ func start(t *testing.T, opts Options) *Server {
 	return s
 }
 
+// recordingT is a T that records what StartT reports.
+type recordingT struct {
+	testing.TB
+	cleanups []func()
+	errors   []string
+}
+
+func (r *recordingT) Cleanup(f func()) { r.cleanups = append(r.cleanups, f) }
+func (r *recordingT) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func TestStartTFailsOnProblems(t *testing.T) {
+	api, err := sharedAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &recordingT{TB: t}
+	s := StartT(r, Options{API: api})
+	send(t, s, "POST", "/repos/acme/blog/statuses/"+sha, "application/json", `{"state":"success","colour":"red"}`)
+	for _, f := range r.cleanups {
+		f()
+	}
+	if len(r.errors) != 1 || !strings.Contains(r.errors[0], "colour") {
+		t.Errorf("StartT reported %q", r.errors)
+	}
+	if _, err := http.Get(s.URL()); err == nil {
+		t.Error("the server still answers after the test's cleanup")
+	}
+}
+
 func withAPI(t *testing.T, opts Options) *Server {
 	t.Helper()
 	api, err := sharedAPI()

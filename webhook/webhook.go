@@ -333,7 +333,7 @@ func (h *Handler) toJob(event any) (job queue.Job, ignored string, err error) {
 }
 
 func (h *Handler) pushJob(e *github.PushEvent) (queue.Job, string, error) {
-	repo, err := fromPushRepo(e.GetRepo(), e.GetInstallation().GetID())
+	repo, err := toRepo(e.GetRepo(), e.GetInstallation().GetID(), "push")
 	job := queue.Job{Kind: queue.KindPublish, Repo: repo, Ref: e.GetRef(), SHA: e.GetAfter(), Reason: "push"}
 	if err != nil {
 		return job, "", err
@@ -361,7 +361,7 @@ func (h *Handler) pullRequestJob(e *github.PullRequestEvent) (queue.Job, string,
 	if number == 0 {
 		number = pr.GetNumber()
 	}
-	repo, err := fromRepo(e.GetRepo(), e.GetInstallation().GetID())
+	repo, err := toRepo(e.GetRepo(), e.GetInstallation().GetID(), "pull_request")
 	job := queue.Job{
 		Kind:    queue.KindPreview,
 		Repo:    repo,
@@ -395,24 +395,19 @@ func (h *Handler) pullRequestJob(e *github.PullRequestEvent) (queue.Job, string,
 	return job, "", nil
 }
 
-// fromPushRepo and fromRepo convert go-github's two repository types into
-// ours, at the edge.
-func fromPushRepo(r *github.PushEventRepository, installation int64) (queue.Repo, error) {
-	if r.GetFullName() == "" {
-		return queue.Repo{}, errors.New("push payload has no repository")
-	}
-	return queue.Repo{
-		FullName:       r.GetFullName(),
-		CloneURL:       withoutCredentials(r.GetCloneURL()),
-		HTMLURL:        r.GetHTMLURL(),
-		DefaultBranch:  r.GetDefaultBranch(),
-		InstallationID: installation,
-	}, nil
+// eventRepo is what go-github's two repository types, PushEventRepository
+// and Repository, have in common; toRepo converts either into ours, at the
+// edge. event names the payload for the error.
+type eventRepo interface {
+	GetFullName() string
+	GetCloneURL() string
+	GetHTMLURL() string
+	GetDefaultBranch() string
 }
 
-func fromRepo(r *github.Repository, installation int64) (queue.Repo, error) {
-	if r.GetFullName() == "" {
-		return queue.Repo{}, errors.New("pull_request payload has no repository")
+func toRepo(r eventRepo, installation int64, event string) (queue.Repo, error) {
+	if r.GetFullName() == "" { // go-github's getters answer "" on a nil pointer
+		return queue.Repo{}, fmt.Errorf("%s payload has no repository", event)
 	}
 	return queue.Repo{
 		FullName:       r.GetFullName(),

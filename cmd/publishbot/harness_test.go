@@ -72,17 +72,7 @@ func newE2EGitHub(t testing.TB, opts ghapitest.Options) *ghapitest.Server {
 		t.Fatal(err)
 	}
 	opts.API = api
-	gh, err := ghapitest.Start(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		gh.Close()
-		for _, p := range gh.Problems() {
-			t.Errorf("the bot's request departs from GitHub's API description: %s", p)
-		}
-	})
-	return gh
+	return ghapitest.StartT(t, opts)
 }
 
 // e2eWorld is one content repository on a git server, the GitHub stand-in,
@@ -222,10 +212,12 @@ func (w *e2eWorld) pushPayload(sha string) []byte {
 	return w.pushPayloadFrom("with-new-branch", sha)
 }
 
-// pushPayloadFrom is pushPayload from another of GitHub's push payloads.
-func (w *e2eWorld) pushPayloadFrom(name, sha string) []byte {
+// payload is one of GitHub's real payloads (rel under the shared
+// webhooks folder) with its repository's clone URL pointed at the git
+// server, decoded for rewriting.
+func (w *e2eWorld) payload(rel string) map[string]any {
 	w.t.Helper()
-	raw, err := os.ReadFile(sharedTestdata(w.t, "webhooks/push/"+name+".payload.json"))
+	raw, err := os.ReadFile(sharedTestdata(w.t, "webhooks/"+rel))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -234,10 +226,20 @@ func (w *e2eWorld) pushPayloadFrom(name, sha string) []byte {
 		w.t.Fatal(err)
 	}
 	repo := p["repository"].(map[string]any)
-	if repo["full_name"] != e2eFullName || p["ref"] != "refs/heads/"+e2eBranch {
-		w.t.Fatalf("the payload changed: %v %v", repo["full_name"], p["ref"])
+	if repo["full_name"] != e2eFullName {
+		w.t.Fatalf("the payload %s is of %v, not %s", rel, repo["full_name"], e2eFullName)
 	}
 	repo["clone_url"] = w.git.RepoURL(e2eRepo)
+	return p
+}
+
+// pushPayloadFrom is pushPayload from another of GitHub's push payloads.
+func (w *e2eWorld) pushPayloadFrom(name, sha string) []byte {
+	w.t.Helper()
+	p := w.payload("push/" + name + ".payload.json")
+	if p["ref"] != "refs/heads/"+e2eBranch {
+		w.t.Fatalf("the payload changed: %v", p["ref"])
+	}
 	p["after"] = sha
 	p["created"] = false
 	if hc, ok := p["head_commit"].(map[string]any); ok {
