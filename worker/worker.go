@@ -161,9 +161,9 @@ func (w *Worker) loop(takeCtx, jobCtx context.Context) {
 	}
 }
 
-// JobLog returns the log entry for one job: its fields under the constant
+// jobLog returns the log entry for one job: its fields under the constant
 // keys (queue.Job.LogFields) and the attempt.
-func JobLog(base *logrus.Entry, j queue.Job) *logrus.Entry {
+func jobLog(base *logrus.Entry, j queue.Job) *logrus.Entry {
 	log := base.WithFields(j.LogFields())
 	if j.Attempt != 0 {
 		log = log.WithField("attempt", j.Attempt)
@@ -173,7 +173,7 @@ func JobLog(base *logrus.Entry, j queue.Job) *logrus.Entry {
 
 // handle runs one job and finishes it in the queue.
 func (w *Worker) handle(takeCtx, jobCtx context.Context, j queue.Job) {
-	log := JobLog(w.opts.Log, j)
+	log := jobLog(w.opts.Log, j)
 	ctx, cancel := context.WithCancel(jobCtx)
 	defer cancel()
 
