@@ -24,6 +24,8 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/keylock"
+	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/queue"
 )
 
@@ -77,7 +79,8 @@ type Client struct {
 	mu       sync.Mutex
 	installs map[int64]*installation
 
-	prLocks keyedMutex
+	mask    *logmask.Masker // the static token and credential-shaped text
+	prLocks keylock.Map
 }
 
 // installation is one App installation's authenticated transport and client.
@@ -100,6 +103,7 @@ func NewTokenClient(token, apiURL string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c.token = token
+	c.mask = logmask.NewMasker(token)
 	c.gh = c.newGitHub(newSerialTransport(tokenTransport{next: c.retry, token: token}))
 	return c, nil
 }
@@ -185,6 +189,7 @@ func newClient(apiURL string, opts Options) (*Client, error) {
 		sleep:   sleep,
 		now:     now,
 		maxWait: maxWait,
+		mask:    logmask.NewMasker(),
 	}, nil
 }
 
@@ -258,46 +263,4 @@ func (c *Client) installation(repo queue.Repo) (*installation, error) {
 	in := &installation{itr: itr, gh: c.newGitHub(newSerialTransport(itr))}
 	c.installs[id] = in
 	return in, nil
-}
-
-// keyedMutex hands out one lock per key and forgets it when nobody holds or
-// waits for it. Waiting for a lock gives up when the context is done.
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[string]*refLock
-}
-
-type refLock struct {
-	ch   chan struct{} // holds a token while locked
-	refs int
-}
-
-// lock locks key and returns its unlock function, or ctx's error.
-func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = make(map[string]*refLock)
-	}
-	l, ok := k.locks[key]
-	if !ok {
-		l = &refLock{ch: make(chan struct{}, 1)}
-		k.locks[key] = l
-	}
-	l.refs++
-	k.mu.Unlock()
-	release := func() {
-		k.mu.Lock()
-		l.refs--
-		if l.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
-	select {
-	case l.ch <- struct{}{}:
-		return func() { <-l.ch; release() }, nil
-	case <-ctx.Done():
-		release()
-		return nil, ctx.Err()
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
@@ -71,7 +72,8 @@ func errorBlock(err error) string {
 	if err != nil {
 		text = err.Error()
 	}
-	text = truncate(Redact(strings.ToValidUTF8(text, "\uFFFD")), maxErrLen)
+	var mask logmask.Masker // the zero Masker: credential-shaped text
+	text = truncate(mask.String(strings.ToValidUTF8(text, "\uFFFD")), maxErrLen)
 	fence := "```"
 	for strings.Contains(text, fence) {
 		fence += "`"

@@ -42,9 +42,11 @@ func (c *Client) Report(ctx context.Context, r publisher.Result) error {
 	if r.Outcome == publisher.OutcomeSkipped {
 		return nil
 	}
-	if c.token != "" && r.Err != nil && strings.Contains(r.Err.Error(), c.token) {
-		// A token of an old format has no prefix Redact would know.
-		r.Err = errors.New(strings.ReplaceAll(r.Err.Error(), c.token, "[redacted]"))
+	if r.Err != nil {
+		// Masked once, here, for the comment, the status and the check run:
+		// the client's own token (a token of an old format has no prefix to
+		// know it by) and anything shaped like a credential.
+		r.Err = errors.New(c.mask.String(r.Err.Error()))
 	}
 	repo := r.Job.Repo
 	owner, name, ok := strings.Cut(repo.FullName, "/")
@@ -55,9 +57,11 @@ func (c *Client) Report(ctx context.Context, r publisher.Result) error {
 	if err != nil {
 		return fmt.Errorf("report job %s: %w", r.Job.ID, err)
 	}
-	rc := reportCall{c: c, gh: gh, owner: owner, name: name, r: r, log: c.log.WithFields(logrus.Fields{
-		"job": r.Job.ID, "repo": repo.FullName, "sha": sourceSHA(r), "pr": r.Job.PR, "delivery": r.Job.Delivery,
-	})}
+	log := c.log.WithFields(r.Job.LogFields())
+	if sha := sourceSHA(r); sha != "" {
+		log = log.WithField(queue.FieldSHA, sha)
+	}
+	rc := reportCall{c: c, gh: gh, owner: owner, name: name, r: r, log: log}
 
 	var errs []error
 	switch r.Job.Kind {
@@ -112,7 +116,7 @@ type reportCall struct {
 // creates one when create is set and there is none. After creating it looks
 // again and removes a twin another process may have created at the same time.
 func (rc reportCall) upsertComment(ctx context.Context, body string, create bool) error {
-	unlock, err := rc.c.prLocks.lock(ctx, strings.ToLower(rc.r.Job.Repo.FullName)+"#"+strconv.Itoa(rc.r.Job.PR))
+	unlock, err := rc.c.prLocks.Lock(ctx, strings.ToLower(rc.r.Job.Repo.FullName)+"#"+strconv.Itoa(rc.r.Job.PR))
 	if err != nil {
 		return err
 	}
@@ -237,7 +241,7 @@ func counts(r publisher.Result) (errs, warns int) {
 // descriptions.
 func summaryLine(r publisher.Result) string {
 	if r.Outcome == publisher.OutcomeFailed {
-		return "preview failed: " + Redact(errText(r.Err))
+		return "preview failed: " + errText(r.Err) // masked by Report
 	}
 	e, w := counts(r)
 	return tally(len(r.Changed), e, w)
@@ -372,7 +376,7 @@ func (rc reportCall) publishStatus(ctx context.Context) error {
 	state, desc := "success", "published"
 	switch {
 	case r.Outcome == publisher.OutcomeFailed:
-		state, desc = "error", "publish failed: "+Redact(errText(r.Err))
+		state, desc = "error", "publish failed: "+errText(r.Err) // masked by Report
 	case r.Outcome == publisher.OutcomeUnchanged:
 		desc = "the site was already up to date"
 	case r.PagesCommit != "":

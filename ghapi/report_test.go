@@ -5,19 +5,24 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v62/github"
 	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/ghapitest"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
@@ -56,9 +61,32 @@ func (s *sleeps) all() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
-func newTokenClient(t *testing.T, f *fakeGitHub) (*Client, *sleeps) {
+// githubAPI is GitHub's API description from the shared test data, loaded
+// once for the package's tests.
+var githubAPI = sync.OnceValues(func() (*ghapitest.API, error) {
+	return ghapitest.LoadAPI(os.DirFS(filepath.Join("..", "..", "shared", "testdata", "github-api")))
+})
+
+// newGitHub starts the GitHub API stand-in with opts, checking every
+// request against GitHub's API description: the test fails on any request
+// that departs from it.
+func newGitHub(t testing.TB, opts ghapitest.Options) *ghapitest.Server {
 	t.Helper()
-	f.token = testToken
+	api, err := githubAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.API = api
+	return ghapitest.StartT(t, opts)
+}
+
+// tokenGitHub is the stand-in taking testToken.
+func tokenGitHub(t testing.TB) *ghapitest.Server {
+	return newGitHub(t, ghapitest.Options{Token: testToken})
+}
+
+func newTokenClient(t *testing.T, f *ghapitest.Server) (*Client, *sleeps) {
+	t.Helper()
 	s := &sleeps{}
 	c, err := NewTokenClient(testToken, f.URL(), Options{Sleep: s.sleep})
 	if err != nil {
@@ -67,27 +95,77 @@ func newTokenClient(t *testing.T, f *fakeGitHub) (*Client, *sleeps) {
 	return c, s
 }
 
-var (
-	testKeyOnce sync.Once
-	testKey     *rsa.PrivateKey
-)
+var testKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
 
-func newAppClient(t *testing.T, f *fakeGitHub) *Client {
+const testAppID = 99
+
+// appGitHub is the stand-in trusting the test App's key (and testToken).
+func appGitHub(t testing.TB) *ghapitest.Server {
+	return newGitHub(t, ghapitest.Options{Token: testToken, AppID: testAppID, AppKey: &testKey().PublicKey})
+}
+
+func newAppClient(t *testing.T, f *ghapitest.Server) *Client {
 	t.Helper()
-	testKeyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		testKey = k
-	})
-	f.appID, f.appKey = 99, &testKey.PublicKey
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey)})
-	c, err := NewAppClient(99, keyPEM, f.URL(), Options{Sleep: (&sleeps{}).sleep})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey())})
+	c, err := NewAppClient(testAppID, keyPEM, f.URL(), Options{Sleep: (&sleeps{}).sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// marked is the comments on the test pull request (or issue) that carry
+// the marker.
+func marked(f *ghapitest.Server, issue int) []ghapitest.Comment {
+	var out []ghapitest.Comment
+	for _, c := range f.Comments(testRepo.FullName, issue) {
+		if strings.Contains(c.Body, Marker) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ops lists the recorded requests as "METHOD operationId", in order.
+func ops(f *ghapitest.Server) []string {
+	var out []string
+	for _, r := range f.Requests() {
+		out = append(out, r.Method+" "+r.Op)
+	}
+	return out
+}
+
+// checkRunOutput is the output sent with a check run request.
+func checkRunOutput(t *testing.T, r ghapitest.Request) *github.CheckRunOutput {
+	t.Helper()
+	var in struct {
+		Output *github.CheckRunOutput `json:"output"`
+	}
+	if err := json.Unmarshal(r.Body, &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Output == nil {
+		return &github.CheckRunOutput{}
+	}
+	return in.Output
+}
+
+// field is one top-level field of a request's JSON body, and whether it is
+// there.
+func field(t *testing.T, r ghapitest.Request, name string) (any, bool) {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		t.Fatal(err)
+	}
+	v, ok := m[name]
+	return v, ok
 }
 
 func previewResult() publisher.Result {
@@ -123,14 +201,14 @@ func withDiagnostics(r publisher.Result) publisher.Result {
 }
 
 func TestPreviewCreatesOneCommentThenEditsIt(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, _ := newTokenClient(t, f)
 	ctx := context.Background()
 
 	if err := c.Report(ctx, previewResult()); err != nil {
 		t.Fatalf("first report: %v", err)
 	}
-	got := f.marked(testPR)
+	got := marked(f, testPR)
 	if len(got) != 1 {
 		t.Fatalf("after the first report: %d marked comments, want 1", len(got))
 	}
@@ -143,7 +221,7 @@ func TestPreviewCreatesOneCommentThenEditsIt(t *testing.T) {
 			t.Errorf("comment lacks %q:\n%s", want, got[0].Body)
 		}
 	}
-	if n := f.count("issues/create-comment"); n != 1 {
+	if n := f.Count("issues/create-comment"); n != 1 {
 		t.Errorf("created %d comments, want 1", n)
 	}
 
@@ -153,17 +231,17 @@ func TestPreviewCreatesOneCommentThenEditsIt(t *testing.T) {
 	if err := c.Report(ctx, second); err != nil {
 		t.Fatalf("second report: %v", err)
 	}
-	after := f.marked(testPR)
+	after := marked(f, testPR)
 	if len(after) != 1 || after[0].ID != got[0].ID {
 		t.Fatalf("after the second report: %+v, want comment %d edited", after, got[0].ID)
 	}
 	if !strings.Contains(after[0].Body, "`1111111`") {
 		t.Errorf("edited comment does not name the new commit:\n%s", after[0].Body)
 	}
-	if n := f.count("issues/update-comment"); n != 1 {
+	if n := f.Count("issues/update-comment"); n != 1 {
 		t.Errorf("%d comment edits, want 1", n)
 	}
-	if n := f.count("issues/create-comment"); n != 1 {
+	if n := f.Count("issues/create-comment"); n != 1 {
 		t.Errorf("%d comments created in all, want 1", n)
 	}
 
@@ -171,30 +249,29 @@ func TestPreviewCreatesOneCommentThenEditsIt(t *testing.T) {
 	if err := c.Report(ctx, second); err != nil {
 		t.Fatalf("redelivered report: %v", err)
 	}
-	if n := f.count("issues/update-comment"); n != 1 {
+	if n := f.Count("issues/update-comment"); n != 1 {
 		t.Errorf("identical body edited again: %d edits", n)
 	}
-	for _, r := range f.requests() {
-		if r.Auth != "Bearer "+testToken {
-			t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, r.Auth)
+	for _, r := range f.Requests() {
+		if r.Authorization != "Bearer "+testToken {
+			t.Errorf("%s %s sent Authorization %q", r.Method, r.Path, r.Authorization)
 		}
 	}
 }
 
 func TestMarkerOnSecondPageIsFound(t *testing.T) {
-	f := newFakeGitHub(t)
-	f.pageSize = 3
+	f := newGitHub(t, ghapitest.Options{Token: testToken, PageSize: 3})
 	c, _ := newTokenClient(t, f)
 	for i := range 4 {
-		f.addComment(testPR, fmt.Sprintf("LGTM %d", i))
+		f.AddComment(testRepo.FullName, testPR, fmt.Sprintf("LGTM %d", i))
 	}
-	id := f.addComment(testPR, "old preview text\n\n"+Marker+"\n")
-	f.addComment(testPR, "thanks!")
+	id := f.AddComment(testRepo.FullName, testPR, "old preview text\n\n"+Marker+"\n")
+	f.AddComment(testRepo.FullName, testPR, "thanks!")
 
 	if err := c.Report(context.Background(), previewResult()); err != nil {
 		t.Fatal(err)
 	}
-	got := f.marked(testPR)
+	got := marked(f, testPR)
 	if len(got) != 1 || got[0].ID != id {
 		t.Fatalf("marked comments %+v, want only %d", got, id)
 	}
@@ -202,7 +279,7 @@ func TestMarkerOnSecondPageIsFound(t *testing.T) {
 		t.Errorf("comment on page 2 was not edited")
 	}
 	pages := 0
-	for _, r := range f.requests() {
+	for _, r := range f.Requests() {
 		if r.Op == "issues/list-comments" {
 			pages++
 		}
@@ -210,14 +287,14 @@ func TestMarkerOnSecondPageIsFound(t *testing.T) {
 	if pages != 2 {
 		t.Errorf("listed %d pages, want 2 (Link header followed)", pages)
 	}
-	if n := f.count("issues/create-comment"); n != 0 {
+	if n := f.Count("issues/create-comment"); n != 0 {
 		t.Errorf("created %d comments, want 0", n)
 	}
 }
 
 func TestConcurrentReportsKeepOneComment(t *testing.T) {
 	t.Run("one client", func(t *testing.T) {
-		f := newFakeGitHub(t)
+		f := tokenGitHub(t)
 		c, _ := newTokenClient(t, f)
 		var wg sync.WaitGroup
 		errs := make([]error, 4)
@@ -236,25 +313,22 @@ func TestConcurrentReportsKeepOneComment(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got := f.marked(testPR); len(got) != 1 {
+		if got := marked(f, testPR); len(got) != 1 {
 			t.Fatalf("%d marked comments, want 1", len(got))
 		}
-		if n := f.count("issues/create-comment"); n != 1 {
+		if n := f.Count("issues/create-comment"); n != 1 {
 			t.Errorf("%d comments created, want 1", n)
 		}
 	})
 	t.Run("two replicas racing", func(t *testing.T) {
 		// Two processes (two clients) both list before either creates:
 		// both create, then the re-list removes the younger twin.
-		f := newFakeGitHub(t)
-		a, _ := newTokenClient(t, f)
-		b, _ := newTokenClient(t, f)
 		arrived := make(chan struct{}, 2)
 		release := make(chan struct{})
 		var once sync.Once
 		var mu sync.Mutex
 		lists := 0
-		f.beforeList = func() {
+		f := newGitHub(t, ghapitest.Options{Token: testToken, BeforeList: func() {
 			mu.Lock()
 			lists++
 			first := lists <= 2
@@ -264,7 +338,9 @@ func TestConcurrentReportsKeepOneComment(t *testing.T) {
 			}
 			arrived <- struct{}{}
 			<-release
-		}
+		}})
+		a, _ := newTokenClient(t, f)
+		b, _ := newTokenClient(t, f)
 		go func() {
 			<-arrived
 			<-arrived
@@ -287,11 +363,11 @@ func TestConcurrentReportsKeepOneComment(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got := f.marked(testPR)
+		got := marked(f, testPR)
 		if len(got) != 1 {
 			t.Fatalf("%d marked comments, want 1", len(got))
 		}
-		if n := f.count("issues/create-comment"); n != 2 {
+		if n := f.Count("issues/create-comment"); n != 2 {
 			t.Errorf("%d comments created, want 2 (the race this test stages)", n)
 		}
 		if got[0].ID != 1001 {
@@ -301,7 +377,7 @@ func TestConcurrentReportsKeepOneComment(t *testing.T) {
 }
 
 func TestCleanupSaysPreviewRemoved(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, _ := newTokenClient(t, f)
 	ctx := context.Background()
 	if err := c.Report(ctx, previewResult()); err != nil {
@@ -312,7 +388,7 @@ func TestCleanupSaysPreviewRemoved(t *testing.T) {
 	if err := c.Report(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	got := f.marked(testPR)
+	got := marked(f, testPR)
 	if len(got) != 1 || !strings.Contains(got[0].Body, "preview of #7 was removed") {
 		t.Fatalf("after clean-up: %+v", got)
 	}
@@ -325,43 +401,44 @@ func TestCleanupSaysPreviewRemoved(t *testing.T) {
 	if err := c.Report(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.marked(8); len(got) != 0 {
+	if got := marked(f, 8); len(got) != 0 {
 		t.Errorf("clean-up of a never-previewed PR created %d comments", len(got))
 	}
 }
 
 func TestAppReportsCheckRunWithAnnotations(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := appGitHub(t)
 	c := newAppClient(t, f)
 	r := withDiagnostics(previewResult())
 	r.Job.Repo.InstallationID = testInst
 	if err := c.Report(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("apps/create-installation-access-token"); n != 1 {
+	if n := f.Count("apps/create-installation-access-token"); n != 1 {
 		t.Errorf("%d installation tokens fetched, want 1", n)
 	}
-	for _, req := range f.requests() {
+	for _, req := range f.Requests() {
 		if req.Op == "apps/create-installation-access-token" {
 			if req.Path != fmt.Sprintf("/app/installations/%d/access_tokens", testInst) {
 				t.Errorf("token fetched at %s", req.Path)
 			}
 			continue
 		}
-		if !strings.HasPrefix(req.Auth, "token ghs_") {
-			t.Errorf("%s %s not authenticated with the installation token: %q", req.Method, req.Path, req.Auth)
+		if !strings.HasPrefix(req.Authorization, "token ghs_") {
+			t.Errorf("%s %s not authenticated with the installation token: %q", req.Method, req.Path, req.Authorization)
 		}
 	}
-	if len(f.checkRuns) != 1 {
-		t.Fatalf("%d check runs, want 1", len(f.checkRuns))
+	runs := f.CheckRuns(testRepo.FullName)
+	if len(runs) != 1 {
+		t.Fatalf("%d check runs, want 1", len(runs))
 	}
-	for _, run := range f.checkRuns {
-		if run.Create["name"] != "publishbot" || run.Create["head_sha"] != testSHA || run.Create["conclusion"] != "failure" {
-			t.Errorf("check run %v", run.Create)
+	for _, run := range runs {
+		if run.Name != "publishbot" || run.HeadSHA != testSHA || run.Conclusion != "failure" {
+			t.Errorf("check run %+v", run)
 		}
 		want := []struct {
 			path  string
-			line  float64
+			line  int
 			level string
 		}{
 			{"posts/broken.md", 2, "failure"},
@@ -373,13 +450,13 @@ func TestAppReportsCheckRunWithAnnotations(t *testing.T) {
 		}
 		for i, w := range want {
 			a := run.Annotations[i]
-			if a["path"] != w.path || a["start_line"] != w.line || a["end_line"] != w.line || a["annotation_level"] != w.level {
-				t.Errorf("annotation %d = %v, want %s:%v %s", i, a, w.path, w.line, w.level)
+			if a.GetPath() != w.path || a.GetStartLine() != w.line || a.GetEndLine() != w.line || a.GetAnnotationLevel() != w.level {
+				t.Errorf("annotation %d = %+v, want %s:%v %s", i, a, w.path, w.line, w.level)
 			}
 		}
 	}
-	if len(f.statuses) != 0 {
-		t.Errorf("an App set %d commit statuses, want a check run only", len(f.statuses))
+	if n := len(f.Statuses(testRepo.FullName)); n != 0 {
+		t.Errorf("an App set %d commit statuses, want a check run only", n)
 	}
 
 	// The token for git is the same installation token, cached.
@@ -387,7 +464,7 @@ func TestAppReportsCheckRunWithAnnotations(t *testing.T) {
 	if err != nil || !strings.HasPrefix(tok, "ghs_") {
 		t.Fatalf("Token = %q, %v", tok, err)
 	}
-	if n := f.count("apps/create-installation-access-token"); n != 1 {
+	if n := f.Count("apps/create-installation-access-token"); n != 1 {
 		t.Errorf("token fetched %d times, want 1 (cached)", n)
 	}
 	if _, err := c.Token(context.Background(), testRepo); !errors.Is(err, ErrNoInstallation) {
@@ -396,22 +473,22 @@ func TestAppReportsCheckRunWithAnnotations(t *testing.T) {
 }
 
 func TestCheckRunSuccessWithoutErrors(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := appGitHub(t)
 	c := newAppClient(t, f)
 	r := previewResult()
 	r.Job.Repo.InstallationID = testInst
 	if err := c.Report(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	for _, run := range f.checkRuns {
-		if run.Create["conclusion"] != "success" || run.Create["details_url"] != r.SiteURL {
-			t.Errorf("check run %v", run.Create)
+	for _, run := range f.CheckRuns(testRepo.FullName) {
+		if run.Conclusion != "success" || run.DetailsURL != r.SiteURL {
+			t.Errorf("check run %+v", run)
 		}
 	}
 }
 
 func TestAnnotationsInBatchesOf50(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := appGitHub(t)
 	c := newAppClient(t, f)
 	r := previewResult()
 	r.Job.Repo.InstallationID = testInst
@@ -428,44 +505,45 @@ func TestAnnotationsInBatchesOf50(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sizes []int
-	for _, req := range f.requests() {
+	for _, req := range f.Requests() {
 		if req.Op == "checks/create" || req.Op == "checks/update" {
-			sizes = append(sizes, len(annotationsOf(req.Body)))
+			sizes = append(sizes, len(checkRunOutput(t, req).Annotations))
 		}
 	}
 	if fmt.Sprint(sizes) != "[50 50 20]" {
 		t.Fatalf("annotation batches %v, want [50 50 20]", sizes)
 	}
-	for _, run := range f.checkRuns {
+	for _, run := range f.CheckRuns(testRepo.FullName) {
 		for i, a := range run.Annotations {
-			if a["path"] != fmt.Sprintf("posts/p%03d.md", i) || a["start_line"] != float64(i+1) {
-				t.Fatalf("annotation %d = %v", i, a)
+			if a.GetPath() != fmt.Sprintf("posts/p%03d.md", i) || a.GetStartLine() != i+1 {
+				t.Fatalf("annotation %d = %+v", i, a)
 			}
 		}
 	}
 }
 
 func TestTokenReportsCommitStatus(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, _ := newTokenClient(t, f)
 	ctx := context.Background()
 	if err := c.Report(ctx, withDiagnostics(previewResult())); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.checkRuns) != 0 {
-		t.Errorf("a token created %d check runs", len(f.checkRuns))
+	if n := len(f.CheckRuns(testRepo.FullName)); n != 0 {
+		t.Errorf("a token created %d check runs", n)
 	}
-	if len(f.statuses) != 1 {
-		t.Fatalf("%d statuses, want 1", len(f.statuses))
+	statuses := f.Statuses(testRepo.FullName)
+	if len(statuses) != 1 {
+		t.Fatalf("%d statuses, want 1", len(statuses))
 	}
-	st := f.statuses[0]
-	if st["context"] != "publishbot/preview" || st["state"] != "failure" || st["target_url"] != "https://acme.github.io/blog/pr-preview/pr-7/" {
-		t.Errorf("status %v", st)
+	st := statuses[0]
+	if st.Context != "publishbot/preview" || st.State != "failure" || st.TargetURL != "https://acme.github.io/blog/pr-preview/pr-7/" {
+		t.Errorf("status %+v", st)
 	}
-	if d, _ := st["description"].(string); len([]rune(d)) > 140 || d == "" {
+	if d := st.Description; len([]rune(d)) > 140 || d == "" {
 		t.Errorf("description %q", d)
 	}
-	for _, req := range f.requests() {
+	for _, req := range f.Requests() {
 		if req.Op == "repos/create-commit-status" && req.Path != "/repos/acme/blog/statuses/"+testSHA {
 			t.Errorf("status posted to %s", req.Path)
 		}
@@ -478,11 +556,12 @@ func TestTokenReportsCommitStatus(t *testing.T) {
 	if err := c.Report(ctx, pub); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.statuses) != 2 || f.statuses[1]["context"] != "publishbot/publish" || f.statuses[1]["state"] != "success" ||
-		f.statuses[1]["target_url"] != "https://acme.github.io/blog/" {
-		t.Errorf("publish status %v", f.statuses[len(f.statuses)-1])
+	statuses = f.Statuses(testRepo.FullName)
+	if len(statuses) != 2 || statuses[1].Context != "publishbot/publish" || statuses[1].State != "success" ||
+		statuses[1].TargetURL != "https://acme.github.io/blog/" {
+		t.Errorf("publish status %+v", statuses[len(statuses)-1])
 	}
-	if n := len(f.marked(0)); n != 0 {
+	if n := len(marked(f, 0)); n != 0 {
 		t.Errorf("a publish wrote a comment")
 	}
 
@@ -493,17 +572,18 @@ func TestTokenReportsCommitStatus(t *testing.T) {
 	if err := c.Report(ctx, failed); err != nil {
 		t.Fatal(err)
 	}
-	last := f.statuses[len(f.statuses)-1]
-	if last["state"] != "error" || strings.Contains(fmt.Sprint(last), testToken) {
-		t.Errorf("failed status %v", last)
+	statuses = f.Statuses(testRepo.FullName)
+	last := statuses[len(statuses)-1]
+	if last.State != "error" || strings.Contains(fmt.Sprint(last), testToken) {
+		t.Errorf("failed status %+v", last)
 	}
-	if body := f.marked(testPR)[0].Body; strings.Contains(body, testToken) || !strings.Contains(body, "failed") {
+	if body := marked(f, testPR)[0].Body; strings.Contains(body, testToken) || !strings.Contains(body, "failed") {
 		t.Errorf("failed comment:\n%s", body)
 	}
 }
 
 func TestHugeDiagnosticListStaysUnderLimit(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, _ := newTokenClient(t, f)
 	r := previewResult()
 	for i := range 2000 {
@@ -519,7 +599,7 @@ func TestHugeDiagnosticListStaysUnderLimit(t *testing.T) {
 	if err := c.Report(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	got := f.marked(testPR)
+	got := marked(f, testPR)
 	if len(got) != 1 {
 		t.Fatalf("%d comments", len(got))
 	}
@@ -535,21 +615,20 @@ func TestHugeDiagnosticListStaysUnderLimit(t *testing.T) {
 }
 
 func TestRetriesServerErrorsAndSecondaryRateLimit(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, s := newTokenClient(t, f)
-	f.addFault(fault{method: "POST", pathPrefix: "/repos/acme/blog/issues/7/comments", status: 502, body: `{"message":"Server Error"}`})
-	f.addFault(fault{method: "POST", pathPrefix: "/repos/acme/blog/issues/7/comments", status: 502, body: `{"message":"Server Error"}`})
-	f.addFault(fault{method: "POST", pathPrefix: "/repos/acme/blog/issues/7/comments", status: 403,
-		header: map[string]string{"Retry-After": "30"},
-		body:   `{"message":"You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`})
+	f.Fail("POST", "/repos/acme/blog/issues/7/comments", 502, nil, `{"message":"Server Error"}`)
+	f.Fail("POST", "/repos/acme/blog/issues/7/comments", 502, nil, `{"message":"Server Error"}`)
+	f.Fail("POST", "/repos/acme/blog/issues/7/comments", 403, http.Header{"Retry-After": {"30"}},
+		`{"message":"You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`)
 	if err := c.Report(context.Background(), previewResult()); err != nil {
 		t.Fatalf("report: %v", err)
 	}
-	if got := f.marked(testPR); len(got) != 1 {
+	if got := marked(f, testPR); len(got) != 1 {
 		t.Fatalf("%d comments, want 1", len(got))
 	}
-	var posts []request
-	for _, r := range f.requests() {
+	var posts []ghapitest.Request
+	for _, r := range f.Requests() {
 		if r.Op == "issues/create-comment" {
 			posts = append(posts, r)
 		}
@@ -558,8 +637,8 @@ func TestRetriesServerErrorsAndSecondaryRateLimit(t *testing.T) {
 		t.Fatalf("%d comment POSTs, want 4 (502, 502, 403, 201)", len(posts))
 	}
 	for _, p := range posts {
-		if !strings.Contains(p.Body["body"].(string), Marker) {
-			t.Errorf("retried POST lost its body: %v", p.Body)
+		if body, _ := field(t, p, "body"); !strings.Contains(fmt.Sprint(body), Marker) {
+			t.Errorf("retried POST lost its body: %s", p.Body)
 		}
 	}
 	if got := fmt.Sprint(s.all()); got != "[1s 2s 30s]" {
@@ -568,8 +647,7 @@ func TestRetriesServerErrorsAndSecondaryRateLimit(t *testing.T) {
 }
 
 func TestUnauthorizedFailsClearly(t *testing.T) {
-	f := newFakeGitHub(t)
-	f.token = "the-right-token"
+	f := newGitHub(t, ghapitest.Options{Token: "the-right-token"})
 	c, err := NewTokenClient("ghp_wrongtoken000000000000000000000000", f.URL(), Options{Sleep: (&sleeps{}).sleep})
 	if err != nil {
 		t.Fatal(err)
@@ -584,39 +662,39 @@ func TestUnauthorizedFailsClearly(t *testing.T) {
 	if !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "Bad credentials") {
 		t.Errorf("error is not clear: %v", err)
 	}
-	if n := len(f.requests()); n != 2 { // the comment listing and the status, each once: no retries
-		t.Errorf("%d requests, want 2 (no retries): %v", n, f.ops())
+	if n := len(f.Requests()); n != 2 { // the comment listing and the status, each once: no retries
+		t.Errorf("%d requests, want 2 (no retries): %v", n, ops(f))
 	}
 }
 
 func TestNotFoundFailsClearly(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, _ := newTokenClient(t, f)
-	f.addFault(fault{method: "GET", pathPrefix: "/repos/acme/blog/issues/7/comments", status: 404, body: `{"message":"Not Found"}`})
+	f.Fail("GET", "/repos/acme/blog/issues/7/comments", 404, nil, `{"message":"Not Found"}`)
 	err := c.Report(context.Background(), previewResult())
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}
-	if n := f.count("issues/create-comment"); n != 0 {
+	if n := f.Count("issues/create-comment"); n != 0 {
 		t.Errorf("created a comment after the listing failed")
 	}
 }
 
 func TestSkippedReportsNothing(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, _ := newTokenClient(t, f)
 	r := previewResult()
 	r.Outcome = publisher.OutcomeSkipped
 	if err := c.Report(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("%d requests for a skipped job", n)
 	}
 }
 
 func TestLogsCarryNoSecrets(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := appGitHub(t)
 	var buf strings.Builder
 	var mu sync.Mutex
 	l := logrus.New()
@@ -624,12 +702,11 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	l.SetOutput(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return buf.Write(p) }))
 	l.SetFormatter(&logrus.JSONFormatter{})
 
-	f.token = testToken
 	tc, err := NewTokenClient(testToken, f.URL(), Options{Log: logrus.NewEntry(l), Sleep: (&sleeps{}).sleep})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.addFault(fault{method: "GET", pathPrefix: "/repos/", status: 502})
+	f.Fail("GET", "/repos/", 502, nil, "")
 	if err := tc.Report(context.Background(), withDiagnostics(previewResult())); err != nil {
 		t.Fatal(err)
 	}
@@ -660,11 +737,11 @@ type writerFunc func([]byte) (int, error)
 func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 
 func TestEnterpriseAPIPath(t *testing.T) {
-	f := newFakeGitHub(t)
-	ghes := httptest.NewServer(http.StripPrefix("/api/v3", f.srv.Config.Handler))
+	f := appGitHub(t)
+	ghes := httptest.NewServer(http.StripPrefix("/api/v3", f))
 	defer ghes.Close()
 	c := newAppClient(t, f)
-	c2, err := NewAppClient(99, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey)}),
+	c2, err := NewAppClient(99, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(testKey())}),
 		ghes.URL+"/api/v3", Options{Sleep: (&sleeps{}).sleep})
 	if err != nil {
 		t.Fatal(err)
@@ -675,8 +752,8 @@ func TestEnterpriseAPIPath(t *testing.T) {
 	if err := c2.Report(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	if f.count("apps/create-installation-access-token") != 1 || f.count("issues/create-comment") != 1 || f.count("checks/create") != 1 {
-		t.Errorf("requests under /api/v3: %v", f.ops())
+	if f.Count("apps/create-installation-access-token") != 1 || f.Count("issues/create-comment") != 1 || f.Count("checks/create") != 1 {
+		t.Errorf("requests under /api/v3: %v", ops(f))
 	}
 }
 
@@ -713,27 +790,31 @@ func TestConstructorsRejectBadInput(t *testing.T) {
 func TestWaitsOutRememberedRateLimit(t *testing.T) {
 	// The listing succeeds with the last request of the hour: go-github then
 	// refuses further calls on its own until the reset, and Report waits it out.
-	f := newFakeGitHub(t)
-	c, s := newTokenClient(t, f)
-	c.sleep = func(ctx context.Context, d time.Duration) error { // a real wait, at most ~2 s
-		_ = s.sleep(ctx, d)
-		return sleepCtx(ctx, d)
-	}
-	reset := time.Now().Truncate(time.Second).Add(2 * time.Second)
-	inner := f.srv.Config.Handler
+	f := tokenGitHub(t)
 	var once sync.Once
-	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	reset := time.Now().Truncate(time.Second).Add(2 * time.Second)
+	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() {
 			w.Header().Set("X-RateLimit-Limit", "5000")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
 		})
-		inner.ServeHTTP(w, r)
-	})
+		f.ServeHTTP(w, r)
+	}))
+	defer limited.Close()
+	s := &sleeps{}
+	c, err := NewTokenClient(testToken, limited.URL, Options{Sleep: s.sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sleep = func(ctx context.Context, d time.Duration) error { // a real wait, at most ~2 s
+		_ = s.sleep(ctx, d)
+		return sleepCtx(ctx, d)
+	}
 	if err := c.Report(context.Background(), previewResult()); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("issues/create-comment"); n != 1 {
+	if n := f.Count("issues/create-comment"); n != 1 {
 		t.Errorf("%d comments", n)
 	}
 	if len(s.all()) == 0 {
@@ -742,7 +823,7 @@ func TestWaitsOutRememberedRateLimit(t *testing.T) {
 }
 
 func TestFailedPublishStatus(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, _ := newTokenClient(t, f)
 	r := previewResult()
 	r.Job.Kind, r.Job.PR, r.Changed = queue.KindPublish, 0, nil
@@ -750,18 +831,19 @@ func TestFailedPublishStatus(t *testing.T) {
 	if err := c.Report(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	st := f.statuses[0]
-	if st["state"] != "error" || st["context"] != "publishbot/publish" || len([]rune(st["description"].(string))) > 140 {
-		t.Errorf("status %v", st)
+	st := f.Statuses(testRepo.FullName)[0]
+	if st.State != "error" || st.Context != "publishbot/publish" || len([]rune(st.Description)) > 140 {
+		t.Errorf("status %+v", st)
 	}
-	if _, ok := st["target_url"]; ok {
-		t.Errorf("a failed publish links the site")
+	for _, req := range f.Requests() {
+		if _, ok := field(t, req, "target_url"); ok && req.Op == "repos/create-commit-status" {
+			t.Errorf("a failed publish links the site")
+		}
 	}
 }
 
 func BenchmarkReportPreview(b *testing.B) {
-	f := newFakeGitHub(b)
-	f.token = testToken
+	f := tokenGitHub(b)
 	c, err := NewTokenClient(testToken, f.URL(), Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -779,7 +861,7 @@ func BenchmarkReportPreview(b *testing.B) {
 }
 
 func TestAppWithWrongKeyFailsClearly(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := appGitHub(t)
 	newAppClient(t, f) // the fake trusts the test key
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -805,7 +887,7 @@ func TestAppWithWrongKeyFailsClearly(t *testing.T) {
 }
 
 func TestDiagnosticWithoutFileIsNotAnnotated(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := appGitHub(t)
 	c := newAppClient(t, f)
 	r := previewResult()
 	r.Job.Repo.InstallationID = testInst
@@ -816,20 +898,19 @@ func TestDiagnosticWithoutFileIsNotAnnotated(t *testing.T) {
 	if err := c.Report(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	for _, run := range f.checkRuns {
-		if len(run.Annotations) != 1 || run.Create["conclusion"] != "failure" {
-			t.Errorf("run %v with annotations %v", run.Create["conclusion"], run.Annotations)
+	for _, run := range f.CheckRuns(testRepo.FullName) {
+		if len(run.Annotations) != 1 || run.Conclusion != "failure" {
+			t.Errorf("run %v with annotations %v", run.Conclusion, run.Annotations)
 		}
 	}
-	if body := f.marked(testPR)[0].Body; !strings.Contains(body, "publish.yaml is missing") {
+	if body := marked(f, testPR)[0].Body; !strings.Contains(body, "publish.yaml is missing") {
 		t.Errorf("the file-less error is missing from the comment:\n%s", body)
 	}
 }
 
 func TestOwnTokenNeverShown(t *testing.T) {
-	f := newFakeGitHub(t)
 	const oldStyle = "0123456789abcdef0123456789abcdef01234567" // a 40-hex token of the old format
-	f.token = oldStyle
+	f := newGitHub(t, ghapitest.Options{Token: oldStyle})
 	c, err := NewTokenClient(oldStyle, f.URL(), Options{Sleep: (&sleeps{}).sleep})
 	if err != nil {
 		t.Fatal(err)
@@ -839,7 +920,7 @@ func TestOwnTokenNeverShown(t *testing.T) {
 	if err := c.Report(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
-	for _, req := range f.requests() {
+	for _, req := range f.Requests() {
 		if strings.Contains(fmt.Sprint(req.Body), oldStyle) {
 			t.Errorf("%s %s sent the token in its body", req.Method, req.Path)
 		}
@@ -847,14 +928,14 @@ func TestOwnTokenNeverShown(t *testing.T) {
 }
 
 func TestCommentDeletedDuringReportIsWrittenAgain(t *testing.T) {
-	f := newFakeGitHub(t)
+	f := tokenGitHub(t)
 	c, _ := newTokenClient(t, f)
-	f.addComment(testPR, "stale\n"+Marker)
-	f.addFault(fault{method: "PATCH", pathPrefix: "/repos/acme/blog/issues/comments/", status: 404, body: `{"message":"Not Found"}`})
+	f.AddComment(testRepo.FullName, testPR, "stale\n"+Marker)
+	f.Fail("PATCH", "/repos/acme/blog/issues/comments/", 404, nil, `{"message":"Not Found"}`)
 	if err := c.Report(context.Background(), previewResult()); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.count("issues/create-comment"); n != 1 {
+	if n := f.Count("issues/create-comment"); n != 1 {
 		t.Errorf("%d comments created, want 1", n)
 	}
 }

@@ -101,7 +101,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			"path":    req.URL.Path,
 			"attempt": attempt,
 			"wait":    wait.String(),
-			"reason":  why,
+			"detail":  why, // "reason" is the job's (queue.FieldReason)
 		}
 		if resp != nil {
 			fields["status"] = resp.StatusCode

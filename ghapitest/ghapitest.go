@@ -1,15 +1,21 @@
-// Package ghapitest is an in-memory GitHub REST API on the loopback
-// interface: the subset publishbot calls (issue comments, commit statuses,
-// check runs, App installation tokens). `publishbot demo` runs the bot
-// against it, so the whole loop works with no GitHub account, and the
-// end-to-end tests use it to see exactly what the bot asked GitHub to do.
+// Package ghapitest is publishbot's one stand-in for GitHub's REST API: an
+// in-memory server on the loopback interface answering the subset
+// publishbot calls (issue comments, commit statuses, check runs, App
+// installation tokens). `publishbot demo` runs the bot against it, so the
+// whole loop works with no GitHub account, and the tests use it to see
+// exactly what the bot asked GitHub to do.
 //
-// Answers have GitHub's shapes (go-github's types, which follow the REST API
-// description); every request is recorded. It holds state in memory only.
+// Every request is recorded. Answers have GitHub's shapes (go-github's
+// types); with an API description (Options.API) the server also checks
+// each request against the description and answers with GitHub's
+// documented examples, overwritten with its own values. It can check an
+// App's JWTs (Options.AppKey), page comment listings, and fail chosen
+// requests (Fail). It holds state in memory only.
 package ghapitest
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,16 +29,23 @@ import (
 	"time"
 	"unicode/utf8"
 
+	jwt "github.com/golang-jwt/jwt/v4"
 	"github.com/google/go-github/v62/github"
 )
 
 // Request is one recorded API request.
 type Request struct {
-	Method string
-	Path   string
-	Query  string
+	Method        string
+	Path          string
+	Query         string
+	Authorization string // the header as sent
+	// Op is the operation as GitHub's operationId names it, e.g.
+	// "issues/create-comment"; "" for a request the server does not know.
+	Op     string
 	Body   json.RawMessage
 	Status int // what the server answered
+	// Problems are how the request departs from Options.API, if set.
+	Problems []string
 }
 
 // Comment is an issue comment as stored.
@@ -59,26 +72,48 @@ type CheckRun struct {
 	Name        string
 	Status      string
 	Conclusion  string
+	DetailsURL  string
+	ExternalID  string
 	Title       string
 	Summary     string
 	Annotations []*github.CheckRunAnnotation
+	Updates     int // PATCHes after the creation
 }
 
-// Options configure a Server.
+// Options configure a Server. The zero value serves anyone on a free port.
 type Options struct {
-	// Token, when set, is the only accepted "Bearer"/"token" credential
-	// besides installation tokens the server issued; 401 otherwise.
+	// Token, when set, is the only accepted static credential ("Bearer" or
+	// "token" scheme) besides the installation tokens the server issued;
+	// other requests get 401. "" accepts any credential.
 	Token string
 	// Addr is the listen address; "" is 127.0.0.1:0.
 	Addr string
-	// PageSize is the comments per page at most (GitHub: 100); 0 is 100.
+	// PageSize is the most comments a listing page holds, whatever per_page
+	// asks (GitHub: 100); 0 is 100.
 	PageSize int
 	// InstallationToken, when set, is the token every App installation gets
 	// (so a git server can require it); "" mints a fresh one each time.
 	InstallationToken string
+	// AppKey, when set, is the public key of the App whose JWTs the server
+	// accepts for installation tokens, with the issuer AppID; other JWTs
+	// get 401 as from GitHub. Nil accepts any Bearer credential there.
+	AppKey *rsa.PublicKey
+	AppID  int64
+	// API, when set, is the description every request is checked against:
+	// a request that departs from it is recorded with its Problems and
+	// answered 422 (GitHub refuses such requests too), and answers are
+	// GitHub's documented examples with this server's values. Tests load
+	// it (LoadAPI) and should fail on Problems.
+	API *API
+	// BeforeList, when set, runs during every comment listing after the
+	// comments were read and before the answer is written, outside the
+	// server's lock: tests stage races with it.
+	BeforeList func()
 }
 
-// Server is a running fake GitHub API. Its methods are safe for concurrent use.
+// Server is a running stand-in for GitHub's API. It is an http.Handler too,
+// so tests can serve it under another address or prefix (an Enterprise
+// Server's /api/v3). Its methods are safe for concurrent use.
 type Server struct {
 	opts Options
 	srv  *http.Server
@@ -114,7 +149,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen for fake github api: %w", err)
+		return nil, fmt.Errorf("listen for the github api stand-in: %w", err)
 	}
 	s := &Server{
 		opts:    opts,
@@ -129,6 +164,32 @@ func Start(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// T is the part of testing.TB that StartT uses (the package does not
+// import testing: the demo is built with it).
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Errorf(format string, args ...any)
+	Cleanup(func())
+}
+
+// StartT starts a server for one test: it closes when the test ends, and
+// then fails the test once for every request that departed from opts.API.
+func StartT(t T, opts Options) *Server {
+	t.Helper()
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		for _, p := range s.Problems() {
+			t.Errorf("request departs from GitHub's API description: %s", p)
+		}
+	})
+	return s
+}
+
 // URL is the API root, "http://127.0.0.1:<port>/".
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() + "/" }
 
@@ -137,13 +198,15 @@ func (s *Server) Close() error { return s.srv.Close() }
 
 // Fail makes the next request whose method matches and whose path starts
 // with pathPrefix answer status with header and body, without effect.
+// Faults are used once each, in the order given.
 func (s *Server) Fail(method, pathPrefix string, status int, header http.Header, body string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, fault{method, pathPrefix, status, header, body})
 }
 
-// AddComment puts an existing comment (someone else's, say) on an issue.
+// AddComment puts an existing comment (someone else's, say) on an issue
+// and returns its id.
 func (s *Server) AddComment(repo string, issue int, body string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -155,6 +218,34 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.reqs...)
+}
+
+// Count is how many requests of the operation op (see Request.Op) were
+// answered with success.
+func (s *Server) Count(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.reqs {
+		if r.Op == op && r.Status < 300 {
+			n++
+		}
+	}
+	return n
+}
+
+// Problems returns how the requests so far departed from Options.API, each
+// prefixed with its method and path; none without an API.
+func (s *Server) Problems() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.reqs {
+		for _, p := range r.Problems {
+			out = append(out, r.Method+" "+r.Path+": "+p)
+		}
+	}
+	return out
 }
 
 // Comments returns the comments on one issue, oldest first.
@@ -198,7 +289,8 @@ func (s *Server) CheckRuns(repo string) []CheckRun {
 	return out
 }
 
-// Wait returns when cond, evaluated after every request, is true, or ctx ends.
+// Wait returns when cond, evaluated now and after every request, is true,
+// or ctx ends.
 func (s *Server) Wait(ctx context.Context, cond func() bool) error {
 	for {
 		s.mu.Lock()
@@ -215,14 +307,39 @@ func (s *Server) Wait(ctx context.Context, cond func() bool) error {
 	}
 }
 
-var (
-	reComments    = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$`)
-	reComment     = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$`)
-	reStatuses    = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/statuses/([0-9a-f]{40})$`)
-	reCheckRuns   = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs$`)
-	reCheckRun    = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs/(\d+)$`)
-	reAccessToken = regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)
-)
+// route is one operation the server answers.
+type route struct {
+	method, op string
+	re         *regexp.Regexp
+}
+
+// routes are the operations answered, with GitHub's operationIds.
+var routes = []route{
+	{http.MethodPost, "apps/create-installation-access-token", regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)},
+	{http.MethodGet, "issues/list-comments", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$`)},
+	{http.MethodPost, "issues/create-comment", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$`)},
+	{http.MethodGet, "issues/get-comment", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$`)},
+	{http.MethodPatch, "issues/update-comment", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$`)},
+	{http.MethodDelete, "issues/delete-comment", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$`)},
+	{http.MethodPost, "repos/create-commit-status", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/statuses/([0-9a-f]{40})$`)},
+	{http.MethodPost, "checks/create", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs$`)},
+	{http.MethodPatch, "checks/update", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs/(\d+)$`)},
+}
+
+// call is one request being answered.
+type call struct {
+	r    *http.Request
+	op   string
+	m    []string // the route's submatches
+	body []byte
+}
+
+// answer is what the server sends back.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
 
 // ServeHTTP answers one API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -231,133 +348,151 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read body", http.StatusBadRequest)
 		return
 	}
+	c := call{r: r, body: body}
+	for _, rt := range routes {
+		if rt.method == r.Method {
+			if m := rt.re.FindStringSubmatch(r.URL.Path); m != nil {
+				c.op, c.m = rt.op, m
+				break
+			}
+		}
+	}
+	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Authorization: r.Header.Get("Authorization"), Op: c.op, Body: body}
+	if s.opts.API != nil {
+		problems, described := s.opts.API.check(r.Method, r.URL.Path, r.Header.Get("Content-Type"), body)
+		if described && c.op == "" {
+			problems = append(problems, "the stand-in does not implement this operation of the description")
+		}
+		rec.Problems = problems
+	}
+
 	s.mu.Lock()
-	status, header, out := s.answerLocked(r, body)
-	s.reqs = append(s.reqs, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, Status: status})
+	a := s.answerLocked(c, rec.Problems)
+	s.mu.Unlock()
+	if c.op == "issues/list-comments" && a.status == http.StatusOK && s.opts.BeforeList != nil {
+		s.opts.BeforeList() // after the comments were read, before the answer
+	}
+
+	s.mu.Lock()
+	rec.Status = a.status
+	s.reqs = append(s.reqs, rec)
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
 
-	for k, vs := range header {
+	for k, vs := range a.header {
 		w.Header()[k] = vs
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(out)
+	if a.body != nil {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
+	w.WriteHeader(a.status)
+	_, _ = w.Write(a.body)
 }
 
-func (s *Server) answerLocked(r *http.Request, body []byte) (int, http.Header, []byte) {
+func (s *Server) answerLocked(c call, problems []string) answer {
+	r := c.r
 	for i, f := range s.faults {
 		if f.method == r.Method && strings.HasPrefix(r.URL.Path, f.pathPrefix) {
 			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			return f.status, f.header, []byte(f.body)
+			return answer{f.status, f.header, []byte(f.body)}
 		}
 	}
-	p := r.URL.Path
-	if m := reAccessToken.FindStringSubmatch(p); m != nil && r.Method == http.MethodPost {
-		// An App's JWT; its signature is the ghapi tests' business.
-		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
-			return errorJSON(http.StatusUnauthorized, "A JSON web token could not be decoded")
-		}
-		id, _ := strconv.ParseInt(m[1], 10, 64)
-		s.nextID++
-		tok := s.opts.InstallationToken
-		if tok == "" {
-			tok = fmt.Sprintf("ghs_fake%032d", s.nextID)
-		}
-		s.tokens[tok] = id
-		return jsonAnswer(http.StatusCreated, github.InstallationToken{
-			Token:     github.String(tok),
-			ExpiresAt: &github.Timestamp{Time: time.Now().Add(time.Hour).UTC().Truncate(time.Second)},
-		})
+	if c.op == "" {
+		return errorJSON(http.StatusNotFound, "Not Found")
+	}
+	if len(problems) > 0 {
+		return errorJSON(http.StatusUnprocessableEntity, "Invalid request.\n\n"+strings.Join(problems, "\n"))
+	}
+	if c.op == "apps/create-installation-access-token" {
+		return s.accessTokenLocked(c)
 	}
 	if !s.authorizedLocked(r) {
 		return errorJSON(http.StatusUnauthorized, "Bad credentials")
 	}
-	switch {
-	case reComments.MatchString(p):
-		m := reComments.FindStringSubmatch(p)
-		issue, _ := strconv.Atoi(m[2])
-		switch r.Method {
-		case http.MethodGet:
-			return s.listCommentsLocked(r, m[1], issue)
-		case http.MethodPost:
-			var in github.IssueComment
-			if err := json.Unmarshal(body, &in); err != nil || in.Body == nil {
-				return errorJSON(http.StatusUnprocessableEntity, "Invalid request: body is required")
-			}
-			c := s.addCommentLocked(m[1], issue, in.GetBody())
-			return jsonAnswer(http.StatusCreated, s.commentJSON(c))
+	switch c.op {
+	case "issues/list-comments":
+		return s.listCommentsLocked(c)
+	case "issues/create-comment":
+		var in github.IssueComment
+		if err := json.Unmarshal(c.body, &in); err != nil || in.Body == nil {
+			return errorJSON(http.StatusUnprocessableEntity, "Invalid request: body is required")
 		}
-	case reComment.MatchString(p):
-		m := reComment.FindStringSubmatch(p)
-		id, _ := strconv.ParseInt(m[2], 10, 64)
-		c := s.findCommentLocked(m[1], id)
-		if c == nil {
+		if utf8.RuneCountInString(in.GetBody()) > 65536 {
+			return errorJSON(http.StatusUnprocessableEntity, "body is too long (maximum is 65536 characters)")
+		}
+		issue, _ := strconv.Atoi(c.m[2])
+		cm := s.addCommentLocked(c.m[1], issue, in.GetBody())
+		return s.jsonAnswer(c.op, http.StatusCreated, s.commentJSON(cm))
+	case "issues/get-comment", "issues/update-comment", "issues/delete-comment":
+		id, _ := strconv.ParseInt(c.m[2], 10, 64)
+		cm := s.findCommentLocked(c.m[1], id)
+		if cm == nil {
 			return errorJSON(http.StatusNotFound, "Not Found")
 		}
-		switch r.Method {
-		case http.MethodGet:
-			return jsonAnswer(http.StatusOK, s.commentJSON(c))
-		case http.MethodPatch:
+		switch c.op {
+		case "issues/get-comment":
+			return s.jsonAnswer(c.op, http.StatusOK, s.commentJSON(cm))
+		case "issues/update-comment":
 			var in github.IssueComment
-			if err := json.Unmarshal(body, &in); err != nil || in.Body == nil {
+			if err := json.Unmarshal(c.body, &in); err != nil || in.Body == nil {
 				return errorJSON(http.StatusUnprocessableEntity, "Invalid request: body is required")
 			}
+			if utf8.RuneCountInString(in.GetBody()) > 65536 {
+				return errorJSON(http.StatusUnprocessableEntity, "body is too long (maximum is 65536 characters)")
+			}
 			s.clock = s.clock.Add(time.Second)
-			c.Body, c.Updated = in.GetBody(), s.clock
-			return jsonAnswer(http.StatusOK, s.commentJSON(c))
-		case http.MethodDelete:
+			cm.Body, cm.Updated = in.GetBody(), s.clock
+			return s.jsonAnswer(c.op, http.StatusOK, s.commentJSON(cm))
+		default:
 			for i, x := range s.comments {
-				if x == c {
+				if x == cm {
 					s.comments = append(s.comments[:i], s.comments[i+1:]...)
 					break
 				}
 			}
-			return http.StatusNoContent, nil, nil
+			return answer{status: http.StatusNoContent}
 		}
-	case reStatuses.MatchString(p) && r.Method == http.MethodPost:
-		m := reStatuses.FindStringSubmatch(p)
+	case "repos/create-commit-status":
 		var in github.RepoStatus
-		if err := json.Unmarshal(body, &in); err != nil || in.State == nil {
+		if err := json.Unmarshal(c.body, &in); err != nil || in.State == nil {
 			return errorJSON(http.StatusUnprocessableEntity, "Invalid request: state is required")
 		}
-		st := Status{Repo: m[1], SHA: m[2], State: in.GetState(), Context: in.GetContext(), Description: in.GetDescription(), TargetURL: in.GetTargetURL()}
+		st := Status{Repo: c.m[1], SHA: c.m[2], State: in.GetState(), Context: in.GetContext(), Description: in.GetDescription(), TargetURL: in.GetTargetURL()}
 		if utf8.RuneCountInString(st.Description) > 140 {
 			return errorJSON(http.StatusUnprocessableEntity, "description is too long (maximum is 140 characters)")
 		}
 		s.statuses = append(s.statuses, st)
 		s.nextID++
-		return jsonAnswer(http.StatusCreated, github.RepoStatus{
+		return s.jsonAnswer(c.op, http.StatusCreated, github.RepoStatus{
 			ID: github.Int64(s.nextID), State: in.State, Context: in.Context, Description: in.Description, TargetURL: in.TargetURL,
 		})
-	case reCheckRuns.MatchString(p) && r.Method == http.MethodPost:
-		m := reCheckRuns.FindStringSubmatch(p)
+	case "checks/create":
 		var in github.CreateCheckRunOptions
-		if err := json.Unmarshal(body, &in); err != nil || in.Name == "" || in.HeadSHA == "" {
+		if err := json.Unmarshal(c.body, &in); err != nil || in.Name == "" || in.HeadSHA == "" {
 			return errorJSON(http.StatusUnprocessableEntity, "Invalid request: name and head_sha are required")
 		}
 		s.nextID++
-		cr := &CheckRun{ID: s.nextID, Repo: m[1], HeadSHA: in.HeadSHA, Name: in.Name, Status: in.GetStatus(), Conclusion: in.GetConclusion()}
+		cr := &CheckRun{ID: s.nextID, Repo: c.m[1], HeadSHA: in.HeadSHA, Name: in.Name, Status: in.GetStatus(),
+			Conclusion: in.GetConclusion(), DetailsURL: in.GetDetailsURL(), ExternalID: in.GetExternalID()}
 		if err := applyOutput(cr, in.Output); err != nil {
 			return errorJSON(http.StatusUnprocessableEntity, err.Error())
 		}
 		s.checks = append(s.checks, cr)
-		return jsonAnswer(http.StatusCreated, checkRunJSON(cr))
-	case reCheckRun.MatchString(p) && r.Method == http.MethodPatch:
-		m := reCheckRun.FindStringSubmatch(p)
-		id, _ := strconv.ParseInt(m[2], 10, 64)
+		return s.jsonAnswer(c.op, http.StatusCreated, checkRunJSON(cr))
+	case "checks/update":
+		id, _ := strconv.ParseInt(c.m[2], 10, 64)
 		var cr *CheckRun
-		for _, c := range s.checks {
-			if c.ID == id && c.Repo == m[1] {
-				cr = c
+		for _, x := range s.checks {
+			if x.ID == id && x.Repo == c.m[1] {
+				cr = x
 			}
 		}
 		if cr == nil {
 			return errorJSON(http.StatusNotFound, "Not Found")
 		}
 		var in github.UpdateCheckRunOptions
-		if err := json.Unmarshal(body, &in); err != nil {
+		if err := json.Unmarshal(c.body, &in); err != nil {
 			return errorJSON(http.StatusUnprocessableEntity, "Invalid request")
 		}
 		if in.Status != nil {
@@ -366,12 +501,51 @@ func (s *Server) answerLocked(r *http.Request, body []byte) (int, http.Header, [
 		if in.Conclusion != nil {
 			cr.Conclusion = in.GetConclusion()
 		}
+		if in.DetailsURL != nil {
+			cr.DetailsURL = in.GetDetailsURL()
+		}
 		if err := applyOutput(cr, in.Output); err != nil {
 			return errorJSON(http.StatusUnprocessableEntity, err.Error())
 		}
-		return jsonAnswer(http.StatusOK, checkRunJSON(cr))
+		cr.Updates++
+		return s.jsonAnswer(c.op, http.StatusOK, checkRunJSON(cr))
 	}
 	return errorJSON(http.StatusNotFound, "Not Found")
+}
+
+// accessTokenLocked issues an installation token for an App's JWT.
+func (s *Server) accessTokenLocked(c call) answer {
+	bearer, ok := strings.CutPrefix(c.r.Header.Get("Authorization"), "Bearer ")
+	if !ok || !s.validJWT(bearer) {
+		return errorJSON(http.StatusUnauthorized, "A JSON web token could not be decoded")
+	}
+	id, _ := strconv.ParseInt(c.m[1], 10, 64)
+	s.nextID++
+	tok := s.opts.InstallationToken
+	if tok == "" {
+		tok = fmt.Sprintf("ghs_fake%032d", s.nextID)
+	}
+	s.tokens[tok] = id
+	return s.jsonAnswer(c.op, http.StatusCreated, github.InstallationToken{
+		Token:     github.String(tok),
+		ExpiresAt: &github.Timestamp{Time: time.Now().Add(time.Hour).UTC().Truncate(time.Second)},
+	})
+}
+
+// validJWT checks an App's JWT: signed with RS256 by Options.AppKey, issued
+// by Options.AppID. Without AppKey any token passes.
+func (s *Server) validJWT(token string) bool {
+	if s.opts.AppKey == nil {
+		return token != ""
+	}
+	claims := &jwt.RegisteredClaims{}
+	_, err := jwt.ParseWithClaims(token, claims, func(tk *jwt.Token) (any, error) {
+		if _, ok := tk.Method.(*jwt.SigningMethodRSA); !ok {
+			return nil, fmt.Errorf("signing method %v", tk.Header["alg"])
+		}
+		return s.opts.AppKey, nil
+	})
+	return err == nil && claims.Issuer == strconv.FormatInt(s.opts.AppID, 10)
 }
 
 func (s *Server) authorizedLocked(r *http.Request) bool {
@@ -400,39 +574,48 @@ func (s *Server) findCommentLocked(repo string, id int64) *Comment {
 	return nil
 }
 
-// listCommentsLocked pages like GitHub: per_page (max PageSize) and page,
-// with a Link header naming the next and last pages.
-func (s *Server) listCommentsLocked(r *http.Request, repo string, issue int) (int, http.Header, []byte) {
+// listCommentsLocked pages like GitHub: per_page (at most PageSize) and
+// page, with a Link header naming the next, last, first and previous pages.
+func (s *Server) listCommentsLocked(c call) answer {
+	repo := c.m[1]
+	issue, _ := strconv.Atoi(c.m[2])
 	var all []*Comment
-	for _, c := range s.comments {
-		if c.Repo == repo && c.Issue == issue {
-			all = append(all, c)
+	for _, cm := range s.comments {
+		if cm.Repo == repo && cm.Issue == issue {
+			all = append(all, cm)
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
-	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+	q := c.r.URL.Query()
+	per, _ := strconv.Atoi(q.Get("per_page"))
 	if per <= 0 {
 		per = 30
 	}
 	per = min(per, s.opts.PageSize)
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
 	last := max((len(all)+per-1)/per, 1)
 	lo := min((page-1)*per, len(all))
 	hi := min(lo+per, len(all))
 	out := make([]*github.IssueComment, 0, hi-lo)
-	for _, c := range all[lo:hi] {
-		out = append(out, s.commentJSON(c))
+	for _, cm := range all[lo:hi] {
+		out = append(out, s.commentJSON(cm))
 	}
-	h := http.Header{}
+	link := func(n int, rel string) string {
+		return fmt.Sprintf(`<%srepos/%s/issues/%d/comments?page=%d&per_page=%d>; rel="%s"`, s.URL(), repo, issue, n, per, rel)
+	}
+	var links []string
 	if page < last {
-		link := func(n int) string {
-			return fmt.Sprintf("<%srepos/%s/issues/%d/comments?page=%d&per_page=%d>", s.URL(), repo, issue, n, per)
-		}
-		h.Set("Link", link(page+1)+`; rel="next", `+link(last)+`; rel="last"`)
+		links = append(links, link(page+1, "next"), link(last, "last"))
 	}
-	status, _, b := jsonAnswer(http.StatusOK, out)
-	return status, h, b
+	if page > 1 {
+		links = append(links, link(1, "first"), link(page-1, "prev"))
+	}
+	a := s.jsonAnswer(c.op, http.StatusOK, out)
+	if len(links) > 0 {
+		a.header = http.Header{"Link": {strings.Join(links, ", ")}}
+	}
+	return a
 }
 
 func (s *Server) commentJSON(c *Comment) *github.IssueComment {
@@ -468,21 +651,40 @@ func applyOutput(cr *CheckRun, out *github.CheckRunOutput) error {
 }
 
 func checkRunJSON(cr *CheckRun) *github.CheckRun {
-	return &github.CheckRun{
+	run := &github.CheckRun{
 		ID: github.Int64(cr.ID), Name: github.String(cr.Name), HeadSHA: github.String(cr.HeadSHA),
 		Status: github.String(cr.Status), Conclusion: github.String(cr.Conclusion),
 	}
+	if cr.DetailsURL != "" {
+		run.DetailsURL = github.String(cr.DetailsURL)
+	}
+	if cr.ExternalID != "" {
+		run.ExternalID = github.String(cr.ExternalID)
+	}
+	return run
 }
 
-func jsonAnswer(status int, v any) (int, http.Header, []byte) {
+// jsonAnswer answers v, laid over GitHub's documented example of op and
+// status when Options.API has one.
+func (s *Server) jsonAnswer(op string, status int, v any) answer {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return errorJSON(http.StatusInternalServerError, err.Error())
 	}
-	return status, nil, b
+	if s.opts.API != nil {
+		if ex := s.opts.API.example(op, status); ex != nil {
+			var generic any
+			if err := json.Unmarshal(b, &generic); err == nil {
+				if merged, err := json.Marshal(overlay(ex, generic)); err == nil {
+					b = merged
+				}
+			}
+		}
+	}
+	return answer{status: status, body: b}
 }
 
-func errorJSON(status int, msg string) (int, http.Header, []byte) {
+func errorJSON(status int, msg string) answer {
 	b, _ := json.Marshal(map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest"})
-	return status, nil, b
+	return answer{status: status, body: b}
 }

@@ -1,8 +1,11 @@
-// Package logmask owns keeping secrets out of logs: a logrus formatter that
-// wraps another one and masks, in every formatted line, the secrets it was
-// given (the webhook secret, tokens) and anything shaped like a GitHub token
-// (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) or like credentials in a URL
-// (https://x-access-token:...@host).
+// Package logmask owns keeping secrets out of what publishbot writes: the
+// one Masker, which replaces with "***" the secrets it was given (the
+// webhook secret, tokens) and anything shaped like a GitHub token (ghp_,
+// gho_, ghu_, ghs_, ghr_, github_pat_), like credentials in a URL
+// (https://x-access-token:...@host), like an Authorization value or like a
+// PEM private key; and a logrus formatter that runs every log line through
+// it. The GitHub adaptor masks the error texts it puts in comments and
+// statuses with the same Masker.
 package logmask
 
 import (
@@ -26,6 +29,9 @@ var (
 	urlCredRE = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://[^/\s:@"]*:)[^/\s@"]+@`)
 	// "Authorization: Bearer x" / "token x" / "Basic x" written into a message.
 	authRE = regexp.MustCompile(`(?i)(authorization:\s*(?:bearer|token|basic)\s+|\bbearer\s+)[A-Za-z0-9._~+/=-]{12,}`)
+	// A PEM private key (an App's key), to its END line or, cut short, to the
+	// end of the text.
+	pemKeyRE = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`)
 )
 
 // Masker hides secrets in text. It is safe for concurrent use; the zero
@@ -77,8 +83,9 @@ func NewMasker(secrets ...string) *Masker {
 	return m
 }
 
-// MaskBytes returns b with every secret, token and URL credential replaced
-// by Mask. b is not modified.
+// MaskBytes returns b with every secret, token, URL credential,
+// Authorization value and PEM private key replaced by Mask. b is not
+// modified.
 func (m *Masker) MaskBytes(b []byte) []byte {
 	if m != nil {
 		for _, s := range m.secrets {
@@ -87,6 +94,7 @@ func (m *Masker) MaskBytes(b []byte) []byte {
 			}
 		}
 	}
+	b = pemKeyRE.ReplaceAll(b, []byte(Mask))
 	b = urlCredRE.ReplaceAll(b, []byte("${1}"+Mask+"@"))
 	b = tokenRE.ReplaceAll(b, []byte(Mask))
 	b = authRE.ReplaceAll(b, []byte("${1}"+Mask))

@@ -27,6 +27,12 @@ func TestMaskerString(t *testing.T) {
 		{"authorization token", "authorization: token abcdefghijklmnop", "authorization: token ***"},
 		{"plain words", "the basic token refreshed_successfully", "the basic token refreshed_successfully"},
 		{"url-escaped secret", "q=It%27s+a+Secret+to+Everybody", "q=***"},
+		{"push url with a token", "push https://x-access-token:ghs_abcdefghijklmnopqrstuvwxyz0123456789@github.com/a/b.git", "push https://x-access-token:***@github.com/a/b.git"},
+		{"jwt bearer", "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiI5OSJ9.c2ln", "Authorization: Bearer ***"},
+		{"pem key", "key: -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- end", "key: *** end"},
+		{"pem key cut short", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg", "***"},
+		{"pem key json-escaped", `"k":"-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n"`, `"k":"***\n"`},
+		{"diagnostic", "nothing secret here: posts/a.md:3", "nothing secret here: posts/a.md:3"},
 		{"nothing", "published abc1234", "published abc1234"},
 	}
 	for _, tt := range tests {

@@ -17,11 +17,6 @@ var knownFields = []string{
 	"author", "image", "image_alt", "featured", "aliases",
 }
 
-// jekyllFields are accepted for Jekyll compatibility: categories and category
-// become tags, redirect_from becomes aliases, published: false means draft,
-// layout is ignored (the theme decides).
-var jekyllFields = []string{"categories", "category", "redirect_from", "published", "layout"}
-
 // dateLayouts are tried in order. Layouts without a zone are read in the
 // site's time zone.
 var dateLayouts = []struct {

@@ -107,9 +107,6 @@ type fmField struct {
 // any honest front matter, far less than an alias bomb.
 const aliasBudget = 10000
 
-// errAliasBomb reports YAML whose aliases expand too far or refer to themselves.
-var errAliasBomb = errors.New("YAML aliases expand too far")
-
 // yamlParserProblems are the messages of yaml.v3's parser (as opposed to its
 // scanner) errors.
 var yamlParserProblems = map[string]bool{

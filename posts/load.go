@@ -141,28 +141,6 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 	return site, nil
 }
 
-// ConfigBroken reports whether publish.yaml has an error: a publisher must
-// then publish nothing.
-func (s *Site) ConfigBroken() bool {
-	for _, d := range s.Diagnostics {
-		if d.File == ConfigFile && d.Severity == SeverityError {
-			return true
-		}
-	}
-	return false
-}
-
-// Errors counts the error diagnostics.
-func (s *Site) Errors() int {
-	n := 0
-	for _, d := range s.Diagnostics {
-		if d.Severity == SeverityError {
-			n++
-		}
-	}
-	return n
-}
-
 // parallel runs f(0..n-1) on at most GOMAXPROCS goroutines.
 func parallel(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)

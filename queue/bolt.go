@@ -3,9 +3,7 @@ package queue
 import (
 	"bytes"
 	"context"
-	crand "crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -371,7 +369,7 @@ func (b *Bolt) planEnqueue(tx *bolt.Tx, j Job) (outcome, error) {
 
 	old := b.byKey[j.Key()]
 	if j.ID == "" || (b.byID[j.ID] != nil && b.byID[j.ID] != old) {
-		j.ID = newID()
+		j.ID = NewID()
 	}
 	jobs := tx.Bucket(bucketJobs)
 	if old != nil {
@@ -444,7 +442,7 @@ func (b *Bolt) prune(tx *bolt.Tx, now time.Time) (int, error) {
 	cutoff := uint64(now.Add(-b.opts.DedupTTL).UnixNano())
 	var expired [][]byte
 	c := byTime.Cursor()
-	for k, _ := c.First(); k != nil && len(k) >= 8 && binary.BigEndian.Uint64(k[:8]) <= cutoff; k, _ = c.Next() {
+	for k, _ := c.First(); len(k) >= 8 && binary.BigEndian.Uint64(k[:8]) <= cutoff; k, _ = c.Next() {
 		expired = append(expired, bytes.Clone(k))
 	}
 	for _, k := range expired {
@@ -655,10 +653,7 @@ func (b *Bolt) unrunLocked(r record, e *entry) {
 	}
 }
 
-// Release hands a taken job back without counting its attempt: it is ready
-// again at once (or dropped when a newer job with its Key is queued, which
-// then builds the ref's head if the two SHAs differ). The
-// server calls it for the job it is running when told to shut down.
+// Release implements Queue.
 func (b *Bolt) Release(ctx context.Context, j Job) error {
 	if err := b.closed(); err != nil {
 		return err
@@ -860,19 +855,7 @@ func (b *Bolt) putDead(tx *bolt.Tx, r record, now time.Time) error {
 	return nil
 }
 
-func (b *Bolt) jobLog(j Job) *logrus.Entry {
-	f := logrus.Fields{"job": j.ID, "kind": j.Kind, "repo": j.Repo.FullName}
-	if j.SHA != "" {
-		f["sha"] = j.SHA
-	}
-	if j.PR != 0 {
-		f["pr"] = j.PR
-	}
-	if j.Delivery != "" {
-		f["delivery"] = j.Delivery
-	}
-	return b.log.WithFields(f)
-}
+func (b *Bolt) jobLog(j Job) *logrus.Entry { return b.log.WithFields(j.LogFields()) }
 
 func putRecord(jobs *bolt.Bucket, r record) error {
 	v, err := json.Marshal(r)
@@ -889,11 +872,4 @@ func seqKey(seq uint64) []byte {
 	k := make([]byte, 8)
 	binary.BigEndian.PutUint64(k, seq)
 	return k
-}
-
-// newID returns a random 128-bit job id in hex.
-func newID() string {
-	var b [16]byte
-	_, _ = crand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/publishbot/publishbot/testkit"
 )
 
 // fakeClock is an injected clock: Now is fixed until Advance, and After's
@@ -75,18 +77,6 @@ func (c *fakeClock) pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.waiters)
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond) // polling with a deadline, not waiting for a guess
-	}
 }
 
 func openTest(t testing.TB, path string, opts Options) *Bolt {
@@ -440,7 +430,7 @@ func TestRetryBackoffDeadLetter(t *testing.T) {
 			}
 			got <- j
 		}()
-		waitFor(t, "Take to wait for the retry time", func() bool { return clock.pending() > 0 })
+		testkit.WaitFor(t, "Take to wait for the retry time", 10*time.Second, func() bool { return clock.pending() > 0 })
 		clock.Advance(d/2 - time.Millisecond)
 		select {
 		case j := <-got:
@@ -547,7 +537,7 @@ func TestDelayedJobs(t *testing.T) {
 		}
 		got <- j
 	}()
-	waitFor(t, "Take to wait for the delayed job", func() bool { return clock.pending() > 0 })
+	testkit.WaitFor(t, "Take to wait for the delayed job", 10*time.Second, func() bool { return clock.pending() > 0 })
 	clock.Advance(59 * time.Minute)
 	select {
 	case j := <-got:

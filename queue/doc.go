@@ -24,6 +24,8 @@
 // while running), a job of a locked repository is Nak'd with a short delay.
 // Done is Ack, NakWithDelay(backoff) for a retry, and Term plus a publish
 // to a dead-letter stream after MaxDeliver; AckWait plays the lease, so a
-// job whose process died is redelivered. NotBefore is a NakWithDelay until
+// job whose process died is redelivered. Release is a Nak without delay
+// (JetStream counts every delivery, so the attempt a release hands back is
+// kept in a header of the message). NotBefore is a NakWithDelay until
 // due. Stats come from the stream and consumer info.
 package queue

@@ -26,9 +26,10 @@ var (
 	ErrNotRunning = errors.New("queue: job is not running")
 )
 
-// Queue is a durable queue of jobs. Implementations are safe for concurrent
-// use by any number of producers (webhook handlers, the scheduler) and
-// consumers (workers).
+// Queue is a durable queue of jobs: what `serve` and the worker hold, so
+// that the embedded queue (*Bolt) and a replicated one are interchangeable.
+// Implementations are safe for concurrent use by any number of producers
+// (webhook handlers, the scheduler) and consumers (workers).
 type Queue interface {
 	// Enqueue stores j durably (on disk, fsync'd) before it returns nil. It
 	// keeps j.ID when set and not used by another live job, else assigns
@@ -54,6 +55,12 @@ type Queue interface {
 	// job's SHA becomes "" when the two differ, as in Enqueue. Only
 	// j.ID is read. ErrNotRunning when j is not currently taken.
 	Done(ctx context.Context, j Job, runErr error) error
+	// Release hands a taken job back without counting its attempt: it is
+	// ready again at once, or dropped when a newer job with its Key is
+	// queued (which then builds the ref's head if the two SHAs differ). The
+	// worker calls it for a job it cancels at shutdown. ErrNotRunning when j
+	// is not currently taken.
+	Release(ctx context.Context, j Job) error
 	// Stats counts jobs by state, for the queue-depth metrics.
 	Stats(ctx context.Context) (Stats, error)
 	// Close stops the queue: blocked Takes return ErrClosed. Jobs taken and

@@ -199,15 +199,6 @@ func (r *Renderer) execute(name string, data any, sizeHint int) ([]byte, error) 
 	return buf.Bytes(), nil
 }
 
-// sitePathOf maps a site-relative URL path ("posts/x/", "feed.xml") to the
-// output file that serves it ("posts/x/index.html").
-func sitePathOf(p string) string {
-	if p == "" || strings.HasSuffix(p, "/") {
-		return p + "index.html"
-	}
-	return p
-}
-
 // cleanAlias turns an alias ("/2019/01/old/", "old.html") into a
 // site-relative output file, or "" when it is unusable.
 func cleanAlias(alias string) string {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/webhooktest"
 )
 
 var fuzzEvents = []string{"push", "pull_request", "ping", "issues"}
@@ -51,11 +52,10 @@ func FuzzHandler(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/webhook", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-GitHub-Event", event)
-		req.Header.Set("X-GitHub-Delivery", "fuzz")
-		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(Sign(testSecret, body)))
+		req, err := webhooktest.NewRequest(context.Background(), "/webhook", testSecret, event, "fuzz", body)
+		if err != nil {
+			t.Fatal(err)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 

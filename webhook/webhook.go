@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -258,7 +257,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event, delivery 
 		return reply{status: http.StatusAccepted, Result: resultIgnored, verified: true, Reason: ignored, job: job}
 	}
 	job.Delivery = delivery
-	job.ID = newID()
+	job.ID = queue.NewID() // assigned here, so the answer can name it
 
 	// 7. Enqueue durably, with a context of its own: the job must be stored
 	// (or not) as a whole even if GitHub hangs up.
@@ -334,7 +333,7 @@ func (h *Handler) toJob(event any) (job queue.Job, ignored string, err error) {
 }
 
 func (h *Handler) pushJob(e *github.PushEvent) (queue.Job, string, error) {
-	repo, err := fromPushRepo(e.GetRepo(), e.GetInstallation().GetID())
+	repo, err := toRepo(e.GetRepo(), e.GetInstallation().GetID(), "push")
 	job := queue.Job{Kind: queue.KindPublish, Repo: repo, Ref: e.GetRef(), SHA: e.GetAfter(), Reason: "push"}
 	if err != nil {
 		return job, "", err
@@ -362,7 +361,7 @@ func (h *Handler) pullRequestJob(e *github.PullRequestEvent) (queue.Job, string,
 	if number == 0 {
 		number = pr.GetNumber()
 	}
-	repo, err := fromRepo(e.GetRepo(), e.GetInstallation().GetID())
+	repo, err := toRepo(e.GetRepo(), e.GetInstallation().GetID(), "pull_request")
 	job := queue.Job{
 		Kind:    queue.KindPreview,
 		Repo:    repo,
@@ -396,24 +395,19 @@ func (h *Handler) pullRequestJob(e *github.PullRequestEvent) (queue.Job, string,
 	return job, "", nil
 }
 
-// fromPushRepo and fromRepo convert go-github's two repository types into
-// ours, at the edge.
-func fromPushRepo(r *github.PushEventRepository, installation int64) (queue.Repo, error) {
-	if r.GetFullName() == "" {
-		return queue.Repo{}, errors.New("push payload has no repository")
-	}
-	return queue.Repo{
-		FullName:       r.GetFullName(),
-		CloneURL:       withoutCredentials(r.GetCloneURL()),
-		HTMLURL:        r.GetHTMLURL(),
-		DefaultBranch:  r.GetDefaultBranch(),
-		InstallationID: installation,
-	}, nil
+// eventRepo is what go-github's two repository types, PushEventRepository
+// and Repository, have in common; toRepo converts either into ours, at the
+// edge. event names the payload for the error.
+type eventRepo interface {
+	GetFullName() string
+	GetCloneURL() string
+	GetHTMLURL() string
+	GetDefaultBranch() string
 }
 
-func fromRepo(r *github.Repository, installation int64) (queue.Repo, error) {
-	if r.GetFullName() == "" {
-		return queue.Repo{}, errors.New("pull_request payload has no repository")
+func toRepo(r eventRepo, installation int64, event string) (queue.Repo, error) {
+	if r.GetFullName() == "" { // go-github's getters answer "" on a nil pointer
+		return queue.Repo{}, fmt.Errorf("%s payload has no repository", event)
 	}
 	return queue.Repo{
 		FullName:       r.GetFullName(),
@@ -445,27 +439,23 @@ func isSHA(s string) bool {
 
 func (h *Handler) logDelivery(rep reply, event, delivery string, elapsed time.Duration) {
 	f := logrus.Fields{
-		"delivery": delivery,
-		"event":    event,
-		"result":   rep.Result,
-		"status":   rep.status,
-		"ms":       float64(elapsed.Microseconds()) / 1000,
+		queue.FieldDelivery: delivery,
+		"event":             event,
+		"result":            rep.Result,
+		"status":            rep.status,
+		"ms":                float64(elapsed.Microseconds()) / 1000,
 	}
 	if rep.job.Repo.FullName != "" {
-		f["repo"] = rep.job.Repo.FullName
-	}
-	if rep.job.SHA != "" {
-		f["sha"] = rep.job.SHA
-	}
-	if rep.job.PR != 0 {
-		f["pr"] = rep.job.PR
-	}
-	if rep.Job != "" {
-		f["job"] = rep.Job
-		f["kind"] = rep.Kind
+		// What was (or would have been) queued.
+		for k, v := range rep.job.LogFields() {
+			f[k] = v
+		}
+		if rep.Job == "" {
+			delete(f, queue.FieldJob) // an id given to a job that was not stored names nothing
+		}
 	}
 	if rep.Reason != "" {
-		f["reason"] = rep.Reason
+		f["detail"] = rep.Reason // why the delivery was answered so
 	}
 	log := h.log.WithFields(f)
 	if rep.err != nil {
@@ -501,12 +491,4 @@ func eventLabel(event string) string {
 		}
 	}
 	return event
-}
-
-// newID returns a random 128-bit job id in hex; the handler assigns it so it
-// can answer with it.
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -3,8 +3,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -24,6 +22,8 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/testkit"
+	"github.com/publishbot/publishbot/webhooktest"
 )
 
 var testSecret = []byte("correct horse battery staple")
@@ -100,27 +100,17 @@ type delivery struct {
 // request builds a delivery as GitHub sends it, signed with both headers.
 func (e *env) request(t testing.TB, d delivery) *http.Request {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/webhook", bytes.NewReader(d.body))
-	if err != nil {
-		t.Fatal(err)
-	}
 	secret := d.secret
 	if secret == nil {
 		secret = testSecret
 	}
-	ct := d.contentType
-	if ct == "" {
-		ct = "application/json"
+	req, err := webhooktest.NewRequest(context.Background(), e.srv.URL+"/webhook", secret, d.event, d.id, d.body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	mac1 := hmac.New(sha1.New, secret)
-	mac1.Write(d.body)
-	req.Header.Set("User-Agent", "GitHub-Hookshot/044aadd")
-	req.Header.Set("Content-Type", ct)
-	req.Header.Set("X-GitHub-Event", d.event)
-	req.Header.Set("X-GitHub-Delivery", d.id)
-	req.Header.Set("X-GitHub-Hook-ID", "12312312")
-	req.Header.Set("X-Hub-Signature", "sha1="+hex.EncodeToString(mac1.Sum(nil)))
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(Sign(secret, d.body)))
+	if d.contentType != "" {
+		req.Header.Set("Content-Type", d.contentType)
+	}
 	for k, v := range d.headers {
 		if v == "" {
 			req.Header.Del(k)
@@ -211,6 +201,9 @@ func TestKnownAnswerVector(t *testing.T) {
 	if got := "sha256=" + hex.EncodeToString(Sign([]byte(v.Secret), []byte(v.Payload))); got != v.Signature {
 		t.Fatalf("Sign = %s, want %s", got, v.Signature)
 	}
+	if got := webhooktest.Signature256([]byte(v.Secret), []byte(v.Payload)); got != v.Signature {
+		t.Fatalf("webhooktest.Signature256 = %s, want %s", got, v.Signature)
+	}
 
 	q := fakeQueue(nil)
 	h, err := New(Options{Secret: []byte(v.Secret), Queue: q})
@@ -220,10 +213,11 @@ func TestKnownAnswerVector(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	send := func(body, sig string) int {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-GitHub-Event", "issues") // accepted, then ignored: the body is not JSON
-		req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+		// "issues" is accepted, then ignored: the body is not JSON.
+		req, err := webhooktest.NewRequest(context.Background(), srv.URL, []byte(v.Secret), "issues", "72d3162e-cc78-11e3-81ab-4c9367dc0958", []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("X-Hub-Signature-256", sig)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -584,6 +578,12 @@ func TestLogAndMetrics(t *testing.T) {
 			t.Errorf("log line reveals the secret or a signature: %s", line)
 		}
 	}
+	if entries[1].Data["job"] != nil || entries[1].Data["result"] != "duplicate" {
+		t.Errorf("a duplicate delivery logs a job id that was never stored: %v", entries[1].Data)
+	}
+	if got := entries[2].Data["detail"]; got == nil || !strings.Contains(fmt.Sprint(got), "not a branch") {
+		t.Errorf("an ignored delivery's log says why in detail: %v", entries[2].Data)
+	}
 	if got := entries[3].Data["result"]; got != "unauthorized" || entries[3].Level != logrus.WarnLevel {
 		t.Errorf("bad signature logged as %v at %v", got, entries[3].Level)
 	}
@@ -701,11 +701,10 @@ func TestEnqueueOutlivesRequest(t *testing.T) {
 	body := payload(t, "push/with-new-branch.payload.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/webhook", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "push")
-	req.Header.Set("X-GitHub-Delivery", "d")
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(Sign(testSecret, body)))
+	req, err := webhooktest.NewRequest(ctx, "/webhook", testSecret, "push", "d", body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusAccepted || q.ctxErr != nil {
@@ -742,13 +741,7 @@ func TestLargeBodiesAreBounded(t *testing.T) {
 	if _, err := pw.Write(big[:smallBody+100]); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(h.large) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the first large delivery never took its slot")
-		}
-		time.Sleep(time.Millisecond) // polling with a deadline
-	}
+	testkit.WaitFor(t, "the first large delivery to take its slot", 10*time.Second, func() bool { return len(h.large) > 0 })
 
 	// A second one, announced by its Content-Length, finds no slot.
 	if a := e.send(t, delivery{event: "push", id: "big-2", body: big}); a.status != http.StatusServiceUnavailable || a.Result != "unavailable" {

@@ -100,7 +100,7 @@ func (r *Reconciler) Once(ctx context.Context) int {
 			break
 		}
 		queued, err := r.one(ctx, p)
-		log := r.opts.Log.WithField("repo", p.Repo.FullName)
+		log := r.opts.Log.WithField(queue.FieldRepo, p.Repo.FullName)
 		switch {
 		case err != nil:
 			r.opts.Metrics.reconciled("error")
@@ -136,7 +136,7 @@ func (r *Reconciler) one(ctx context.Context, p Published) (bool, error) {
 		return false, nil
 	}
 	j := queue.Job{
-		ID:      newJobID(),
+		ID:      queue.NewID(),
 		Kind:    queue.KindPublish,
 		Repo:    p.Repo,
 		Ref:     p.Ref,
@@ -150,6 +150,6 @@ func (r *Reconciler) one(ctx context.Context, p Published) (bool, error) {
 	r.mu.Lock()
 	r.queued[name] = head
 	r.mu.Unlock()
-	r.opts.Log.WithFields(logrus.Fields{"job": j.ID, "repo": name, "sha": head, "published": published}).Info("pages branch behind its source: publish queued")
+	r.opts.Log.WithFields(j.LogFields()).WithField("published", published).Info("pages branch behind its source: publish queued")
 	return true, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/testkit"
 )
 
 type fakeDrift struct {
@@ -178,7 +179,7 @@ func TestReconcilerRunRepeats(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ret := make(chan error, 1)
 	go func() { ret <- r.Run(ctx) }()
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, "three reconcile passes", 10*time.Second, func() bool {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		return d.calls >= 3

@@ -9,8 +9,6 @@ package worker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -24,28 +22,10 @@ import (
 	"github.com/publishbot/publishbot/queue"
 )
 
-// Queue is what the worker needs of a durable queue.
-type Queue interface {
-	// Take blocks until a job is due or ctx is done.
-	Take(ctx context.Context) (queue.Job, error)
-	// Done finishes a taken job: a nil runErr removes it, anything else
-	// retries it later or dead-letters it.
-	Done(ctx context.Context, j queue.Job, runErr error) error
-	// Enqueue stores a job durably before it returns.
-	Enqueue(ctx context.Context, j queue.Job) error
-}
-
 // Runner runs one job end to end (the publisher implements it) and reports
 // the result itself.
 type Runner interface {
 	Run(ctx context.Context, j queue.Job, log *logrus.Entry) publisher.Result
-}
-
-// Releaser is implemented by a queue that can take a job back without
-// counting its attempt. Without it, a job handed back stays taken and runs
-// again when the queue is reopened.
-type Releaser interface {
-	Release(ctx context.Context, j queue.Job) error
 }
 
 // ErrPanic marks a job whose run panicked; the panic value follows it.
@@ -56,7 +36,9 @@ var ErrNoResult = errors.New("job failed without an error")
 
 // Options configures a Worker. Queue, Runner and Log are required.
 type Options struct {
-	Queue  Queue
+	// Queue is where jobs are taken from, finished, released at shutdown
+	// and where scheduled publishes are stored.
+	Queue  queue.Queue
 	Runner Runner
 	Log    *logrus.Entry
 
@@ -179,34 +161,19 @@ func (w *Worker) loop(takeCtx, jobCtx context.Context) {
 	}
 }
 
-// JobLog returns the log entry for one job, with the constant field keys.
-func JobLog(base *logrus.Entry, j queue.Job) *logrus.Entry {
-	f := logrus.Fields{
-		"job":  j.ID,
-		"kind": string(j.Kind),
-		"repo": j.Repo.FullName,
-	}
-	if j.SHA != "" {
-		f["sha"] = j.SHA
-	}
-	if j.PR != 0 {
-		f["pr"] = j.PR
-	}
-	if j.Delivery != "" {
-		f["delivery"] = j.Delivery
-	}
-	if j.Reason != "" {
-		f["reason"] = j.Reason
-	}
+// jobLog returns the log entry for one job: its fields under the constant
+// keys (queue.Job.LogFields) and the attempt.
+func jobLog(base *logrus.Entry, j queue.Job) *logrus.Entry {
+	log := base.WithFields(j.LogFields())
 	if j.Attempt != 0 {
-		f["attempt"] = j.Attempt
+		log = log.WithField("attempt", j.Attempt)
 	}
-	return base.WithFields(f)
+	return log
 }
 
 // handle runs one job and finishes it in the queue.
 func (w *Worker) handle(takeCtx, jobCtx context.Context, j queue.Job) {
-	log := JobLog(w.opts.Log, j)
+	log := jobLog(w.opts.Log, j)
 	ctx, cancel := context.WithCancel(jobCtx)
 	defer cancel()
 
@@ -250,7 +217,7 @@ func (w *Worker) handle(takeCtx, jobCtx context.Context, j queue.Job) {
 		fields["pages_commit"] = res.PagesCommit
 	}
 	if res.SourceSHA != "" && j.SHA == "" {
-		fields["sha"] = res.SourceSHA
+		fields[queue.FieldSHA] = res.SourceSHA
 	}
 	if res.Reason != "" {
 		fields["detail"] = res.Reason // why it was skipped or changed nothing
@@ -301,15 +268,12 @@ func (w *Worker) finish(takeCtx, jobCtx context.Context, j queue.Job, runErr err
 	}
 }
 
-// release hands j back to the queue when the queue supports it.
+// release hands j back to the queue, so that it runs again without counting
+// the attempt the shutdown cut short.
 func (w *Worker) release(j queue.Job, log *logrus.Entry) {
-	r, ok := w.opts.Queue.(Releaser)
-	if !ok {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := r.Release(ctx, j); err != nil {
+	if err := w.opts.Queue.Release(ctx, j); err != nil {
 		log.WithError(err).Warn("release job: it runs again after a restart")
 	}
 }
@@ -359,7 +323,7 @@ func (w *Worker) afterSuccess(ctx context.Context, j queue.Job, res publisher.Re
 // date: the same branch, its head at that time.
 func ScheduledJob(after queue.Job, at, now time.Time) queue.Job {
 	return queue.Job{
-		ID:        newJobID(),
+		ID:        queue.NewID(), // given before it is queued, so the line saying why names it
 		Kind:      queue.KindPublish,
 		Repo:      after.Repo,
 		Ref:       after.Ref,
@@ -367,12 +331,4 @@ func ScheduledJob(after queue.Job, at, now time.Time) queue.Job {
 		NotBefore: at,
 		Created:   now,
 	}
-}
-
-// newJobID is a random job id, given before the job is queued so that the
-// line saying why it was queued names it (the queue keeps a given id).
-func newJobID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

@@ -18,11 +18,14 @@ import (
 
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/testkit"
 )
 
-// fakeQueue is an in-memory queue recording Done and Enqueue calls.
+// fakeQueue is an in-memory queue recording Done, Enqueue and Release
+// calls.
 type fakeQueue struct {
-	jobs chan queue.Job
+	jobs     chan queue.Job
+	released chan queue.Job
 
 	mu       sync.Mutex
 	done     []doneCall
@@ -37,7 +40,7 @@ type doneCall struct {
 }
 
 func newFakeQueue(jobs ...queue.Job) *fakeQueue {
-	q := &fakeQueue{jobs: make(chan queue.Job, 100), doneCh: make(chan doneCall, 100)}
+	q := &fakeQueue{jobs: make(chan queue.Job, 100), released: make(chan queue.Job, 100), doneCh: make(chan doneCall, 100)}
 	for _, j := range jobs {
 		q.jobs <- j
 	}
@@ -70,6 +73,17 @@ func (q *fakeQueue) Enqueue(ctx context.Context, j queue.Job) error {
 	q.enqueued = append(q.enqueued, j)
 	return nil
 }
+
+func (q *fakeQueue) Release(ctx context.Context, j queue.Job) error {
+	q.released <- j
+	return nil
+}
+
+func (q *fakeQueue) Stats(ctx context.Context) (queue.Stats, error) {
+	return queue.Stats{Queued: len(q.jobs)}, nil
+}
+
+func (q *fakeQueue) Close() error { return nil }
 
 func (q *fakeQueue) enqueuedJobs() []queue.Job {
 	q.mu.Lock()
@@ -428,19 +442,8 @@ func TestNewRequiresCollaborators(t *testing.T) {
 	}
 }
 
-// releasingQueue is a fakeQueue that can take a job back.
-type releasingQueue struct {
-	*fakeQueue
-	released chan queue.Job
-}
-
-func (q releasingQueue) Release(ctx context.Context, j queue.Job) error {
-	q.released <- j
-	return nil
-}
-
 func TestWorkerReleasesHandedBackJob(t *testing.T) {
-	q := releasingQueue{newFakeQueue(publishJob("1", "aaa")), make(chan queue.Job, 1)}
+	q := newFakeQueue(publishJob("1", "aaa"))
 	started := make(chan struct{})
 	var buf bytes.Buffer
 	r := runnerFunc(func(ctx context.Context, j queue.Job, log *logrus.Entry) publisher.Result {
@@ -511,7 +514,7 @@ func TestWorkerSurvivesTakeErrorsAndStopsOnClose(t *testing.T) {
 	}
 	close(q.closed)
 	// The lane stops on ErrClosed; Run itself returns when ctx ends.
-	waitFor(t, func() bool { return strings.Contains(buf.String(), "queue closed") })
+	testkit.WaitFor(t, "the lane to log the closed queue", 10*time.Second, func() bool { return strings.Contains(buf.String(), "queue closed") })
 	cancel()
 	if err := <-ret; err != nil {
 		t.Fatal(err)
@@ -531,20 +534,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.Buffer.String()
-}
-
-// waitFor polls cond with a deadline.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-		<-tick.C
-	}
 }
 
 func TestWorkerRecordsOnlySourceBranchPublishes(t *testing.T) {

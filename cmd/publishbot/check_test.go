@@ -4,26 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/testkit"
 )
-
-func init() {
-	// Golden files are rewritten with `go test ./cmd/publishbot -update`.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // runCheckArgs runs `publishbot check args...` and returns stdout, stderr
 // and the exit code.
@@ -35,27 +23,6 @@ func runCheckArgs(t *testing.T, args ...string) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if updateGolden() {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (go test ./cmd/publishbot -run %s -update): %v", t.Name(), err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test ./cmd/publishbot -run %s -update to accept):\n%s", path, t.Name(), got)
-	}
-}
-
 // TestCheckJekyllCorpus is the whole diagnostic list of the real Jekyll
 // corpus, exactly: one error (the malformed date), warnings for the rest.
 func TestCheckJekyllCorpus(t *testing.T) {
@@ -64,7 +31,7 @@ func TestCheckJekyllCorpus(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d, want 1; stderr %q", code, stderr)
 	}
-	checkGolden(t, "check-jekyll.txt", out)
+	testkit.Golden(t, filepath.Join("testdata", "check-jekyll.txt"), []byte(out))
 	for _, want := range []string{
 		"2023-01-29-jekyll-3-9-3-released.markdown:3:7: error: date \"2023-01-29 18:30:22 2023 -0800\" is not a date",
 		"2018-03-14-development-update.md:3:7: warning: date 2018-04-19 is more than a day from the date in the file name (2018-03-14)",

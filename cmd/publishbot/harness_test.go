@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/hex"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -22,12 +25,16 @@ import (
 
 	"github.com/publishbot/publishbot/ghapitest"
 	"github.com/publishbot/publishbot/gitserver"
-	"github.com/publishbot/publishbot/webhook"
+	"github.com/publishbot/publishbot/testkit"
+	"github.com/publishbot/publishbot/webhooktest"
 )
 
 // The end-to-end tests run `publishbot serve` against real parts: a git
-// server (git http-backend on loopback, basic auth), GitHub's API as an
-// httptest server, and webhooks built from GitHub's real payloads, signed.
+// server (git http-backend on loopback, basic auth), the GitHub API
+// stand-in (ghapitest) checking every request against GitHub's API
+// description, and webhooks built from GitHub's real payloads, signed
+// (webhooktest). One world serves the push tests, the pull-request tests
+// and the process tests.
 
 const (
 	e2eSecret   = "It's a Secret to Everybody"
@@ -35,6 +42,13 @@ const (
 	e2eRepo     = "hello-world" // on the git server
 	e2eFullName = "Codertocat/Hello-World"
 	e2eBranch   = "master" // the payloads' default branch
+	e2ePR       = 2        // the pull_request payloads' number
+
+	// With App credentials the git server takes only the installation
+	// token the stand-in mints, so clones and pushes prove that the App's
+	// token reaches git.
+	e2eAppID             = 4242
+	e2eInstallationToken = "ghs_e2eInstallation0123456789abcdef"
 )
 
 // sharedTestdata is ../shared/testdata beside the module root; go test runs
@@ -44,19 +58,25 @@ func sharedTestdata(t testing.TB, rel string) string {
 	return filepath.Join("..", "..", "..", "shared", "testdata", rel)
 }
 
-// newE2EGitHub is the GitHub API stand-in for the serve tests: it takes
-// only e2eToken and records every request.
-func newE2EGitHub(t testing.TB) *ghapitest.Server {
+// githubAPI is GitHub's API description from the shared test data.
+var githubAPI = sync.OnceValues(func() (*ghapitest.API, error) {
+	return ghapitest.LoadAPI(os.DirFS(filepath.Join("..", "..", "..", "shared", "testdata", "github-api")))
+})
+
+// newE2EGitHub is the GitHub API stand-in for the serve tests: it checks
+// every request against GitHub's API description and records it.
+func newE2EGitHub(t testing.TB, opts ghapitest.Options) *ghapitest.Server {
 	t.Helper()
-	gh, err := ghapitest.Start(ghapitest.Options{Token: e2eToken})
+	api, err := githubAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { gh.Close() })
-	return gh
+	opts.API = api
+	return ghapitest.StartT(t, opts)
 }
 
-// world is one content repository on a git server plus a fake GitHub.
+// e2eWorld is one content repository on a git server, the GitHub stand-in,
+// and the environment of the serve processes run against them.
 type e2eWorld struct {
 	t       testing.TB
 	git     *gitserver.Server
@@ -64,11 +84,40 @@ type e2eWorld struct {
 	dataDir string
 	client  *http.Client
 	seq     atomic.Int64
+	creds   map[string]string // serve's GitHub credentials
+	base    string            // the pull requests' base commit (prBase)
 }
 
-func newE2EWorld(t testing.TB) *e2eWorld {
+// newE2EWorld is a world where serve holds a token (commit statuses).
+func newE2EWorld(t testing.TB) *e2eWorld { return newWorld(t, false) }
+
+// newWorld is a world where serve holds a token, or with app set is a
+// GitHub App (check runs).
+func newWorld(t testing.TB, app bool) *e2eWorld {
 	t.Helper()
-	gs, err := gitserver.Start(gitserver.Options{Root: t.TempDir(), User: "x-access-token", Password: e2eToken})
+	gitPassword := e2eToken
+	ghOpts := ghapitest.Options{Token: e2eToken}
+	creds := map[string]string{"PUBLISHBOT_GITHUB_TOKEN": e2eToken}
+	if app {
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyFile := filepath.Join(t.TempDir(), "app.pem")
+		pemBytes := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+		if err := os.WriteFile(keyFile, pemBytes, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		gitPassword = e2eInstallationToken
+		ghOpts = ghapitest.Options{
+			Token:             "no-static-token", // only minted installation tokens are accepted
+			InstallationToken: e2eInstallationToken,
+			AppID:             e2eAppID,
+			AppKey:            &key.PublicKey,
+		}
+		creds = map[string]string{"PUBLISHBOT_APP_ID": strconv.Itoa(e2eAppID), "PUBLISHBOT_APP_PRIVATE_KEY_FILE": keyFile}
+	}
+	gs, err := gitserver.Start(gitserver.Options{Root: t.TempDir(), User: "x-access-token", Password: gitPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,17 +128,17 @@ func newE2EWorld(t testing.TB) *e2eWorld {
 	return &e2eWorld{
 		t:       t,
 		git:     gs,
-		api:     newE2EGitHub(t),
+		api:     newE2EGitHub(t, ghOpts),
 		dataDir: t.TempDir(),
 		client:  &http.Client{Timeout: 30 * time.Second},
+		creds:   creds,
 	}
 }
 
 // env is serve's environment in this world.
 func (w *e2eWorld) env() map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"PUBLISHBOT_WEBHOOK_SECRET":     e2eSecret,
-		"PUBLISHBOT_GITHUB_TOKEN":       e2eToken,
 		"PUBLISHBOT_GITHUB_API_URL":     w.api.URL(),
 		"PUBLISHBOT_ADDR":               "127.0.0.1:0",
 		"PUBLISHBOT_DATA_DIR":           w.dataDir,
@@ -98,6 +147,10 @@ func (w *e2eWorld) env() map[string]string {
 		"PUBLISHBOT_RECONCILE_INTERVAL": "1m",
 		"PUBLISHBOT_SHUTDOWN_GRACE":     "20s",
 	}
+	for k, v := range w.creds {
+		env[k] = v
+	}
+	return env
 }
 
 const e2ePublishYAML = "title: Hello World\nbase_url: https://codertocat.github.io/Hello-World/\n"
@@ -115,6 +168,22 @@ func (w *e2eWorld) commit(files map[string]string, msg string) string {
 		Files:   files,
 		Message: msg,
 		When:    time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute),
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sha
+}
+
+// commitRef writes a commit on ref (a branch or refs/pull/N/head) with the
+// given files merged into parent's tree ("" continues ref), and returns its
+// sha.
+func (w *e2eWorld) commitRef(ref, parent string, files map[string]string) string {
+	w.t.Helper()
+	n := w.seq.Add(1)
+	sha, err := w.git.Commit(context.Background(), e2eRepo, gitserver.Change{
+		Ref: ref, Parent: parent, Files: files, Message: "change " + strconv.FormatInt(n, 10),
+		When: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute),
 	})
 	if err != nil {
 		w.t.Fatal(err)
@@ -143,10 +212,12 @@ func (w *e2eWorld) pushPayload(sha string) []byte {
 	return w.pushPayloadFrom("with-new-branch", sha)
 }
 
-// pushPayloadFrom is pushPayload from another of GitHub's push payloads.
-func (w *e2eWorld) pushPayloadFrom(name, sha string) []byte {
+// payload is one of GitHub's real payloads (rel under the shared
+// webhooks folder) with its repository's clone URL pointed at the git
+// server, decoded for rewriting.
+func (w *e2eWorld) payload(rel string) map[string]any {
 	w.t.Helper()
-	raw, err := os.ReadFile(sharedTestdata(w.t, "webhooks/push/"+name+".payload.json"))
+	raw, err := os.ReadFile(sharedTestdata(w.t, "webhooks/"+rel))
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -155,10 +226,20 @@ func (w *e2eWorld) pushPayloadFrom(name, sha string) []byte {
 		w.t.Fatal(err)
 	}
 	repo := p["repository"].(map[string]any)
-	if repo["full_name"] != e2eFullName || p["ref"] != "refs/heads/"+e2eBranch {
-		w.t.Fatalf("the payload changed: %v %v", repo["full_name"], p["ref"])
+	if repo["full_name"] != e2eFullName {
+		w.t.Fatalf("the payload %s is of %v, not %s", rel, repo["full_name"], e2eFullName)
 	}
 	repo["clone_url"] = w.git.RepoURL(e2eRepo)
+	return p
+}
+
+// pushPayloadFrom is pushPayload from another of GitHub's push payloads.
+func (w *e2eWorld) pushPayloadFrom(name, sha string) []byte {
+	w.t.Helper()
+	p := w.payload("push/" + name + ".payload.json")
+	if p["ref"] != "refs/heads/"+e2eBranch {
+		w.t.Fatalf("the payload changed: %v", p["ref"])
+	}
 	p["after"] = sha
 	p["created"] = false
 	if hc, ok := p["head_commit"].(map[string]any); ok {
@@ -171,18 +252,13 @@ func (w *e2eWorld) pushPayloadFrom(name, sha string) []byte {
 	return b
 }
 
-// deliver signs and posts one delivery to serve at addr and returns the
-// status code.
+// deliver signs and posts one delivery to serve at addr, as GitHub does,
+// and returns the status code.
 func (w *e2eWorld) deliver(addr, event, delivery string, body []byte) (int, error) {
-	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/webhook", bytes.NewReader(body))
+	req, err := webhooktest.NewRequest(context.Background(), "http://"+addr+"/webhook", []byte(e2eSecret), event, delivery, body)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "GitHub-Hookshot/044aadd")
-	req.Header.Set("X-GitHub-Event", event)
-	req.Header.Set("X-GitHub-Delivery", delivery)
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(webhook.Sign([]byte(e2eSecret), body)))
 	resp, err := w.client.Do(req)
 	if err != nil {
 		return 0, err
@@ -242,24 +318,10 @@ func (w *e2eWorld) pagesFiles() map[string]bool {
 	return files
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func e2eWaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		<-tick.C
-	}
-}
-
 // waitPublished waits until the pages branch was built from sha.
 func (w *e2eWorld) waitPublished(sha string, timeout time.Duration) {
 	w.t.Helper()
-	e2eWaitFor(w.t, "the pages branch to carry "+sha[:7], timeout, func() bool {
+	testkit.WaitFor(w.t, "the pages branch to carry "+sha[:7], timeout, func() bool {
 		s := w.pagesSources()
 		return len(s) > 0 && s[0] == sha
 	})
@@ -292,7 +354,7 @@ exit 0
 // waitStarted waits until a push is held at the gate.
 func (g *e2eGate) waitStarted(t testing.TB) {
 	t.Helper()
-	e2eWaitFor(t, "a push to reach the gate", 60*time.Second, func() bool {
+	testkit.WaitFor(t, "a push to reach the gate", 60*time.Second, func() bool {
 		_, err := os.Stat(filepath.Join(g.dir, "started"))
 		return err == nil
 	})
@@ -410,8 +472,11 @@ func (s *e2eServer) stop(t testing.TB) error {
 		if s.err != nil {
 			t.Errorf("serve returned %v\n%s", s.err, s.logs.String())
 		}
-		if strings.Contains(s.logs.String(), e2eToken) || strings.Contains(s.logs.String(), e2eSecret) {
+		if logsSecret(s.logs.String()) {
 			t.Errorf("serve logged a secret:\n%s", s.logs.String())
+		}
+		if t.Failed() {
+			t.Logf("serve's logs:\n%s", s.logs.String())
 		}
 	})
 	return s.err
@@ -444,7 +509,7 @@ func e2eMetric(t testing.TB, addr, series string) float64 {
 // waitIdle waits until the queue holds nothing queued, delayed or running.
 func e2eWaitIdle(t testing.TB, addr string, timeout time.Duration) {
 	t.Helper()
-	e2eWaitFor(t, "an idle queue", timeout, func() bool {
+	testkit.WaitFor(t, "an idle queue", timeout, func() bool {
 		for _, state := range []string{"queued", "delayed", "running"} {
 			if e2eMetric(t, addr, `publishbot_queue_depth{state="`+state+`"}`) != 0 {
 				return false
@@ -452,4 +517,29 @@ func e2eWaitIdle(t testing.TB, addr string, timeout time.Duration) {
 		}
 		return true
 	})
+}
+
+// logsSecret reports whether serve's log output shows one of the world's
+// secrets.
+func logsSecret(logs string) bool {
+	for _, secret := range []string{e2eToken, e2eSecret, e2eInstallationToken, "PRIVATE KEY"} {
+		if strings.Contains(logs, secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLine reports whether serve logged a line at level with message msg.
+func (lw *e2eLogWatcher) hasLine(level, msg string) bool {
+	for _, line := range strings.Split(lw.String(), "\n") {
+		var e struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &e) == nil && e.Level == level && e.Msg == msg {
+			return true
+		}
+	}
+	return false
 }

@@ -2,17 +2,19 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/publishbot/publishbot/testkit"
 )
 
 // The process tests run the real binary as a child process: SIGKILL and
@@ -45,9 +47,11 @@ func publishbotBinary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "publishbot")
+		// go test puts its own GOROOT/bin first on the PATH of the tests.
 		goBin, err := exec.LookPath("go")
 		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+			binErr = fmt.Errorf("find the go command to build the binary: %w", err)
+			return
 		}
 		cmd := exec.Command(goBin, "build", "-o", binPath, ".")
 		out, err := cmd.CombinedOutput()
@@ -100,7 +104,7 @@ func (w *e2eWorld) startProc(t *testing.T, extra map[string]string) *proc {
 			p.cmd.Process.Kill()
 			<-p.done
 		}
-		if s := p.logs.String(); strings.Contains(s, e2eToken) || strings.Contains(s, e2eSecret) {
+		if s := p.logs.String(); logsSecret(s) {
 			t.Errorf("the process logged a secret:\n%s", s)
 		}
 	})
@@ -164,7 +168,7 @@ func TestProcessSIGTERMFinishesRunningJob(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	e2eWaitFor(t, "the shutdown to begin", 10*time.Second, func() bool {
+	testkit.WaitFor(t, "the shutdown to begin", 10*time.Second, func() bool {
 		return strings.Contains(p.logs.String(), `"msg":"shutting down`)
 	})
 	select {

@@ -104,11 +104,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	q, err := queue.OpenBolt(filepath.Join(cfg.DataDir, "queue.db"), queue.Options{
-		MaxAttempts: cfg.MaxAttempts,
-		Retryable:   retryable,
-		Log:         log.WithField("component", "queue"),
-	})
+	q, err := openQueue(cfg, log.WithField("component", "queue"))
 	if err != nil {
 		return err // says "open queue <path>: ..."
 	}
@@ -260,8 +256,22 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	return serveErr
 }
 
+// openQueue opens the configured queue: the embedded one (bbolt) in the
+// data dir.
+func openQueue(cfg serveConfig, log *logrus.Entry) (queue.Queue, error) {
+	b, err := queue.OpenBolt(filepath.Join(cfg.DataDir, "queue.db"), queue.Options{
+		MaxAttempts: cfg.MaxAttempts,
+		Retryable:   retryable,
+		Log:         log,
+	})
+	if err != nil {
+		return nil, err // not a nil *Bolt in a non-nil Queue
+	}
+	return b, nil
+}
+
 // notReady says why the server should not get traffic, "" when it should.
-func notReady(ctx context.Context, shuttingDown *atomic.Bool, w *worker.Worker, q *queue.Bolt) string {
+func notReady(ctx context.Context, shuttingDown *atomic.Bool, w *worker.Worker, q queue.Queue) string {
 	if shuttingDown.Load() {
 		return "shutting down"
 	}

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/publishbot/publishbot/testkit"
 )
 
 // BenchmarkServePushToPublished is the time from a push delivery reaching
@@ -60,8 +62,6 @@ func BenchmarkServePushToPublished(b *testing.B) {
 	}
 	original := files[first]
 	last := sha
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
 
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -72,13 +72,9 @@ func BenchmarkServePushToPublished(b *testing.B) {
 		b.StartTimer()
 
 		w.mustDeliverPush(s.addr, last)
-		deadline := time.Now().Add(2 * time.Minute)
-		for pagesHead() == before {
-			if time.Now().After(deadline) {
-				b.Fatalf("push %d not published within 2 minutes", i)
-			}
-			<-tick.C
-		}
+		testkit.WaitEvery(b, fmt.Sprintf("push %d to be published", i), 2*time.Minute, 2*time.Millisecond, func() bool {
+			return pagesHead() != before
+		})
 	}
 	b.StopTimer()
 	if got := w.pagesSources(); got[0] != last {

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/publishbot/publishbot/testkit"
+	"github.com/publishbot/publishbot/webhooktest"
 )
 
 func TestServePublishesSignedPush(t *testing.T) {
@@ -58,10 +61,10 @@ func TestServePublishesSignedPush(t *testing.T) {
 
 	// A bad signature is refused and queues nothing.
 	body := w.pushPayload(sha)
-	req, _ := http.NewRequest(http.MethodPost, "http://"+s.addr+"/webhook", strings.NewReader(string(body)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-GitHub-Event", "push")
-	req.Header.Set("X-GitHub-Delivery", "forged")
+	req, err := webhooktest.NewRequest(t.Context(), "http://"+s.addr+"/webhook", []byte(e2eSecret), "push", "forged", body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req.Header.Set("X-Hub-Signature-256", "sha256="+strings.Repeat("0", 64))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -243,7 +246,7 @@ func TestServeSchedulesFuturePost(t *testing.T) {
 	if w.pagesFiles()["posts/soon/index.html"] && time.Now().Before(at) {
 		t.Fatal("the future post was published before its date")
 	}
-	e2eWaitFor(t, "the future post to go live", 60*time.Second, func() bool {
+	testkit.WaitFor(t, "the future post to go live", 60*time.Second, func() bool {
 		return w.pagesFiles()["posts/soon/index.html"]
 	})
 	if time.Now().Before(at) {
@@ -282,7 +285,7 @@ func TestServeDrainsBeforeStopping(t *testing.T) {
 	s := w.startServe(map[string]string{"PUBLISHBOT_DRAIN_DELAY": "3s"})
 	sha := w.initialContent()
 	s.cancel() // SIGTERM
-	e2eWaitFor(t, "/readyz to answer 503", 3*time.Second, func() bool {
+	testkit.WaitFor(t, "/readyz to answer 503", 3*time.Second, func() bool {
 		resp, err := http.Get("http://" + s.addr + "/readyz")
 		if err != nil {
 			t.Fatalf("readyz during the drain: %v", err)
@@ -346,11 +349,14 @@ func TestServeLeavesNoGoroutines(t *testing.T) {
 		}
 		return left
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for left := ours(); len(left) > 0; left = ours() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines of serve left after it stopped:\n%s", len(left), strings.Join(left, "\n\n"))
+	var left []string
+	t.Cleanup(func() {
+		if len(left) > 0 {
+			t.Logf("%d goroutines of serve left after it stopped:\n%s", len(left), strings.Join(left, "\n\n"))
 		}
-		time.Sleep(25 * time.Millisecond) // polling with a deadline
-	}
+	})
+	testkit.WaitFor(t, "serve's goroutines to end", 10*time.Second, func() bool {
+		left = ours()
+		return len(left) == 0
+	})
 }
