@@ -11,11 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -170,12 +167,8 @@ func (p *Preview) Run(ctx context.Context) error {
 			if ignoredPath(p.opts.Dir, ev.Name) {
 				continue
 			}
-			if ev.Has(fsnotify.Create) {
-				if fi, err := os.Lstat(ev.Name); err == nil && fi.IsDir() {
-					if err := watchTree(p.watcher, ev.Name); err != nil {
-						fmt.Fprintf(p.opts.Log, "preview: watch %s: %v\n", ev.Name, err)
-					}
-				}
+			if err := watchCreated(p.watcher, ev); err != nil {
+				fmt.Fprintf(p.opts.Log, "preview: watch %s: %v\n", ev.Name, err)
 			}
 			timer.Reset(debounce)
 		case err, ok := <-p.watcher.Errors:
@@ -202,38 +195,6 @@ func urlHost(a net.Addr) string {
 		host = tcp.IP.String()
 	}
 	return net.JoinHostPort(host, strconv.Itoa(tcp.Port))
-}
-
-// ignoredPath says whether a change under dir cannot affect the site:
-// version control, hidden folders and the default build output.
-func ignoredPath(dir, name string) bool {
-	rel, err := filepath.Rel(dir, name)
-	if err != nil {
-		return false
-	}
-	for _, part := range strings.Split(filepath.ToSlash(rel), "/") {
-		if part == "public" || (strings.HasPrefix(part, ".") && part != "." && part != "..") {
-			return true
-		}
-	}
-	return false
-}
-
-// watchTree adds dir and every folder below it to w (fsnotify does not
-// recurse), skipping ignored folders and never following symlinks.
-func watchTree(w *fsnotify.Watcher, dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		if p != dir && ignoredPath(dir, p) {
-			return filepath.SkipDir
-		}
-		return w.Add(p)
-	})
 }
 
 func plural(n int, one, many string) string {
