@@ -71,7 +71,7 @@ func benchLoad(b *testing.B, fsys fstest.MapFS) {
 	var loadWall, bareWall, loadCPU, bareCPU time.Duration
 	for i := 0; i < b.N; i++ {
 		c0, w0 := cpuTime(), time.Now()
-		s, err := Load(fsys, Options{Now: testNow})
+		s, err := Load(b.Context(), fsys, Options{Now: testNow})
 		c1, w1 := cpuTime(), time.Now()
 		if err != nil {
 			b.Fatal(err)
@@ -147,7 +147,7 @@ func BenchmarkAliasBomb(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		s, err := Load(m, Options{Now: testNow})
+		s, err := Load(b.Context(), m, Options{Now: testNow})
 		if err != nil || len(s.Diagnostics) != 1 || s.Diagnostics[0].Code != CodeAliasBomb {
 			b.Fatalf("%v %v", err, s.Diagnostics)
 		}

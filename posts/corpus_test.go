@@ -328,7 +328,7 @@ func TestOrderAndDeterminism(t *testing.T) {
 }
 
 func TestUnreadableRoot(t *testing.T) {
-	if _, err := Load(os.DirFS(filepath.Join(t.TempDir(), "missing")), Options{}); err == nil {
+	if _, err := Load(t.Context(), os.DirFS(filepath.Join(t.TempDir(), "missing")), Options{}); err == nil {
 		t.Error("no error for a missing root")
 	}
 }

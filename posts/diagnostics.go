@@ -2,6 +2,7 @@ package posts
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 )
 
@@ -67,6 +68,18 @@ var codeSeverity = map[string]Severity{
 func CodeSeverity(code string) (Severity, bool) {
 	s, ok := codeSeverity[code]
 	return s, ok
+}
+
+// String is the diagnostic as one line of text, the form `publishbot
+// check` prints and every command shows: "path:line:col: severity:
+// message [code]", with line and column left out when the problem is about
+// the whole file (a column of 0 on a known line shows as 1).
+func (d Diagnostic) String() string {
+	loc := d.File
+	if d.Line > 0 {
+		loc += fmt.Sprintf(":%d:%d", d.Line, max(d.Column, 1))
+	}
+	return fmt.Sprintf("%s: %s: %s [%s]", loc, d.Severity, d.Message, d.Code)
 }
 
 func newDiag(file string, line, col int, code, msg string) Diagnostic {

@@ -88,7 +88,7 @@ func FuzzLoadFile(f *testing.F) {
 			"posts/b/pic.png":  {Data: []byte("png")},
 			"static/img/x.png": {Data: []byte("png")},
 		}
-		s, err := Load(m, Options{Now: testNow})
+		s, err := Load(t.Context(), m, Options{Now: testNow})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,7 @@ package posts
 import (
 	"bytes"
 	"cmp"
-
+	"context"
 	"fmt"
 	"io/fs"
 	"path"
@@ -31,7 +31,11 @@ import (
 // Posts are parsed and rendered in parallel, at most GOMAXPROCS at a time.
 // Load is safe for concurrent use; the result is deterministic for the same
 // tree and options.
-func Load(fsys fs.FS, opts Options) (*Site, error) {
+//
+// Load checks ctx before listing each folder and before reading or
+// rendering each post: once ctx ends, it returns ctx.Err() as soon as the
+// posts in hand are done, and no goroutine it started outlives it.
+func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	if _, err := fs.ReadDir(fsys, "."); err != nil {
 		return nil, fmt.Errorf("read content tree: %w", err)
 	}
@@ -58,14 +62,17 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 			cfg.Location = loc
 		}
 	}
+	// A Config from opts may leave fields unset: the defaults are
+	// DefaultConfig's, the one place each is written.
+	def := DefaultConfig(opts.Repo)
 	if cfg.PostsDir == "" {
-		cfg.PostsDir = "posts"
+		cfg.PostsDir = def.PostsDir
 	}
 	if cfg.PerPage < 1 {
-		cfg.PerPage = 8
+		cfg.PerPage = def.PerPage
 	}
 	if cfg.BaseURL == "" {
-		cfg.BaseURL = defaultBaseURL(opts.Repo)
+		cfg.BaseURL = def.BaseURL
 	}
 	configBase := cfg.BasePath()
 	if opts.BaseURL != "" {
@@ -76,8 +83,11 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 		}
 	}
 
-	t := &tree{fsys: fsys, files: map[string]int64{}}
+	t := &tree{ctx: ctx, fsys: fsys, files: map[string]int64{}}
 	t.walk(".", 0)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	diags = append(diags, t.diags...)
 
 	if configMissing && !t.hasDir(cfg.PostsDir) {
@@ -105,14 +115,19 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 	md := newMarkdown(cfg.UnsafeHTML)
 	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase}
 	results := make([]*postResult, len(postFiles))
-	parallel(len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) })
+	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) }); err != nil {
+		return nil, err
+	}
 
 	idx := l.index(results, assets)
-	parallel(len(results), func(i int) {
+	err := parallel(ctx, len(results), func(i int) {
 		if results[i].body != nil {
 			l.render(results[i], idx)
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
 
 	site := &Site{Config: cfg}
 	left := map[string]bool{} // bundles left out
@@ -141,14 +156,19 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 	return site, nil
 }
 
-// parallel runs f(0..n-1) on at most GOMAXPROCS goroutines.
-func parallel(n int, f func(i int)) {
+// parallel runs f(0..n-1) on at most GOMAXPROCS goroutines and returns
+// when all have stopped. Once ctx ends no further f starts, and parallel
+// returns ctx.Err().
+func parallel(ctx context.Context, n int, f func(i int)) error {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
 		for i := 0; i < n; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			f(i)
 		}
-		return
+		return ctx.Err()
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -156,7 +176,7 @@ func parallel(n int, f func(i int)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
@@ -166,10 +186,12 @@ func parallel(n int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
+	return ctx.Err()
 }
 
 // tree is the listing of the content tree: every regular file with its size.
 type tree struct {
+	ctx   context.Context // walk stops listing folders once it ends
 	fsys  fs.FS
 	files map[string]int64 // regular files
 	dirs  map[string]bool
@@ -187,6 +209,9 @@ func (t *tree) hasDir(p string) bool { return p == "." || t.dirs[p] }
 func (t *tree) walk(dir string, depth int) {
 	if t.dirs == nil {
 		t.dirs = map[string]bool{}
+	}
+	if t.ctx.Err() != nil {
+		return // Load reports it
 	}
 	entries, err := fs.ReadDir(t.fsys, dir)
 	if err != nil {

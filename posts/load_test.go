@@ -32,7 +32,7 @@ func load(t *testing.T, fsys fs.FS, opts Options) *Site {
 	if opts.Now.IsZero() {
 		opts.Now = testNow
 	}
-	s, err := Load(fsys, opts)
+	s, err := Load(t.Context(), fsys, opts)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

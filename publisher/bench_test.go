@@ -283,7 +283,7 @@ func BenchmarkLoadFromGitTree(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				site, err := posts.Load(tc.fsys(), posts.Options{Now: fixedNow, Repo: testRepo})
+				site, err := posts.Load(b.Context(), tc.fsys(), posts.Options{Now: fixedNow, Repo: testRepo})
 				if err != nil || len(site.Posts) != 1000 {
 					b.Fatalf("%v, %d posts", err, len(site.Posts))
 				}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strings"
 	"time"
 
 	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/templates"
 )
 
@@ -28,39 +28,28 @@ type buildInput struct {
 // path, and the loaded site (for diagnostics, changed posts and schedules).
 type buildFunc func(ctx context.Context, in buildInput) (*posts.Site, map[string][]byte, error)
 
-// buildSite is the real build: posts.Load, then templates.
+// buildSite is the real build: site.Build. Template overrides that do not
+// parse are the content's fault, so that error is permanent: retrying the
+// same commit cannot help.
 func buildSite(ctx context.Context, in buildInput) (*posts.Site, map[string][]byte, error) {
-	site, err := posts.Load(in.Content, posts.Options{Now: in.Now, BaseURL: in.BaseURL, Config: in.Config, Repo: in.Repo})
+	out, err := site.Build(ctx, in.Content, in.Templates, site.Options{
+		Config: in.Config, BaseURL: in.BaseURL, Repo: in.Repo, Now: in.Now, Render: in.Render,
+	})
+	var loaded *posts.Site
+	if out != nil {
+		loaded = out.Site
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("load content: %w", err)
+		if _, ok := errors.AsType[*site.TemplateError](err); ok {
+			err = permanent(err)
+		}
+		return loaded, nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return site, nil, err
-	}
-	r, err := templates.New(in.Templates)
-	if err != nil {
-		// Broken template overrides are the content's fault: retrying the
-		// same commit cannot help.
-		return site, nil, permanent(fmt.Errorf("parse templates: %w", err))
-	}
-	files, err := r.Render(site, in.Content, in.Render)
-	if err != nil {
-		return site, nil, fmt.Errorf("render site: %w", err)
-	}
-	return site, files, nil
+	return loaded, out.Files, nil
 }
 
 // templatesDir is the tree's templates/ folder, nil when there is none.
-func templatesDir(tree fs.FS) (fs.FS, error) {
-	st, err := fs.Stat(tree, "templates")
-	if errors.Is(err, fs.ErrNotExist) || (err == nil && !st.IsDir()) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read templates: %w", err)
-	}
-	return fs.Sub(tree, "templates")
-}
+func templatesDir(tree fs.FS) (fs.FS, error) { return site.TemplatesDir(tree) }
 
 // scrubbed is an error whose text had secrets removed. errors.Is still sees
 // the original's sentinels (ErrPermanent, context errors), but it does not

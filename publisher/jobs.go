@@ -444,7 +444,7 @@ func (jb *job) doPreview(ctx context.Context) error {
 	if mb, err := srcCommit.MergeBase(baseCommit); err == nil && len(mb) > 0 {
 		diffBase = newTreeFS(jb.cache.st, mb[0].TreeHash, jb.p.limits.MaxFileBytes)
 	}
-	changed, err := jb.changedPosts(diffBase, headTree, &cfg, site, previewBase)
+	changed, err := jb.changedPosts(ctx, diffBase, headTree, &cfg, site, previewBase)
 	if err != nil {
 		return err
 	}
@@ -651,7 +651,7 @@ func subtree(s storer.EncodedObjectStorer, root plumbing.Hash, dir string) (plum
 // changedPosts lists the posts a pull request adds, changes or removes: the
 // diff of the base and head trees under posts_dir, mapped to posts of the
 // preview site (and, for old titles, of the base site).
-func (jb *job) changedPosts(baseTree, headTree *treeFS, cfg *posts.Config, site *posts.Site, previewBase string) ([]ChangedPost, error) {
+func (jb *job) changedPosts(ctx context.Context, baseTree, headTree *treeFS, cfg *posts.Config, site *posts.Site, previewBase string) ([]ChangedPost, error) {
 	dir := strings.Trim(cfg.PostsDir, "/")
 	if dir == "" {
 		dir = "posts"
@@ -675,7 +675,7 @@ func (jb *job) changedPosts(baseTree, headTree *treeFS, cfg *posts.Config, site 
 	// The base site gives old titles; a base that does not load only
 	// loses them.
 	oldTitles := map[string]string{}
-	if baseSite, err := posts.Load(baseTree, posts.Options{Config: cfg, Now: jb.p.now(), Repo: jb.j.Repo.FullName}); err == nil && baseSite != nil {
+	if baseSite, err := posts.Load(ctx, baseTree, posts.Options{Config: cfg, Now: jb.p.now(), Repo: jb.j.Repo.FullName}); err == nil && baseSite != nil {
 		for _, p := range baseSite.Posts {
 			oldTitles[p.Path] = p.Title
 		}

@@ -24,12 +24,12 @@ func BenchmarkRender(b *testing.B) {
 			b.ReportAllocs()
 			var bytes int
 			for b.Loop() {
-				out, err := r.Render(site, nil, Options{})
+				out, err := r.Render(b.Context(), site, nil, Options{})
 				if err != nil {
 					b.Fatal(err)
 				}
 				bytes = 0
-				for _, d := range out {
+				for _, d := range out.Files {
 					bytes += len(d)
 				}
 			}

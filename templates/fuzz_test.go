@@ -48,11 +48,11 @@ func FuzzRenderFields(f *testing.F) {
 		p.Title, p.Summary, p.Tags, p.Aliases, p.Image, p.ImageAlt, p.Author = title, summary, []string{tag}, []string{alias}, image, alt, author
 		site.Config.Title = title
 		site.Config.Description = summary
-		out, err := r.Render(site, nil, Options{})
+		out, err := r.Render(t.Context(), site, nil, Options{})
 		if err != nil {
 			t.Fatalf("Render: %v", err)
 		}
-		for name, data := range out {
+		for name, data := range out.Files {
 			if !fs.ValidPath(name) || name == "." {
 				t.Fatalf("output path %q", name)
 			}
@@ -75,7 +75,7 @@ func FuzzOverride(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r.Render(handSite(2), nil, Options{})
+		r.Render(t.Context(), handSite(2), nil, Options{})
 	})
 }
 

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io/fs"
@@ -34,7 +35,7 @@ func loadDir(t testing.TB, dir string, opts posts.Options) (*posts.Site, fs.FS) 
 	if opts.Now.IsZero() {
 		opts.Now = fixedNow
 	}
-	site, err := posts.Load(fsys, opts)
+	site, err := posts.Load(context.Background(), fsys, opts)
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)
 	}
@@ -52,11 +53,11 @@ func renderDir(t testing.TB, dir string, lopts posts.Options, opts Options) (*po
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := r.Render(site, fsys, opts)
+	out, err := r.Render(context.Background(), site, fsys, opts)
 	if err != nil {
 		t.Fatalf("render %s: %v", dir, err)
 	}
-	return site, out
+	return site, out.Files
 }
 
 func shown(site *posts.Site, opts Options) []*posts.Post {

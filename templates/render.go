@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -160,8 +161,22 @@ func visiblePosts(site *posts.Site, opts Options) []*posts.Post {
 	return out
 }
 
+// Output is what one Render makes.
+type Output struct {
+	// Files are the output files keyed by slash-separated site-relative path
+	// ("index.html", "posts/hello/index.html", "feed.xml").
+	Files map[string][]byte
+	// IndexPages is, for every post the render shows, the number of the
+	// index page that lists it: 1 for index.html, N for page/N/index.html.
+	// It is keyed by the post's source file (posts.Post.Path); the posts a
+	// render hides (drafts without Options.Drafts, future posts without
+	// Options.Future) are not in it, so its length is the number shown.
+	IndexPages map[string]int
+}
+
 // renderer state for one Render call.
 type build struct {
+	ctx   context.Context
 	r     *Renderer
 	cfg   posts.Config
 	opts  Options
@@ -174,6 +189,8 @@ type build struct {
 	out   map[string][]byte
 	urls  []sitemapURL
 
+	listedOn map[string]int // source path -> index page that lists it
+
 	feedHTML map[*PostData]string // post bodies with absolute URLs, for the feeds
 }
 
@@ -182,27 +199,34 @@ type sitemapURL struct {
 	LastMod time.Time
 }
 
-// Render turns site into output files, keyed by slash-separated site-relative
-// path ("index.html", "posts/hello/index.html", "feed.xml"). Asset bytes are
-// read from content, the same tree site was loaded from. The error is for an
-// asset that cannot be read or a template that fails to execute; content
-// problems were already reported by posts.Load. Render does not modify site.
-func (r *Renderer) Render(site *posts.Site, content fs.FS, opts Options) (map[string][]byte, error) {
+// Render turns site into output files and says which index page lists
+// each post. Asset bytes are read from content, the same tree site was
+// loaded from. The error is for an asset that cannot be read or a template
+// that fails to execute; content problems were already reported by
+// posts.Load. Render does not modify site.
+//
+// Render checks ctx before each page and each asset: once ctx ends it
+// returns ctx.Err() within one page's work, and no goroutine it started
+// outlives it.
+func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, opts Options) (*Output, error) {
 	if r == nil || r.pages == nil {
 		return nil, errors.New("render: the Renderer was not made with New")
 	}
 	if site == nil {
 		return nil, errors.New("render: no site")
 	}
-	b := &build{r: r, cfg: site.Config, opts: opts}
+	b := &build{ctx: ctx, r: r, cfg: site.Config, opts: opts}
+	// A site that was not made by posts.Load may leave these unset; the
+	// defaults are posts.DefaultConfig's.
+	def := posts.DefaultConfig("")
 	if b.cfg.PerPage <= 0 {
-		b.cfg.PerPage = 8
+		b.cfg.PerPage = def.PerPage
 	}
 	if b.cfg.Heading == "" {
-		b.cfg.Heading = "Writing"
+		b.cfg.Heading = def.Heading
 	}
 	if b.cfg.Language == "" {
-		b.cfg.Language = "en"
+		b.cfg.Language = def.Language
 	}
 	b.base = b.cfg.BasePath()
 	if u, err := url.Parse(b.cfg.BaseURL); err == nil && u.Scheme != "" && u.Host != "" {
@@ -261,11 +285,14 @@ func (r *Renderer) Render(site *posts.Site, content fs.FS, opts Options) (map[st
 	}
 	steps := []func() error{b.postPages, b.indexPages, b.tagPages, b.archivePage, b.notFoundPage, b.aliasPages, b.feeds, b.fixedFiles}
 	for _, step := range steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if err := step(); err != nil {
 			return nil, err
 		}
 	}
-	return b.out, nil
+	return &Output{Files: b.out, IndexPages: b.listedOn}, nil
 }
 
 // escapePath percent-encodes a site path for use in a URL ("café/" becomes
@@ -381,15 +408,23 @@ func (b *build) postPages() error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i], errs[i] = b.postPage(i)
+				if errs[i] = b.ctx.Err(); errs[i] == nil {
+					results[i], errs[i] = b.postPage(i)
+				}
 			}
 		}()
 	}
 	for i := range b.posts {
+		if b.ctx.Err() != nil {
+			break
+		}
 		next <- i
 	}
 	close(next)
 	wg.Wait()
+	if err := b.ctx.Err(); err != nil {
+		return err
+	}
 	for i, d := range b.posts {
 		if errs[i] != nil {
 			return fmt.Errorf("render post %s: %w", d.Post.Path, errs[i])
@@ -466,6 +501,9 @@ func (b *build) paginate(dir string, list []*PostData, emit func(n int, items []
 		total = 1
 	}
 	for n := 1; n <= total; n++ {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
 		lo, hi := (n-1)*per, n*per
 		if hi > len(list) {
 			hi = len(list)
@@ -525,6 +563,10 @@ func (b *build) indexPages() error {
 		if d != feat {
 			list = append(list, d)
 		}
+	}
+	b.listedOn = make(map[string]int, len(list))
+	for i, d := range list {
+		b.listedOn[d.Post.Path] = i/b.cfg.PerPage + 1
 	}
 	popular := b.popular()
 	return b.paginate("", list, func(n int, items []*PostData, pager *Pager) error {
@@ -656,6 +698,9 @@ func (b *build) notFoundPage() error {
 // with a generated file or another alias (the newest post wins).
 func (b *build) aliasPages() error {
 	for _, d := range b.posts {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
 		for _, a := range d.Post.Aliases {
 			target := cleanAlias(a)
 			if target == "" {
@@ -682,6 +727,9 @@ func (b *build) aliasPages() error {
 // render hides (a draft) is left out.
 func (b *build) assets(assets []posts.Asset, content fs.FS, hidden map[string]bool) error {
 	for _, a := range assets {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
 		if a.Target == "" || !fs.ValidPath(a.Target) {
 			continue
 		}

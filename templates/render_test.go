@@ -20,11 +20,11 @@ func mustRender(t *testing.T, site *posts.Site, content fstest.MapFS, opts Optio
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	out, err := r.Render(site, content, opts)
+	out, err := r.Render(t.Context(), site, content, opts)
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
-	return out
+	return out.Files
 }
 
 func TestIndexOrder(t *testing.T) {
@@ -532,10 +532,11 @@ func TestOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	out, err := r.Render(handSite(2), nil, Options{})
+	res, err := r.Render(t.Context(), handSite(2), nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	out := res.Files
 	if !bytes.Contains(out["posts/post-00/index.html"], []byte("custom Post number 00")) {
 		t.Errorf("post.html override not used")
 	}
@@ -554,7 +555,7 @@ func TestOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Render(handSite(2), nil, Options{}); err == nil || !strings.Contains(err.Error(), "tag.html") {
+	if _, err := r.Render(t.Context(), handSite(2), nil, Options{}); err == nil || !strings.Contains(err.Error(), "tag.html") {
 		t.Errorf("override failing at execution: err = %v", err)
 	}
 }
@@ -627,7 +628,7 @@ func TestStaticFilesAndGeneratedPages(t *testing.T) {
 	if !bytes.Contains(out["robots.txt"], []byte("Disallow: /\n")) {
 		t.Errorf("a preview keeps the site's robots.txt: %q", out["robots.txt"])
 	}
-	if _, err := (&Renderer{}).Render(handSite(1), nil, Options{}); err == nil {
+	if _, err := (&Renderer{}).Render(t.Context(), handSite(1), nil, Options{}); err == nil {
 		// a zero Renderer has no templates; Render must fail, not panic
 		t.Errorf("zero Renderer rendered")
 	}

@@ -302,15 +302,15 @@ func (h *Handler) verify(header http.Header, payload []byte) string {
 	if !ok || err != nil || len(got) != sha256.Size {
 		return "malformed X-Hub-Signature-256"
 	}
-	if !hmac.Equal(got, Sign(h.secret, payload)) {
+	if !hmac.Equal(got, sign(h.secret, payload)) {
 		return "signature does not match"
 	}
 	return ""
 }
 
-// Sign returns the HMAC-SHA256 of payload under secret, the value GitHub
+// sign returns the HMAC-SHA256 of payload under secret, the value GitHub
 // sends hex-encoded after "sha256=" in X-Hub-Signature-256.
-func Sign(secret, payload []byte) []byte {
+func sign(secret, payload []byte) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write(payload)
 	return m.Sum(nil)

@@ -198,7 +198,7 @@ func TestKnownAnswerVector(t *testing.T) {
 	if err := json.Unmarshal(payload(t, "headers/signature-test-vector.json"), &v); err != nil {
 		t.Fatal(err)
 	}
-	if got := "sha256=" + hex.EncodeToString(Sign([]byte(v.Secret), []byte(v.Payload))); got != v.Signature {
+	if got := "sha256=" + hex.EncodeToString(sign([]byte(v.Secret), []byte(v.Payload))); got != v.Signature {
 		t.Fatalf("Sign = %s, want %s", got, v.Signature)
 	}
 	if got := webhooktest.Signature256([]byte(v.Secret), []byte(v.Payload)); got != v.Signature {
@@ -368,7 +368,7 @@ func TestRejected(t *testing.T) {
 		{"SHA-1 value in the SHA-256 header", delivery{headers: map[string]string{"X-Hub-Signature-256": "sha1=7d38cdd689735b008b3c702edd92eea23791c5f6"}}, 401, "malformed"},
 		{"OpenAPI example signature (40 hex digits)", delivery{headers: map[string]string{"X-Hub-Signature-256": "sha256=6dcb09b5b57875f334f61aebed695e2e4193db5e"}}, 401, "malformed"},
 		{"not hex", delivery{headers: map[string]string{"X-Hub-Signature-256": "sha256=" + strings.Repeat("zz", 32)}}, 401, "malformed"},
-		{"no prefix", delivery{headers: map[string]string{"X-Hub-Signature-256": hex.EncodeToString(Sign(testSecret, body))}}, 401, "malformed"},
+		{"no prefix", delivery{headers: map[string]string{"X-Hub-Signature-256": hex.EncodeToString(sign(testSecret, body))}}, 401, "malformed"},
 		{"form-encoded", delivery{contentType: "application/x-www-form-urlencoded"}, 415, "application/x-www-form-urlencoded mode is not supported"},
 		{"text/plain", delivery{contentType: "text/plain"}, 415, "application/json"},
 		{"missing event", delivery{headers: map[string]string{"X-GitHub-Event": ""}}, 400, "X-GitHub-Event"},
@@ -574,7 +574,7 @@ func TestLogAndMetrics(t *testing.T) {
 	}
 	for _, entry := range entries {
 		line, _ := entry.String()
-		if strings.Contains(line, string(testSecret)) || strings.Contains(line, "sha256=") || strings.Contains(line, hex.EncodeToString(Sign(testSecret, pr))) {
+		if strings.Contains(line, string(testSecret)) || strings.Contains(line, "sha256=") || strings.Contains(line, hex.EncodeToString(sign(testSecret, pr))) {
 			t.Errorf("log line reveals the secret or a signature: %s", line)
 		}
 	}

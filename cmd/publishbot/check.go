@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,41 +15,18 @@ import (
 // It prints every diagnostic, sorted, and exits 0 when there is no error,
 // 1 when there is one, and 2 for a bad command line or an unreadable DIR.
 func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("check", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	format := fl.String("format", "text", "output format: text, json or github (workflow commands)")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: publishbot check [--format text|json|github] [DIR]")
-		fl.PrintDefaults()
-	}
-	positional, err := parseFlagsAnyOrder(fl, args)
+	fs := newFlagSet("check", "usage: publishbot check [--format text|json|github] [DIR]\n", stderr)
+	format := fs.String("format", "text", "output format: text, json or github (workflow commands)")
+	dir, err := parseFolderArgs(fs, args)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{Code: 2}
-	}
-	if len(positional) > 1 {
-		fl.Usage()
-		return usageError("check takes at most one folder, got %d: %q", len(positional), positional)
+		return err
 	}
 	switch *format {
 	case "text", "json", "github":
 	default:
 		return usageError("unknown --format %q: use text, json or github", *format)
 	}
-	dir := "."
-	if len(positional) == 1 {
-		dir = positional[0]
-	}
-	info, err := os.Stat(dir)
-	if err != nil {
-		return &exitError{Code: 2, Err: fmt.Errorf("check %s: %w", dir, err)}
-	}
-	if !info.IsDir() {
-		return &exitError{Code: 2, Err: fmt.Errorf("check %s: not a folder; pass the folder of the content repository, the one with publish.yaml", dir)}
-	}
-	site, err := posts.Load(os.DirFS(dir), posts.Options{})
+	site, err := posts.Load(ctx, os.DirFS(dir), posts.Options{})
 	if err != nil {
 		return &exitError{Code: 2, Err: fmt.Errorf("check %s: %w", dir, err)}
 	}
@@ -95,22 +70,12 @@ func writeDiagnostics(w io.Writer, format string, ds []posts.Diagnostic) error {
 		return nil
 	default:
 		for _, d := range ds {
-			if _, err := fmt.Fprintln(w, textLine(d)); err != nil {
+			if _, err := fmt.Fprintln(w, d.String()); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-}
-
-// textLine is "path:line:col: severity: message [code]"; line and column are
-// left out when the problem is about the whole file.
-func textLine(d posts.Diagnostic) string {
-	loc := d.File
-	if d.Line > 0 {
-		loc += fmt.Sprintf(":%d:%d", d.Line, max(d.Column, 1))
-	}
-	return fmt.Sprintf("%s: %s: %s [%s]", loc, d.Severity, d.Message, d.Code)
 }
 
 // ghData escapes a workflow command's message.

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -203,12 +202,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	// A value that does not parse is reported with everything else that is
 	// wrong, after the flags: an operator fixes the configuration in one go.
 
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("serve", serveUsage, stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "queue and repository cache directory")
 	fs.StringVar(&cfg.GitHubAPIURL, "github-api-url", cfg.GitHubAPIURL, "GitHub API base URL")
@@ -229,14 +223,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return nil
 	})
 	fs.BoolVar(&print, "print-config", false, "print the configuration (secrets masked) and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, false, &exitError{Code: 0}
-		}
-		return cfg, false, &exitError{Code: 2}
-	}
-	if fs.NArg() > 0 {
-		return cfg, false, usageError("serve: unexpected argument %q", fs.Arg(0))
+	if _, err := parseArgs(fs, args, 0); err != nil {
+		return cfg, false, err
 	}
 	for _, f := range []struct {
 		name, path string

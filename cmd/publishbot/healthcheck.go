@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -16,22 +14,11 @@ import (
 // answers 200, 1 otherwise: a container HEALTHCHECK that needs no shell or
 // curl. Without --url it probes the port of PUBLISHBOT_ADDR on loopback.
 func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("healthcheck", "usage: publishbot healthcheck [--url URL] [--timeout 3s]\n", stderr)
 	target := fs.String("url", "", "URL to probe (default http://127.0.0.1:<port of PUBLISHBOT_ADDR>/healthz)")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: publishbot healthcheck [--url URL] [--timeout 3s]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{Code: 2}
-	}
-	if fs.NArg() > 0 {
-		return usageError("healthcheck: unexpected argument %q", fs.Arg(0))
+	if _, err := parseArgs(fs, args, 0); err != nil {
+		return err
 	}
 	u := *target
 	if u == "" {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -15,7 +14,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/logmask"
-	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
 )
@@ -31,8 +29,7 @@ PUBLISHBOT_GITHUB_TOKEN and sent as HTTP basic auth, never in the URL.
 // runPublish is `publishbot publish`: one publish job from the command line,
 // for cron and CI users.
 func runPublish(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fl := flag.NewFlagSet("publish", flag.ContinueOnError)
-	fl.SetOutput(stderr)
+	fl := newFlagSet("publish", publishUsage, stderr)
 	repoURL := fl.String("repo", "", "clone URL of the content repository (https://github.com/owner/name.git)")
 	ref := fl.String("ref", "", "branch to publish, \"main\" or \"refs/heads/main\" (default: the configured source branch)")
 	token := fl.String("token", "", "GitHub token (default: $PUBLISHBOT_GITHUB_TOKEN; empty: anonymous)")
@@ -40,19 +37,8 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	dataDir := fl.String("data-dir", "", "repository cache folder (default: $PUBLISHBOT_DATA_DIR, else the user cache folder)")
 	timeout := fl.Duration("timeout", publisher.DefaultLimits.JobTimeout, "give up after this long")
 	verbose := fl.Bool("v", false, "log every step")
-	fl.Usage = func() {
-		fmt.Fprint(stderr, publishUsage)
-		fl.PrintDefaults()
-	}
-	positional, err := parseFlagsAnyOrder(fl, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return &exitError{Code: 2}
-	}
-	if len(positional) > 0 {
-		return usageError("publish: unexpected argument %q", positional[0])
+	if _, err := parseArgs(fl, args, 0); err != nil {
+		return err
 	}
 	repo, err := repoFromURL(*repoURL)
 	if err != nil {
@@ -108,7 +94,9 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 		Created: time.Now(),
 	}
 	res := p.Run(ctx, job, logrus.NewEntry(logger))
-	printPublishDiagnostics(stderr, res.Diagnostics)
+	for _, d := range res.Diagnostics {
+		fmt.Fprintln(stderr, d.String())
+	}
 	switch res.Outcome {
 	case publisher.OutcomePublished:
 		fmt.Fprintf(stdout, "published %s at %s to %s (%s)\n", repo.FullName, shortSHAText(res.SourceSHA), shortSHAText(res.PagesCommit), res.SiteURL)
@@ -167,14 +155,4 @@ func shortSHAText(sha string) string {
 		return sha[:7]
 	}
 	return sha
-}
-
-func printPublishDiagnostics(w io.Writer, ds []posts.Diagnostic) {
-	for _, d := range ds {
-		pos := d.File
-		if d.Line > 0 {
-			pos = fmt.Sprintf("%s:%d:%d", d.File, d.Line, d.Column)
-		}
-		fmt.Fprintf(w, "%s: %s: %s (%s)\n", pos, d.Severity, d.Message, d.Code)
-	}
 }

@@ -1,4 +1,4 @@
-package main
+package site
 
 import (
 	"fmt"
@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 )
+
+// jekyllCorpusDir is the real Jekyll corpus in ../shared beside the module,
+// located from this package's folder.
+var jekyllCorpusDir = filepath.Join("..", "..", "shared", "testdata", "corpus", "jekyll")
 
 // writeBenchContent makes a content folder of n posts from the real Jekyll
 // corpus: the 102 posts repeated, each copy under its own file name (and so
@@ -53,10 +57,10 @@ func writeBenchContent(tb testing.TB, n int) string {
 	return dir
 }
 
-// BenchmarkBuild is a full build of n posts from the corpus: posts.Load
-// (reading, front matter, Markdown), templates (pages, feeds, sitemap) and,
-// for "folder", writing the files. It reports posts/s and the share of each
-// step in ms/op.
+// BenchmarkBuild is a full build of n posts from the corpus: BuildDir
+// (posts.Load: reading, front matter, Markdown; templates: pages, feeds,
+// sitemap) and, for "folder", Write. It reports posts/s and the share of
+// each step in ms/op.
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		content := writeBenchContent(b, n)
@@ -67,7 +71,7 @@ func BenchmarkBuild(b *testing.B) {
 				var files int
 				b.ReportAllocs()
 				for b.Loop() {
-					sb, err := loadAndRender(siteBuildOptions{Dir: content, Now: fixedBenchNow})
+					sb, err := BuildDir(b.Context(), content, Options{Now: fixedNow})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -76,7 +80,7 @@ func BenchmarkBuild(b *testing.B) {
 					files = len(sb.Files)
 					if target == "folder" {
 						start := time.Now()
-						if _, _, err := writeSite(out, sb.Files); err != nil {
+						if _, _, err := Write(b.Context(), out, sb.Files); err != nil {
 							b.Fatal(err)
 						}
 						write += time.Since(start)
@@ -92,5 +96,3 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
-
-var fixedBenchNow = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)

@@ -1,0 +1,127 @@
+// Package site owns the one build of a publishbot site: load a content tree
+// with posts, render it with the default theme and the tree's template
+// overrides, and write the result into a folder, all under a context. The
+// `build` and `preview` commands and the publisher build through it.
+//
+// A build is a pure function of its inputs (content, theme overrides,
+// options): the same input gives byte-for-byte the same files. Problems in
+// the content are diagnostics in Output.Site, never errors.
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/templates"
+)
+
+// Options say how to build. The zero value builds a tree as its own
+// publish.yaml says, at the current time, without drafts or future posts.
+type Options struct {
+	// Config, when non-nil, is used instead of the tree's publish.yaml: a
+	// pull request preview takes the base branch's.
+	Config *posts.Config
+	// BaseURL, when set, replaces base_url (previews, `build --base-url`);
+	// it must be an absolute http(s) URL.
+	BaseURL string
+	// Repo is "owner/name"; it gives the default base_url.
+	Repo string
+	// Now decides which posts are in the future; zero means time.Now().
+	Now time.Time
+	// Render says which posts to show and whether this is a preview.
+	Render templates.Options
+}
+
+// Output is one built site.
+type Output struct {
+	// Site is the loaded content, with its diagnostics. It is set whenever
+	// the content could be loaded, even when rendering then failed.
+	Site *posts.Site
+	// Files are the rendered files keyed by slash-separated site-relative
+	// path; nil when rendering failed.
+	Files map[string][]byte
+	// IndexPages is, for each post shown, the number of the index page that
+	// lists it (1 for index.html, N for page/N/index.html), keyed by the
+	// post's source file (posts.Post.Path). Posts the build hides are not in
+	// it: its length is the number of posts shown.
+	IndexPages map[string]int
+	// Load and Render are the time spent loading (reading, front matter,
+	// Markdown) and rendering (pages, feeds, sitemap, asset copies).
+	Load, Render time.Duration
+}
+
+// TemplateError is the error of a build whose template overrides cannot be
+// used (a templates/*.html that does not parse): the content's fault, so
+// building the same content again fails the same way.
+type TemplateError struct{ Err error }
+
+func (e *TemplateError) Error() string { return "parse templates: " + e.Err.Error() }
+func (e *TemplateError) Unwrap() error { return e.Err }
+
+// Build loads content and renders it with the default theme, whose
+// templates the files of theme (a templates/ folder; nil for none)
+// override. Asset bytes are read from content.
+//
+// The error is for content that cannot be read at all, template overrides
+// that do not parse (a *TemplateError) or fail to execute, and for ctx
+// ending: Build checks ctx before each post, page and asset, returns an
+// error wrapping ctx.Err() within about one post's work after it ends, and
+// leaves no goroutine running. When the content loaded, the Output comes
+// with the error, its Site set, so a caller can still report diagnostics.
+// Build is safe for concurrent use.
+func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, error) {
+	start := time.Now()
+	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo})
+	if err != nil {
+		return nil, fmt.Errorf("load content: %w", err)
+	}
+	out := &Output{Site: site, Load: time.Since(start)}
+	start = time.Now()
+	r, err := templates.New(theme)
+	if err != nil {
+		return out, &TemplateError{Err: err}
+	}
+	res, err := r.Render(ctx, site, content, opts.Render)
+	out.Render = time.Since(start)
+	if err != nil {
+		return out, fmt.Errorf("render site: %w", err)
+	}
+	out.Files, out.IndexPages = res.Files, res.IndexPages
+	return out, nil
+}
+
+// BuildDir builds the content folder dir with its own templates/ folder as
+// the theme overrides. The folder is read through an os.Root: no symbolic
+// link leads out of it. Errors are those of Build, and for a folder that
+// cannot be opened.
+func BuildDir(ctx context.Context, dir string, opts Options) (*Output, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open content folder: %w", err)
+	}
+	defer root.Close()
+	content := root.FS()
+	theme, err := TemplatesDir(content)
+	if err != nil {
+		return nil, err
+	}
+	return Build(ctx, content, theme, opts)
+}
+
+// TemplatesDir is the templates/ folder of a content tree, the theme
+// overrides to pass to Build; nil when the tree has none.
+func TemplatesDir(content fs.FS) (fs.FS, error) {
+	st, err := fs.Stat(content, "templates")
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !st.IsDir()) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read templates: %w", err)
+	}
+	return fs.Sub(content, "templates")
+}
