@@ -30,9 +30,10 @@ import (
 
 // The demo's stand-ins for GitHub: one content repository acme/blog.
 const (
-	demoOwner = "acme"
-	demoRepo  = "blog"
-	demoPR    = 1
+	demoOwner    = "acme"
+	demoRepo     = "blog"
+	demoFullName = demoOwner + "/" + demoRepo // its path on the git server
+	demoPR       = 1
 )
 
 // runDemo is `publishbot demo`: the whole loop on this machine with no GitHub
@@ -124,7 +125,7 @@ func newDemo(ctx context.Context, addr string, verbose bool, stdout, stderr io.W
 		ln.Close()
 		return nil, fmt.Errorf("demo: start git server (needs the git command): %w", err)
 	}
-	d.cloneURL = d.git.RepoURL(demoRepo)
+	d.cloneURL = d.git.RepoURL(demoFullName)
 	d.pages = &http.Server{Handler: d.pagesHandler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	go d.pages.Serve(ln)
 
@@ -139,6 +140,7 @@ func newDemo(ctx context.Context, addr string, verbose bool, stdout, stderr io.W
 	cfg.WebhookSecret = Secret(d.secret)
 	cfg.GitHubToken = Secret(token)
 	cfg.GitHubAPIURL = d.gh.URL()
+	cfg.GitURL = d.git.URL + "/" // clones go to the local git server, and the token with them
 	cfg.LogFormat = "text"
 	cfg.LogLevel = "warn"
 	if verbose {
@@ -201,10 +203,10 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	if err := d.git.CreateRepo(ctx, demoRepo, "main"); err != nil {
+	if err := d.git.CreateRepo(ctx, demoFullName, "main"); err != nil {
 		return fmt.Errorf("demo: create repository: %w", err)
 	}
-	sha, err := d.git.Commit(ctx, demoRepo, gitserver.Change{Ref: "main", Files: files, Message: "Add the Acme engineering blog", When: time.Now()})
+	sha, err := d.git.Commit(ctx, demoFullName, gitserver.Change{Ref: "main", Files: files, Message: "Add the Acme engineering blog", When: time.Now()})
 	if err != nil {
 		return fmt.Errorf("demo: commit the example blog: %w", err)
 	}
@@ -218,7 +220,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pagesFS, pagesHead, err := publisher.BranchFS(d.git.RepoPath(demoRepo), "gh-pages")
+	pagesFS, pagesHead, err := publisher.BranchFS(d.git.RepoPath(demoFullName), "gh-pages")
 	if err != nil {
 		return fmt.Errorf("demo: read the pages branch: %w", err)
 	}
@@ -232,7 +234,7 @@ func (d *demo) run(ctx context.Context) error {
 		"posts/2026-11-20-previews-for-every-pull-request.md": demoNewPost,
 		"posts/2026-11-21-half-written.md":                    demoBrokenPost,
 	}
-	head, err := d.git.Commit(ctx, demoRepo, gitserver.Change{Ref: fmt.Sprintf("refs/pull/%d/head", demoPR), Parent: "main", Files: prFiles, Message: "Add a post about previews", When: time.Now()})
+	head, err := d.git.Commit(ctx, demoFullName, gitserver.Change{Ref: fmt.Sprintf("refs/pull/%d/head", demoPR), Parent: "main", Files: prFiles, Message: "Add a post about previews", When: time.Now()})
 	if err != nil {
 		return fmt.Errorf("demo: commit the pull request: %w", err)
 	}
@@ -371,7 +373,7 @@ func (d *demo) pagesHandler() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		site, _, err := publisher.BranchFS(d.git.RepoPath(demoRepo), "gh-pages")
+		site, _, err := publisher.BranchFS(d.git.RepoPath(demoFullName), "gh-pages")
 		if err != nil {
 			http.Error(w, "the pages branch is not published yet", http.StatusNotFound)
 			return

@@ -32,9 +32,9 @@ import (
 const (
 	e2eSecret   = "It's a Secret to Everybody"
 	e2eToken    = "ghs_e2eTestToken0123456789abcdefABCDEF"
-	e2eRepo     = "hello-world" // on the git server
 	e2eFullName = "Codertocat/Hello-World"
-	e2eBranch   = "master" // the payloads' default branch
+	e2eRepo     = e2eFullName // on the git server, where PUBLISHBOT_GIT_URL + full name leads
+	e2eBranch   = "master"    // the payloads' default branch
 )
 
 // sharedTestdata is ../shared/testdata beside the module root; go test runs
@@ -91,6 +91,7 @@ func (w *e2eWorld) env() map[string]string {
 		"PUBLISHBOT_WEBHOOK_SECRET":     e2eSecret,
 		"PUBLISHBOT_GITHUB_TOKEN":       e2eToken,
 		"PUBLISHBOT_GITHUB_API_URL":     w.api.URL(),
+		"PUBLISHBOT_GIT_URL":            w.git.URL + "/",
 		"PUBLISHBOT_ADDR":               "127.0.0.1:0",
 		"PUBLISHBOT_DATA_DIR":           w.dataDir,
 		"PUBLISHBOT_LOG_FORMAT":         "json",

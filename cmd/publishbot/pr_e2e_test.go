@@ -31,8 +31,8 @@ import (
 // and reports to a GitHub API stand-in (ghapitest) that records every call.
 
 const (
-	prRepoName = "hello-world"            // on the git server
 	prFullName = "Codertocat/Hello-World" // in the payloads
+	prRepoName = prFullName               // on the git server, where the git URL + full name leads
 	prNumber   = 2                        // in the payloads
 	prSecret   = "pr-e2e-secret"
 )
@@ -94,6 +94,7 @@ func newPRWorld(t *testing.T, app bool) *prWorld {
 	cfg.DataDir = t.TempDir()
 	cfg.WebhookSecret = Secret(prSecret)
 	cfg.GitHubAPIURL = gh.URL()
+	cfg.GitURL = git.URL + "/"
 	cfg.LogFormat = "text"
 	cfg.ShutdownGrace = 5 * time.Second
 	if app {
