@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -151,7 +152,10 @@ func TestServeSecretChecks(t *testing.T) {
 	w := newE2EWorld(t)
 	env := w.env()
 	env["PUBLISHBOT_WEBHOOK_SECRET"] = " \t "
-	err := run(t.Context(), []string{"serve"}, envMap(env), &bytes.Buffer{}, &bytes.Buffer{})
+	// Were it accepted, serve would run until this context ends.
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"serve"}, envMap(env), &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "only white space") || exitCode(err, &bytes.Buffer{}) != 2 {
 		t.Fatalf("white space secret: %v, want a usage error", err)
 	}
