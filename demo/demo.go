@@ -33,6 +33,7 @@ import (
 const (
 	owner       = "acme"
 	repo        = "blog"
+	fullName    = owner + "/" + repo // its path on the git server, where the git URL and the full name lead
 	prNumber    = 1
 	pagesBranch = "gh-pages"
 )
@@ -48,6 +49,7 @@ type BotConfig struct {
 	WebhookSecret string
 	GitHubToken   string
 	GitHubAPIURL  string
+	GitURL        string // the git host clone URLs are derived from (the demo's git server)
 }
 
 // Bot runs publishbot's webhook server with cfg on a loopback port until
@@ -116,9 +118,9 @@ func New(ctx context.Context, opts Options) (_ *Demo, err error) {
 		ln.Close()
 		return nil, fmt.Errorf("start git server (needs the git command): %w", err)
 	}
-	d.cloneURL = d.git.RepoURL(repo)
+	d.cloneURL = d.git.RepoURL(fullName)
 	readPages := func() (fs.FS, error) {
-		site, _, err := publisher.BranchFS(d.git.RepoPath(repo), pagesBranch)
+		site, _, err := publisher.BranchFS(d.git.RepoPath(fullName), pagesBranch)
 		return site, err
 	}
 	d.pages = &http.Server{Handler: pagesHandler("/"+repo+"/", readPages), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -129,7 +131,7 @@ func New(ctx context.Context, opts Options) (_ *Demo, err error) {
 		return nil, fmt.Errorf("start github api stand-in: %w", err)
 	}
 
-	cfg := BotConfig{DataDir: filepath.Join(tmp, "data"), WebhookSecret: d.secret, GitHubToken: token, GitHubAPIURL: d.gh.URL()}
+	cfg := BotConfig{DataDir: filepath.Join(tmp, "data"), WebhookSecret: d.secret, GitHubToken: token, GitHubAPIURL: d.gh.URL(), GitURL: d.git.URL + "/"}
 	listening := make(chan string, 1)
 	botCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.stopBot, d.botDone = stop, make(chan error, 1)
@@ -182,10 +184,10 @@ func (d *Demo) Run(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
-	if err := d.git.CreateRepo(ctx, repo, "main"); err != nil {
+	if err := d.git.CreateRepo(ctx, fullName, "main"); err != nil {
 		return fmt.Errorf("create repository: %w", err)
 	}
-	sha, err := d.git.Commit(ctx, repo, gitserver.Change{Ref: "main", Files: files, Message: pushMessage, When: time.Now()})
+	sha, err := d.git.Commit(ctx, fullName, gitserver.Change{Ref: "main", Files: files, Message: pushMessage, When: time.Now()})
 	if err != nil {
 		return fmt.Errorf("commit the example blog: %w", err)
 	}
@@ -199,7 +201,7 @@ func (d *Demo) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pagesFS, pagesHead, err := publisher.BranchFS(d.git.RepoPath(repo), pagesBranch)
+	pagesFS, pagesHead, err := publisher.BranchFS(d.git.RepoPath(fullName), pagesBranch)
 	if err != nil {
 		return fmt.Errorf("read the pages branch: %w", err)
 	}
@@ -213,7 +215,7 @@ func (d *Demo) Run(ctx context.Context) error {
 		"posts/2026-11-20-previews-for-every-pull-request.md": newPost,
 		"posts/2026-11-21-half-written.md":                    brokenPost,
 	}
-	head, err := d.git.Commit(ctx, repo, gitserver.Change{Ref: fmt.Sprintf("refs/pull/%d/head", prNumber), Parent: "main", Files: prFiles, Message: prTitle, When: time.Now()})
+	head, err := d.git.Commit(ctx, fullName, gitserver.Change{Ref: fmt.Sprintf("refs/pull/%d/head", prNumber), Parent: "main", Files: prFiles, Message: prTitle, When: time.Now()})
 	if err != nil {
 		return fmt.Errorf("commit the pull request: %w", err)
 	}

@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/sirupsen/logrus"
 )
@@ -40,9 +42,16 @@ type Masker struct {
 	secrets [][]byte // every form a secret may take in output, longest first
 }
 
-// NewMasker returns a Masker for the given secrets. Empty secrets are
-// ignored. Each secret is also hidden in its JSON-escaped and URL-escaped
-// forms, since that is how it appears in a JSON log line or a URL.
+// MinSecretLen is the length (in characters, white space around it not
+// counted) below which a secret is not masked: masking a one-character or
+// all-blank secret would blank out that character in every log line and
+// hide nothing worth hiding.
+const MinSecretLen = 4
+
+// NewMasker returns a Masker for the given secrets. Secrets shorter than
+// MinSecretLen are ignored. Each secret is also hidden in its JSON-escaped
+// and URL-escaped forms, since that is how it appears in a JSON log line or
+// a URL.
 func NewMasker(secrets ...string) *Masker {
 	seen := map[string]bool{}
 	var forms []string
@@ -53,7 +62,7 @@ func NewMasker(secrets ...string) *Masker {
 		}
 	}
 	for _, s := range secrets {
-		if s == "" {
+		if utf8.RuneCountInString(strings.TrimSpace(s)) < MinSecretLen {
 			continue
 		}
 		add(s)

@@ -108,3 +108,28 @@ func FuzzMask(f *testing.F) {
 		}
 	})
 }
+
+// TestShortSecretsNotMasked: a secret of white space or of fewer than four
+// characters would mask that text in every line; it is ignored.
+func TestShortSecretsNotMasked(t *testing.T) {
+	m := NewMasker(" ", "\t \n", "a", "ab", " abc ", "é", "ghs")
+	for _, line := range []string{
+		`{"level":"info","msg":"webhook delivery","repo":"acme/blog","status":202}`,
+		"time=2026-06-14 level=info msg=\"starting\" addr=:8080",
+		"abc ab a é",
+	} {
+		if got := m.String(line); got != line {
+			t.Errorf("String(%q) = %q, want it unchanged", line, got)
+		}
+	}
+	for secret, line := range map[string]string{
+		"abcd":     "x abcd y",
+		" abcd ":   "x  abcd  y",
+		"ééééé":    "x ééééé y",
+		"s3cr3t!!": "x s3cr3t!! y",
+	} {
+		if got := NewMasker(secret).String(line); strings.Contains(got, strings.TrimSpace(secret)) {
+			t.Errorf("secret %q not masked in %q: %q", secret, line, got)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -103,7 +104,12 @@ type outcome struct {
 // running when the previous process stopped are ready again, their
 // interrupted attempt counted; one that has no attempts left is
 // dead-lettered. Delivery ids older than DedupTTL are pruned.
-func OpenBolt(path string, opts Options) (*Bolt, error) {
+//
+// A file that is not a whole queue (truncated, zeroed, overwritten) is
+// refused with an error wrapping ErrDamaged that says to move it aside: it
+// is checked before bbolt maps it, and a fault or panic inside bbolt while
+// the file is opened and read is turned into that error too.
+func OpenBolt(path string, opts Options) (_ *Bolt, err error) {
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
 	}
@@ -129,13 +135,38 @@ func OpenBolt(path string, opts Options) (*Bolt, error) {
 		log = logrus.NewEntry(l)
 	}
 
+	if err := checkBoltFile(path); err != nil {
+		if errors.Is(err, ErrDamaged) {
+			return nil, fmt.Errorf("open queue %s: %w: %s", path, err, damagedAdvice(path))
+		}
+		return nil, fmt.Errorf("open queue %s: %w", path, err)
+	}
+	// bbolt reads the file through a memory map: damage the check above
+	// cannot see (a page deep inside overwritten) faults or panics there.
+	// While this goroutine opens and reads the file, that is an error.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("open queue %s: %w (reading it failed: %v): %s", path, ErrDamaged, r, damagedAdvice(path))
+		}
+	}()
+
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open queue %s: another process holds it: %w", path, err)
 	}
+	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+		return nil, fmt.Errorf("open queue %s: %w (%v): %s", path, ErrDamaged, err, damagedAdvice(path))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open queue %s: %w", path, err)
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			db.Close()
+			panic(r) // to the recover above, which makes it the error
+		}
+	}()
 	b := &Bolt{
 		db:       db,
 		opts:     opts,

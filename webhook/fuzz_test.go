@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-github/v62/github"
+
+	"github.com/publishbot/publishbot/gitauth"
 	"github.com/publishbot/publishbot/queue"
 	"github.com/publishbot/publishbot/webhooktest"
 )
@@ -21,7 +25,8 @@ var fuzzEvents = []string{"push", "pull_request", "ping", "issues"}
 
 // FuzzHandler sends correctly signed deliveries with arbitrary bodies through
 // the whole handler (parse path included) and checks that it answers sanely
-// and that whatever it queues is a well-formed job.
+// and that whatever it queues is a well-formed job whose URLs are on the
+// configured git host, whatever URLs and names the payload holds.
 //
 //	go test -run '^$' -fuzz FuzzHandler -fuzztime 90s ./webhook/
 func FuzzHandler(f *testing.F) {
@@ -41,6 +46,22 @@ func FuzzHandler(f *testing.F) {
 	}
 	f.Add(uint8(0), []byte(`{"ref":"refs/heads/main","after":"0123456789012345678901234567890123456789","repository":{"full_name":"a/b"}}`))
 	f.Add(uint8(1), []byte(`{"action":"closed","number":1,"pull_request":{"head":{"sha":"0123456789012345678901234567890123456789"}},"repository":{"full_name":"a/b"}}`))
+	// Payloads that name another host, and odd full names.
+	push := payload(f, "push/with-new-branch.payload.json")
+	pr := payload(f, "pull_request/opened.payload.json")
+	for _, u := range hostileURLs {
+		set := func(m map[string]any) {
+			sub(m, "repository")["clone_url"] = u
+			sub(m, "repository")["html_url"] = u
+		}
+		f.Add(uint8(0), edit(f, push, set))
+		f.Add(uint8(1), edit(f, pr, set))
+	}
+	for _, name := range []string{"../../x", "a/b/c", "a/..", "evil.test:443/x", "a/b?c", "a/b#c", "a@evil.test/b", ".github/.github", "a/.", "a/b\\c", "a/%2e%2e"} {
+		set := func(m map[string]any) { sub(m, "repository")["full_name"] = name }
+		f.Add(uint8(0), edit(f, push, set))
+		f.Add(uint8(1), edit(f, pr, set))
+	}
 
 	f.Fuzz(func(t *testing.T, ev uint8, body []byte) {
 		event := fuzzEvents[int(ev)%len(fuzzEvents)]
@@ -92,6 +113,10 @@ func checkJob(j queue.Job) error {
 		return fmt.Errorf("id %q delivery %q", j.ID, j.Delivery)
 	case j.Repo.FullName == "":
 		return fmt.Errorf("no repository")
+	case gitauth.ValidFullName(j.Repo.FullName) != nil:
+		return fmt.Errorf("repository name %q", j.Repo.FullName)
+	case j.Repo.CloneURL != gitauth.DefaultBase+j.Repo.FullName+".git" || j.Repo.HTMLURL != gitauth.DefaultBase+j.Repo.FullName:
+		return fmt.Errorf("repository URLs %q, %q are not on %s", j.Repo.CloneURL, j.Repo.HTMLURL, gitauth.DefaultBase)
 	case !isSHA(j.SHA):
 		return fmt.Errorf("sha %q", j.SHA)
 	}
@@ -136,4 +161,93 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("verify(%q) = %q, want accepted=%v", sig, got, want)
 		}
 	})
+}
+
+// fuzzBases are git hosts FuzzToJob configures the handler with.
+var fuzzBases = []string{"https://github.com/", "https://ghe.example/git/", "http://127.0.0.1:3000/"}
+
+// FuzzToJob fuzzes the mapping from a parsed event to a job (toJob) with
+// arbitrary repository names and URLs, and checks the trust invariants:
+// every job's clone URL and web address are the configured base + the
+// (valid) full name, on the base's host, with credentials allowed there;
+// nothing of the payload's URLs reaches the job.
+//
+//	go test -run '^$' -fuzz FuzzToJob -fuzztime 5m ./webhook/
+func FuzzToJob(f *testing.F) {
+	sha := "0123456789012345678901234567890123456789"
+	f.Add(uint8(0), "Codertocat/Hello-World", "https://github.com/Codertocat/Hello-World.git", "refs/heads/main", sha, 1)
+	f.Add(uint8(1), "Codertocat/Hello-World", "http://evil.test/x.git", "opened", sha, 2)
+	f.Add(uint8(2), "acme/.github", "https://x-access-token:t@evil.test/acme/.github.git", "closed", sha, 3)
+	f.Add(uint8(3), "../../evil", "file:///etc", "refs/heads/main", sha, 1)
+	f.Add(uint8(4), "acme/blog/../../x", "ssh://evil.test/x", "synchronize", sha, 1)
+	f.Add(uint8(5), "evil.test:443/x", "//evil.test/x", "refs/heads/main", sha, 1)
+	f.Add(uint8(1), "a/b@evil.test", "https://github.com@evil.test/a/b.git", "reopened", sha, 9)
+	f.Add(uint8(0), "ACME/Blog.io", "", "refs/heads/gh-pages", sha, 0)
+	handlers := make([]*Handler, len(fuzzBases))
+	for i, b := range fuzzBases {
+		h, err := New(Options{Secret: testSecret, Queue: fakeQueue(nil), GitURL: b})
+		if err != nil {
+			f.Fatal(err)
+		}
+		handlers[i] = h
+	}
+	f.Fuzz(func(t *testing.T, sel uint8, fullName, payloadURL, refOrAction, sha string, number int) {
+		h := handlers[int(sel/2)%len(handlers)]
+		base := fuzzBases[int(sel/2)%len(handlers)]
+		var event any
+		if sel%2 == 0 {
+			event = &github.PushEvent{
+				Ref: &refOrAction, After: &sha,
+				Repo: &github.PushEventRepository{FullName: &fullName, CloneURL: &payloadURL, HTMLURL: &payloadURL, URL: &payloadURL, GitURL: &payloadURL},
+			}
+		} else {
+			repo := &github.Repository{FullName: &fullName, CloneURL: &payloadURL, HTMLURL: &payloadURL, URL: &payloadURL, GitURL: &payloadURL}
+			event = &github.PullRequestEvent{
+				Action: &refOrAction, Number: &number, Repo: repo,
+				PullRequest: &github.PullRequest{
+					Number: &number,
+					Head:   &github.PullRequestBranch{SHA: &sha, Repo: repo},
+					Base:   &github.PullRequestBranch{Repo: repo},
+				},
+			}
+		}
+		job, ignored, err := h.toJob(event)
+		if job.Repo != (queue.Repo{}) {
+			checkRepo(t, base, job.Repo)
+		}
+		if err == nil && ignored == "" {
+			if job.Repo.FullName != fullName {
+				t.Fatalf("job for %q is for %q", fullName, job.Repo.FullName)
+			}
+			checkRepo(t, base, job.Repo)
+		}
+		if gitauth.ValidFullName(fullName) != nil && job.Repo != (queue.Repo{}) {
+			t.Fatalf("invalid full name %q made a repository %+v", fullName, job.Repo)
+		}
+	})
+}
+
+// checkRepo asserts that r's URLs are derived from base and its full name.
+func checkRepo(t *testing.T, base string, r queue.Repo) {
+	t.Helper()
+	if err := gitauth.ValidFullName(r.FullName); err != nil {
+		t.Fatalf("job repository: %v", err)
+	}
+	if r.CloneURL != base+r.FullName+".git" || r.HTMLURL != base+r.FullName {
+		t.Fatalf("repository %q has URLs %q, %q; want them under %s", r.FullName, r.CloneURL, r.HTMLURL, base)
+	}
+	b, err := gitauth.ParseBase(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(r.CloneURL)
+	if err != nil {
+		t.Fatalf("clone URL %q: %v", r.CloneURL, err)
+	}
+	if u.Host != b.Host || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Path != b.Path+r.FullName+".git" {
+		t.Fatalf("clone URL %q leaves %s", r.CloneURL, base)
+	}
+	if !gitauth.CredentialsAllowed(u, b) {
+		t.Fatalf("credentials not allowed to the derived %q", r.CloneURL)
+	}
 }

@@ -5,6 +5,12 @@
 // ready_for_review: preview; closed: clean-up), enqueues them durably and
 // answers — nothing else. The jobs run later, elsewhere, with their own
 // context.
+//
+// A payload's URLs are data, never configuration: every job's clone URL and
+// web address are derived from the configured git host and the repository's
+// full name, which is checked first; the payload's clone_url and html_url
+// are not read. Repositories outside the optional allow-list are answered
+// 202 "not allowed" and nothing is queued.
 package webhook
 
 import (
@@ -20,6 +26,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -27,6 +34,7 @@ import (
 	"github.com/google/go-github/v62/github"
 	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/gitauth"
 	"github.com/publishbot/publishbot/queue"
 )
 
@@ -73,6 +81,15 @@ type Options struct {
 	// handled at once; the others wait up to EnqueueTimeout, then get 503.
 	// Default 4.
 	LargeBodies int
+	// GitURL is the base URL of the one git host the bot trusts
+	// (gitauth.ParseBase): every job's clone URL is GitURL + "owner/name.git"
+	// and its web address GitURL + "owner/name". Default
+	// gitauth.DefaultBase, https://github.com/.
+	GitURL string
+	// Repositories allow-lists the repositories whose deliveries are acted
+	// on (ParseAllowList): "owner", "owner/*" or "owner/name" patterns in
+	// path.Match syntax. Empty allows every repository.
+	Repositories []string
 }
 
 // Handler is the http.Handler for POST /webhook. It is safe for concurrent use.
@@ -85,15 +102,32 @@ type Handler struct {
 	now     func() time.Time
 	timeout time.Duration
 	large   chan struct{} // a token per large body being handled
+	gitBase *url.URL      // the trusted git host, from Options.GitURL
+	allow   *AllowList
 }
 
-// New returns a Handler, or an error when the secret or the queue is missing.
+// New returns a Handler, or an error when the secret (or one of only white
+// space) or the queue is missing, or GitURL or Repositories do not parse.
 func New(opts Options) (*Handler, error) {
 	if len(opts.Secret) == 0 {
 		return nil, errors.New("webhook: a webhook secret is required")
 	}
+	if len(bytes.TrimSpace(opts.Secret)) == 0 {
+		return nil, errors.New("webhook: the webhook secret is only white space")
+	}
 	if opts.Queue == nil {
 		return nil, errors.New("webhook: a queue is required")
+	}
+	if opts.GitURL == "" {
+		opts.GitURL = gitauth.DefaultBase
+	}
+	gitBase, err := gitauth.ParseBase(opts.GitURL)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	allow, err := ParseAllowList(opts.Repositories)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
 	}
 	h := &Handler{
 		secret:  slices.Clone(opts.Secret),
@@ -103,6 +137,8 @@ func New(opts Options) (*Handler, error) {
 		ignore:  opts.IgnoreBranches,
 		now:     opts.Now,
 		timeout: opts.EnqueueTimeout,
+		gitBase: gitBase,
+		allow:   allow,
 	}
 	if h.log == nil {
 		l := logrus.New()
@@ -131,6 +167,7 @@ const (
 	resultQueued      = "queued"
 	resultDuplicate   = "duplicate"
 	resultIgnored     = "ignored"
+	resultNotAllowed  = "not_allowed"
 	resultPong        = "pong"
 	resultBadMethod   = "method_not_allowed"
 	resultTooLarge    = "too_large"
@@ -250,6 +287,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event, delivery 
 		return reply{status: http.StatusBadRequest, Result: resultBadRequest, verified: true, Reason: fmt.Sprintf("invalid %s payload: %v", event, err)}
 	}
 	job, ignored, err := h.toJob(parsed)
+	if name := job.Repo.FullName; name != "" && !h.allow.Allows(name) {
+		// Before anything else is said about it: a repository outside the
+		// allow-list learns nothing but that.
+		return reply{status: http.StatusAccepted, Result: resultNotAllowed, verified: true, Reason: "not allowed",
+			job: queue.Job{Repo: queue.Repo{FullName: name}}}
+	}
 	if err != nil {
 		return reply{status: http.StatusBadRequest, Result: resultBadRequest, verified: true, Reason: err.Error(), job: job}
 	}
@@ -333,7 +376,7 @@ func (h *Handler) toJob(event any) (job queue.Job, ignored string, err error) {
 }
 
 func (h *Handler) pushJob(e *github.PushEvent) (queue.Job, string, error) {
-	repo, err := toRepo(e.GetRepo(), e.GetInstallation().GetID(), "push")
+	repo, err := h.fromPushRepo(e.GetRepo(), e.GetInstallation().GetID())
 	job := queue.Job{Kind: queue.KindPublish, Repo: repo, Ref: e.GetRef(), SHA: e.GetAfter(), Reason: "push"}
 	if err != nil {
 		return job, "", err
@@ -361,7 +404,7 @@ func (h *Handler) pullRequestJob(e *github.PullRequestEvent) (queue.Job, string,
 	if number == 0 {
 		number = pr.GetNumber()
 	}
-	repo, err := toRepo(e.GetRepo(), e.GetInstallation().GetID(), "pull_request")
+	repo, err := h.fromRepo(e.GetRepo(), e.GetInstallation().GetID())
 	job := queue.Job{
 		Kind:    queue.KindPreview,
 		Repo:    repo,
@@ -395,37 +438,36 @@ func (h *Handler) pullRequestJob(e *github.PullRequestEvent) (queue.Job, string,
 	return job, "", nil
 }
 
-// eventRepo is what go-github's two repository types, PushEventRepository
-// and Repository, have in common; toRepo converts either into ours, at the
-// edge. event names the payload for the error.
-type eventRepo interface {
-	GetFullName() string
-	GetCloneURL() string
-	GetHTMLURL() string
-	GetDefaultBranch() string
+// fromPushRepo and fromRepo convert go-github's two repository types into
+// ours, at the edge. Only the full name is taken from the payload, checked,
+// and the URLs are derived from it on the configured git host: a payload's
+// clone_url and html_url may name any host.
+func (h *Handler) fromPushRepo(r *github.PushEventRepository, installation int64) (queue.Repo, error) {
+	if r.GetFullName() == "" {
+		return queue.Repo{}, errors.New("push payload has no repository")
+	}
+	return h.repo(r.GetFullName(), r.GetDefaultBranch(), installation)
 }
 
-func toRepo(r eventRepo, installation int64, event string) (queue.Repo, error) {
-	if r.GetFullName() == "" { // go-github's getters answer "" on a nil pointer
-		return queue.Repo{}, fmt.Errorf("%s payload has no repository", event)
+func (h *Handler) fromRepo(r *github.Repository, installation int64) (queue.Repo, error) {
+	if r.GetFullName() == "" {
+		return queue.Repo{}, errors.New("pull_request payload has no repository")
+	}
+	return h.repo(r.GetFullName(), r.GetDefaultBranch(), installation)
+}
+
+func (h *Handler) repo(fullName, defaultBranch string, installation int64) (queue.Repo, error) {
+	web, err := gitauth.HTMLURL(h.gitBase, fullName)
+	if err != nil {
+		return queue.Repo{}, fmt.Errorf("payload repository: %w", err)
 	}
 	return queue.Repo{
-		FullName:       r.GetFullName(),
-		CloneURL:       withoutCredentials(r.GetCloneURL()),
-		HTMLURL:        r.GetHTMLURL(),
-		DefaultBranch:  r.GetDefaultBranch(),
+		FullName:       fullName,
+		CloneURL:       web + ".git",
+		HTMLURL:        web,
+		DefaultBranch:  defaultBranch,
 		InstallationID: installation,
 	}, nil
-}
-
-// withoutCredentials drops any user information from a clone URL.
-func withoutCredentials(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	u.User = nil
-	return u.String()
 }
 
 // isSHA reports whether s is a full SHA-1 or SHA-256 commit id in hex.
@@ -464,7 +506,7 @@ func (h *Handler) logDelivery(rep reply, event, delivery string, elapsed time.Du
 	switch {
 	case rep.status >= 500:
 		log.Error("webhook delivery")
-	case rep.status >= 400:
+	case rep.status >= 400, rep.Result == resultNotAllowed:
 		log.Warn("webhook delivery")
 	default:
 		log.Info("webhook delivery")
@@ -491,4 +533,60 @@ func eventLabel(event string) string {
 		}
 	}
 	return event
+}
+
+// AllowList is the set of repositories a Handler acts on. The zero value and
+// nil allow every repository. It is safe for concurrent use.
+type AllowList struct {
+	patterns []string // "owner/name" patterns, lower case
+}
+
+// ParseAllowList parses allow-list patterns (PUBLISHBOT_REPOSITORIES): an
+// owner ("acme", the same as "acme/*") or an "owner/name" pattern in
+// path.Match syntax ("acme/blog", "acme/blog-*", "*/blog"). Matching
+// ignores case, as GitHub does. Empty entries are skipped; no patterns at
+// all allow every repository.
+func ParseAllowList(patterns []string) (*AllowList, error) {
+	a := &AllowList{}
+	for _, p := range patterns {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			p += "/*"
+		}
+		owner, name, _ := strings.Cut(p, "/")
+		if owner == "" || name == "" || strings.Contains(name, "/") {
+			return nil, fmt.Errorf("repository pattern %q: want owner, owner/* or owner/name", clip(p))
+		}
+		if _, err := path.Match(p, "owner/name"); err != nil {
+			return nil, fmt.Errorf("repository pattern %q: %w", clip(p), err)
+		}
+		a.patterns = append(a.patterns, p)
+	}
+	return a, nil
+}
+
+// Allows reports whether the repository fullName ("owner/name") is allowed.
+func (a *AllowList) Allows(fullName string) bool {
+	if a == nil || len(a.patterns) == 0 {
+		return true
+	}
+	name := strings.ToLower(fullName)
+	for _, p := range a.patterns {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Patterns are the allow-list's patterns in their normal form ("owner/*"
+// for an owner), for logs; nil when every repository is allowed.
+func (a *AllowList) Patterns() []string {
+	if a == nil {
+		return nil
+	}
+	return slices.Clone(a.patterns)
 }

@@ -68,8 +68,9 @@ type env struct {
 	reg   *prometheus.Registry
 }
 
-// newEnv starts the handler on a loopback server in front of a real Bolt queue.
-func newEnv(t testing.TB) *env {
+// newEnv starts the handler on a loopback server in front of a real Bolt
+// queue; opts change the handler's options.
+func newEnv(t testing.TB, opts ...func(*Options)) *env {
 	t.Helper()
 	q, err := queue.OpenBolt(filepath.Join(t.TempDir(), "queue.db"), queue.Options{})
 	if err != nil {
@@ -78,7 +79,11 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { q.Close() })
 	logger, hook := logtest.NewNullLogger()
 	reg := prometheus.NewRegistry()
-	h, err := New(Options{Secret: testSecret, Queue: q, Log: logrus.NewEntry(logger), Metrics: NewMetrics(reg)})
+	o := Options{Secret: testSecret, Queue: q, Log: logrus.NewEntry(logger), Metrics: NewMetrics(reg)}
+	for _, f := range opts {
+		f(&o)
+	}
+	h, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

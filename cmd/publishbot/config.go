@@ -11,6 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/publishbot/publishbot/gitauth"
+	"github.com/publishbot/publishbot/webhook"
 )
 
 // Secret is a string that never prints: fmt, JSON and logs see "***".
@@ -47,6 +51,8 @@ type serveConfig struct {
 	AppID             int64         `json:"app_id,omitempty"`
 	AppPrivateKeyFile string        `json:"app_private_key_file,omitempty"`
 	GitHubAPIURL      string        `json:"github_api_url"`
+	GitURL            string        `json:"git_url"`      // "" derives it from GitHubAPIURL
+	Repositories      []string      `json:"repositories"` // allow-list; empty allows all
 	LogFormat         string        `json:"log_format"`
 	LogLevel          string        `json:"log_level"`
 	Queue             string        `json:"queue"`
@@ -105,6 +111,11 @@ func envVars() []envVar {
 		{"PUBLISHBOT_GITHUB_TOKEN_FILE", str(func(c *serveConfig) *string { return &c.GitHubTokenFile })},
 		{"PUBLISHBOT_APP_PRIVATE_KEY_FILE", str(func(c *serveConfig) *string { return &c.AppPrivateKeyFile })},
 		{"PUBLISHBOT_GITHUB_API_URL", str(func(c *serveConfig) *string { return &c.GitHubAPIURL })},
+		{"PUBLISHBOT_GIT_URL", str(func(c *serveConfig) *string { return &c.GitURL })},
+		{"PUBLISHBOT_REPOSITORIES", func(c *serveConfig, v string) error {
+			c.Repositories = splitList(v)
+			return nil
+		}},
 		{"PUBLISHBOT_ADDR", str(func(c *serveConfig) *string { return &c.Addr })},
 		{"PUBLISHBOT_DATA_DIR", str(func(c *serveConfig) *string { return &c.DataDir })},
 		{"PUBLISHBOT_LOG_FORMAT", str(func(c *serveConfig) *string { return &c.LogFormat })},
@@ -168,6 +179,13 @@ Configuration comes from the environment; flags override it.
                                    (or PUBLISHBOT_GITHUB_TOKEN_FILE), or
   PUBLISHBOT_APP_ID + PUBLISHBOT_APP_PRIVATE_KEY_FILE   a GitHub App
   PUBLISHBOT_GITHUB_API_URL        API base URL (GitHub Enterprise Server)
+  PUBLISHBOT_GIT_URL               the one git host clones and pushes go to, and the only
+                                   host the token is sent to (default https://github.com/,
+                                   or the Enterprise host of PUBLISHBOT_GITHUB_API_URL);
+                                   a repository's clone URL is this + owner/name.git
+  PUBLISHBOT_REPOSITORIES          repositories acted on, comma-separated: owner, owner/*
+                                   or owner/name patterns (default: every repository
+                                   whose webhooks are signed with the secret)
   PUBLISHBOT_ADDR                  listen address (default :8080)
   PUBLISHBOT_DATA_DIR              queue and repository cache
   PUBLISHBOT_LOG_FORMAT            json or text
@@ -206,6 +224,11 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
 	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "queue and repository cache directory")
 	fs.StringVar(&cfg.GitHubAPIURL, "github-api-url", cfg.GitHubAPIURL, "GitHub API base URL")
+	fs.StringVar(&cfg.GitURL, "git-url", cfg.GitURL, "git host base URL (default: from the API URL)")
+	fs.Func("repositories", "repositories acted on, comma-separated owner or owner/name patterns", func(v string) error {
+		cfg.Repositories = splitList(v)
+		return nil
+	})
 	fs.StringVar(&cfg.WebhookSecretFile, "webhook-secret-file", cfg.WebhookSecretFile, "file holding the webhook secret")
 	fs.StringVar(&cfg.GitHubTokenFile, "github-token-file", cfg.GitHubTokenFile, "file holding the GitHub token")
 	fs.Int64Var(&cfg.AppID, "app-id", cfg.AppID, "GitHub App ID")
@@ -267,6 +290,17 @@ func readSecretFile(path string) (Secret, error) {
 	return Secret(v), nil
 }
 
+// splitList parses a comma-separated list, dropping empty entries.
+func splitList(v string) []string {
+	out := []string{}
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // splitBranches parses a comma-separated branch list; "none" is empty.
 func splitBranches(v string) []string {
 	out := []string{}
@@ -299,6 +333,8 @@ func (c serveConfig) problems() []error {
 	// A secret file that could not be read is reported on its own.
 	if c.WebhookSecret == "" && c.WebhookSecretFile == "" {
 		bad("PUBLISHBOT_WEBHOOK_SECRET is required: webhooks cannot be verified without it")
+	} else if c.WebhookSecret != "" && strings.TrimSpace(c.WebhookSecret.Reveal()) == "" {
+		bad("PUBLISHBOT_WEBHOOK_SECRET is only white space: set the secret the webhook is configured with")
 	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("address %q: %v", c.Addr, err)
@@ -324,10 +360,26 @@ func (c serveConfig) problems() []error {
 			bad("app private key: %v", err)
 		}
 	}
+	apiOK := false
 	if u, err := url.Parse(c.GitHubAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("PUBLISHBOT_GITHUB_API_URL %q: want an http(s) URL", c.GitHubAPIURL)
 	} else if u.User != nil {
 		bad("PUBLISHBOT_GITHUB_API_URL must not carry credentials")
+	} else if u.Scheme == "http" && !gitauth.IsLoopback(u.Hostname()) {
+		// The token goes with every API call.
+		bad("PUBLISHBOT_GITHUB_API_URL %q: plain http is allowed only to a loopback host; use https", c.GitHubAPIURL)
+	} else {
+		apiOK = true
+	}
+	if c.GitURL != "" {
+		if _, err := gitauth.ParseBase(c.GitURL); err != nil {
+			bad("PUBLISHBOT_GIT_URL: %v", err)
+		}
+	} else if _, err := c.gitBase(); err != nil && apiOK {
+		bad("cannot derive the git host from PUBLISHBOT_GITHUB_API_URL (%v): set PUBLISHBOT_GIT_URL", err)
+	}
+	if _, err := webhook.ParseAllowList(c.Repositories); err != nil {
+		bad("PUBLISHBOT_REPOSITORIES: %v", err)
 	}
 	switch c.LogFormat {
 	case "json", "text":
@@ -364,6 +416,36 @@ func (c serveConfig) problems() []error {
 	return errs
 }
 
+// minSecretChars is the webhook secret length below which serve warns.
+const minSecretChars = 16
+
+// warnings lists what serve logs at start without refusing to start.
+func (c serveConfig) warnings() []string {
+	var w []string
+	if n := utf8.RuneCountInString(c.WebhookSecret.Reveal()); n > 0 && n < minSecretChars {
+		w = append(w, fmt.Sprintf("the webhook secret is shorter than %d characters: use a long random one (e.g. openssl rand -hex 32)", minSecretChars))
+	}
+	return w
+}
+
+// gitBase is the one git host the bot trusts: PUBLISHBOT_GIT_URL, or the
+// host derived from the API URL.
+func (c serveConfig) gitBase() (*url.URL, error) {
+	if c.GitURL != "" {
+		return gitauth.ParseBase(c.GitURL)
+	}
+	return gitauth.BaseForAPI(c.GitHubAPIURL)
+}
+
+// gitURL is gitBase as a string, "" when it does not parse (validate says why).
+func (c serveConfig) gitURL() string {
+	u, err := c.gitBase()
+	if err != nil {
+		return ""
+	}
+	return u.String()
+}
+
 // joinIndented joins errors one a line, indented under the first.
 func joinIndented(errs []error) error {
 	msgs := make([]string, len(errs))
@@ -386,13 +468,14 @@ func redactURL(s string) string {
 func (c serveConfig) print(w io.Writer) error {
 	type shown struct {
 		serveConfig
+		GitURL            string `json:"git_url"` // the one in effect
 		ShutdownGrace     string `json:"shutdown_grace"`
 		DrainDelay        string `json:"drain_delay"`
 		ReconcileInterval string `json:"reconcile_interval"`
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(shown{c, c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String()})
+	return enc.Encode(shown{c, c.gitURL(), c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String()})
 }
 
 // secrets lists the values the log formatter must mask.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +12,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/publishbot/publishbot/gitauth"
+	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/webhook"
 )
+
+// nopQueue takes jobs and drops them.
+type nopQueue struct{}
+
+func (nopQueue) Enqueue(context.Context, queue.Job) error { return nil }
 
 func envMap(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -76,6 +86,14 @@ func TestServeConfigRejects(t *testing.T) {
 		{"bad workers", map[string]string{"PUBLISHBOT_WORKERS": "0"}, nil, "workers 0"},
 		{"bad duration", map[string]string{"PUBLISHBOT_SHUTDOWN_GRACE": "soon"}, nil, "PUBLISHBOT_SHUTDOWN_GRACE"},
 		{"empty data dir", nil, []string{"--data-dir", ""}, "PUBLISHBOT_DATA_DIR is empty"},
+		{"white space secret", map[string]string{"PUBLISHBOT_WEBHOOK_SECRET": " \t "}, nil, "PUBLISHBOT_WEBHOOK_SECRET is only white space"},
+		{"plain http api", map[string]string{"PUBLISHBOT_GITHUB_API_URL": "http://ghe.example/api/v3"}, nil, "plain http is allowed only to a loopback host"},
+		{"plain http git host", map[string]string{"PUBLISHBOT_GIT_URL": "http://ghe.example/"}, nil, "PUBLISHBOT_GIT_URL"},
+		{"git host with credentials", map[string]string{"PUBLISHBOT_GIT_URL": "https://x-access-token:pw@github.com/"}, nil, "must not carry credentials"},
+		{"ssh git host", nil, []string{"--git-url", "ssh://git@github.com/"}, "PUBLISHBOT_GIT_URL"},
+		{"git host with query", map[string]string{"PUBLISHBOT_GIT_URL": "https://github.com/?x=1"}, nil, "PUBLISHBOT_GIT_URL"},
+		{"bad repository pattern", map[string]string{"PUBLISHBOT_REPOSITORIES": "acme/[blog"}, nil, "PUBLISHBOT_REPOSITORIES"},
+		{"repository pattern with two slashes", nil, []string{"--repositories", "acme/blog/x"}, "PUBLISHBOT_REPOSITORIES"},
 		{"extra argument", nil, []string{"now"}, "unexpected argument"},
 	}
 	for _, tt := range tests {
@@ -200,9 +218,11 @@ func TestServeRefusesToStartWithoutSecret(t *testing.T) {
 // validation must return an error or a valid config, never panic, and
 // never echo the secret.
 func FuzzServeConfig(f *testing.F) {
-	f.Add("s3cret", ":8080", "embedded", "json", "2", "5m", "")
-	f.Add("", "[::1]:0", "nats://a:b@c", "text", "x", "-1s", "99")
-	f.Fuzz(func(t *testing.T, secret, addr, q, format, workers, interval, appID string) {
+	f.Add("s3cret", ":8080", "embedded", "json", "2", "5m", "", "", "", "")
+	f.Add("", "[::1]:0", "nats://a:b@c", "text", "x", "-1s", "99", "", "", "")
+	f.Add(" ", ":8080", "embedded", "json", "2", "5m", "", "http://ghe.example/api/v3", "http://evil.test/", "acme,a/[b")
+	f.Add("s3cret", ":8080", "embedded", "json", "2", "5m", "", "https://ghe.example/api/v3", "", "acme/*, octo/blog")
+	f.Fuzz(func(t *testing.T, secret, addr, q, format, workers, interval, appID, apiURL, gitURL, repos string) {
 		env := map[string]string{
 			"PUBLISHBOT_WEBHOOK_SECRET":     secret,
 			"PUBLISHBOT_ADDR":               addr,
@@ -211,12 +231,26 @@ func FuzzServeConfig(f *testing.F) {
 			"PUBLISHBOT_WORKERS":            workers,
 			"PUBLISHBOT_RECONCILE_INTERVAL": interval,
 			"PUBLISHBOT_APP_ID":             appID,
+			"PUBLISHBOT_GITHUB_API_URL":     apiURL,
+			"PUBLISHBOT_GIT_URL":            gitURL,
+			"PUBLISHBOT_REPOSITORIES":       repos,
 		}
 		cfg, _, err := parseServeConfig(nil, envMap(env), &bytes.Buffer{})
 		if err != nil {
 			return
 		}
 		err = cfg.validate()
+		if err == nil {
+			// What validate accepts, the webhook handler takes: serve
+			// never fails after it started listening.
+			if _, herr := webhook.New(webhook.Options{Secret: []byte(cfg.WebhookSecret.Reveal()), Queue: nopQueue{},
+				GitURL: cfg.gitURL(), Repositories: cfg.Repositories}); herr != nil {
+				t.Fatalf("valid config, but the webhook handler refuses it: %v", herr)
+			}
+			if base, gerr := cfg.gitBase(); gerr != nil || (base.Scheme == "http" && !gitauth.IsLoopback(base.Hostname())) {
+				t.Fatalf("valid config with git host %v, %v", base, gerr)
+			}
+		}
 		if err != nil && len(secret) >= 8 && strings.Contains(err.Error(), secret) &&
 			!strings.Contains(addr+q+format+workers+interval+appID, secret) {
 			t.Fatalf("error echoes the secret: %v", err)
@@ -266,6 +300,77 @@ func TestSecretFiles(t *testing.T) {
 			t.Errorf("%s: %v, want a usage error", name, err)
 		} else if strings.Contains(err.Error(), "from-a-file") {
 			t.Errorf("%s: error shows the secret: %v", name, err)
+		}
+	}
+}
+
+func TestServeConfigGitHostAndRepositories(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // the git base URL in effect
+		repo []string
+	}{
+		{"default", nil, nil, "https://github.com/", nil},
+		{"enterprise server", map[string]string{"PUBLISHBOT_GITHUB_API_URL": "https://ghe.example/api/v3"}, nil, "https://ghe.example/", nil},
+		{"enterprise cloud", map[string]string{"PUBLISHBOT_GITHUB_API_URL": "https://api.acme.ghe.com/"}, nil, "https://acme.ghe.com/", nil},
+		{"set", map[string]string{"PUBLISHBOT_GITHUB_API_URL": "https://ghe.example/api/v3", "PUBLISHBOT_GIT_URL": "https://git.ghe.example"}, nil, "https://git.ghe.example/", nil},
+		{"loopback test server", map[string]string{"PUBLISHBOT_GIT_URL": "http://127.0.0.1:3000/"}, nil, "http://127.0.0.1:3000/", nil},
+		{"flag over env", map[string]string{"PUBLISHBOT_GIT_URL": "https://a.example/"}, []string{"--git-url", "https://b.example/"}, "https://b.example/", nil},
+		{"repositories", map[string]string{"PUBLISHBOT_REPOSITORIES": " acme, octo-org/blog-* ,,"}, nil, "https://github.com/", []string{"acme", "octo-org/blog-*"}},
+		{"repositories flag", map[string]string{"PUBLISHBOT_REPOSITORIES": "acme"}, []string{"--repositories", "octo"}, "https://github.com/", []string{"octo"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"PUBLISHBOT_WEBHOOK_SECRET": "s3cret-value-long-enough"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			cfg, _, err := parseServeConfig(tt.args, envMap(env), &bytes.Buffer{})
+			if err == nil {
+				err = cfg.validate()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.gitURL(); got != tt.want {
+				t.Errorf("git URL %q, want %q", got, tt.want)
+			}
+			if !reflect.DeepEqual(cfg.Repositories, tt.repo) && !(len(tt.repo) == 0 && len(cfg.Repositories) == 0) {
+				t.Errorf("repositories %q, want %q", cfg.Repositories, tt.repo)
+			}
+			var out bytes.Buffer
+			if err := cfg.print(&out); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), `"git_url": "`+tt.want+`"`) {
+				t.Errorf("printed config does not show the git URL in effect:\n%s", out.String())
+			}
+		})
+	}
+}
+
+func TestServeConfigWarnings(t *testing.T) {
+	for secret, warn := range map[string]bool{
+		"0123456789abcdef":           false,
+		"0123456789abcde":            true,
+		"ééééééééééééééé":            true, // 15 characters, 30 bytes
+		"éééééééééééééééé":           false,
+		"It's a Secret to Everybody": false,
+	} {
+		cfg := defaultServeConfig()
+		cfg.WebhookSecret = Secret(secret)
+		w := cfg.warnings()
+		if got := len(w) > 0; got != warn {
+			t.Errorf("secret of %d characters: warnings %q", len([]rune(secret)), w)
+		}
+		if cfg.validate() != nil {
+			t.Errorf("secret %q refused: %v", secret, cfg.validate())
+		}
+		for _, line := range w {
+			if strings.Contains(line, secret) {
+				t.Errorf("warning shows the secret: %s", line)
+			}
 		}
 	}
 }

@@ -56,6 +56,7 @@ func demoBot(verbose bool, stderr io.Writer) demo.Bot {
 		cfg.WebhookSecret = Secret(b.WebhookSecret)
 		cfg.GitHubToken = Secret(b.GitHubToken)
 		cfg.GitHubAPIURL = b.GitHubAPIURL
+		cfg.GitURL = b.GitURL // clones go to the demo's git server, and the token with them
 		cfg.LogFormat = "text"
 		cfg.LogLevel = "warn"
 		if verbose {

@@ -39,10 +39,10 @@ import (
 const (
 	e2eSecret   = "It's a Secret to Everybody"
 	e2eToken    = "ghs_e2eTestToken0123456789abcdefABCDEF"
-	e2eRepo     = "hello-world" // on the git server
 	e2eFullName = "Codertocat/Hello-World"
-	e2eBranch   = "master" // the payloads' default branch
-	e2ePR       = 2        // the pull_request payloads' number
+	e2eRepo     = e2eFullName // on the git server, where PUBLISHBOT_GIT_URL + full name leads
+	e2eBranch   = "master"    // the payloads' default branch
+	e2ePR       = 2           // the pull_request payloads' number
 
 	// With App credentials the git server takes only the installation
 	// token the stand-in mints, so clones and pushes prove that the App's
@@ -140,6 +140,7 @@ func (w *e2eWorld) env() map[string]string {
 	env := map[string]string{
 		"PUBLISHBOT_WEBHOOK_SECRET":     e2eSecret,
 		"PUBLISHBOT_GITHUB_API_URL":     w.api.URL(),
+		"PUBLISHBOT_GIT_URL":            w.git.URL + "/",
 		"PUBLISHBOT_ADDR":               "127.0.0.1:0",
 		"PUBLISHBOT_DATA_DIR":           w.dataDir,
 		"PUBLISHBOT_LOG_FORMAT":         "json",

@@ -88,6 +88,8 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		"queue":       cfg.Queue,
 		"workers":     cfg.Workers,
 		"api_url":     cfg.GitHubAPIURL,
+		"git_url":     cfg.gitURL(),
+		"repos":       cfg.Repositories,
 		"auth":        authMode(cfg),
 		"grace":       cfg.ShutdownGrace.String(),
 		"drain_delay": cfg.DrainDelay.String(),
@@ -95,8 +97,8 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		"max_attempt": cfg.MaxAttempts,
 	}).Info("starting")
 
-	if len(cfg.WebhookSecret) < 16 {
-		log.Warn("the webhook secret is shorter than 16 characters: use a long random one")
+	for _, w := range cfg.warnings() {
+		log.Warn(w)
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -169,6 +171,9 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		// The bot's own pushes to the pages branch come back as push
 		// events: ignore them at the edge instead of running a job each.
 		IgnoreBranches: cfg.IgnoreBranches,
+		// Clone URLs are this host + owner/name.git, never the payload's.
+		GitURL:       cfg.gitURL(),
+		Repositories: cfg.Repositories,
 	})
 	if err != nil {
 		return fmt.Errorf("create webhook handler: %w", err)
