@@ -7,6 +7,7 @@ package logmask
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"regexp"
@@ -36,7 +37,9 @@ type Masker struct {
 
 // NewMasker returns a Masker for the given secrets. Empty secrets are
 // ignored. Each secret is also hidden in its JSON-escaped and URL-escaped
-// forms, since that is how it appears in a JSON log line or a URL.
+// forms, since that is how it appears in a JSON log line or a URL, and in
+// base64, as an HTTP Basic Authorization header carries it (give
+// "user:password" as a secret to hide that header's value too).
 func NewMasker(secrets ...string) *Masker {
 	seen := map[string]bool{}
 	var forms []string
@@ -68,6 +71,7 @@ func NewMasker(secrets ...string) *Masker {
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
 		add(url.UserPassword("x", s).String()[2:])
+		add(base64.StdEncoding.EncodeToString([]byte(s)))
 	}
 	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
 	m := &Masker{}

@@ -2,6 +2,7 @@ package logmask
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,6 +29,7 @@ func TestMaskerString(t *testing.T) {
 		{"plain words", "the basic token refreshed_successfully", "the basic token refreshed_successfully"},
 		{"url-escaped secret", "q=It%27s+a+Secret+to+Everybody", "q=***"},
 		{"nothing", "published abc1234", "published abc1234"},
+		{"base64 secret", "header " + base64.StdEncoding.EncodeToString([]byte("tok-123456789")), "header ***"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -35,6 +37,15 @@ func TestMaskerString(t *testing.T) {
 				t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// Given "user:password", a Basic Authorization header's value is hidden.
+func TestMaskerBasicAuth(t *testing.T) {
+	m := NewMasker("s3cret-value", "x-access-token:s3cret-value")
+	header := base64.StdEncoding.EncodeToString([]byte("x-access-token:s3cret-value"))
+	if got := m.String("sent " + header + " and s3cret-value"); got != "sent *** and ***" {
+		t.Errorf("masked = %q", got)
 	}
 }
 
