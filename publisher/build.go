@@ -2,11 +2,9 @@ package publisher
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 
 	"github.com/publishbot/publishbot/posts"
@@ -60,41 +58,4 @@ func templatesDir(tree fs.FS) (fs.FS, error) {
 		return nil, fmt.Errorf("read templates: %w", err)
 	}
 	return fs.Sub(tree, "templates")
-}
-
-// scrubbed is an error whose text had secrets removed. errors.Is still sees
-// the original's sentinels (ErrPermanent, context errors), but it does not
-// unwrap, so nothing can print the original text.
-type scrubbed struct {
-	msg string
-	err error
-}
-
-func (e *scrubbed) Error() string        { return e.msg }
-func (e *scrubbed) Is(target error) bool { return errors.Is(e.err, target) }
-
-// scrub removes every occurrence of the secrets from err's text, also in
-// the forms a Basic Authorization header carries them.
-func scrub(err error, secrets ...string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	out := msg
-	for _, s := range secrets {
-		if len(s) < 4 {
-			continue
-		}
-		for _, form := range []string{
-			s,
-			base64.StdEncoding.EncodeToString([]byte("x-access-token:" + s)),
-			base64.StdEncoding.EncodeToString([]byte(s)),
-		} {
-			out = strings.ReplaceAll(out, form, "[REDACTED]")
-		}
-	}
-	if out == msg {
-		return err
-	}
-	return &scrubbed{msg: out, err: err}
 }

@@ -24,7 +24,7 @@ import (
 	"github.com/publishbot/publishbot/examples"
 	"github.com/publishbot/publishbot/ghapitest"
 	"github.com/publishbot/publishbot/gitserver"
-	"github.com/publishbot/publishbot/publisher"
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/webhook"
 )
 
@@ -218,7 +218,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pagesFS, pagesHead, err := publisher.BranchFS(d.git.RepoPath(demoRepo), "gh-pages")
+	pagesFS, pagesHead, err := gitstore.BranchFS(d.git.RepoPath(demoRepo), "gh-pages")
 	if err != nil {
 		return fmt.Errorf("demo: read the pages branch: %w", err)
 	}
@@ -371,7 +371,7 @@ func (d *demo) pagesHandler() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		site, _, err := publisher.BranchFS(d.git.RepoPath(demoRepo), "gh-pages")
+		site, _, err := gitstore.BranchFS(d.git.RepoPath(demoRepo), "gh-pages")
 		if err != nil {
 			http.Error(w, "the pages branch is not published yet", http.StatusNotFound)
 			return

@@ -22,7 +22,7 @@ import (
 
 	"github.com/publishbot/publishbot/ghapitest"
 	"github.com/publishbot/publishbot/gitserver"
-	"github.com/publishbot/publishbot/publisher"
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/webhook"
 )
 
@@ -235,7 +235,7 @@ func (w *prWorld) marked() []ghapitest.Comment {
 
 func (w *prWorld) pages() fs.FS {
 	w.t.Helper()
-	site, _, err := publisher.BranchFS(w.git.RepoPath(prRepoName), "gh-pages")
+	site, _, err := gitstore.BranchFS(w.git.RepoPath(prRepoName), "gh-pages")
 	if err != nil {
 		w.t.Fatal(err)
 	}

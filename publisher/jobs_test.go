@@ -2,136 +2,20 @@ package publisher
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
-	"io/fs"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/gitstore"
+	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/queue"
 )
-
-// fetchTree fetches main of the env's repository into a cache and returns
-// its tree as an fs.FS.
-func (e *env) fetchTree(maxFile int64) *treeFS {
-	e.t.Helper()
-	c, err := openCache(e.t.TempDir(), testRepo, e.srv.RepoURL(testRepo), nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { c.close() })
-	st, _, err := c.fetch(context.Background(), basicAuth(testToken), "refs/heads/main")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	commit, err := object.GetCommit(c.st, st.refs["refs/heads/main"])
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return newTreeFS(c.st, commit.TreeHash, maxFile)
-}
-
-func TestTreeFS(t *testing.T) {
-	e := newEnv(t)
-	e.commit(gitserver.Change{Ref: "main", Files: map[string]string{
-		"publish.yaml":            "title: x\n",
-		"posts/a.md":              "A",
-		"posts/bundle/index.md":   "B",
-		"posts/bundle/cover.jpg":  "JPG",
-		"posts/bundle.md":         "sorts after posts/bundle/ in git, before it by name",
-		"static/deep/er/file.css": "css",
-		"templates/base.html":     "<html>",
-	}})
-	fsys := e.fetchTree(0)
-	if err := fstest.TestFS(fsys, "publish.yaml", "posts/a.md", "posts/bundle/index.md", "posts/bundle/cover.jpg", "static/deep/er/file.css"); err != nil {
-		t.Fatal(err)
-	}
-	sub, err := fs.Sub(fsys, "templates")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fstest.TestFS(sub, "base.html"); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := fs.ReadFile(sub, "base.html"); err != nil || string(b) != "<html>" {
-		t.Fatalf("sub read = %q %v", b, err)
-	}
-	entries, err := fs.ReadDir(fsys, "posts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, d := range entries {
-		names = append(names, d.Name())
-	}
-	if strings.Join(names, ",") != "a.md,bundle,bundle.md" {
-		t.Fatalf("ReadDir order = %v", names)
-	}
-	if _, err := fs.ReadFile(fsys, "../etc/passwd"); !errors.Is(err, fs.ErrInvalid) {
-		t.Fatalf("invalid path: %v", err)
-	}
-}
-
-func TestTreeFSSymlinksAndSubmodules(t *testing.T) {
-	e := newEnv(t)
-	e.commit(gitserver.Change{Ref: "main",
-		Files:      map[string]string{"posts/ok.md": "ok"},
-		Symlinks:   map[string]string{"posts/evil.md": "/etc/passwd", "static": "/etc", "posts/rel.md": "ok.md"},
-		Submodules: map[string]string{"themes/sub": "1111111111111111111111111111111111111111"},
-	})
-	fsys := e.fetchTree(0)
-	entries, err := fs.ReadDir(fsys, "posts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := map[string]fs.FileMode{}
-	for _, d := range entries {
-		types[d.Name()] = d.Type()
-	}
-	if types["evil.md"] != fs.ModeSymlink || types["rel.md"] != fs.ModeSymlink || types["ok.md"] != 0 {
-		t.Fatalf("types = %v", types)
-	}
-	for _, name := range []string{"posts/evil.md", "posts/rel.md", "static/passwd"} {
-		if _, err := fs.ReadFile(fsys, name); err == nil {
-			t.Fatalf("%s was read through a link", name)
-		}
-		if _, err := fsys.Open(name); err == nil {
-			t.Fatalf("%s was opened through a link", name)
-		}
-	}
-	if info, err := fs.Stat(fsys, "posts/evil.md"); err != nil || info.Mode()&fs.ModeSymlink == 0 {
-		t.Fatalf("stat of a link: %v %v", info, err)
-	}
-	if target, err := fs.ReadLink(fsys, "posts/evil.md"); err != nil || target != "/etc/passwd" {
-		t.Fatalf("readlink = %q %v", target, err)
-	}
-	if _, err := fs.ReadLink(fsys, "posts/ok.md"); err == nil {
-		t.Fatal("readlink of a file")
-	}
-	if _, err := fs.Stat(fsys, "themes/sub"); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("submodule: %v", err)
-	}
-	if d, _ := fs.ReadDir(fsys, "themes"); len(d) != 0 {
-		t.Fatalf("submodule listed: %v", d)
-	}
-}
-
-func TestTreeFSFileLimit(t *testing.T) {
-	e := newEnv(t)
-	e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"big.txt": strings.Repeat("x", 100)}})
-	fsys := e.fetchTree(10)
-	_, err := fs.ReadFile(fsys, "big.txt")
-	if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "file size limit") {
-		t.Fatalf("err = %v", err)
-	}
-}
 
 func TestSymlinkToEtcPasswdPublishesNothingFromIt(t *testing.T) {
 	e := newEnv(t).useFake()
@@ -162,16 +46,17 @@ func assertNoPasswd(t *testing.T, e *env) {
 func TestLimits(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		limits Limits
+		limits gitstore.Limits
 		want   string
 	}{
-		{"files", Limits{MaxFiles: 3}, "file count limit exceeded: 4 > 3"},
-		{"file size", Limits{MaxFileBytes: 10}, "file size limit exceeded by posts/long.md: 200 > 10"},
-		{"total", Limits{MaxTotalBytes: 100}, "total content size limit exceeded"},
-		{"path", Limits{MaxPathLength: 12}, "path length limit exceeded"},
+		{"files", gitstore.Limits{MaxFiles: 3}, "file count limit exceeded: 4 > 3"},
+		{"file size", gitstore.Limits{MaxFileBytes: 10}, "file size limit exceeded by posts/long.md: 200 > 10"},
+		{"total", gitstore.Limits{MaxTotalBytes: 100}, "total content size limit exceeded"},
+		{"path", gitstore.Limits{MaxPathLength: 12}, "path length limit exceeded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, func(o *Options) { o.Limits = tc.limits }).useFake()
+			e := newEnv(t).useFake()
+			e.pub.store = e.newStore(gitstore.Options{Limits: tc.limits})
 			src := e.commit(gitserver.Change{Ref: "main", Files: map[string]string{
 				"publish.yaml": "title: x\n", "posts/a.md": "A\n", "posts/b.md": "B\n", "posts/long.md": strings.Repeat("L", 200),
 			}})
@@ -257,17 +142,19 @@ func TestCancelledJobIsNotReported(t *testing.T) {
 	}
 }
 
-func TestScrub(t *testing.T) {
-	err := scrub(errors.Join(ErrPermanent, errors.New("auth failed for "+testToken)), testToken)
-	if strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), "[REDACTED]") || !errors.Is(err, ErrPermanent) {
-		t.Fatalf("scrub = %v", err)
+func TestMaskErr(t *testing.T) {
+	m := tokenMasker("s3cret-Value-42")
+	basic := base64.StdEncoding.EncodeToString([]byte("x-access-token:s3cret-Value-42"))
+	err := maskErr(m, errors.Join(ErrPermanent, errors.New("auth failed for s3cret-Value-42 with Basic "+basic)))
+	if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), basic) || !strings.Contains(err.Error(), logmask.Mask) || !errors.Is(err, ErrPermanent) {
+		t.Fatalf("masked = %v", err)
 	}
 	if errors.Unwrap(err) != nil {
-		t.Fatal("a scrubbed error must not unwrap to the original text")
+		t.Fatal("a masked error must not unwrap to the original text")
 	}
 	plain := errors.New("nothing secret")
-	if scrub(plain, testToken) != plain || scrub(nil, testToken) != nil {
-		t.Fatal("scrub changed an error without secrets")
+	if maskErr(m, plain) != plain || maskErr(m, nil) != nil {
+		t.Fatal("maskErr changed an error without secrets")
 	}
 }
 
@@ -291,21 +178,5 @@ func TestBadJobs(t *testing.T) {
 			t.Errorf("%s: token in %v", name, r.Err)
 		}
 	}
-	var _ = plumbing.ZeroHash
 }
 
-func TestBranchFS(t *testing.T) {
-	e := newEnv(t).useFake()
-	r := e.publish(e.seed())
-	mustOutcome(t, r, OutcomePublished)
-	fsys, head, err := BranchFS(e.srv.RepoPath(testRepo), "gh-pages")
-	if err != nil || head != r.PagesCommit {
-		t.Fatalf("BranchFS: %v, head %s want %s", err, head, r.PagesCommit)
-	}
-	if b, err := fs.ReadFile(fsys, "posts/hello/index.html"); err != nil || !strings.Contains(string(b), "First post.") {
-		t.Fatalf("read = %q %v", b, err)
-	}
-	if _, _, err := BranchFS(e.srv.RepoPath(testRepo), "nope"); err == nil {
-		t.Fatal("a missing branch was opened")
-	}
-}
