@@ -33,8 +33,8 @@ type env struct {
 	t        testing.TB
 	srv      *gitserver.Server
 	pub      *Publisher
-	store    Store  // the publisher's store (hooked: see beforePush)
-	storeDir string // where its caches are
+	store    Store         // the publisher's store (hooked: see beforePush)
+	storeDir string        // where its caches are
 	log      *bytes.Buffer // every log line of every job, JSON
 	lg       *logrus.Logger
 	mu       sync.Mutex

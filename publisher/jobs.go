@@ -83,7 +83,7 @@ type pagesChange struct {
 	// done is the outcome when a commit was pushed, unchanged the Reason
 	// when the tree was already so, and noBranch the Reason when the
 	// pages branch does not exist ("": create it).
-	done               Outcome
+	done                Outcome
 	unchanged, noBranch string
 }
 

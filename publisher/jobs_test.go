@@ -179,4 +179,3 @@ func TestBadJobs(t *testing.T) {
 		}
 	}
 }
-
