@@ -239,7 +239,7 @@ func (jb *job) readSettings(b *branches, branch string) error {
 		return err
 	}
 	for _, key := range []string{"source_branch", "pages_branch"} {
-		if written, taken := cfg.Set[key]; written && !taken {
+		if taken, written := cfg.Set[key]; written && !taken {
 			jb.res.Diagnostics = diags
 			return permanent(fmt.Errorf("publish.yaml of %s: %s", branch, problemWith(diags, key)))
 		}
