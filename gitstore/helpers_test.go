@@ -61,30 +61,27 @@ func (e *env) open(opts Options) *Repo {
 }
 
 func (e *env) commit(c gitserver.Change) string {
-	e.t.Helper()
-	sha, err := e.srv.Commit(context.Background(), testRepo, c)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return sha
+	return must(e.t)(e.srv.Commit(context.Background(), testRepo, c))
 }
 
 func (e *env) git(args ...string) string {
-	e.t.Helper()
-	out, err := e.srv.Git(context.Background(), testRepo, args...)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return out
+	return must(e.t)(e.srv.Git(context.Background(), testRepo, args...))
 }
 
+// head is a ref's commit on the server, "" when it does not exist.
 func (e *env) head(ref string) string {
-	e.t.Helper()
-	h, err := e.srv.Head(context.Background(), testRepo, ref)
-	if err != nil {
-		e.t.Fatal(err)
+	return must(e.t)(e.srv.Head(context.Background(), testRepo, ref))
+}
+
+// must fails the test on an error and gives the value otherwise.
+func must(t testing.TB) func(string, error) string {
+	return func(v string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
-	return h
 }
 
 func fetch(t testing.TB, r *Repo, refs ...string) Refs {
