@@ -307,6 +307,42 @@ func (jb *job) resolveSource(b *branches, ref string) (string, error) {
 	return h, nil
 }
 
+// source resolves the commit a job builds (see resolveSource) and reads it.
+func (jb *job) source(b *branches, ref string) (gitstore.Commit, error) {
+	src, err := jb.resolveSource(b, ref)
+	if err != nil {
+		return gitstore.Commit{}, err
+	}
+	jb.res.SourceSHA = src
+	return jb.repo.Commit(src)
+}
+
+// checkTree holds the commit a job builds to the store's limits.
+func (jb *job) checkTree(src string) error {
+	if err := jb.repo.CheckTree(src); err != nil {
+		return fmt.Errorf("check %s: %w", shortSHA(src), err)
+	}
+	return nil
+}
+
+// build builds the site of the commit src with the templates/ folder of
+// look (the commit itself, or a pull request's base); in gives the rest.
+// The site's diagnostics become the result's.
+func (jb *job) build(ctx context.Context, src gitstore.Commit, look fs.FS, in buildInput) (*posts.Site, map[string][]byte, error) {
+	tmpl, err := templatesDir(look)
+	if err != nil {
+		return nil, nil, err
+	}
+	in.Content, in.Templates, in.Repo = src.Tree, tmpl, jb.j.Repo.FullName
+	start := time.Now()
+	site, files, err := jb.runBuild(ctx, in)
+	jb.res.Build += time.Since(start)
+	if site != nil {
+		jb.res.Diagnostics = site.Diagnostics
+	}
+	return site, files, err
+}
+
 // isSHA: a full lower-case object name, not all zeros.
 func isSHA(s string) bool {
 	if len(s) != 40 || strings.Trim(s, "0") == "" {
@@ -345,15 +381,11 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 	if err := jb.fetch(ctx, b, branchRef(branch)); err != nil {
 		return nil, err
 	}
-	src, err := jb.resolveSource(b, branchRef(branch))
+	srcCommit, err := jb.source(b, branchRef(branch))
 	if err != nil {
 		return nil, err
 	}
-	jb.res.SourceSHA = src
-	srcCommit, err := jb.repo.Commit(src)
-	if err != nil {
-		return nil, err
-	}
+	src := srcCommit.Hash
 	cfg, diags, has, err := jb.p.readConfig(srcCommit.Tree, repo)
 	jb.res.Diagnostics = diags
 	if err != nil {
@@ -380,23 +412,15 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 	if err := jb.checkNewer(head, src); err != nil {
 		return nil, err
 	}
-	if err := jb.repo.CheckTree(src); err != nil {
-		return nil, fmt.Errorf("check %s: %w", shortSHA(src), err)
-	}
-	tmpl, err := templatesDir(srcCommit.Tree)
-	if err != nil {
+	if err := jb.checkTree(src); err != nil {
 		return nil, err
 	}
-	start := time.Now()
 	now := jb.p.now()
-	site, files, err := jb.runBuild(ctx, buildInput{Content: srcCommit.Tree, Templates: tmpl, Repo: repo, Now: now})
-	jb.res.Build += time.Since(start)
+	site, files, err := jb.build(ctx, srcCommit, srcCommit.Tree, buildInput{Now: now})
+	jb.res.SiteURL = cfg.BaseURL
 	if site != nil {
-		jb.res.Diagnostics = site.Diagnostics
 		jb.res.SiteURL = site.Config.BaseURL
 		jb.res.NextPublish = nextPublish(site, now)
-	} else {
-		jb.res.SiteURL = cfg.BaseURL
 	}
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", shortSHA(src), err)
@@ -453,33 +477,20 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 	if b.pages == base {
 		return nil, permanent(fmt.Errorf("publish.yaml: pages_branch %q is the base branch", b.pages))
 	}
-	src, err := jb.resolveSource(b, jb.prRef())
+	head, err := jb.source(b, jb.prRef())
 	if err != nil {
 		return nil, err
 	}
-	jb.res.SourceSHA = src
-	head, err := jb.repo.Commit(src)
-	if err != nil {
-		return nil, err
-	}
-	if err := jb.repo.CheckTree(src); err != nil {
-		return nil, fmt.Errorf("check %s: %w", shortSHA(src), err)
-	}
-	tmpl, err := templatesDir(baseCommit.Tree)
-	if err != nil {
+	src := head.Hash
+	if err := jb.checkTree(src); err != nil {
 		return nil, err
 	}
 	previewBase := strings.TrimSuffix(cfg.BaseURL, "/") + "/" + previewDir(j.PR) + "/"
 	jb.res.SiteURL = previewBase
-	start := time.Now()
-	site, files, err := jb.runBuild(ctx, buildInput{
-		Content: head.Tree, Templates: tmpl, Config: &cfg, BaseURL: previewBase, Repo: j.Repo.FullName, Now: jb.p.now(),
+	site, files, err := jb.build(ctx, head, baseCommit.Tree, buildInput{
+		Config: &cfg, BaseURL: previewBase, Now: jb.p.now(),
 		Render: templates.Options{Drafts: true, Future: true, PreviewPR: j.PR},
 	})
-	jb.res.Build += time.Since(start)
-	if site != nil {
-		jb.res.Diagnostics = site.Diagnostics
-	}
 	if err != nil {
 		return nil, fmt.Errorf("build preview of #%d at %s: %w", j.PR, shortSHA(src), err)
 	}
