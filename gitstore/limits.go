@@ -69,7 +69,7 @@ func (e *limitError) Error() string {
 // Is makes a limit error a permanent one: retrying the same tree cannot help.
 func (e *limitError) Is(target error) bool { return target == ErrPermanent }
 
-// blobSizes remembers blob sizes across jobs (a blob's size never changes),
+// blobSizes remembers blob sizes across checks (a blob's size never changes),
 // so a check after one changed file asks the object store about one blob,
 // not a thousand: go-git inflates a packed object to tell its size. Safe for
 // concurrent use; it forgets everything past maxEntries.

@@ -29,7 +29,7 @@ type Signature struct {
 // Update is a new commit on a branch, made by Build on top of the branch's
 // head and pushed without force.
 type Update struct {
-	Branch  string // the branch's short name, "gh-pages"
+	Branch  string // the branch's short name, "main"
 	Head    string // the head Build starts from, as last fetched; "" when the branch does not exist yet
 	Message string
 	Author  Signature // also the committer; the time is truncated to the second

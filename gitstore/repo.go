@@ -30,7 +30,7 @@ import (
 // mirroring the refs of the remote that its user fetched. Only objects it
 // lacks are fetched. It is not safe for concurrent use, nor may two Repos
 // of one remote be used at once: the caller serialises the work on each
-// remote (publisher holds a lock per repository). Close it when done.
+// remote (with a lock per remote). Close it when done.
 type Repo struct {
 	store *Store
 	name  string

@@ -128,8 +128,8 @@ func (w *treeWriter) get(root *node, p string) (*node, error) {
 	return cur, nil
 }
 
-// filesTree builds a folder node from site output keyed by site-relative
-// path. Paths must be clean, relative, and never name .git.
+// filesTree builds a folder node from files keyed by relative path. Paths
+// must be clean, relative, and never name .git.
 func filesTree(files map[string][]byte) (*node, error) {
 	root := newDir()
 	paths := make([]string, 0, len(files))
@@ -316,7 +316,7 @@ func (w *treeWriter) stage(obj plumbing.EncodedObject) {
 }
 
 // packThreshold: from this many new objects on, flush writes one packfile
-// instead of loose objects (a first publish writes thousands).
+// instead of loose objects (a new branch writes thousands).
 const packThreshold = 64
 
 // flush writes the staged objects to the store: loose objects for a few,
