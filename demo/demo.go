@@ -26,7 +26,7 @@ import (
 	"github.com/publishbot/publishbot/examples"
 	"github.com/publishbot/publishbot/ghapitest"
 	"github.com/publishbot/publishbot/gitserver"
-	"github.com/publishbot/publishbot/publisher"
+	"github.com/publishbot/publishbot/gitstore"
 )
 
 // The demo's stand-ins for GitHub: one content repository acme/blog.
@@ -120,7 +120,7 @@ func New(ctx context.Context, opts Options) (_ *Demo, err error) {
 	}
 	d.cloneURL = d.git.RepoURL(fullName)
 	readPages := func() (fs.FS, error) {
-		site, _, err := publisher.BranchFS(d.git.RepoPath(fullName), pagesBranch)
+		site, _, err := gitstore.BranchFS(d.git.RepoPath(fullName), pagesBranch)
 		return site, err
 	}
 	d.pages = &http.Server{Handler: pagesHandler("/"+repo+"/", readPages), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -201,7 +201,7 @@ func (d *Demo) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pagesFS, pagesHead, err := publisher.BranchFS(d.git.RepoPath(fullName), pagesBranch)
+	pagesFS, pagesHead, err := gitstore.BranchFS(d.git.RepoPath(fullName), pagesBranch)
 	if err != nil {
 		return fmt.Errorf("read the pages branch: %w", err)
 	}

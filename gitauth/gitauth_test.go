@@ -33,8 +33,8 @@ func TestParseBase(t *testing.T) {
 	}
 	for _, raw := range []string{
 		"", "github.com", "ftp://github.com/", "file:///srv/git/", "ssh://git@github.com/",
-		"http://github.com/",           // plain http to a remote host
-		"http://127.0.0.1.evil.test/",  // not loopback
+		"http://github.com/",          // plain http to a remote host
+		"http://127.0.0.1.evil.test/", // not loopback
 		"https://x-access-token:t@github.com/",
 		"https://user@github.com/",
 		"https://github.com/?a=b", "https://github.com/#x", "https://github.com/?",

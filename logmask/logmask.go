@@ -10,6 +10,7 @@ package logmask
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/url"
 	"regexp"
@@ -51,7 +52,8 @@ const MinSecretLen = 4
 // NewMasker returns a Masker for the given secrets. Secrets shorter than
 // MinSecretLen are ignored. Each secret is also hidden in its JSON-escaped
 // and URL-escaped forms, since that is how it appears in a JSON log line or
-// a URL.
+// a URL, and in base64, as an HTTP Basic Authorization header carries it
+// (give "user:password" as a secret to hide that header's value too).
 func NewMasker(secrets ...string) *Masker {
 	seen := map[string]bool{}
 	var forms []string
@@ -83,6 +85,7 @@ func NewMasker(secrets ...string) *Masker {
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
 		add(url.UserPassword("x", s).String()[2:])
+		add(base64.StdEncoding.EncodeToString([]byte(s)))
 	}
 	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
 	m := &Masker{}

@@ -2,6 +2,7 @@ package logmask
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,6 +35,7 @@ func TestMaskerString(t *testing.T) {
 		{"pem key json-escaped", `"k":"-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n"`, `"k":"***\n"`},
 		{"diagnostic", "nothing secret here: posts/a.md:3", "nothing secret here: posts/a.md:3"},
 		{"nothing", "published abc1234", "published abc1234"},
+		{"base64 secret", "header " + base64.StdEncoding.EncodeToString([]byte("tok-123456789")), "header ***"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,6 +43,15 @@ func TestMaskerString(t *testing.T) {
 				t.Errorf("String(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// Given "user:password", a Basic Authorization header's value is hidden.
+func TestMaskerBasicAuth(t *testing.T) {
+	m := NewMasker("s3cret-value", "x-access-token:s3cret-value")
+	header := base64.StdEncoding.EncodeToString([]byte("x-access-token:s3cret-value"))
+	if got := m.String("sent " + header + " and s3cret-value"); got != "sent *** and ***" {
+		t.Errorf("masked = %q", got)
 	}
 }
 

@@ -11,13 +11,23 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones without depending on the machine's files
+	"unicode/utf8"
 )
 
 // ConfigFile is the site configuration file at the root of a content tree.
 const ConfigFile = "publish.yaml"
 
+// Defaults of publish.yaml that other packages need by themselves; every
+// other default is only in DefaultConfig.
+const (
+	DefaultPerPage     = 8          // per_page: posts on a page of the index
+	DefaultPostsDir    = "posts"    // posts_dir
+	DefaultPagesBranch = "gh-pages" // pages_branch
+)
+
 // DefaultConfig is the configuration with every default applied, for a
-// repository "owner/name" (which gives base_url; "" gives "/").
+// repository "owner/name" (which gives base_url; "" gives "/"). Its Set is
+// empty: no key was written.
 func DefaultConfig(repo string) Config {
 	title := "Blog"
 	if _, name, ok := strings.Cut(repo, "/"); ok && name != "" {
@@ -28,14 +38,20 @@ func DefaultConfig(repo string) Config {
 		Heading:     "Writing",
 		BaseURL:     defaultBaseURL(repo),
 		Language:    "en",
-		PerPage:     8,
-		PostsDir:    "posts",
-		PagesBranch: "gh-pages",
+		PerPage:     DefaultPerPage,
+		PostsDir:    DefaultPostsDir,
+		PagesBranch: DefaultPagesBranch,
 		Previews:    true,
 		Timezone:    "UTC",
 		Location:    time.UTC,
 	}
 }
+
+// Has says whether publish.yaml wrote key with a value LoadConfig accepted,
+// so that its field holds what was written rather than the default: a
+// caller with a default of its own (a --pages-branch flag) tells "unset"
+// from "gh-pages" with it.
+func (c Config) Has(key string) bool { return c.Set[key] }
 
 // defaultBaseURL is GitHub Pages' address for repo: https://owner.github.io/name/,
 // or the root for an owner.github.io repository. Without a repository it is
@@ -57,14 +73,18 @@ var configKeys = []string{"title", "heading", "description", "base_url", "author
 
 var languageRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 var hostRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
-var branchRE = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 
-// LoadConfig reads publish.yaml from fsys and applies defaults. repo
-// ("owner/name") gives the default base_url. A missing file gives the
-// defaults and one config-missing warning; a broken one gives error
-// diagnostics (and the defaults for what could not be read): a caller that
-// publishes must publish nothing when any diagnostic is an error. The
-// returned Config always has Location set. Safe for concurrent use.
+// LoadConfig reads publish.yaml from fsys, checks every key and applies
+// defaults: it is the one reader of publish.yaml, for check, build and
+// publish alike. repo ("owner/name") gives the default base_url. A missing
+// file gives the defaults and one config-missing warning; a broken one gives
+// error diagnostics at the line of the value (and the defaults for what
+// could not be read): a caller that publishes must publish nothing when any
+// diagnostic is an error. A refused value is reported in a
+// config-invalid diagnostic whose message starts with the key and a colon.
+// The returned Config always has Location set, and its Set says which keys
+// were written: true for a value that was accepted, false for one that was
+// refused. Safe for concurrent use.
 func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 	cfg := DefaultConfig(repo)
 	var ds []Diagnostic
@@ -114,15 +134,20 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 	}
 	seen := map[string]bool{}
 	hasTitle := false
+	cfg.Set = map[string]bool{}
 	for _, f := range fields {
 		v := f.value
 		if seen[f.key] {
 			add(f.line, f.col, CodeConfigInvalid, "%s is given twice; keep one", f.key)
+			cfg.Set[f.key] = false
 			continue
 		}
 		seen[f.key] = true
+		// ok marks the key's value as taken, bad as refused.
+		ok := func() { cfg.Set[f.key] = true }
 		bad := func(format string, args ...any) {
 			add(v.line, v.col, CodeConfigInvalid, "%s: %s", f.key, fmt.Sprintf(format, args...))
+			cfg.Set[f.key] = false
 		}
 		str := func() (string, bool) {
 			if v.kind == vScalar {
@@ -134,14 +159,33 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 			bad("must be text, not a %s", kindName(v.kind))
 			return "", false
 		}
+		// text takes a non-empty text value through check, which gives
+		// the value to keep or says what is wrong with it.
+		text := func(dst *string, check func(string) (string, string)) {
+			s, isText := str()
+			if !isText || s == "" {
+				return
+			}
+			if check != nil {
+				var problem string
+				if s, problem = check(s); problem != "" {
+					bad("%s", problem)
+					return
+				}
+			}
+			*dst = s
+			ok()
+		}
 		boolean := func(dst *bool) {
 			if v.kind == vScalar {
 				switch strings.ToLower(v.s) {
 				case "true":
 					*dst = true
+					ok()
 					return
 				case "false":
 					*dst = false
+					ok()
 					return
 				}
 			}
@@ -149,47 +193,45 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 		}
 		switch f.key {
 		case "title":
-			if s, ok := str(); ok && s != "" {
-				cfg.Title = s
-				hasTitle = true
-			}
+			text(&cfg.Title, nil)
+			hasTitle = cfg.Has("title")
 		case "heading":
-			if s, ok := str(); ok && s != "" {
-				cfg.Heading = s
-			}
+			text(&cfg.Heading, nil)
 		case "description":
-			if s, ok := str(); ok {
+			if s, isText := str(); isText {
 				cfg.Description = s
+				ok()
 			}
 		case "author":
-			if s, ok := str(); ok {
+			if s, isText := str(); isText {
 				cfg.Author = s
+				ok()
 			}
 		case "base_url":
-			if s, ok := str(); ok && s != "" {
-				if u, err := normalizeBaseURL(s); err != nil {
-					bad("%v", err)
-				} else {
-					cfg.BaseURL = u
+			text(&cfg.BaseURL, func(s string) (string, string) {
+				u, err := normalizeBaseURL(s)
+				if err != nil {
+					return s, err.Error()
 				}
-			}
+				return u, ""
+			})
 		case "language":
-			if s, ok := str(); ok && s != "" {
+			text(&cfg.Language, func(s string) (string, string) {
 				if !languageRE.MatchString(s) {
-					bad("%q is not a language tag like en or pt-BR", s)
-				} else {
-					cfg.Language = s
+					return s, fmt.Sprintf("%q is not a language tag like en or pt-BR", s)
 				}
-			}
+				return s, ""
+			})
 		case "per_page":
 			n, err := strconv.Atoi(strings.TrimSpace(v.s))
 			if v.kind != vScalar || err != nil || n < 1 || n > 1000 {
 				bad("must be a whole number from 1 to 1000, not %s", describe(&v))
 			} else {
 				cfg.PerPage = n
+				ok()
 			}
 		case "posts_dir":
-			if s, ok := str(); ok && s != "" {
+			if s, isText := str(); isText && s != "" {
 				s = strings.Trim(s, "/")
 				if s == "" {
 					s = "."
@@ -198,55 +240,50 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 					bad("%q is not a folder of this repository (a relative path like posts, not under static)", s)
 				} else {
 					cfg.PostsDir = s
+					ok()
 				}
 			}
-		case "source_branch", "pages_branch":
-			if s, ok := str(); ok && s != "" {
-				if !branchRE.MatchString(s) || strings.Contains(s, "..") {
-					bad("%q is not a branch name", s)
-				} else if f.key == "source_branch" {
-					cfg.SourceBranch = s
-				} else {
-					cfg.PagesBranch = s
-				}
-			}
+		case "source_branch":
+			text(&cfg.SourceBranch, branchProblem)
+		case "pages_branch":
+			text(&cfg.PagesBranch, branchProblem)
 		case "popular":
 			cfg.Popular = nil
+			ok()
 			for _, s := range stringList(&v, f.key, func(line, col int, code, format string, args ...any) {
 				add(line, col, CodeConfigInvalid, format, args...)
+				cfg.Set[f.key] = false
 			}) {
 				cfg.Popular = append(cfg.Popular, strings.TrimSpace(s))
 			}
 		case "cname":
-			if s, ok := str(); ok && s != "" {
+			text(&cfg.CNAME, func(s string) (string, string) {
 				if !hostRE.MatchString(s) {
-					bad("%q is not a host name like blog.example.com", s)
-				} else {
-					cfg.CNAME = strings.ToLower(s)
+					return s, fmt.Sprintf("%q is not a host name like blog.example.com", s)
 				}
-			}
+				return strings.ToLower(s), ""
+			})
 		case "previews":
 			boolean(&cfg.Previews)
 		case "unsafe_html":
 			boolean(&cfg.UnsafeHTML)
 		case "timezone":
-			if s, ok := str(); ok && s != "" {
+			text(&cfg.Timezone, func(s string) (string, string) {
 				loc, err := time.LoadLocation(s)
 				if err != nil || strings.EqualFold(s, "local") {
-					bad("%q is not a time zone name like Europe/Berlin or UTC", s)
-				} else {
-					cfg.Timezone, cfg.Location = s, loc
+					return s, fmt.Sprintf("%q is not a time zone name like Europe/Berlin or UTC", s)
 				}
-			}
+				cfg.Location = loc
+				return s, ""
+			})
 		case "back_url":
-			if s, ok := str(); ok && s != "" {
+			text(&cfg.BackURL, func(s string) (string, string) {
 				u, err := url.Parse(s)
 				if err != nil || !(u.Scheme == "http" || u.Scheme == "https" || (u.Scheme == "" && u.Host == "" && strings.HasPrefix(s, "/"))) {
-					bad("%q is not an http(s) URL or a site path", s)
-				} else {
-					cfg.BackURL = s
+					return s, fmt.Sprintf("%q is not an http(s) URL or a site path", s)
 				}
-			}
+				return s, ""
+			})
 		default:
 			msg := fmt.Sprintf("%q is not a publish.yaml setting and is ignored", f.key)
 			lk := strings.ToLower(f.key)
@@ -263,6 +300,40 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 		add(1, 1, CodeMissingTitle, "publish.yaml needs a title: add a line like \"title: My blog\"")
 	}
 	return cfg, ds
+}
+
+// branchProblem checks s as the value of source_branch or pages_branch and
+// says what is wrong with it ("" when nothing is).
+func branchProblem(s string) (string, string) {
+	switch {
+	case strings.HasPrefix(s, "refs/"):
+		return s, fmt.Sprintf("%q is a full ref name: write the branch's short name, like gh-pages", s)
+	case !validBranch(s):
+		return s, fmt.Sprintf("%q is not a branch name", s)
+	}
+	return s, ""
+}
+
+// validBranch says whether git takes s as a branch's short name (the rules
+// of git check-ref-format --branch): no empty, "."-led or ".lock"-ending
+// component, no "..", "@{", control character, space, ~ ^ : ? * [ or \,
+// not "@", "HEAD", led by "-" or ending in "." or "/".
+func validBranch(s string) bool {
+	if s == "" || s == "@" || s == "HEAD" || strings.HasPrefix(s, "-") || strings.HasSuffix(s, ".") ||
+		strings.Contains(s, "..") || strings.Contains(s, "@{") || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			return false
+		}
+	}
+	for _, part := range strings.Split(s, "/") {
+		if part == "" || strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
+			return false
+		}
+	}
+	return true
 }
 
 // normalizeBaseURL checks an absolute http(s) URL and makes it end in "/".

@@ -58,6 +58,8 @@ type Config struct {
 
 	// Location is Timezone loaded; never nil after Load.
 	Location *time.Location `yaml:"-" json:"-"`
+	// Set says which keys publish.yaml gave a value (see LoadConfig, Has).
+	Set map[string]bool `yaml:"-" json:"-"`
 }
 
 // Post is one loaded post. Only posts without error diagnostics are in

@@ -13,11 +13,10 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/queue"
 )
@@ -180,14 +179,14 @@ func BenchmarkCommitStep1000Posts(b *testing.B) {
 	}
 	cli("clone", "--quiet", "--branch", "gh-pages", authURL, ".")
 
-	// The publisher's side: a job over the same cache the publish used.
-	c, err := openCache(e.pub.dataDir, testRepo, e.repo().CloneURL, nil)
+	// The publisher's side: the cache the publish used, opened through a
+	// store of its own (a cold object cache, as a new process has).
+	repo, err := e.newStore(gitstore.Options{}).Open(gitstore.Remote{Name: testRepo, URL: e.repo().CloneURL, Token: testToken})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.close()
-	jb := &job{p: e.pub, j: pj, log: log, res: &Result{}, cache: c, token: testToken, auth: basicAuth(testToken)}
-	pages := branchRef("gh-pages")
+	defer repo.Close()
+	head := e.head("gh-pages")
 
 	var cliTime, ourTime time.Duration
 	var ourBytes, cliBytes int64
@@ -201,33 +200,26 @@ func BenchmarkCommitStep1000Posts(b *testing.B) {
 		for name, body := range files {
 			mfs[name] = &fstest.MapFile{Data: []byte(body)}
 		}
-		_, out, err := buildSite(ctx, buildInput{Content: mfs, Repo: testRepo, Now: fixedNow})
+		built, err := buildSite(ctx, buildInput{Content: mfs, Repo: testRepo, Now: fixedNow})
 		if err != nil {
 			b.Fatal(err)
 		}
-		head, err := c.st.Reference(tracking(pages))
-		if err != nil {
-			b.Fatal(err)
-		}
+		out := built.Files
 		e.srv.ResetRequests()
 		b.StartTimer()
 
 		start := time.Now()
-		root, err := filesTree(out)
-		if err != nil {
-			b.Fatal(err)
-		}
-		jb.res = &Result{}
-		_, changed, err := jb.commitAndPush(ctx, pages, head.Hash(), "Publish", func(w *treeWriter, _ plumbing.Hash, old *object.Tree) (plumbing.Hash, error) {
-			return w.writeRoot(root, old)
-		})
-		if err != nil || !changed {
-			b.Fatalf("push: %v (changed %v)", err, changed)
+		res, err := repo.Push(ctx, gitstore.Update{Branch: "gh-pages", Head: head, Message: "Publish",
+			Author: gitstore.Signature{Name: "publishbot", Email: "publishbot@users.noreply.github.com", When: fixedNow},
+			Build:  func(t *gitstore.Tree) error { return t.Replace(out) }})
+		if err != nil || !res.Changed {
+			b.Fatalf("push: %v (changed %v)", err, res.Changed)
 		}
 		ourTime += time.Since(start)
 		b.StopTimer()
-		written += jb.res.ObjectsWritten
-		pushed += jb.res.ObjectsPushed
+		head = res.Commit
+		written += res.Written
+		pushed += res.Sent
 		ourBytes += e.srv.PushedBytes()
 		e.srv.ResetRequests()
 
@@ -269,7 +261,16 @@ func BenchmarkLoadFromGitTree(b *testing.B) {
 	if _, err := e.srv.Commit(context.Background(), testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files}); err != nil {
 		b.Fatal(err)
 	}
-	tree := e.fetchTree(0)
+	repo, err := e.newStore(gitstore.Options{}).Open(gitstore.Remote{Name: testRepo, URL: e.repo().CloneURL, Token: testToken})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer repo.Close()
+	refs, err := repo.Fetch(context.Background(), "refs/heads/main")
+	if err != nil {
+		b.Fatal(err)
+	}
+	main, _ := refs.Hash("refs/heads/main")
 	mfs := fstest.MapFS{}
 	for name, body := range files {
 		mfs[name] = &fstest.MapFile{Data: []byte(body)}
@@ -278,7 +279,14 @@ func BenchmarkLoadFromGitTree(b *testing.B) {
 		name string
 		fsys func() fs.FS
 	}{
-		{"git-tree", func() fs.FS { return newTreeFS(tree.shared.s, tree.root, 0) }},
+		// A tree read afresh from the cache each time, as a job reads it.
+		{"git-tree", func() fs.FS {
+			c, err := repo.Commit(main)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return c.Tree
+		}},
 		{"mapfs", func() fs.FS { return mfs }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -15,7 +16,9 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/queue"
 )
 
@@ -28,15 +31,100 @@ var fixedNow = time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC)
 
 // env is one git server with one content repository and a publisher.
 type env struct {
-	t   testing.TB
-	srv *gitserver.Server
-	pub *Publisher
-	log *bytes.Buffer // every log line of every job, JSON
-	lg  *logrus.Logger
-	mu  sync.Mutex
+	t        testing.TB
+	srv      *gitserver.Server
+	pub      *Publisher
+	store    Store         // the publisher's store (hooked: see beforePush)
+	storeDir string        // where its caches are
+	log      *bytes.Buffer // every log line of every job, JSON
+	lg       *logrus.Logger
+	mu       sync.Mutex
+
+	// beforePush, when set, runs after each push attempt's tree is built
+	// and before it is pushed: an outside push then makes a conflict.
+	beforePush func(attempt int)
 }
 
 type envOption func(*Options)
+
+// newStore opens a gitstore over the env's cache folder, with a short
+// backoff, as the publisher's Store; opts.Dir is set.
+func (e *env) newStore(opts gitstore.Options) Store {
+	e.t.Helper()
+	opts.Dir = e.storeDir
+	if opts.Backoff == nil {
+		opts.Backoff = func(int) time.Duration { return time.Millisecond }
+	}
+	s, err := gitstore.New(opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return hookedStore{Store: OpenWith(s.Open), e: e}
+}
+
+// tempStore is a gitstore of its own, for a second publisher.
+func tempStore(t testing.TB) Store {
+	t.Helper()
+	s, err := gitstore.New(gitstore.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return OpenWith(s.Open)
+}
+
+// cacheDir is the folder of the test repository's cache.
+func (e *env) cacheDir() string {
+	e.t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(e.storeDir, "*.git"))
+	if err != nil || len(dirs) != 1 {
+		e.t.Fatalf("repository caches: %q %v", dirs, err)
+	}
+	return dirs[0]
+}
+
+// cacheShape counts the packs and loose objects of the test repository's
+// cache.
+func (e *env) cacheShape() (packs, loose int) {
+	e.t.Helper()
+	p, _ := filepath.Glob(filepath.Join(e.cacheDir(), "objects", "pack", "*.pack"))
+	l, _ := filepath.Glob(filepath.Join(e.cacheDir(), "objects", "??", "*"))
+	return len(p), len(l)
+}
+
+// hookedStore and hookedRepo run env.beforePush inside Push, through the
+// seam the publisher declares.
+type hookedStore struct {
+	Store
+	e *env
+}
+
+func (h hookedStore) Open(r gitstore.Remote) (Repo, error) {
+	repo, err := h.Store.Open(r)
+	if err != nil {
+		return nil, err
+	}
+	return hookedRepo{Repo: repo, e: h.e}, nil
+}
+
+type hookedRepo struct {
+	Repo
+	e *env
+}
+
+func (h hookedRepo) Push(ctx context.Context, u gitstore.Update) (gitstore.Pushed, error) {
+	if hook := h.e.beforePush; hook != nil {
+		build, attempt := u.Build, 0
+		u.Build = func(t *gitstore.Tree) error {
+			attempt++
+			err := build(t)
+			if err == nil {
+				hook(attempt)
+			}
+			return err
+		}
+	}
+	return h.Repo.Push(ctx, u)
+}
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
@@ -48,7 +136,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err := srv.CreateRepo(context.Background(), testRepo, "main"); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{DataDir: t.TempDir(), Tokens: StaticToken(testToken), Now: func() time.Time { return fixedNow }}
+	e := &env{t: t, srv: srv, log: &bytes.Buffer{}, storeDir: t.TempDir()}
+	e.store = e.newStore(gitstore.Options{})
+	o := Options{Store: e.store, Tokens: StaticToken(testToken), Now: func() time.Time { return fixedNow }}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -56,8 +146,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.backoff = func(int) time.Duration { return time.Millisecond }
-	e := &env{t: t, srv: srv, pub: p, log: &bytes.Buffer{}}
+	e.pub = p
 	e.lg = logrus.New()
 	e.lg.SetLevel(logrus.DebugLevel)
 	e.lg.SetFormatter(&logrus.JSONFormatter{})
@@ -149,7 +238,20 @@ func mustOutcome(t *testing.T, r Result, want Outcome) {
 // rendering: every posts/*.md becomes posts/<name>/index.html; index.html
 // and feed.xml list the posts; static/ is copied. Symlinks are skipped, as
 // posts.Load reports them.
-func fakeBuild(ctx context.Context, in buildInput) (*posts.Site, map[string][]byte, error) {
+func fakeBuild(ctx context.Context, in buildInput) (*site.Output, error) {
+	s, files, err := fakeBuildFiles(ctx, in)
+	out := &site.Output{Site: s, Files: files, IndexPages: map[string]int{}}
+	if s != nil {
+		per := max(s.Config.PerPage, 1)
+		for i, p := range s.Posts {
+			out.IndexPages[p.Path] = i/per + 1
+		}
+	}
+	return out, err
+}
+
+// fakeBuildFiles is fakeBuild's site and files.
+func fakeBuildFiles(ctx context.Context, in buildInput) (*posts.Site, map[string][]byte, error) {
 	cfg := posts.Config{Title: "Blog", BaseURL: "https://acme.github.io/blog/", PerPage: 2, PostsDir: "posts", Previews: true}
 	if in.Config != nil {
 		cfg = *in.Config
@@ -216,8 +318,24 @@ func fakeBuild(ctx context.Context, in buildInput) (*posts.Site, map[string][]by
 	return site, files, nil
 }
 
+// fakeConfig is a stand-in publish.yaml reader for tests whose content is
+// not a real blog: 2 posts a page, and the branch settings as LoadConfig
+// reads them.
 func fakeConfig(tree fs.FS, repo string) (posts.Config, []posts.Diagnostic) {
-	cfg := posts.Config{Title: "Blog", BaseURL: "https://acme.github.io/blog/", PerPage: 2, PostsDir: "posts", Previews: true}
+	real, realDiags := posts.LoadConfig(tree, repo)
+	cfg := posts.Config{Title: "Blog", BaseURL: "https://acme.github.io/blog/", PerPage: 2, PostsDir: "posts", Previews: true,
+		SourceBranch: real.SourceBranch, PagesBranch: real.PagesBranch, Set: map[string]bool{}}
+	var diags []posts.Diagnostic
+	for _, k := range []string{"source_branch", "pages_branch"} {
+		if v, ok := real.Set[k]; ok {
+			cfg.Set[k] = v
+		}
+		for _, d := range realDiags {
+			if strings.HasPrefix(d.Message, k+":") {
+				diags = append(diags, d)
+			}
+		}
+	}
 	b, err := fs.ReadFile(tree, "publish.yaml")
 	if err != nil {
 		return cfg, []posts.Diagnostic{{File: "publish.yaml", Severity: posts.SeverityWarning, Code: "no-config", Message: "missing"}}
@@ -228,7 +346,7 @@ func fakeConfig(tree fs.FS, repo string) (posts.Config, []posts.Diagnostic) {
 	if strings.Contains(string(b), "previews: false") {
 		cfg.Previews = false
 	}
-	return cfg, nil
+	return cfg, diags
 }
 
 // useFake swaps in the fake build.

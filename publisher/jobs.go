@@ -5,21 +5,34 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
-	"go.yaml.in/yaml/v3"
+	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/gitstore"
+	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/queue"
 	"github.com/publishbot/publishbot/templates"
 )
+
+// Every job takes one path (job.do): its kind says what to fetch first and
+// whose publish.yaml holds the settings (plan); resolve fetches and reads
+// the settings; the kind's pages function says what the pages tree becomes
+// (a pagesChange: publishPages, previewPages, cleanupPages); apply commits
+// and pushes that and decides the outcome. Drift shares resolve.
+
+// job is the state of one run.
+type job struct {
+	p    *Publisher
+	j    queue.Job
+	log  *logrus.Entry
+	res  *Result
+	repo Repo
+	mask *logmask.Masker
+}
 
 // skipError stops a job without failing it.
 type skipError struct{ reason string }
@@ -28,85 +41,56 @@ func (e *skipError) Error() string { return "skipped: " + e.reason }
 
 func skip(format string, args ...any) error { return &skipError{reason: fmt.Sprintf(format, args...)} }
 
-// branches are the branch settings of publish.yaml as written (posts.Config
-// has defaults applied, so it cannot tell "unset" from "gh-pages").
+func branchRef(b string) string { return "refs/heads/" + b }
+
+const previewRoot = "pr-preview"
+
+func previewDir(pr int) string { return fmt.Sprintf("%s/pr-%d", previewRoot, pr) }
+
+// plan is what a kind of job needs before its settings are known.
+type plan struct {
+	// refs are refs the job itself names: a pushed branch, a pull
+	// request's head.
+	refs []string
+	// settings is the branch whose publish.yaml names the source and pages
+	// branches (a pull request's base); "" means the repository's default
+	// branch, else orElse.
+	settings, orElse string
+	// noSettings is the error when there is no such branch at all; nil
+	// lets the job go on with the default settings.
+	noSettings error
+	// pages says what the pages tree becomes.
+	pages func(ctx context.Context, b *branches) (*pagesChange, error)
+}
+
+// branches is what a job found out about the repository's branches: the
+// refs fetched so far, and the settings of publish.yaml.
 type branches struct {
-	Source string `yaml:"source_branch"`
-	Pages  string `yaml:"pages_branch"`
+	refs    gitstore.Refs   // as the remote advertised them last
+	fetched map[string]bool // refs fetched in this job
+	// settings is the branch whose publish.yaml was read ("" when there
+	// is none); source and pages are the branches it names, else the
+	// settings branch and Options.PagesBranch.
+	settings, source, pages string
 }
 
-func readBranches(tree fs.FS) (branches, error) {
-	var b branches
-	data, err := fs.ReadFile(tree, "publish.yaml")
-	if err != nil {
-		return b, nil
-	}
-	// Errors in the file are reported by posts.LoadConfig.
-	_ = yaml.Unmarshal(data, &b)
-	for _, v := range []struct{ key, val string }{{"source_branch", b.Source}, {"pages_branch", b.Pages}} {
-		if v.val == "" {
-			continue
-		}
-		if err := branchRef(v.val).Validate(); err != nil || strings.HasPrefix(v.val, "refs/") {
-			return b, permanent(fmt.Errorf("publish.yaml: %s %q is not a valid branch name", v.key, v.val))
-		}
-	}
-	return b, nil
+func (b *branches) head(branch string) (string, bool) { return b.refs.Hash(branchRef(branch)) }
+
+// pagesChange is what a job makes of the pages branch.
+type pagesChange struct {
+	pages   string                     // the pages branch
+	message string                     // of the new commit
+	tree    func(*gitstore.Tree) error // what the pages tree becomes on its head
+	// done is the outcome when a commit was pushed, unchanged the Reason
+	// when the tree was already so, and noBranch the Reason when the
+	// pages branch does not exist ("": create it).
+	done                Outcome
+	unchanged, noBranch string
 }
 
-// repoSettings are the branches a repository publishes from and to, read
-// from publish.yaml of its default branch.
-type repoSettings struct {
-	defaultBranch string
-	source        string
-	pages         string
-	hasConfig     bool
-}
-
-// settings reads publish.yaml of branch (the default branch, or a PR's
-// base) at its fetched head; a missing branch or file gives the defaults.
-func (jb *job) settings(st remoteState, branch string) (repoSettings, error) {
-	s := repoSettings{defaultBranch: branch, source: branch, pages: jb.p.pagesBranch}
-	h, ok := st.hash(branchRef(branch))
-	if !ok || branch == "" {
-		return s, nil
-	}
-	_, tree, err := jb.commit(h)
-	if err != nil {
-		return s, err
-	}
-	b, err := readBranches(tree)
-	if err != nil {
-		return s, err
-	}
-	if _, err := fs.Stat(tree, "publish.yaml"); err == nil {
-		s.hasConfig = true
-	}
-	if b.Source != "" {
-		s.source = b.Source
-	}
-	if b.Pages != "" {
-		s.pages = b.Pages
-	}
-	return s, nil
-}
-
-// ensure fetches refs the state does not cover yet.
-func (jb *job) ensure(ctx context.Context, st remoteState, fetched map[plumbing.ReferenceName]bool, refs ...plumbing.ReferenceName) (remoteState, error) {
-	var missing []plumbing.ReferenceName
-	for _, r := range refs {
-		if !fetched[r] {
-			missing = append(missing, r)
-			fetched[r] = true
-		}
-	}
-	if len(missing) == 0 {
-		return st, nil
-	}
-	return jb.fetch(ctx, missing...)
-}
-
-func (jb *job) finishSkip(err error) error {
+// do runs the job: one path for every kind.
+func (jb *job) do(ctx context.Context) error {
+	err := jb.doKind(ctx)
 	var s *skipError
 	if errors.As(err, &s) {
 		jb.res.Outcome = OutcomeSkipped
@@ -116,206 +100,519 @@ func (jb *job) finishSkip(err error) error {
 	return err
 }
 
-// publish builds the source branch and commits it to the pages branch.
-func (jb *job) publish(ctx context.Context) error {
-	return jb.finishSkip(jb.doPublish(ctx))
+func (jb *job) doKind(ctx context.Context) error {
+	pl, err := jb.plan()
+	if err != nil {
+		return err
+	}
+	b, err := jb.resolve(ctx, pl)
+	if err != nil {
+		return err
+	}
+	ch, err := pl.pages(ctx, b)
+	if err != nil {
+		return err
+	}
+	return jb.apply(ctx, b, ch)
 }
 
-func (jb *job) doPublish(ctx context.Context) error {
+// plan is the job's kind, as what it fetches and what it makes of the
+// pages branch.
+func (jb *job) plan() (plan, error) {
 	j := jb.j
-	fetched := map[plumbing.ReferenceName]bool{}
-	var wanted []plumbing.ReferenceName
-	branch := ""
-	if j.Ref != "" {
-		ref := plumbing.ReferenceName(j.Ref)
-		if !ref.IsBranch() {
-			return skip("%s is not a branch", j.Ref)
+	switch j.Kind {
+	case queue.KindPublish, "":
+		pl := plan{noSettings: errors.New("no branch given and the repository has no default branch")}
+		branch := ""
+		if j.Ref != "" {
+			var ok bool
+			if branch, ok = strings.CutPrefix(j.Ref, "refs/heads/"); !ok {
+				return plan{}, skip("%s is not a branch", j.Ref)
+			}
+			pl.refs, pl.orElse = []string{j.Ref}, branch
 		}
-		branch = ref.Short()
-		wanted = append(wanted, ref)
+		pl.pages = func(ctx context.Context, b *branches) (*pagesChange, error) {
+			return jb.publishPages(ctx, b, branch)
+		}
+		return pl, nil
+	case queue.KindPreview:
+		if j.PR <= 0 {
+			return plan{}, permanent(errors.New("preview job without a pull request number"))
+		}
+		return plan{refs: []string{jb.prRef()}, settings: jb.baseBranch(),
+			noSettings: errors.New("pull request has no base branch"), pages: jb.previewPages}, nil
+	case queue.KindCleanup:
+		if j.PR <= 0 {
+			return plan{}, permanent(errors.New("clean-up job without a pull request number"))
+		}
+		return plan{settings: jb.baseBranch(), pages: jb.cleanupPages}, nil
 	}
-	if d := j.Repo.DefaultBranch; d != "" && d != branch {
-		wanted = append(wanted, branchRef(d))
-	}
-	wanted = append(wanted, branchRef(jb.p.pagesBranch))
-	for _, r := range wanted {
-		fetched[r] = true
-	}
-	st, err := jb.fetch(ctx, wanted...)
-	if err != nil {
-		return err
-	}
-	def := jb.defaultBranch(st)
-	if def == "" {
-		def = branch
-	}
-	if def == "" {
-		return permanent(errors.New("no branch given and the repository has no default branch"))
-	}
-	if st, err = jb.ensure(ctx, st, fetched, branchRef(def)); err != nil {
-		return err
-	}
-	set, err := jb.settings(st, def)
-	if err != nil {
-		return err
-	}
-	if branch == "" {
-		branch = set.source
-	}
-	if branch != set.source {
-		return skip("%s is not the source branch (%s)", branch, set.source)
-	}
-	if st, err = jb.ensure(ctx, st, fetched, branchRef(branch)); err != nil {
-		return err
-	}
-	src, err := jb.resolveSource(st, branchRef(branch))
-	if err != nil {
-		return err
-	}
-	jb.res.SourceSHA = src.String()
-	srcCommit, tree, err := jb.commit(src)
-	if err != nil {
-		return err
-	}
-	cfg, diags, has, err := jb.p.siteConfig(tree, j.Repo.FullName)
-	jb.res.Diagnostics = diags
-	if err != nil {
-		return err
-	}
-	if !has {
-		return skip("%s has no publish.yaml", shortSHA(src))
-	}
-	own, err := readBranches(tree)
-	if err != nil {
-		return err
-	}
-	pagesBranch := jb.p.pagesBranch
-	if own.Pages != "" {
-		pagesBranch = own.Pages
-	}
-	if pagesBranch == branch {
-		return permanent(fmt.Errorf("publish.yaml: pages_branch %q is the source branch", pagesBranch))
-	}
-	pages := branchRef(pagesBranch)
-	if st, err = jb.ensure(ctx, st, fetched, pages); err != nil {
-		return err
-	}
-	head := st.refs[pages]
-	if err := jb.checkNewer(head, src); err != nil {
-		return err
-	}
-	if _, err := checkTree(jb.cache.st, srcCommit.TreeHash, jb.p.limits, jb.p.sizes); err != nil {
-		return permanent(fmt.Errorf("check %s: %w", shortSHA(src), err))
-	}
+	return plan{}, permanent(fmt.Errorf("unknown job kind %q", j.Kind))
+}
 
-	tmpl, err := templatesDir(tree)
-	if err != nil {
-		return err
+func (jb *job) prRef() string {
+	if jb.j.Ref != "" {
+		return jb.j.Ref
+	}
+	return fmt.Sprintf("refs/pull/%d/head", jb.j.PR)
+}
+
+func (jb *job) baseBranch() string {
+	return strings.TrimPrefix(jb.j.BaseRef, "refs/heads/")
+}
+
+// resolve fetches, in one round trip, the refs the plan names, the
+// settings branch (the pull request's base, or the repository's default
+// branch) and the default pages branch; when the repository's default
+// branch was not known it asks the remote's HEAD. Then it reads the branch
+// settings from publish.yaml of the settings branch.
+func (jb *job) resolve(ctx context.Context, pl plan) (*branches, error) {
+	b := &branches{fetched: map[string]bool{}}
+	settings := pl.settings
+	if settings == "" {
+		settings = jb.j.Repo.DefaultBranch
+	}
+	want := append([]string(nil), pl.refs...)
+	if settings != "" {
+		want = append(want, branchRef(settings))
+	}
+	if err := jb.fetch(ctx, b, append(want, branchRef(jb.p.pagesBranch))...); err != nil {
+		return nil, err
+	}
+	if settings == "" {
+		settings, _ = strings.CutPrefix(b.refs.Head, "refs/heads/")
+	}
+	if settings == "" {
+		settings = pl.orElse
+	}
+	if settings == "" && pl.noSettings != nil {
+		return nil, permanent(pl.noSettings)
+	}
+	if settings != "" {
+		if err := jb.fetch(ctx, b, branchRef(settings)); err != nil {
+			return nil, err
+		}
+	}
+	return b, jb.readSettings(b, settings)
+}
+
+// fetch fetches, in one round trip, the refs this job has not fetched yet.
+func (jb *job) fetch(ctx context.Context, b *branches, refs ...string) error {
+	var missing []string
+	for _, r := range refs {
+		if !b.fetched[r] {
+			b.fetched[r] = true
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
 	}
 	start := time.Now()
-	now := jb.p.now()
-	site, files, err := jb.runBuild(ctx, buildInput{Content: tree, Templates: tmpl, Repo: j.Repo.FullName, Now: now})
-	jb.res.Build += time.Since(start)
-	if site != nil {
-		jb.res.Diagnostics = site.Diagnostics
-		jb.res.SiteURL = site.Config.BaseURL
-		jb.res.NextPublish = nextPublish(site, now)
-	} else {
-		jb.res.SiteURL = cfg.BaseURL
-	}
+	refsNow, err := jb.repo.Fetch(ctx, missing...)
+	jb.res.Fetch += time.Since(start)
 	if err != nil {
-		return fmt.Errorf("build %s: %w", shortSHA(src), err)
+		return err
 	}
-	root, err := filesTree(files)
-	if err != nil {
-		return fmt.Errorf("build %s: %w", shortSHA(src), err)
-	}
-	_, ownCNAME := files["CNAME"]
+	b.refs = refsNow
+	jb.log.WithFields(logrus.Fields{"bytes": refsNow.Received, "ms": time.Since(start).Milliseconds()}).Debug("fetched")
+	return nil
+}
 
-	message := fmt.Sprintf("Publish %s: %s\n\n%s%s\n", shortSHA(src), subject(srcCommit.Message), trailerSource, src)
-	compose := func(w *treeWriter, head plumbing.Hash, old *object.Tree) (plumbing.Hash, error) {
-		if err := jb.checkNewer(head, src); err != nil {
-			return plumbing.ZeroHash, err
+// readSettings reads source_branch and pages_branch from publish.yaml at
+// the fetched head of branch; a missing branch or file leaves the defaults.
+// A value publish.yaml refuses fails the job: publishing from or to a
+// default branch instead would be wrong. Other errors in the file are the
+// business of the jobs that build (they publish nothing then); a clean-up
+// still removes its preview.
+func (jb *job) readSettings(b *branches, branch string) error {
+	b.settings, b.source, b.pages = branch, branch, jb.p.pagesBranch
+	h, ok := b.head(branch)
+	if !ok || branch == "" {
+		return nil
+	}
+	c, err := jb.repo.Commit(h)
+	if err != nil {
+		return err
+	}
+	cfg, diags, has, err := jb.p.readConfig(c.Tree, jb.j.Repo.FullName)
+	if err != nil || !has {
+		return err
+	}
+	for _, key := range []string{"source_branch", "pages_branch"} {
+		if taken, written := cfg.Set[key]; written && !taken {
+			jb.res.Diagnostics = diags
+			return permanent(fmt.Errorf("publish.yaml of %s: %s", branch, problemWith(diags, key)))
 		}
-		// The pages branch keeps its previews and custom domain.
-		delete(root.kids, "pr-preview")
-		if !ownCNAME {
-			delete(root.kids, "CNAME")
+	}
+	if cfg.Has("source_branch") {
+		b.source = cfg.SourceBranch
+	}
+	if cfg.Has("pages_branch") {
+		b.pages = cfg.PagesBranch
+	}
+	return nil
+}
+
+// problemWith is the error diagnostic LoadConfig gave about key, as text.
+func problemWith(diags []posts.Diagnostic, key string) string {
+	for _, d := range diags {
+		if d.Severity == posts.SeverityError && strings.HasPrefix(d.Message, key+":") {
+			return fmt.Sprintf("%s:%d: %s", d.File, d.Line, d.Message)
 		}
-		if old != nil {
-			for _, e := range old.Entries {
-				if (e.Name == "pr-preview" && e.Mode == filemode.Dir) || (e.Name == "CNAME" && !ownCNAME && e.Mode.IsFile()) {
-					root.kids[e.Name] = &node{mode: e.Mode, hash: e.Hash}
+	}
+	return key + " is not valid"
+}
+
+// readConfig reads publish.yaml of tree; has is false when there is none
+// (the repository has not opted in).
+func (p *Publisher) readConfig(tree fs.FS, repo string) (cfg posts.Config, diags []posts.Diagnostic, has bool, err error) {
+	if _, err := fs.Stat(tree, posts.ConfigFile); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return cfg, nil, false, nil
+		}
+		return cfg, nil, false, fmt.Errorf("read publish.yaml: %w", err)
+	}
+	cfg, diags = p.loadConfig(tree, repo)
+	return cfg, diags, true, nil
+}
+
+// configError fails a build on any error in publish.yaml: a broken
+// publish.yaml publishes nothing.
+func configError(diags []posts.Diagnostic) error {
+	for _, d := range diags {
+		if d.Severity == posts.SeverityError {
+			return permanent(fmt.Errorf("publish.yaml has errors; nothing was published: %s:%d: %s", d.File, d.Line, d.Message))
+		}
+	}
+	return nil
+}
+
+// resolveSource picks the commit to build: the job's SHA when given (it
+// must be in the fetched history), else the ref's head.
+func (jb *job) resolveSource(b *branches, ref string) (string, error) {
+	if jb.j.SHA != "" {
+		h := strings.ToLower(jb.j.SHA)
+		if !isSHA(h) {
+			return "", permanent(fmt.Errorf("job commit %q is not a sha", jb.j.SHA))
+		}
+		if !jb.repo.Has(h) {
+			return "", permanent(fmt.Errorf("commit %s is not on %s of %s", h, ref, jb.j.Repo.FullName))
+		}
+		return h, nil
+	}
+	h, ok := b.refs.Hash(ref)
+	if !ok {
+		return "", permanent(fmt.Errorf("%s does not exist in %s", ref, jb.j.Repo.FullName))
+	}
+	return h, nil
+}
+
+// source resolves the commit a job builds (see resolveSource) and reads it.
+func (jb *job) source(b *branches, ref string) (gitstore.Commit, error) {
+	src, err := jb.resolveSource(b, ref)
+	if err != nil {
+		return gitstore.Commit{}, err
+	}
+	jb.res.SourceSHA = src
+	return jb.repo.Commit(src)
+}
+
+// checkTree holds the commit a job builds to the store's limits.
+func (jb *job) checkTree(src string) error {
+	if err := jb.repo.CheckTree(src); err != nil {
+		return fmt.Errorf("check %s: %w", shortSHA(src), err)
+	}
+	return nil
+}
+
+// build builds the site of the commit src with the templates/ folder of
+// look (the commit itself, or a pull request's base); in gives the rest.
+// The site's diagnostics become the result's.
+func (jb *job) build(ctx context.Context, src gitstore.Commit, look fs.FS, in buildInput) (*site.Output, error) {
+	tmpl, err := templatesDir(look)
+	if err != nil {
+		return nil, err
+	}
+	in.Content, in.Templates, in.Repo = src.Tree, tmpl, jb.j.Repo.FullName
+	start := time.Now()
+	out, err := jb.runBuild(ctx, in)
+	jb.res.Build += time.Since(start)
+	if out != nil && out.Site != nil {
+		jb.res.Diagnostics = out.Site.Diagnostics
+	}
+	return out, err
+}
+
+// isSHA: a full lower-case object name, not all zeros.
+func isSHA(s string) bool {
+	if len(s) != 40 || strings.Trim(s, "0") == "" {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func shortSHA(h string) string { return h[:min(7, len(h))] }
+
+func subject(msg string) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	s = strings.TrimSpace(s)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// publishPages builds the source commit for the pages branch: the site,
+// keeping the branch's previews and custom domain. branch is the pushed
+// branch ("" means the source branch).
+func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*pagesChange, error) {
+	repo := jb.j.Repo.FullName
+	if branch == "" {
+		branch = b.source
+	}
+	if branch != b.source {
+		return nil, skip("%s is not the source branch (%s)", branch, b.source)
+	}
+	if err := jb.fetch(ctx, b, branchRef(branch)); err != nil {
+		return nil, err
+	}
+	srcCommit, err := jb.source(b, branchRef(branch))
+	if err != nil {
+		return nil, err
+	}
+	src := srcCommit.Hash
+	cfg, diags, has, err := jb.p.readConfig(srcCommit.Tree, repo)
+	jb.res.Diagnostics = diags
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		return nil, skip("%s has no publish.yaml", shortSHA(src))
+	}
+	if err := configError(diags); err != nil {
+		return nil, err
+	}
+	// The commit's own publish.yaml names its pages branch.
+	pages := jb.p.pagesBranch
+	if cfg.Has("pages_branch") {
+		pages = cfg.PagesBranch
+	}
+	if pages == branch {
+		return nil, permanent(fmt.Errorf("publish.yaml: pages_branch %q is the source branch", pages))
+	}
+	if err := jb.fetch(ctx, b, branchRef(pages)); err != nil {
+		return nil, err
+	}
+	head, _ := b.head(pages)
+	if err := jb.checkNewer(head, src); err != nil {
+		return nil, err
+	}
+	if err := jb.checkTree(src); err != nil {
+		return nil, err
+	}
+	now := jb.p.now()
+	out, err := jb.build(ctx, srcCommit, srcCommit.Tree, buildInput{Now: now})
+	jb.res.SiteURL = cfg.BaseURL
+	if out != nil && out.Site != nil {
+		jb.res.SiteURL = out.Site.Config.BaseURL
+		jb.res.NextPublish = nextPublish(out.Site, now)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", shortSHA(src), err)
+	}
+	files := out.Files
+	_, ownCNAME := files["CNAME"]
+	return &pagesChange{
+		pages:   pages,
+		message: fmt.Sprintf("Publish %s: %s\n\n%s%s\n", shortSHA(src), subject(srcCommit.Message), trailerSource, src),
+		tree: func(t *gitstore.Tree) error {
+			if err := jb.checkNewer(t.Head(), src); err != nil {
+				return err
+			}
+			if err := t.Replace(files); err != nil {
+				return fmt.Errorf("build %s: %w", shortSHA(src), err)
+			}
+			// The pages branch keeps its previews and custom domain.
+			if err := t.KeepFolder(previewRoot); err != nil || ownCNAME {
+				return err
+			}
+			return t.KeepFile("CNAME")
+		},
+		done:      OutcomePublished,
+		unchanged: "the site on " + pages + " is already up to date",
+	}, nil
+}
+
+// previewPages builds a pull request's head with the base branch's
+// configuration and templates, into pr-preview/pr-N/ of the pages branch.
+func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, error) {
+	j := jb.j
+	base := b.settings
+	baseHead, ok := b.head(base)
+	if !ok {
+		return nil, permanent(fmt.Errorf("base branch %s does not exist in %s", base, j.Repo.FullName))
+	}
+	baseCommit, err := jb.repo.Commit(baseHead)
+	if err != nil {
+		return nil, err
+	}
+	cfg, diags, has, err := jb.p.readConfig(baseCommit.Tree, j.Repo.FullName)
+	if err != nil {
+		return nil, err
+	}
+	if !has {
+		return nil, skip("the base branch %s has no publish.yaml", base)
+	}
+	if err := configError(diags); err != nil {
+		jb.res.Diagnostics = diags
+		return nil, err
+	}
+	if !cfg.Previews {
+		return nil, skip("previews are turned off in publish.yaml")
+	}
+	if b.pages == base {
+		return nil, permanent(fmt.Errorf("publish.yaml: pages_branch %q is the base branch", b.pages))
+	}
+	head, err := jb.source(b, jb.prRef())
+	if err != nil {
+		return nil, err
+	}
+	src := head.Hash
+	if err := jb.checkTree(src); err != nil {
+		return nil, err
+	}
+	previewBase := strings.TrimSuffix(cfg.BaseURL, "/") + "/" + previewDir(j.PR) + "/"
+	jb.res.SiteURL = previewBase
+	out, err := jb.build(ctx, head, baseCommit.Tree, buildInput{
+		Config: &cfg, BaseURL: previewBase, Now: jb.p.now(),
+		Render: templates.Options{Drafts: true, Future: true, PreviewPR: j.PR},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build preview of #%d at %s: %w", j.PR, shortSHA(src), err)
+	}
+	files := out.Files
+	// What the pull request changes is measured from where it forked
+	// (the merge base), as GitHub's diff does, so posts added to the base
+	// branch since do not show up as removed.
+	diffBase := baseCommit
+	if mb, err := jb.repo.MergeBase(src, baseHead); err == nil && mb != "" {
+		if c, err := jb.repo.Commit(mb); err == nil {
+			diffBase = c
+		}
+	}
+	if jb.res.Changed, err = jb.changedPosts(ctx, diffBase, head, &cfg, out, previewBase); err != nil {
+		return nil, err
+	}
+	return &pagesChange{
+		pages:   b.pages,
+		message: fmt.Sprintf("Preview #%d at %s: %s\n\nPreview-Commit: %s\nPull-Request: %d\n", j.PR, shortSHA(src), subject(head.Message), src, j.PR),
+		tree: func(t *gitstore.Tree) error {
+			if t.Head() == "" {
+				// A new pages branch: GitHub Pages must not run Jekyll on it.
+				if err := t.SetFile(".nojekyll", []byte{}); err != nil {
+					return err
 				}
 			}
-		}
-		return w.writeRoot(root, old)
-	}
-	commit, changed, err := jb.commitAndPush(ctx, pages, head, message, compose)
-	if err != nil {
-		return err
-	}
-	jb.res.PagesCommit = commit.String()
-	if changed {
-		jb.res.Outcome = OutcomePublished
-	} else {
-		jb.res.Outcome = OutcomeUnchanged
-		jb.res.Reason = "the site on " + pagesBranch + " is already up to date"
-	}
-	return nil
-}
-
-// runBuild runs the build but returns when ctx ends even if rendering does
-// not: content is data, and no content may hold a job past its deadline.
-// An abandoned build finishes on its own; its result is dropped.
-func (jb *job) runBuild(ctx context.Context, in buildInput) (*posts.Site, map[string][]byte, error) {
-	type result struct {
-		site  *posts.Site
-		files map[string][]byte
-		err   error
-	}
-	done := make(chan result, 1)
-	go func() {
-		defer func() {
-			if v := recover(); v != nil {
-				done <- result{err: fmt.Errorf("internal error while building: %v", v)}
+			if err := t.Set(previewDir(j.PR), files); err != nil {
+				return fmt.Errorf("build preview of #%d: %w", j.PR, err)
 			}
-		}()
-		site, files, err := jb.p.build(ctx, in)
-		done <- result{site, files, err}
-	}()
-	select {
-	case r := <-done:
-		return r.site, r.files, r.err
-	case <-ctx.Done():
-		return nil, nil, fmt.Errorf("build: %w", ctx.Err())
-	}
+			return nil
+		},
+		done:      OutcomePublished,
+		unchanged: "the preview is already up to date",
+	}, nil
 }
 
-// checkNewer refuses to replace a site built from a newer commit: src must
-// not be a strict ancestor of the commit published on head.
-func (jb *job) checkNewer(head, src plumbing.Hash) error {
-	if head.IsZero() {
-		return nil
-	}
-	published, err := publishedSource(jb.cache, head)
-	if err != nil || published.IsZero() || published == src {
+// cleanupPages removes pr-preview/pr-N/ from the pages branch.
+func (jb *job) cleanupPages(_ context.Context, b *branches) (*pagesChange, error) {
+	// The pull request's head is no longer needed in the cache; the next
+	// repack drops its objects.
+	_ = jb.repo.Forget(jb.prRef())
+	dir := previewDir(jb.j.PR)
+	return &pagesChange{
+		pages:   b.pages,
+		message: fmt.Sprintf("Remove preview of #%d\n\nPull-Request: %d\n", jb.j.PR, jb.j.PR),
+		tree: func(t *gitstore.Tree) error {
+			if t.Head() == "" {
+				return gitstore.ErrNoChange
+			}
+			has, err := t.Has(dir)
+			if err != nil {
+				return err
+			}
+			if !has {
+				return gitstore.ErrNoChange
+			}
+			return t.Remove(dir)
+		},
+		done:      OutcomeRemoved,
+		unchanged: "there is no preview to remove",
+		noBranch:  "there is no pages branch",
+	}, nil
+}
+
+// apply commits what the pages tree becomes on the pages branch's head and
+// pushes it (gitstore builds it again on a new head when the branch moved
+// meanwhile), then decides the outcome.
+func (jb *job) apply(ctx context.Context, b *branches, ch *pagesChange) error {
+	if err := jb.fetch(ctx, b, branchRef(ch.pages)); err != nil {
 		return err
 	}
-	if jb.cache.st.HasEncodedObject(published) != nil {
-		// Published from a commit we have not fetched (history rewritten,
-		// or another branch): ancestry cannot be told, so publish.
-		jb.log.WithField("published", published.String()).Info("published source commit is unknown; publishing anyway")
+	head, ok := b.head(ch.pages)
+	if !ok && ch.noBranch != "" {
+		jb.res.Outcome = OutcomeUnchanged
+		jb.res.Reason = ch.noBranch
 		return nil
 	}
-	older, err := isAncestor(jb.cache, src, published)
+	pushed, err := jb.repo.Push(ctx, gitstore.Update{
+		Branch:  ch.pages,
+		Head:    head,
+		Message: ch.message,
+		Author:  gitstore.Signature{Name: "publishbot", Email: "publishbot@users.noreply.github.com", When: jb.p.now()},
+		Build:   ch.tree,
+		Retry: func(attempt int, err error) {
+			jb.log.WithField("push_attempt", attempt).WithError(maskErr(jb.mask, err)).Info("pages branch moved; rebuilding on its new head")
+		},
+	})
+	jb.res.Build += pushed.Write
+	jb.res.Push += pushed.Push
+	jb.res.Fetch += pushed.Fetch
+	jb.res.ObjectsWritten += pushed.Written
+	jb.res.ObjectsPushed = pushed.Sent
 	if err != nil {
-		return fmt.Errorf("compare %s with the published %s: %w", shortSHA(src), shortSHA(published), err)
+		return err
 	}
-	if older {
-		return skip("a newer commit (%s) is already published", shortSHA(published))
+	jb.res.PagesCommit = pushed.Commit
+	if !pushed.Changed {
+		jb.res.Outcome = OutcomeUnchanged
+		jb.res.Reason = ch.unchanged
+		return nil
 	}
+	jb.log.WithFields(logrus.Fields{"pages_commit": pushed.Commit, "objects": pushed.Sent, "push_attempt": pushed.Attempts}).Debug("pushed")
+	jb.res.Outcome = ch.done
 	return nil
+}
+
+// runBuild runs the build in the job's goroutine: the build stops soon
+// after ctx ends (loading and rendering check it per post and per page), so
+// no build outlives its job. A panic in the build is a failed job.
+func (jb *job) runBuild(ctx context.Context, in buildInput) (out *site.Output, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, fmt.Errorf("internal error while building: %v", v)
+		}
+	}()
+	out, err = jb.p.build(ctx, in)
+	if err == nil && ctx.Err() != nil {
+		err = fmt.Errorf("build: %w", ctx.Err())
+	}
+	return out, err
 }
 
 // nextPublish is the earliest date of a scheduled (future, not draft) post.
@@ -329,508 +626,97 @@ func nextPublish(site *posts.Site, now time.Time) time.Time {
 	return next
 }
 
-func (jb *job) prRef() plumbing.ReferenceName {
-	if jb.j.Ref != "" {
-		return plumbing.ReferenceName(jb.j.Ref)
-	}
-	return plumbing.ReferenceName(fmt.Sprintf("refs/pull/%d/head", jb.j.PR))
-}
+const trailerSource = "Source-Commit: "
 
-func (jb *job) baseBranch() string {
-	return strings.TrimPrefix(jb.j.BaseRef, "refs/heads/")
-}
-
-func previewDir(pr int) string { return fmt.Sprintf("pr-preview/pr-%d", pr) }
-
-// preview builds a pull request's head with the base branch's configuration
-// and templates, into pr-preview/pr-N/ of the pages branch.
-func (jb *job) preview(ctx context.Context) error {
-	return jb.finishSkip(jb.doPreview(ctx))
-}
-
-func (jb *job) doPreview(ctx context.Context) error {
-	j := jb.j
-	if j.PR <= 0 {
-		return permanent(errors.New("preview job without a pull request number"))
-	}
-	headRef := jb.prRef()
-	base := jb.baseBranch()
-	fetched := map[plumbing.ReferenceName]bool{headRef: true, branchRef(jb.p.pagesBranch): true}
-	wanted := []plumbing.ReferenceName{headRef, branchRef(jb.p.pagesBranch)}
-	if base != "" {
-		wanted = append(wanted, branchRef(base))
-		fetched[branchRef(base)] = true
-	}
-	st, err := jb.fetch(ctx, wanted...)
-	if err != nil {
-		return err
-	}
-	if base == "" {
-		if base = jb.defaultBranch(st); base == "" {
-			return permanent(errors.New("pull request has no base branch"))
-		}
-		if st, err = jb.ensure(ctx, st, fetched, branchRef(base)); err != nil {
-			return err
-		}
-	}
-	baseHead, ok := st.hash(branchRef(base))
-	if !ok {
-		return permanent(fmt.Errorf("base branch %s does not exist in %s", base, j.Repo.FullName))
-	}
-	baseCommit, baseTree, err := jb.commit(baseHead)
-	if err != nil {
-		return err
-	}
-	cfg, diags, has, err := jb.p.siteConfig(baseTree, j.Repo.FullName)
-	if err != nil {
-		jb.res.Diagnostics = diags
-		return err
-	}
-	if !has {
-		return skip("the base branch %s has no publish.yaml", base)
-	}
-	if !cfg.Previews {
-		return skip("previews are turned off in publish.yaml")
-	}
-	set, err := jb.settings(st, base)
-	if err != nil {
-		return err
-	}
-	pages := branchRef(set.pages)
-	if set.pages == base {
-		return permanent(fmt.Errorf("publish.yaml: pages_branch %q is the base branch", set.pages))
-	}
-	if st, err = jb.ensure(ctx, st, fetched, pages); err != nil {
-		return err
-	}
-	src, err := jb.resolveSource(st, headRef)
-	if err != nil {
-		return err
-	}
-	jb.res.SourceSHA = src.String()
-	srcCommit, headTree, err := jb.commit(src)
-	if err != nil {
-		return err
-	}
-	if _, err := checkTree(jb.cache.st, srcCommit.TreeHash, jb.p.limits, jb.p.sizes); err != nil {
-		return permanent(fmt.Errorf("check %s: %w", shortSHA(src), err))
-	}
-	tmpl, err := templatesDir(baseTree)
-	if err != nil {
-		return err
-	}
-	previewBase := cfg.BaseURL
-	if !strings.HasSuffix(previewBase, "/") {
-		previewBase += "/"
-	}
-	previewBase += previewDir(j.PR) + "/"
-	jb.res.SiteURL = previewBase
-	start := time.Now()
-	site, files, err := jb.runBuild(ctx, buildInput{
-		Content: headTree, Templates: tmpl, Config: &cfg, BaseURL: previewBase, Repo: j.Repo.FullName, Now: jb.p.now(),
-		Render: templates.Options{Drafts: true, Future: true, PreviewPR: j.PR},
-	})
-	jb.res.Build += time.Since(start)
-	if site != nil {
-		jb.res.Diagnostics = site.Diagnostics
-	}
-	if err != nil {
-		return fmt.Errorf("build preview of #%d at %s: %w", j.PR, shortSHA(src), err)
-	}
-	// What the pull request changes is measured from where it forked
-	// (the merge base), as GitHub's diff does, so posts added to the base
-	// branch since do not show up as removed.
-	diffBase := baseTree
-	if mb, err := srcCommit.MergeBase(baseCommit); err == nil && len(mb) > 0 {
-		diffBase = newTreeFS(jb.cache.st, mb[0].TreeHash, jb.p.limits.MaxFileBytes)
-	}
-	changed, err := jb.changedPosts(ctx, diffBase, headTree, &cfg, site, previewBase)
-	if err != nil {
-		return err
-	}
-	jb.res.Changed = changed
-	out, err := filesTree(files)
-	if err != nil {
-		return fmt.Errorf("build preview of #%d: %w", j.PR, err)
-	}
-	message := fmt.Sprintf("Preview #%d at %s: %s\n\nPreview-Commit: %s\nPull-Request: %d\n", j.PR, shortSHA(src), subject(srcCommit.Message), src, j.PR)
-	compose := func(w *treeWriter, head plumbing.Hash, old *object.Tree) (plumbing.Hash, error) {
-		root := keptDir(old)
-		if old == nil {
-			// A new pages branch: GitHub Pages must not run Jekyll on it.
-			root.kids[".nojekyll"] = &node{mode: filemode.Regular, data: []byte{}}
-		}
-		if err := w.set(root, previewDir(j.PR), out); err != nil {
-			return plumbing.ZeroHash, err
-		}
-		return w.writeRoot(root, old)
-	}
-	commit, pushed, err := jb.commitAndPush(ctx, pages, st.refs[pages], message, compose)
-	if err != nil {
-		return err
-	}
-	jb.res.PagesCommit = commit.String()
-	if pushed {
-		jb.res.Outcome = OutcomePublished
-	} else {
-		jb.res.Outcome = OutcomeUnchanged
-		jb.res.Reason = "the preview is already up to date"
-	}
-	return nil
-}
-
-// cleanup removes pr-preview/pr-N/ from the pages branch.
-func (jb *job) cleanup(ctx context.Context) error {
-	return jb.finishSkip(jb.doCleanup(ctx))
-}
-
-func (jb *job) doCleanup(ctx context.Context) error {
-	j := jb.j
-	if j.PR <= 0 {
-		return permanent(errors.New("clean-up job without a pull request number"))
-	}
-	base := jb.baseBranch()
-	fetched := map[plumbing.ReferenceName]bool{branchRef(jb.p.pagesBranch): true}
-	wanted := []plumbing.ReferenceName{branchRef(jb.p.pagesBranch)}
-	if base != "" {
-		wanted = append(wanted, branchRef(base))
-		fetched[branchRef(base)] = true
-	}
-	st, err := jb.fetch(ctx, wanted...)
-	if err != nil {
-		return err
-	}
-	if base == "" {
-		base = jb.defaultBranch(st)
-		if st, err = jb.ensure(ctx, st, fetched, branchRef(base)); err != nil {
-			return err
-		}
-	}
-	set, err := jb.settings(st, base)
-	if err != nil {
-		return err
-	}
-	pages := branchRef(set.pages)
-	if st, err = jb.ensure(ctx, st, fetched, pages); err != nil {
-		return err
-	}
-	// The pull request's head is no longer needed in the cache; the next
-	// repack drops its objects.
-	_ = jb.cache.st.RemoveReference(tracking(jb.prRef()))
-	head, ok := st.hash(pages)
-	if !ok {
-		jb.res.Outcome = OutcomeUnchanged
-		jb.res.Reason = "there is no pages branch"
+// checkNewer refuses to replace a site built from a newer commit: src must
+// not be a strict ancestor of the commit published on head ("" for none).
+func (jb *job) checkNewer(head, src string) error {
+	if head == "" {
 		return nil
 	}
-	message := fmt.Sprintf("Remove preview of #%d\n\nPull-Request: %d\n", j.PR, j.PR)
-	compose := func(w *treeWriter, head plumbing.Hash, old *object.Tree) (plumbing.Hash, error) {
-		if old == nil {
-			return plumbing.ZeroHash, errNothing
-		}
-		root := keptDir(old)
-		n, err := w.get(root, previewDir(j.PR))
-		if err != nil {
-			return plumbing.ZeroHash, err
-		}
-		if n == nil {
-			return plumbing.ZeroHash, errNothing
-		}
-		if err := w.set(root, previewDir(j.PR), nil); err != nil {
-			return plumbing.ZeroHash, err
-		}
-		return w.writeRoot(root, old)
-	}
-	commit, pushed, err := jb.commitAndPush(ctx, pages, head, message, compose)
-	if err != nil {
+	published, err := jb.publishedSource(head)
+	if err != nil || published == "" || published == src {
 		return err
 	}
-	jb.res.PagesCommit = commit.String()
-	if pushed {
-		jb.res.Outcome = OutcomeRemoved
-	} else {
-		jb.res.Outcome = OutcomeUnchanged
-		jb.res.Reason = "there is no preview to remove"
-	}
-	return nil
-}
-
-// diffTrees lists the files that differ between two trees (zero hash: an
-// empty tree), by path under prefix: "added", "changed" or "removed".
-func diffTrees(s storer.EncodedObjectStorer, a, b plumbing.Hash, prefix string, out map[string]string) error {
-	if a == b {
+	if !jb.repo.Has(published) {
+		// Published from a commit we have not fetched (history rewritten,
+		// or another branch): ancestry cannot be told, so publish.
+		jb.log.WithField("published", published).Info("published source commit is unknown; publishing anyway")
 		return nil
 	}
-	entries := func(h plumbing.Hash) (map[string]object.TreeEntry, error) {
-		m := map[string]object.TreeEntry{}
-		if h.IsZero() {
-			return m, nil
-		}
-		t, err := object.GetTree(s, h)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range t.Entries {
-			if e.Mode != filemode.Submodule {
-				m[e.Name] = e
-			}
-		}
-		return m, nil
-	}
-	ea, err := entries(a)
+	older, err := jb.repo.IsAncestor(src, published)
 	if err != nil {
-		return err
+		return fmt.Errorf("compare %s with the published %s: %w", shortSHA(src), shortSHA(published), err)
 	}
-	eb, err := entries(b)
-	if err != nil {
-		return err
-	}
-	sub := func(e object.TreeEntry, ok bool) (dir, file plumbing.Hash) {
-		if !ok {
-			return
-		}
-		if e.Mode == filemode.Dir {
-			return e.Hash, plumbing.ZeroHash
-		}
-		return plumbing.ZeroHash, e.Hash
-	}
-	names := map[string]bool{}
-	for n := range ea {
-		names[n] = true
-	}
-	for n := range eb {
-		names[n] = true
-	}
-	for n := range names {
-		x, okA := ea[n]
-		y, okB := eb[n]
-		da, fa := sub(x, okA)
-		db, fb := sub(y, okB)
-		p := prefix + n
-		if err := diffTrees(s, da, db, p+"/", out); err != nil {
-			return err
-		}
-		switch {
-		case fa == fb:
-		case fa.IsZero():
-			out[p] = "added"
-		case fb.IsZero():
-			out[p] = "removed"
-		default:
-			out[p] = "changed"
-		}
+	if older {
+		return skip("a newer commit (%s) is already published", shortSHA(published))
 	}
 	return nil
 }
 
-// subtree is the hash of the folder dir in a commit's tree (zero if none).
-func subtree(s storer.EncodedObjectStorer, root plumbing.Hash, dir string) (plumbing.Hash, error) {
-	h := root
-	for _, part := range strings.Split(strings.Trim(dir, "/"), "/") {
-		if part == "" {
-			continue
-		}
-		t, err := object.GetTree(s, h)
+// publishedSource finds the source commit of the site on the pages branch:
+// the Source-Commit trailer of the newest publish commit, walking back over
+// preview and outside commits from head. "" when there is none.
+func (jb *job) publishedSource(head string) (string, error) {
+	h := head
+	for i := 0; i < 500 && h != ""; i++ {
+		c, err := jb.repo.Commit(h)
 		if err != nil {
-			return plumbing.ZeroHash, err
+			return "", fmt.Errorf("read the pages branch: %w", err)
 		}
-		found := false
-		for _, e := range t.Entries {
-			if e.Name == part && e.Mode == filemode.Dir {
-				h, found = e.Hash, true
-				break
-			}
+		if sha, ok := trailer(c.Message, trailerSource); ok && isSHA(sha) {
+			return sha, nil
 		}
-		if !found {
-			return plumbing.ZeroHash, nil
+		if len(c.Parents) == 0 {
+			break
 		}
+		h = c.Parents[0]
 	}
-	return h, nil
+	return "", nil
 }
 
-// changedPosts lists the posts a pull request adds, changes or removes: the
-// diff of the base and head trees under posts_dir, mapped to posts of the
-// preview site (and, for old titles, of the base site).
-func (jb *job) changedPosts(ctx context.Context, baseTree, headTree *treeFS, cfg *posts.Config, site *posts.Site, previewBase string) ([]ChangedPost, error) {
-	dir := strings.Trim(cfg.PostsDir, "/")
-	if dir == "" {
-		dir = "posts"
-	}
-	s := jb.cache.st
-	a, err := subtree(s, baseTree.root, dir)
-	if err != nil {
-		return nil, fmt.Errorf("diff posts: %w", err)
-	}
-	b, err := subtree(s, headTree.root, dir)
-	if err != nil {
-		return nil, fmt.Errorf("diff posts: %w", err)
-	}
-	diff := map[string]string{}
-	if err := diffTrees(s, a, b, dir+"/", diff); err != nil {
-		return nil, fmt.Errorf("diff posts: %w", err)
-	}
-	if len(diff) == 0 {
-		return nil, nil
-	}
-	// The base site gives old titles; a base that does not load only
-	// loses them.
-	oldTitles := map[string]string{}
-	if baseSite, err := posts.Load(ctx, baseTree, posts.Options{Config: cfg, Now: jb.p.now(), Repo: jb.j.Repo.FullName}); err == nil && baseSite != nil {
-		for _, p := range baseSite.Posts {
-			oldTitles[p.Path] = p.Title
+func trailer(msg, key string) (string, bool) {
+	lines := strings.Split(strings.TrimRight(msg, "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l == "" {
+			break
+		}
+		if v, ok := strings.CutPrefix(l, key); ok {
+			return strings.TrimSpace(v), true
 		}
 	}
-	perPage := cfg.PerPage
-	if site != nil && site.Config.PerPage > 0 {
-		perPage = site.Config.PerPage
-	}
-	if perPage <= 0 {
-		perPage = 8
-	}
-	// The preview's index lists every post (drafts and future ones too),
-	// newest first, with the newest featured post moved to the front, as
-	// templates does.
-	var listed []*posts.Post
-	if site != nil {
-		for _, p := range site.Posts {
-			if p.Featured {
-				listed = append(listed, p)
-				break
-			}
-		}
-		for _, p := range site.Posts {
-			if len(listed) == 0 || p != listed[0] || !p.Featured {
-				listed = append(listed, p)
-			}
-		}
-	}
-	owner := func(f string) (*posts.Post, int) {
-		for i, p := range listed {
-			if p.Path == f || (p.Bundle != "" && strings.HasPrefix(f, p.Bundle+"/")) {
-				return p, i
-			}
-		}
-		return nil, 0
-	}
-	byPath := map[string]*ChangedPost{}
-	for f, status := range diff {
-		p, idx := owner(f)
-		if p != nil {
-			if _, ok := byPath[p.Path]; ok {
-				continue
-			}
-			cp := &ChangedPost{
-				Path: p.Path, Title: p.Title, Status: "changed",
-				URL:         previewBase + posts.PostPath(p.Slug),
-				ReadingTime: p.ReadingTime, IndexPage: idx/perPage + 1,
-				Draft: p.Draft, Future: p.Future,
-			}
-			if old, ok := oldTitles[p.Path]; ok {
-				if old != p.Title {
-					cp.OldTitle = old
-				}
-			} else if _, err := baseTree.Stat(p.Path); err != nil {
-				cp.Status = "added"
-			}
-			byPath[p.Path] = cp
-			continue
-		}
-		if !isPostSource(f) {
-			continue
-		}
-		switch status {
-		case "removed":
-			byPath[f] = &ChangedPost{Path: f, Title: oldTitles[f], Status: "removed"}
-		default:
-			// Not in the site: the post has errors (see Diagnostics).
-			byPath[f] = &ChangedPost{Path: f, Title: oldTitles[f], Status: status}
-		}
-	}
-	out := make([]ChangedPost, 0, len(byPath))
-	for _, cp := range byPath {
-		out = append(out, *cp)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
-}
-
-// isPostSource: a Markdown file that can be a post (a single file or a
-// bundle's index).
-func isPostSource(f string) bool {
-	ext := strings.ToLower(path.Ext(f))
-	return ext == ".md" || ext == ".markdown"
+	return "", false
 }
 
 // Drift compares a repository's source branch head with the source commit
 // published on its pages branch (the Source-Commit trailer), for
 // reconciliation: when they differ, a publish is due. publishedSHA is ""
-// when nothing was published yet.
+// when nothing was published yet. It takes the repository's lock like a job.
 func (p *Publisher) Drift(ctx context.Context, repo queue.Repo) (sourceHead, publishedSHA string, err error) {
-	res := &Result{}
-	log := discardEntry()
-	ctx, cancel := context.WithTimeout(ctx, p.limits.JobTimeout)
+	ctx, cancel := p.jobContext(ctx)
 	defer cancel()
-	unlock, err := p.lock(ctx, repoKey(repo))
-	if err != nil {
-		return "", "", err
-	}
-	defer unlock()
-	token, err := p.tokens.Token(ctx, repo)
-	if err != nil {
-		return "", "", fmt.Errorf("get a token for %s: %w", repo.FullName, err)
-	}
-	c, err := openCache(p.dataDir, repo.FullName, repo.CloneURL, p.objects)
-	if err != nil {
-		return "", "", err
-	}
-	defer c.close()
-	jb := &job{p: p, j: queue.Job{Repo: repo}, log: log, res: res, cache: c, token: token}
-	if token != "" {
-		jb.auth = basicAuth(token)
-	}
-	src, pub, err := jb.drift(ctx)
-	return src, pub, scrub(err, token)
+	mask := logmask.NewMasker()
+	err = p.withRepo(ctx, queue.Job{Repo: repo}, discardEntry(), &Result{}, &mask, func(jb *job, ctx context.Context) error {
+		sourceHead, publishedSHA, err = jb.drift(ctx)
+		return err
+	})
+	return sourceHead, publishedSHA, maskErr(mask, err)
 }
 
-func (jb *job) drift(ctx context.Context) (string, string, error) {
-	fetched := map[plumbing.ReferenceName]bool{branchRef(jb.p.pagesBranch): true}
-	wanted := []plumbing.ReferenceName{branchRef(jb.p.pagesBranch)}
-	if d := jb.j.Repo.DefaultBranch; d != "" {
-		wanted = append(wanted, branchRef(d))
-		fetched[branchRef(d)] = true
-	}
-	st, err := jb.fetch(ctx, wanted...)
+func (jb *job) drift(ctx context.Context) (source, published string, err error) {
+	b, err := jb.resolve(ctx, plan{noSettings: errors.New("the repository has no default branch")})
 	if err != nil {
 		return "", "", err
 	}
-	def := jb.defaultBranch(st)
-	if def == "" {
-		return "", "", permanent(errors.New("the repository has no default branch"))
-	}
-	if st, err = jb.ensure(ctx, st, fetched, branchRef(def)); err != nil {
+	if err := jb.fetch(ctx, b, branchRef(b.source), branchRef(b.pages)); err != nil {
 		return "", "", err
 	}
-	set, err := jb.settings(st, def)
-	if err != nil {
-		return "", "", err
-	}
-	if st, err = jb.ensure(ctx, st, fetched, branchRef(set.source), branchRef(set.pages)); err != nil {
-		return "", "", err
-	}
-	source := ""
-	if h, ok := st.hash(branchRef(set.source)); ok {
-		source = h.String()
-	}
-	head, ok := st.hash(branchRef(set.pages))
+	source, _ = b.head(b.source)
+	head, ok := b.head(b.pages)
 	if !ok {
 		return source, "", nil
 	}
-	pub, err := publishedSource(jb.cache, head)
-	if err != nil {
-		return source, "", err
-	}
-	if pub.IsZero() {
-		return source, "", nil
-	}
-	return source, pub.String(), nil
+	published, err = jb.publishedSource(head)
+	return source, published, err
 }

@@ -1,168 +1,23 @@
 package publisher
 
-import (
-	"fmt"
-	"sync"
-	"time"
+import "time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
-)
-
-// Limits bound what one job may read and how long it may take. A zero field
-// takes its default (see DefaultLimits); a negative one means no limit.
-// Exceeding a limit fails the job with an error wrapping ErrPermanent that
-// names the limit, the value found and the path when there is one.
+// Limits bound a job. A zero field takes its default (see DefaultLimits).
+// What a job may read from git (files, sizes, path lengths) and how often it
+// pushes are gitstore.Limits, set on the Store.
 type Limits struct {
-	MaxTotalBytes int64         // bytes of all files in the source tree; default 512 MiB
-	MaxFiles      int           // files (and links) in the source tree; default 50,000
-	MaxPathLength int           // bytes of one repository-relative path; default 1,024
-	MaxFileBytes  int64         // bytes of one file; default 64 MiB
-	JobTimeout    time.Duration // deadline of one job; default 10 minutes
-	PushAttempts  int           // pushes tried before giving up on a moving pages branch; default 6
+	JobTimeout time.Duration // deadline of one job; default 10 minutes; negative: none
 }
 
 // DefaultLimits are the limits a zero Limits field takes.
 var DefaultLimits = Limits{
-	MaxTotalBytes: 512 << 20,
-	MaxFiles:      50_000,
-	MaxPathLength: 1024,
-	MaxFileBytes:  64 << 20,
-	JobTimeout:    10 * time.Minute,
-	PushAttempts:  6,
+	JobTimeout: 10 * time.Minute,
 }
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
-	if l.MaxTotalBytes != 0 {
-		d.MaxTotalBytes = l.MaxTotalBytes
-	}
-	if l.MaxFiles != 0 {
-		d.MaxFiles = l.MaxFiles
-	}
-	if l.MaxPathLength != 0 {
-		d.MaxPathLength = l.MaxPathLength
-	}
-	if l.MaxFileBytes != 0 {
-		d.MaxFileBytes = l.MaxFileBytes
-	}
 	if l.JobTimeout != 0 {
 		d.JobTimeout = l.JobTimeout
 	}
-	if l.PushAttempts > 0 {
-		d.PushAttempts = l.PushAttempts
-	}
 	return d
-}
-
-// limitError says which limit a repository exceeded.
-type limitError struct {
-	what string
-	path string
-	got  int64
-	max  int64
-}
-
-func (e *limitError) Error() string {
-	if e.path != "" {
-		return fmt.Sprintf("%s limit exceeded by %s: %d > %d", e.what, e.path, e.got, e.max)
-	}
-	return fmt.Sprintf("%s limit exceeded: %d > %d", e.what, e.got, e.max)
-}
-
-// Is makes a limit error a permanent one: retrying the same commit cannot help.
-func (e *limitError) Is(target error) bool { return target == ErrPermanent }
-
-type treeStats struct {
-	Files int
-	Bytes int64
-}
-
-// blobSizes remembers blob sizes across jobs (a blob's size never changes),
-// so a publish after one changed post asks the object store about one blob,
-// not a thousand: go-git inflates a packed object to tell its size. Safe for
-// concurrent use; it forgets everything past maxEntries.
-type blobSizes struct {
-	mu         sync.Mutex
-	m          map[plumbing.Hash]int64
-	maxEntries int
-}
-
-func (b *blobSizes) get(s storer.EncodedObjectStorer, h plumbing.Hash) (int64, error) {
-	if b != nil {
-		b.mu.Lock()
-		n, ok := b.m[h]
-		b.mu.Unlock()
-		if ok {
-			return n, nil
-		}
-	}
-	o, err := s.EncodedObject(plumbing.BlobObject, h)
-	if err != nil {
-		return 0, err
-	}
-	n := o.Size()
-	if b != nil {
-		b.mu.Lock()
-		if b.m == nil || len(b.m) >= b.maxEntries {
-			b.m = map[plumbing.Hash]int64{}
-		}
-		b.m[h] = n
-		b.mu.Unlock()
-	}
-	return n, nil
-}
-
-// checkTree walks a tree (tree objects, and blob sizes from sizes or the
-// store) and enforces the size limits.
-func checkTree(s storer.EncodedObjectStorer, root plumbing.Hash, l Limits, sizes *blobSizes) (treeStats, error) {
-	var st treeStats
-	var walk func(h plumbing.Hash, prefix string) error
-	walk = func(h plumbing.Hash, prefix string) error {
-		t, err := object.GetTree(s, h)
-		if err != nil {
-			return fmt.Errorf("read tree %s: %w", prefix, err)
-		}
-		for _, e := range t.Entries {
-			p := prefix + e.Name
-			if l.MaxPathLength > 0 && len(p) > l.MaxPathLength {
-				return &limitError{what: "path length", path: truncate(p, 80), got: int64(len(p)), max: int64(l.MaxPathLength)}
-			}
-			switch e.Mode {
-			case filemode.Dir:
-				if err := walk(e.Hash, p+"/"); err != nil {
-					return err
-				}
-				continue
-			case filemode.Submodule:
-				continue
-			}
-			st.Files++
-			if l.MaxFiles > 0 && st.Files > l.MaxFiles {
-				return &limitError{what: "file count", got: int64(st.Files), max: int64(l.MaxFiles)}
-			}
-			size, err := sizes.get(s, e.Hash)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", p, err)
-			}
-			if l.MaxFileBytes > 0 && size > l.MaxFileBytes {
-				return &limitError{what: "file size", path: p, got: size, max: l.MaxFileBytes}
-			}
-			st.Bytes += size
-			if l.MaxTotalBytes > 0 && st.Bytes > l.MaxTotalBytes {
-				return &limitError{what: "total content size", got: st.Bytes, max: l.MaxTotalBytes}
-			}
-		}
-		return nil
-	}
-	return st, walk(root, "")
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -1,28 +1,18 @@
 package publisher
 
 import (
-	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
-	"os"
 	"runtime/debug"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
-	"github.com/go-git/go-git/v5/plumbing/format/objfile"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/gitstore"
+	"github.com/publishbot/publishbot/keylock"
+	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/queue"
 )
@@ -46,16 +36,11 @@ func permanent(err error) error {
 	return &permanentError{err: err}
 }
 
-// classify marks transport errors that retrying cannot fix as permanent.
+// classify marks the store's failures that retrying cannot fix (a refused
+// credential, a missing repository, a rejected push, an exceeded limit) as
+// permanent.
 func classify(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, transport.ErrAuthenticationRequired),
-		errors.Is(err, transport.ErrAuthorizationFailed),
-		errors.Is(err, transport.ErrRepositoryNotFound),
-		errors.Is(err, transport.ErrInvalidAuthMethod),
-		isRejected(err):
+	if errors.Is(err, gitstore.ErrPermanent) {
 		return permanent(err)
 	}
 	return err
@@ -74,10 +59,49 @@ type StaticToken string
 // Token implements TokenSource.
 func (t StaticToken) Token(context.Context, queue.Repo) (string, error) { return string(t), nil }
 
-// Options configure a Publisher. DataDir is required.
+// Store opens the local copy of a remote repository for one job: git
+// storage and transport. gitstore implements it, wired with OpenWith.
+type Store interface {
+	Open(r gitstore.Remote) (Repo, error)
+}
+
+// Repo is what a job does with git, on one repository, as *gitstore.Repo
+// does it (see there for each method's contract). A job holds the
+// repository's lock while it uses one, and closes it (or discards it, when
+// gitstore.IsCorrupt says the copy is damaged) when done.
+type Repo interface {
+	Fetch(ctx context.Context, refs ...string) (gitstore.Refs, error)
+	Commit(hash string) (gitstore.Commit, error)
+	Has(hash string) bool
+	IsAncestor(a, b string) (bool, error)
+	MergeBase(a, b string) (string, error)
+	Diff(a, b, dir string) (map[string]gitstore.Change, error)
+	CheckTree(commit string) error
+	Push(ctx context.Context, u gitstore.Update) (gitstore.Pushed, error)
+	Forget(ref string) error
+	Maintain() (bool, error)
+	Discard() error
+	Close() error
+}
+
+// OpenWith makes a Store of an Open function that returns a concrete Repo:
+// Options{Store: publisher.OpenWith(store.Open)} for a *gitstore.Store.
+func OpenWith[R Repo](open func(gitstore.Remote) (R, error)) Store { return openFunc[R](open) }
+
+type openFunc[R Repo] func(gitstore.Remote) (R, error)
+
+func (f openFunc[R]) Open(r gitstore.Remote) (Repo, error) {
+	repo, err := f(r)
+	if err != nil {
+		return nil, err
+	}
+	return repo, nil
+}
+
+// Options configure a Publisher. Store is required.
 type Options struct {
-	// DataDir holds the repository cache (DataDir/repos/...).
-	DataDir string
+	// Store keeps the repository caches and talks to the remotes.
+	Store Store
 	// Tokens gives the credentials of each repository; nil means anonymous.
 	Tokens TokenSource
 	// Reporter, when not nil, is told every result. A failed report is
@@ -87,7 +111,8 @@ type Options struct {
 	Limits Limits
 	// Now is the clock (future posts, commit dates); nil means time.Now.
 	Now func() time.Time
-	// PagesBranch is used when publish.yaml names none; "" means "gh-pages".
+	// PagesBranch is used when publish.yaml names none; "" means
+	// posts.DefaultPagesBranch.
 	PagesBranch string
 }
 
@@ -95,7 +120,7 @@ type Options struct {
 // order they take its lock); jobs of different repositories run in
 // parallel. It is safe for concurrent use.
 type Publisher struct {
-	dataDir     string
+	store       Store
 	tokens      TokenSource
 	reporter    Reporter
 	limits      Limits
@@ -106,36 +131,17 @@ type Publisher struct {
 	// them for fakes.
 	build      buildFunc
 	loadConfig func(fs.FS, string) (posts.Config, []posts.Diagnostic)
-	// beforePush, when set, runs before every push attempt (tests: an
-	// outside push between fetch and push).
-	beforePush func(ctx context.Context, attempt int)
-	// backoff is the wait before push attempt n (n ≥ 2).
-	backoff func(n int) time.Duration
-	// maxPacks and maxLoose: past these, a job repacks its cache.
-	maxPacks, maxLoose int
 
-	sizes   *blobSizes   // blob sizes for the limits, shared by all jobs
-	objects cache.Object // decoded objects, shared by all repositories' caches
-
-	mu    sync.Mutex
-	repos map[string]*repoLock
-}
-
-type repoLock struct {
-	sem   chan struct{}
-	users int
+	locks keylock.Map // one per repository
 }
 
 // New checks opts and returns a Publisher.
 func New(opts Options) (*Publisher, error) {
-	if opts.DataDir == "" {
-		return nil, errors.New("publisher: options: data dir is required")
-	}
-	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("publisher: create data dir: %w", err)
+	if opts.Store == nil {
+		return nil, errors.New("publisher: options: a store is required")
 	}
 	p := &Publisher{
-		dataDir:     opts.DataDir,
+		store:       opts.Store,
 		tokens:      opts.Tokens,
 		reporter:    opts.Reporter,
 		limits:      opts.Limits.withDefaults(),
@@ -143,11 +149,6 @@ func New(opts Options) (*Publisher, error) {
 		pagesBranch: opts.PagesBranch,
 		build:       buildSite,
 		loadConfig:  posts.LoadConfig,
-		repos:       map[string]*repoLock{},
-		sizes:       &blobSizes{maxEntries: 1 << 20},
-		objects:     cache.NewObjectLRU(128 * cache.MiByte),
-		maxPacks:    64,
-		maxLoose:    8192,
 	}
 	if p.tokens == nil {
 		p.tokens = StaticToken("")
@@ -156,40 +157,9 @@ func New(opts Options) (*Publisher, error) {
 		p.now = time.Now
 	}
 	if p.pagesBranch == "" {
-		p.pagesBranch = "gh-pages"
-	}
-	p.backoff = func(n int) time.Duration {
-		base := 50 * time.Millisecond << min(n-2, 5)
-		return base/2 + rand.N(base)
+		p.pagesBranch = posts.DefaultPagesBranch
 	}
 	return p, nil
-}
-
-// lock takes the repository's lock, waiting at most until ctx is done.
-func (p *Publisher) lock(ctx context.Context, key string) (func(), error) {
-	p.mu.Lock()
-	l := p.repos[key]
-	if l == nil {
-		l = &repoLock{sem: make(chan struct{}, 1)}
-		p.repos[key] = l
-	}
-	l.users++
-	p.mu.Unlock()
-	release := func() {
-		p.mu.Lock()
-		l.users--
-		if l.users == 0 {
-			delete(p.repos, key)
-		}
-		p.mu.Unlock()
-	}
-	select {
-	case l.sem <- struct{}{}:
-		return func() { <-l.sem; release() }, nil
-	case <-ctx.Done():
-		release()
-		return nil, fmt.Errorf("wait for the repository's previous job: %w", ctx.Err())
-	}
 }
 
 func repoKey(r queue.Repo) string {
@@ -199,36 +169,19 @@ func repoKey(r queue.Repo) string {
 	return r.CloneURL
 }
 
-// job is the state of one run.
-type job struct {
-	p     *Publisher
-	j     queue.Job
-	log   *logrus.Entry
-	res   *Result
-	cache *repoCache
-	auth  transport.AuthMethod
-	token string
-}
-
 // Run does one job end to end and returns its result; it never panics (a
 // panic becomes a failed result). It tells the Reporter, if any, unless the
-// job failed because ctx ended: the caller that cancelled it runs it again. log should
-// carry the job's context (delivery); Run adds repo, sha, pr and job.
+// job failed because ctx ended: the caller that cancelled it runs it again.
+// log should carry the job's context (delivery); Run adds the job's fields
+// (queue.Job.LogFields).
 func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (res Result) {
 	start := time.Now()
 	res = Result{Job: j, SourceSHA: j.SHA}
 	if log == nil {
 		log = discardEntry()
 	}
-	fields := logrus.Fields{"repo": j.Repo.FullName, "job": j.ID}
-	if j.SHA != "" {
-		fields["sha"] = j.SHA
-	}
-	if j.PR != 0 {
-		fields["pr"] = j.PR
-	}
-	log = log.WithFields(fields)
-	token := ""
+	log = log.WithFields(j.LogFields())
+	mask := logmask.NewMasker()
 	func() {
 		defer func() {
 			if v := recover(); v != nil {
@@ -237,9 +190,9 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 				res.Err = fmt.Errorf("internal error: %v", v)
 			}
 		}()
-		jctx, cancel := context.WithTimeout(ctx, p.limits.JobTimeout)
+		jctx, cancel := p.jobContext(ctx)
 		defer cancel()
-		err := p.run(jctx, j, log, &res, &token)
+		err := p.withRepo(jctx, j, log, &res, &mask, (*job).do)
 		if err == nil && res.Outcome == "" {
 			err = errors.New("internal error: the job ended without an outcome")
 		}
@@ -248,10 +201,10 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 				err = &deadlineError{limit: p.limits.JobTimeout, err: err}
 			}
 			res.Outcome = OutcomeFailed
-			res.Err = scrub(err, token)
+			res.Err = err
 		}
 	}()
-	res.Err = scrub(res.Err, token)
+	res.Err = maskErr(mask, res.Err)
 	res.Total = time.Since(start)
 	// The caller owns the result and logs the job's end (the worker, the
 	// CLI); this line is the publisher's own detail, at debug level.
@@ -260,7 +213,7 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		entry = entry.WithField("pages_commit", res.PagesCommit)
 	}
 	if res.SourceSHA != "" {
-		entry = entry.WithField("sha", res.SourceSHA)
+		entry = entry.WithField(queue.FieldSHA, res.SourceSHA)
 	}
 	if res.Err != nil {
 		entry.WithError(res.Err).WithField("permanent", errors.Is(res.Err, ErrPermanent)).Debug("job failed")
@@ -282,12 +235,20 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		if err := p.reporter.Report(rctx, res); err != nil {
 			// Error, not warning: a reviewer or author is not being told
 			// (revoked token, missing permission, GitHub down).
-			res.ReportErr = scrub(err, token)
+			res.ReportErr = maskErr(mask, err)
 			log.WithError(res.ReportErr).WithField("outcome", res.Outcome).Error("report failed")
 		}
 		cancel()
 	}
 	return res
+}
+
+// jobContext bounds one job by Limits.JobTimeout.
+func (p *Publisher) jobContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.limits.JobTimeout < 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, p.limits.JobTimeout)
 }
 
 // deadlineError: the job ran past Limits.JobTimeout. It is a
@@ -306,12 +267,6 @@ func (e *deadlineError) Is(target error) bool {
 	return target == context.DeadlineExceeded
 }
 
-// basicAuth is how GitHub takes an installation or personal token over
-// HTTPS. The token never goes into a URL.
-func basicAuth(token string) transport.AuthMethod {
-	return &githttp.BasicAuth{Username: "x-access-token", Password: token}
-}
-
 func discardEntry() *logrus.Entry {
 	l := logrus.New()
 	l.Out = discard{}
@@ -322,299 +277,80 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// run does the job under the repository's lock; it sets *tokenOut as soon
-// as it has the token, so that every error and panic can be scrubbed.
-func (p *Publisher) run(ctx context.Context, j queue.Job, log *logrus.Entry, res *Result, tokenOut *string) error {
+// tokenMasker hides a repository's token in errors and logs: as written,
+// and in the forms HTTP basic auth carries it.
+func tokenMasker(token string) *logmask.Masker {
+	if token == "" {
+		return logmask.NewMasker()
+	}
+	return logmask.NewMasker(token, gitstore.TokenUser+":"+token)
+}
+
+// masked is an error whose text had secrets hidden. errors.Is still sees
+// the original's sentinels (ErrPermanent, context errors), but it does not
+// unwrap, so nothing can print the original text.
+type masked struct {
+	msg string
+	err error
+}
+
+func (e *masked) Error() string        { return e.msg }
+func (e *masked) Is(target error) bool { return errors.Is(e.err, target) }
+
+// maskErr hides what m masks in err's text; an error with nothing to hide
+// is returned as is.
+func maskErr(m *logmask.Masker, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	out := m.String(msg)
+	if out == msg {
+		return err
+	}
+	return &masked{msg: out, err: err}
+}
+
+// withRepo is how every job and Drift start: under the repository's lock,
+// with its token and its cache open, it runs fn, then closes the cache
+// (repacking it when due, discarding it when it is damaged: it is only a
+// copy). It sets *mask as soon as it has the token, so that every error and
+// log line can hide it.
+func (p *Publisher) withRepo(ctx context.Context, j queue.Job, log *logrus.Entry, res *Result, mask **logmask.Masker, fn func(*job, context.Context) error) error {
 	if j.Repo.CloneURL == "" {
 		return permanent(errors.New("job has no repository clone URL"))
 	}
-	unlock, err := p.lock(ctx, repoKey(j.Repo))
+	unlock, err := p.locks.Lock(ctx, repoKey(j.Repo))
 	if err != nil {
-		return err
+		return fmt.Errorf("wait for the repository's previous job: %w", err)
 	}
 	defer unlock()
 	token, err := p.tokens.Token(ctx, j.Repo)
-	*tokenOut = token
+	*mask = tokenMasker(token)
 	if err != nil {
 		return fmt.Errorf("get a token for %s: %w", j.Repo.FullName, err)
 	}
-	c, err := openCache(p.dataDir, j.Repo.FullName, j.Repo.CloneURL, p.objects)
+	repo, err := p.store.Open(gitstore.Remote{Name: j.Repo.FullName, URL: j.Repo.CloneURL, Token: token})
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	defer func() {
-		start := time.Now()
-		if ran, err := c.maintain(p.maxPacks, p.maxLoose); err != nil {
-			log.WithError(err).Warn("repository cache maintenance failed")
-		} else if ran {
-			log.WithField("ms", time.Since(start).Milliseconds()).Info("repacked the repository cache")
-		}
-	}()
-	jb := &job{p: p, j: j, log: log, res: res, cache: c, token: token}
-	if token != "" {
-		jb.auth = basicAuth(token)
-	}
-	switch j.Kind {
-	case queue.KindPublish, "":
-		err = jb.publish(ctx)
-	case queue.KindPreview:
-		err = jb.preview(ctx)
-	case queue.KindCleanup:
-		err = jb.cleanup(ctx)
-	default:
-		return permanent(fmt.Errorf("unknown job kind %q", j.Kind))
-	}
-	if isCorrupt(err) {
-		// The cache is only a copy of the remote: drop it, and the retry
-		// starts from a fresh fetch.
-		log.WithError(scrub(err, token)).Warn("repository cache is damaged; removing it")
-		c.close()
-		if rerr := os.RemoveAll(c.dir); rerr != nil {
+	err = classify(fn(&job{p: p, j: j, log: log, res: res, repo: repo, mask: *mask}, ctx))
+	if !errors.Is(err, ErrPermanent) && gitstore.IsCorrupt(err) {
+		// The retry starts from a fresh fetch.
+		log.WithError(maskErr(*mask, err)).Warn("repository cache is damaged; removing it")
+		if rerr := repo.Discard(); rerr != nil {
 			log.WithError(rerr).Error("remove damaged repository cache")
 		}
+		return err
+	}
+	start := time.Now()
+	if ran, merr := repo.Maintain(); merr != nil {
+		log.WithError(merr).Warn("repository cache maintenance failed")
+	} else if ran {
+		log.WithField("ms", time.Since(start).Milliseconds()).Info("repacked the repository cache")
+	}
+	if cerr := repo.Close(); cerr != nil {
+		log.WithError(cerr).Warn("close repository cache")
 	}
 	return err
-}
-
-// isCorrupt says whether err comes from damaged objects in the local cache
-// (a crash mid-write, a disk fault), as opposed to the remote or content.
-func isCorrupt(err error) bool {
-	if err == nil || errors.Is(err, ErrPermanent) {
-		return false
-	}
-	for _, target := range []error{
-		plumbing.ErrObjectNotFound, objfile.ErrHeader, objfile.ErrNegativeSize,
-		packfile.ErrMalformedPackFile, packfile.ErrInvalidDelta, packfile.ErrReferenceDeltaNotFound,
-		idxfile.ErrMalformedIdxFile, zlib.ErrChecksum, zlib.ErrHeader,
-	} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
-}
-
-// fetch wraps repoCache.fetch with timing, logging and classification.
-func (jb *job) fetch(ctx context.Context, refs ...plumbing.ReferenceName) (remoteState, error) {
-	start := time.Now()
-	st, n, err := jb.cache.fetch(ctx, jb.auth, refs...)
-	jb.res.Fetch += time.Since(start)
-	if err != nil {
-		return st, classify(fmt.Errorf("fetch %s: %w", jb.j.Repo.FullName, err))
-	}
-	jb.log.WithFields(logrus.Fields{"bytes": n, "ms": time.Since(start).Milliseconds()}).Debug("fetched")
-	return st, nil
-}
-
-func branchRef(b string) plumbing.ReferenceName { return plumbing.NewBranchReferenceName(b) }
-
-// defaultBranch is the repository's default branch: the job's, else what
-// the remote's HEAD points at.
-func (jb *job) defaultBranch(st remoteState) string {
-	if jb.j.Repo.DefaultBranch != "" {
-		return jb.j.Repo.DefaultBranch
-	}
-	if st.head.IsBranch() {
-		return st.head.Short()
-	}
-	return ""
-}
-
-// commitTree reads a commit and its tree as an fs.FS.
-func (jb *job) commit(h plumbing.Hash) (*object.Commit, *treeFS, error) {
-	c, err := object.GetCommit(jb.cache.st, h)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read commit %s: %w", h, err)
-	}
-	return c, newTreeFS(jb.cache.st, c.TreeHash, jb.p.limits.MaxFileBytes), nil
-}
-
-// resolveSource picks the commit to build: the job's SHA when given (it
-// must be in the fetched history), else the ref's head.
-func (jb *job) resolveSource(st remoteState, ref plumbing.ReferenceName) (plumbing.Hash, error) {
-	if jb.j.SHA != "" {
-		h := plumbing.NewHash(jb.j.SHA)
-		if h.IsZero() || h.String() != strings.ToLower(jb.j.SHA) {
-			return plumbing.ZeroHash, permanent(fmt.Errorf("job commit %q is not a sha", jb.j.SHA))
-		}
-		if jb.cache.st.HasEncodedObject(h) != nil {
-			return plumbing.ZeroHash, permanent(fmt.Errorf("commit %s is not on %s of %s", h, ref, jb.j.Repo.FullName))
-		}
-		return h, nil
-	}
-	h, ok := st.hash(ref)
-	if !ok {
-		return plumbing.ZeroHash, permanent(fmt.Errorf("%s does not exist in %s", ref, jb.j.Repo.FullName))
-	}
-	return h, nil
-}
-
-// siteConfig reads publish.yaml; ok is false when there is none (the
-// repository has not opted in).
-func (p *Publisher) siteConfig(tree fs.FS, repo string) (cfg posts.Config, diags []posts.Diagnostic, ok bool, err error) {
-	if _, err := fs.Stat(tree, "publish.yaml"); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return cfg, nil, false, nil
-		}
-		return cfg, nil, false, fmt.Errorf("read publish.yaml: %w", err)
-	}
-	cfg, diags = p.loadConfig(tree, repo)
-	for _, d := range diags {
-		if d.Severity == posts.SeverityError {
-			return cfg, diags, true, permanent(fmt.Errorf("publish.yaml has errors; nothing was published: %s:%d: %s", d.File, d.Line, d.Message))
-		}
-	}
-	return cfg, diags, true, nil
-}
-
-const trailerSource = "Source-Commit: "
-
-// publishedSource finds the source commit of the site on the pages branch:
-// the Source-Commit trailer of the newest publish commit, walking back over
-// preview and outside commits.
-func publishedSource(s *repoCache, head plumbing.Hash) (plumbing.Hash, error) {
-	h := head
-	for i := 0; i < 500 && !h.IsZero(); i++ {
-		c, err := object.GetCommit(s.st, h)
-		if err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("read pages commit %s: %w", h, err)
-		}
-		if sha, ok := trailer(c.Message, trailerSource); ok {
-			if src := plumbing.NewHash(sha); !src.IsZero() && src.String() == sha {
-				return src, nil
-			}
-		}
-		if len(c.ParentHashes) == 0 {
-			break
-		}
-		h = c.ParentHashes[0]
-	}
-	return plumbing.ZeroHash, nil
-}
-
-func trailer(msg, key string) (string, bool) {
-	lines := strings.Split(strings.TrimRight(msg, "\n"), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		l := strings.TrimSpace(lines[i])
-		if l == "" {
-			break
-		}
-		if v, ok := strings.CutPrefix(l, key); ok {
-			return strings.TrimSpace(v), true
-		}
-	}
-	return "", false
-}
-
-// isAncestor: a is a strict ancestor of b.
-func isAncestor(s *repoCache, a, b plumbing.Hash) (bool, error) {
-	if a == b {
-		return false, nil
-	}
-	ca, err := object.GetCommit(s.st, a)
-	if err != nil {
-		return false, err
-	}
-	cb, err := object.GetCommit(s.st, b)
-	if err != nil {
-		return false, err
-	}
-	return ca.IsAncestor(cb)
-}
-
-func shortSHA(h plumbing.Hash) string { return h.String()[:7] }
-
-func subject(msg string) string {
-	s, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
-	return truncate(strings.TrimSpace(s), 200)
-}
-
-func (jb *job) signature() object.Signature {
-	return object.Signature{Name: "publishbot", Email: "publishbot@users.noreply.github.com", When: jb.p.now().UTC().Truncate(time.Second)}
-}
-
-// composeFunc builds the new pages tree on top of the current pages head
-// (zero when the branch does not exist). It returns errNothing to stop
-// without a commit, or a *skipError to skip the job.
-type composeFunc func(w *treeWriter, head plumbing.Hash, old *object.Tree) (plumbing.Hash, error)
-
-// errNothing from a composeFunc: there is nothing to change.
-var errNothing = errors.New("nothing to do")
-
-// commitAndPush writes the tree compose builds on the pages head as a new
-// commit and pushes it without force. When the branch moved meanwhile it
-// fetches it again and rebuilds on the new head, up to Limits.PushAttempts
-// times with jittered backoff. changed is false when the tree was identical
-// to the head's.
-func (jb *job) commitAndPush(ctx context.Context, pages plumbing.ReferenceName, head plumbing.Hash, message string, compose composeFunc) (commit plumbing.Hash, changed bool, err error) {
-	attempts := jb.p.limits.PushAttempts
-	for attempt := 1; ; attempt++ {
-		var old *object.Tree
-		if !head.IsZero() {
-			hc, err := object.GetCommit(jb.cache.st, head)
-			if err != nil {
-				return plumbing.ZeroHash, false, fmt.Errorf("read pages head %s: %w", head, err)
-			}
-			if old, err = hc.Tree(); err != nil {
-				return plumbing.ZeroHash, false, fmt.Errorf("read pages tree: %w", err)
-			}
-		}
-		w := &treeWriter{s: jb.cache.st}
-		start := time.Now()
-		tree, err := compose(w, head, old)
-		if errors.Is(err, errNothing) {
-			return head, false, nil
-		}
-		if err != nil {
-			return plumbing.ZeroHash, false, err
-		}
-		if old != nil && tree == old.Hash {
-			return head, false, nil
-		}
-		c := &object.Commit{Author: jb.signature(), Committer: jb.signature(), Message: message, TreeHash: tree}
-		if !head.IsZero() {
-			c.ParentHashes = []plumbing.Hash{head}
-		}
-		commit, err := w.writeCommit(c)
-		if err != nil {
-			return plumbing.ZeroHash, false, err
-		}
-		if err := w.flush(); err != nil {
-			return plumbing.ZeroHash, false, err
-		}
-		jb.res.Build += time.Since(start)
-		objs := w.pushList()
-		jb.res.ObjectsWritten += w.written
-		jb.res.ObjectsPushed = len(objs)
-		if jb.p.beforePush != nil {
-			jb.p.beforePush(ctx, attempt)
-		}
-		start = time.Now()
-		err = jb.cache.push(ctx, jb.auth, pages, head, commit, objs, w.bases)
-		jb.res.Push += time.Since(start)
-		if err == nil {
-			jb.log.WithFields(logrus.Fields{"pages_commit": commit.String(), "objects": len(objs), "push_attempt": attempt}).Debug("pushed")
-			return commit, true, nil
-		}
-		if !isConflict(err) {
-			return plumbing.ZeroHash, false, classify(fmt.Errorf("push to %s of %s: %w", pages.Short(), jb.j.Repo.FullName, err))
-		}
-		if attempt >= attempts {
-			return plumbing.ZeroHash, false, fmt.Errorf("push to %s of %s: the branch kept moving, gave up after %d attempts: %w", pages.Short(), jb.j.Repo.FullName, attempt, err)
-		}
-		jb.log.WithField("push_attempt", attempt).WithError(scrub(err, jb.token)).Info("pages branch moved; rebuilding on its new head")
-		t := time.NewTimer(jb.p.backoff(attempt + 1))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return plumbing.ZeroHash, false, fmt.Errorf("push to %s: %w", pages.Short(), ctx.Err())
-		case <-t.C:
-		}
-		st, err := jb.fetch(ctx, pages)
-		if err != nil {
-			return plumbing.ZeroHash, false, err
-		}
-		head = st.refs[pages]
-	}
 }

@@ -12,10 +12,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/queue"
 )
 
@@ -209,7 +209,7 @@ func TestOutsidePushBetweenFetchAndPushIsRetried(t *testing.T) {
 	mustOutcome(t, e.publish(e.seed()), OutcomePublished)
 	src := e.commit(gitserver.Change{Ref: "main", Message: "another", Files: map[string]string{"posts/another.md": "Another\n"}})
 	var outside string
-	e.pub.beforePush = func(ctx context.Context, attempt int) {
+	e.beforePush = func(attempt int) {
 		if attempt == 1 {
 			outside = e.commit(gitserver.Change{Ref: "gh-pages", Message: "outside preview", Files: map[string]string{"pr-preview/pr-5/index.html": "five"}})
 		}
@@ -237,11 +237,12 @@ func TestOutsidePushBetweenFetchAndPushIsRetried(t *testing.T) {
 }
 
 func TestPushRetriesAreBounded(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.Limits.PushAttempts = 3 }).useFake()
+	e := newEnv(t).useFake()
+	e.pub.store = e.newStore(gitstore.Options{Limits: gitstore.Limits{PushAttempts: 3}})
 	mustOutcome(t, e.publish(e.seed()), OutcomePublished)
 	src := e.commit(gitserver.Change{Ref: "main", Message: "x", Files: map[string]string{"posts/x.md": "X\n"}})
 	n := 0
-	e.pub.beforePush = func(ctx context.Context, attempt int) {
+	e.beforePush = func(attempt int) {
 		n++
 		e.commit(gitserver.Change{Ref: "gh-pages", Message: "race", Files: map[string]string{"race.txt": fmt.Sprint(attempt)}})
 	}
@@ -281,7 +282,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 	mustOutcome(t, e.publish(src), OutcomePublished)
 	// A wrong token: the server answers 401.
 	bad := "ghs_wrongTokenValue987654321"
-	p, err := New(Options{DataDir: t.TempDir(), Tokens: StaticToken(bad)})
+	p, err := New(Options{Store: tempStore(t), Tokens: StaticToken(bad)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +293,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		t.Fatalf("err = %v", r.Err)
 	}
 	// Another wrong token from a TokenSource.
-	p2, _ := New(Options{DataDir: t.TempDir(), Tokens: leakyTokens{}})
+	p2, _ := New(Options{Store: tempStore(t), Tokens: leakyTokens{}})
 	r2 := p2.Run(context.Background(), queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}, e.log0())
 	mustOutcome(t, r2, OutcomeFailed)
 	// A hook that echoes what it got: nothing of the token is in a pack.
@@ -320,7 +321,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 		}
 	}
 	// The cache's config on disk names the remote without credentials.
-	if b, err := os.ReadFile(cacheDir(e.pub.dataDir, testRepo, e.repo().CloneURL) + "/config"); err != nil || strings.Contains(string(b), testToken) {
+	if b, err := os.ReadFile(e.cacheDir() + "/config"); err != nil || strings.Contains(string(b), testToken) {
 		t.Fatalf("cache config: %v %q", err, b)
 	}
 }
@@ -337,7 +338,7 @@ func (e *env) log0() *logrus.Entry { return logrus.NewEntry(e.lg) }
 
 func TestCacheIsRepacked(t *testing.T) {
 	e := newEnv(t).useFake()
-	e.pub.maxPacks, e.pub.maxLoose = 2, 1000
+	e.pub.store = e.newStore(gitstore.Options{MaxPacks: 2, MaxLoose: 1000})
 	var last Result
 	for i := 0; i < 4; i++ {
 		src := e.commit(gitserver.Change{Ref: "main", Message: fmt.Sprint(i), Files: map[string]string{
@@ -345,14 +346,9 @@ func TestCacheIsRepacked(t *testing.T) {
 		last = e.publish(src)
 		mustOutcome(t, last, OutcomePublished)
 	}
-	c, err := openCache(e.pub.dataDir, testRepo, e.repo().CloneURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	packs, loose, err := c.shape()
-	c.close()
-	if err != nil || packs > 2 || loose > 50 {
-		t.Fatalf("cache has %d packs, %d loose objects (%v)", packs, loose, err)
+	packs, loose := e.cacheShape()
+	if packs > 2 || loose > 50 {
+		t.Fatalf("cache has %d packs, %d loose objects", packs, loose)
 	}
 	if !strings.Contains(e.logs(), "repacked the repository cache") {
 		t.Fatal("no repack logged")
@@ -389,7 +385,7 @@ func TestDamagedCacheIsRebuilt(t *testing.T) {
 	first := e.publish(e.seed())
 	mustOutcome(t, first, OutcomePublished)
 	// Damage every object in the cache, keeping the refs and indexes.
-	dir := cacheDir(e.pub.dataDir, testRepo, e.repo().CloneURL)
+	dir := e.cacheDir()
 	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
 	loose, _ := filepath.Glob(filepath.Join(dir, "objects", "??", "*"))
 	if len(packs)+len(loose) == 0 {
@@ -400,8 +396,7 @@ func TestDamagedCacheIsRebuilt(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.pub.objects = cache.NewObjectLRUDefault() // forget what is in memory
-	e.pub.sizes = &blobSizes{maxEntries: 10}
+	e.pub.store = e.newStore(gitstore.Options{}) // forget what is in memory
 	src := e.commit(gitserver.Change{Ref: "main", Message: "after damage", Files: map[string]string{"posts/d.md": "D\n"}})
 	var r Result
 	for attempt := 1; attempt <= 2; attempt++ {
@@ -428,7 +423,7 @@ func TestDamagedCacheIsRebuilt(t *testing.T) {
 func TestRefusesNonHTTPRepositoryURLs(t *testing.T) {
 	for _, u := range []string{"file:///etc", "/srv/git/blog.git", "ssh://git@example.com/a/b.git", "git@github.com:a/b.git"} {
 		t.Run(u, func(t *testing.T) {
-			p, err := New(Options{DataDir: t.TempDir()})
+			p, err := New(Options{Store: tempStore(t)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,3 @@
-// Package publisher owns one job end to end: fetch the source commit with
-// go-git, build the site with posts and templates, write it straight into git
-// objects on the pages branch and push with retries; pull request previews and
-// their clean-up. It reports through the Reporter interface it defines.
 package publisher
 
 import (
@@ -18,9 +14,13 @@ type Outcome string
 const (
 	OutcomePublished Outcome = "published" // a new commit is on the pages branch
 	OutcomeUnchanged Outcome = "unchanged" // the build matched the pages branch: no commit
-	OutcomeSkipped   Outcome = "skipped"   // a newer source commit is already published
 	OutcomeRemoved   Outcome = "removed"   // a closed PR's preview was removed
 	OutcomeFailed    Outcome = "failed"    // nothing was published; Err says why
+	// OutcomeSkipped: the job had nothing to do, and Reason says why: its
+	// ref is not a branch or not the source branch, the commit has no
+	// publish.yaml, previews are turned off, or a newer source commit is
+	// already published.
+	OutcomeSkipped Outcome = "skipped"
 )
 
 // ChangedPost is a post a pull request adds or changes.

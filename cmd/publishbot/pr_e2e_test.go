@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/publishbot/publishbot/ghapitest"
-	"github.com/publishbot/publishbot/publisher"
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/testkit"
 )
 
@@ -136,7 +136,7 @@ func (w *e2eWorld) marked() []ghapitest.Comment {
 // pages is the pages branch as a file system.
 func (w *e2eWorld) pages() fs.FS {
 	w.t.Helper()
-	site, _, err := publisher.BranchFS(w.git.RepoPath(e2eRepo), "gh-pages")
+	site, _, err := gitstore.BranchFS(w.git.RepoPath(e2eRepo), "gh-pages")
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
@@ -75,8 +76,12 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	logger.Formatter = logmask.NewFormatter(&logrus.TextFormatter{DisableColors: true, DisableTimestamp: true}, tok)
 
+	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(dir, "repos")})
+	if err != nil {
+		return err
+	}
 	p, err := publisher.New(publisher.Options{
-		DataDir:     dir,
+		Store:       publisher.OpenWith(store.Open),
 		Tokens:      publisher.StaticToken(tok),
 		PagesBranch: *pagesBranch,
 		Limits:      publisher.Limits{JobTimeout: *timeout},

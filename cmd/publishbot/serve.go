@@ -19,6 +19,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/ghapi"
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
@@ -123,7 +124,11 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
-	pubOpts := publisher.Options{DataDir: cfg.DataDir}
+	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(cfg.DataDir, "repos")})
+	if err != nil {
+		return err
+	}
+	pubOpts := publisher.Options{Store: publisher.OpenWith(store.Open)}
 	if gh != nil {
 		pubOpts.Tokens = gh
 		pubOpts.Reporter = gh

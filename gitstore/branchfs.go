@@ -1,4 +1,4 @@
-package publisher
+package gitstore
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 
 // BranchFS is the tree of a branch's head in the git repository at dir (bare
 // or not), read straight from git objects as an fs.FS: symbolic links are
-// reported and never followed. It also returns the head commit. `publishbot
-// demo` serves the pages branch with it, as GitHub Pages would.
+// reported and never followed. It also returns the head commit: a web
+// server can serve a branch with it, as GitHub Pages would.
 func BranchFS(dir, branch string) (fs.FS, string, error) {
 	repo, err := git.PlainOpen(dir)
 	if err != nil {

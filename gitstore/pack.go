@@ -1,4 +1,4 @@
-package publisher
+package gitstore
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ import (
 // has) is sent as a REF_DELTA against it when that is clearly smaller: a
 // "thin" pack, as `git push` sends, which the receiving side completes from
 // its own objects. A one-line change to a page, or one entry changed in a
-// folder of a thousand posts, then costs bytes, not the whole object.
+// folder of a thousand files, then costs bytes, not the whole object.
 func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) error {
 	sum := sha1.New()
 	bw := bufio.NewWriterSize(out, 64<<10)

@@ -1,8 +1,7 @@
-package publisher
+package gitstore
 
 import (
 	"fmt"
-	"io"
 	"path"
 	"sort"
 	"strings"
@@ -129,8 +128,8 @@ func (w *treeWriter) get(root *node, p string) (*node, error) {
 	return cur, nil
 }
 
-// filesTree builds a folder node from site output keyed by site-relative
-// path. Paths must be clean, relative, and never name .git.
+// filesTree builds a folder node from files keyed by relative path. Paths
+// must be clean, relative, and never name .git.
 func filesTree(files map[string][]byte) (*node, error) {
 	root := newDir()
 	paths := make([]string, 0, len(files))
@@ -317,7 +316,7 @@ func (w *treeWriter) stage(obj plumbing.EncodedObject) {
 }
 
 // packThreshold: from this many new objects on, flush writes one packfile
-// instead of loose objects (a first publish writes thousands).
+// instead of loose objects (a new branch writes thousands).
 const packThreshold = 64
 
 // flush writes the staged objects to the store: loose objects for a few,
@@ -404,4 +403,91 @@ func (w *treeWriter) pushList() []plumbing.Hash {
 	return out
 }
 
-var _ io.Writer = (*limitedWriter)(nil)
+// Tree is the tree of a new commit while an Update's Build makes it. It
+// starts as the head's tree (empty on a new branch); what Build leaves
+// unchanged is reused as is, and only new objects are written and pushed.
+// Paths are slash-separated, relative to the root, clean, and never name
+// .git. A Tree lives only during its Build.
+type Tree struct {
+	w    *treeWriter
+	root *node
+	old  *object.Tree // the head's tree; nil on a new branch
+	head string
+}
+
+// Head is the commit the tree is built on, "" on a new branch.
+func (t *Tree) Head() string { return t.head }
+
+// Replace makes the whole tree files, keyed by path.
+func (t *Tree) Replace(files map[string][]byte) error {
+	root, err := filesTree(files)
+	if err != nil {
+		return err
+	}
+	t.root = root
+	return nil
+}
+
+// Set makes the folder dir hold files (keyed by path under dir) and nothing
+// else; no files removes it.
+func (t *Tree) Set(dir string, files map[string][]byte) error {
+	if err := checkOutputPath(dir); err != nil {
+		return err
+	}
+	sub, err := filesTree(files)
+	if err != nil {
+		return err
+	}
+	return t.w.set(t.root, dir, sub)
+}
+
+// SetFile writes one regular file at p.
+func (t *Tree) SetFile(p string, data []byte) error {
+	if err := checkOutputPath(p); err != nil {
+		return err
+	}
+	return t.w.set(t.root, p, &node{mode: filemode.Regular, data: data})
+}
+
+// Remove removes the file or folder at p; a missing one is no error.
+func (t *Tree) Remove(p string) error {
+	if err := checkOutputPath(p); err != nil {
+		return err
+	}
+	return t.w.set(t.root, p, nil)
+}
+
+// Has says whether the tree holds a file or folder at p.
+func (t *Tree) Has(p string) (bool, error) {
+	if err := checkOutputPath(p); err != nil {
+		return false, err
+	}
+	n, err := t.w.get(t.root, p)
+	return n != nil, err
+}
+
+// KeepFolder makes p what it is in the head's tree when that is a folder,
+// and removes it otherwise: what Build wrote there is dropped.
+func (t *Tree) KeepFolder(p string) error {
+	return t.keep(p, func(m filemode.FileMode) bool { return m == filemode.Dir })
+}
+
+// KeepFile makes p what it is in the head's tree when that is a file (or a
+// link), and removes it otherwise.
+func (t *Tree) KeepFile(p string) error {
+	return t.keep(p, filemode.FileMode.IsFile)
+}
+
+func (t *Tree) keep(p string, want func(filemode.FileMode) bool) error {
+	if err := checkOutputPath(p); err != nil {
+		return err
+	}
+	if err := t.w.set(t.root, p, nil); err != nil {
+		return err
+	}
+	was, err := t.w.get(keptDir(t.old), p)
+	if err != nil || was == nil || was.hash.IsZero() || !want(was.mode) {
+		return err
+	}
+	return t.w.set(t.root, p, &node{mode: was.mode, hash: was.hash})
+}

@@ -1,0 +1,97 @@
+package publisher
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/publishbot/publishbot/gitstore"
+	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/site"
+)
+
+// changedPosts lists the posts a pull request adds, changes or removes: the
+// diff of the base and head commits under posts_dir, mapped to posts of the
+// preview site (and, for old titles, of the base site).
+func (jb *job) changedPosts(ctx context.Context, base, head gitstore.Commit, cfg *posts.Config, built *site.Output, previewBase string) ([]ChangedPost, error) {
+	dir := strings.Trim(cfg.PostsDir, "/")
+	if dir == "" {
+		dir = posts.DefaultPostsDir
+	}
+	diff, err := jb.repo.Diff(base.Hash, head.Hash, dir)
+	if err != nil {
+		return nil, fmt.Errorf("diff posts: %w", err)
+	}
+	if len(diff) == 0 {
+		return nil, nil
+	}
+	// The base site gives old titles; a base that does not load only
+	// loses them.
+	oldTitles := map[string]string{}
+	if baseSite, err := posts.Load(ctx, base.Tree, posts.Options{Config: cfg, Now: jb.p.now(), Repo: jb.j.Repo.FullName}); err == nil && baseSite != nil {
+		for _, p := range baseSite.Posts {
+			oldTitles[p.Path] = p.Title
+		}
+	}
+	var all []*posts.Post
+	var pages map[string]int
+	if built != nil && built.Site != nil {
+		all, pages = built.Site.Posts, built.IndexPages
+	}
+	owner := func(f string) *posts.Post {
+		for _, p := range all {
+			if p.Path == f || (p.Bundle != "" && strings.HasPrefix(f, p.Bundle+"/")) {
+				return p
+			}
+		}
+		return nil
+	}
+	byPath := map[string]*ChangedPost{}
+	for f, status := range diff {
+		if p := owner(f); p != nil {
+			if _, ok := byPath[p.Path]; ok {
+				continue
+			}
+			cp := &ChangedPost{
+				Path: p.Path, Title: p.Title, Status: "changed",
+				URL:         previewBase + posts.PostPath(p.Slug),
+				ReadingTime: p.ReadingTime, IndexPage: pages[p.Path],
+				Draft: p.Draft, Future: p.Future,
+			}
+			if old, ok := oldTitles[p.Path]; ok {
+				if old != p.Title {
+					cp.OldTitle = old
+				}
+			} else if _, err := fs.Stat(base.Tree, p.Path); err != nil {
+				cp.Status = "added"
+			}
+			byPath[p.Path] = cp
+			continue
+		}
+		if !isPostSource(f, dir) {
+			continue
+		}
+		// Not in the site: removed, or the post has errors (see
+		// Diagnostics).
+		byPath[f] = &ChangedPost{Path: f, Title: oldTitles[f], Status: string(status)}
+	}
+	out := make([]ChangedPost, 0, len(byPath))
+	for _, cp := range byPath {
+		out = append(out, *cp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// isPostSource: a Markdown file that can be a post of posts_dir dir (a
+// single file or a bundle's index); with dir ".", only files at the root.
+func isPostSource(f, dir string) bool {
+	if dir == "." && strings.Contains(f, "/") {
+		return false
+	}
+	ext := strings.ToLower(path.Ext(f))
+	return ext == ".md" || ext == ".markdown"
+}
