@@ -103,7 +103,7 @@ func Load(fsys fs.FS, opts Options) (*Site, error) {
 		}
 	}
 	md := newMarkdown(cfg.UnsafeHTML)
-	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase}
+	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults()}
 	results := make([]*postResult, len(postFiles))
 	parallel(len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) })
 
@@ -391,6 +391,7 @@ type loader struct {
 	md         *markdown
 	tree       *tree
 	configBase string // base path of the configured base_url, before any override
+	limits     Limits // with defaults filled in
 }
 
 // read is phase 1: read the file, split and parse front matter, fill the
@@ -446,7 +447,7 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	if fm.format == 0 {
 		hint = noFrontMatterHint(src)
 	}
-	for _, d := range applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine) {
+	for _, d := range applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine, l.limits) {
 		if hint != "" && (d.Code == CodeMissingTitle || d.Code == CodeMissingDate) {
 			d.Message += " (" + hint + ")"
 		}
@@ -545,6 +546,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		}
 		p := r.post
 		var kept []string
+		keep := map[string]bool{}
 		for i, a := range p.Aliases {
 			ap := r.meta.aliasPos[i]
 			n := normalizeAlias(a)
@@ -563,10 +565,11 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 				r.add(ap[0], ap[1], CodeDuplicateAlias, fmt.Sprintf("alias %q is also an alias of %s", n, other))
 				continue
 			}
-			if slices.Contains(kept, n) {
+			if keep[n] {
 				continue
 			}
 			aliases[n] = r.file.path
+			keep[n] = true
 			kept = append(kept, n)
 		}
 		p.Aliases = kept
