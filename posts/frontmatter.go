@@ -103,7 +103,6 @@ type fmField struct {
 	value     fmValue
 }
 
-
 // yamlParserProblems are the messages of yaml.v3's parser (as opposed to its
 // scanner) errors.
 var yamlParserProblems = map[string]bool{
