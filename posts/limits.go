@@ -52,6 +52,10 @@ const (
 	// maxInlineDepth bounds how deeply Markdown inlines may nest: emphasis,
 	// strikethrough, links and images inside one another.
 	maxInlineDepth = 100
+	// maxFootnotes and maxFootnoteRefs bound the footnote definitions and
+	// references of a post.
+	maxFootnotes    = 1000
+	maxFootnoteRefs = 10000
 	// minTableCells is the table size (rows times columns) always allowed;
 	// beyond it, a table may have at most as many cells as its text has
 	// bytes (see boundedTable).
