@@ -163,7 +163,7 @@ var tooDeepMsg = "values are nested more than " + strconv.Itoa(maxDepth) + " lev
 
 // tooManyValuesMsg reports front matter of n values, over valueBudget.
 func tooManyValuesMsg(n int) string {
-	return fmt.Sprintf("front matter has %d values; the limit is %d: keep long lists and texts in the post itself", n, valueBudget)
+	return fmt.Sprintf("front matter has too many values: %d, and the limit is %d", n, valueBudget)
 }
 
 // tooLarge reports front matter text over maxFrontMatterSize, before any
@@ -173,7 +173,7 @@ func tooLarge(text []byte, lineOff int) *posErr {
 		return nil
 	}
 	return &posErr{line: max(lineOff, 1), col: 1, code: CodeLimit,
-		msg: fmt.Sprintf("front matter is %.1f MiB; the limit is %d MiB: keep long lists and texts in the post itself", float64(len(text))/(1<<20), maxFrontMatterSize>>20)}
+		msg: fmt.Sprintf("front matter is %.1f MiB; the limit is %d MiB", float64(len(text))/(1<<20), maxFrontMatterSize>>20)}
 }
 
 // writtenSize counts the nodes of a YAML tree as written, not following

@@ -257,15 +257,16 @@ func (w *walker) liquid(v []byte, start int) {
 // clipRunes is b and then suffix when b has at most n runes, else b's
 // first 57 runes and "…". It reads at most n+1 runes of b.
 func clipRunes(b []byte, n int, suffix string) string {
-	runes, cut := 0, len(b)
-	for i := range string(b) { // no copy: the compiler converts in place
+	cut := len(b)
+	for runes, i := 0, 0; i < len(b); runes++ {
 		if runes == 57 {
 			cut = i
 		}
 		if runes == n {
 			return string(b[:cut]) + "…"
 		}
-		runes++
+		_, size := utf8.DecodeRune(b[i:])
+		i += size
 	}
 	return string(b) + suffix
 }
