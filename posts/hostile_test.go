@@ -1,11 +1,17 @@
 package posts
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
 )
 
 // The shapes of issue 10 (hostile input): posts made to crash the process,
@@ -348,5 +354,54 @@ func TestTagAndAliasLimits(t *testing.T) {
 	s := load(t, mapFS(map[string]string{"posts/a.md": post(list("tags", 150, "t%d"))}), Options{Limits: Limits{MaxTags: 150}})
 	if len(s.Posts) != 1 || len(s.Posts[0].Tags) != 150 {
 		t.Errorf("tags not kept under a raised limit: %v", s.Diagnostics)
+	}
+}
+
+// windowedLinkRefs finds the definitions goldmark finds, in long blocks
+// too: the same HTML comes out, links resolved alike.
+func TestWindowedLinkRefs(t *testing.T) {
+	defs := func(from, to int, title func(i int) string) string {
+		var b strings.Builder
+		for i := from; i < to; i++ {
+			fmt.Fprintf(&b, "[d%d]: /p/%d%s\n", i, i, title(i))
+		}
+		return b.String()
+	}
+	none := func(int) string { return "" }
+	uses := "\n" + listOf(320, "[d%d] ") + "\n"
+	for name, src := range map[string]string{
+		"definitions, then text": defs(0, 250, none) + "some text\n[d3]: not a definition any more\n" + uses,
+		"only definitions":       defs(0, 300, none) + uses,
+		"titles across window ends": defs(0, 300, func(i int) string {
+			if i%33 == 0 {
+				return " \"a title\nover\nthree lines\""
+			}
+			return ""
+		}) + uses,
+		"a definition cut by a window's end": defs(0, 97, none) + "[long]: /long 'one\ntwo\nthree\nfour\nfive\nsix'\n" + defs(97, 400, none) + uses + "[long]\n",
+		"text that starts like a definition": strings.Repeat("[x] is not one\n", 300) + uses,
+		"a definition after text":            "text\n" + defs(0, 200, none) + uses,
+	} {
+		t.Run(name, func(t *testing.T) {
+			html := func(transformers ...util.PrioritizedValue) string {
+				p := parser.NewParser(parser.WithBlockParsers(parser.DefaultBlockParsers()...),
+					parser.WithInlineParsers(parser.DefaultInlineParsers()...),
+					parser.WithParagraphTransformers(transformers...))
+				var b bytes.Buffer
+				doc := p.Parse(text.NewReader([]byte(src)))
+				if err := goldmark.DefaultRenderer().Render(&b, []byte(src), doc); err != nil {
+					t.Fatal(err)
+				}
+				return b.String()
+			}
+			want := html(parser.DefaultParagraphTransformers()...)
+			got := html(util.Prioritized(windowedLinkRefs{parser.LinkReferenceParagraphTransformer}, 100))
+			if got != want {
+				t.Errorf("windowed:\n%.2000s\ngoldmark:\n%.2000s", got, want)
+			}
+			if read := strings.Contains(want, `href="/p/199"`); read == (strings.Contains(name, "text that") || strings.Contains(name, "after text")) {
+				t.Errorf("definitions read: %v\n%.500s", read, want)
+			}
+		})
 	}
 }

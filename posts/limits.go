@@ -56,6 +56,9 @@ const (
 	// references of a post.
 	maxFootnotes    = 1000
 	maxFootnoteRefs = 10000
+	// refWindow is how many lines of a paragraph goldmark's link reference
+	// transformer reads at a time (see windowedLinkRefs).
+	refWindow = 100
 	// minTableCells is the table size (rows times columns) always allowed;
 	// beyond it, a table may have at most as many cells as its text has
 	// bytes (see boundedTable).

@@ -39,17 +39,24 @@ func newMarkdown(unsafe bool) *markdown {
 		rOpts = append(rOpts, html.WithUnsafe())
 	}
 	// goldmark's default parser and its GFM and Footnote extensions, with
-	// the nesting of blocks and the size of tables bounded (see
-	// depthGuard and boundedTable).
+	// the nesting of blocks, the size of tables and the cost of link
+	// reference definitions bounded (see depthGuard, boundedTable and
+	// windowedLinkRefs).
 	blocks := parser.DefaultBlockParsers()
 	for i, b := range blocks {
 		if b.Value == parser.NewBlockquoteParser() || b.Value == parser.NewListParser() {
 			blocks[i].Value = depthGuard{b.Value.(parser.BlockParser)}
 		}
 	}
+	paragraphs := parser.DefaultParagraphTransformers()
+	for i, t := range paragraphs {
+		if t.Value == parser.LinkReferenceParagraphTransformer {
+			paragraphs[i].Value = windowedLinkRefs{parser.LinkReferenceParagraphTransformer}
+		}
+	}
 	p := parser.NewParser(parser.WithBlockParsers(blocks...),
 		parser.WithInlineParsers(parser.DefaultInlineParsers()...),
-		parser.WithParagraphTransformers(parser.DefaultParagraphTransformers()...),
+		parser.WithParagraphTransformers(paragraphs...),
 	)
 	md := goldmark.New(
 		goldmark.WithParser(p),
