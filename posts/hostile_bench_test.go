@@ -49,7 +49,9 @@ var hostileShapes = []struct {
 	{name: "LazyLinesInDeepBlockquote", post: func(n int) string { return fmYAML + strings.Repeat(">", 100) + " x\n" + strings.Repeat("y\n", n) }},
 	{name: "LazyLinesInDeepList", post: func(n int) string { return fmYAML + strings.Repeat("- ", 100) + "x\n" + strings.Repeat("y\n", n) }},
 	{name: "ListsOnOneLine", post: func(n int) string { return fmYAML + strings.Repeat("- ", n) + "x\n" }},
-	{name: "DeepEmphasis", post: func(n int) string { return fmYAML + strings.Repeat("**", 25*n) + "x" + strings.Repeat("**", 25*n) + "\n" }},
+	{name: "DeepEmphasis", post: func(n int) string {
+		return fmYAML + strings.Repeat("**", 25*n) + "x" + strings.Repeat("**", 25*n) + "\n"
+	}},
 	{name: "NestedImages", post: func(n int) string {
 		return fmYAML + strings.Repeat(strings.Repeat("![", 100)+"x"+strings.Repeat("](/x.png)", 100)+"\n\n", n/100)
 	}},
