@@ -59,6 +59,10 @@ var hostileShapes = []struct {
 		return fmYAML + "|" + strings.Repeat("a|", n) + "\n|" + strings.Repeat("-|", n) + "\n" + strings.Repeat("|b|\n", n)
 	}},
 	{name: "Footnotes", post: func(n int) string { return fmYAML + listOf(n, "x[^%[1]d]\n\n[^%[1]d]: note\n\n") }},
+	{name: "EmphasisNeverClosed", post: func(n int) string { return fmYAML + strings.Repeat("*a_ ", 4*n) + "\n" }},
+	{name: "LinkDestinationsNeverClosed", post: func(n int) string { return fmYAML + strings.Repeat("[a](", 4*n) + "\n" }},
+	{name: "LinkTitlesNeverClosed", post: func(n int) string { return fmYAML + strings.Repeat("[a](b (\n", n) }},
+	{name: "LinksThatWorkOnOneLine", post: func(n int) string { return fmYAML + strings.Repeat("[a](https://example.com/) ", n) + "\n" }},
 	{name: "FencedCodeOfBraces", post: func(n int) string { return fmYAML + "```go\n" + strings.Repeat("{", n) + "\n```\n" }},
 	{name: "UnsafeHTMLWithBadURLs", unsafe: true, post: func(n int) string {
 		return fmYAML + strings.Repeat("<a href=\"javascript:x\" onclick=y>z</a> ", n) + "\n"

@@ -202,6 +202,14 @@ func TestHostileMarkdown(t *testing.T) {
 		{"1,000 footnotes are fine", fmYAML + defs(1000), nil, true, ""},
 		{"10,001 footnote references", fmYAML + "[^a]: note\n\n" + strings.Repeat("[^a] ", 10_001) + "\n",
 			[]string{"7:50001 limit-exceeded"}, false, "10000 footnote references"},
+		{"emphasis that never closes", fmYAML + strings.Repeat("*a_ ", 2000) + "\n",
+			[]string{"5:2001 limit-exceeded"}, false, "more than 500 emphasis marks that may close in one paragraph"},
+		{"500 emphasis marks are fine, and snake_case", fmYAML + strings.Repeat("*a_ ", 500) + "\n\n" + strings.Repeat("snake_case_name ", 3000) + strings.Repeat("a*b ", 400) + "*c*\n", nil, true, ""},
+		{"link destinations that never close", fmYAML + strings.Repeat("[a](", 20_000) + "\n",
+			[]string{"5:39 limit-exceeded"}, false, "links that do not work"},
+		{"link titles that never close", fmYAML + strings.Repeat("[a](b (\n", 20_000),
+			[]string{"14:3 limit-exceeded"}, false, "links that do not work"},
+		{"20,000 links that work", fmYAML + strings.Repeat("[a](https://example.com/) ![b](https://example.com/b.png) ", 10_000) + "\n", nil, true, ""},
 	}, Options{}, "")
 }
 

@@ -56,6 +56,16 @@ const (
 	// references of a post.
 	maxFootnotes    = 1000
 	maxFootnoteRefs = 10000
+	// maxDelimiters bounds the emphasis and strikethrough delimiters that
+	// may close in one paragraph (or heading, or table cell): goldmark's
+	// work on them grows with the square of their number (see
+	// delimiterGuard).
+	maxDelimiters = 500
+	// failedLinkFactor and failedLinkBudget bound what the inline links
+	// that fail may cost in one paragraph: that many times its length, plus
+	// that many bytes (see linkGuard).
+	failedLinkFactor = 8
+	failedLinkBudget = 64 << 10
 	// refWindow is how many lines of a paragraph goldmark's link reference
 	// transformer reads at a time (see windowedLinkRefs).
 	refWindow = 100

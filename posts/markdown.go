@@ -39,9 +39,9 @@ func newMarkdown(unsafe bool) *markdown {
 		rOpts = append(rOpts, html.WithUnsafe())
 	}
 	// goldmark's default parser and its GFM and Footnote extensions, with
-	// the nesting of blocks, the size of tables and the cost of link
-	// reference definitions bounded (see depthGuard, boundedTable and
-	// windowedLinkRefs).
+	// the nesting of blocks, the size of tables, the cost of link
+	// reference definitions, emphasis and links bounded (see depthGuard,
+	// boundedTable, windowedLinkRefs, delimiterGuard and linkGuard).
 	blocks := parser.DefaultBlockParsers()
 	for i, b := range blocks {
 		if b.Value == parser.NewBlockquoteParser() || b.Value == parser.NewListParser() {
@@ -54,8 +54,17 @@ func newMarkdown(unsafe bool) *markdown {
 			paragraphs[i].Value = windowedLinkRefs{parser.LinkReferenceParagraphTransformer}
 		}
 	}
+	inlines := parser.DefaultInlineParsers()
+	for i, ip := range inlines {
+		switch ip.Value {
+		case parser.NewEmphasisParser():
+			inlines[i].Value = delimiterGuard{parser.NewEmphasisParser()}
+		case parser.NewLinkParser():
+			inlines[i].Value = linkGuard{parser.NewLinkParser()}
+		}
+	}
 	p := parser.NewParser(parser.WithBlockParsers(blocks...),
-		parser.WithInlineParsers(parser.DefaultInlineParsers()...),
+		parser.WithInlineParsers(inlines...),
 		parser.WithParagraphTransformers(paragraphs...),
 	)
 	md := goldmark.New(
@@ -63,7 +72,7 @@ func newMarkdown(unsafe bool) *markdown {
 		goldmark.WithExtensions(
 			extension.Linkify, // extension.GFM is these four
 			boundedTableExtension{},
-			extension.Strikethrough,
+			guardedStrikethroughExtension{},
 			extension.TaskList,
 			guardedFootnoteExtension{},
 		),

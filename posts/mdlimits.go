@@ -30,8 +30,112 @@ var (
 	blockDepthKey    = parser.NewContextKey()
 	tableSizeKey     = parser.NewContextKey()
 	footnotesKey     = parser.NewContextKey()
+	inlineWorkKey    = parser.NewContextKey()
 	footnoteCountKey = parser.NewContextKey() // *footnoteCount
 )
+
+// inlineCount counts, for the block being parsed into inlines, the
+// emphasis and strikethrough delimiters that may close, and what the inline
+// links that failed have cost.
+type inlineCount struct {
+	block   ast.Node
+	closers int // delimiters that may close
+	failed  int // bytes from each failed inline link to the end of the block
+	budget  int // for failed: see linkGuard
+}
+
+var inlineCountKey = parser.NewContextKey() // *inlineCount
+
+// inlineCounts is the count for block, started anew for each block.
+func inlineCounts(pc parser.Context, block ast.Node) *inlineCount {
+	c, ok := pc.Get(inlineCountKey).(*inlineCount)
+	if !ok {
+		c = &inlineCount{}
+		pc.Set(inlineCountKey, c)
+	}
+	if c.block != block {
+		*c = inlineCount{block: block, budget: failedLinkBudget}
+		if lines := block.Lines(); lines != nil && lines.Len() > 0 {
+			c.budget += failedLinkFactor * (lines.At(lines.Len()-1).Stop - lines.At(0).Start)
+		}
+	}
+	return c
+}
+
+// delimiterGuard wraps goldmark's emphasis or strikethrough parser. goldmark
+// pairs delimiters ("*", "__", "~~") by searching back from each one that
+// may close over all those before it, so n that never pair cost n²:
+// "*a_ " 16,000 times took 1.3 s (goldmark issue 555). In one block, after
+// maxDelimiters that may close, the delimiters are text: the search then
+// costs at most maxDelimiters steps per delimiter. Delimiters that can
+// neither open nor close (the "_" of snake_case) are not counted. Stateless
+// and safe for concurrent use.
+type delimiterGuard struct{ parser.InlineParser }
+
+func (g delimiterGuard) Parse(parent ast.Node, block text.Reader, pc parser.Context) ast.Node {
+	c := inlineCounts(pc, parent)
+	if c.closers >= maxDelimiters {
+		if pc.Get(inlineWorkKey) == nil {
+			_, seg := block.PeekLine()
+			pc.Set(inlineWorkKey, seg.Start)
+		}
+		return nil
+	}
+	n := g.InlineParser.Parse(parent, block, pc)
+	if d, ok := n.(*parser.Delimiter); ok && d.CanClose {
+		c.closers++
+	}
+	return n
+}
+
+// linkGuard wraps goldmark's link parser. When goldmark tries an inline
+// link ("](" after a link text) and it fails, it has read up to the end of
+// the block for its destination and title, and the next try reads it again:
+// "[a](" 16,000 times on one line took 1.5 s. A link that is made is read
+// once. So the failed tries of a block may cost failedLinkFactor times its
+// length (plus failedLinkBudget); past that, a "]" is text and the place
+// recorded. Links that work are never limited: 60,000 in a paragraph are
+// fine. It forwards CloseBlock, with which goldmark's link parser tidies up
+// a block's unclosed brackets. Stateless and safe for concurrent use.
+type linkGuard struct{ parser.InlineParser }
+
+func (g linkGuard) Parse(parent ast.Node, block text.Reader, pc parser.Context) ast.Node {
+	line, seg := block.PeekLine()
+	if len(line) < 2 || line[0] != ']' || line[1] != '(' {
+		return g.InlineParser.Parse(parent, block, pc)
+	}
+	c := inlineCounts(pc, parent)
+	if c.failed > c.budget {
+		if pc.Get(inlineWorkKey) == nil {
+			pc.Set(inlineWorkKey, seg.Start)
+		}
+		return nil
+	}
+	n := g.InlineParser.Parse(parent, block, pc)
+	if _, at := block.Position(); at.Start <= seg.Start+1 { // the "(" was not taken: no inline link
+		end := seg.Start
+		if lines := parent.Lines(); lines != nil && lines.Len() > 0 {
+			end = max(end, lines.At(lines.Len()-1).Stop)
+		}
+		c.failed += end - seg.Start
+	}
+	return n
+}
+
+func (g linkGuard) CloseBlock(parent ast.Node, block text.Reader, pc parser.Context) {
+	if cb, ok := g.InlineParser.(parser.CloseBlocker); ok {
+		cb.CloseBlock(parent, block, pc)
+	}
+}
+
+// guardedStrikethroughExtension is extension.Strikethrough with its parser
+// behind delimiterGuard.
+type guardedStrikethroughExtension struct{}
+
+func (guardedStrikethroughExtension) Extend(m goldmark.Markdown) {
+	m.Parser().AddOptions(parser.WithInlineParsers(util.Prioritized(delimiterGuard{extension.NewStrikethroughParser()}, 500)))
+	m.Renderer().AddOptions(renderer.WithNodeRenderers(util.Prioritized(extension.NewStrikethroughHTMLRenderer(), 500)))
+}
 
 // footnoteCount counts the footnote definitions and references of one parse.
 type footnoteCount struct{ defs, refs int }
@@ -316,6 +420,10 @@ func (r *postResult) checkBounds(doc ast.Node, pc parser.Context) bool {
 	if off, hit := pc.Get(footnotesKey).(int); hit {
 		line, col := r.pos(r.bodyOff + off)
 		r.add(line, col, CodeLimit, fmt.Sprintf("more than %d footnotes or %d footnote references; the ones from here on are shown as text", maxFootnotes, maxFootnoteRefs))
+	}
+	if off, hit := pc.Get(inlineWorkKey).(int); hit {
+		line, col := r.pos(r.bodyOff + off)
+		r.add(line, col, CodeLimit, fmt.Sprintf("more than %d emphasis marks that may close in one paragraph, or more links that do not work than it can take; the ones from here on are shown as text: split the paragraph", maxDelimiters))
 	}
 	if n := inlineTooDeep(doc, maxInlineDepth); n != nil {
 		line, col := r.pos(r.bodyOff + nodeOffset(n))
