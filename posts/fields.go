@@ -10,17 +10,15 @@ import (
 	"time"
 )
 
-// knownFields are the post front matter fields (design.md), plus the Jekyll
-// fields that publishbot maps onto them.
+// knownFields are the post front matter fields (design.md), which
+// suggestField offers for a misspelt one. Jekyll's fields are accepted too
+// (see applyFields): categories and category become tags, redirect_from
+// becomes aliases, published: false means draft, layout is ignored (the
+// theme decides).
 var knownFields = []string{
 	"title", "date", "updated", "summary", "description", "tags", "draft", "slug",
 	"author", "image", "image_alt", "featured", "aliases",
 }
-
-// jekyllFields are accepted for Jekyll compatibility: categories and category
-// become tags, redirect_from becomes aliases, published: false means draft,
-// layout is ignored (the theme decides).
-var jekyllFields = []string{"categories", "category", "redirect_from", "published", "layout"}
 
 // dateLayouts are tried in order. Layouts without a zone are read in the
 // site's time zone.
