@@ -64,8 +64,8 @@ const (
 	// failedLinkFactor and failedLinkBudget bound what the inline links
 	// that fail may cost in one paragraph: that many times its length, plus
 	// that many bytes (see linkGuard).
-	failedLinkFactor = 8
-	failedLinkBudget = 64 << 10
+	failedLinkFactor = 4
+	failedLinkBudget = 4 << 10
 	// refWindow is how many lines of a paragraph goldmark's link reference
 	// transformer reads at a time (see windowedLinkRefs).
 	refWindow = 100
