@@ -18,11 +18,17 @@ import (
 // checks every open block on every line, so blocks nested n deep cost n (or
 // n²) per line: a blockquote 200,000 deep in 400 KB took 19 s. Its tables
 // fill every row up to the header's width, so a header of 8,000 columns
-// over 8,000 short rows is 64 million cells from 200 KB. And its AST is
-// walked by recursion, which an inline nesting of millions would turn into a
-// stack overflow. Each bound is checked where goldmark would go past it, so
-// it never does the work: the post gets a limit-exceeded error at the line
-// and is left out.
+// over 8,000 short rows is 64 million cells from 200 KB. Its footnotes,
+// link reference definitions, emphasis and failed inline links cost the
+// square of their number in one post or paragraph. And its AST is walked by
+// recursion, which an inline nesting of millions would turn into a stack
+// overflow. Each bound is checked where goldmark would go past it, inside
+// its parser (a block parser that opens no deeper container, a paragraph
+// transformer, an inline parser that leaves the rest as text), so it never
+// does the work; reading the raw text before goldmark could not tell a
+// blockquote from a ">" in a code block without parsing it again. A post
+// beyond a bound gets a limit-exceeded error at the line and is left out;
+// the limits are in limits.go.
 
 // Parser context keys: the body offset of the first place a bound was hit,
 // and the footnote counts.
@@ -66,10 +72,10 @@ func inlineCounts(pc parser.Context, block ast.Node) *inlineCount {
 // pairs delimiters ("*", "__", "~~") by searching back from each one that
 // may close over all those before it, so n that never pair cost n²:
 // "*a_ " 16,000 times took 1.3 s (goldmark issue 555). In one block, after
-// maxDelimiters that may close, the delimiters are text: the search then
-// costs at most maxDelimiters steps per delimiter. Delimiters that can
-// neither open nor close (the "_" of snake_case) are not counted. Stateless
-// and safe for concurrent use.
+// maxDelimiters that may close, the delimiters are text: pairing then
+// costs at most maxDelimiters searches over the block's delimiters.
+// Delimiters that can neither open nor close (the "_" of snake_case) are
+// not counted. Stateless and safe for concurrent use.
 type delimiterGuard struct{ parser.InlineParser }
 
 func (g delimiterGuard) Parse(parent ast.Node, block text.Reader, pc parser.Context) ast.Node {
