@@ -10,8 +10,11 @@ import (
 	"time"
 )
 
-// knownFields are the post front matter fields (design.md), plus the Jekyll
-// fields that publishbot maps onto them.
+// knownFields are the post front matter fields (design.md), which
+// suggestField offers for a misspelt one. Jekyll's fields are accepted too
+// (see applyFields): categories and category become tags, redirect_from
+// becomes aliases, published: false means draft, layout is ignored (the
+// theme decides).
 var knownFields = []string{
 	"title", "date", "updated", "summary", "description", "tags", "draft", "slug",
 	"author", "image", "image_alt", "featured", "aliases",
@@ -117,12 +120,16 @@ type postMeta struct {
 }
 
 // applyFields fills p from the front matter fields and returns diagnostics.
-// fileDate is the date from the file name (zero if none).
-func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, cfg *Config, fmLine int) []Diagnostic {
+// fileDate is the date from the file name (zero if none). lim (with its
+// defaults filled in) bounds the tags and aliases.
+func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, cfg *Config, fmLine int, lim Limits) []Diagnostic {
 	var ds []Diagnostic
 	add := func(line, col int, code, format string, args ...any) {
 		ds = append(ds, newDiag(p.Path, line, col, code, fmt.Sprintf(format, args...)))
 	}
+	tagSlugs := map[string]bool{}
+	var tagsOver, aliasesOver *fmValue // the value where a limit was passed
+	aliases := 0
 	seen := map[string]int{}
 	var summary, description string
 	var title string
@@ -197,9 +204,18 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 					add(v.line, v.col, CodeInvalidTag, "tag %q has no letters or digits and is left out", t)
 					continue
 				}
-				if !slices.ContainsFunc(p.Tags, func(x string) bool { return TagSlug(x) == TagSlug(t) }) {
-					p.Tags = append(p.Tags, t)
+				slug := TagSlug(t)
+				if tagSlugs[slug] {
+					continue
 				}
+				tagSlugs[slug] = true
+				if len(tagSlugs) > lim.MaxTags {
+					if tagsOver == nil {
+						tagsOver = v
+					}
+					continue
+				}
+				p.Tags = append(p.Tags, t)
 			}
 		case "draft":
 			if b, ok := boolean(); ok {
@@ -253,6 +269,12 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 			}
 		case "aliases", "redirect_from":
 			for _, a := range stringList(v, f.key, add) {
+				if aliases++; aliases > lim.MaxAliases {
+					if aliasesOver == nil {
+						aliasesOver = v
+					}
+					continue
+				}
 				p.Aliases = append(p.Aliases, a)
 				meta.aliasPos = append(meta.aliasPos, [2]int{v.line, v.col})
 			}
@@ -265,6 +287,12 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 			}
 			add(f.line, f.col, CodeUnknownField, "%s", msg)
 		}
+	}
+	if tagsOver != nil {
+		add(tagsOver.line, tagsOver.col, CodeLimit, "this post has %d tags; the limit is %d tags per post, each of which is a page of the site", len(tagSlugs), lim.MaxTags)
+	}
+	if aliasesOver != nil {
+		add(aliasesOver.line, aliasesOver.col, CodeLimit, "this post has %d aliases; the limit is %d aliases per post, each of which is a redirect page of the site", aliases, lim.MaxAliases)
 	}
 	if published != nil && !*published {
 		p.Draft = true
