@@ -76,6 +76,8 @@ func commands() map[string]command {
 		"serve":       runServe,
 		"healthcheck": runHealthcheck,
 		"demo":        runDemo,
+		"init":        runInit,
+		"new":         runNew,
 		"version":     runVersion,
 	}
 }
@@ -89,6 +91,8 @@ usage:
   publishbot publish --repo URL [--ref REF]               one-shot fetch, build, commit, push
   publishbot serve                                        the bot (config from PUBLISHBOT_* env)
   publishbot demo                                         the whole loop on this machine, no GitHub
+  publishbot init    [DIR]                                detect Jekyll/Hugo/Zola/Eleventy, write publish.yaml
+  publishbot new     [--bundle] "Title"                   a new post with front matter
   publishbot healthcheck                                  probe a running serve (for containers)
   publishbot version
 `
