@@ -45,6 +45,7 @@ const (
 	CodeFileTooLarge   = "file-too-large"        // error: a file over 10 MiB; not read
 	CodeUnreadable     = "unreadable"            // error: the file could not be read from the tree
 	CodeInternal       = "internal-error"        // error: publishbot failed on this file (a bug; please report)
+	CodeTemplate       = "template"              // error: a template override in templates/ does not parse or fails to render
 )
 
 // MaxFileSize is the largest file Load reads or copies (10 MiB).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -64,5 +65,46 @@ func TestInitReadsAJekyllConfig(t *testing.T) {
 		if !strings.Contains(string(cfg), want) {
 			t.Errorf("publish.yaml lacks %q:\n%s", want, cfg)
 		}
+	}
+}
+
+// A broken template override is an error at its line in check, not a
+// later build failure; a clean blog gets a one-line summary.
+func TestCheckTemplatesAndSummary(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := runArgs(t, "init", dir); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runArgs(t, "check", dir)
+	if err != nil || !strings.Contains(stderr, "checked 1 post: no problems") {
+		t.Fatalf("check of a clean blog: %v, stderr %q", err, stderr)
+	}
+	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
+	os.WriteFile(filepath.Join(dir, "templates", "archive.html"), []byte("<h1>Archive</h1>\n\n{{ range .Posts }\n"), 0o644)
+	out, stderr, err := runArgs(t, "check", dir)
+	if exitCode(err, &bytes.Buffer{}) != 1 {
+		t.Fatalf("check with a broken override: err %v", err)
+	}
+	if !strings.Contains(out, "templates/archive.html:3") || !strings.Contains(out, "[template]") {
+		t.Fatalf("check said:\n%s", out)
+	}
+	if !strings.Contains(stderr, "1 error") {
+		t.Fatalf("summary: %q", stderr)
+	}
+	_, stderr, _ = runArgs(t, "check", "-h")
+	if !strings.Contains(stderr, "Exit status: 0 no errors") {
+		t.Fatalf("check -h: %q", stderr)
+	}
+}
+
+func TestVersionLine(t *testing.T) {
+	info := &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-12-01T00:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
+	got := versionLine("dev", info)
+	if !strings.HasPrefix(got, "publishbot v1.2.3 (0123456789ab+dirty, 2026-12-01T00:00:00Z) go") {
+		t.Fatalf("versionLine = %q", got)
+	}
+	if got := versionLine("v9", nil); !strings.HasPrefix(got, "publishbot v9 go") {
+		t.Fatalf("versionLine without build info = %q", got)
 	}
 }
