@@ -108,3 +108,27 @@ func TestVersionLine(t *testing.T) {
 		t.Fatalf("versionLine without build info = %q", got)
 	}
 }
+
+// build DIR writes DIR/public, as Hugo's -s does, and a second build there
+// is clean (its own output is not read back as content).
+func TestBuildWritesIntoTheFolder(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, err := runArgs(t, "init", dir); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		out, stderr, err := runArgs(t, "build", "--base-url", "https://example.org/", dir)
+		if err != nil {
+			t.Fatalf("build: %v\n%s", err, stderr)
+		}
+		if !strings.Contains(out, filepath.Join(dir, "public")) {
+			t.Fatalf("build said %q", out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "public", "index.html")); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := runArgs(t, "check", dir); err != nil || !strings.Contains(stderr, "no problems") {
+		t.Fatalf("check after build: %v %s", err, stderr)
+	}
+}
