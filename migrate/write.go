@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -71,17 +70,14 @@ type Written struct {
 func Write(dir string, p Plan, now time.Time) (Written, error) {
 	var w Written
 	cfgPath := filepath.Join(dir, "publish.yaml")
-	if _, err := os.Lstat(cfgPath); err == nil {
-		return w, fmt.Errorf("%s: %w; edit it, or move it aside to run init again", cfgPath, ErrExists)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return w, fmt.Errorf("check %s: %w", cfgPath, err)
-	}
 	y, err := p.YAML()
 	if err != nil {
 		return w, err
 	}
 	// O_EXCL: never overwrite one that appeared meanwhile.
-	if err := scaffold.WriteNew(cfgPath, y); err != nil {
+	if err := scaffold.WriteNew(cfgPath, y); errors.Is(err, ErrExists) {
+		return w, fmt.Errorf("%s: %w; edit it, or move it aside to run init again", cfgPath, ErrExists)
+	} else if err != nil {
 		return w, err
 	}
 	w.Files = append(w.Files, "publish.yaml")
