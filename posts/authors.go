@@ -65,6 +65,7 @@ func parseAuthorsConfig(v *fmValue) (map[string]Person, []Diagnostic) {
 			continue
 		}
 		var p Person
+		failed := false
 		switch f.value.kind {
 		case vScalar:
 			p.Name = strings.TrimSpace(f.value.s)
@@ -75,6 +76,7 @@ func parseAuthorsConfig(v *fmValue) (map[string]Person, []Diagnostic) {
 				case "name", "url":
 					if sv.kind != vScalar && sv.kind != vNull {
 						bad(sv.line, sv.col, "%s of %q must be text, not a %s", sub.key, id, kindName(sv.kind))
+						failed = true
 						continue
 					}
 					s := strings.TrimSpace(sv.s)
@@ -83,6 +85,7 @@ func parseAuthorsConfig(v *fmValue) (map[string]Person, []Diagnostic) {
 					} else if s != "" {
 						if problem := authorURLProblem(s); problem != "" {
 							bad(sv.line, sv.col, "url of %q: %q %s", id, clip(s, 60), problem)
+							failed = true
 							continue
 						}
 						p.URL = s
@@ -94,6 +97,9 @@ func parseAuthorsConfig(v *fmValue) (map[string]Person, []Diagnostic) {
 			}
 		default:
 			bad(f.value.line, f.value.col, "%q must be a name or a mapping with name and url, not a %s", id, kindName(f.value.kind))
+			continue
+		}
+		if failed {
 			continue
 		}
 		if p.Name == "" {

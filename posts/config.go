@@ -355,7 +355,7 @@ func validBranch(s string) bool {
 // normalizeBaseURL checks an absolute http(s) URL and makes it end in "/".
 func normalizeBaseURL(s string) (string, error) {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		if s == "/" {
 			return s, nil
 		}

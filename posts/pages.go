@@ -570,7 +570,17 @@ func (l *loader) indexPages(results []*postResult, assets []Asset) {
 		addr := r.page.Address
 		f := OutputFile(addr)
 		line, col := r.pageAt[0], r.pageAt[1]
-		if what := generatedFile(f); what != "" {
+		// "/feed.xml" is written to feed.xml.html, but GitHub Pages would
+		// serve the feed at that address: it is taken too.
+		literal := strings.TrimPrefix(addr, "/")
+		if un, err := url.PathUnescape(literal); err == nil {
+			literal = un
+		}
+		what := generatedFile(f)
+		if what == "" {
+			what = generatedFile(literal)
+		}
+		if what != "" {
 			r.add(line, col, CodeReservedURL, fmt.Sprintf("this page would be published at %s, which is %s; give it another address with \"permalink: /other/\", or remove it", addr, what))
 			continue
 		}
