@@ -27,17 +27,6 @@ func postPaths(s *Site) string {
 	return strings.Join(out, ", ")
 }
 
-// diagsOf lists the diagnostics of one code.
-func diagsOf(ds []Diagnostic, code string) []Diagnostic {
-	var out []Diagnostic
-	for _, d := range ds {
-		if d.Code == code {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
 // The default rule: Markdown under pages/, and Markdown with front matter
 // at the root, never the repository's own documents or files from
 // posts_dir, and nothing that starts with "_" or ".".
