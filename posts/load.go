@@ -557,6 +557,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		bySlug: map[string]*postResult{}, assetOf: map[string]string{}, targets: map[string]bool{}}
 	// results are in path order, so the first of two files with one slug keeps it.
 	aliases := map[string]string{}
+	pagesAt := pageOutputs(results)
 	for _, r := range results {
 		if r.post == nil {
 			continue
@@ -596,6 +597,9 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 				continue
 			case strings.HasPrefix(n, "/posts/") && idx.bySlug[strings.SplitN(strings.TrimPrefix(n, "/posts/"), "/", 2)[0]] != nil:
 				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of a post; a redirect there would replace it", a))
+				continue
+			case pagesAt[OutputFile(n)] != "":
+				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of the page %s; a redirect there would replace it", a, pagesAt[OutputFile(n)]))
 				continue
 			case reservedPath(n):
 				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is a page of the site itself (index, tags, feeds); a redirect there would replace it", a))

@@ -622,3 +622,17 @@ func withoutPages(posts, pages []postFile) []postFile {
 	}
 	return slices.DeleteFunc(posts, func(p postFile) bool { return isPage[p.path] })
 }
+
+// pageOutputs maps the output file of every page read without errors to
+// its source, for the aliases of posts, which may not replace a page.
+func pageOutputs(results []*postResult) map[string]string {
+	out := map[string]string{}
+	for _, r := range results {
+		if r.file.page && r.page != nil && !r.hasError {
+			if _, ok := out[OutputFile(r.page.Address)]; !ok {
+				out[OutputFile(r.page.Address)] = r.file.path
+			}
+		}
+	}
+	return out
+}

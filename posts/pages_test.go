@@ -205,6 +205,7 @@ func TestPageErrors(t *testing.T) {
 		"pages/cover.md":          "---\ntitle: Cover\n---\n",
 		"static/cover/index.html": "<p>static</p>",
 		"posts/hello.md":          "---\ntitle: Hello\ndate: 2026-01-01\n---\n",
+		"posts/moved.md":          "---\ntitle: Moved\ndate: 2026-01-01\naliases: [/a/]\n---\n",
 	}), Options{})
 	got := map[string]bool{}
 	for _, d := range s.Diagnostics {
@@ -216,7 +217,7 @@ func TestPageErrors(t *testing.T) {
 		"pages/archive.md reserved-url", "pages/index.md reserved-url", "pages/tags/go.md reserved-url", "pages/feed.md reserved-url",
 		"pages/tok.md invalid-field", "pages/out.md invalid-field", "pages/git.md invalid-field", "pages/prev.md invalid-field",
 		"pages/ext.md invalid-field", "pages/both.md invalid-field",
-		"pages/fields.md unknown-field", "pages/fields.md invalid-field",
+		"pages/fields.md unknown-field", "pages/fields.md invalid-field", "posts/moved.md invalid-alias",
 	} {
 		if !got[want] {
 			t.Errorf("no %s in\n%s", want, formatDiags(s.Diagnostics))
