@@ -105,6 +105,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	}
 
 	postFiles, assets := t.classify(cfg.PostsDir)
+	diags = append(diags, t.largePages(&cfg)...)
 	pageFiles := t.findPages(&cfg)
 	postFiles = withoutPages(postFiles, pageFiles)
 	postFiles = append(postFiles, pageFiles...)

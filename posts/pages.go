@@ -133,38 +133,70 @@ func clip(s string, n int) string {
 // folder its address is relative to. Files under static/ are never pages;
 // the default rule never takes a file from posts_dir.
 func (t *tree) findPages(cfg *Config) []postFile {
-	globs := cfg.Pages
-	explicit := globs != nil
-	if !explicit {
-		globs = DefaultPageGlobs
-	}
-	bases := make([]string, len(globs))
-	for i, g := range globs {
-		bases[i], _ = doublestar.SplitPattern(g)
-	}
+	m := newPageMatcher(cfg)
 	var out []postFile
 	for _, p := range t.order {
-		if !isMarkdown(p) || strings.HasPrefix(p, "static/") || !pageName(p, explicit) {
-			continue
-		}
-		if !explicit && (cfg.PostsDir == "." && !strings.Contains(p, "/") || cfg.PostsDir != "." && strings.HasPrefix(p, cfg.PostsDir+"/")) {
-			continue
-		}
-		base, found := "", false
-		for i, g := range globs {
-			if doublestar.MatchUnvalidated(g, p) {
-				base, found = bases[i], true
-				break
-			}
-		}
-		if !found && !explicit && cfg.PostsDir != "." && !strings.Contains(p, "/") && t.hasFrontMatter(p) {
-			base, found = ".", true
-		}
-		if found {
+		if base, ok := m.match(p, t.hasFrontMatter); ok {
 			out = append(out, postFile{path: p, page: true, pageBase: base})
 		}
 	}
 	return out
+}
+
+// largePages reports the files over MaxFileSize that would be pages: they
+// are not read, and not published.
+func (t *tree) largePages(cfg *Config) []Diagnostic {
+	var ds []Diagnostic
+	m := newPageMatcher(cfg)
+	for i, p := range t.large {
+		if _, ok := m.match(p, func(string) bool { return true }); ok {
+			ds = append(ds, newDiag(p, 0, 0, CodeFileTooLarge,
+				fmt.Sprintf("file is %.1f MiB; the limit is 10 MiB, so this page is not read or published", float64(t.largeSize[i])/(1<<20))))
+		}
+	}
+	return ds
+}
+
+// pageMatcher says which files are pages: publish.yaml's pages, or the
+// default rule.
+type pageMatcher struct {
+	globs, bases []string
+	explicit     bool
+	postsDir     string
+}
+
+func newPageMatcher(cfg *Config) *pageMatcher {
+	m := &pageMatcher{globs: cfg.Pages, explicit: cfg.Pages != nil, postsDir: cfg.PostsDir}
+	if !m.explicit {
+		m.globs = DefaultPageGlobs
+	}
+	m.bases = make([]string, len(m.globs))
+	for i, g := range m.globs {
+		m.bases[i], _ = doublestar.SplitPattern(g)
+	}
+	return m
+}
+
+// match says whether the file p is a page, and the folder its address is
+// relative to; hasFrontMatter is asked only about root files under the
+// default rule.
+func (m *pageMatcher) match(p string, hasFrontMatter func(string) bool) (string, bool) {
+	if !isMarkdown(p) || strings.HasPrefix(p, "static/") || !pageName(p, m.explicit) {
+		return "", false
+	}
+	root := !strings.Contains(p, "/")
+	if !m.explicit && (m.postsDir == "." && root || m.postsDir != "." && strings.HasPrefix(p, m.postsDir+"/")) {
+		return "", false
+	}
+	for i, g := range m.globs {
+		if doublestar.MatchUnvalidated(g, p) {
+			return m.bases[i], true
+		}
+	}
+	if !m.explicit && m.postsDir != "." && root && hasFrontMatter(p) {
+		return ".", true
+	}
+	return "", false
 }
 
 // pageName says whether the file p may be a page by its name: never the

@@ -3,6 +3,7 @@ package posts
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -291,5 +292,15 @@ func TestPagesConfig(t *testing.T) {
 			!strings.Contains(ds[0].Message, tc.says) || cfg.Has("pages") {
 			t.Errorf("%s: %v", tc.yaml, ds)
 		}
+	}
+}
+
+// A page too large to read is reported, not dropped in silence.
+func TestLargePage(t *testing.T) {
+	m := mapFS(map[string]string{"pages/about.md": page("About")})
+	m["pages/huge.md"] = &fstest.MapFile{Data: make([]byte, MaxFileSize+1)}
+	s := load(t, m, Options{})
+	if got := diagKeys(s.Diagnostics); strings.Join(got, " ") != "pages/huge.md:0:0 file-too-large" || len(s.Pages) != 1 {
+		t.Errorf("diagnostics %v, pages %s", got, pageAddrs(s))
 	}
 }
