@@ -3,6 +3,7 @@ package posts
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -170,17 +171,17 @@ func authorEntries(v *fmValue, key string, add func(line, col int, code, format 
 // resolveAuthors looks each author up by id in publish.yaml's authors
 // (an id not there is a name, shown as written) and drops repeats.
 func resolveAuthors(list []Person, ids map[string]Person) []Person {
-	out := make([]Person, 0, len(list))
-	seen := map[Person]bool{}
+	if len(list) == 0 {
+		return nil
+	}
+	out := list[:0] // in place: list is the post's own
 	for _, p := range list {
 		if known, ok := ids[p.Name]; ok && p.URL == "" {
 			p = known
 		}
-		if seen[p] {
-			continue
+		if !slices.Contains(out, p) { // at most maxPostAuthors
+			out = append(out, p)
 		}
-		seen[p] = true
-		out = append(out, p)
 	}
 	return out
 }

@@ -258,7 +258,11 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 				}
 			}
 		case "author", "authors", "by":
-			authors = append(authors, authorEntries(v, f.key, add)...)
+			if more := authorEntries(v, f.key, add); authors == nil {
+				authors = more
+			} else {
+				authors = append(authors, more...)
+			}
 			if len(authors) > maxPostAuthors {
 				add(v.line, v.col, CodeLimit, "this post has more than %d authors", maxPostAuthors)
 				authors = authors[:maxPostAuthors]

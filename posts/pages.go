@@ -181,19 +181,19 @@ func newPageMatcher(cfg *Config) *pageMatcher {
 // relative to; hasFrontMatter is asked only about root files under the
 // default rule.
 func (m *pageMatcher) match(p string, hasFrontMatter func(string) bool) (string, bool) {
-	if !isMarkdown(p) || strings.HasPrefix(p, "static/") || !pageName(p, m.explicit) {
+	if !isMarkdown(p) || strings.HasPrefix(p, "static/") {
 		return "", false
 	}
 	root := !strings.Contains(p, "/")
-	if !m.explicit && (m.postsDir == "." && root || m.postsDir != "." && strings.HasPrefix(p, m.postsDir+"/")) {
+	if !m.explicit && (m.postsDir == "." && root || m.postsDir != "." && strings.HasPrefix(p, m.postsDir) && strings.HasPrefix(p[len(m.postsDir):], "/")) {
 		return "", false
 	}
 	for i, g := range m.globs {
 		if doublestar.MatchUnvalidated(g, p) {
-			return m.bases[i], true
+			return m.bases[i], pageName(p, m.explicit)
 		}
 	}
-	if !m.explicit && m.postsDir != "." && root && hasFrontMatter(p) {
+	if !m.explicit && m.postsDir != "." && root && pageName(p, false) && hasFrontMatter(p) {
 		return ".", true
 	}
 	return "", false
@@ -207,7 +207,9 @@ func pageName(p string, explicit bool) bool {
 	if notPageNames[strings.ToLower(strings.TrimSuffix(base, path.Ext(base)))] {
 		return false
 	}
-	for _, seg := range strings.Split(p, "/") {
+	for rest := p; rest != ""; {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, "/")
 		if strings.HasPrefix(seg, ".") || (!explicit && strings.HasPrefix(seg, "_")) {
 			return false
 		}
@@ -583,6 +585,9 @@ func postOutputFile(p *Post) string { return OutputFile(postAddress(p)) }
 // order keeps an address), and lets other files link to the pages that
 // keep theirs. It runs between the phases, after index.
 func (l *loader) indexPages(results []*postResult, assets []Asset) {
+	if !slices.ContainsFunc(results, func(r *postResult) bool { return r.file.page }) {
+		return
+	}
 	taken := map[string]string{} // output file -> what is written there
 	for _, r := range results {
 		if r.file.page || !r.linkable {
