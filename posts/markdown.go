@@ -461,7 +461,7 @@ func (r *nodeRenderer) rawOut(node ast.Node, b []byte) []byte {
 	if v, ok := node.AttributeString(attrCleanHTML); ok {
 		return v.([]byte)
 	}
-	out, _ := r.san.clean(b, nil)
+	out, _ := r.san.clean(b, nil, nil)
 	return out
 }
 

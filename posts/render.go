@@ -233,12 +233,8 @@ func (w *walker) html(n ast.Node, segs []text.Segment, block bool) {
 		}
 		return
 	}
-	out, removed := w.l.md.san.clean(b.Bytes(), text)
-	n.SetAttributeString(attrCleanHTML, out)
-	lastLine, lastMsg := 0, ""
-	for _, rm := range removed {
-		// rm.at is an offset into the joined segments: find its segment.
-		off := rm.at
+	// An offset into the joined segments, as a line and column.
+	pos := func(off int) (int, int) {
 		at := segs[len(segs)-1].Stop
 		for _, seg := range segs {
 			if off < seg.Len() {
@@ -247,7 +243,19 @@ func (w *walker) html(n ast.Node, segs []text.Segment, block bool) {
 			}
 			off -= seg.Len()
 		}
-		line, col := w.r.pos(w.r.bodyOff + at)
+		return w.r.pos(w.r.bodyOff + at)
+	}
+	// Links, images and media in kept HTML are checked and rewritten as
+	// Markdown's are.
+	resolve := func(el, attr, val string, at int) string {
+		line, col := pos(at)
+		return w.resolve(val, el == "img" || el == "source" || attr == "poster", false, line, col)
+	}
+	out, removed := w.l.md.san.clean(b.Bytes(), text, resolve)
+	n.SetAttributeString(attrCleanHTML, out)
+	lastLine, lastMsg := 0, ""
+	for _, rm := range removed {
+		line, col := pos(rm.at)
 		if line == lastLine && rm.what == lastMsg {
 			continue // the same thing twice on one line: one warning
 		}

@@ -295,10 +295,16 @@ func rasterDataURL(opaque string) bool {
 	return false
 }
 
+// resolveFunc checks a local URL of kept raw HTML as the link checks do
+// for Markdown, and gives the URL to write: el and attr say where it is
+// ("img", "src"), at is the attribute's byte offset in the piece.
+type resolveFunc func(el, attr, val string, at int) string
+
 // clean sanitises one piece of raw HTML. It returns the kept HTML and
 // what was removed; text, when not nil, gets the piece's visible text,
-// with a space at every tag.
-func (s *sanitizer) clean(frag []byte, text *bytes.Buffer) ([]byte, []removal) {
+// with a space at every tag; resolve, when not nil, checks and rewrites
+// the URLs of links, images and media that are kept.
+func (s *sanitizer) clean(frag []byte, text *bytes.Buffer, resolve resolveFunc) ([]byte, []removal) {
 	in := frag
 	// Nested <noscript> is unwrapped a few levels deep; any deeper is
 	// removed with its content (and reported).
@@ -309,25 +315,35 @@ func (s *sanitizer) clean(frag []byte, text *bytes.Buffer) ([]byte, []removal) {
 		}
 	}
 	mid := s.policy.SanitizeBytes(in)
-	out, kept := s.finish(mid, text)
-	return out, s.removed(in, kept)
+	pieces, kept := s.finish(mid, text)
+	removed, _ := s.removed(in, kept)
+	return write(pieces, kept, resolve, len(mid)), removed
 }
 
 // keptTag is a start tag in the sanitised output.
 type keptTag struct {
-	name  string
-	attrs []xhtml.Attribute
+	tok     xhtml.Token
+	raw     []byte // as bluemonday wrote it
+	changed bool   // tok differs from raw: write tok
+	suffix  string // written after the tag ("</iframe>")
+	inAt    int    // the offset of its tag in the input, -1 if unknown
+	inRaw   []byte // that tag as written
+}
+
+// piece is a part of the sanitised output: bytes, or a kept tag.
+type piece struct {
+	raw []byte
+	tag int // index in the kept tags, or -1
 }
 
 // finish is the pass over bluemonday's output that it cannot do itself:
 // iframes get their sandbox, are written closed and lose their content;
 // protocol-relative player URLs become https; video and audio always have
 // controls (with autoplay gone there is no other way to play them); data:
-// URLs stay only in an img's src. It returns the final HTML and its start
-// tags, and writes the visible text to text.
-func (s *sanitizer) finish(mid []byte, text *bytes.Buffer) ([]byte, []keptTag) {
-	var out bytes.Buffer
-	out.Grow(len(mid) + 64)
+// URLs stay only in an img's src. It returns the output in pieces and its
+// start tags, and writes the visible text to text.
+func (s *sanitizer) finish(mid []byte, text *bytes.Buffer) ([]piece, []keptTag) {
+	var pieces []piece
 	var kept []keptTag
 	z := xhtml.NewTokenizer(bytes.NewReader(mid))
 	inFrame := false
@@ -336,33 +352,39 @@ func (s *sanitizer) finish(mid []byte, text *bytes.Buffer) ([]byte, []keptTag) {
 			text.WriteByte(' ')
 		}
 	}
+	rawPiece := func(b []byte) {
+		// Consecutive bytes of mid share one piece.
+		if n := len(pieces); n > 0 && pieces[n-1].tag < 0 {
+			pieces[n-1].raw = append(pieces[n-1].raw, b...)
+			return
+		}
+		pieces = append(pieces, piece{raw: append([]byte(nil), b...), tag: -1})
+	}
 	for {
 		tt := z.Next()
 		switch tt {
 		case xhtml.ErrorToken:
-			return out.Bytes(), kept
+			return pieces, kept
 		case xhtml.TextToken:
 			if inFrame {
 				continue
 			}
-			raw := z.Raw()
-			out.Write(raw)
+			rawPiece(z.Raw())
 			if text != nil {
 				text.Write(z.Text())
 			}
 		case xhtml.EndTagToken:
 			space()
-			name, _ := z.TagName()
-			if string(name) == "iframe" {
+			if name, _ := z.TagName(); string(name) == "iframe" {
 				inFrame = false
 				continue
 			}
-			out.Write(z.Raw())
+			rawPiece(z.Raw())
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			space()
-			raw := append([]byte(nil), z.Raw()...)
-			tok := z.Token()
-			changed := false
+			kt := keptTag{raw: append([]byte(nil), z.Raw()...), inAt: -1}
+			kt.tok = z.Token()
+			tok := &kt.tok
 			switch tok.Data {
 			case "iframe":
 				src := attrValue(tok.Attr, "src")
@@ -381,38 +403,70 @@ func (s *sanitizer) finish(mid []byte, text *bytes.Buffer) ([]byte, []keptTag) {
 					xhtml.Attribute{Key: "referrerpolicy", Val: "strict-origin-when-cross-origin"},
 					xhtml.Attribute{Key: "loading", Val: "lazy"})
 				tok.Type = xhtml.StartTagToken
-				out.WriteString(tok.String())
-				out.WriteString("</iframe>")
-				kept = append(kept, keptTag{tok.Data, tok.Attr})
+				kt.changed, kt.suffix = true, "</iframe>"
 				inFrame = tt == xhtml.StartTagToken
-				continue
 			case "video", "audio":
-				if attrValue(tok.Attr, "controls") == "" && !hasAttr(tok.Attr, "controls") {
+				if !hasAttr(tok.Attr, "controls") {
 					tok.Attr = append(tok.Attr, xhtml.Attribute{Key: "controls"})
-					changed = true
+					kt.changed = true
 				}
 			}
 			if tok.Data != "img" {
 				attrs := tok.Attr[:0]
 				for _, a := range tok.Attr {
 					if (a.Key == "href" || a.Key == "src" || a.Key == "cite") && isDataURL(a.Val) {
-						changed = true
+						kt.changed = true
 						continue
 					}
 					attrs = append(attrs, a)
 				}
 				tok.Attr = attrs
 			}
-			kept = append(kept, keptTag{tok.Data, tok.Attr})
-			if changed {
-				out.WriteString(tok.String())
-			} else {
-				out.Write(raw)
-			}
+			pieces = append(pieces, piece{tag: len(kept)})
+			kept = append(kept, kt)
 		default:
-			out.Write(z.Raw())
+			rawPiece(z.Raw())
 		}
 	}
+}
+
+// resolvedAttrs are the URL attributes that resolve checks and rewrites,
+// by element.
+var resolvedAttrs = map[string][]string{
+	"a": {"href"}, "img": {"src"}, "source": {"src"}, "video": {"src", "poster"}, "audio": {"src"}, "track": {"src"},
+}
+
+// write joins the pieces, resolving the URLs of kept tags whose place in
+// the input is known.
+func write(pieces []piece, kept []keptTag, resolve resolveFunc, size int) []byte {
+	out := make([]byte, 0, size+64)
+	for _, p := range pieces {
+		if p.tag < 0 {
+			out = append(out, p.raw...)
+			continue
+		}
+		kt := &kept[p.tag]
+		if resolve != nil && kt.inAt >= 0 {
+			for _, key := range resolvedAttrs[kt.tok.Data] {
+				for i, a := range kt.tok.Attr {
+					if a.Key != key {
+						continue
+					}
+					if v := resolve(kt.tok.Data, key, a.Val, kt.inAt+attrOffset(kt.inRaw, key)); v != a.Val {
+						kt.tok.Attr[i].Val = v
+						kt.changed = true
+					}
+				}
+			}
+		}
+		if kt.changed {
+			out = append(out, kt.tok.String()...)
+		} else {
+			out = append(out, kt.raw...)
+		}
+		out = append(out, kt.suffix...)
+	}
+	return out
 }
 
 func isDataURL(v string) bool {
@@ -446,7 +500,10 @@ var added = map[string]bool{"sandbox": true, "referrerpolicy": true, "loading": 
 // names what is missing: elements, attributes and style properties.
 // bluemonday keeps the tags it keeps in their order, so a kept tag is the
 // next input tag of its name whose attributes include all of its own.
-func (s *sanitizer) removed(in []byte, kept []keptTag) []removal {
+// It records in each kept tag where it was in the input, and returns how
+// many kept tags it matched (all of them, unless bluemonday's output
+// broke that rule: the fuzz test checks it).
+func (s *sanitizer) removed(in []byte, kept []keptTag) ([]removal, int) {
 	var out []removal
 	z := xhtml.NewTokenizer(bytes.NewReader(in))
 	off, j := 0, 0
@@ -463,7 +520,7 @@ func (s *sanitizer) removed(in []byte, kept []keptTag) []removal {
 				tag, _, _ := strings.Cut(string(bytes.TrimSpace(raw)), "\n")
 				out = append(out, removal{at, "incomplete tag " + clip(tag, 30) + " removed"})
 			}
-			return out
+			return out, j
 		case xhtml.EndTagToken:
 			if inside != "" {
 				if name, _ := z.TagName(); string(name) == inside {
@@ -478,10 +535,12 @@ func (s *sanitizer) removed(in []byte, kept []keptTag) []removal {
 			if inside != "" && tok.Data == inside && tt == xhtml.StartTagToken {
 				depth++
 			}
-			if j < len(kept) && kept[j].name == tok.Data && attrsWithin(kept[j].attrs, tok.Attr) {
+			if j < len(kept) && kept[j].tok.Data == tok.Data && attrsWithin(kept[j].tok.Attr, tok.Attr) {
+				k := &kept[j]
 				if inside == "" {
-					out = append(out, attrRemovals(at, rawTag, tok, kept[j].attrs, s.embeds)...)
+					out = append(out, attrRemovals(at, rawTag, tok, k.tok.Attr)...)
 				}
+				k.inAt, k.inRaw = at, rawTag
 				j++
 				continue
 			}
@@ -491,7 +550,7 @@ func (s *sanitizer) removed(in []byte, kept []keptTag) []removal {
 			out = append(out, removal{at, s.elementMessage(tok)})
 			if _, known := keptElements[tok.Data]; known && tok.Data != "iframe" {
 				// A kept element left with no attribute it may have.
-				out = append(out, attrRemovals(at, rawTag, tok, nil, s.embeds)...)
+				out = append(out, attrRemovals(at, rawTag, tok, nil)...)
 			}
 			if containers[tok.Data] && tt == xhtml.StartTagToken {
 				inside, depth = tok.Data, 1
@@ -534,7 +593,7 @@ func attrsWithin(keptAttrs, inAttrs []xhtml.Attribute) bool {
 
 // attrRemovals names the attributes of tok (at offset at, written as raw)
 // that keptAttrs lacks, and the style properties its style lost.
-func attrRemovals(at int, raw []byte, tok xhtml.Token, keptAttrs []xhtml.Attribute, embeds []string) []removal {
+func attrRemovals(at int, raw []byte, tok xhtml.Token, keptAttrs []xhtml.Attribute) []removal {
 	var out []removal
 	seen := map[string]bool{}
 	for _, a := range tok.Attr {
