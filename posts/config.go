@@ -274,13 +274,21 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 		case "embeds":
 			cfg.Embeds = []string{}
 			ok()
-			for _, s := range stringList(&v, f.key, func(line, col int, code, format string, args ...any) {
-				add(line, col, CodeConfigInvalid, format, args...)
-				cfg.Set[f.key] = false
-			}) {
-				h := strings.ToLower(strings.TrimSpace(s))
-				if !hostRE.MatchString(h) {
-					bad("%q is not a host name like www.youtube-nocookie.com (no scheme, path or port)", s)
+			var items []fmValue
+			switch v.kind {
+			case vScalar:
+				items = []fmValue{v}
+			case vList:
+				items = v.list
+			case vNull:
+			default:
+				bad("must be a list of host names like [www.youtube-nocookie.com], not a %s", kindName(v.kind))
+			}
+			for _, e := range items {
+				h := strings.ToLower(strings.TrimSpace(e.s))
+				if e.kind != vScalar || !hostRE.MatchString(h) {
+					add(e.line, e.col, CodeConfigInvalid, "embeds: %s is not a host name like www.youtube-nocookie.com (no scheme, path or port)", describe(&e))
+					cfg.Set[f.key] = false
 					continue
 				}
 				if !slices.Contains(cfg.Embeds, h) {

@@ -153,7 +153,7 @@ var (
 	sizeRE        = regexp.MustCompile(`^\s*[0-9]{1,5}(?:\.[0-9]+)?(?:px|%)?\s*$`)
 	numberRE      = regexp.MustCompile(`^\s*-?[0-9]{1,9}(?:\.[0-9]+)?\s*$`)
 	idRE          = regexp.MustCompile(`^[^\s]{1,200}$`)
-	classRE       = regexp.MustCompile(`^[A-Za-z0-9_\- ]{1,500}$`)
+	classRE       = regexp.MustCompile(`^[A-Za-z0-9_\- ]{0,500}$`)
 	langRE        = regexp.MustCompile(`^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$`)
 	relRE         = regexp.MustCompile(`^[A-Za-z \-]{0,100}$`)
 	datetimeRE    = regexp.MustCompile(`^[0-9T:\-+. Z]{1,40}$`)
@@ -269,6 +269,10 @@ func newSanitizer(embeds []string) *sanitizer {
 		Matching(regexp.MustCompile(`^(?:none|0|(?:[0-9.]+(?:px|em|rem)\s+)?(?:solid|dashed|dotted|double)(?:\s+(?:#[0-9a-f]{3,8}|[a-z]+))?)$`)).Globally()
 	p.AllowStyles("margin", "margin-top", "margin-right", "margin-bottom", "margin-left", "gap", "row-gap", "column-gap").
 		Matching(nonNegativeRE).Globally()
+	p.AllowStyles("line-height").Matching(regexp.MustCompile(`^(?:normal|[0-9]*\.?[0-9]+(?:em|rem|%|px)?)$`)).Globally()
+	p.AllowStyles("list-style").Matching(regexp.MustCompile(`^(?:none|disc|circle|square|decimal|lower-alpha|upper-alpha|lower-roman|upper-roman)(?:\s+(?:inside|outside))?$`)).Globally()
+	p.AllowStyles("cursor").MatchingEnum("auto", "default", "pointer", "help", "text").Globally()
+	p.AllowStyles("clear").MatchingEnum("none", "left", "right", "both").Globally()
 	p.AllowStyles("font-size").Matching(regexp.MustCompile(`^(?:[0-9]*\.?[0-9]+(?:em|rem|%)|smaller|larger|small|medium|large|x-large)$`)).Globally()
 	s.policy = p
 	return s
@@ -611,11 +615,18 @@ func attrRemovals(at int, raw []byte, tok xhtml.Token, keptAttrs []xhtml.Attribu
 			for _, p := range styleProps(keptStyle) {
 				keptProps[p] = true
 			}
+			var gone []string
 			for _, p := range styleProps(a.Val) {
 				if !keptProps[p] {
-					out = append(out, removal{pos, "style property " + clip(p, 30) + " removed"})
+					gone = append(gone, clip(p, 30))
 					keptProps[p] = true
 				}
+			}
+			switch {
+			case len(gone) == 1:
+				out = append(out, removal{pos, "style property " + gone[0] + " removed"})
+			case len(gone) > 1:
+				out = append(out, removal{pos, "style properties " + strings.Join(gone, ", ") + " removed"})
 			}
 			continue
 		}
