@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -234,16 +235,18 @@ func (w *walker) html(n ast.Node, segs []text.Segment, block bool) {
 		return
 	}
 	// An offset into the joined segments, as a line and column.
+	ends := make([]int, len(segs)) // where each segment ends in the joined bytes
+	total := 0
+	for i, seg := range segs {
+		total += seg.Len()
+		ends[i] = total
+	}
 	pos := func(off int) (int, int) {
-		at := segs[len(segs)-1].Stop
-		for _, seg := range segs {
-			if off < seg.Len() {
-				at = seg.Start + off
-				break
-			}
-			off -= seg.Len()
+		i, _ := slices.BinarySearch(ends, off+1)
+		if i == len(segs) {
+			return w.r.pos(w.r.bodyOff + segs[len(segs)-1].Stop)
 		}
-		return w.r.pos(w.r.bodyOff + at)
+		return w.r.pos(w.r.bodyOff + segs[i].Start + off - (ends[i] - segs[i].Len()))
 	}
 	// Links, images and media in kept HTML are checked and rewritten as
 	// Markdown's are.

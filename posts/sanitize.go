@@ -201,6 +201,12 @@ func newSanitizer(embeds []string) *sanitizer {
 				if el == "iframe" && a == "src" {
 					continue // below: only from embeds hosts
 				}
+				if el == "source" && a == "src" {
+					// bluemonday checks no URL on source: only http(s) or
+					// relative ones here.
+					p.AllowAttrs(a).Matching(posterRE).OnElements(el)
+					continue
+				}
 				p.AllowAttrs(a).OnElements(el)
 			case "srcset":
 				p.AllowAttrs(a).Matching(srcsetRE).OnElements(el)
@@ -309,19 +315,25 @@ type resolveFunc func(el, attr, val string, at int) string
 // with a space at every tag; resolve, when not nil, checks and rewrites
 // the URLs of links, images and media that are kept.
 func (s *sanitizer) clean(frag []byte, text *bytes.Buffer, resolve resolveFunc) ([]byte, []removal) {
+	in := prepareAll(frag)
+	mid := s.policy.SanitizeBytes(in)
+	pieces, kept := s.finish(mid, text)
+	removed, _ := s.removed(in, kept)
+	return write(pieces, kept, resolve, len(mid)), removed
+}
+
+// prepareAll runs prepare on frag as needed: nested <noscript> is
+// unwrapped a few levels deep; any deeper is removed with its content (and
+// reported). The result has frag's length.
+func prepareAll(frag []byte) []byte {
 	in := frag
-	// Nested <noscript> is unwrapped a few levels deep; any deeper is
-	// removed with its content (and reported).
 	for i := 0; i < 4 && (containsFold(in, "noscript") || i == 0 && containsFold(in, "iframe")); i++ {
 		var changed bool
 		if in, changed = prepare(in); !changed {
 			break
 		}
 	}
-	mid := s.policy.SanitizeBytes(in)
-	pieces, kept := s.finish(mid, text)
-	removed, _ := s.removed(in, kept)
-	return write(pieces, kept, resolve, len(mid)), removed
+	return in
 }
 
 // keptTag is a start tag in the sanitised output.
@@ -425,6 +437,9 @@ func (s *sanitizer) finish(mid []byte, text *bytes.Buffer) ([]piece, []keptTag) 
 					attrs = append(attrs, a)
 				}
 				tok.Attr = attrs
+				if len(attrs) == 0 && (tok.Data == "source" || tok.Data == "track") {
+					continue // nothing left to load; reported as removed
+				}
 			}
 			pieces = append(pieces, piece{tag: len(kept)})
 			kept = append(kept, kt)
@@ -600,12 +615,17 @@ func attrsWithin(keptAttrs, inAttrs []xhtml.Attribute) bool {
 func attrRemovals(at int, raw []byte, tok xhtml.Token, keptAttrs []xhtml.Attribute) []removal {
 	var out []removal
 	seen := map[string]bool{}
-	for _, a := range tok.Attr {
+	for i, a := range tok.Attr {
 		if seen[a.Key] {
 			continue
 		}
 		seen[a.Key] = true
-		pos := at + attrOffset(raw, a.Key)
+		pos := at
+		if i < 64 {
+			// Each search reads the tag: a tag of thousands of
+			// attributes puts the rest at its start.
+			pos += attrOffset(raw, a.Key)
+		}
 		if a.Key == "style" {
 			var keptStyle string
 			if hasAttr(keptAttrs, "style") {
@@ -648,7 +668,13 @@ func attrRemovals(at int, raw []byte, tok xhtml.Token, keptAttrs []xhtml.Attribu
 
 // attrOffset is where key starts in a raw start tag, or 0.
 func attrOffset(raw []byte, key string) int {
-	lower := bytes.ToLower(raw)
+	lower := make([]byte, len(raw)) // ASCII only: offsets must not move
+	for i, c := range raw {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
 	k := []byte(key)
 	for from := 1; from < len(lower); {
 		i := bytes.Index(lower[from:], k)
