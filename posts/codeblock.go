@@ -51,9 +51,9 @@ const knownCodeOptions = "linenos, hl_lines, linenostart and title"
 func parseCodeOptions(info []byte) (codeOptions, []codeProblem) {
 	var o codeOptions
 	var problems []codeProblem
-	lead := len(info) - len(bytes.TrimLeft(info, " \t"))
-	s := string(bytes.TrimRight(info, " \t\r\n"))
-	s = s[lead:]
+	left := bytes.TrimLeft(info, " \t")
+	lead := len(info) - len(left)
+	s := string(bytes.TrimRight(left, " \t\r\n"))
 	end := strings.IndexAny(s, " \t{")
 	if end < 0 {
 		end = len(s)
@@ -64,29 +64,29 @@ func parseCodeOptions(info []byte) (codeOptions, []codeProblem) {
 		o.lang = s[:i]
 		return o, o.zolaOptions(s[i+1:], lead+i+1)
 	}
-	rest := strings.TrimSpace(s[end:])
+	rest := strings.TrimLeft(s[end:], " \t")
 	if rest == "" {
 		return o, problems
 	}
-	restAt := lead + strings.Index(s, rest)
+	restAt := lead + len(s) - len(rest)
 	if len(info) > maxInfoLen {
 		return o, append(problems, codeProblem{restAt, fmt.Sprintf("code block options longer than %d bytes are ignored", maxInfoLen)})
 	}
-	src := rest
+	src, srcAt := rest, restAt // srcAt: where src starts in info
 	if !strings.HasPrefix(src, "{") {
 		src = "{" + src + "}"
-		restAt-- // the added brace
+		srcAt-- // the added brace
 	}
 	attrs, ok := parser.ParseAttributes(text.NewReader([]byte(src)))
 	if !ok {
-		return o, append(problems, codeProblem{max(restAt, lead), "code block options " + clip(rest, 60) + ` could not be read: write them as {linenos=true, hl_lines=[2,"4-6"], linenostart=10} or title="main.go"`})
+		return o, append(problems, codeProblem{restAt, "code block options " + clip(rest, 60) + ` could not be read: write them as {linenos=true, hl_lines=[2,"4-6"], linenostart=10} or title="main.go"`})
 	}
 	from := 0
 	for _, a := range attrs {
 		name := string(a.Name)
-		at := restAt
+		at := restAt // where "class" of ".class" and "id" of "#id" are
 		if i := strings.Index(src[from:], name); i >= 0 {
-			at += from + i
+			at = srcAt + from + i
 			from += i + len(name)
 		}
 		if p := o.set(name, a.Value); p != "" {
