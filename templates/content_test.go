@@ -94,7 +94,7 @@ func TestHostileFrontMatter(t *testing.T) {
 // blocks keep their options' markup.
 func TestPostPageTOCAndCode(t *testing.T) {
 	site, content := loadMap(t, map[string]string{
-		"publish.yaml": "title: Blog\nbase_url: https://acme.github.io/blog/\ntoc: true\n",
+		"publish.yaml":          "title: Blog\nbase_url: https://acme.github.io/blog/\ntoc: true\n",
 		"posts/2026-01-02-a.md": "---\ntitle: A\n---\nIntro.\n\n## One\n\n```go {linenos=true, hl_lines=[1], title=\"a.go\"}\npackage a\n```\n\n## Two\n",
 	})
 	out := mustRender(t, site, content, Options{})
