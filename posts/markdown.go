@@ -462,6 +462,15 @@ func (r *nodeRenderer) rawOut(node ast.Node, b []byte) []byte {
 		return v.([]byte)
 	}
 	out, _ := r.san.clean(b, nil, nil)
+	return keptOrNothing(out)
+}
+
+// keptOrNothing is sanitised HTML, or nothing when only white space is
+// left (a comment's line, say): a removed block leaves no blank line.
+func keptOrNothing(out []byte) []byte {
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil
+	}
 	return out
 }
 

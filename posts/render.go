@@ -255,7 +255,7 @@ func (w *walker) html(n ast.Node, segs []text.Segment, block bool) {
 		return w.resolve(val, el == "img" || el == "source" || attr == "poster", false, line, col)
 	}
 	out, removed := w.l.md.san.clean(b.Bytes(), text, resolve)
-	n.SetAttributeString(attrCleanHTML, out)
+	n.SetAttributeString(attrCleanHTML, keptOrNothing(out))
 	lastLine, lastMsg := 0, ""
 	for _, rm := range removed {
 		line, col := pos(rm.at)

@@ -3,11 +3,7 @@ package posts
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"os"
-	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -408,46 +404,15 @@ func TestZolaCorpusRawHTML(t *testing.T) {
 	}
 }
 
-// zolaPosts is the Rust blog corpus as a content tree: each post's body
-// under a front matter of its own (the corpus's dates live in Zola's path,
-// which is not what this test is about), the other files beside them.
-// bodies maps each post's path in the tree to its Markdown body.
+// zolaPosts is zolaFS and each post's Markdown body, by its path.
 func zolaPosts(t *testing.T) (fstest.MapFS, map[string]string) {
-	t.Helper()
-	dir := sharedTestdata(t, "corpus/zola-rust-blog")
-	files := fstest.MapFS{ConfigFile: {Data: []byte(testConfig)}}
+	files := zolaFS(t)
 	bodies := map[string]string{}
-	n := 0
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for name, f := range files {
+		if strings.HasSuffix(name, ".md") {
+			_, body, _ := strings.Cut(string(f.Data), "\n---\n")
+			bodies[name] = body
 		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if !strings.HasSuffix(rel, ".md") {
-			files["posts/"+rel] = &fstest.MapFile{Data: data}
-			return nil
-		}
-		if path.Base(rel) == "_index.md" || rel == "SOURCE.md" {
-			return nil
-		}
-		body := string(data)
-		if strings.HasPrefix(body, "+++") {
-			if i := strings.Index(body[3:], "\n+++"); i >= 0 {
-				body = body[3+i+4:]
-			}
-		}
-		n++
-		files["posts/"+rel] = &fstest.MapFile{Data: []byte(fmt.Sprintf("---\ntitle: Post %d\ndate: 2026-01-01\nslug: p%d\n---\n%s", n, n, body))}
-		bodies["posts/"+rel] = body
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return files, bodies
 }
