@@ -26,7 +26,7 @@ import (
 type markdown struct {
 	md     goldmark.Markdown
 	unsafe bool
-	san    *sanitizer // nil when unsafe
+	nr     *nodeRenderer
 }
 
 // newMarkdown builds the pipeline: with unsafe, raw HTML is kept as written
@@ -39,7 +39,7 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 		style:     styles.Get(DefaultLightStyle),
 	}
 	if !unsafe {
-		nr.san = newSanitizer(embeds)
+		nr.embeds = embeds
 	}
 	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(nr, 100))}
 	if unsafe {
@@ -86,7 +86,7 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(rOpts...),
 	)
-	return &markdown{md: md, unsafe: unsafe, san: nr.san}
+	return &markdown{md: md, unsafe: unsafe, nr: nr}
 }
 
 // headingIDs makes heading IDs: the heading's slug, unique within one post:
@@ -136,12 +136,21 @@ func (h *headingIDs) Put(value []byte) { h.used[string(value)] = true }
 // Here each language is looked up once per Load.
 type nodeRenderer struct {
 	unsafe    bool
-	san       *sanitizer
+	embeds    []string
+	sanOnce   sync.Once
+	san       *sanitizer // see sanitizer
 	formatter *chromahtml.Formatter // for blocks without line options
 	style     *chroma.Style
 	lexers    sync.Map // lowercased language -> chroma.Lexer (coalesced), or noLexer
 	indexOnce sync.Once
 	byName    map[string]chroma.Lexer
+}
+
+// sanitizer is the raw HTML sanitiser, built on first use: a Load whose
+// posts have no raw HTML never builds its policy.
+func (r *nodeRenderer) sanitizer() *sanitizer {
+	r.sanOnce.Do(func() { r.san = newSanitizer(r.embeds) })
+	return r.san
 }
 
 // noLexer caches "chroma has no lexer for this language".
@@ -274,14 +283,13 @@ func (r *nodeRenderer) fencedCode(w util.BufWriter, source []byte, node ast.Node
 					chromahtml.WithLineNumbers(opts.lineNos), chromahtml.BaseLineNumber(max(opts.lineStart, 1)),
 					chromahtml.HighlightLines(shiftRanges(opts.highlight, max(opts.lineStart, 1)-1)))
 			}
-			var out bytes.Buffer
-			if err := f.Format(&out, r.style, it); err == nil {
-				writePreStart(w, "chroma", label)
-				_, _ = w.WriteString("<code>")
-				_, _ = w.Write(out.Bytes())
-				_, _ = w.WriteString("</code></pre>")
-				written = true
-			}
+			// Format fails only on a writer's error, which a BufWriter
+			// keeps for the renderer to return.
+			writePreStart(w, "chroma", label)
+			_, _ = w.WriteString("<code>")
+			_ = f.Format(w, r.style, it)
+			_, _ = w.WriteString("</code></pre>")
+			written = true
 		}
 	}
 	if !written {
@@ -461,7 +469,7 @@ func (r *nodeRenderer) rawOut(node ast.Node, b []byte) []byte {
 	if v, ok := node.AttributeString(attrCleanHTML); ok {
 		return v.([]byte)
 	}
-	out, _ := r.san.clean(b, nil, nil)
+	out, _ := r.sanitizer().clean(b, nil, nil)
 	return keptOrNothing(out)
 }
 

@@ -40,8 +40,9 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		return // a tree too deep to walk; the post has an error
 	}
 	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds()}
+	w.tocOn = r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && l.cfg.TOC
 	_ = ast.Walk(doc, w.visit)
-	if toc := l.cfg.TOC; r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && toc {
+	if w.tocOn {
 		p.TOC = renderTOC(w.toc)
 	}
 	if meta := r.meta; meta.imageRaw != "" {
@@ -82,7 +83,8 @@ type walker struct {
 	codeWords  int
 	more       bool
 	beforeMore string
-	toc        []tocEntry // the h2 and h3 headings
+	tocOn      bool       // the post has a table of contents
+	toc        []tocEntry // its h2 and h3 headings
 	inCode     int
 	inNotes    int
 	blockStart int
@@ -115,7 +117,9 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 	if entering {
 		switch n := n.(type) {
 		case *ast.Heading:
-			w.heading(n)
+			if w.tocOn {
+				w.heading(n)
+			}
 		case *ast.FencedCodeBlock:
 			w.codeOptions(n)
 		}
@@ -254,7 +258,7 @@ func (w *walker) html(n ast.Node, segs []text.Segment, block bool) {
 		line, col := pos(at)
 		return w.resolve(val, el == "img" || el == "source" || attr == "poster", false, line, col)
 	}
-	out, removed := w.l.md.san.clean(b.Bytes(), text, resolve)
+	out, removed := w.l.md.nr.sanitizer().clean(b.Bytes(), text, resolve)
 	n.SetAttributeString(attrCleanHTML, keptOrNothing(out))
 	lastLine, lastMsg := 0, ""
 	for _, rm := range removed {

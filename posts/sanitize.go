@@ -160,6 +160,19 @@ var (
 	typeRE        = regexp.MustCompile(`^[A-Za-z0-9/+\-.;=" ]{1,100}$`)
 	mediaRE       = regexp.MustCompile(`^[A-Za-z0-9()\-:,. ]{1,200}$`)
 	allowRE       = regexp.MustCompile(`^(?:\s*(?:accelerometer|autoplay|clipboard-write|encrypted-media|gyroscope|picture-in-picture|fullscreen|web-share)(?:\s+[^;]*)?\s*(?:;|$))*$`)
+	blankRE       = regexp.MustCompile(`^_blank$`)
+	alignRE       = regexp.MustCompile(`^(?i)(left|center|right|justify|top|middle|bottom)$`)
+	valignRE      = regexp.MustCompile(`^(?i)(top|middle|bottom|baseline)$`)
+	loadingRE     = regexp.MustCompile(`^(?i)(lazy|eager)$`)
+	decodingRE    = regexp.MustCompile(`^(?i)(sync|async|auto)$`)
+	preloadRE     = regexp.MustCompile(`^(?i)(none|metadata|auto)?$`)
+	frameborderRE = regexp.MustCompile(`^[01]$`)
+	dirRE         = regexp.MustCompile(`^(?i)(ltr|rtl|auto)$`)
+	boolRE        = regexp.MustCompile(`^(true|false)$`)
+	borderRE      = regexp.MustCompile(`^(?:none|0|(?:[0-9.]+(?:px|em|rem)\s+)?(?:solid|dashed|dotted|double)(?:\s+(?:#[0-9a-f]{3,8}|[a-z]+))?)$`)
+	lineHeightRE  = regexp.MustCompile(`^(?:normal|[0-9]*\.?[0-9]+(?:em|rem|%|px)?)$`)
+	listStyleRE   = regexp.MustCompile(`^(?:none|disc|circle|square|decimal|lower-alpha|upper-alpha|lower-roman|upper-roman)(?:\s+(?:inside|outside))?$`)
+	fontSizeRE    = regexp.MustCompile(`^(?:[0-9]*\.?[0-9]+(?:em|rem|%)|smaller|larger|small|medium|large|x-large)$`)
 	nonNegativeRE = regexp.MustCompile(`^(?:auto|0|[0-9]*\.?[0-9]+(?:px|em|rem|%|ex|ch|vw|vh|pt))(?:\s+(?:auto|0|[0-9]*\.?[0-9]+(?:px|em|rem|%|ex|ch|vw|vh|pt))){0,3}$`)
 )
 
@@ -223,7 +236,7 @@ func newSanitizer(embeds []string) *sanitizer {
 			case "target":
 				// _blank implies rel=noopener in every current browser; a
 				// named window would keep a handle on this page.
-				p.AllowAttrs(a).Matching(regexp.MustCompile(`^_blank$`)).OnElements(el)
+				p.AllowAttrs(a).Matching(blankRE).OnElements(el)
 			case "type", "hreflang", "srclang", "kind", "scope":
 				p.AllowAttrs(a).Matching(typeRE).OnElements(el)
 			case "media", "sizes":
@@ -231,17 +244,17 @@ func newSanitizer(embeds []string) *sanitizer {
 			case "allow":
 				p.AllowAttrs(a).Matching(allowRE).OnElements(el)
 			case "align":
-				p.AllowAttrs(a).Matching(regexp.MustCompile(`^(?i)(left|center|right|justify|top|middle|bottom)$`)).OnElements(el)
+				p.AllowAttrs(a).Matching(alignRE).OnElements(el)
 			case "valign":
-				p.AllowAttrs(a).Matching(regexp.MustCompile(`^(?i)(top|middle|bottom|baseline)$`)).OnElements(el)
+				p.AllowAttrs(a).Matching(valignRE).OnElements(el)
 			case "loading":
-				p.AllowAttrs(a).Matching(regexp.MustCompile(`^(?i)(lazy|eager)$`)).OnElements(el)
+				p.AllowAttrs(a).Matching(loadingRE).OnElements(el)
 			case "decoding":
-				p.AllowAttrs(a).Matching(regexp.MustCompile(`^(?i)(sync|async|auto)$`)).OnElements(el)
+				p.AllowAttrs(a).Matching(decodingRE).OnElements(el)
 			case "preload":
-				p.AllowAttrs(a).Matching(regexp.MustCompile(`^(?i)(none|metadata|auto)?$`)).OnElements(el)
+				p.AllowAttrs(a).Matching(preloadRE).OnElements(el)
 			case "frameborder":
-				p.AllowAttrs(a).Matching(regexp.MustCompile(`^[01]$`)).OnElements(el)
+				p.AllowAttrs(a).Matching(frameborderRE).OnElements(el)
 			default: // boolean attributes: open, reversed, controls, loop, ...
 				p.AllowAttrs(a).OnElements(el)
 			}
@@ -260,8 +273,8 @@ func newSanitizer(embeds []string) *sanitizer {
 	p.AllowAttrs("id").Matching(idRE).Globally()
 	p.AllowAttrs("class").Matching(classRE).Globally()
 	p.AllowAttrs("lang").Matching(langRE).Globally()
-	p.AllowAttrs("dir").Matching(regexp.MustCompile(`^(?i)(ltr|rtl|auto)$`)).Globally()
-	p.AllowAttrs("aria-hidden").Matching(regexp.MustCompile(`^(true|false)$`)).Globally()
+	p.AllowAttrs("dir").Matching(dirRE).Globally()
+	p.AllowAttrs("aria-hidden").Matching(boolRE).Globally()
 	p.AllowAttrs("title", "aria-label", "aria-describedby").Globally()
 
 	p.AllowStyles("text-align", "vertical-align", "white-space", "font-weight", "font-style",
@@ -272,14 +285,14 @@ func newSanitizer(embeds []string) *sanitizer {
 		"padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
 		"border-radius", "border-style", "border-width").Globally()
 	p.AllowStyles("border", "border-top", "border-right", "border-bottom", "border-left").
-		Matching(regexp.MustCompile(`^(?:none|0|(?:[0-9.]+(?:px|em|rem)\s+)?(?:solid|dashed|dotted|double)(?:\s+(?:#[0-9a-f]{3,8}|[a-z]+))?)$`)).Globally()
+		Matching(borderRE).Globally()
 	p.AllowStyles("margin", "margin-top", "margin-right", "margin-bottom", "margin-left", "gap", "row-gap", "column-gap").
 		Matching(nonNegativeRE).Globally()
-	p.AllowStyles("line-height").Matching(regexp.MustCompile(`^(?:normal|[0-9]*\.?[0-9]+(?:em|rem|%|px)?)$`)).Globally()
-	p.AllowStyles("list-style").Matching(regexp.MustCompile(`^(?:none|disc|circle|square|decimal|lower-alpha|upper-alpha|lower-roman|upper-roman)(?:\s+(?:inside|outside))?$`)).Globally()
+	p.AllowStyles("line-height").Matching(lineHeightRE).Globally()
+	p.AllowStyles("list-style").Matching(listStyleRE).Globally()
 	p.AllowStyles("cursor").MatchingEnum("auto", "default", "pointer", "help", "text").Globally()
 	p.AllowStyles("clear").MatchingEnum("none", "left", "right", "both").Globally()
-	p.AllowStyles("font-size").Matching(regexp.MustCompile(`^(?:[0-9]*\.?[0-9]+(?:em|rem|%)|smaller|larger|small|medium|large|x-large)$`)).Globally()
+	p.AllowStyles("font-size").Matching(fontSizeRE).Globally()
 	s.policy = p
 	return s
 }
