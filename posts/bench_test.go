@@ -3,9 +3,12 @@ package posts
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"testing"
 	"testing/fstest"
@@ -153,3 +156,49 @@ func BenchmarkAliasBomb(b *testing.B) {
 		}
 	}
 }
+
+// zolaFS is the Rust blog corpus (Zola) as a content tree: each post's
+// body under a YAML front matter with a title, a date and a slug of its
+// own (the corpus's dates live in Zola's path field), the other files
+// beside them.
+func zolaFS(tb testing.TB) fstest.MapFS {
+	tb.Helper()
+	dir := sharedTestdata(tb, "corpus/zola-rust-blog")
+	files := fstest.MapFS{ConfigFile: {Data: []byte(testConfig)}}
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if !strings.HasSuffix(rel, ".md") {
+			files["posts/"+rel] = &fstest.MapFile{Data: data}
+			return nil
+		}
+		if path.Base(rel) == "_index.md" || rel == "SOURCE.md" {
+			return nil
+		}
+		body := string(data)
+		if strings.HasPrefix(body, "+++") {
+			if i := strings.Index(body[3:], "\n+++"); i >= 0 {
+				body = body[3+i+4:]
+			}
+		}
+		n++
+		files["posts/"+rel] = &fstest.MapFile{Data: []byte(fmt.Sprintf("---\ntitle: Post %d\ndate: 2026-01-01\nslug: p%d\n---\n%s", n, n, body))}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return files
+}
+
+// BenchmarkLoadZola loads the Rust blog's 750 posts (Zola): raw HTML
+// tables and charts in some, code in most.
+func BenchmarkLoadZola(b *testing.B) { benchLoad(b, zolaFS(b)) }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ func DefaultConfig(repo string) Config {
 		Previews:    true,
 		Timezone:    "UTC",
 		Location:    time.UTC,
+		Embeds:      slices.Clone(DefaultEmbeds),
 	}
 }
 
@@ -70,7 +72,7 @@ func defaultBaseURL(repo string) string {
 
 var configKeys = []string{"title", "heading", "description", "base_url", "author", "language", "per_page",
 	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html",
-	"pages", "menu", "authors"}
+	"pages", "menu", "authors", "embeds", "toc"}
 
 var languageRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 var hostRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
@@ -268,6 +270,32 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 			boolean(&cfg.Previews)
 		case "unsafe_html":
 			boolean(&cfg.UnsafeHTML)
+		case "toc":
+			boolean(&cfg.TOC)
+		case "embeds":
+			cfg.Embeds = []string{}
+			ok()
+			var items []fmValue
+			switch v.kind {
+			case vScalar:
+				items = []fmValue{v}
+			case vList:
+				items = v.list
+			case vNull:
+			default:
+				bad("must be a list of host names like [www.youtube-nocookie.com], not a %s", kindName(v.kind))
+			}
+			for _, e := range items {
+				h := strings.ToLower(strings.TrimSpace(e.s))
+				if e.kind != vScalar || !hostRE.MatchString(h) {
+					add(e.line, e.col, CodeConfigInvalid, "embeds: %s is not a host name like www.youtube-nocookie.com (no scheme, path or port)", describe(&e))
+					cfg.Set[f.key] = false
+					continue
+				}
+				if !slices.Contains(cfg.Embeds, h) {
+					cfg.Embeds = append(cfg.Embeds, h)
+				}
+			}
 		case "timezone":
 			text(&cfg.Timezone, func(s string) (string, string) {
 				loc, err := time.LoadLocation(s)

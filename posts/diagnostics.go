@@ -36,7 +36,8 @@ const (
 	CodeMissingImage   = "missing-image"         // warning: a local image (or cover image) does not exist
 	CodeImageAlt       = "image-alt"             // warning: an image has no alt text
 	CodeLiquid         = "liquid"                // warning: Jekyll Liquid is not supported and is shown literally
-	CodeRawHTML        = "raw-html"              // warning: raw HTML is left out (unsafe_html is off)
+	CodeRawHTML        = "raw-html"              // warning: part of the raw HTML was removed by the sanitiser (a script, an event handler, an unsafe URL...); the message names it
+	CodeCodeOption     = "code-option"           // warning: a code block option is unknown or not readable and is ignored
 	CodeUnsafeURL      = "unsafe-url"            // warning: a javascript:/vbscript:/data:/file: URL was removed
 	CodeInvalidUTF8    = "invalid-utf8"          // error: the file is not UTF-8 text
 	CodeSymlink        = "symlink"               // error: a symbolic link; never followed
@@ -64,7 +65,7 @@ var codeSeverity = map[string]Severity{
 	CodeInvalidField: SeverityError, CodeInvalidTag: SeverityWarning, CodeInvalidAlias: SeverityError,
 	CodeDuplicateAlias: SeverityError, CodeBrokenLink: SeverityWarning, CodeLinkToDraft: SeverityWarning,
 	CodeMissingImage: SeverityWarning, CodeImageAlt: SeverityWarning, CodeLiquid: SeverityWarning,
-	CodeRawHTML: SeverityWarning, CodeUnsafeURL: SeverityWarning, CodeInvalidUTF8: SeverityError,
+	CodeRawHTML: SeverityWarning, CodeCodeOption: SeverityWarning, CodeUnsafeURL: SeverityWarning, CodeInvalidUTF8: SeverityError,
 	CodeSymlink: SeverityError, CodeSpecialFile: SeverityError, CodeInvalidPath: SeverityError,
 	CodeFileTooLarge: SeverityError, CodeUnreadable: SeverityError, CodeInternal: SeverityError,
 	CodeDuplicateURL: SeverityError, CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,

@@ -19,7 +19,7 @@ import (
 // (the date when there is none) and expiryDate.
 var knownFields = []string{
 	"title", "date", "updated", "summary", "description", "tags", "draft", "slug",
-	"author", "image", "image_alt", "featured", "aliases",
+	"author", "image", "image_alt", "featured", "aliases", "toc",
 }
 
 // dateLayouts are tried in order. Layouts without a zone are read in the
@@ -120,7 +120,8 @@ type postMeta struct {
 	aliasPos            [][2]int
 	dateLine, dateCol   int
 
-	expiryLine, expiryCol int // where expiryDate is written
+	expiryLine, expiryCol int   // where expiryDate is written
+	toc                   *bool // the post's toc field; nil: the site's setting
 }
 
 // applyFields fills p from the front matter fields and returns diagnostics.
@@ -303,6 +304,10 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 				}
 				p.Aliases = append(p.Aliases, a)
 				meta.aliasPos = append(meta.aliasPos, [2]int{v.line, v.col})
+			}
+		case "toc":
+			if b, ok := boolean(); ok && v.kind != vNull {
+				meta.toc = &b
 			}
 		case "layout":
 			// Jekyll's layout: the theme decides; nothing to do.

@@ -95,6 +95,10 @@ func FuzzLoadFile(f *testing.F) {
 		f.Add([]byte(s), false)
 	}
 	f.Add([]byte("---\ntitle: A\ndate: 2026-01-01\n---\n<a href=\"javascript:x\">y</a>\n"), true)
+	for _, c := range hostileHTML {
+		f.Add([]byte("---\ntitle: A\ndate: 2026-01-01\ntoc: true\n---\n## A\n\n"+c.html+"\n\n### B\n"), false)
+	}
+	f.Add([]byte("---\ntitle: A\ndate: 2026-01-01\n---\n```go {linenos=true, hl_lines=[2,\"4-6\"], title=\"a.go\"}\nx\n```\n"), false)
 	f.Fuzz(func(t *testing.T, src []byte, unsafe bool) {
 		cfg := testConfig
 		if unsafe {
@@ -132,6 +136,9 @@ func FuzzLoadFile(f *testing.F) {
 			}
 			if dangerousAttr.MatchString(p.HTML) {
 				t.Fatalf("dangerous URL in HTML: %s", p.HTML)
+			}
+			if bad := runnable(p.HTML+p.TOC, DefaultEmbeds); !unsafe && bad != "" {
+				t.Fatalf("%s in the sanitised HTML: %s", bad, p.HTML)
 			}
 			// No shape multiplies its text (a table padded to its header's
 			// width did): an empty heading, the most, is 50 times its "#\n".

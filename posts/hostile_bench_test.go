@@ -68,6 +68,27 @@ var hostileShapes = []struct {
 	{name: "UnsafeHTMLWithBadURLs", unsafe: true, post: func(n int) string {
 		return fmYAML + strings.Repeat("<a href=\"javascript:x\" onclick=y>z</a> ", n) + "\n"
 	}},
+	{name: "SanitizedHTMLWithBadURLs", post: func(n int) string {
+		return fmYAML + strings.Repeat("<a href=\"javascript:x\" onclick=y>z</a> ", n) + "\n"
+	}},
+	{name: "HTMLBlockOfHandlers", post: func(n int) string {
+		return fmYAML + "<div>\n" + strings.Repeat("<span onclick=x style=\"position:fixed\">a</span>\n", n) + "</div>\n"
+	}},
+	{name: "AttributesInOneTag", post: func(n int) string { return fmYAML + "<div " + listOf(n, "a%d=x ") + ">\n" }},
+	{name: "StylePropertiesInOneTag", post: func(n int) string {
+		return fmYAML + "<div style=\"" + listOf(n, "p%d:fixed;") + "\">x</div>\n"
+	}},
+	{name: "NestedSVG", post: func(n int) string { return fmYAML + "<div>" + strings.Repeat("<svg><g>", n) + "\n" }},
+	{name: "NestedNoscript", post: func(n int) string { return fmYAML + "<div>" + strings.Repeat("<noscript>", n) + "<img src=x.png>\n" }},
+	{name: "IframesOnOneLine", post: func(n int) string {
+		return fmYAML + "<div>" + strings.Repeat("<iframe src=\"https://player.vimeo.com/video/1\">x", n) + "\n"
+	}},
+	{name: "CodeOptions", post: func(n int) string {
+		return fmYAML + strings.Repeat("```go {linenos=true, hl_lines=[1,\"2-3\"], title=\"a.go\", x=1}\na\nb\nc\n```\n\n", n)
+	}},
+	{name: "TOCHeadings", post: func(n int) string {
+		return fmYAML[:len(fmYAML)-4] + "toc: true\n---\n" + strings.Repeat("## a\n\n### b\n\n", n)
+	}},
 	{name: "TOMLDeepArrays", post: func(n int) string {
 		return fmTOML + "a = " + strings.Repeat("[", 100*n) + strings.Repeat("]", 100*n) + "\n+++\n"
 	}},

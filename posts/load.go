@@ -74,6 +74,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = def.BaseURL
 	}
+	if cfg.Embeds == nil && !cfg.Has("embeds") {
+		cfg.Embeds = def.Embeds
+	}
 	configBase := cfg.BasePath()
 	if opts.BaseURL != "" {
 		if u, err := normalizeBaseURL(opts.BaseURL); err == nil {
@@ -116,7 +119,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 				fmt.Sprintf("file is %.1f MiB; the limit is 10 MiB, so it is not read or published", float64(t.largeSize[i])/(1<<20))))
 		}
 	}
-	md := newMarkdown(cfg.UnsafeHTML)
+	md := newMarkdown(cfg.UnsafeHTML, cfg.Embeds)
 	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults()}
 	results := make([]*postResult, len(postFiles))
 	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) }); err != nil {

@@ -26,13 +26,20 @@ import (
 type markdown struct {
 	md     goldmark.Markdown
 	unsafe bool
+	nr     *nodeRenderer
 }
 
-func newMarkdown(unsafe bool) *markdown {
+// newMarkdown builds the pipeline: with unsafe, raw HTML is kept as written
+// (cleaned of dangerous URLs only); else it is sanitised, and embeds are the
+// hosts an iframe may load.
+func newMarkdown(unsafe bool, embeds []string) *markdown {
 	nr := &nodeRenderer{
 		unsafe:    unsafe,
-		formatter: chromahtml.New(chromahtml.WithClasses(true)),
+		formatter: chromahtml.New(chromahtml.WithClasses(true), chromahtml.WithPreWrapper(bareWrapper{})),
 		style:     styles.Get(DefaultLightStyle),
+	}
+	if !unsafe {
+		nr.embeds = embeds
 	}
 	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(nr, 100))}
 	if unsafe {
@@ -79,7 +86,7 @@ func newMarkdown(unsafe bool) *markdown {
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(rOpts...),
 	)
-	return &markdown{md: md, unsafe: unsafe}
+	return &markdown{md: md, unsafe: unsafe, nr: nr}
 }
 
 // headingIDs makes heading IDs: the heading's slug, unique within one post:
@@ -119,8 +126,8 @@ func (h *headingIDs) Generate(value []byte, kind ast.NodeKind) []byte {
 func (h *headingIDs) Put(value []byte) { h.used[string(value)] = true }
 
 // nodeRenderer overrides goldmark's rendering of headings (anchor links),
-// links and images (URL checks, lazy images) and raw HTML (left out, or
-// cleaned of dangerous URLs when unsafe_html is on).
+// links and images (URL checks, lazy images), raw HTML (sanitised, or only
+// cleaned of dangerous URLs when unsafe_html is on) and code blocks.
 //
 // It also renders fenced code with chroma (CSS classes, see HighlightCSS).
 // goldmark-highlighting does the same, but looks the lexer up anew for every
@@ -129,11 +136,21 @@ func (h *headingIDs) Put(value []byte) { h.used[string(value)] = true }
 // Here each language is looked up once per Load.
 type nodeRenderer struct {
 	unsafe    bool
-	formatter *chromahtml.Formatter
+	embeds    []string
+	sanOnce   sync.Once
+	san       *sanitizer            // see sanitizer
+	formatter *chromahtml.Formatter // for blocks without line options
 	style     *chroma.Style
 	lexers    sync.Map // lowercased language -> chroma.Lexer (coalesced), or noLexer
 	indexOnce sync.Once
 	byName    map[string]chroma.Lexer
+}
+
+// sanitizer is the raw HTML sanitiser, built on first use: a Load whose
+// posts have no raw HTML never builds its policy.
+func (r *nodeRenderer) sanitizer() *sanitizer {
+	r.sanOnce.Do(func() { r.san = newSanitizer(r.embeds) })
+	return r.san
 }
 
 // noLexer caches "chroma has no lexer for this language".
@@ -147,6 +164,7 @@ func (r *nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindRawHTML, r.rawHTML)
 	reg.Register(ast.KindHTMLBlock, r.htmlBlock)
 	reg.Register(ast.KindFencedCodeBlock, r.fencedCode)
+	reg.Register(ast.KindCodeBlock, r.codeBlock)
 }
 
 // lexer is the coalesced chroma lexer for a fence's language, or nil.
@@ -194,6 +212,34 @@ func (r *nodeRenderer) buildIndex() {
 	}
 }
 
+// Node attributes the walker sets for the renderer: what it worked out
+// for a node while checking it, so the renderer need not work it out again.
+const (
+	attrCleanHTML   = "publishbot-clean-html"   // []byte: a raw HTML node, sanitised
+	attrCodeOptions = "publishbot-code-options" // *codeOptions: a fenced code block's options
+)
+
+// bareWrapper makes chroma write no <pre>: fencedCode writes its own.
+type bareWrapper struct{}
+
+func (bareWrapper) Start(code bool, styleAttr string) string { return "" }
+func (bareWrapper) End(code bool) string                     { return "" }
+
+// writePreStart opens a code block's <pre>. Every code block can scroll
+// sideways on a narrow screen, so each is in the tab order (tabindex 0:
+// keyboard users can scroll it) with a name a screen reader says on focus.
+func writePreStart(w util.BufWriter, class, label string) {
+	_, _ = w.WriteString("<pre")
+	if class != "" {
+		_, _ = w.WriteString(` class="`)
+		_, _ = w.WriteString(class)
+		_ = w.WriteByte('"')
+	}
+	_, _ = w.WriteString(` tabindex="0" role="group" aria-label="`)
+	html.DefaultWriter.Write(w, []byte(label))
+	_, _ = w.WriteString(`">`)
+}
+
 func (r *nodeRenderer) fencedCode(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 	if !entering {
 		return ast.WalkContinue, nil
@@ -204,28 +250,90 @@ func (r *nodeRenderer) fencedCode(w util.BufWriter, source []byte, node ast.Node
 		seg := n.Lines().At(i)
 		code.Write(seg.Value(source))
 	}
-	lang := n.Language(source)
-	if i := bytes.IndexByte(lang, '{'); i >= 0 {
-		lang = bytes.TrimSpace(lang[:i])
+	var opts codeOptions
+	if v, ok := n.AttributeString(attrCodeOptions); ok {
+		opts = *v.(*codeOptions)
+	} else if n.Info != nil {
+		opts, _ = parseCodeOptions(n.Info.Segment.Value(source))
 	}
+	lang := []byte(opts.lang)
+	var lexer chroma.Lexer
 	if len(lang) > 0 && len(lang) <= 64 {
-		if l := r.lexer(strings.ToLower(string(lang))); l != nil {
-			if it, err := l.Tokenise(nil, code.String()); err == nil {
-				if err := r.formatter.Format(w, r.style, it); err == nil {
-					_ = w.WriteByte('\n')
-					return ast.WalkSkipChildren, nil
-				}
+		lexer = r.lexer(strings.ToLower(string(lang)))
+	}
+	label := "Code"
+	if lexer != nil {
+		label = lexer.Config().Name + " code"
+	}
+	if opts.title != "" {
+		label = opts.title
+		_, _ = w.WriteString(`<figure class="code-block"><figcaption>`)
+		html.DefaultWriter.Write(w, []byte(opts.title))
+		_, _ = w.WriteString("</figcaption>\n")
+	}
+	if lexer == nil && opts.numbered() {
+		lexer = lexers.Fallback // plain text, so lines can be numbered and highlighted
+	}
+	written := false
+	if lexer != nil {
+		if it, err := lexer.Tokenise(nil, code.String()); err == nil {
+			f := r.formatter
+			if opts.numbered() {
+				f = chromahtml.New(chromahtml.WithClasses(true), chromahtml.WithPreWrapper(bareWrapper{}),
+					chromahtml.WithLineNumbers(opts.lineNos), chromahtml.BaseLineNumber(max(opts.lineStart, 1)),
+					chromahtml.HighlightLines(shiftRanges(opts.highlight, max(opts.lineStart, 1)-1)))
 			}
+			// Format fails only on a writer's error, which a BufWriter
+			// keeps for the renderer to return.
+			writePreStart(w, "chroma", label)
+			_, _ = w.WriteString("<code>")
+			_ = f.Format(w, r.style, it)
+			_, _ = w.WriteString("</code></pre>")
+			written = true
 		}
 	}
-	_, _ = w.WriteString("<pre><code")
-	if len(lang) > 0 {
-		_, _ = w.WriteString(` class="language-`)
-		html.DefaultWriter.Write(w, lang)
-		_ = w.WriteByte('"')
+	if !written {
+		writePreStart(w, "", label)
+		_, _ = w.WriteString("<code")
+		if len(lang) > 0 {
+			_, _ = w.WriteString(` class="language-`)
+			html.DefaultWriter.Write(w, lang)
+			_ = w.WriteByte('"')
+		}
+		_ = w.WriteByte('>')
+		html.DefaultWriter.RawWrite(w, code.Bytes())
+		_, _ = w.WriteString("</code></pre>")
 	}
-	_ = w.WriteByte('>')
-	html.DefaultWriter.RawWrite(w, code.Bytes())
+	if opts.title != "" {
+		_, _ = w.WriteString("</figure>")
+	}
+	_ = w.WriteByte('\n')
+	return ast.WalkSkipChildren, nil
+}
+
+// shiftRanges moves hl_lines, which count from the block's first line, to
+// chroma's line numbers, which start at linenostart.
+func shiftRanges(rs [][2]int, by int) [][2]int {
+	out := make([][2]int, len(rs))
+	for i, r := range rs {
+		out[i] = [2]int{r[0] + by, r[1] + by}
+	}
+	return out
+}
+
+// codeBlock renders an indented code block, as goldmark does but with the
+// same <pre> as fenced code.
+func (r *nodeRenderer) codeBlock(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	writePreStart(w, "", "Code")
+	_, _ = w.WriteString("<code>")
+	l := node.Lines().Len()
+	for i := 0; i < l; i++ {
+		line := node.Lines().At(i)
+		html.DefaultWriter.RawWrite(w, line.Value(source))
+	}
 	_, _ = w.WriteString("</code></pre>\n")
 	return ast.WalkSkipChildren, nil
 }
@@ -329,7 +437,7 @@ func (r *nodeRenderer) autoLink(w util.BufWriter, source []byte, node ast.Node, 
 }
 
 func (r *nodeRenderer) rawHTML(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
-	if !entering || !r.unsafe {
+	if !entering {
 		return ast.WalkSkipChildren, nil
 	}
 	n := node.(*ast.RawHTML)
@@ -338,15 +446,44 @@ func (r *nodeRenderer) rawHTML(w util.BufWriter, source []byte, node ast.Node, e
 		seg := n.Segments.At(i)
 		b.Write(seg.Value(source))
 	}
-	_, _ = w.Write(cleanHTML(b.Bytes()))
+	_, _ = w.Write(r.rawOut(node, b.Bytes()))
 	return ast.WalkSkipChildren, nil
 }
 
 func (r *nodeRenderer) htmlBlock(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
-	if !entering || !r.unsafe {
+	if !entering {
 		return ast.WalkSkipChildren, nil
 	}
 	n := node.(*ast.HTMLBlock)
+	_, _ = w.Write(r.rawOut(node, htmlBlockBytes(n, source)))
+	return ast.WalkSkipChildren, nil
+}
+
+// rawOut is what a raw HTML node becomes: cleaned of dangerous URLs with
+// unsafe_html, else sanitised (by the walker, which reports what it
+// removed; here, silently, for a node it did not visit).
+func (r *nodeRenderer) rawOut(node ast.Node, b []byte) []byte {
+	if r.unsafe {
+		return cleanHTML(b)
+	}
+	if v, ok := node.AttributeString(attrCleanHTML); ok {
+		return v.([]byte)
+	}
+	out, _ := r.sanitizer().clean(b, nil, nil)
+	return keptOrNothing(out)
+}
+
+// keptOrNothing is sanitised HTML, or nothing when only white space is
+// left (a comment's line, say): a removed block leaves no blank line.
+func keptOrNothing(out []byte) []byte {
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil
+	}
+	return out
+}
+
+// htmlBlockBytes is an HTML block's source: its lines and its closing line.
+func htmlBlockBytes(n *ast.HTMLBlock, source []byte) []byte {
 	var b bytes.Buffer
 	for i := 0; i < n.Lines().Len(); i++ {
 		seg := n.Lines().At(i)
@@ -355,8 +492,7 @@ func (r *nodeRenderer) htmlBlock(w util.BufWriter, source []byte, node ast.Node,
 	if n.HasClosure() {
 		b.Write(n.ClosureLine.Value(source))
 	}
-	_, _ = w.Write(cleanHTML(b.Bytes()))
-	return ast.WalkSkipChildren, nil
+	return b.Bytes()
 }
 
 // inlineText writes the plain text of n's inline children.
@@ -411,12 +547,6 @@ func dangerousURL(u []byte) bool {
 }
 
 var moreRE = regexp.MustCompile(`^<!--\s*more\s*-->`)
-
-// isComment reports raw HTML that is only a comment.
-func isComment(b []byte) bool {
-	b = bytes.TrimSpace(b)
-	return bytes.HasPrefix(b, []byte("<!--")) && bytes.HasSuffix(b, []byte("-->"))
-}
 
 // cutSummary is the first max runes of text, cut back to a word boundary and
 // ended with "…" when anything was cut.

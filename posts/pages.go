@@ -122,13 +122,6 @@ func pageGlobProblem(g string) string {
 	return ""
 }
 
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n-3] + "..."
-	}
-	return s
-}
-
 // findPages lists the page files of the tree, in path order, each with the
 // folder its address is relative to. Files under static/ are never pages;
 // the default rule never takes a file from posts_dir.

@@ -55,6 +55,8 @@ type Config struct {
 	Timezone     string   `yaml:"timezone" json:"timezone"` // IANA name, default "UTC"
 	BackURL      string   `yaml:"back_url" json:"back_url"`
 	UnsafeHTML   bool     `yaml:"unsafe_html" json:"unsafe_html"`
+	Embeds       []string `yaml:"embeds" json:"embeds"` // hosts an iframe in a post may load; default DefaultEmbeds; empty: none
+	TOC          bool     `yaml:"toc" json:"toc"`       // a table of contents on every post that does not say toc: false
 
 	// Pages are the globs of the Markdown files that are pages; nil means
 	// the default (DefaultPageGlobs, plus Markdown files with front matter
@@ -92,6 +94,7 @@ type Post struct {
 	ImageAlt    string
 	Aliases     []string // old site paths that redirect here, e.g. "/2019/01/old-name/"
 	HTML        string   // rendered, sanitised body; links to bundle files stay relative to the post's page, all others are absolute paths under the base path
+	TOC         string   // the table of contents (a <nav> of links to the body's h2 and h3 headings) when toc is on and there are any, else ""; sanitised like HTML
 	Words       int      // word count of the plain text
 	ReadingTime int      // minutes, at least 1
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -14,6 +15,7 @@ import (
 	"github.com/yuin/goldmark/parser"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
+	xhtml "golang.org/x/net/html"
 )
 
 // summaryRunes is the length of a summary taken from the text.
@@ -38,14 +40,10 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		return // a tree too deep to walk; the post has an error
 	}
 	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds()}
+	w.tocOn = r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && l.cfg.TOC
 	_ = ast.Walk(doc, w.visit)
-	if w.rawHTML > 0 && !l.md.unsafe {
-		line, col := r.pos(r.bodyOff + w.rawHTMLAt)
-		places := "1 place"
-		if w.rawHTML > 1 {
-			places = fmt.Sprintf("%d places", w.rawHTML)
-		}
-		r.add(line, col, CodeRawHTML, fmt.Sprintf("raw HTML is left out of the page (%s); write it in Markdown, or set unsafe_html: true in publish.yaml", places))
+	if w.tocOn {
+		p.TOC = renderTOC(w.toc)
 	}
 	if meta := r.meta; meta.imageRaw != "" {
 		before := len(r.diags)
@@ -85,8 +83,8 @@ type walker struct {
 	codeWords  int
 	more       bool
 	beforeMore string
-	rawHTML    int
-	rawHTMLAt  int
+	tocOn      bool       // the post has a table of contents
+	toc        []tocEntry // its h2 and h3 headings
 	inCode     int
 	inNotes    int
 	blockStart int
@@ -114,6 +112,16 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if lines := n.Lines(); lines != nil && lines.Len() > 0 {
 			w.blockStart, w.blockEnd = lines.At(0).Start, lines.At(lines.Len()-1).Stop
 			w.destFrom = w.blockStart
+		}
+	}
+	if entering {
+		switch n := n.(type) {
+		case *ast.Heading:
+			if w.tocOn {
+				w.heading(n)
+			}
+		case *ast.FencedCodeBlock:
+			w.codeOptions(n)
 		}
 	}
 	switch n := n.(type) {
@@ -158,26 +166,19 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		}
 	case *ast.HTMLBlock:
 		if entering {
-			var b bytes.Buffer
+			segs := make([]text.Segment, 0, n.Lines().Len()+1)
 			for i := 0; i < n.Lines().Len(); i++ {
-				seg := n.Lines().At(i)
-				b.Write(seg.Value(w.body))
+				segs = append(segs, n.Lines().At(i))
 			}
-			start := 0
-			if n.Lines().Len() > 0 {
-				start = n.Lines().At(0).Start
+			if n.HasClosure() {
+				segs = append(segs, n.ClosureLine)
 			}
-			w.html(b.Bytes(), start)
+			w.html(n, segs, true)
 		}
 		return ast.WalkSkipChildren, nil
 	case *ast.RawHTML:
 		if entering && n.Segments.Len() > 0 {
-			var b bytes.Buffer
-			for i := 0; i < n.Segments.Len(); i++ {
-				seg := n.Segments.At(i)
-				b.Write(seg.Value(w.body))
-			}
-			w.html(b.Bytes(), n.Segments.At(0).Start)
+			w.html(n, n.Segments.Sliced(0, n.Segments.Len()), false)
 		}
 		return ast.WalkSkipChildren, nil
 	case *ast.Link:
@@ -210,20 +211,114 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 	return ast.WalkContinue, nil
 }
 
-// html handles raw HTML: the <!--more--> marker, and counting what is left out.
-func (w *walker) html(b []byte, start int) {
-	if moreRE.Match(bytes.TrimSpace(b)) && !w.more && w.inNotes == 0 {
+// html handles raw HTML, written in the segments segs of the body: the
+// <!--more--> marker, the text of a block (read by the summary and
+// counted; an inline tag has none), and, unless unsafe_html is on,
+// sanitising it (see sanitizer) with a warning at the line of everything
+// removed.
+func (w *walker) html(n ast.Node, segs []text.Segment, block bool) {
+	var b bytes.Buffer
+	for _, seg := range segs {
+		b.Write(seg.Value(w.body))
+	}
+	if moreRE.Match(bytes.TrimSpace(b.Bytes())) && !w.more && w.inNotes == 0 {
 		w.more = true
 		w.beforeMore = w.prose.String()
 		return
 	}
-	if isComment(b) {
+	var text *bytes.Buffer
+	if block {
+		text = w.text()
+		w.space()
+		defer w.space()
+	}
+	if w.l.md.unsafe {
+		if text != nil {
+			htmlText(cleanHTML(b.Bytes()), text)
+		}
 		return
 	}
-	if w.rawHTML == 0 {
-		w.rawHTMLAt = start
+	// An offset into the joined segments, as a line and column.
+	ends := make([]int, len(segs)) // where each segment ends in the joined bytes
+	total := 0
+	for i, seg := range segs {
+		total += seg.Len()
+		ends[i] = total
 	}
-	w.rawHTML++
+	pos := func(off int) (int, int) {
+		i, _ := slices.BinarySearch(ends, off+1)
+		if i == len(segs) {
+			return w.r.pos(w.r.bodyOff + segs[len(segs)-1].Stop)
+		}
+		return w.r.pos(w.r.bodyOff + segs[i].Start + off - (ends[i] - segs[i].Len()))
+	}
+	// Links, images and media in kept HTML are checked and rewritten as
+	// Markdown's are.
+	resolve := func(el, attr, val string, at int) string {
+		line, col := pos(at)
+		return w.resolve(val, el == "img" || el == "source" || attr == "poster", false, line, col)
+	}
+	out, removed := w.l.md.nr.sanitizer().clean(b.Bytes(), text, resolve)
+	n.SetAttributeString(attrCleanHTML, keptOrNothing(out))
+	lastLine, lastMsg := 0, ""
+	for _, rm := range removed {
+		line, col := pos(rm.at)
+		if line == lastLine && rm.what == lastMsg {
+			continue // the same thing twice on one line: one warning
+		}
+		lastLine, lastMsg = line, rm.what
+		w.r.add(line, col, CodeRawHTML, rm.what)
+	}
+}
+
+// htmlText writes the text of HTML b to dst, with a space at every tag.
+func htmlText(b []byte, dst *bytes.Buffer) {
+	z := xhtml.NewTokenizer(bytes.NewReader(b))
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return
+		case xhtml.TextToken:
+			dst.Write(z.Text())
+		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
+			if dst.Len() > 0 && dst.Bytes()[dst.Len()-1] != ' ' {
+				dst.WriteByte(' ')
+			}
+		}
+	}
+}
+
+// heading keeps an h2 or h3 heading for the table of contents.
+func (w *walker) heading(n *ast.Heading) {
+	if n.Level != 2 && n.Level != 3 {
+		return
+	}
+	id, ok := n.AttributeString("id")
+	b, isBytes := id.([]byte)
+	if !ok || !isBytes {
+		return
+	}
+	var t bytes.Buffer
+	inlineText(&t, w.body, n)
+	w.toc = append(w.toc, tocEntry{level: n.Level, id: b, text: collapseSpace(t.String())})
+}
+
+// codeOptions reads a fenced code block's options for the renderer and
+// reports those it does not understand, at their place in the info string.
+func (w *walker) codeOptions(n *ast.FencedCodeBlock) {
+	if n.Info == nil {
+		return
+	}
+	info := n.Info.Segment.Value(w.body)
+	if len(bytes.TrimSpace(info)) == 0 || bytes.IndexFunc(info, unicode.IsSpace) < 0 && !bytes.ContainsAny(info, ",{") {
+		return // a language alone
+	}
+	opts, problems := parseCodeOptions(info)
+	n.SetAttributeString(attrCodeOptions, &opts)
+	for _, p := range problems {
+		line, col := w.r.pos(w.r.bodyOff + n.Info.Segment.Start + p.at)
+		w.r.add(line, col, CodeCodeOption, p.msg)
+	}
 }
 
 // liquid reports Jekyll Liquid tags that start in a text segment. Each

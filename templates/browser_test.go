@@ -13,14 +13,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/publishbot/publishbot/posts"
 )
@@ -310,4 +313,117 @@ func TestBrowserStress(t *testing.T) {
 		return map[string]string{"index": "", "post": "posts/stress/", "tag": "tags/averyveryverylongtagnamewithoutanyspacesatallfortesting/"}
 	}
 	browseSite(t, render, pages, []string{"post"}, nil)
+}
+
+// codePost is a post with a contents list and a code block with options,
+// one of whose lines is far wider than a phone.
+var codePost = "---\ntitle: Code and contents\ndate: 2026-03-01\ntoc: true\n---\n" +
+	"Intro.\n\n## Setting up\n\nFirst the file:\n\n" +
+	"```go {linenos=true, hl_lines=[2, \"4-5\"], linenostart=10, title=\"main.go\"}\n" +
+	"package main\n\nimport \"fmt\"\n\nfunc main() {\n" +
+	"\tfmt.Println(\"a line that is much wider than the screen of a phone, so that the block scrolls sideways inside its own box\")\n}\n```\n\n" +
+	"### Running it\n\nRun it.\n\n" + strings.Repeat("Filler paragraph to make the page scroll.\n\n", 40) +
+	"## Results\n\n" + strings.Repeat("More text.\n\n", 40)
+
+// TestBrowserTOCAndCode: the contents list's links land on their
+// headings; the wide code block scrolls inside its box, is reached with
+// the Tab key and scrolled with the arrow keys, and has a name; light and
+// dark screenshots show the line numbers, highlighted lines and caption.
+func TestBrowserTOCAndCode(t *testing.T) {
+	content := fstest.MapFS{
+		"publish.yaml":                  {Data: []byte("title: Code blog\n")},
+		"posts/2026-03-01-code.md":      {Data: []byte(codePost)},
+		"posts/2026-02-01-other-one.md": {Data: []byte("---\ntitle: Other\n---\nText.\n")},
+	}
+	var base string
+	render := func(baseURL string) map[string][]byte {
+		base = baseURL
+		site, err := posts.Load(t.Context(), content, posts.Options{BaseURL: baseURL, Now: fixedNow})
+		if err != nil || len(site.Posts) != 2 {
+			t.Fatalf("load: %v %v", err, site.Diagnostics)
+		}
+		return mustRender(t, site, content, Options{})
+	}
+	pages := func() map[string]string { return map[string]string{"post": "posts/code/"} }
+	browseSite(t, render, pages, []string{"post"}, nil)
+
+	// The same pages again, for what a reader does on them.
+	ctx := newBrowser(t)
+	var handler http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	defer srv.Close()
+	handler = siteHandler("/blog/", render(srv.URL+"/blog/"))
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(base+"posts/code/")); err != nil {
+		t.Fatal(err)
+	}
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('nav.toc a')].map(a => a.getAttribute('href'))`))
+	if err != nil || strings.Join(links, " ") != "#setting-up #running-it #results" {
+		t.Fatalf("contents links %q, %v", links, err)
+	}
+	for _, href := range links {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`nav.toc a[href="`+href+`"]`))); err != nil {
+			t.Fatal(err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Poll[string](`(() => {
+			const h = document.getElementById(location.hash.slice(1));
+			if (!h) return '';
+			const top = h.getBoundingClientRect().top;
+			return top >= 0 && top < 60 ? location.hash + ' ' + h.tagName : '';
+		})()`, chromedp.WithPollingTimeout(5*time.Second)))
+		if err != nil || !strings.HasPrefix(got, href+" H") {
+			t.Errorf("link %s did not bring its heading to the top: %q %v", href, got, err)
+		}
+	}
+	// Tab from the top of the page until the code block has the focus.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"posts/code/")); err != nil {
+		t.Fatal(err)
+	}
+	focused := ""
+	for i := 0; i < 40 && focused != "PRE"; i++ {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+		if focused, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.tagName`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if focused != "PRE" {
+		t.Fatalf("the Tab key never reached the code block")
+	}
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.activeElement.scrollWidth > document.activeElement.clientWidth`))
+	if err != nil || !wide {
+		t.Fatalf("the code block does not scroll sideways at 390px (%v): the test proves nothing", err)
+	}
+	for range 5 {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowRight)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scrolled, err := chromedp.Run(ctx, chromedp.Poll[float64](`document.activeElement.scrollLeft > 0 ? document.activeElement.scrollLeft : null`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil || scrolled <= 0 {
+		t.Errorf("the arrow keys do not scroll the focused code block: %v %v", scrolled, err)
+	}
+	// Its accessible name and role, as the browser computes them.
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("pre.chroma")))
+	if err != nil || len(nodes) != 1 {
+		t.Fatalf("code block: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		no := false
+		res, err := cdp.Call(ctx, tg, accessibility.GetPartialAXTree, accessibility.GetPartialAXTreeParams{BackendNodeID: nodes[0].BackendNodeID, FetchRelatives: &no})
+		if err != nil {
+			return err
+		}
+		if len(res.Nodes) == 0 || res.Nodes[0].Name == nil || res.Nodes[0].Role == nil {
+			return fmt.Errorf("no accessibility node for the code block")
+		}
+		if name, role := string(res.Nodes[0].Name.Value), string(res.Nodes[0].Role.Value); name != `"main.go"` || role != `"group"` {
+			t.Errorf("code block's accessible name %s, role %s; want \"main.go\", \"group\"", name, role)
+		}
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
 }

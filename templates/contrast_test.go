@@ -61,7 +61,8 @@ func TestContrastAA(t *testing.T) {
 		{"fg", "bg"}, {"muted", "bg"}, {"link", "bg"},
 		{"fg", "soft"}, {"muted", "soft"}, {"link", "soft"},
 		{"draft-fg", "draft-bg"}, {"sched-fg", "sched-bg"}, {"banner-fg", "banner-bg"},
-		{"bg", "fg"}, // the skip link
+		{"bg", "fg"},                  // the skip link
+		{"fg", "hl"}, {"muted", "hl"}, // a highlighted code line and its number
 	}
 	for name, palette := range map[string]map[string]string{"light": light, "dark": dark} {
 		for _, p := range pairs {

@@ -75,6 +75,7 @@ type PostData struct {
 	URL       string        // URL path, "/blog/posts/hello/"
 	AbsURL    string        // absolute URL
 	Body      template.HTML // Post.HTML: rendered and sanitised by posts
+	TOC       template.HTML // Post.TOC: the table of contents, "" for none; rendered and sanitised by posts
 	ImageURL  string        // absolute URL of the cover image, "" for none
 	TagLinks  []TagLink
 	Scheduled bool // a future post shown because of Options.Future
@@ -362,6 +363,7 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			URL:         b.postURL(p.Slug),
 			AbsURL:      b.siteURL(posts.PostPath(p.Slug)),
 			Body:        template.HTML(p.HTML), // rendered and sanitised by posts.Load
+			TOC:         template.HTML(p.TOC),  // likewise
 			Scheduled:   p.Future,
 			Authors:     b.authorLinks(p),
 		}
