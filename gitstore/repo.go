@@ -216,10 +216,16 @@ func (r *Repo) fetch(ctx context.Context, wanted []string) (Refs, error) {
 		case req.Capabilities.Supports(capability.Sideband):
 			rd = sideband.NewDemuxer(sideband.Sideband, reader)
 		}
+		finish := func() {}
+		if max := r.store.limits.MaxFileBytes; max > 0 {
+			rd, finish = guardPack(rd, max)
+		}
 		cr := &countReader{r: rd}
 		err = packfile.UpdateObjectStorage(r.st, cr)
+		finish()
 		reader.Close()
 		if err != nil {
+			r.removeTempPacks()
 			return Refs{}, fmt.Errorf("store fetched objects: %w", err)
 		}
 		state.Received = cr.n
@@ -258,6 +264,15 @@ func (r *Repo) haves() ([]plumbing.Hash, error) {
 		return nil
 	})
 	return out, err
+}
+
+// removeTempPacks removes what go-git leaves of a pack it could not store
+// (objects/pack/tmp_pack_*): a refused pack is not kept on disk.
+func (r *Repo) removeTempPacks() {
+	tmp, _ := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "tmp_pack_*"))
+	for _, f := range tmp {
+		_ = os.Remove(f)
+	}
 }
 
 type countReader struct {

@@ -1,0 +1,164 @@
+package gitstore
+
+import (
+	"bufio"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-git/go-git/v5/plumbing/hash"
+)
+
+// go-git's pack parser reads every object it indexes whole into memory (a
+// 2 GiB blob of zeros, 2 MiB on the wire, takes more than 3 GiB), so the
+// size limit must be applied to a fetched pack before go-git sees an
+// object: from the object headers, as the pack streams in.
+
+// guardPack returns a reader giving src's bytes, which a second goroutine
+// reads too, as a git pack, to check every object's size against max
+// before go-git's parser is handed that object: an object whose header
+// (or, for a delta, whose delta header) says it is larger than max makes
+// the returned reader fail with a *limitError (ErrPermanent), before a byte
+// of it is inflated. Call finish once done with the reader (on any
+// outcome); it stops the checker and waits for it.
+//
+// A pack the checker cannot parse is go-git's to refuse: the checker then
+// only drains its side, and reports nothing.
+func guardPack(src io.Reader, max int64) (r io.Reader, finish func()) {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := checkPack(bufio.NewReaderSize(pr, 64<<10), max)
+		if _, ok := errors.AsType[*limitError](err); ok {
+			pr.CloseWithError(err) // the copy's next write fails with err
+			return
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	return io.TeeReader(src, pw), func() {
+		pw.Close()
+		<-done
+	}
+}
+
+// Pack object types, as the pack format numbers them.
+const (
+	packOFSDelta = 6
+	packREFDelta = 7
+)
+
+// checkPack reads a pack (version 2 or 3) from r, checking each object's
+// size before reading its data; it inflates only what it must to find where
+// each object ends, into no buffer. It returns a *limitError for an object
+// larger than max, and another error for a pack it cannot parse.
+func checkPack(r *bufio.Reader, max int64) error {
+	var hdr [12]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return fmt.Errorf("pack header: %w", err)
+	}
+	if string(hdr[:4]) != "PACK" {
+		return errors.New("not a pack")
+	}
+	if v := binary.BigEndian.Uint32(hdr[4:8]); v != 2 && v != 3 {
+		return fmt.Errorf("pack version %d", v)
+	}
+	count := binary.BigEndian.Uint32(hdr[8:12])
+	var zr io.ReadCloser
+	for i := uint32(0); i < count; i++ {
+		typ, size, err := objectHeader(r)
+		if err != nil {
+			return fmt.Errorf("object %d: %w", i, err)
+		}
+		if size > max {
+			return objectTooLarge(typ, size, max)
+		}
+		switch typ {
+		case packOFSDelta:
+			for { // the base's negative offset: 7 bits a byte
+				b, err := r.ReadByte()
+				if err != nil {
+					return fmt.Errorf("object %d: %w", i, err)
+				}
+				if b&0x80 == 0 {
+					break
+				}
+			}
+		case packREFDelta:
+			if _, err := r.Discard(hash.Size); err != nil {
+				return fmt.Errorf("object %d: %w", i, err)
+			}
+		}
+		if zr == nil {
+			if zr, err = zlib.NewReader(r); err != nil {
+				return fmt.Errorf("object %d: %w", i, err)
+			}
+		} else if err := zr.(zlib.Resetter).Reset(r, nil); err != nil {
+			return fmt.Errorf("object %d: %w", i, err)
+		}
+		if typ == packOFSDelta || typ == packREFDelta {
+			// A delta starts with the sizes of its base and of the object it
+			// makes: the second is the object's size.
+			dr := bufio.NewReaderSize(zr, 16)
+			if _, err := binary.ReadUvarint(dr); err != nil {
+				return fmt.Errorf("object %d: delta header: %w", i, err)
+			}
+			target, err := binary.ReadUvarint(dr)
+			if err != nil {
+				return fmt.Errorf("object %d: delta header: %w", i, err)
+			}
+			if target > uint64(max) {
+				return objectTooLarge(typ, int64(min(target, 1<<62)), max)
+			}
+			if _, err := io.Copy(io.Discard, dr); err != nil {
+				return fmt.Errorf("object %d: %w", i, err)
+			}
+			continue
+		}
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			return fmt.Errorf("object %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// objectHeader reads a pack object's type and size (of its data as
+// inflated: the object itself, or its delta).
+func objectHeader(r *bufio.Reader) (typ byte, size int64, err error) {
+	b, err := r.ReadByte()
+	if err != nil {
+		return 0, 0, err
+	}
+	typ = b >> 4 & 7
+	size = int64(b & 0x0f)
+	for shift := uint(4); b&0x80 != 0; shift += 7 {
+		if b, err = r.ReadByte(); err != nil {
+			return 0, 0, err
+		}
+		if shift > 56 {
+			return 0, 0, errors.New("object size overflows")
+		}
+		size |= int64(b&0x7f) << shift
+	}
+	if typ == 0 || typ == 5 {
+		return 0, 0, fmt.Errorf("object type %d", typ)
+	}
+	return typ, size, nil
+}
+
+func objectTooLarge(typ byte, size, max int64) error {
+	what := "an object" // a delta: what it makes is known only once applied
+	switch typ {
+	case 1:
+		what = "a commit"
+	case 2:
+		what = "a tree"
+	case 3:
+		what = "a file"
+	case 4:
+		what = "a tag"
+	}
+	return &limitError{what: "file size", path: what + " in the fetched history", got: size, max: max}
+}
