@@ -7,41 +7,52 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 
 	"github.com/go-git/go-git/v5/plumbing/hash"
 )
 
 // go-git's pack parser reads every object it indexes whole into memory (a
 // 2 GiB blob of zeros, 2 MiB on the wire, takes more than 3 GiB), so the
-// size limit must be applied to a fetched pack before go-git sees an
-// object: from the object headers, as the pack streams in.
+// size limit must be applied to a fetched pack before go-git parses it:
+// from the object headers, before an object is inflated.
 
-// guardPack returns a reader giving src's bytes, which a second goroutine
-// reads too, as a git pack, to check every object's size against max
-// before go-git's parser is handed that object: an object whose header
-// (or, for a delta, whose delta header) says it is larger than max makes
-// the returned reader fail with a *limitError (ErrPermanent), before a byte
-// of it is inflated. Call finish once done with the reader (on any
-// outcome); it stops the checker and waits for it.
-//
-// A pack the checker cannot parse is go-git's to refuse: the checker then
-// only drains its side, and reports nothing.
-func guardPack(src io.Reader, max int64) (r io.Reader, finish func()) {
-	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		err := checkPack(bufio.NewReaderSize(pr, 64<<10), max)
-		if _, ok := errors.AsType[*limitError](err); ok {
-			pr.CloseWithError(err) // the copy's next write fails with err
-			return
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
-	return io.TeeReader(src, pw), func() {
-		pw.Close()
-		<-done
+// storePack receives a fetched pack from rd into the cache: it is written
+// to a temporary file first and checked there (checkPack), and go-git
+// indexes and keeps it only when no object in it is larger than max. A
+// negative max checks nothing. It returns the bytes received.
+func (r *Repo) storePack(rd io.Reader, max int64) (int64, error) {
+	if max < 0 {
+		cr := &countReader{r: rd}
+		err := packfile.UpdateObjectStorage(r.st, cr)
+		return cr.n, err
 	}
+	f, err := os.CreateTemp(r.dir, "tmp_fetch_")
+	if err != nil {
+		return 0, fmt.Errorf("receive pack: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	n, err := io.Copy(f, rd)
+	if err != nil {
+		return n, fmt.Errorf("receive pack: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return n, fmt.Errorf("receive pack: %w", err)
+	}
+	// A pack the check cannot parse is go-git's to refuse, with its own
+	// error; only a limit stops it here.
+	if err := checkPack(bufio.NewReaderSize(f, 64<<10), max); err != nil {
+		if _, ok := errors.AsType[*limitError](err); ok {
+			return n, err
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return n, fmt.Errorf("receive pack: %w", err)
+	}
+	return n, packfile.UpdateObjectStorage(r.st, f)
 }
 
 // Pack object types, as the pack format numbers them.
@@ -51,8 +62,8 @@ const (
 )
 
 // checkPack reads a pack (version 2 or 3) from r, checking each object's
-// size before reading its data; it inflates only what it must to find where
-// each object ends, into no buffer. It returns a *limitError for an object
+// size (for a delta, the size of the object it makes) before reading its
+// data; it inflates only to find where each object ends, into no buffer. It returns a *limitError for an object
 // larger than max, and another error for a pack it cannot parse.
 func checkPack(r *bufio.Reader, max int64) error {
 	var hdr [12]byte

@@ -15,7 +15,6 @@ import (
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
@@ -212,19 +211,12 @@ func (r *Repo) fetch(ctx context.Context, wanted []string) (Refs, error) {
 		case req.Capabilities.Supports(capability.Sideband):
 			rd = sideband.NewDemuxer(sideband.Sideband, reader)
 		}
-		finish := func() {}
-		if max := r.store.limits.MaxFileBytes; max > 0 {
-			rd, finish = guardPack(rd, max)
-		}
-		cr := &countReader{r: rd}
-		err = packfile.UpdateObjectStorage(r.st, cr)
-		finish()
+		state.Received, err = r.storePack(rd, r.store.limits.MaxFileBytes)
 		reader.Close()
 		if err != nil {
 			r.removeTempPacks()
 			return Refs{}, fmt.Errorf("store fetched objects: %w", err)
 		}
-		state.Received = cr.n
 	}
 	for _, name := range wanted {
 		ref := plumbing.ReferenceName(name)

@@ -50,7 +50,8 @@ func TestLimits(t *testing.T) {
 		want   string
 	}{
 		{"files", gitstore.Limits{MaxFiles: 3}, "file count limit exceeded: 4 > 3"},
-		{"file size", gitstore.Limits{MaxFileBytes: 10}, "file size limit exceeded by posts/long.md: 200 > 10"},
+		// A fetch checks each object's size before go-git reads it.
+		{"file size", gitstore.Limits{MaxFileBytes: 10}, "file size limit exceeded by a commit in the fetched history: 177 > 10"},
 		{"total", gitstore.Limits{MaxTotalBytes: 100}, "total content size limit exceeded"},
 		{"path", gitstore.Limits{MaxPathLength: 12}, "path length limit exceeded"},
 	} {
@@ -64,6 +65,32 @@ func TestLimits(t *testing.T) {
 			mustOutcome(t, r, OutcomeFailed)
 			if !errors.Is(r.Err, ErrPermanent) || !strings.Contains(r.Err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", r.Err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBuildLimits: a site larger than Limits.Build fails the job,
+// permanently, naming the limit.
+func TestBuildLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		limits site.Limits
+		want   string
+	}{
+		{"files", site.Limits{MaxFiles: 20}, "files, over the limit of 20 files per build"},
+		{"bytes", site.Limits{MaxBytes: 10_000}, "bytes, over the limit of 10000 bytes per build"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(o *Options) { o.Limits.Build = tc.limits })
+			src := e.commit(gitserver.Change{Ref: "main", Message: "Import the blog", Files: exampleBlog(t)})
+			r := e.publish(src)
+			mustOutcome(t, r, OutcomeFailed)
+			if !errors.Is(r.Err, ErrPermanent) || !strings.Contains(r.Err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", r.Err, tc.want)
+			}
+			if e.head("gh-pages") != "" {
+				t.Error("a site over the limit was published")
 			}
 		})
 	}
