@@ -43,15 +43,20 @@ var inertTypes = map[string]string{
 }
 
 // inertProblem says why the file name with content data may not be
-// published from a fork; "" when it may.
+// published from a fork; "" when it may. The reason quotes nothing of the
+// name but a plain extension.
 func inertProblem(name string, data []byte) string {
 	ext := strings.ToLower(path.Ext(name))
 	want, ok := inertTypes[ext]
 	if !ok {
-		if ext == "" {
-			return "a fork's files without an extension are not published (only images, PDF, plain text and fonts)"
+		kind := "files of this type"
+		switch {
+		case ext == "":
+			kind = "files without an extension"
+		case plainExt(ext):
+			kind = ext + " files"
 		}
-		return fmt.Sprintf("a fork's %s files are not published (only images, PDF, plain text and fonts)", ext)
+		return "a fork's " + kind + " are not published (only images, PDF, plain text and fonts)"
 	}
 	got := http.DetectContentType(data)
 	switch {
@@ -66,6 +71,21 @@ func inertProblem(name string, data []byte) string {
 		return "its text starts like markup"
 	}
 	return ""
+}
+
+// plainExt: an extension of a few letters and digits, which a reason may
+// quote as it is (reasons are shown in the pull request's comment; a file
+// name is the fork's text).
+func plainExt(ext string) bool {
+	if len(ext) < 2 || len(ext) > 12 {
+		return false
+	}
+	for _, c := range ext[1:] {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // isAVIF: an ISO media file (a "ftyp" box first) whose major or a

@@ -57,10 +57,14 @@ func TestInertProblem(t *testing.T) {
 		{"latin1.txt", "caf\xe9", false},
 		{"bin.txt", "\x00\x01\x02", false},
 		{"fake.pdf", "<html>", false},
+		{"x.[a](https://evil.example)", "x", false},
 	} {
 		got := inertProblem(tc.name, []byte(tc.data))
 		if (got == "") != tc.ok {
 			t.Errorf("%s: problem %q, want allowed: %v", tc.name, got, tc.ok)
+		}
+		if strings.ContainsAny(got, "[]<>`") || strings.Contains(got, "evil") {
+			t.Errorf("%s: the reason %q quotes the file's name", tc.name, got)
 		}
 	}
 }
