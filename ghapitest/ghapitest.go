@@ -142,7 +142,7 @@ type Server struct {
 	statuses []Status
 	checks   []*CheckRun
 	pulls    map[string]PullRequest // by "owner/name#number"
-	tokens   map[string]int64 // issued installation token → installation id
+	tokens   map[string]int64       // issued installation token → installation id
 	faults   []fault
 }
 
