@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/publishbot/publishbot/gitauth"
+	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/webhook"
 )
 
@@ -62,6 +63,10 @@ type serveConfig struct {
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
 	MaxAttempts       int           `json:"max_attempts"`
 	IgnoreBranches    []string      `json:"ignore_branches"`
+	// MaxFiles and MaxBytes bound what one build may write (site.Limits):
+	// the operator's to raise, never the content's.
+	MaxFiles int   `json:"max_files"`
+	MaxBytes int64 `json:"max_bytes"`
 
 	// listening, when set, is sent the bound address once the server
 	// listens (the demo and tests listen on port 0). It must be buffered.
@@ -83,6 +88,8 @@ func defaultServeConfig() serveConfig {
 		ReconcileInterval: 5 * time.Minute,
 		MaxAttempts:       8,
 		IgnoreBranches:    []string{"gh-pages"},
+		MaxFiles:          site.DefaultMaxFiles,
+		MaxBytes:          site.DefaultMaxBytes,
 	}
 }
 
@@ -157,6 +164,22 @@ func envVars() []envVar {
 			c.IgnoreBranches = splitBranches(v)
 			return nil
 		}},
+		{"PUBLISHBOT_MAX_FILES", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.MaxFiles = n
+			return nil
+		}},
+		{"PUBLISHBOT_MAX_BYTES", func(c *serveConfig, v string) error {
+			n, err := parseBytes(v)
+			if err != nil {
+				return err
+			}
+			c.MaxBytes = n
+			return nil
+		}},
 		{"PUBLISHBOT_MAX_ATTEMPTS", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -199,6 +222,9 @@ Configuration comes from the environment; flags override it.
   PUBLISHBOT_IGNORE_BRANCHES       branches whose pushes are not published, comma-separated
                                    (default gh-pages: the bot's own pushes; "none" for none)
   PUBLISHBOT_MAX_ATTEMPTS          runs of a failing job before it is dead-lettered
+  PUBLISHBOT_MAX_FILES             files one build may write (default 250000)
+  PUBLISHBOT_MAX_BYTES             bytes one build may write: a number, or with
+                                   KiB, MiB, GiB (default 4GiB)
 
 flags:
 `
@@ -241,6 +267,15 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay, "on shutdown, how long /readyz fails before webhooks stop")
 	fs.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", cfg.ReconcileInterval, "how often published repositories are checked for missed pushes")
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "runs of a failing job before it is dead-lettered")
+	fs.IntVar(&cfg.MaxFiles, "max-files", cfg.MaxFiles, "files one build may write")
+	fs.Func("max-bytes", "bytes one build may write (a number, or with KiB, MiB, GiB; default 4GiB)", func(v string) error {
+		n, err := parseBytes(v)
+		if err != nil {
+			return err
+		}
+		cfg.MaxBytes = n
+		return nil
+	})
 	fs.Func("ignore-branches", `branches whose pushes are not published, comma-separated ("none" for none)`, func(v string) error {
 		cfg.IgnoreBranches = splitBranches(v)
 		return nil
@@ -413,6 +448,12 @@ func (c serveConfig) problems() []error {
 	if c.MaxAttempts < 1 {
 		bad("max attempts %d: want at least 1", c.MaxAttempts)
 	}
+	if c.MaxFiles < 1 {
+		bad("PUBLISHBOT_MAX_FILES %d: want at least 1", c.MaxFiles)
+	}
+	if c.MaxBytes < 1 {
+		bad("PUBLISHBOT_MAX_BYTES %d: want at least 1", c.MaxBytes)
+	}
 	return errs
 }
 
@@ -444,6 +485,63 @@ func (c serveConfig) gitURL() string {
 		return ""
 	}
 	return u.String()
+}
+
+// buildLimits are what one build may write.
+func (c serveConfig) buildLimits() site.Limits {
+	return site.Limits{MaxFiles: c.MaxFiles, MaxBytes: c.MaxBytes}
+}
+
+// envBuildLimits are the build limits of `build` and `publish`: serve's
+// PUBLISHBOT_MAX_FILES and PUBLISHBOT_MAX_BYTES when set, else the
+// defaults.
+func envBuildLimits(getenv func(string) string) (site.Limits, error) {
+	var l site.Limits
+	if v := getenv("PUBLISHBOT_MAX_FILES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return l, fmt.Errorf("PUBLISHBOT_MAX_FILES %q: want a positive number", v)
+		}
+		l.MaxFiles = n
+	}
+	if v := getenv("PUBLISHBOT_MAX_BYTES"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 1 {
+			return l, fmt.Errorf("PUBLISHBOT_MAX_BYTES %q: want a positive byte count such as 8GiB", v)
+		}
+		l.MaxBytes = n
+	}
+	return l, nil
+}
+
+// parseBytes reads a byte count: a number, or a number with a unit KiB, MiB
+// or GiB (K, M, G and KB, MB, GB mean the same: powers of 1024).
+func parseBytes(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffixes []string
+		mult     int64
+	}{
+		{[]string{"GiB", "GB", "G"}, 1 << 30},
+		{[]string{"MiB", "MB", "M"}, 1 << 20},
+		{[]string{"KiB", "KB", "K"}, 1 << 10},
+	} {
+		for _, suf := range u.suffixes {
+			if rest, ok := strings.CutSuffix(s, suf); ok {
+				s, mult = strings.TrimSpace(rest), u.mult
+				break
+			}
+		}
+		if mult != 1 {
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("not a byte count: %q (a number, or with KiB, MiB or GiB)", v)
+	}
+	return n * mult, nil
 }
 
 // joinIndented joins errors one a line, indented under the first.
