@@ -187,3 +187,37 @@ func TestSameRepositoryPreviewKeepsItsFiles(t *testing.T) {
 		t.Errorf("left out %+v, want publish.yaml and templates/post.html only", r.LeftOut)
 	}
 }
+
+// Every key of the fork's publish.yaml that decides what runs or what is
+// trusted is the base branch's: the preview goes to the base branch's pages
+// branch, under its base_url, with previews on and raw HTML off as the base
+// says, and no custom domain.
+func TestForkPublishYAMLIsIgnored(t *testing.T) {
+	e := newEnv(t)
+	base := e.commit(gitserver.Change{Ref: "main", Message: "Import the blog", Files: exampleBlog(t)})
+	mustOutcome(t, e.publish(base), OutcomePublished)
+	head := e.commit(gitserver.Change{Ref: "refs/pull/5/head", Parent: base, Message: "config", Files: map[string]string{
+		"publish.yaml": "title: Hacked\nbase_url: https://evil.example/\ncname: evil.example\npages_branch: evil-pages\n" +
+			"previews: false\nunsafe_html: true\nembeds: true\nanalytics: evil\nsource_branch: evil\n",
+		"posts/2026-06-19-raw.md": "---\ntitle: Raw\ndate: 2026-06-19\n---\n\n<iframe src=\"https://evil.example\"></iframe>\n",
+	}})
+	r := e.run(queue.Job{Kind: queue.KindPreview, Repo: e.repo(), Ref: "refs/pull/5/head", SHA: head, PR: 5, BaseRef: "main", HeadRepo: "forker/blog"})
+	mustOutcome(t, r, OutcomePublished)
+	if r.SiteURL != "https://acme.github.io/blog/pr-preview/pr-5/" {
+		t.Errorf("preview URL %q, want under the base branch's base_url", r.SiteURL)
+	}
+	if e.head("evil-pages") != "" || e.head("refs/heads/evil") != "" {
+		t.Error("the fork's pages_branch was written")
+	}
+	files := e.files("gh-pages")
+	if slices.Contains(files, "pr-preview/pr-5/CNAME") || slices.Contains(files, "CNAME") {
+		t.Error("the fork's cname was published")
+	}
+	for _, f := range files {
+		if strings.HasPrefix(f, "pr-preview/pr-5/") {
+			if c := e.show("gh-pages", f); strings.Contains(c, "evil.example") || strings.Contains(c, "Hacked") || strings.Contains(c, "<iframe") {
+				t.Errorf("%s holds the fork's settings or raw HTML", f)
+			}
+		}
+	}
+}
