@@ -9,7 +9,10 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+# .git is not in the build context: pass the revision in
+# (docker build --build-arg REVISION=$(git rev-parse HEAD) .).
+ARG REVISION=
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" \
       -o /out/publishbot ./cmd/publishbot \
  && mkdir -p /out/data
 

@@ -66,11 +66,15 @@ type Options struct {
 	Out io.Writer
 	// Bot is the bot under demonstration.
 	Bot Bot
+	// Once is a run that ends after both acts: the story then names no
+	// address, since none answers once the demo has exited.
+	Once bool
 }
 
 // Demo is one run of the demo: the parts it started and where they are.
 // Make it with New, play it with Run, and Close it.
 type Demo struct {
+	once     bool
 	out      io.Writer
 	tmp      string
 	git      *gitserver.Server
@@ -95,7 +99,7 @@ func New(ctx context.Context, opts Options) (_ *Demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("make work folder: %w", err)
 	}
-	d := &Demo{out: opts.Out, tmp: tmp, secret: randomHex(20)}
+	d := &Demo{once: opts.Once, out: opts.Out, tmp: tmp, secret: randomHex(20)}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -173,10 +177,18 @@ func (d *Demo) Close() {
 func (d *Demo) Run(ctx context.Context) error {
 	p := func(format string, args ...any) { fmt.Fprintf(d.out, format, args...) }
 	p("publishbot demo: the whole loop on this machine, no GitHub account needed.\n")
-	p("  git server    %s  (git http-backend on loopback, repository %s/%s)\n", d.cloneURL, owner, repo)
-	p("  GitHub API    %s  (an in-memory stand-in that records the bot's reports)\n", d.gh.URL())
-	p("  publishbot    %s/webhook  (serve, with a generated webhook secret)\n", d.botURL)
-	p("  GitHub Pages  %s  (serves the gh-pages branch)\n\n", d.siteURL)
+	if d.once {
+		p("  git server    git http-backend on loopback, repository %s/%s\n", owner, repo)
+		p("  GitHub API    an in-memory stand-in that records the bot's reports\n")
+		p("  publishbot    serve, with a generated webhook secret\n")
+		p("  GitHub Pages  a stand-in that serves the gh-pages branch\n")
+		p("  (--once: all of these stop when the demo exits; run without --once to browse the blog)\n\n")
+	} else {
+		p("  git server    %s  (git http-backend on loopback, repository %s/%s)\n", d.cloneURL, owner, repo)
+		p("  GitHub API    %s  (an in-memory stand-in that records the bot's reports)\n", d.gh.URL())
+		p("  publishbot    %s/webhook  (serve, with a generated webhook secret)\n", d.botURL)
+		p("  GitHub Pages  %s  (serves the gh-pages branch)\n\n", d.siteURL)
+	}
 
 	// Act 1: an author pushes the blog.
 	files, err := blogFiles(examples.Blog(), d.siteURL)
@@ -208,7 +220,11 @@ func (d *Demo) Run(ctx context.Context) error {
 	n := countFiles(pagesFS)
 	p("  publishbot built and committed the site: gh-pages is at %s (%d files) in %.1f s.\n", pagesHead[:7], n, time.Since(start).Seconds())
 	p("  Commit status on %s: %s — %s\n", sha[:7], st.State, st.Description)
-	p("  Open the blog: %s\n\n", d.siteURL)
+	if d.once {
+		p("\n")
+	} else {
+		p("  Open the blog: %s\n\n", d.siteURL)
+	}
 
 	// Act 2: a pull request with a new post and a broken one.
 	prFiles := map[string]string{
@@ -238,7 +254,9 @@ func (d *Demo) Run(ctx context.Context) error {
 		return fmt.Errorf("expected one pull request comment, found %d", len(comments))
 	}
 	p("  Commit status on %s: %s — %s\n", head[:7], pst.State, pst.Description)
-	p("  Preview: %spr-preview/pr-%d/\n", d.siteURL, prNumber)
+	if !d.once {
+		p("  Preview: %spr-preview/pr-%d/\n", d.siteURL, prNumber)
+	}
 	p("  The comment publishbot wrote on #%d:\n\n", prNumber)
 	for _, line := range strings.Split(strings.TrimRight(comments[0].Body, "\n"), "\n") {
 		p("    %s\n", line)

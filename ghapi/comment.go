@@ -219,7 +219,7 @@ func (s *section) write(b *strings.Builder) {
 func postRow(p publisher.ChangedPost) string {
 	title := cell(p.Title)
 	if title == "" {
-		title = "`" + cell(p.Path) + "`"
+		title = codeCell(p.Path)
 	}
 	if p.OldTitle != "" && p.OldTitle != p.Title {
 		title = cell(p.OldTitle) + " → " + title
@@ -275,19 +275,19 @@ func diagnosticLines(r publisher.Result, ds []posts.Diagnostic) []string {
 		if d.Line > 0 {
 			loc += ":" + strconv.Itoa(d.Line)
 		}
-		ref := "`" + strings.ReplaceAll(inline(loc), "`", "'") + "`"
+		ref := codeSpan(loc)
 		if link := blobURL(r, d); link != "" {
 			ref = "[" + ref + "](" + link + ")"
 		}
 		code := ""
 		if d.Code != "" {
-			code = " `" + strings.ReplaceAll(inline(d.Code), "`", "'") + "`:"
+			code = " " + codeSpan(d.Code) + ":"
 		}
 		if d.File == "" {
 			ref = ""
 			code = strings.TrimPrefix(code, " ")
 		}
-		lines[i] = "- " + ref + code + " " + inline(truncate(d.Message, maxMessageLen)) + "\n"
+		lines[i] = "- " + ref + code + " " + text(truncate(d.Message, maxMessageLen)) + "\n"
 	}
 	return lines
 }
@@ -372,6 +372,8 @@ func plural(n int, one, many string) string {
 
 // inline makes outside text safe on one Markdown line: no line breaks, no
 // HTML (so no hidden comments or markers), no @mentions that would notify.
+// It is for code spans, where nothing else is read as Markdown; other
+// outside text goes through text.
 func inline(s string) string {
 	return inlineReplacer.Replace(strings.ToValidUTF8(s, "\uFFFD"))
 }
@@ -383,12 +385,115 @@ var (
 		"&", "&amp;", "<", "&lt;", ">", "&gt;",
 		"@", "@\u200b",
 	)
-	urlReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E", "\n", "", "\r", "")
+	urlReplacer = strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "|", "%7C", "<", "%3C", ">", "%3E",
+		"[", "%5B", "]", "%5D", "`", "%60", "\\", "%5C", "\n", "", "\r", "")
 )
 
-// cell is inline text safe in a table cell.
+// zwsp (zero-width space) goes inside what GitHub would otherwise turn into
+// a link or a notification: it is invisible, and not a letter, digit or
+// punctuation to any of GitHub's patterns.
+const zwsp = "\u200b"
+
+// text makes outside text (a post's title, a message quoting content) inert
+// on one Markdown line of a comment: it reads as the same characters, and
+// as nothing else. No line breaks; no HTML (so no hidden comments or
+// markers); no links, images, emphasis, code, strikethrough, math or table
+// cells (their characters are escaped with a backslash); no autolinks
+// (a zero-width space goes into "://", "www." and after "@", which also
+// stops e-mail addresses); no @mentions; no references to issues, pull
+// requests or commits ("#1", "owner/repo#1", "GH-1", a word of 7 or more
+// hex digits, "owner/repo@sha": a zero-width space splits them).
+func text(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isWordByte(c) && (i == 0 || !isWordByte(s[i-1])) {
+			j := i
+			for j < len(s) && isWordByte(s[j]) {
+				j++
+			}
+			word := s[i:j]
+			switch {
+			case len(word) >= 7 && isHex(word):
+				// A commit SHA (or its prefix) to GitHub: cut into pieces of 6.
+				for k := 0; k < len(word); k += 6 {
+					if k > 0 {
+						b.WriteString(zwsp)
+					}
+					b.WriteString(word[k:min(k+6, len(word))])
+				}
+				i = j - 1
+				continue
+			case strings.EqualFold(word, "www") && j < len(s) && s[j] == '.',
+				strings.EqualFold(word, "gh") && j+1 < len(s) && s[j] == '-' && isDigit(s[j+1]):
+				b.WriteString(word + zwsp)
+				i = j - 1
+				continue
+			}
+		}
+		switch c {
+		case '\r', '\n', '\t':
+			b.WriteByte(' ')
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '\\', '`', '*', '_', '[', ']', '~', '|', '$':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '@':
+			b.WriteString("@" + zwsp)
+		case '#':
+			b.WriteByte(c)
+			if i+1 < len(s) && isDigit(s[i+1]) {
+				b.WriteString(zwsp)
+			}
+		case ':':
+			b.WriteByte(c)
+			if strings.HasPrefix(s[i+1:], "//") {
+				b.WriteString(zwsp)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; !isDigit(s[i]) && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// cell is outside text safe in a table cell (text escapes "|").
 func cell(s string) string {
-	return strings.ReplaceAll(inline(truncate(s, maxTitleLen)), "|", "\\|")
+	return text(truncate(s, maxTitleLen))
+}
+
+// codeSpan shows outside text as code: nothing in a code span is read as
+// Markdown, so it only needs to stay on its line and keep its backticks
+// from ending the span.
+func codeSpan(s string) string {
+	return "`" + strings.ReplaceAll(inline(s), "`", "'") + "`"
+}
+
+// codeCell is codeSpan in a table cell, where "|" ends the cell even in code.
+func codeCell(s string) string {
+	return strings.ReplaceAll(codeSpan(truncate(s, maxTitleLen)), "|", "\\|")
 }
 
 // escapeURL keeps a URL from closing the Markdown link or cell around it.

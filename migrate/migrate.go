@@ -10,16 +10,17 @@ package migrate
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/publishbot/publishbot/scaffold"
 )
 
 // Generator names a static site generator, as publish.yaml's `generator` key
@@ -36,9 +37,9 @@ const (
 // maxConfigBytes bounds a generator config file read by Detect.
 const maxConfigBytes = 1 << 20
 
-// ErrExists is returned by Plan callers' writers when publish.yaml is there
-// already; Detect itself only reads.
-var ErrExists = errors.New("publish.yaml already exists")
+// ErrExists is Write's error when publish.yaml is there already; Detect
+// itself only reads.
+var ErrExists = scaffold.ErrExists
 
 // Settings are the publish.yaml keys init writes. Empty fields are left out.
 type Settings struct {
@@ -569,7 +570,7 @@ func mostMarkdown(fsys fs.FS, root string) string {
 	for k := range counts {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
 		if k == root {
 			continue

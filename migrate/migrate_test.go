@@ -224,23 +224,6 @@ func TestWriteEmptyFolderMakesStarterBlog(t *testing.T) {
 	}
 }
 
-func TestIgnorePublicKeepsExistingLines(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("_site\n/public"), 0o644)
-	added, err := IgnorePublic(dir)
-	if err != nil || added {
-		t.Fatalf("added=%v err=%v, want no change when /public is ignored", added, err)
-	}
-	os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("_site"), 0o644)
-	if added, err := IgnorePublic(dir); err != nil || !added {
-		t.Fatalf("added=%v err=%v", added, err)
-	}
-	gi, _ := os.ReadFile(filepath.Join(dir, ".gitignore"))
-	if string(gi) != "_site\npublic/\n" {
-		t.Fatalf(".gitignore = %q", gi)
-	}
-}
-
 func FuzzDetect(f *testing.F) {
 	f.Add("_config.yml", "permalink: pretty\ntitle: x\n")
 	f.Add("hugo.toml", "baseURL = 'https://x/'\n[permalinks]\nposts = '/:year/:title/'\n")

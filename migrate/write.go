@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/publishbot/publishbot/scaffold"
 )
 
 // file is publish.yaml as init writes it: the keys in this order, empty ones
@@ -70,32 +70,29 @@ type Written struct {
 func Write(dir string, p Plan, now time.Time) (Written, error) {
 	var w Written
 	cfgPath := filepath.Join(dir, "publish.yaml")
-	if _, err := os.Lstat(cfgPath); err == nil {
-		return w, fmt.Errorf("%s: %w; edit it, or move it aside to run init again", cfgPath, ErrExists)
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return w, fmt.Errorf("check %s: %w", cfgPath, err)
-	}
 	y, err := p.YAML()
 	if err != nil {
 		return w, err
 	}
 	// O_EXCL: never overwrite one that appeared meanwhile.
-	if err := writeNew(cfgPath, y); err != nil {
+	if err := scaffold.WriteNew(cfgPath, y); errors.Is(err, ErrExists) {
+		return w, fmt.Errorf("%s: %w; edit it, or move it aside to run init again", cfgPath, ErrExists)
+	} else if err != nil {
 		return w, err
 	}
 	w.Files = append(w.Files, "publish.yaml")
 	if p.Empty {
-		name, body := StarterPost(now)
+		name, body := scaffold.StarterPost(now)
 		postPath := filepath.Join(dir, "posts", name)
 		if err := os.MkdirAll(filepath.Dir(postPath), 0o755); err != nil {
 			return w, fmt.Errorf("create posts folder: %w", err)
 		}
-		if err := writeNew(postPath, body); err != nil {
+		if err := scaffold.WriteNew(postPath, body); err != nil {
 			return w, err
 		}
 		w.Files = append(w.Files, filepath.ToSlash(filepath.Join("posts", name)))
 	}
-	added, err := IgnorePublic(dir)
+	added, err := scaffold.IgnorePublic(dir)
 	if err != nil {
 		return w, err
 	}
@@ -103,68 +100,4 @@ func Write(dir string, p Plan, now time.Time) (Written, error) {
 		w.Files = append(w.Files, ".gitignore")
 	}
 	return w, nil
-}
-
-func writeNew(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s: %w", name, ErrExists)
-		}
-		return fmt.Errorf("create %s: %w", name, err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
-}
-
-// IgnorePublic adds "public/" to dir's .gitignore unless a line already
-// ignores it, and reports whether it changed the file.
-func IgnorePublic(dir string) (bool, error) {
-	name := filepath.Join(dir, ".gitignore")
-	b, err := os.ReadFile(name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("read .gitignore: %w", err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		switch strings.TrimSpace(line) {
-		case "public", "public/", "/public", "/public/":
-			return false, nil
-		}
-	}
-	if len(b) > 0 && !bytes.HasSuffix(b, []byte("\n")) {
-		b = append(b, '\n')
-	}
-	b = append(b, "public/\n"...)
-	if err := os.WriteFile(name, b, 0o644); err != nil {
-		return false, fmt.Errorf("write .gitignore: %w", err)
-	}
-	return true, nil
-}
-
-// StarterPost is the first post of a new blog: its file name under posts/
-// and its contents.
-func StarterPost(now time.Time) (string, []byte) {
-	day := now.UTC().Format("2006-01-02")
-	body := fmt.Sprintf(`---
-title: Hello, world
-date: %s
-tags: [meta]
----
-
-This is the first post of a blog published by publishbot. Edit it, or add
-another with `+"`publishbot new \"Title\"`"+`, then run `+"`publishbot check`"+` to see
-what a reader would notice and `+"`publishbot preview`"+` to read it in a browser.
-
-<!--more-->
-
-Posts are Markdown files in `+"`posts/`"+` with front matter between `+"`---`"+` lines.
-Push them to GitHub and publishbot builds the blog on the `+"`gh-pages`"+` branch.
-`, day)
-	return day + "-hello-world.md", []byte(body)
 }

@@ -18,6 +18,7 @@ const (
 	CodeFMSyntax       = "front-matter-syntax"   // error: front matter is not valid YAML/TOML or not a mapping
 	CodeFMUnclosed     = "front-matter-unclosed" // error: the opening --- or +++ has no closing line
 	CodeAliasBomb      = "yaml-alias-bomb"       // error: YAML aliases expand beyond a safe size (or loop)
+	CodeLimit          = "limit-exceeded"        // error: beyond a limit that keeps a build small and fast: tags or aliases per post, front matter size or values, Markdown nesting, table size
 	CodeMissingTitle   = "missing-title"         // error: no title (in a post, or in publish.yaml)
 	CodeMissingDate    = "missing-date"          // error: no date field and no date in the file name
 	CodeInvalidDate    = "invalid-date"          // error: date or updated is not a date we can read
@@ -44,6 +45,7 @@ const (
 	CodeFileTooLarge   = "file-too-large"        // error: a file over 10 MiB; not read
 	CodeUnreadable     = "unreadable"            // error: the file could not be read from the tree
 	CodeInternal       = "internal-error"        // error: publishbot failed on this file (a bug; please report)
+	CodeTemplate       = "template"              // error: a template override in templates/ does not parse or fails to render
 )
 
 // MaxFileSize is the largest file Load reads or copies (10 MiB).
@@ -52,7 +54,7 @@ const MaxFileSize = 10 << 20
 var codeSeverity = map[string]Severity{
 	CodeConfigMissing: SeverityWarning, CodeConfigSyntax: SeverityError, CodeConfigInvalid: SeverityError,
 	CodeUnknownPopular: SeverityWarning, CodeFMSyntax: SeverityError, CodeFMUnclosed: SeverityError,
-	CodeAliasBomb: SeverityError, CodeMissingTitle: SeverityError, CodeMissingDate: SeverityError,
+	CodeAliasBomb: SeverityError, CodeLimit: SeverityError, CodeMissingTitle: SeverityError, CodeMissingDate: SeverityError,
 	CodeInvalidDate: SeverityError, CodeDateMismatch: SeverityWarning, CodeDuplicateSlug: SeverityError,
 	CodeInvalidSlug: SeverityError, CodeUnknownField: SeverityWarning, CodeDuplicateField: SeverityError,
 	CodeInvalidField: SeverityError, CodeInvalidTag: SeverityWarning, CodeInvalidAlias: SeverityError,

@@ -10,8 +10,11 @@ import (
 	"time"
 )
 
-// knownFields are the post front matter fields (design.md), plus the Jekyll
-// fields that publishbot maps onto them.
+// knownFields are the post front matter fields (design.md), which
+// suggestField offers for a misspelt one. Jekyll's fields are accepted too
+// (see applyFields): categories and category become tags, redirect_from
+// becomes aliases, published: false means draft, layout is ignored (the
+// theme decides).
 var knownFields = []string{
 	"title", "date", "updated", "summary", "description", "tags", "draft", "slug",
 	"author", "image", "image_alt", "featured", "aliases",
@@ -117,12 +120,16 @@ type postMeta struct {
 }
 
 // applyFields fills p from the front matter fields and returns diagnostics.
-// fileDate is the date from the file name (zero if none).
-func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, cfg *Config, fmLine int) []Diagnostic {
+// fileDate is the date from the file name (zero if none). lim (with its
+// defaults filled in) bounds the tags and aliases.
+func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, cfg *Config, fmLine int, lim Limits) []Diagnostic {
 	var ds []Diagnostic
 	add := func(line, col int, code, format string, args ...any) {
 		ds = append(ds, newDiag(p.Path, line, col, code, fmt.Sprintf(format, args...)))
 	}
+	tagSlugs := map[string]bool{}
+	var tagsOver, aliasesOver *fmValue // the value where a limit was passed
+	aliases := 0
 	seen := map[string]int{}
 	var summary, description string
 	var title string
@@ -197,9 +204,18 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 					add(v.line, v.col, CodeInvalidTag, "tag %q has no letters or digits and is left out", t)
 					continue
 				}
-				if !slices.ContainsFunc(p.Tags, func(x string) bool { return TagSlug(x) == TagSlug(t) }) {
-					p.Tags = append(p.Tags, t)
+				slug := TagSlug(t)
+				if tagSlugs[slug] {
+					continue
 				}
+				tagSlugs[slug] = true
+				if len(tagSlugs) > lim.MaxTags {
+					if tagsOver == nil {
+						tagsOver = v
+					}
+					continue
+				}
+				p.Tags = append(p.Tags, t)
 			}
 		case "draft":
 			if b, ok := boolean(); ok {
@@ -253,6 +269,12 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 			}
 		case "aliases", "redirect_from":
 			for _, a := range stringList(v, f.key, add) {
+				if aliases++; aliases > lim.MaxAliases {
+					if aliasesOver == nil {
+						aliasesOver = v
+					}
+					continue
+				}
 				p.Aliases = append(p.Aliases, a)
 				meta.aliasPos = append(meta.aliasPos, [2]int{v.line, v.col})
 			}
@@ -265,6 +287,12 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 			}
 			add(f.line, f.col, CodeUnknownField, "%s", msg)
 		}
+	}
+	if tagsOver != nil {
+		add(tagsOver.line, tagsOver.col, CodeLimit, "this post has %d tags; the limit is %d tags per post, each of which is a page of the site", len(tagSlugs), lim.MaxTags)
+	}
+	if aliasesOver != nil {
+		add(aliasesOver.line, aliasesOver.col, CodeLimit, "this post has %d aliases; the limit is %d aliases per post, each of which is a redirect page of the site", aliases, lim.MaxAliases)
 	}
 	if published != nil && !*published {
 		p.Draft = true
@@ -390,34 +418,40 @@ func suggestField(key string) string {
 		if f == lk {
 			return f
 		}
-		if d := editDistance(lk, f); d < bestD && d <= len(f)/3 {
+		if d := editDistance(lk, f); d < bestD && d <= max(1, len(f)/3) {
 			best, bestD = f, d
 		}
 	}
 	return best
 }
 
+// editDistance is the optimal-string-alignment distance: insertions,
+// deletions, substitutions and swaps of two neighbours ("titel") cost 1.
 func editDistance(a, b string) int {
 	if len(a) > 40 || len(b) > 40 {
 		return 99
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			c := 1
 			if a[i-1] == b[j-1] {
 				c = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+c)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 func sortStrings(s []string) { slices.Sort(s) }

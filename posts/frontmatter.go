@@ -103,10 +103,6 @@ type fmField struct {
 	value     fmValue
 }
 
-// aliasBudget bounds how many nodes YAML aliases may expand to: far more than
-// any honest front matter, far less than an alias bomb.
-const aliasBudget = 10000
-
 // yamlParserProblems are the messages of yaml.v3's parser (as opposed to its
 // scanner) errors.
 var yamlParserProblems = map[string]bool{
@@ -124,6 +120,9 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // YAML's 1-based lines to give file lines. what names the block for messages.
 // It returns the fields, or a diagnostic-ready error position and message.
 func parseYAMLMapping(text []byte, lineOff int, lastLine int) ([]fmField, *posErr) {
+	if pe := tooLarge(text, lineOff); pe != nil {
+		return nil, pe
+	}
 	var doc yaml.Node
 	if err := safeYAMLUnmarshal(text, &doc); err != nil {
 		return nil, yamlSyntaxErr(err, text, lineOff, lastLine)
@@ -135,12 +134,18 @@ func parseYAMLMapping(text []byte, lineOff int, lastLine int) ([]fmField, *posEr
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		return nil, nil
 	}
+	// The values as written first: a front matter that is merely large is
+	// not an alias bomb, and is told so.
+	if n, deep := writtenSize(root, 0); deep != nil {
+		return nil, &posErr{line: lineOff + deep.Line, col: deep.Column, code: CodeFMSyntax, msg: tooDeepMsg}
+	} else if n > valueBudget {
+		return nil, &posErr{line: lineOff + root.Line, col: root.Column, code: CodeLimit, msg: tooManyValuesMsg(n)}
+	}
 	if n := expandedSize(root); n == tooDeep {
-		return nil, &posErr{line: lineOff + root.Line, col: root.Column, code: CodeFMSyntax,
-			msg: "values are nested more than " + strconv.Itoa(maxDepth) + " levels deep"}
+		return nil, &posErr{line: lineOff + root.Line, col: root.Column, code: CodeFMSyntax, msg: tooDeepMsg}
 	} else if n < 0 {
 		return nil, &posErr{line: lineOff + root.Line, col: root.Column, code: CodeAliasBomb,
-			msg: "YAML aliases expand beyond " + strconv.Itoa(aliasBudget) + " values (an alias bomb, or an alias inside itself); write the values out"}
+			msg: "YAML aliases expand beyond " + strconv.Itoa(valueBudget) + " values (an alias bomb, or an alias inside itself); write the values out"}
 	}
 	if root.Kind == yaml.AliasNode {
 		root = root.Alias
@@ -151,6 +156,42 @@ func parseYAMLMapping(text []byte, lineOff int, lastLine int) ([]fmField, *posEr
 	}
 	v := convYAML(root, lineOff)
 	return v.fields, nil
+}
+
+// tooDeepMsg reports front matter nested beyond maxDepth.
+var tooDeepMsg = "values are nested more than " + strconv.Itoa(maxDepth) + " levels deep"
+
+// tooManyValuesMsg reports front matter of n values, over valueBudget.
+func tooManyValuesMsg(n int) string {
+	return fmt.Sprintf("front matter has too many values: %d, and the limit is %d", n, valueBudget)
+}
+
+// tooLarge reports front matter text over maxFrontMatterSize, before any
+// decoder sees it.
+func tooLarge(text []byte, lineOff int) *posErr {
+	if len(text) <= maxFrontMatterSize {
+		return nil
+	}
+	return &posErr{line: max(lineOff, 1), col: 1, code: CodeLimit,
+		msg: fmt.Sprintf("front matter is %.1f MiB; the limit is %d MiB", float64(len(text))/(1<<20), maxFrontMatterSize>>20)}
+}
+
+// writtenSize counts the nodes of a YAML tree as written, not following
+// aliases, and returns the first node nested deeper than maxDepth, if any.
+// Its recursion stops at maxDepth.
+func writtenSize(n *yaml.Node, depth int) (int, *yaml.Node) {
+	if depth > maxDepth {
+		return 0, n
+	}
+	total := 1
+	for _, c := range n.Content {
+		s, deep := writtenSize(c, depth+1)
+		if deep != nil {
+			return 0, deep
+		}
+		total += s
+	}
+	return total, nil
 }
 
 // posErr is a problem at a file position, turned into a Diagnostic by the caller.
@@ -374,14 +415,11 @@ func firstNonSpaceCol(text []byte, l int) int {
 	return 1
 }
 
-// maxDepth bounds how deeply front matter values may nest.
-const maxDepth = 100
-
 // tooDeep is expandedSize's answer for values nested beyond maxDepth.
 const tooDeep = -3
 
 // expandedSize counts the nodes n stands for once aliases are expanded,
-// or -1 when that passes aliasBudget or an alias contains itself, or
+// or -1 when that passes valueBudget or an alias contains itself, or
 // tooDeep. It is linear in the size of the YAML: each node's size is
 // computed once.
 func expandedSize(root *yaml.Node) int {
@@ -416,11 +454,11 @@ func expandedSize(root *yaml.Node) int {
 				return s
 			}
 			total += s
-			if total > aliasBudget {
+			if total > valueBudget {
 				return -1
 			}
 		}
-		if total > aliasBudget {
+		if total > valueBudget {
 			return -1
 		}
 		memo[n] = total
@@ -477,6 +515,13 @@ func parseTOMLMapping(text []byte, lineOff int) (fields []fmField, pe *posErr) {
 			fields, pe = nil, &posErr{line: lineOff, col: 1, code: CodeFMSyntax, msg: fmt.Sprintf("invalid TOML: %v", r)}
 		}
 	}()
+	if pe := tooLarge(text, lineOff); pe != nil {
+		return nil, pe
+	}
+	if off := tomlTooDeep(text, maxDepth); off >= 0 {
+		line, col := textPos(text, off)
+		return nil, &posErr{line: lineOff + line, col: col, code: CodeFMSyntax, msg: tooDeepMsg}
+	}
 	var m map[string]any
 	md, err := toml.Decode(string(text), &m)
 	if err != nil {
@@ -503,6 +548,7 @@ func parseTOMLMapping(text []byte, lineOff int) (fields []fmField, pe *posErr) {
 	keyPos := tomlKeyLines(text)
 	// Keys in file order (md.Keys is in order of appearance); top level only.
 	seen := map[string]bool{}
+	values := 1 // the mapping itself, as YAML counts it
 	for _, k := range md.Keys() {
 		if len(k) != 1 || seen[k[0]] {
 			continue
@@ -512,10 +558,20 @@ func parseTOMLMapping(text []byte, lineOff int) (fields []fmField, pe *posErr) {
 		if p.line == 0 {
 			p = tomlPos{line: 1, col: 1}
 		}
-		val := convTOML(m[k[0]], lineOff+p.line, p.valCol)
+		val := convTOML(m[k[0]], lineOff+p.line, p.valCol, &values)
 		fields = append(fields, fmField{key: k[0], line: lineOff + p.line, col: p.col, value: val})
+		values++ // the key
+	}
+	if values > valueBudget {
+		return nil, &posErr{line: lineOff + 1, col: 1, code: CodeLimit, msg: tooManyValuesMsg(values)}
 	}
 	return fields, nil
+}
+
+// textPos is the 1-based line and rune column of byte offset off of text.
+func textPos(text []byte, off int) (line, col int) {
+	ls := bytes.LastIndexByte(text[:off], '\n') + 1
+	return bytes.Count(text[:off], []byte("\n")) + 1, utf8.RuneCount(text[ls:off]) + 1
 }
 
 type tomlPos struct{ line, col, valCol int }
@@ -550,7 +606,11 @@ func tomlKeyLines(text []byte) map[string]tomlPos {
 	return pos
 }
 
-func convTOML(x any, line, col int) fmValue {
+// convTOML converts a decoded TOML value (nested no deeper than
+// tomlTooDeep allows) and adds the values it holds to *count, counted as
+// expandedSize counts YAML nodes: each value, and each key of a table.
+func convTOML(x any, line, col int, count *int) fmValue {
+	*count++
 	v := fmValue{line: line, col: col}
 	switch x := x.(type) {
 	case nil:
@@ -573,12 +633,12 @@ func convTOML(x any, line, col int) fmValue {
 	case []any:
 		v.kind = vList
 		for _, e := range x {
-			v.list = append(v.list, convTOML(e, line, col))
+			v.list = append(v.list, convTOML(e, line, col, count))
 		}
 	case []map[string]any:
 		v.kind = vList
 		for _, e := range x {
-			v.list = append(v.list, convTOML(e, line, col))
+			v.list = append(v.list, convTOML(e, line, col, count))
 		}
 	case map[string]any:
 		v.kind = vMap
@@ -588,7 +648,8 @@ func convTOML(x any, line, col int) fmValue {
 		}
 		sortStrings(keys)
 		for _, k := range keys {
-			v.fields = append(v.fields, fmField{key: k, line: line, col: col, value: convTOML(x[k], line, col)})
+			*count++
+			v.fields = append(v.fields, fmField{key: k, line: line, col: col, value: convTOML(x[k], line, col, count)})
 		}
 	default:
 		v.kind, v.s = vScalar, fmt.Sprint(x)

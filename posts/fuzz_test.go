@@ -27,10 +27,29 @@ var fuzzSeeds = []string{
 	"",
 }
 
+// hostileSeeds are the shapes of issue 10, small: deep TOML, YAML and
+// Markdown nesting, many headings, wide tables, footnotes, link reference
+// definitions, Liquid openings, many tags and aliases.
+var hostileSeeds = []string{
+	"+++\ntitle = \"A\"\ndate = 2026-01-01\na = " + strings.Repeat("[", 150) + strings.Repeat("]", 150) + "\n+++\n",
+	"+++\ntitle = \"A\"\ndate = 2026-01-01\na = " + strings.Repeat("{b=", 120) + "1" + strings.Repeat("}", 120) + "\n+++\n",
+	"+++\ntitle = \"A\"\n[a" + strings.Repeat(".a", 120) + "]\nb" + strings.Repeat(".b", 3) + " = [\"]\", '[', \"\"\"\n[[\"\"\"]\n+++\n",
+	"+++\ntitle = \"A\" # [[[\nx = '''\n{{{'''\n[[t]]\ny.z = [[1, 2], [3]]\n+++\n",
+	"---\ntitle: A\ndate: 2026-01-01\nx: " + strings.Repeat("- ", 120) + "y\n---\n",
+	"---\ntitle: A\ndate: 2026-01-01\ntags: [" + strings.Repeat("t, u, ", 60) + "v]\naliases: [" + strings.Repeat("/a/, ", 101) + "/b/]\n---\n",
+	"---\ntitle: A\ndate: 2026-01-01\n---\n" + strings.Repeat(">", 150) + " x\ny\n\n" + strings.Repeat("- ", 150) + "x\n",
+	"---\ntitle: A\ndate: 2026-01-01\n---\n" + strings.Repeat("**", 120) + "x" + strings.Repeat("**", 120) + " " + strings.Repeat("![", 110) + "x" + strings.Repeat("](a.png)", 110) + "\n",
+	"---\ntitle: A\ndate: 2026-01-01\n---\n" + strings.Repeat("## same\n\n## same-1\n\n", 50),
+	"---\ntitle: A\ndate: 2026-01-01\n---\n|" + strings.Repeat("a|", 200) + "\n|" + strings.Repeat("-|", 200) + "\n" + strings.Repeat("|b|\n", 60),
+	"---\ntitle: A\ndate: 2026-01-01\n---\nx[^a] [^b]\n\n" + strings.Repeat("[^a]: ", 120) + "n\n\n[^b]: m\n",
+	"---\ntitle: A\ndate: 2026-01-01\n---\n" + strings.Repeat("[r]: /posts/nope/\n", 120) + "[r] [s]\n[s]: /x 'a\nb'\n",
+	"---\ntitle: A\ndate: 2026-01-01\n---\n" + strings.Repeat("{{ ", 100) + "\n{% x %}" + strings.Repeat(" [a](/posts/nope/)", 50) + "\n",
+}
+
 // FuzzFrontMatter splits and parses front matter: never a panic, and every
 // position is inside the file.
 func FuzzFrontMatter(f *testing.F) {
-	for _, s := range fuzzSeeds {
+	for _, s := range append(fuzzSeeds, hostileSeeds...) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
@@ -72,7 +91,7 @@ var dangerousAttr = regexp.MustCompile(`(?i)<[a-z][^>]*\s(href|src)\s*=\s*["']?\
 // never a panic or an error, diagnostics sorted and inside the file, no post
 // with an error in Site.Posts, and no dangerous URL in the HTML.
 func FuzzLoadFile(f *testing.F) {
-	for _, s := range fuzzSeeds {
+	for _, s := range append(fuzzSeeds, hostileSeeds...) {
 		f.Add([]byte(s), false)
 	}
 	f.Add([]byte("---\ntitle: A\ndate: 2026-01-01\n---\n<a href=\"javascript:x\">y</a>\n"), true)
@@ -114,6 +133,11 @@ func FuzzLoadFile(f *testing.F) {
 			if dangerousAttr.MatchString(p.HTML) {
 				t.Fatalf("dangerous URL in HTML: %s", p.HTML)
 			}
+			// No shape multiplies its text (a table padded to its header's
+			// width did): an empty heading, the most, is 50 times its "#\n".
+			if len(p.HTML) > 100*len(src)+1<<16 {
+				t.Fatalf("%d bytes of HTML from %d bytes", len(p.HTML), len(src))
+			}
 			if strings.ContainsRune(p.Summary, '<') && !strings.Contains(string(src), "<") {
 				t.Fatalf("markup in summary %q", p.Summary)
 			}
@@ -144,6 +168,8 @@ func FuzzLoadConfig(f *testing.F) {
 		"\xef\xbb\xbftitle: BOM\r\nper_page: 2\r\n",
 		"- a list\n- not a mapping\n",
 		"title: A\nunknown_key: 1\nprevious: true\n",
+		"title: A\npopular: " + strings.Repeat("[", 120) + strings.Repeat("]", 120) + "\n",
+		"title: A\npopular:\n" + strings.Repeat("  - a\n", 200),
 	} {
 		f.Add([]byte(s))
 	}

@@ -113,7 +113,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		}
 	}
 	md := newMarkdown(cfg.UnsafeHTML)
-	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase}
+	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults()}
 	results := make([]*postResult, len(postFiles))
 	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) }); err != nil {
 		return nil, err
@@ -359,6 +359,8 @@ type postResult struct {
 	diags    []Diagnostic
 	hasError bool // an error from phase 1 (the post is left out)
 	linkable bool // set between the phases: other posts may link here
+
+	last struct{ line, off, col int } // pos's last answer (col 0: none)
 }
 
 func (r *postResult) add(line, col int, code, msg string) {
@@ -385,7 +387,15 @@ func (r *postResult) pos(off int) (int, int) {
 	if start == 0 && bytes.HasPrefix(r.src, bom) && off >= len(bom) {
 		start = len(bom) // a byte order mark is not a column an editor shows
 	}
-	return i + 1, utf8.RuneCount(r.src[start:off]) + 1
+	// Count on from the last answer when it is on this line, before off:
+	// a line of 60,000 links is then read once, not once per link.
+	from, col := start, 1
+	if r.last.col > 0 && r.last.line == i && r.last.off >= start && r.last.off <= off {
+		from, col = r.last.off, r.last.col
+	}
+	col += utf8.RuneCount(r.src[from:off])
+	r.last.line, r.last.off, r.last.col = i, off, col
+	return i + 1, col
 }
 
 type loader struct {
@@ -394,6 +404,7 @@ type loader struct {
 	md         *markdown
 	tree       *tree
 	configBase string // base path of the configured base_url, before any override
+	limits     Limits // with defaults filled in
 }
 
 // read is phase 1: read the file, split and parse front matter, fill the
@@ -449,7 +460,7 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	if fm.format == 0 {
 		hint = noFrontMatterHint(src)
 	}
-	for _, d := range applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine) {
+	for _, d := range applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine, l.limits) {
 		if hint != "" && (d.Code == CodeMissingTitle || d.Code == CodeMissingDate) {
 			d.Message += " (" + hint + ")"
 		}
@@ -548,6 +559,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		}
 		p := r.post
 		var kept []string
+		keep := map[string]bool{}
 		for i, a := range p.Aliases {
 			ap := r.meta.aliasPos[i]
 			n := normalizeAlias(a)
@@ -566,10 +578,11 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 				r.add(ap[0], ap[1], CodeDuplicateAlias, fmt.Sprintf("alias %q is also an alias of %s", n, other))
 				continue
 			}
-			if slices.Contains(kept, n) {
+			if keep[n] {
 				continue
 			}
 			aliases[n] = r.file.path
+			keep[n] = true
 			kept = append(kept, n)
 		}
 		p.Aliases = kept

@@ -336,7 +336,7 @@ func TestDiagnostics(t *testing.T) {
 		{"self-referencing alias", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\nx: &a [*a]\n---\n"},
 			[]string{"posts/a.md:2:1 yaml-alias-bomb"}, 0},
 		{"deep nesting", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\nx: " + strings.Repeat("[", 150) + strings.Repeat("]", 150) + "\n---\n"},
-			[]string{"posts/a.md:2:1 front-matter-syntax"}, 0},
+			[]string{"posts/a.md:4:104 front-matter-syntax"}, 0},
 		{"harmless aliases are fine", map[string]string{"posts/a.md": "---\ntitle: &t A\ndate: 2026-01-01\nsummary: *t\n---\n"},
 			nil, 1},
 		{"popular names a missing slug", map[string]string{ConfigFile: testConfig + "popular: [a, ghost]\n", "posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n"},

@@ -121,6 +121,9 @@ type Options struct {
 	// Repo is "owner/name"; it gives the default base_url
 	// (https://owner.github.io/name/) when publish.yaml has none.
 	Repo string
+	// Limits bound the tags and aliases of each post; the zero value gives
+	// the defaults (DefaultMaxTags, DefaultMaxAliases).
+	Limits Limits
 }
 
 // BasePath is the path of BaseURL, always starting and ending in "/": "/" for

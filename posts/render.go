@@ -32,9 +32,12 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		}
 	}()
 	p := r.post
-	pctx := parser.NewContext(parser.WithIDs(&headingIDs{used: map[string]bool{}}))
+	pctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
 	doc := l.md.md.Parser().Parse(text.NewReader(r.body), parser.WithContext(pctx))
-	w := &walker{l: l, r: r, idx: idx, body: r.body}
+	if !r.checkBounds(doc, pctx) {
+		return // a tree too deep to walk; the post has an error
+	}
+	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds()}
 	_ = ast.Walk(doc, w.visit)
 	if w.rawHTML > 0 && !l.md.unsafe {
 		line, col := r.pos(r.bodyOff + w.rawHTMLAt)
@@ -89,6 +92,7 @@ type walker struct {
 	blockStart int
 	blockEnd   int
 	destFrom   int // where in the block the next link destination is looked for
+	ends       liquidEnds
 }
 
 func (w *walker) text() *bytes.Buffer {
@@ -222,33 +226,92 @@ func (w *walker) html(b []byte, start int) {
 	w.rawHTML++
 }
 
-// liquid reports Jekyll Liquid tags that start in a text segment.
+// liquid reports Jekyll Liquid tags that start in a text segment. Each
+// tag is shown up to its "}}" or "%}" on its line, else to the end of its
+// line; the searches are remembered (w.ends), so a line of 60,000 "{{" is
+// read a few times, not 60,000.
 func (w *walker) liquid(v []byte, start int) {
 	for i := 0; i+1 < len(v); i++ {
 		if v[i] != '{' || (v[i+1] != '{' && v[i+1] != '%') {
 			continue
 		}
-		end := []byte("}}")
-		if v[i+1] == '%' {
-			end = []byte("%}")
-		}
+		at := start + i
 		// The tag may run past this segment (goldmark splits text at "_").
-		tag := w.body[start+i:]
-		if nl := bytes.IndexByte(tag, '\n'); nl >= 0 {
-			tag = tag[:nl]
+		eol := w.ends.newline.next(w.body, at)
+		closer := &w.ends.braces
+		if v[i+1] == '%' {
+			closer = &w.ends.percent
 		}
-		if j := bytes.Index(tag, end); j >= 0 {
-			tag = tag[:j+2]
+		var tag string
+		if c := closer.next(w.body, at); c+2 <= eol {
+			tag = clipRunes(w.body[at:c+2], 60, "")
 		} else {
-			tag = append(bytes.TrimSpace(tag[:len(tag):len(tag)]), []byte("…")...)
+			tag = clipRunes(w.body[at:w.ends.trimmedEnd(w.body, eol)], 59, "…")
 		}
-		if utf8.RuneCount(tag) > 60 {
-			tag = []byte(string([]rune(string(tag))[:57]) + "…")
-		}
-		line, col := w.r.pos(w.r.bodyOff + start + i)
+		line, col := w.r.pos(w.r.bodyOff + at)
 		w.r.add(line, col, CodeLiquid, fmt.Sprintf("Jekyll Liquid %s is not supported and is shown as written", tag))
 		i++
 	}
+}
+
+// clipRunes is b and then suffix when b has at most n runes, else b's
+// first 57 runes and "…". It reads at most n+1 runes of b.
+func clipRunes(b []byte, n int, suffix string) string {
+	cut := len(b)
+	for runes, i := 0, 0; i < len(b); runes++ {
+		if runes == 57 {
+			cut = i
+		}
+		if runes == n {
+			return string(b[:cut]) + "…"
+		}
+		_, size := utf8.DecodeRune(b[i:])
+		i += size
+	}
+	return string(b) + suffix
+}
+
+// liquidEnds remembers where, in a post's body, the next newline, "}}" and
+// "%}" are: Liquid tags are looked at in the order of the text, so each
+// search starts where the last one left off.
+type liquidEnds struct {
+	newline, braces, percent nextIndex
+	trimFor, trimmed         int // trimmedEnd's last line end and answer
+}
+
+func newLiquidEnds() liquidEnds {
+	return liquidEnds{newline: nextIndex{pat: []byte("\n")}, braces: nextIndex{pat: []byte("}}")},
+		percent: nextIndex{pat: []byte("%}")}, trimFor: -1}
+}
+
+// trimmedEnd is eol moved back over the white space that ends its line.
+func (e *liquidEnds) trimmedEnd(body []byte, eol int) int {
+	if e.trimFor != eol {
+		e.trimFor = eol
+		e.trimmed = len(bytes.TrimRightFunc(body[:eol], unicode.IsSpace))
+	}
+	return e.trimmed
+}
+
+// nextIndex finds the next occurrence of pat in a text, remembering its
+// last answer: queries from offsets that only grow cost one pass over the
+// text in all.
+type nextIndex struct {
+	pat      []byte
+	from, at int // the last query and its answer
+	known    bool
+}
+
+// next is the offset of the first pat at or after from, or len(body).
+func (x *nextIndex) next(body []byte, from int) int {
+	if x.known && from >= x.from && from <= x.at {
+		return x.at
+	}
+	x.from, x.at, x.known = from, len(body), true
+	if i := bytes.Index(body[from:], x.pat); i >= 0 {
+		x.at = from + i
+	}
+	return x.at
 }
 
 // destPos finds where a link's destination is written: in the current
@@ -267,12 +330,22 @@ func (w *walker) destPos(n ast.Node, dest []byte) (int, int) {
 		return ast.WalkContinue, nil
 	})
 	if len(dest) > 0 && w.blockEnd > w.blockStart && w.blockEnd <= len(w.body) {
-		from := max(w.destFrom, w.blockStart)
+		// Only the link's own text is searched, from its start (or its
+		// text's end) to where the next thing after it starts: one link's
+		// search never reads the rest of a long paragraph.
+		from := max(w.destFrom, w.blockStart, n.Pos())
 		if textEnd > from && textEnd < w.blockEnd {
 			from = textEnd
 		}
-		if from < w.blockEnd {
-			if i := bytes.Index(w.body[from:w.blockEnd], dest); i >= 0 {
+		end := w.blockEnd
+		for c := n; c != nil && c.Type() == ast.TypeInline; c = c.Parent() {
+			if s := c.NextSibling(); s != nil && s.Pos() >= 0 {
+				end = min(end, s.Pos())
+				break
+			}
+		}
+		if from < end {
+			if i := bytes.Index(w.body[from:end], dest); i >= 0 {
 				w.destFrom = from + i + len(dest)
 				return w.r.pos(w.r.bodyOff + from + i)
 			}

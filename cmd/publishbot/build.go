@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,19 +15,27 @@ import (
 	"github.com/publishbot/publishbot/templates"
 )
 
-const buildUsage = "usage: publishbot build [-o DIR] [--drafts] [--future] [--base-url URL] [DIR]\n"
+const buildUsage = `usage: publishbot build [-o DIR] [--drafts] [--future] [--base-url URL] [DIR]
+
+Builds the blog in DIR (default: the current folder) into DIR/public, or the
+folder -o names, removing files a previous build wrote there. Exit status 1
+when a post has errors (the rest is written), 2 for a bad command line.
+`
 
 // runBuild is `publishbot build`: site.BuildDir, then site.Write into the
 // output folder. Exit 1 when a post has errors (the rest is written).
 func runBuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("build", buildUsage, stderr)
-	out := fs.String("o", "public", "output `folder`")
+	out := fs.String("o", "", "output `folder` (default DIR/public)")
 	drafts := fs.Bool("drafts", false, "include draft posts, marked as drafts")
 	future := fs.Bool("future", false, "include future-dated posts, marked as scheduled")
 	baseURL := fs.String("base-url", "", "build for this `URL` instead of publish.yaml's base_url")
 	dir, err := parseFolderArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	if *out == "" {
+		*out = filepath.Join(dir, "public")
 	}
 	if *baseURL != "" {
 		if *baseURL, err = validBaseURL(*baseURL); err != nil {

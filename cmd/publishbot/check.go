@@ -5,17 +5,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/site"
 )
 
 // runCheck validates a content tree: publishbot check [--format text|json|github] [DIR].
 // It prints every diagnostic, sorted, and exits 0 when there is no error,
 // 1 when there is one, and 2 for a bad command line or an unreadable DIR.
 func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", "usage: publishbot check [--format text|json|github] [DIR]\n", stderr)
+	fs := newFlagSet("check", checkUsage, stderr)
 	format := fs.String("format", "text", "output format: text, json or github (workflow commands)")
 	dir, err := parseFolderArgs(fs, args)
 	if err != nil {
@@ -26,17 +29,70 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	default:
 		return usageError("unknown --format %q: use text, json or github", *format)
 	}
-	site, err := posts.Load(ctx, os.DirFS(dir), posts.Options{})
-	if err != nil {
+	// The whole build runs, in memory: template overrides and what only
+	// rendering finds are checked too.
+	out, err := site.BuildDir(ctx, dir, site.Options{})
+	if out == nil || out.Site == nil {
 		return &exitError{Code: 2, Err: fmt.Errorf("check %s: %w", dir, err)}
 	}
-	if err := writeDiagnostics(stdout, *format, site.Diagnostics); err != nil {
+	diags := slices.Clone(out.Site.Diagnostics)
+	if err != nil {
+		diags = append(diags, templateDiagnostic(err))
+		posts.SortDiagnostics(diags)
+	}
+	if err := writeDiagnostics(stdout, *format, diags); err != nil {
 		return fmt.Errorf("write diagnostics: %w", err)
 	}
-	if posts.HasErrors(site.Diagnostics) {
+	if *format == "text" {
+		fmt.Fprintln(stderr, checkSummary(len(out.Site.Posts), diags))
+	}
+	if posts.HasErrors(diags) {
 		return &exitError{Code: 1}
 	}
 	return nil
+}
+
+const checkUsage = `usage: publishbot check [--format text|json|github] [DIR]
+
+Validates the content repository in DIR (default: the current folder) as a
+publish would build it, templates included, and prints what a reader would
+notice: path:line:col: severity: message [code].
+
+Exit status: 0 no errors (warnings allowed), 1 errors (those posts would be
+left out), 2 bad command line or unreadable folder.
+`
+
+// checkSummary is the line check ends with in text format.
+func checkSummary(postCount int, ds []posts.Diagnostic) string {
+	errs, warns := 0, 0
+	for _, d := range ds {
+		if d.Severity == posts.SeverityError {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	if errs == 0 && warns == 0 {
+		return fmt.Sprintf("checked %s: no problems", plural(postCount, "post", "posts"))
+	}
+	return fmt.Sprintf("checked %s: %s, %s", plural(postCount, "post", "posts"), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
+}
+
+// templateTextRE finds "template: NAME:LINE:" in text/template's errors.
+var templateTextRE = regexp.MustCompile(`template: ([A-Za-z0-9_.\-/]+\.html):(\d+):(?:(\d+):)?`)
+
+// templateDiagnostic turns a template override's error into a diagnostic
+// at its file and line under templates/.
+func templateDiagnostic(err error) posts.Diagnostic {
+	d := posts.Diagnostic{File: "templates", Severity: posts.SeverityError, Code: posts.CodeTemplate, Message: err.Error()}
+	if m := templateTextRE.FindStringSubmatch(err.Error()); m != nil {
+		d.File = "templates/" + m[1]
+		d.Line, _ = strconv.Atoi(m[2])
+		if m[3] != "" {
+			d.Column, _ = strconv.Atoi(m[3])
+		}
+	}
+	return d
 }
 
 // writeDiagnostics prints ds (already sorted) in one of the check formats.

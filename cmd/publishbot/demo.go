@@ -27,7 +27,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if _, err := parseArgs(fs, args, 0); err != nil {
 		return err
 	}
-	d, err := demo.New(ctx, demo.Options{Addr: *addr, Out: stdout, Bot: demoBot(*verbose, stderr)})
+	d, err := demo.New(ctx, demo.Options{Addr: *addr, Out: stdout, Bot: demoBot(*verbose, stderr), Once: *once})
 	if errors.Is(err, demo.ErrNotLoopback) {
 		return usageError("demo: %w", err)
 	}

@@ -10,11 +10,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version and revision are set at build time with -ldflags
+// "-X main.version=... -X main.revision=..." (the Docker build does).
+var (
+	version  = "dev"
+	revision = ""
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -76,6 +82,8 @@ func commands() map[string]command {
 		"serve":       runServe,
 		"healthcheck": runHealthcheck,
 		"demo":        runDemo,
+		"init":        runInit,
+		"new":         runNew,
 		"version":     runVersion,
 	}
 }
@@ -89,6 +97,8 @@ usage:
   publishbot publish --repo URL [--ref REF]               one-shot fetch, build, commit, push
   publishbot serve                                        the bot (config from PUBLISHBOT_* env)
   publishbot demo                                         the whole loop on this machine, no GitHub
+  publishbot init    [DIR]                                detect Jekyll/Hugo/Zola/Eleventy, write publish.yaml
+  publishbot new     [--bundle] "Title"                   a new post with front matter
   publishbot healthcheck                                  probe a running serve (for containers)
   publishbot version
 `
@@ -111,6 +121,51 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func runVersion(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fmt.Fprintln(stdout, "publishbot", version)
+	info, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(stdout, versionLine(version, info))
 	return nil
+}
+
+// versionLine is "publishbot VERSION (REVISION, DATE)": the version given
+// with -ldflags, else the module's; the VCS revision and commit date from
+// the build info (the Docker build passes the revision with -ldflags, as its
+// context has no .git), "+dirty" when the tree had changes.
+func versionLine(ldVersion string, info *debug.BuildInfo) string {
+	v := ldVersion
+	var rev, date string
+	dirty := false
+	if info != nil {
+		if (v == "" || v == "dev") && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				date = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if revision != "" {
+		rev = revision
+	}
+	line := "publishbot " + v
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if dirty {
+			rev += "+dirty"
+		}
+		if date != "" {
+			line += " (" + rev + ", " + date + ")"
+		} else {
+			line += " (" + rev + ")"
+		}
+	}
+	line += " " + runtime.Version()
+	return line
 }
