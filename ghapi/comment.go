@@ -258,12 +258,11 @@ func postRow(p publisher.ChangedPost) string {
 
 // leftOutLines lists the files the preview does not publish: each path as
 // code (a file name is the pull request's text, inert in a code span) and
-// the publisher's reason, which quotes nothing of the file.
+// the publisher's reason, as inert text.
 func leftOutLines(files []publisher.LeftOut) []string {
 	lines := make([]string, len(files))
 	for i, f := range files {
-		path := "`" + strings.ReplaceAll(inline(truncate(f.Path, maxTitleLen)), "`", "'") + "`"
-		lines[i] = "- " + path + ": " + inline(truncate(f.Reason, maxMessageLen)) + "\n"
+		lines[i] = "- " + codeSpan(truncate(f.Path, maxTitleLen)) + ": " + text(truncate(f.Reason, maxMessageLen)) + "\n"
 	}
 	return lines
 }

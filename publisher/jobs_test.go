@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/publishbot/publishbot/gitserver"
 	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/logmask"
+	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/queue"
 	"github.com/publishbot/publishbot/site"
 )
@@ -200,5 +202,25 @@ func TestBadJobs(t *testing.T) {
 		if r.Err != nil && strings.Contains(r.Err.Error(), testToken) {
 			t.Errorf("%s: token in %v", name, r.Err)
 		}
+	}
+}
+
+// TestPostLimits: the operator's per-post limits reach the build: a post
+// beyond them is an error of that post, and the rest is published.
+func TestPostLimits(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Limits.Build.Post = posts.Limits{MaxTags: 2} })
+	src := e.commit(gitserver.Change{Ref: "main", Files: map[string]string{
+		"publish.yaml":          "title: T\nbase_url: https://acme.github.io/blog/\n",
+		"posts/2026-01-01-a.md": "---\ntitle: A\ntags: [x, y, z]\n---\nbody\n",
+		"posts/2026-01-02-b.md": "---\ntitle: B\ntags: [x]\n---\nbody\n",
+	}})
+	r := e.publish(src)
+	mustOutcome(t, r, OutcomePublished)
+	files := e.files("gh-pages")
+	if slices.Contains(files, "posts/a/index.html") || !slices.Contains(files, "posts/b/index.html") {
+		t.Errorf("pages %q: want b and not a", files)
+	}
+	if len(r.Diagnostics) == 0 || r.Diagnostics[0].Code != posts.CodeLimit || r.Diagnostics[0].File != "posts/2026-01-01-a.md" {
+		t.Errorf("diagnostics %+v, want a limit error on a", r.Diagnostics)
 	}
 }

@@ -12,8 +12,10 @@ import (
 type Limits struct {
 	JobTimeout time.Duration // deadline of one job; default 10 minutes; negative: none
 	// Build bounds the files one build makes (a publish's site, a
-	// preview's); zero fields take site's defaults (250,000 files, 4 GiB).
-	// A site beyond them fails the job, permanently, naming the limit.
+	// preview's) and what one post may make; zero fields take their
+	// defaults (250,000 files, 4 GiB; 100 tags and 100 aliases a post). A
+	// site beyond them fails the job, permanently, naming the limit; a post
+	// beyond them is an error of that post.
 	Build site.Limits
 }
 

@@ -1,6 +1,10 @@
 package site
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/publishbot/publishbot/posts"
+)
 
 // Limits bound what one build may write. They belong to whoever runs
 // publishbot (serve's configuration may raise them): nothing in the content
@@ -12,6 +16,10 @@ type Limits struct {
 	// MaxBytes is how many bytes a build's files may hold together;
 	// default DefaultMaxBytes.
 	MaxBytes int64
+	// Post bounds what one post may make (tags, aliases): a post beyond it
+	// is an error of that post, left out of the site; zero fields take
+	// posts' defaults.
+	Post posts.Limits
 }
 
 // Defaults of Limits: room for a 20,000-post blog with resized image

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/publishbot/publishbot/posts"
 )
 
 // TestBuildLimits: a build making more files or bytes than its Limits fails
@@ -35,5 +38,29 @@ func TestBuildLimits(t *testing.T) {
 				t.Errorf("want the loaded site and no files with the error")
 			}
 		})
+	}
+}
+
+// TestBuildPostLimits: Limits.Post reaches the loading of posts: a post with
+// more tags than allowed is an error of that post, and is left out.
+func TestBuildPostLimits(t *testing.T) {
+	content := fstest.MapFS{
+		"publish.yaml":          {Data: []byte("title: T\nbase_url: https://t.example/\n")},
+		"posts/2026-01-01-a.md": {Data: []byte("---\ntitle: A\ntags: [x, y, z]\n---\nbody\n")},
+	}
+	for _, tc := range []struct {
+		limits posts.Limits
+		posts  int
+	}{{posts.Limits{}, 1}, {posts.Limits{MaxTags: 2}, 0}, {posts.Limits{MaxTags: 3}, 1}} {
+		out, err := Build(t.Context(), content, nil, Options{Now: fixedNow, Limits: Limits{Post: tc.limits}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Site.Posts) != tc.posts {
+			t.Errorf("%+v: %d posts, want %d (%v)", tc.limits, len(out.Site.Posts), tc.posts, out.Site.Diagnostics)
+		}
+		if tc.posts == 0 && (len(out.Site.Diagnostics) == 0 || out.Site.Diagnostics[0].Code != posts.CodeLimit) {
+			t.Errorf("%+v: diagnostics %v, want a limit error", tc.limits, out.Site.Diagnostics)
+		}
 	}
 }

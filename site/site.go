@@ -35,8 +35,8 @@ type Options struct {
 	Now time.Time
 	// Render says which posts to show and whether this is a preview.
 	Render templates.Options
-	// Limits bound the files the build makes; zero fields take their
-	// defaults (Limits).
+	// Limits bound the files the build makes and what one post may make;
+	// zero fields take their defaults (Limits).
 	Limits Limits
 }
 
@@ -80,7 +80,7 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // Build is safe for concurrent use.
 func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, error) {
 	start := time.Now()
-	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo})
+	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo, Limits: opts.Limits.Post})
 	if err != nil {
 		return nil, fmt.Errorf("load content: %w", err)
 	}

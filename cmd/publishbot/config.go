@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/publishbot/publishbot/gitauth"
+	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/webhook"
 )
@@ -67,6 +68,9 @@ type serveConfig struct {
 	// the operator's to raise, never the content's.
 	MaxFiles int   `json:"max_files"`
 	MaxBytes int64 `json:"max_bytes"`
+	// MaxTags and MaxAliases bound one post (posts.Limits).
+	MaxTags    int `json:"max_tags"`
+	MaxAliases int `json:"max_aliases"`
 
 	// listening, when set, is sent the bound address once the server
 	// listens (the demo and tests listen on port 0). It must be buffered.
@@ -90,6 +94,8 @@ func defaultServeConfig() serveConfig {
 		IgnoreBranches:    []string{"gh-pages"},
 		MaxFiles:          site.DefaultMaxFiles,
 		MaxBytes:          site.DefaultMaxBytes,
+		MaxTags:           posts.DefaultMaxTags,
+		MaxAliases:        posts.DefaultMaxAliases,
 	}
 }
 
@@ -180,6 +186,22 @@ func envVars() []envVar {
 			c.MaxBytes = n
 			return nil
 		}},
+		{"PUBLISHBOT_MAX_TAGS", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.MaxTags = n
+			return nil
+		}},
+		{"PUBLISHBOT_MAX_ALIASES", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.MaxAliases = n
+			return nil
+		}},
 		{"PUBLISHBOT_MAX_ATTEMPTS", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -225,6 +247,8 @@ Configuration comes from the environment; flags override it.
   PUBLISHBOT_MAX_FILES             files one build may write (default 250000)
   PUBLISHBOT_MAX_BYTES             bytes one build may write: a number, or with
                                    KiB, MiB, GiB (default 4GiB)
+  PUBLISHBOT_MAX_TAGS              tags one post may have (default 100)
+  PUBLISHBOT_MAX_ALIASES           aliases one post may have (default 100)
 
 flags:
 `
@@ -268,6 +292,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", cfg.ReconcileInterval, "how often published repositories are checked for missed pushes")
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "runs of a failing job before it is dead-lettered")
 	fs.IntVar(&cfg.MaxFiles, "max-files", cfg.MaxFiles, "files one build may write")
+	fs.IntVar(&cfg.MaxTags, "max-tags", cfg.MaxTags, "tags one post may have")
+	fs.IntVar(&cfg.MaxAliases, "max-aliases", cfg.MaxAliases, "aliases one post may have")
 	fs.Func("max-bytes", "bytes one build may write (a number, or with KiB, MiB, GiB; default 4GiB)", func(v string) error {
 		n, err := parseBytes(v)
 		if err != nil {
@@ -454,6 +480,12 @@ func (c serveConfig) problems() []error {
 	if c.MaxBytes < 1 {
 		bad("PUBLISHBOT_MAX_BYTES %d: want at least 1", c.MaxBytes)
 	}
+	if c.MaxTags < 1 {
+		bad("PUBLISHBOT_MAX_TAGS %d: want at least 1", c.MaxTags)
+	}
+	if c.MaxAliases < 1 {
+		bad("PUBLISHBOT_MAX_ALIASES %d: want at least 1", c.MaxAliases)
+	}
 	return errs
 }
 
@@ -487,16 +519,29 @@ func (c serveConfig) gitURL() string {
 	return u.String()
 }
 
-// buildLimits are what one build may write.
+// buildLimits are what one build may write, and one post make.
 func (c serveConfig) buildLimits() site.Limits {
-	return site.Limits{MaxFiles: c.MaxFiles, MaxBytes: c.MaxBytes}
+	return site.Limits{MaxFiles: c.MaxFiles, MaxBytes: c.MaxBytes,
+		Post: posts.Limits{MaxTags: c.MaxTags, MaxAliases: c.MaxAliases}}
 }
 
-// envBuildLimits are the build limits of `build` and `publish`: serve's
-// PUBLISHBOT_MAX_FILES and PUBLISHBOT_MAX_BYTES when set, else the
-// defaults.
+// envBuildLimits are the build limits of `build`, `check` and `publish`:
+// serve's PUBLISHBOT_MAX_FILES, PUBLISHBOT_MAX_BYTES, PUBLISHBOT_MAX_TAGS
+// and PUBLISHBOT_MAX_ALIASES when set, else the defaults.
 func envBuildLimits(getenv func(string) string) (site.Limits, error) {
 	var l site.Limits
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"PUBLISHBOT_MAX_TAGS", &l.Post.MaxTags}, {"PUBLISHBOT_MAX_ALIASES", &l.Post.MaxAliases}} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				return l, fmt.Errorf("%s %q: want a positive number", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
 	if v := getenv("PUBLISHBOT_MAX_FILES"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

@@ -383,12 +383,16 @@ func TestServeConfigBuildLimits(t *testing.T) {
 	if err != nil || cfg.MaxFiles != 250_000 || cfg.MaxBytes != 4<<30 {
 		t.Fatalf("defaults: %d files, %d bytes, %v", cfg.MaxFiles, cfg.MaxBytes, err)
 	}
-	env := map[string]string{"PUBLISHBOT_WEBHOOK_SECRET": "a-long-enough-secret", "PUBLISHBOT_MAX_FILES": "1000000", "PUBLISHBOT_MAX_BYTES": "16GiB"}
+	if cfg.MaxTags != 100 || cfg.MaxAliases != 100 {
+		t.Fatalf("default post limits: %d tags, %d aliases", cfg.MaxTags, cfg.MaxAliases)
+	}
+	env := map[string]string{"PUBLISHBOT_WEBHOOK_SECRET": "a-long-enough-secret", "PUBLISHBOT_MAX_FILES": "1000000", "PUBLISHBOT_MAX_BYTES": "16GiB",
+		"PUBLISHBOT_MAX_TAGS": "500", "PUBLISHBOT_MAX_ALIASES": "300"}
 	cfg, _, err = parseServeConfig(nil, envMap(env), &bytes.Buffer{})
 	if err != nil || cfg.MaxFiles != 1_000_000 || cfg.MaxBytes != 16<<30 || cfg.validate() != nil {
 		t.Fatalf("env: %d files, %d bytes, %v", cfg.MaxFiles, cfg.MaxBytes, err)
 	}
-	if l := cfg.buildLimits(); l.MaxFiles != 1_000_000 || l.MaxBytes != 16<<30 {
+	if l := cfg.buildLimits(); l.MaxFiles != 1_000_000 || l.MaxBytes != 16<<30 || l.Post.MaxTags != 500 || l.Post.MaxAliases != 300 {
 		t.Errorf("build limits %+v", l)
 	}
 	cfg, _, err = parseServeConfig([]string{"--max-files", "5", "--max-bytes", "512MiB"}, envMap(env), &bytes.Buffer{})
@@ -400,6 +404,8 @@ func TestServeConfigBuildLimits(t *testing.T) {
 		"bytes not a count":  {"PUBLISHBOT_MAX_BYTES": "4 TB"},
 		"no files":           {"PUBLISHBOT_MAX_FILES": "0"},
 		"negative bytes":     {"PUBLISHBOT_MAX_BYTES": "-1"},
+		"tags not a number":  {"PUBLISHBOT_MAX_TAGS": "many"},
+		"no aliases":         {"PUBLISHBOT_MAX_ALIASES": "0"},
 	} {
 		env["PUBLISHBOT_WEBHOOK_SECRET"] = "a-long-enough-secret"
 		cfg, _, err := parseServeConfig(nil, envMap(env), &bytes.Buffer{})

@@ -98,6 +98,8 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		"max_attempt": cfg.MaxAttempts,
 		"max_files":   cfg.MaxFiles,
 		"max_bytes":   cfg.MaxBytes,
+		"max_tags":    cfg.MaxTags,
+		"max_aliases": cfg.MaxAliases,
 	}).Info("starting")
 
 	for _, w := range cfg.warnings() {
