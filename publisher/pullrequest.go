@@ -67,7 +67,7 @@ func (jb *job) followPullRequest(ctx context.Context) error {
 		if pr.Open {
 			state = "open"
 		}
-		jb.log.WithFields(logrus.Fields{"job_kind": string(j.Kind), "state": state}).Info("the pull request's state decides the job: doing a " + string(kind) + " instead")
+		jb.log.WithFields(logrus.Fields{"job_kind": string(j.Kind), "state": state, "done_as": string(kind)}).Info("the pull request's state decides the job")
 		j.Kind = kind
 		jb.res.Job.Kind = kind
 	}

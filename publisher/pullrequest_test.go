@@ -74,7 +74,7 @@ func TestPreviewOfAClosedPullRequestCleansUp(t *testing.T) {
 	// The clean-up was coalesced away: only the late synchronize runs.
 	r := e.run(e.prJob(queue.KindPreview, head1, "pull_request.synchronize"))
 	mustOutcome(t, r, OutcomeRemoved)
-	if r.Job.Kind != queue.KindCleanup || !strings.Contains(e.logs(), "doing a cleanup instead") {
+	if r.Job.Kind != queue.KindCleanup || !strings.Contains(e.logs(), `"done_as":"cleanup"`) {
 		t.Errorf("result kind %s, want the clean-up reported", r.Job.Kind)
 	}
 	if got := e.previewed(); got != "" {

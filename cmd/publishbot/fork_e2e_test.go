@@ -124,7 +124,7 @@ func TestPRClosedThenLateSynchronizeLeavesNoPreview(t *testing.T) {
 	if len(c) != 1 || !strings.Contains(c[0].Body, "was removed: the pull request is closed") {
 		t.Errorf("the comment does not say the preview was removed: %+v", c)
 	}
-	if !s.logs.hasLine("info", "the pull request's state decides the job: doing a cleanup instead") {
+	if !strings.Contains(s.logs.String(), `"done_as":"cleanup"`) || !s.logs.hasLine("info", "the pull request's state decides the job") {
 		t.Errorf("no log line says the late synchronize did the clean-up")
 	}
 
