@@ -70,9 +70,12 @@ type Pushed struct {
 func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 	var out Pushed
 	ref := plumbing.NewBranchReferenceName(u.Branch)
-	head, ok := parseHash(u.Head)
-	if !ok {
-		head = plumbing.ZeroHash
+	head := plumbing.ZeroHash
+	if u.Head != "" {
+		var ok bool
+		if head, ok = parseHash(u.Head); !ok {
+			return out, fmt.Errorf("push to %s of %s: head %q is not a commit name", u.Branch, r.name, u.Head)
+		}
 	}
 	sig := object.Signature{Name: u.Author.Name, Email: u.Author.Email, When: u.Author.When.UTC().Truncate(time.Second)}
 	for attempt := 1; ; attempt++ {

@@ -144,6 +144,9 @@ func TestPushCreatesThenUpdatesOnlyWhenChanged(t *testing.T) {
 	if res, err := r.Push(context.Background(), Update{Branch: "site", Head: next.Commit, Build: func(*Tree) error { return ErrNoChange }}); err != nil || res.Changed || res.Commit != next.Commit {
 		t.Fatalf("ErrNoChange: %+v %v", res, err)
 	}
+	if _, err := r.Push(context.Background(), Update{Branch: "site", Head: "main", Build: func(*Tree) error { return nil }}); err == nil || !strings.Contains(err.Error(), "not a commit name") {
+		t.Fatalf("a head that is no hash: %v", err)
+	}
 	boom := errors.New("boom")
 	if _, err := r.Push(context.Background(), Update{Branch: "site", Head: next.Commit, Build: func(*Tree) error { return boom }}); err != boom {
 		t.Fatalf("build error: %v", err)
