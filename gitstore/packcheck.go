@@ -3,6 +3,7 @@ package gitstore
 import (
 	"bufio"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,7 +24,7 @@ import (
 // to a temporary file first and checked there (checkPack), and go-git
 // indexes and keeps it only when no object in it is larger than max. A
 // negative max checks nothing. It returns the bytes received.
-func (r *Repo) storePack(rd io.Reader, max int64) (int64, error) {
+func (r *Repo) storePack(ctx context.Context, rd io.Reader, max int64) (int64, error) {
 	if max < 0 {
 		cr := &countReader{r: rd}
 		err := packfile.UpdateObjectStorage(r.st, cr)
@@ -44,8 +45,9 @@ func (r *Repo) storePack(rd io.Reader, max int64) (int64, error) {
 	}
 	// A pack the check cannot parse is go-git's to refuse, with its own
 	// error; only a limit stops it here.
-	if err := checkPack(bufio.NewReaderSize(f, 64<<10), max); err != nil {
-		if _, ok := errors.AsType[*limitError](err); ok {
+	if err := checkPack(ctx, bufio.NewReaderSize(f, 64<<10), max); err != nil {
+		_, isLimit := errors.AsType[*limitError](err)
+		if isLimit || ctx.Err() != nil {
 			return n, err
 		}
 	}
@@ -63,9 +65,10 @@ const (
 
 // checkPack reads a pack (version 2 or 3) from r, checking each object's
 // size (for a delta, the size of the object it makes) before reading its
-// data; it inflates only to find where each object ends, into no buffer. It returns a *limitError for an object
+// data; it inflates only to find where each object ends, into no buffer,
+// and no more than each object's header declares. It stops when ctx ends. It returns a *limitError for an object
 // larger than max, and another error for a pack it cannot parse.
-func checkPack(r *bufio.Reader, max int64) error {
+func checkPack(ctx context.Context, r *bufio.Reader, max int64) error {
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return fmt.Errorf("pack header: %w", err)
@@ -79,6 +82,9 @@ func checkPack(r *bufio.Reader, max int64) error {
 	count := binary.BigEndian.Uint32(hdr[8:12])
 	var zr io.ReadCloser
 	for i := uint32(0); i < count; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		typ, size, err := objectHeader(r)
 		if err != nil {
 			return fmt.Errorf("object %d: %w", i, err)
@@ -109,10 +115,13 @@ func checkPack(r *bufio.Reader, max int64) error {
 		} else if err := zr.(zlib.Resetter).Reset(r, nil); err != nil {
 			return fmt.Errorf("object %d: %w", i, err)
 		}
+		// No more is inflated than the header declares (go-git refuses an
+		// object that inflates past it too).
+		data := io.LimitReader(zr, size+1)
 		if typ == packOFSDelta || typ == packREFDelta {
 			// A delta starts with the sizes of its base and of the object it
 			// makes: the second is the object's size.
-			dr := bufio.NewReaderSize(zr, 16)
+			dr := bufio.NewReaderSize(data, 16)
 			if _, err := binary.ReadUvarint(dr); err != nil {
 				return fmt.Errorf("object %d: delta header: %w", i, err)
 			}
@@ -123,13 +132,12 @@ func checkPack(r *bufio.Reader, max int64) error {
 			if target > uint64(max) {
 				return objectTooLarge(typ, int64(min(target, 1<<62)), max)
 			}
-			if _, err := io.Copy(io.Discard, dr); err != nil {
-				return fmt.Errorf("object %d: %w", i, err)
-			}
-			continue
+			data = dr
 		}
-		if _, err := io.Copy(io.Discard, zr); err != nil {
+		if n, err := io.Copy(io.Discard, data); err != nil {
 			return fmt.Errorf("object %d: %w", i, err)
+		} else if n > size {
+			return fmt.Errorf("object %d inflates past its declared %d bytes", i, size)
 		}
 	}
 	return nil

@@ -110,7 +110,7 @@ func TestCheckPack(t *testing.T) {
 		}(), 64 << 20, "file size limit exceeded by a tree in the fetched history"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkPack(bufio.NewReader(bytes.NewReader(tc.pack)), tc.max)
+			err := checkPack(context.Background(), bufio.NewReader(bytes.NewReader(tc.pack)), tc.max)
 			_, isLimit := errors.AsType[*limitError](err)
 			if tc.want == "" {
 				if err != nil {
@@ -180,4 +180,25 @@ func TestFetchRefusesSmallPackOfLargeObject(t *testing.T) {
 	if r.Has(e.head("main")) {
 		t.Error("the refused pack's objects are in the cache")
 	}
+}
+
+// A pack comes from the remote; checkPack must end on any bytes, with no
+// panic, and say nothing but a limit for a pack it can read.
+func FuzzCheckPack(f *testing.F) {
+	base := bytes.Repeat([]byte("base line\n"), 20)
+	p := newTestPack()
+	p.add(&testing.T{}, plumbing.BlobObject, nil, base)
+	p.raw(packREFDelta, 4, deltaHeader(200, 300))
+	p.raw(packOFSDelta, 4, deltaHeader(200, 1<<40))
+	f.Add(p.bytes(), int64(1000))
+	f.Add([]byte("PACK\x00\x00\x00\x02\x00\x00\x00\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f"), int64(64<<20))
+	f.Add([]byte("PACK\x00\x00\x00\x02\xff\xff\xff\xff"), int64(1))
+	f.Fuzz(func(t *testing.T, pack []byte, max int64) {
+		max = max & (64<<20 - 1) // as MaxFileBytes is: inflating stays bounded
+
+		err := checkPack(context.Background(), bufio.NewReader(bytes.NewReader(pack)), max)
+		if lim, ok := errors.AsType[*limitError](err); ok && lim.got <= lim.max {
+			t.Fatalf("limit error within the limit: %v", lim)
+		}
+	})
 }

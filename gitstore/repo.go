@@ -211,7 +211,7 @@ func (r *Repo) fetch(ctx context.Context, wanted []string) (Refs, error) {
 		case req.Capabilities.Supports(capability.Sideband):
 			rd = sideband.NewDemuxer(sideband.Sideband, reader)
 		}
-		state.Received, err = r.storePack(rd, r.store.limits.MaxFileBytes)
+		state.Received, err = r.storePack(ctx, rd, r.store.limits.MaxFileBytes)
 		reader.Close()
 		if err != nil {
 			r.removeTempPacks()
