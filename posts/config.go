@@ -69,7 +69,8 @@ func defaultBaseURL(repo string) string {
 }
 
 var configKeys = []string{"title", "heading", "description", "base_url", "author", "language", "per_page",
-	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html"}
+	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html",
+	"pages", "menu", "authors"}
 
 var languageRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 var hostRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
@@ -284,6 +285,21 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 				}
 				return s, ""
 			})
+		case "pages", "menu", "authors":
+			// Each is read by its own parser (pages.go, menu.go, authors.go).
+			var more []Diagnostic
+			switch f.key {
+			case "pages":
+				cfg.Pages, more = parsePagesConfig(&v)
+			case "menu":
+				cfg.Menu, more = parseMenuConfig(&v)
+			case "authors":
+				cfg.Authors, more = parseAuthorsConfig(&v)
+			}
+			ds = append(ds, more...)
+			if v.kind != vNull {
+				cfg.Set[f.key] = !HasErrors(more)
+			}
 		default:
 			msg := fmt.Sprintf("%q is not a publish.yaml setting and is ignored", f.key)
 			lk := strings.ToLower(f.key)
@@ -339,7 +355,7 @@ func validBranch(s string) bool {
 // normalizeBaseURL checks an absolute http(s) URL and makes it end in "/".
 func normalizeBaseURL(s string) (string, error) {
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		if s == "/" {
 			return s, nil
 		}

@@ -46,6 +46,10 @@ const (
 	CodeUnreadable     = "unreadable"            // error: the file could not be read from the tree
 	CodeInternal       = "internal-error"        // error: publishbot failed on this file (a bug; please report)
 	CodeTemplate       = "template"              // error: a template override in templates/ does not parse or fails to render
+	CodeDuplicateURL   = "duplicate-url"         // error: two pages (or a page and a post or a file) would be published at the same address
+	CodeReservedURL    = "reserved-url"          // error: a page would take the address of a file the site writes itself (index, archive, tags, feeds)
+	CodeMenuURL        = "menu-url"              // error: a menu entry's url leads to no page, post or file of the site; the entry is left out
+	CodeExpired        = "expired"               // warning: the post's expiryDate has passed; it is left out of the site
 )
 
 // MaxFileSize is the largest file Load reads or copies (10 MiB).
@@ -63,6 +67,7 @@ var codeSeverity = map[string]Severity{
 	CodeRawHTML: SeverityWarning, CodeUnsafeURL: SeverityWarning, CodeInvalidUTF8: SeverityError,
 	CodeSymlink: SeverityError, CodeSpecialFile: SeverityError, CodeInvalidPath: SeverityError,
 	CodeFileTooLarge: SeverityError, CodeUnreadable: SeverityError, CodeInternal: SeverityError,
+	CodeDuplicateURL: SeverityError, CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
 }
 
 // CodeSeverity is the fixed severity of a diagnostic code, and false for a

@@ -14,7 +14,9 @@ import (
 // suggestField offers for a misspelt one. Jekyll's fields are accepted too
 // (see applyFields): categories and category become tags, redirect_from
 // becomes aliases, published: false means draft, layout is ignored (the
-// theme decides).
+// theme decides). So are Hugo's, Zola's and Eleventy's: authors (a list)
+// and by beside author, lastmod (or modified) for updated, publishDate
+// (the date when there is none) and expiryDate.
 var knownFields = []string{
 	"title", "date", "updated", "summary", "description", "tags", "draft", "slug",
 	"author", "image", "image_alt", "featured", "aliases",
@@ -117,6 +119,8 @@ type postMeta struct {
 	slugLine, slugCol   int
 	aliasPos            [][2]int
 	dateLine, dateCol   int
+
+	expiryLine, expiryCol int // where expiryDate is written
 }
 
 // applyFields fills p from the front matter fields and returns diagnostics.
@@ -137,6 +141,8 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 	titleLine, titleCol := 0, 0
 	var dateVal *fmValue
 	var published *bool
+	var updatedVal, publishVal, expiryVal *fmValue // updated (or lastmod), publishDate, expiryDate
+	var authors []Person
 	for i := range fields {
 		f := &fields[i]
 		if prev, ok := seen[f.key]; ok {
@@ -180,14 +186,18 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 		case "date":
 			dateVal = v
 			meta.dateLine, meta.dateCol = v.line, v.col
-		case "updated":
-			if v.kind == vNull {
-				continue
+		case "updated", "lastmod", "modified":
+			// Hugo's lastmod (or modified) is updated; updated wins.
+			if updatedVal == nil || f.key == "updated" {
+				updatedVal = v
 			}
-			if t, _, ok := fieldDate(v, cfg.Location); ok {
-				p.Updated = t.In(cfg.Location)
-			} else {
-				add(v.line, v.col, CodeInvalidDate, "updated %s is not a date%s; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(v), dateHint(v))
+		case "publishDate", "publishdate", "pubdate":
+			if publishVal == nil {
+				publishVal = v
+			}
+		case "expiryDate", "expirydate", "unpublishdate":
+			if expiryVal == nil {
+				expiryVal = v
 			}
 		case "summary":
 			if s, ok := str(); ok {
@@ -222,6 +232,16 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 				p.Draft = p.Draft || b
 			}
 		case "published":
+			// Jekyll's published is true or false; Hugo's is a date, its
+			// publishDate.
+			if v.kind == vScalar && !strings.EqualFold(v.s, "true") && !strings.EqualFold(v.s, "false") {
+				if _, _, ok := fieldDate(v, cfg.Location); ok {
+					if publishVal == nil {
+						publishVal = v
+					}
+					continue
+				}
+			}
 			if b, ok := boolean(); ok {
 				published = &b
 			}
@@ -237,9 +257,15 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 					add(v.line, v.col, CodeInvalidSlug, "slug %q has no letters or digits", s)
 				}
 			}
-		case "author":
-			if s, ok := str(); ok {
-				p.Author = strings.TrimSpace(s)
+		case "author", "authors", "by":
+			if more := authorEntries(v, f.key, add); authors == nil {
+				authors = more
+			} else {
+				authors = append(authors, more...)
+			}
+			if len(authors) > maxPostAuthors {
+				add(v.line, v.col, CodeLimit, "this post has more than %d authors", maxPostAuthors)
+				authors = authors[:maxPostAuthors]
 			}
 		case "image":
 			switch v.kind {
@@ -308,6 +334,18 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 	}
 	p.Title = title
 
+	if updatedVal != nil && updatedVal.kind != vNull {
+		if t, _, ok := fieldDate(updatedVal, cfg.Location); ok {
+			p.Updated = t.In(cfg.Location)
+		} else {
+			add(updatedVal.line, updatedVal.col, CodeInvalidDate, "updated %s is not a date%s; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(updatedVal), dateHint(updatedVal))
+		}
+	}
+	// Hugo's publishDate is the date when there is no date.
+	if (dateVal == nil || dateVal.kind == vNull) && publishVal != nil && publishVal.kind != vNull {
+		dateVal = publishVal
+		meta.dateLine, meta.dateCol = publishVal.line, publishVal.col
+	}
 	switch {
 	case dateVal != nil && dateVal.kind != vNull:
 		t, _, ok := fieldDate(dateVal, cfg.Location)
@@ -327,8 +365,12 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 	default:
 		add(fmLine, 1, CodeMissingDate, "date is required: add \"date: 2006-01-02\" to the front matter or start the file name with the date")
 	}
-	if p.Author == "" {
+	schedule(p, meta, dateVal, publishVal, expiryVal, cfg.Location, add)
+	p.Authors = resolveAuthors(authors, cfg.Authors)
+	p.Author = joinNames(p.Authors)
+	if p.Author == "" && cfg.Author != "" {
 		p.Author = cfg.Author
+		p.Authors = []Person{{Name: cfg.Author}}
 	}
 	return ds
 }

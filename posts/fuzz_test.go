@@ -170,6 +170,12 @@ func FuzzLoadConfig(f *testing.F) {
 		"title: A\nunknown_key: 1\nprevious: true\n",
 		"title: A\npopular: " + strings.Repeat("[", 120) + strings.Repeat("]", 120) + "\n",
 		"title: A\npopular:\n" + strings.Repeat("  - a\n", 200),
+		"title: A\npages:\n  - pages/**/*.md\n  - content/*.md\n  - \"{a,b}/[x-z]?.md\"\n",
+		"title: A\npages: [/abs.md, ../x.md, \"[\", \"" + strings.Repeat("**/", 6) + "*.md\"]\n",
+		"title: A\nmenu:\n  - {title: About, url: pages/about.md}\n  - url: /archive/\n  - {name: X, url: \"javascript:alert(1)\"}\n  - [x]\n",
+		"title: A\nmenu: []\nauthors: {}\npages: []\n",
+		"title: A\nauthors:\n  andre: {name: André, url: https://a.example/}\n  bea: Bea\n  cy: {url: /x/, extra: [1]}\n  d: [x]\n",
+		"title: A\nauthors: &a {x: *a}\nmenu: &m [*m]\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -191,6 +197,21 @@ func FuzzLoadConfig(f *testing.F) {
 		}
 		if u := cfg.BaseURL; !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && u != "/" {
 			t.Fatalf("base_url %q is neither absolute http(s) nor /", u)
+		}
+		for _, g := range cfg.Pages {
+			if pageGlobProblem(g) != "" {
+				t.Fatalf("pages glob %q accepted: %s", g, pageGlobProblem(g))
+			}
+		}
+		for _, it := range cfg.Menu {
+			if it.URL == "" || menuURLProblem(it.URL) != "" || it.Line < 1 || it.Line > lines {
+				t.Fatalf("menu entry accepted: %+v", it)
+			}
+		}
+		for id, p := range cfg.Authors {
+			if p.Name == "" || (p.URL != "" && authorURLProblem(p.URL) != "") {
+				t.Fatalf("author %q accepted: %+v", id, p)
+			}
 		}
 	})
 }

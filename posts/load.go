@@ -105,6 +105,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	}
 
 	postFiles, assets := t.classify(cfg.PostsDir)
+	diags = append(diags, t.largePages(&cfg)...)
+	pageFiles := t.findPages(&cfg)
+	postFiles = withoutPages(postFiles, pageFiles)
+	postFiles = append(postFiles, pageFiles...)
 	for i, p := range t.large {
 		if strings.HasPrefix(p, "static/") || (cfg.PostsDir == "." && !strings.Contains(p, "/") && isMarkdown(p)) ||
 			(cfg.PostsDir != "." && strings.HasPrefix(p, cfg.PostsDir+"/")) {
@@ -120,6 +124,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	}
 
 	idx := l.index(results, assets)
+	l.indexPages(results, assets)
 	err := parallel(ctx, len(results), func(i int) {
 		if results[i].body != nil {
 			l.render(results[i], idx)
@@ -133,7 +138,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	left := map[string]bool{} // bundles left out
 	for _, r := range results {
 		diags = append(diags, capPerCode(r.diags, maxPerCode)...)
-		if r.post != nil && !HasErrors(r.diags) {
+		if r.file.page {
+			continue // sitePages
+		}
+		if r.post != nil && !HasErrors(r.diags) && !r.expired {
 			site.Posts = append(site.Posts, r.post)
 		} else if r.file.bundle != "" {
 			left[r.file.bundle] = true
@@ -151,6 +159,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
 	})
 	slices.SortFunc(site.Assets, func(a, b Asset) int { return cmp.Compare(a.Target, b.Target) })
+	site.Pages = sitePages(results)
+	menu, menuDiags := l.siteMenu(results, site)
+	site.Menu = menu
+	diags = append(diags, menuDiags...)
 	SortDiagnostics(diags)
 	site.Diagnostics = diags
 	return site, nil
@@ -281,6 +293,9 @@ func badName(name string) string {
 type postFile struct {
 	path   string
 	bundle string // bundle folder, "" for a single file
+
+	page     bool   // a page, not a post (pages.go)
+	pageBase string // a page's address is its path relative to this folder
 }
 
 var ignoredRootNames = map[string]bool{"readme": true, "changelog": true, "license": true, "contributing": true,
@@ -357,10 +372,14 @@ type postResult struct {
 	bodyOff  int
 	lines    []int // byte offset of each line start in src
 	diags    []Diagnostic
-	hasError bool // an error from phase 1 (the post is left out)
+	hasError bool // an error from phase 1, or expired: the post is left out
 	linkable bool // set between the phases: other posts may link here
 
 	last struct{ line, off, col int } // pos's last answer (col 0: none)
+
+	page    *Page  // a page's own fields; nil for a post
+	pageAt  [2]int // line and column of a page's permalink or url
+	expired bool   // the post's expiryDate has passed (schedule.go)
 }
 
 func (r *postResult) add(line, col int, code, msg string) {
@@ -448,6 +467,15 @@ func (l *loader) read(pf postFile) (res *postResult) {
 		res.add(pe.line, pe.col, pe.code, pe.msg)
 		return res
 	}
+	if pf.page {
+		hint := ""
+		if fm.format == 0 {
+			hint = noFrontMatterHint(src)
+		}
+		l.readPage(res, fields, hint)
+		res.body, res.bodyOff = src[fm.bodyOffset:], fm.bodyOffset
+		return res
+	}
 	// Date and slug candidates from the file (or bundle folder) name.
 	name := path.Base(pf.path)
 	name = strings.TrimSuffix(name, path.Ext(name))
@@ -475,9 +503,9 @@ func (l *loader) read(pf postFile) (res *postResult) {
 			res.add(1, 1, CodeInvalidSlug, "no URL for this post: neither the file name nor the title has letters or digits; add \"slug: my-post\"")
 		}
 	}
-	p.Future = p.Date.After(l.now)
 	res.body = src[fm.bodyOffset:]
 	res.bodyOff = fm.bodyOffset
+	l.checkSchedule(res)
 	return res
 }
 
@@ -530,6 +558,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		bySlug: map[string]*postResult{}, assetOf: map[string]string{}, targets: map[string]bool{}}
 	// results are in path order, so the first of two files with one slug keeps it.
 	aliases := map[string]string{}
+	pagesAt := pageOutputs(results)
 	for _, r := range results {
 		if r.post == nil {
 			continue
@@ -539,7 +568,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 			idx.byBundle[r.file.bundle] = r
 		}
 		p := r.post
-		if p.Slug == "" || r.hasError {
+		if p.Slug == "" || r.hasError || r.file.page {
 			continue
 		}
 		if other, ok := idx.bySlug[p.Slug]; ok {
@@ -554,7 +583,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		idx.bySlug[p.Slug] = r
 	}
 	for _, r := range results {
-		if r.post == nil || r.hasError {
+		if r.post == nil || r.hasError || r.file.page {
 			continue
 		}
 		p := r.post
@@ -569,6 +598,9 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 				continue
 			case strings.HasPrefix(n, "/posts/") && idx.bySlug[strings.SplitN(strings.TrimPrefix(n, "/posts/"), "/", 2)[0]] != nil:
 				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of a post; a redirect there would replace it", a))
+				continue
+			case pagesAt[OutputFile(n)] != "":
+				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of the page %s; a redirect there would replace it", a, pagesAt[OutputFile(n)]))
 				continue
 			case reservedPath(n):
 				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is a page of the site itself (index, tags, feeds); a redirect there would replace it", a))

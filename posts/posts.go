@@ -56,6 +56,16 @@ type Config struct {
 	BackURL      string   `yaml:"back_url" json:"back_url"`
 	UnsafeHTML   bool     `yaml:"unsafe_html" json:"unsafe_html"`
 
+	// Pages are the globs of the Markdown files that are pages; nil means
+	// the default (DefaultPageGlobs, plus Markdown files with front matter
+	// at the repository's root), an empty list means no pages.
+	Pages []string `yaml:"pages" json:"pages"`
+	// Menu is the header menu as written; nil means the default (see
+	// Site.Menu), an empty list means no menu.
+	Menu []MenuItem `yaml:"menu" json:"menu"`
+	// Authors maps the author ids front matter may use to names and links.
+	Authors map[string]Person `yaml:"authors" json:"authors"`
+
 	// Location is Timezone loaded; never nil after Load.
 	Location *time.Location `yaml:"-" json:"-"`
 	// Set says which keys publish.yaml gave a value (see LoadConfig, Has).
@@ -75,15 +85,25 @@ type Post struct {
 	Summary     string    // plain text, never markup
 	Tags        []string  // as written, de-duplicated; see TagSlug for URLs
 	Draft       bool
-	Future      bool // Date is after Options.Now
+	Future      bool // Date (or PublishDate) is after Options.Now
 	Featured    bool
-	Author      string // front matter author, else Config.Author
+	Author      string // the authors' names as one text ("A, B and C"), else Config.Author
 	Image       string // cover image URL, absolute or base-path-relative ("/blog/posts/x/cover.jpg"); "" for none
 	ImageAlt    string
 	Aliases     []string // old site paths that redirect here, e.g. "/2019/01/old-name/"
 	HTML        string   // rendered, sanitised body; links to bundle files stay relative to the post's page, all others are absolute paths under the base path
 	Words       int      // word count of the plain text
 	ReadingTime int      // minutes, at least 1
+
+	// Authors are the post's authors (author, authors, by), each resolved
+	// through Config.Authors; Config.Author alone when front matter names
+	// none, and nil when neither does.
+	Authors []Person
+	// PublishDate is zero, or a publishDate later than Date: the post is
+	// Future until then. Expires is zero, or the expiryDate when the post
+	// leaves the site; a post that has expired is not in Site.Posts.
+	PublishDate time.Time
+	Expires     time.Time
 }
 
 // Asset is a file copied into the site as is: static/ files and the files
@@ -100,6 +120,8 @@ type Asset struct {
 type Site struct {
 	Config      Config
 	Posts       []*Post      // newest first: by date and time descending, then title ascending
+	Pages       []*Page      // by Address
+	Menu        []MenuEntry  // the header menu, in order: publish.yaml's menu, or the default
 	Assets      []Asset      // sorted by Target
 	Diagnostics []Diagnostic // sorted by file, line, column, code
 }

@@ -458,7 +458,11 @@ func (w *walker) postLink(source, dest, suffix, what string, line, col int) stri
 		return dest
 	}
 	if !t.linkable {
-		r.add(line, col, CodeBrokenLink, fmt.Sprintf("%s %q goes to %s, which has errors and is left out of the site", what, trimForMsg(dest), source))
+		why := "has errors"
+		if t.expired {
+			why = "has expired"
+		}
+		r.add(line, col, CodeBrokenLink, fmt.Sprintf("%s %q goes to %s, which %s and is left out of the site", what, trimForMsg(dest), source, why))
 		return dest
 	}
 	if (t.post.Draft || t.post.Future) && !(r.post.Draft || r.post.Future) {
@@ -467,6 +471,9 @@ func (w *walker) postLink(source, dest, suffix, what string, line, col int) stri
 			state = "dated in the future"
 		}
 		r.add(line, col, CodeLinkToDraft, fmt.Sprintf("%s %q goes to %s, which is %s: the link is broken until that post is published", what, trimForMsg(dest), source, state))
+	}
+	if t.page != nil {
+		return w.l.cfg.BasePath() + strings.TrimPrefix(t.page.Address, "/") + suffix
 	}
 	return w.l.cfg.BasePath() + escapePath(PostPath(t.post.Slug)) + suffix
 }

@@ -649,12 +649,13 @@ func (jb *job) runBuild(ctx context.Context, in buildInput) (out *site.Output, e
 	return out, err
 }
 
-// nextPublish is the earliest date of a scheduled (future, not draft) post.
+// nextPublish is the earliest time after now at which a post that is not
+// a draft goes live or expires (posts.Post.NextChange).
 func nextPublish(site *posts.Site, now time.Time) time.Time {
 	var next time.Time
 	for _, p := range site.Posts {
-		if p.Future && !p.Draft && p.Date.After(now) && (next.IsZero() || p.Date.Before(next)) {
-			next = p.Date
+		if t := p.NextChange(now); !p.Draft && !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
 		}
 	}
 	return next

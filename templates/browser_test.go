@@ -152,8 +152,11 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 // browseSite loads pages of files, served under /blog/, in headless
 // Chromium: no console error, no failed or external request, no sideways
 // scrolling on a phone; screenshots go to the test's artifact folder.
-// render gets the base URL of the test server.
-func browseSite(t *testing.T, render func(baseURL string) map[string][]byte, pageList func() map[string]string, shots []string) {
+// render gets the base URL of the test server. check, when not nil, is
+// called on every page at every size and says what is wrong ("" for
+// nothing).
+func browseSite(t *testing.T, render func(baseURL string) map[string][]byte, pageList func() map[string]string, shots []string,
+	check func(ctx context.Context, name string) (string, error)) {
 	ctx := newBrowser(t)
 	problems := &browserProblems{}
 	if err := chromedp.Listen(ctx, problems.listen); err != nil {
@@ -201,6 +204,11 @@ func browseSite(t *testing.T, render func(baseURL string) map[string][]byte, pag
 				lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang + "|" + document.querySelectorAll("body > header, main, body > footer").length`))
 				if err != nil || !strings.HasSuffix(lang, "|3") || strings.HasPrefix(lang, "|") {
 					t.Errorf("%s: lang and landmarks = %q, %v", name, lang, err)
+				}
+				if check != nil {
+					if problem, err := check(ctx, name); err != nil || problem != "" {
+						t.Errorf("%s at %dpx: %s %v", name, sz.width, problem, err)
+					}
 				}
 				if !contains(shots, name) && !(scheme == "light" && sz.name == "desktop") {
 					continue
@@ -262,9 +270,31 @@ func TestBrowserExampleBlog(t *testing.T) {
 		return out
 	}
 	pages := func() map[string]string {
-		return map[string]string{"index": "", "post": post, "tag": tag, "archive": "archive/", "404": "no/such/page/"}
+		return map[string]string{"index": "", "post": post, "tag": tag, "archive": "archive/", "404": "no/such/page/",
+			"about": "about/", "tags": "tags/"}
 	}
-	browseSite(t, render, pages, []string{"index", "post"})
+	// Every page has the menu, every link of it on screen, and the link of
+	// the page itself marked current.
+	current := map[string]string{"about": "About", "archive": "Archive", "tags": "Tags"}
+	check := func(ctx context.Context, name string) (string, error) {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const nav = document.querySelector('header nav[aria-label="Main"]');
+			if (!nav) return "no menu";
+			const width = document.documentElement.clientWidth;
+			const links = [...nav.querySelectorAll("li > a")];
+			const off = links.filter(a => { const r = a.getBoundingClientRect(); return r.width === 0 || r.left < 0 || r.right > width; });
+			const cur = [...nav.querySelectorAll('[aria-current="page"]')];
+			return links.map(a => a.textContent).join(",") + "|" + cur.map(a => a.textContent).join(",") + "|" + off.map(a => a.textContent).join(",");
+		})()`))
+		if err != nil {
+			return "", err
+		}
+		if want := "Archive,Tags,About|" + current[name] + "|"; got != want {
+			return fmt.Sprintf("menu (links|current|off screen) = %q, want %q", got, want), nil
+		}
+		return "", nil
+	}
+	browseSite(t, render, pages, []string{"index", "post", "about"}, check)
 }
 
 // TestBrowserStress loads a post of long words, URLs, tags, inline code,
@@ -279,5 +309,5 @@ func TestBrowserStress(t *testing.T) {
 	pages := func() map[string]string {
 		return map[string]string{"index": "", "post": "posts/stress/", "tag": "tags/averyveryverylongtagnamewithoutanyspacesatallfortesting/"}
 	}
-	browseSite(t, render, pages, []string{"post"})
+	browseSite(t, render, pages, []string{"post"}, nil)
 }

@@ -67,6 +67,7 @@ type atomText struct {
 
 type atomPerson struct {
 	Name string `xml:"name"`
+	URI  string `xml:"uri,omitempty"`
 }
 
 type atomCategory struct {
@@ -80,7 +81,7 @@ type atomEntry struct {
 	ID         string         `xml:"id"`
 	Published  string         `xml:"published"`
 	Updated    string         `xml:"updated"`
-	Author     *atomPerson    `xml:"author,omitempty"`
+	Authors    []atomPerson   `xml:"author"`
 	Categories []atomCategory `xml:"category"`
 	Summary    *atomText      `xml:"summary,omitempty"`
 	Content    atomText       `xml:"content"`
@@ -130,10 +131,11 @@ func (b *build) atom(list []*PostData) ([]byte, error) {
 			e.Updated = rfc3339(d.Updated)
 		}
 		// RFC 4287 4.1.1: an entry needs an author when the feed has none.
-		if d.Author != "" {
-			e.Author = &atomPerson{Name: d.Author}
-		} else if f.Author == nil {
-			e.Author = &atomPerson{Name: b.cfg.Title}
+		for _, a := range d.Authors {
+			e.Authors = append(e.Authors, atomPerson{Name: a.Name, URI: a.AbsURL})
+		}
+		if len(e.Authors) == 0 && f.Author == nil {
+			e.Authors = []atomPerson{{Name: b.cfg.Title}}
 		}
 		if d.Summary != "" {
 			e.Summary = &atomText{Type: "text", Body: d.Summary}
@@ -156,7 +158,7 @@ type rssItem struct {
 	Link        string   `xml:"link"`
 	GUID        rssGUID  `xml:"guid"`
 	PubDate     string   `xml:"pubDate"`
-	Author      string   `xml:"dc:creator,omitempty"`
+	Authors     []string `xml:"dc:creator"`
 	Categories  []string `xml:"category"`
 	Description string   `xml:"description"`
 	Content     string   `xml:"content:encoded"`
@@ -206,9 +208,11 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			Link:        d.AbsURL,
 			GUID:        rssGUID{IsPermaLink: "true", Value: d.AbsURL},
 			PubDate:     d.Date.Format(time.RFC1123Z),
-			Author:      d.Author,
 			Description: d.Summary,
 			Content:     b.feedHTML[d],
+		}
+		for _, a := range d.Authors {
+			it.Authors = append(it.Authors, a.Name)
 		}
 		for _, t := range d.TagLinks {
 			it.Categories = append(it.Categories, t.Name)
@@ -286,8 +290,8 @@ func (b *build) jsonFeed(list []*PostData) ([]byte, error) {
 		if !d.Updated.IsZero() {
 			it.DateModified = rfc3339(d.Updated)
 		}
-		if d.Author != "" {
-			it.Authors = []jsonAuthor{{Name: d.Author}}
+		for _, a := range d.Authors {
+			it.Authors = append(it.Authors, jsonAuthor{Name: a.Name, URL: a.AbsURL})
 		}
 		for _, t := range d.TagLinks {
 			it.Tags = append(it.Tags, t.Name)

@@ -36,6 +36,13 @@ type SiteData struct {
 	TagsURL     string
 	PreviewPR   int
 
+	// Menu is the header menu, in order: publish.yaml's menu, or Archive,
+	// Tags and the pages that ask for it. Current is "" except while
+	// "site-header" is rendered for the page a link of Menu leads to:
+	// then it is that link's URL, which the theme marks aria-current.
+	Menu    []MenuLink
+	Current string
+
 	// Head, Header and Footer are the templates "site-head", "site-header"
 	// and "site-footer" executed once per render with this SiteData: the
 	// parts of every page that depend only on the site. Empty when a theme
@@ -71,6 +78,10 @@ type PostData struct {
 	ImageURL  string        // absolute URL of the cover image, "" for none
 	TagLinks  []TagLink
 	Scheduled bool // a future post shown because of Options.Future
+
+	// Authors are the post's authors, with links where known; Author is
+	// their names as one text ("A, B and C").
+	Authors []AuthorLink
 }
 
 // TagLink is a tag with the URL of its page and its number of posts.
@@ -97,7 +108,7 @@ type Pager struct {
 // Page is the data of every page template.
 type Page struct {
 	Site        *SiteData
-	Kind        string // "index", "post", "tag", "tags", "archive", "404", "redirect"
+	Kind        string // "index", "post", "page", "tag", "tags", "archive", "404", "redirect"
 	Title       string // the document <title>
 	Description string // meta description, plain text
 	Canonical   string // absolute URL of this page
@@ -118,6 +129,11 @@ type Page struct {
 	Tags []TagLink // tags page
 
 	Target string // redirect pages: absolute URL to go to
+
+	Page *PageData // pages (about.md): the page
+	// Header is Site.Header, with this page's link in the menu marked
+	// aria-current when it has one.
+	Header template.HTML
 }
 
 // dateLayout is how dates read on pages: "Jun 14, 2026".
@@ -192,6 +208,9 @@ type build struct {
 	listedOn map[string]int // source path -> index page that lists it
 
 	feedHTML map[*PostData]string // post bodies with absolute URLs, for the feeds
+
+	pages   []*PageData              // the pages this render shows
+	headers map[string]template.HTML // site-header per menu target (headerKey)
 }
 
 type sitemapURL struct {
@@ -251,6 +270,8 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	visible := visiblePosts(site, opts)
 	b.preparePosts(visible)
+	b.preparePages(site.Pages)
+	b.site.Menu = b.menuLinks(site.Menu)
 	b.out = make(map[string][]byte, len(visible)+len(visible)/4+len(b.tags)+32)
 
 	hidden := map[string]bool{}
@@ -283,7 +304,10 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		// the output of html/template, escaped for the HTML text context
 		*part.dst = template.HTML(buf.String())
 	}
-	steps := []func() error{b.postPages, b.indexPages, b.tagPages, b.archivePage, b.notFoundPage, b.aliasPages, b.feeds, b.fixedFiles}
+	if err := b.menuHeaders(); err != nil {
+		return nil, fmt.Errorf("execute template site-header: %w", err)
+	}
+	steps := []func() error{b.postPages, b.indexPages, b.tagPages, b.archivePage, b.notFoundPage, b.pagePages, b.aliasPages, b.feeds, b.fixedFiles}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -339,6 +363,7 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			AbsURL:      b.siteURL(posts.PostPath(p.Slug)),
 			Body:        template.HTML(p.HTML), // rendered and sanitised by posts.Load
 			Scheduled:   p.Future,
+			Authors:     b.authorLinks(p),
 		}
 		if p.Image != "" {
 			d.ImageURL = b.absURL(p.Image)
@@ -384,6 +409,7 @@ func (b *build) page(kind, title, desc, sitePath string) *Page {
 		Canonical:   b.siteURL(sitePath),
 		OGType:      "website",
 		NoIndex:     b.opts.PreviewPR > 0,
+		Header:      b.headerFor(sitePath),
 	}
 }
 

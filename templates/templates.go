@@ -11,16 +11,20 @@
 // A repository's templates/*.html replace the default files of the same
 // name, and templates/style.css replaces the stylesheet (the code
 // highlighting rules are still appended). Page templates are index.html,
-// post.html, tag.html, tags.html, archive.html, 404.html and redirect.html:
-// each is executed once per output page with a *Page, and the defaults
-// execute the layout "base" and define "main". Every other *.html file
-// (base.html, partials.html, or a new file) is shared by all pages; base.html
-// also defines "site-head", "site-header" and "site-footer", executed once
-// per render with the *SiteData into Site.Head, Site.Header and Site.Footer.
-// Besides the fields of Page, SiteData and PostData, templates may call date
-// ("Jun 14, 2026"), isodate (RFC 3339) and day (2006-01-02) on a time.Time.
-// PostData.Body is the post's HTML, already sanitised by posts.Load; every
-// other field is plain text that html/template escapes.
+// post.html, page.html, tag.html, tags.html, archive.html, 404.html and
+// redirect.html: each is executed once per output page with a *Page, and
+// the defaults execute the layout "base" and define "main". Every other
+// *.html file (base.html, partials.html, or a new file) is shared by all
+// pages; base.html also defines "site-head", "site-header" and
+// "site-footer", executed once per render with the *SiteData into
+// Site.Head, Site.Header and Site.Footer. "site-header" shows the menu
+// (.Site.Menu) and is executed once more for each menu link's page, with
+// .Current set to that link's URL: that is the page's .Header.
+// Besides the fields of Page, SiteData, PostData and PageData, templates
+// may call date ("Jun 14, 2026"), isodate (RFC 3339) and day (2006-01-02)
+// on a time.Time. PostData.Body and PageData.Body are HTML already
+// sanitised by posts.Load; every other field is plain text that
+// html/template escapes.
 package templates
 
 import (
@@ -64,9 +68,10 @@ const (
 	tplArchive  = "archive.html"
 	tpl404      = "404.html"
 	tplRedirect = "redirect.html"
+	tplPage     = "page.html"
 )
 
-var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect}
+var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect, tplPage}
 
 // StylesheetPath is the site-relative path of the theme's stylesheet.
 const StylesheetPath = "assets/style.css"
