@@ -236,6 +236,10 @@ func (d *Demo) Run(ctx context.Context) error {
 		return fmt.Errorf("commit the pull request: %w", err)
 	}
 	p("Act 2: pull request #%d adds a post and a half-written draft with no title (head %s).\n", prNumber, head[:7])
+	// GitHub records the pull request before it sends the webhook; the bot
+	// asks for its state before it builds a preview.
+	d.gh.SetPullRequest(fullName, ghapitest.PullRequest{Number: prNumber, State: "open", Title: prTitle,
+		HeadSHA: head, HeadRef: "previews-post", HeadRepo: fullName, BaseRef: "main"})
 	status, err = d.deliver(ctx, "pull_request", d.pullRequestEvent(head, sha))
 	if err != nil {
 		return err

@@ -116,6 +116,7 @@ func previewBody(r publisher.Result) string {
 		{lines: errLines, head: "**Errors** (the preview leaves these posts out)\n", more: "errors"},
 		{lines: rows, head: "| post | preview | |\n|---|---|---|\n", more: "changed posts"},
 		{lines: warnLines, head: "**Warnings**\n", more: "warnings"},
+		{lines: leftOutLines(r.LeftOut), head: "**Left out of the preview**\n", more: "files left out"},
 	}
 	budget := commentBudget - len(head) - len(foot)
 	for _, s := range sections {
@@ -127,7 +128,7 @@ func previewBody(r publisher.Result) string {
 
 	var b strings.Builder
 	b.WriteString(head)
-	for _, s := range []*section{sections[1], sections[0], sections[2]} { // posts, errors, warnings
+	for _, s := range []*section{sections[1], sections[0], sections[3], sections[2]} { // posts, errors, left out, warnings
 		s.write(&b)
 	}
 	b.WriteString(foot)
@@ -253,6 +254,17 @@ func postRow(p publisher.ChangedPost) string {
 		}
 	}
 	return "| " + title + " | " + link + " | " + strings.Join(notes, " · ") + " |\n"
+}
+
+// leftOutLines lists the files the preview does not publish: each path as
+// code (a file name is the pull request's text, inert in a code span) and
+// the publisher's reason, as inert text.
+func leftOutLines(files []publisher.LeftOut) []string {
+	lines := make([]string, len(files))
+	for i, f := range files {
+		lines[i] = "- " + codeSpan(truncate(f.Path, maxTitleLen)) + ": " + text(truncate(f.Reason, maxMessageLen)) + "\n"
+	}
+	return lines
 }
 
 func diagnosticLines(r publisher.Result, ds []posts.Diagnostic) []string {

@@ -48,11 +48,20 @@ func TestCommentGolden(t *testing.T) {
 		{Path: "posts/gone.md", Title: "Gone", Status: "removed"},
 	}
 
+	leftOut := previewResult()
+	leftOut.LeftOut = []publisher.LeftOut{
+		{Path: "publish.yaml", Reason: "previews use the base branch's publish.yaml"},
+		{Path: "static/login.html", Reason: "a fork's .html files are not published (only images, PDF, plain text and fonts)"},
+		{Path: "static/site.css", Reason: "a fork's .css files are not published (only images, PDF, plain text and fonts); the base branch's version is shown"},
+		{Path: "static/x.[Approve & merge](https://evil.example) `@octocat`\n<img src=x>.png", Reason: "its content is text/html, not what .png says"},
+	}
+
 	for _, tc := range []struct {
 		name string
 		r    publisher.Result
 	}{
 		{"success", previewResult()},
+		{"left-out", leftOut},
 		{"diagnostics", withDiagnostics(previewResult())},
 		{"drafts", draft},
 		{"removed", removed},

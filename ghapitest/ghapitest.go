@@ -1,7 +1,7 @@
 // Package ghapitest is publishbot's one stand-in for GitHub's REST API: an
 // in-memory server on the loopback interface answering the subset
-// publishbot calls (issue comments, commit statuses, check runs, App
-// installation tokens). `publishbot demo` runs the bot against it, so the
+// publishbot calls (issue comments, commit statuses, check runs, pull
+// requests, App installation tokens). `publishbot demo` runs the bot against it, so the
 // whole loop works with no GitHub account, and the tests use it to see
 // exactly what the bot asked GitHub to do.
 //
@@ -80,6 +80,20 @@ type CheckRun struct {
 	Updates     int // PATCHes after the creation
 }
 
+// PullRequest is a pull request as the server reports it (GET
+// /repos/{owner}/{repo}/pulls/{number}); tests and the demo set it with
+// SetPullRequest, as GitHub changes it before it sends a webhook.
+type PullRequest struct {
+	Number   int
+	State    string // "open" or "closed"
+	Merged   bool
+	Title    string
+	HeadSHA  string
+	HeadRef  string // the head branch, e.g. "changes"
+	HeadRepo string // "owner/name" of the head repository; "" for a deleted fork
+	BaseRef  string // the base branch, e.g. "main"
+}
+
 // Options configure a Server. The zero value serves anyone on a free port.
 type Options struct {
 	// Token, when set, is the only accepted static credential ("Bearer" or
@@ -127,7 +141,8 @@ type Server struct {
 	comments []*Comment
 	statuses []Status
 	checks   []*CheckRun
-	tokens   map[string]int64 // issued installation token → installation id
+	pulls    map[string]PullRequest // by "owner/name#number"
+	tokens   map[string]int64       // issued installation token → installation id
 	faults   []fault
 }
 
@@ -158,6 +173,7 @@ func Start(opts Options) (*Server, error) {
 		nextID:  1000,
 		clock:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		tokens:  map[string]int64{},
+		pulls:   map[string]PullRequest{},
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
 	go s.srv.Serve(ln)
@@ -211,6 +227,24 @@ func (s *Server) AddComment(repo string, issue int, body string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addCommentLocked(repo, issue, body).ID
+}
+
+// SetPullRequest makes the server report pr for pull request pr.Number of
+// repo ("owner/name"), replacing what it reported before. A pull request
+// that was never set is answered 404.
+func (s *Server) SetPullRequest(repo string, pr PullRequest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pulls[repo+"#"+strconv.Itoa(pr.Number)] = pr
+}
+
+// PullRequestState is what the server reports for a pull request, and false
+// when it was never set.
+func (s *Server) PullRequestState(repo string, number int) (PullRequest, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pr, ok := s.pulls[repo+"#"+strconv.Itoa(number)]
+	return pr, ok
 }
 
 // Requests returns every request so far, in order.
@@ -324,6 +358,7 @@ var routes = []route{
 	{http.MethodPost, "repos/create-commit-status", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/statuses/([0-9a-f]{40})$`)},
 	{http.MethodPost, "checks/create", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs$`)},
 	{http.MethodPatch, "checks/update", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs/(\d+)$`)},
+	{http.MethodGet, "pulls/get", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pulls/(\d+)$`)},
 }
 
 // call is one request being answered.
@@ -480,6 +515,12 @@ func (s *Server) answerLocked(c call, problems []string) answer {
 		}
 		s.checks = append(s.checks, cr)
 		return s.jsonAnswer(c.op, http.StatusCreated, checkRunJSON(cr))
+	case "pulls/get":
+		pr, ok := s.pulls[c.m[1]+"#"+c.m[2]]
+		if !ok {
+			return errorJSON(http.StatusNotFound, "Not Found")
+		}
+		return s.jsonAnswer(c.op, http.StatusOK, s.pullJSON(c.m[1], pr))
 	case "checks/update":
 		id, _ := strconv.ParseInt(c.m[2], 10, 64)
 		var cr *CheckRun
@@ -629,6 +670,32 @@ func (s *Server) commentJSON(c *Comment) *github.IssueComment {
 		UpdatedAt: &github.Timestamp{Time: c.Updated},
 		User:      &github.User{Login: github.String("publishbot[bot]"), Type: github.String("Bot")},
 	}
+}
+
+// pullJSON is pr in GitHub's shape. A head repository that was deleted is
+// null, as GitHub sends it.
+func (s *Server) pullJSON(repo string, pr PullRequest) *github.PullRequest {
+	owner, _, _ := strings.Cut(repo, "/")
+	out := &github.PullRequest{
+		Number: github.Int(pr.Number),
+		State:  github.String(pr.State),
+		Merged: github.Bool(pr.Merged),
+		Title:  github.String(pr.Title),
+		URL:    github.String(fmt.Sprintf("%srepos/%s/pulls/%d", s.URL(), repo, pr.Number)),
+		Head: &github.PullRequestBranch{
+			SHA: github.String(pr.HeadSHA), Ref: github.String(pr.HeadRef), Label: github.String(pr.HeadRef),
+		},
+		Base: &github.PullRequestBranch{
+			Ref: github.String(pr.BaseRef), Label: github.String(owner + ":" + pr.BaseRef),
+			Repo: &github.Repository{FullName: github.String(repo), Name: github.String(strings.TrimPrefix(repo, owner+"/"))},
+		},
+	}
+	if pr.HeadRepo != "" {
+		headOwner, headName, _ := strings.Cut(pr.HeadRepo, "/")
+		out.Head.Label = github.String(headOwner + ":" + pr.HeadRef)
+		out.Head.Repo = &github.Repository{FullName: github.String(pr.HeadRepo), Name: github.String(headName)}
+	}
+	return out
 }
 
 // applyOutput records a check run's output, enforcing GitHub's limit of 50

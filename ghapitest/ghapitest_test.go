@@ -350,3 +350,39 @@ func TestCheckRunsKeepEveryAnnotation(t *testing.T) {
 		t.Errorf("the request body was not recorded: %s", recorded.String())
 	}
 }
+
+func TestPullRequests(t *testing.T) {
+	s := withAPI(t, Options{Token: "tok"})
+	gh := client(t, s, "tok")
+	ctx := context.Background()
+	if _, resp, err := gh.PullRequests.Get(ctx, "acme", "blog", 7); err == nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a pull request never set: %v, want 404", err)
+	}
+	s.SetPullRequest("acme/blog", PullRequest{Number: 7, State: "open", Title: "Fix", HeadSHA: sha, HeadRef: "fix", HeadRepo: "forker/blog", BaseRef: "main"})
+	pr, _, err := gh.PullRequests.Get(ctx, "acme", "blog", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.GetState() != "open" || pr.GetHead().GetSHA() != sha || pr.GetHead().GetRepo().GetFullName() != "forker/blog" ||
+		pr.GetBase().GetRef() != "main" || pr.GetBase().GetRepo().GetFullName() != "acme/blog" || pr.GetNumber() != 7 {
+		t.Errorf("pull request %+v", pr)
+	}
+	if pr.GetNodeID() == "" { // from GitHub's documented example
+		t.Errorf("the answer lacks the example's fields")
+	}
+	// Closed, and its fork deleted: head.repo is absent, as GitHub's null.
+	s.SetPullRequest("acme/blog", PullRequest{Number: 7, State: "closed", HeadSHA: sha, BaseRef: "main"})
+	pr, _, err = gh.PullRequests.Get(ctx, "acme", "blog", 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.GetState() != "closed" || pr.GetHead().GetRepo() != nil {
+		t.Errorf("closed pull request %+v, head repo %+v", pr, pr.GetHead().GetRepo())
+	}
+	if got, ok := s.PullRequestState("acme/blog", 7); !ok || got.State != "closed" {
+		t.Errorf("state %+v %v", got, ok)
+	}
+	if p := s.Problems(); len(p) != 0 || s.Count("pulls/get") != 2 {
+		t.Errorf("problems %v, requests %+v", p, s.Requests())
+	}
+}

@@ -93,16 +93,16 @@ func fetch(t testing.TB, r *Repo, refs ...string) Refs {
 	return got
 }
 
-// fetchTree fetches main into a cache whose files may be at most maxFile
-// bytes (0: the default) and returns its tree.
+// fetchTree fetches main with the default limits and returns its tree read
+// from a store whose files may be at most maxFile bytes (0: the default).
+// A fetch checks the same limit, so a smaller one is set after the fetch.
 func (e *env) fetchTree(maxFile int64) fs.FS {
 	e.t.Helper()
-	r := e.open(Options{Limits: Limits{MaxFileBytes: maxFile}})
-	h, ok := fetch(e.t, r, "refs/heads/main").Hash("refs/heads/main")
+	h, ok := fetch(e.t, e.open(Options{}), "refs/heads/main").Hash("refs/heads/main")
 	if !ok {
 		e.t.Fatal("no main")
 	}
-	c, err := r.Commit(h)
+	c, err := e.open(Options{Limits: Limits{MaxFileBytes: maxFile}}).Commit(h)
 	if err != nil {
 		e.t.Fatal(err)
 	}

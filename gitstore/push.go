@@ -125,7 +125,7 @@ func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 			return out, nil
 		}
 		if !isConflict(err) {
-			return out, classify(fmt.Errorf("push to %s of %s: %w", u.Branch, r.name, err))
+			return out, classify(fmt.Errorf("push to %s of %s: %w", u.Branch, r.name, r.explain(err)))
 		}
 		if attempt >= r.store.limits.PushAttempts {
 			return out, fmt.Errorf("push to %s of %s: the branch kept moving, gave up after %d attempts: %w", u.Branch, r.name, attempt, err)
@@ -216,7 +216,7 @@ func (r *Repo) send(ctx context.Context, ref plumbing.ReferenceName, old, new pl
 	if err != nil {
 		return err
 	}
-	sess, err := cl.NewReceivePackSession(ep, r.auth)
+	sess, err := cl.NewReceivePackSession(ep, nil)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}

@@ -15,14 +15,11 @@ import (
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/plumbing/transport/client"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -36,8 +33,11 @@ type Repo struct {
 	name  string
 	dir   string
 	url   string
-	auth  transport.AuthMethod
 	st    *filesystem.Storage
+	// client speaks smart HTTP through creds, which adds the token only
+	// where credentials may go.
+	client transport.Transport
+	creds  *authTransport
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -67,10 +67,9 @@ func (s *Store) Open(r Remote) (*Repo, error) {
 		}
 	}
 	repo := &Repo{store: s, name: r.Name, dir: dir, url: r.URL, st: st}
-	if r.Token != "" {
-		// The token never goes into a URL.
-		repo.auth = &githttp.BasicAuth{Username: TokenUser, Password: r.Token}
-	}
+	// The token never goes into a URL, and goes with a request only when
+	// gitauth.CredentialsAllowed says so (see authTransport).
+	repo.client, repo.creds = newTransport(r.URL, r.Token, s.gitBase)
 	return repo, nil
 }
 
@@ -132,11 +131,7 @@ func (r *Repo) endpoint() (*transport.Endpoint, transport.Transport, error) {
 	if ep.User != "" || ep.Password != "" {
 		return nil, nil, final{errors.New("repository URL must not carry credentials")}
 	}
-	cl, err := client.NewClient(ep)
-	if err != nil {
-		return nil, nil, fmt.Errorf("repository URL: %w", err)
-	}
-	return ep, cl, nil
+	return ep, r.client, nil
 }
 
 func advertised(ar *packp.AdvRefs) Refs {
@@ -162,7 +157,7 @@ func advertised(ar *packp.AdvRefs) Refs {
 func (r *Repo) Fetch(ctx context.Context, wanted ...string) (Refs, error) {
 	refs, err := r.fetch(ctx, wanted)
 	if err != nil {
-		return Refs{}, classify(fmt.Errorf("fetch %s: %w", r.name, err))
+		return Refs{}, classify(fmt.Errorf("fetch %s: %w", r.name, r.explain(err)))
 	}
 	return refs, nil
 }
@@ -172,7 +167,7 @@ func (r *Repo) fetch(ctx context.Context, wanted []string) (Refs, error) {
 	if err != nil {
 		return Refs{}, err
 	}
-	sess, err := cl.NewUploadPackSession(ep, r.auth)
+	sess, err := cl.NewUploadPackSession(ep, nil)
 	if err != nil {
 		return Refs{}, fmt.Errorf("connect: %w", err)
 	}
@@ -216,13 +211,12 @@ func (r *Repo) fetch(ctx context.Context, wanted []string) (Refs, error) {
 		case req.Capabilities.Supports(capability.Sideband):
 			rd = sideband.NewDemuxer(sideband.Sideband, reader)
 		}
-		cr := &countReader{r: rd}
-		err = packfile.UpdateObjectStorage(r.st, cr)
+		state.Received, err = r.storePack(ctx, rd, r.store.limits.MaxFileBytes)
 		reader.Close()
 		if err != nil {
+			r.removeTempPacks()
 			return Refs{}, fmt.Errorf("store fetched objects: %w", err)
 		}
-		state.Received = cr.n
 	}
 	for _, name := range wanted {
 		ref := plumbing.ReferenceName(name)
@@ -258,6 +252,29 @@ func (r *Repo) haves() ([]plumbing.Hash, error) {
 		return nil
 	})
 	return out, err
+}
+
+// explain adds to a transport failure that the token was kept from a host
+// it may not go to, when it was: a 401 from there is why.
+func (r *Repo) explain(err error) error {
+	h := r.creds.withheldFrom()
+	if h == "" || !(errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed) || errors.Is(err, transport.ErrRepositoryNotFound)) {
+		return err
+	}
+	base := "the repository's own host"
+	if r.creds.base != nil {
+		base = r.creds.base.Scheme + "://" + r.creds.base.Host
+	}
+	return fmt.Errorf("%w (the token was not sent to %s: credentials go only to %s, over https or to loopback)", err, h, base)
+}
+
+// removeTempPacks removes what go-git leaves of a pack it could not store
+// (objects/pack/tmp_pack_*): a refused pack is not kept on disk.
+func (r *Repo) removeTempPacks() {
+	tmp, _ := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "tmp_pack_*"))
+	for _, f := range tmp {
+		_ = os.Remove(f)
+	}
 }
 
 type countReader struct {

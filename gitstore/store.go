@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"time"
 
@@ -82,6 +83,12 @@ type Options struct {
 	// Backoff is the wait before push attempt n (n ≥ 2); nil means a
 	// jittered wait from 50 ms, doubling up to 1.6 s.
 	Backoff func(attempt int) time.Duration
+	// GitBase is the one git host a Remote's token may be sent to
+	// (gitauth.ParseBase): each request carries the token only when
+	// gitauth.CredentialsAllowed allows its URL for this base, so neither a
+	// redirect nor a Remote URL on another host (an old job's) gets it. Nil
+	// means each Remote's own URL's scheme, host and port.
+	GitBase *url.URL
 	// MaxPacks and MaxLoose: past this many packs or loose objects,
 	// Repo.Maintain repacks a cache; zero means 64 and 8,192.
 	MaxPacks, MaxLoose int
@@ -95,6 +102,7 @@ type Store struct {
 	limits             Limits
 	backoff            func(attempt int) time.Duration
 	maxPacks, maxLoose int
+	gitBase            *url.URL
 
 	sizes   *blobSizes   // blob sizes for CheckTree, shared by all repositories
 	objects cache.Object // decoded objects: content-addressed, so shared by all repositories
@@ -114,6 +122,7 @@ func New(opts Options) (*Store, error) {
 		backoff:  opts.Backoff,
 		maxPacks: opts.MaxPacks,
 		maxLoose: opts.MaxLoose,
+		gitBase:  opts.GitBase,
 		sizes:    &blobSizes{maxEntries: 1 << 20},
 		objects:  cache.NewObjectLRU(128 * cache.MiByte),
 	}

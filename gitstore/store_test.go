@@ -347,9 +347,10 @@ func TestCheckTreeLimits(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%+v", tc.limits), func(t *testing.T) {
 			e.dir = t.TempDir()
-			r := e.open(Options{Limits: tc.limits})
-			fetch(t, r, "refs/heads/main")
-			err := r.CheckTree(src)
+			// Fetched with the default limits: a fetch refuses a file over
+			// MaxFileBytes itself (TestFetchRefusesLargeObjects).
+			fetch(t, e.open(Options{}), "refs/heads/main")
+			err := e.open(Options{Limits: tc.limits}).CheckTree(src)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)

@@ -20,6 +20,7 @@ type buildInput struct {
 	Repo      string        // "owner/name"
 	Now       time.Time
 	Render    templates.Options
+	Limits    site.Limits // what the build may make
 }
 
 // buildFunc renders a site in memory: output files keyed by site-relative
@@ -29,16 +30,16 @@ type buildInput struct {
 type buildFunc func(ctx context.Context, in buildInput) (*site.Output, error)
 
 // buildSite is the real build: site.Build. Template overrides that do not
-// parse are the content's fault, so that error is permanent: retrying the
-// same commit cannot help.
+// parse and a site larger than the limits are the content's fault, so those
+// errors are permanent: retrying the same commit cannot help.
 func buildSite(ctx context.Context, in buildInput) (*site.Output, error) {
 	out, err := site.Build(ctx, in.Content, in.Templates, site.Options{
-		Config: in.Config, BaseURL: in.BaseURL, Repo: in.Repo, Now: in.Now, Render: in.Render,
+		Config: in.Config, BaseURL: in.BaseURL, Repo: in.Repo, Now: in.Now, Render: in.Render, Limits: in.Limits,
 	})
-	if err != nil {
-		if _, ok := errors.AsType[*site.TemplateError](err); ok {
-			err = permanent(err)
-		}
+	_, badTemplates := errors.AsType[*site.TemplateError](err)
+	_, tooLarge := errors.AsType[*site.LimitError](err)
+	if badTemplates || tooLarge {
+		err = permanent(err)
 	}
 	return out, err
 }

@@ -31,7 +31,7 @@ func (jb *job) changedPosts(ctx context.Context, base, head gitstore.Commit, cfg
 	// The base site gives old titles; a base that does not load only
 	// loses them.
 	oldTitles := map[string]string{}
-	if baseSite, err := posts.Load(ctx, base.Tree, posts.Options{Config: cfg, Now: jb.p.now(), Repo: jb.j.Repo.FullName}); err == nil && baseSite != nil {
+	if baseSite, err := posts.Load(ctx, base.Tree, posts.Options{Config: cfg, Now: jb.p.now(), Repo: jb.j.Repo.FullName, Limits: jb.p.limits.Build.Post}); err == nil && baseSite != nil {
 		for _, p := range baseSite.Posts {
 			oldTitles[p.Path] = p.Title
 		}

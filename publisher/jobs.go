@@ -32,6 +32,13 @@ type job struct {
 	res  *Result
 	repo Repo
 	mask *logmask.Masker
+
+	// pr is the pull request as GitHub reported it (followPullRequest),
+	// nil when the job was not asked about one.
+	pr *PullRequest
+	// fork: a preview's pull request comes from another repository, whose
+	// files are not trusted (queue.Job.FromFork, or GitHub's answer).
+	fork bool
 }
 
 // skipError stops a job without failing it.
@@ -101,6 +108,9 @@ func (jb *job) do(ctx context.Context) error {
 }
 
 func (jb *job) doKind(ctx context.Context) error {
+	if err := jb.followPullRequest(ctx); err != nil {
+		return err
+	}
 	pl, err := jb.plan()
 	if err != nil {
 		return err
@@ -334,7 +344,7 @@ func (jb *job) build(ctx context.Context, src gitstore.Commit, look fs.FS, in bu
 	if err != nil {
 		return nil, err
 	}
-	in.Content, in.Templates, in.Repo = src.Tree, tmpl, jb.j.Repo.FullName
+	in.Content, in.Templates, in.Repo, in.Limits = src.Tree, tmpl, jb.j.Repo.FullName, jb.p.limits.Build
 	start := time.Now()
 	out, err := jb.runBuild(ctx, in)
 	jb.res.Build += time.Since(start)
@@ -450,7 +460,10 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 }
 
 // previewPages builds a pull request's head with the base branch's
-// configuration and templates, into pr-preview/pr-N/ of the pages branch.
+// configuration and templates, into pr-preview/pr-N/ of the pages branch,
+// unless the preview there is of a newer commit of the pull request. A
+// fork's preview is built without raw HTML and keeps, of the files the
+// fork adds or changes, only what leaveOut lets through.
 func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, error) {
 	j := jb.j
 	base := b.settings
@@ -479,13 +492,28 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 	if b.pages == base {
 		return nil, permanent(fmt.Errorf("publish.yaml: pages_branch %q is the base branch", b.pages))
 	}
+	if err := jb.previewTarget(b); err != nil {
+		return nil, err
+	}
 	head, err := jb.source(b, jb.prRef())
 	if err != nil {
 		return nil, err
 	}
 	src := head.Hash
+	if err := jb.fetch(ctx, b, branchRef(b.pages)); err != nil {
+		return nil, err
+	}
+	pagesHead, _ := b.head(b.pages)
+	if err := jb.checkPreviewNewer(pagesHead, src); err != nil {
+		return nil, err
+	}
 	if err := jb.checkTree(src); err != nil {
 		return nil, err
+	}
+	if jb.fork {
+		// A fork's raw HTML is never kept, whatever the base branch allows
+		// its own authors.
+		cfg.UnsafeHTML = false
 	}
 	previewBase := strings.TrimSuffix(cfg.BaseURL, "/") + "/" + previewDir(j.PR) + "/"
 	jb.res.SiteURL = previewBase
@@ -496,7 +524,6 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 	if err != nil {
 		return nil, fmt.Errorf("build preview of #%d at %s: %w", j.PR, shortSHA(src), err)
 	}
-	files := out.Files
 	// What the pull request changes is measured from where it forked
 	// (the merge base), as GitHub's diff does, so posts added to the base
 	// branch since do not show up as removed.
@@ -509,10 +536,17 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 	if jb.res.Changed, err = jb.changedPosts(ctx, diffBase, head, &cfg, out, previewBase); err != nil {
 		return nil, err
 	}
+	if jb.res.LeftOut, err = jb.leaveOut(diffBase, head, baseCommit, out); err != nil {
+		return nil, err
+	}
+	files := out.Files
 	return &pagesChange{
 		pages:   b.pages,
-		message: fmt.Sprintf("Preview #%d at %s: %s\n\nPreview-Commit: %s\nPull-Request: %d\n", j.PR, shortSHA(src), subject(head.Message), src, j.PR),
+		message: fmt.Sprintf("Preview #%d at %s: %s\n\n%s%s\n%s%d\n", j.PR, shortSHA(src), subject(head.Message), trailerPreview, src, trailerPR, j.PR),
 		tree: func(t *gitstore.Tree) error {
+			if err := jb.checkPreviewNewer(t.Head(), src); err != nil {
+				return err
+			}
 			if t.Head() == "" {
 				// A new pages branch: GitHub Pages must not run Jekyll on it.
 				if err := t.SetFile(".nojekyll", []byte{}); err != nil {
@@ -537,7 +571,7 @@ func (jb *job) cleanupPages(_ context.Context, b *branches) (*pagesChange, error
 	dir := previewDir(jb.j.PR)
 	return &pagesChange{
 		pages:   b.pages,
-		message: fmt.Sprintf("Remove preview of #%d\n\nPull-Request: %d\n", jb.j.PR, jb.j.PR),
+		message: fmt.Sprintf("Remove preview of #%d\n\n%s%d\n", jb.j.PR, trailerPR, jb.j.PR),
 		tree: func(t *gitstore.Tree) error {
 			if t.Head() == "" {
 				return gitstore.ErrNoChange

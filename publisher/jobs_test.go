@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/publishbot/publishbot/gitserver"
 	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/logmask"
+	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/queue"
 	"github.com/publishbot/publishbot/site"
 )
@@ -50,7 +52,8 @@ func TestLimits(t *testing.T) {
 		want   string
 	}{
 		{"files", gitstore.Limits{MaxFiles: 3}, "file count limit exceeded: 4 > 3"},
-		{"file size", gitstore.Limits{MaxFileBytes: 10}, "file size limit exceeded by posts/long.md: 200 > 10"},
+		// A fetch checks each object's size before go-git reads it.
+		{"file size", gitstore.Limits{MaxFileBytes: 10}, "file size limit exceeded by a commit in the fetched history: 177 > 10"},
 		{"total", gitstore.Limits{MaxTotalBytes: 100}, "total content size limit exceeded"},
 		{"path", gitstore.Limits{MaxPathLength: 12}, "path length limit exceeded"},
 	} {
@@ -64,6 +67,32 @@ func TestLimits(t *testing.T) {
 			mustOutcome(t, r, OutcomeFailed)
 			if !errors.Is(r.Err, ErrPermanent) || !strings.Contains(r.Err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", r.Err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBuildLimits: a site larger than Limits.Build fails the job,
+// permanently, naming the limit.
+func TestBuildLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		limits site.Limits
+		want   string
+	}{
+		{"files", site.Limits{MaxFiles: 20}, "files, over the limit of 20 files per build"},
+		{"bytes", site.Limits{MaxBytes: 10_000}, "bytes, over the limit of 10000 bytes per build"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(o *Options) { o.Limits.Build = tc.limits })
+			src := e.commit(gitserver.Change{Ref: "main", Message: "Import the blog", Files: exampleBlog(t)})
+			r := e.publish(src)
+			mustOutcome(t, r, OutcomeFailed)
+			if !errors.Is(r.Err, ErrPermanent) || !strings.Contains(r.Err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", r.Err, tc.want)
+			}
+			if e.head("gh-pages") != "" {
+				t.Error("a site over the limit was published")
 			}
 		})
 	}
@@ -173,5 +202,25 @@ func TestBadJobs(t *testing.T) {
 		if r.Err != nil && strings.Contains(r.Err.Error(), testToken) {
 			t.Errorf("%s: token in %v", name, r.Err)
 		}
+	}
+}
+
+// TestPostLimits: the operator's per-post limits reach the build: a post
+// beyond them is an error of that post, and the rest is published.
+func TestPostLimits(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.Limits.Build.Post = posts.Limits{MaxTags: 2} })
+	src := e.commit(gitserver.Change{Ref: "main", Files: map[string]string{
+		"publish.yaml":          "title: T\nbase_url: https://acme.github.io/blog/\n",
+		"posts/2026-01-01-a.md": "---\ntitle: A\ntags: [x, y, z]\n---\nbody\n",
+		"posts/2026-01-02-b.md": "---\ntitle: B\ntags: [x]\n---\nbody\n",
+	}})
+	r := e.publish(src)
+	mustOutcome(t, r, OutcomePublished)
+	files := e.files("gh-pages")
+	if slices.Contains(files, "posts/a/index.html") || !slices.Contains(files, "posts/b/index.html") {
+		t.Errorf("pages %q: want b and not a", files)
+	}
+	if len(r.Diagnostics) == 0 || r.Diagnostics[0].Code != posts.CodeLimit || r.Diagnostics[0].File != "posts/2026-01-01-a.md" {
+		t.Errorf("diagnostics %+v, want a limit error on a", r.Diagnostics)
 	}
 }

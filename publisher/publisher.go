@@ -107,6 +107,11 @@ type Options struct {
 	// Reporter, when not nil, is told every result. A failed report is
 	// logged and never changes the outcome.
 	Reporter Reporter
+	// PullRequests, when not nil, is asked for the state of the pull
+	// request of every preview and clean-up job before it does anything
+	// (see PullRequests); nil makes those jobs go by their own data (the
+	// CLI, tests without GitHub).
+	PullRequests PullRequests
 	// Limits bound a job; zero fields take DefaultLimits.
 	Limits Limits
 	// Now is the clock (future posts, commit dates); nil means time.Now.
@@ -123,6 +128,7 @@ type Publisher struct {
 	store       Store
 	tokens      TokenSource
 	reporter    Reporter
+	prs         PullRequests
 	limits      Limits
 	now         func() time.Time
 	pagesBranch string
@@ -144,6 +150,7 @@ func New(opts Options) (*Publisher, error) {
 		store:       opts.Store,
 		tokens:      opts.Tokens,
 		reporter:    opts.Reporter,
+		prs:         opts.PullRequests,
 		limits:      opts.Limits.withDefaults(),
 		now:         opts.Now,
 		pagesBranch: opts.PagesBranch,
@@ -334,7 +341,7 @@ func (p *Publisher) withRepo(ctx context.Context, j queue.Job, log *logrus.Entry
 	if err != nil {
 		return err
 	}
-	err = classify(fn(&job{p: p, j: j, log: log, res: res, repo: repo, mask: *mask}, ctx))
+	err = classify(fn(&job{p: p, j: j, log: log, res: res, repo: repo, mask: *mask, fork: j.FromFork()}, ctx))
 	if !errors.Is(err, ErrPermanent) && gitstore.IsCorrupt(err) {
 		// The retry starts from a fresh fetch.
 		log.WithError(maskErr(*mask, err)).Warn("repository cache is damaged; removing it")

@@ -36,6 +36,12 @@ type ChangedPost struct {
 	Future      bool
 }
 
+// LeftOut is a file of a pull request that its preview does not publish.
+type LeftOut struct {
+	Path   string // source file, e.g. "static/login.html"
+	Reason string // why, in a few words
+}
+
 // Result is what one job did; the reporter turns it into a PR comment, a
 // check run or a commit status.
 type Result struct {
@@ -45,6 +51,11 @@ type Result struct {
 	PagesCommit string // the pages branch head after the job ("" when unknown)
 	SiteURL     string // the site's (or the preview's) base URL
 	Changed     []ChangedPost
+	// LeftOut lists, for a preview, the files the pull request adds or
+	// changes that its preview does not publish, by path: a fork's files
+	// of a type that is not known to be inert, and changes to
+	// publish.yaml and templates/ (previews use the base branch's).
+	LeftOut     []LeftOut
 	Diagnostics []posts.Diagnostic
 	Err         error // set when Outcome is OutcomeFailed
 

@@ -143,7 +143,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := []Job{publish("acme/a", "a1"), preview("acme/b", 7, "b1"), publish("acme/c", "c1")}
-	in[1].Title, in[1].BaseRef, in[1].Delivery = "Fix typo", "main", "d-1"
+	in[1].Title, in[1].BaseRef, in[1].Delivery, in[1].HeadRepo = "Fix typo", "main", "d-1", "forker/b"
 	for _, j := range in {
 		mustEnqueue(t, q, j)
 	}
@@ -161,7 +161,7 @@ func TestDurableAcrossReopen(t *testing.T) {
 		if got.ID == "" || got.Created.IsZero() || got.Attempt != 1 {
 			t.Errorf("job %d: ID %q Created %v Attempt %d; want assigned, set, 1", i, got.ID, got.Created, got.Attempt)
 		}
-		if got.SHA != want.SHA || got.Kind != want.Kind || got.Repo != want.Repo || got.Title != want.Title || got.Delivery != want.Delivery || got.PR != want.PR {
+		if got.SHA != want.SHA || got.Kind != want.Kind || got.Repo != want.Repo || got.Title != want.Title || got.Delivery != want.Delivery || got.PR != want.PR || got.HeadRepo != want.HeadRepo {
 			t.Errorf("job %d = %+v, want %+v", i, got, want)
 		}
 		if err := q.Done(context.Background(), got, nil); err != nil {
@@ -918,5 +918,23 @@ func TestLogFieldsOnlyWhereTheyApply(t *testing.T) {
 	}
 	if e.Data["job"] != j.ID || e.Data["repo"] != "acme/a" {
 		t.Errorf("dead-letter line fields %v", e.Data)
+	}
+}
+
+func TestFromFork(t *testing.T) {
+	for _, tc := range []struct {
+		repo, head string
+		want       bool
+	}{
+		{"acme/blog", "acme/blog", false},
+		{"acme/blog", "ACME/Blog", false},
+		{"acme/blog", "forker/blog", true},
+		{"acme/blog", "", true}, // unknown: a deleted fork, or a job stored before HeadRepo
+		{"", "", true},
+	} {
+		j := Job{Kind: KindPreview, PR: 1, Repo: Repo{FullName: tc.repo}, HeadRepo: tc.head}
+		if got := j.FromFork(); got != tc.want {
+			t.Errorf("repo %q head %q: FromFork = %v, want %v", tc.repo, tc.head, got, tc.want)
+		}
 	}
 }

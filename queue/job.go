@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -83,9 +84,10 @@ type Job struct {
 	PR       int    `json:"pr,omitempty"`
 	BaseRef  string `json:"base_ref,omitempty"` // preview/cleanup: the PR's base branch name, e.g. "main"
 	BaseSHA  string `json:"base_sha,omitempty"`
-	Title    string `json:"title,omitempty"`    // PR title, for the report
-	Delivery string `json:"delivery,omitempty"` // X-GitHub-Delivery that caused it; "" for scheduled and reconcile jobs
-	Reason   string `json:"reason,omitempty"`   // "push", "pull_request.opened", "schedule", "reconcile", "cli"
+	Title    string `json:"title,omitempty"`     // PR title, for the report
+	HeadRepo string `json:"head_repo,omitempty"` // the PR's head repository, "owner/name"; "" when unknown (see FromFork)
+	Delivery string `json:"delivery,omitempty"`  // X-GitHub-Delivery that caused it; "" for scheduled and reconcile jobs
+	Reason   string `json:"reason,omitempty"`    // "push", "pull_request.opened", "schedule", "reconcile", "cli"
 
 	Attempt   int       `json:"attempt"`              // 1 on the first run
 	NotBefore time.Time `json:"not_before,omitempty"` // delayed job: not run before this time
@@ -103,6 +105,16 @@ func (j Job) Key() string {
 	default:
 		return j.Repo.FullName + "#publish:" + j.Ref
 	}
+}
+
+// FromFork reports whether a preview or clean-up job is about a pull
+// request from another repository than the one it targets (a fork), whose
+// content the publisher does not trust. A job that does not name its head
+// repository (HeadRepo "": a deleted fork, or a job stored before the field
+// existed) counts as a fork: it fails closed. Names compare without regard
+// to case, as GitHub's do.
+func (j Job) FromFork() bool {
+	return j.HeadRepo == "" || !strings.EqualFold(j.HeadRepo, j.Repo.FullName)
 }
 
 // RepoKey groups jobs that must never run at the same time: every job of one

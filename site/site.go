@@ -35,6 +35,9 @@ type Options struct {
 	Now time.Time
 	// Render says which posts to show and whether this is a preview.
 	Render templates.Options
+	// Limits bound the files the build makes and what one post may make;
+	// zero fields take their defaults (Limits).
+	Limits Limits
 }
 
 // Output is one built site.
@@ -68,7 +71,8 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // override. Asset bytes are read from content.
 //
 // The error is for content that cannot be read at all, template overrides
-// that do not parse (a *TemplateError) or fail to execute, and for ctx
+// that do not parse (a *TemplateError) or fail to execute, output beyond
+// opts.Limits (a *LimitError, with the Output's Site set), and for ctx
 // ending: Build checks ctx before each post, page and asset, returns an
 // error wrapping ctx.Err() within about one post's work after it ends, and
 // leaves no goroutine running. When the content loaded, the Output comes
@@ -76,7 +80,7 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // Build is safe for concurrent use.
 func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, error) {
 	start := time.Now()
-	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo})
+	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo, Limits: opts.Limits.Post})
 	if err != nil {
 		return nil, fmt.Errorf("load content: %w", err)
 	}
@@ -90,6 +94,9 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 	out.Render = time.Since(start)
 	if err != nil {
 		return out, fmt.Errorf("render site: %w", err)
+	}
+	if err := opts.Limits.check(res.Files); err != nil {
+		return out, err
 	}
 	out.Files, out.IndexPages = res.Files, res.IndexPages
 	return out, nil

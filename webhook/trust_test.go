@@ -193,3 +193,44 @@ func TestNewRefusesBadTrustOptions(t *testing.T) {
 		}
 	}
 }
+
+// TestForkPullRequests: a pull request's head repository goes on the job,
+// from pull_request.head.repo.full_name; a head repository that differs from
+// the base repository, or that the payload does not name (a deleted fork),
+// makes the job a fork's.
+func TestForkPullRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		file     string
+		head     any // nil: delete head.repo; a string: its full_name
+		wantHead string
+		wantFork bool
+	}{
+		{"same repository", "pull_request/opened.payload.json", "Codertocat/Hello-World", "Codertocat/Hello-World", false},
+		{"same repository, other case", "pull_request/synchronize.payload.json", "codertocat/hello-world", "codertocat/hello-world", false},
+		{"fork", "pull_request/opened.payload.json", "forker/Hello-World", "forker/Hello-World", true},
+		{"fork closing", "pull_request/closed.payload.json", "forker/Hello-World", "forker/Hello-World", true},
+		{"deleted fork", "pull_request/reopened.payload.json", nil, "", true},
+		{"organization fork", "pull_request/opened.with-organization.payload.json", "someone/Hello-World", "someone/Hello-World", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			body := edit(t, payload(t, tc.file), func(m map[string]any) {
+				head := sub(sub(m, "pull_request"), "head")
+				if tc.head == nil {
+					head["repo"] = nil
+					return
+				}
+				sub(head, "repo")["full_name"] = tc.head
+			})
+			a := e.send(t, delivery{event: "pull_request", id: "fork-1", body: body})
+			if a.status != http.StatusAccepted || a.Result != "queued" {
+				t.Fatalf("answer %+v", a)
+			}
+			j := e.take(t)
+			if j.HeadRepo != tc.wantHead || j.FromFork() != tc.wantFork {
+				t.Errorf("job head repo %q, from fork %v; want %q, %v", j.HeadRepo, j.FromFork(), tc.wantHead, tc.wantFork)
+			}
+		})
+	}
+}

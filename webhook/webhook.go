@@ -415,6 +415,11 @@ func (h *Handler) pullRequestJob(e *github.PullRequestEvent) (queue.Job, string,
 		BaseSHA: pr.GetBase().GetSHA(),
 		Title:   pr.GetTitle(),
 		Reason:  "pull_request." + action,
+		// The head repository decides whether the pull request's content
+		// is trusted (queue.Job.FromFork): a fork's is not. A payload
+		// without one (a deleted fork) leaves it "", which counts as a
+		// fork.
+		HeadRepo: pr.GetHead().GetRepo().GetFullName(),
 	}
 	switch action {
 	case "opened", "synchronize", "reopened", "ready_for_review": // drafts are previewed too

@@ -43,8 +43,13 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	limits, err := envBuildLimits(getenv)
+	if err != nil {
+		return usageError("build: %w", err)
+	}
+
 	start := time.Now()
-	b, err := site.BuildDir(ctx, dir, site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future}})
+	b, err := site.BuildDir(ctx, dir, site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future}, Limits: limits})
 	if err != nil {
 		return fmt.Errorf("build %s: %w", dir, err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -29,15 +30,25 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	default:
 		return usageError("unknown --format %q: use text, json or github", *format)
 	}
+	// The limits a publish would apply (serve's PUBLISHBOT_MAX_*), so that
+	// check finds what publish refuses.
+	limits, err := envBuildLimits(getenv)
+	if err != nil {
+		return usageError("check: %w", err)
+	}
 	// The whole build runs, in memory: template overrides and what only
 	// rendering finds are checked too.
-	out, err := site.BuildDir(ctx, dir, site.Options{})
+	out, err := site.BuildDir(ctx, dir, site.Options{Limits: limits})
 	if out == nil || out.Site == nil {
 		return &exitError{Code: 2, Err: fmt.Errorf("check %s: %w", dir, err)}
 	}
 	diags := slices.Clone(out.Site.Diagnostics)
 	if err != nil {
-		diags = append(diags, templateDiagnostic(err))
+		if lim, ok := errors.AsType[*site.LimitError](err); ok {
+			diags = append(diags, posts.Diagnostic{Severity: posts.SeverityError, Code: posts.CodeLimit, Message: lim.Error()})
+		} else {
+			diags = append(diags, templateDiagnostic(err))
+		}
 		posts.SortDiagnostics(diags)
 	}
 	if err := writeDiagnostics(stdout, *format, diags); err != nil {

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/publishbot/publishbot/gitauth"
+	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/webhook"
 )
 
@@ -62,6 +64,13 @@ type serveConfig struct {
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
 	MaxAttempts       int           `json:"max_attempts"`
 	IgnoreBranches    []string      `json:"ignore_branches"`
+	// MaxFiles and MaxBytes bound what one build may write (site.Limits):
+	// the operator's to raise, never the content's.
+	MaxFiles int   `json:"max_files"`
+	MaxBytes int64 `json:"max_bytes"`
+	// MaxTags and MaxAliases bound one post (posts.Limits).
+	MaxTags    int `json:"max_tags"`
+	MaxAliases int `json:"max_aliases"`
 
 	// listening, when set, is sent the bound address once the server
 	// listens (the demo and tests listen on port 0). It must be buffered.
@@ -83,6 +92,10 @@ func defaultServeConfig() serveConfig {
 		ReconcileInterval: 5 * time.Minute,
 		MaxAttempts:       8,
 		IgnoreBranches:    []string{"gh-pages"},
+		MaxFiles:          site.DefaultMaxFiles,
+		MaxBytes:          site.DefaultMaxBytes,
+		MaxTags:           posts.DefaultMaxTags,
+		MaxAliases:        posts.DefaultMaxAliases,
 	}
 }
 
@@ -157,6 +170,38 @@ func envVars() []envVar {
 			c.IgnoreBranches = splitBranches(v)
 			return nil
 		}},
+		{"PUBLISHBOT_MAX_FILES", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.MaxFiles = n
+			return nil
+		}},
+		{"PUBLISHBOT_MAX_BYTES", func(c *serveConfig, v string) error {
+			n, err := parseBytes(v)
+			if err != nil {
+				return err
+			}
+			c.MaxBytes = n
+			return nil
+		}},
+		{"PUBLISHBOT_MAX_TAGS", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.MaxTags = n
+			return nil
+		}},
+		{"PUBLISHBOT_MAX_ALIASES", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.MaxAliases = n
+			return nil
+		}},
 		{"PUBLISHBOT_MAX_ATTEMPTS", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -199,6 +244,11 @@ Configuration comes from the environment; flags override it.
   PUBLISHBOT_IGNORE_BRANCHES       branches whose pushes are not published, comma-separated
                                    (default gh-pages: the bot's own pushes; "none" for none)
   PUBLISHBOT_MAX_ATTEMPTS          runs of a failing job before it is dead-lettered
+  PUBLISHBOT_MAX_FILES             files one build may write (default 250000)
+  PUBLISHBOT_MAX_BYTES             bytes one build may write: a number, or with
+                                   KiB, MiB, GiB (default 4GiB)
+  PUBLISHBOT_MAX_TAGS              tags one post may have (default 100)
+  PUBLISHBOT_MAX_ALIASES           aliases one post may have (default 100)
 
 flags:
 `
@@ -241,6 +291,17 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	fs.DurationVar(&cfg.DrainDelay, "drain-delay", cfg.DrainDelay, "on shutdown, how long /readyz fails before webhooks stop")
 	fs.DurationVar(&cfg.ReconcileInterval, "reconcile-interval", cfg.ReconcileInterval, "how often published repositories are checked for missed pushes")
 	fs.IntVar(&cfg.MaxAttempts, "max-attempts", cfg.MaxAttempts, "runs of a failing job before it is dead-lettered")
+	fs.IntVar(&cfg.MaxFiles, "max-files", cfg.MaxFiles, "files one build may write")
+	fs.IntVar(&cfg.MaxTags, "max-tags", cfg.MaxTags, "tags one post may have")
+	fs.IntVar(&cfg.MaxAliases, "max-aliases", cfg.MaxAliases, "aliases one post may have")
+	fs.Func("max-bytes", "bytes one build may write (a number, or with KiB, MiB, GiB; default 4GiB)", func(v string) error {
+		n, err := parseBytes(v)
+		if err != nil {
+			return err
+		}
+		cfg.MaxBytes = n
+		return nil
+	})
 	fs.Func("ignore-branches", `branches whose pushes are not published, comma-separated ("none" for none)`, func(v string) error {
 		cfg.IgnoreBranches = splitBranches(v)
 		return nil
@@ -413,6 +474,18 @@ func (c serveConfig) problems() []error {
 	if c.MaxAttempts < 1 {
 		bad("max attempts %d: want at least 1", c.MaxAttempts)
 	}
+	if c.MaxFiles < 1 {
+		bad("PUBLISHBOT_MAX_FILES %d: want at least 1", c.MaxFiles)
+	}
+	if c.MaxBytes < 1 {
+		bad("PUBLISHBOT_MAX_BYTES %d: want at least 1", c.MaxBytes)
+	}
+	if c.MaxTags < 1 {
+		bad("PUBLISHBOT_MAX_TAGS %d: want at least 1", c.MaxTags)
+	}
+	if c.MaxAliases < 1 {
+		bad("PUBLISHBOT_MAX_ALIASES %d: want at least 1", c.MaxAliases)
+	}
 	return errs
 }
 
@@ -444,6 +517,76 @@ func (c serveConfig) gitURL() string {
 		return ""
 	}
 	return u.String()
+}
+
+// buildLimits are what one build may write, and one post make.
+func (c serveConfig) buildLimits() site.Limits {
+	return site.Limits{MaxFiles: c.MaxFiles, MaxBytes: c.MaxBytes,
+		Post: posts.Limits{MaxTags: c.MaxTags, MaxAliases: c.MaxAliases}}
+}
+
+// envBuildLimits are the build limits of `build`, `check` and `publish`:
+// serve's PUBLISHBOT_MAX_FILES, PUBLISHBOT_MAX_BYTES, PUBLISHBOT_MAX_TAGS
+// and PUBLISHBOT_MAX_ALIASES when set, else the defaults.
+func envBuildLimits(getenv func(string) string) (site.Limits, error) {
+	var l site.Limits
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"PUBLISHBOT_MAX_TAGS", &l.Post.MaxTags}, {"PUBLISHBOT_MAX_ALIASES", &l.Post.MaxAliases}} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				return l, fmt.Errorf("%s %q: want a positive number", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
+	if v := getenv("PUBLISHBOT_MAX_FILES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return l, fmt.Errorf("PUBLISHBOT_MAX_FILES %q: want a positive number", v)
+		}
+		l.MaxFiles = n
+	}
+	if v := getenv("PUBLISHBOT_MAX_BYTES"); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 1 {
+			return l, fmt.Errorf("PUBLISHBOT_MAX_BYTES %q: want a positive byte count such as 8GiB", v)
+		}
+		l.MaxBytes = n
+	}
+	return l, nil
+}
+
+// parseBytes reads a byte count: a number, or a number with a unit KiB, MiB
+// or GiB (K, M, G and KB, MB, GB mean the same: powers of 1024).
+func parseBytes(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffixes []string
+		mult     int64
+	}{
+		{[]string{"GiB", "GB", "G"}, 1 << 30},
+		{[]string{"MiB", "MB", "M"}, 1 << 20},
+		{[]string{"KiB", "KB", "K"}, 1 << 10},
+	} {
+		for _, suf := range u.suffixes {
+			if rest, ok := strings.CutSuffix(s, suf); ok {
+				s, mult = strings.TrimSpace(rest), u.mult
+				break
+			}
+		}
+		if mult != 1 {
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("not a byte count: %q (a number, or with KiB, MiB or GiB)", v)
+	}
+	return n * mult, nil
 }
 
 // joinIndented joins errors one a line, indented under the first.

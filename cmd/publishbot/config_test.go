@@ -374,3 +374,59 @@ func TestServeConfigWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestServeConfigBuildLimits: the operator may raise (or lower) what one
+// build writes, in the environment or with flags; nothing else can.
+func TestServeConfigBuildLimits(t *testing.T) {
+	base := map[string]string{"PUBLISHBOT_WEBHOOK_SECRET": "a-long-enough-secret"}
+	cfg, _, err := parseServeConfig(nil, envMap(base), &bytes.Buffer{})
+	if err != nil || cfg.MaxFiles != 250_000 || cfg.MaxBytes != 4<<30 {
+		t.Fatalf("defaults: %d files, %d bytes, %v", cfg.MaxFiles, cfg.MaxBytes, err)
+	}
+	if cfg.MaxTags != 100 || cfg.MaxAliases != 100 {
+		t.Fatalf("default post limits: %d tags, %d aliases", cfg.MaxTags, cfg.MaxAliases)
+	}
+	env := map[string]string{"PUBLISHBOT_WEBHOOK_SECRET": "a-long-enough-secret", "PUBLISHBOT_MAX_FILES": "1000000", "PUBLISHBOT_MAX_BYTES": "16GiB",
+		"PUBLISHBOT_MAX_TAGS": "500", "PUBLISHBOT_MAX_ALIASES": "300"}
+	cfg, _, err = parseServeConfig(nil, envMap(env), &bytes.Buffer{})
+	if err != nil || cfg.MaxFiles != 1_000_000 || cfg.MaxBytes != 16<<30 || cfg.validate() != nil {
+		t.Fatalf("env: %d files, %d bytes, %v", cfg.MaxFiles, cfg.MaxBytes, err)
+	}
+	if l := cfg.buildLimits(); l.MaxFiles != 1_000_000 || l.MaxBytes != 16<<30 || l.Post.MaxTags != 500 || l.Post.MaxAliases != 300 {
+		t.Errorf("build limits %+v", l)
+	}
+	cfg, _, err = parseServeConfig([]string{"--max-files", "5", "--max-bytes", "512MiB"}, envMap(env), &bytes.Buffer{})
+	if err != nil || cfg.MaxFiles != 5 || cfg.MaxBytes != 512<<20 {
+		t.Fatalf("flags: %d files, %d bytes, %v", cfg.MaxFiles, cfg.MaxBytes, err)
+	}
+	for name, env := range map[string]map[string]string{
+		"files not a number": {"PUBLISHBOT_MAX_FILES": "lots"},
+		"bytes not a count":  {"PUBLISHBOT_MAX_BYTES": "4 TB"},
+		"no files":           {"PUBLISHBOT_MAX_FILES": "0"},
+		"negative bytes":     {"PUBLISHBOT_MAX_BYTES": "-1"},
+		"tags not a number":  {"PUBLISHBOT_MAX_TAGS": "many"},
+		"no aliases":         {"PUBLISHBOT_MAX_ALIASES": "0"},
+	} {
+		env["PUBLISHBOT_WEBHOOK_SECRET"] = "a-long-enough-secret"
+		cfg, _, err := parseServeConfig(nil, envMap(env), &bytes.Buffer{})
+		if err == nil {
+			err = cfg.validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), "PUBLISHBOT_MAX_") {
+			t.Errorf("%s: %v, want a refusal naming the variable", name, err)
+		}
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "4096": 4096, "4GiB": 4 << 30, "4 GB": 4 << 30, "512MiB": 512 << 20, "2M": 2 << 20, "64KiB": 64 << 10, "1K": 1024} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("%q: %d %v, want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "GiB", "1.5GiB", "-3", "4TB", "99999999999GiB", "x"} {
+		if got, err := parseBytes(in); err == nil {
+			t.Errorf("%q accepted as %d", in, got)
+		}
+	}
+}

@@ -53,7 +53,23 @@ func (w *e2eWorld) prHead(files map[string]string) string {
 	if head == "" {
 		parent = w.base
 	}
-	return w.commitRef(fmt.Sprintf("refs/pull/%d/head", e2ePR), parent, files)
+	sha := w.commitRef(fmt.Sprintf("refs/pull/%d/head", e2ePR), parent, files)
+	// A push to the pull request moves its head on GitHub at once.
+	pr := w.githubPR()
+	pr.HeadSHA = sha
+	w.api.SetPullRequest(e2eFullName, pr)
+	return sha
+}
+
+// githubPR is the pull request as the GitHub stand-in reports it: an open
+// one from a branch of the repository itself until a delivery says else.
+func (w *e2eWorld) githubPR() ghapitest.PullRequest {
+	pr, ok := w.api.PullRequestState(e2eFullName, e2ePR)
+	if !ok {
+		pr = ghapitest.PullRequest{Number: e2ePR, State: "open", Title: "Update the README with new information.",
+			HeadRef: "changes", HeadRepo: e2eFullName, BaseRef: e2eBranch}
+	}
+	return pr
 }
 
 // newPRWorld is a world with the pull requests' base committed and serve
@@ -89,8 +105,45 @@ func (w *e2eWorld) prPayload(file, head string, mutate func(pr map[string]any)) 
 }
 
 // deliverPR signs and posts a pull_request delivery to s and returns the
-// status code.
+// status code. As GitHub does, the stand-in's pull request takes the state
+// the event tells of (closed, or open again, and its head repository)
+// before the webhook is sent; deliverLate sends one without that, as a
+// delivery that arrives after the pull request moved on.
 func (w *e2eWorld) deliverPR(s *e2eServer, delivery string, body []byte) int {
+	w.t.Helper()
+	var p struct {
+		Action      string `json:"action"`
+		PullRequest struct {
+			Head struct {
+				SHA  string `json:"sha"`
+				Repo *struct {
+					FullName string `json:"full_name"`
+				} `json:"repo"`
+			} `json:"head"`
+		} `json:"pull_request"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		w.t.Fatal(err)
+	}
+	pr := w.githubPR()
+	pr.State = "open"
+	if p.Action == "closed" {
+		pr.State = "closed"
+	}
+	pr.HeadRepo = ""
+	if p.PullRequest.Head.Repo != nil {
+		pr.HeadRepo = p.PullRequest.Head.Repo.FullName
+	}
+	if pr.HeadSHA == "" {
+		pr.HeadSHA = p.PullRequest.Head.SHA
+	}
+	w.api.SetPullRequest(e2eFullName, pr)
+	return w.deliverLate(s, delivery, body)
+}
+
+// deliverLate signs and posts a pull_request delivery to s, leaving the
+// stand-in's pull request as it is, and returns the status code.
+func (w *e2eWorld) deliverLate(s *e2eServer, delivery string, body []byte) int {
 	w.t.Helper()
 	code, err := w.deliver(s.addr, "pull_request", delivery, body)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/gitauth"
 	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/publisher"
@@ -24,7 +25,9 @@ const publishUsage = `usage: publishbot publish --repo URL [--ref REF] [--token 
 Fetches the repository, builds the source branch (or REF) and commits the
 site to the pages branch, once. Exit 0: published, unchanged or skipped;
 1: failed; 2: bad command line. The token is taken from --token or
-PUBLISHBOT_GITHUB_TOKEN and sent as HTTP basic auth, never in the URL.
+PUBLISHBOT_GITHUB_TOKEN and sent as HTTP basic auth, never in the URL, and
+only to the --repo URL's own host: https, or http to a loopback address.
+PUBLISHBOT_MAX_FILES and PUBLISHBOT_MAX_BYTES bound what the build writes.
 `
 
 // runPublish is `publishbot publish`: one publish job from the command line,
@@ -41,7 +44,11 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	if _, err := parseArgs(fl, args, 0); err != nil {
 		return err
 	}
-	repo, err := repoFromURL(*repoURL)
+	repo, gitBase, err := repoFromURL(*repoURL)
+	if err != nil {
+		return usageError("publish: %w", err)
+	}
+	limits, err := envBuildLimits(getenv)
 	if err != nil {
 		return usageError("publish: %w", err)
 	}
@@ -76,7 +83,9 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	logger.Formatter = logmask.NewFormatter(&logrus.TextFormatter{DisableColors: true, DisableTimestamp: true}, tok)
 
-	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(dir, "repos")})
+	// The token goes to the --repo URL's own host, and nowhere a redirect
+	// leads.
+	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(dir, "repos"), GitBase: gitBase})
 	if err != nil {
 		return err
 	}
@@ -84,7 +93,7 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 		Store:       publisher.OpenWith(store.Open),
 		Tokens:      publisher.StaticToken(tok),
 		PagesBranch: *pagesBranch,
-		Limits:      publisher.Limits{JobTimeout: *timeout},
+		Limits:      publisher.Limits{JobTimeout: *timeout, Build: limits},
 	})
 	if err != nil {
 		return err
@@ -122,28 +131,37 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
-// repoFromURL makes the job's repository from a clone URL; FullName is the
-// URL's path without ".git" ("owner/name").
-func repoFromURL(raw string) (queue.Repo, error) {
+// repoFromURL makes the job's repository from a clone URL, and the git
+// base its token may go to (the URL's own scheme, host and port); FullName
+// is the URL's path without ".git" ("owner/name"). Only https, or http to
+// a loopback host, is accepted: the token would cross the network in clear.
+func repoFromURL(raw string) (queue.Repo, *url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return queue.Repo{}, errors.New("--repo URL is required")
+		return queue.Repo{}, nil, errors.New("--repo URL is required")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return queue.Repo{}, fmt.Errorf("--repo: %w", err)
+		return queue.Repo{}, nil, fmt.Errorf("--repo: %w", err)
 	}
 	// Only smart HTTP, like the publisher: file:// and ssh would run git
 	// programs or use the machine's keys.
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return queue.Repo{}, fmt.Errorf("--repo %q: use an https:// clone URL", raw)
+		return queue.Repo{}, nil, fmt.Errorf("--repo %q: use an https:// clone URL", raw)
 	}
 	if u.User != nil {
-		return queue.Repo{}, errors.New("--repo must not carry credentials: pass the token with --token or PUBLISHBOT_GITHUB_TOKEN")
+		return queue.Repo{}, nil, errors.New("--repo must not carry credentials: pass the token with --token or PUBLISHBOT_GITHUB_TOKEN")
+	}
+	if u.Scheme == "http" && !gitauth.IsLoopback(u.Hostname()) {
+		return queue.Repo{}, nil, fmt.Errorf("--repo %q: plain http is allowed only to a loopback host; use https", raw)
+	}
+	base, err := gitauth.ParseBase(u.Scheme + "://" + u.Host + "/")
+	if err != nil {
+		return queue.Repo{}, nil, fmt.Errorf("--repo: %w", err)
 	}
 	name := strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git")
 	if name == "" {
-		return queue.Repo{}, fmt.Errorf("--repo %q has no repository path", raw)
+		return queue.Repo{}, nil, fmt.Errorf("--repo %q has no repository path", raw)
 	}
 	if parts := strings.Split(name, "/"); len(parts) > 2 {
 		name = strings.Join(parts[len(parts)-2:], "/")
@@ -152,7 +170,7 @@ func repoFromURL(raw string) (queue.Repo, error) {
 	if u.Scheme == "https" && u.Host == "github.com" {
 		repo.HTMLURL = "https://github.com/" + name
 	}
-	return repo, nil
+	return repo, base, nil
 }
 
 func shortSHAText(sha string) string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/publishbot/publishbot/gitauth"
 	"github.com/publishbot/publishbot/gitserver"
 )
 
@@ -90,21 +91,26 @@ func TestPublishCommand(t *testing.T) {
 }
 
 func TestRepoFromURL(t *testing.T) {
-	for raw, want := range map[string]string{
-		"https://github.com/acme/blog.git":  "acme/blog",
-		"https://github.com/acme/blog":      "acme/blog",
-		"http://127.0.0.1:9/acme/blog.git/": "acme/blog",
-		"https://ghe.example/git/acme/blog": "acme/blog",
+	for raw, want := range map[string][2]string{
+		"https://github.com/acme/blog.git":    {"acme/blog", "https://github.com/"},
+		"https://github.com/acme/blog":        {"acme/blog", "https://github.com/"},
+		"http://127.0.0.1:9/acme/blog.git/":   {"acme/blog", "http://127.0.0.1:9/"},
+		"http://localhost:9/acme/blog.git":    {"acme/blog", "http://localhost:9/"},
+		"http://[::1]:9/acme/blog.git":        {"acme/blog", "http://[::1]:9/"},
+		"https://ghe.example/git/acme/blog":   {"acme/blog", "https://ghe.example/"},
+		"https://GHE.example:8443/acme/b.git": {"acme/b", "https://ghe.example:8443/"},
 	} {
-		r, err := repoFromURL(raw)
-		if err != nil || r.FullName != want || r.CloneURL != raw {
-			t.Errorf("%s: %+v %v", raw, r, err)
+		r, base, err := repoFromURL(raw)
+		if err != nil || r.FullName != want[0] || r.CloneURL != raw || base.String() != want[1] {
+			t.Errorf("%s: %+v, base %v, %v; want %s on %s", raw, r, base, err, want[0], want[1])
 		}
 	}
-	// The publisher fetches over smart HTTP only; the command line says so
-	// at once (exit 2) instead of failing the job.
-	for _, raw := range []string{"file:///srv/git/blog.git", "ssh://git@github.com/acme/blog.git", "https:///acme/blog", "git@github.com:acme/blog.git"} {
-		if r, err := repoFromURL(raw); err == nil {
+	// The publisher fetches over smart HTTP only, and sends the token in
+	// clear only to loopback; the command line says so at once (exit 2)
+	// instead of failing the job.
+	for _, raw := range []string{"file:///srv/git/blog.git", "ssh://git@github.com/acme/blog.git", "https:///acme/blog", "git@github.com:acme/blog.git",
+		"http://github.com/acme/blog.git", "http://10.0.0.1/acme/blog.git", "http://127.0.0.1.evil.example/acme/blog.git"} {
+		if r, _, err := repoFromURL(raw); err == nil {
 			t.Errorf("%s accepted: %+v", raw, r)
 		}
 	}
@@ -115,12 +121,15 @@ func FuzzRepoFromURL(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		r, err := repoFromURL(raw)
+		r, base, err := repoFromURL(raw)
 		if err != nil {
 			return
 		}
 		if r.FullName == "" || r.CloneURL != strings.TrimSpace(raw) {
 			t.Fatalf("%q → %+v", raw, r)
+		}
+		if u, err := url.Parse(r.CloneURL); err != nil || !gitauth.CredentialsAllowed(u, base) {
+			t.Fatalf("%q: the token may not go to the URL itself (base %v)", raw, base)
 		}
 		if u, err := url.Parse(r.CloneURL); err != nil || u.User != nil {
 			t.Fatalf("%q accepted with credentials or unparsable (%v)", raw, err)

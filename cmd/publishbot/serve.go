@@ -96,6 +96,10 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		"drain_delay": cfg.DrainDelay.String(),
 		"reconcile":   cfg.ReconcileInterval.String(),
 		"max_attempt": cfg.MaxAttempts,
+		"max_files":   cfg.MaxFiles,
+		"max_bytes":   cfg.MaxBytes,
+		"max_tags":    cfg.MaxTags,
+		"max_aliases": cfg.MaxAliases,
 	}).Info("starting")
 
 	for _, w := range cfg.warnings() {
@@ -124,14 +128,22 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
-	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(cfg.DataDir, "repos")})
+	gitBase, err := cfg.gitBase()
+	if err != nil {
+		return fmt.Errorf("git host: %w", err) // validate said so already
+	}
+	// The token goes only to the configured git host, request by request:
+	// not to a redirect's target, nor to an old job's clone URL elsewhere.
+	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(cfg.DataDir, "repos"), GitBase: gitBase})
 	if err != nil {
 		return err
 	}
-	pubOpts := publisher.Options{Store: publisher.OpenWith(store.Open)}
+	pubOpts := publisher.Options{Store: publisher.OpenWith(store.Open), Limits: publisher.Limits{Build: cfg.buildLimits()}}
 	if gh != nil {
 		pubOpts.Tokens = gh
 		pubOpts.Reporter = gh
+		// Previews and clean-ups go by the pull request's state on GitHub.
+		pubOpts.PullRequests = gh
 	} else {
 		log.Warn("no GitHub credentials (PUBLISHBOT_GITHUB_TOKEN or PUBLISHBOT_APP_ID): reports are off and repositories are read anonymously")
 	}
