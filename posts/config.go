@@ -72,7 +72,7 @@ func defaultBaseURL(repo string) string {
 
 var configKeys = []string{"title", "heading", "description", "base_url", "author", "language", "per_page",
 	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html",
-	"pages", "menu", "authors", "embeds", "toc"}
+	"pages", "menu", "authors", "embeds", "toc", "params"}
 
 var languageRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 var hostRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
@@ -313,10 +313,12 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 				}
 				return s, ""
 			})
-		case "pages", "menu", "authors":
-			// Each is read by its own parser (pages.go, menu.go, authors.go).
+		case "pages", "menu", "authors", "params":
+			// Each is read by its own parser (pages.go, menu.go, authors.go, params.go).
 			var more []Diagnostic
 			switch f.key {
+			case "params":
+				cfg.Params, more = parseParamsConfig(&v)
 			case "pages":
 				cfg.Pages, more = parsePagesConfig(&v)
 			case "menu":

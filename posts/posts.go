@@ -67,6 +67,9 @@ type Config struct {
 	Menu []MenuItem `yaml:"menu" json:"menu"`
 	// Authors maps the author ids front matter may use to names and links.
 	Authors map[string]Person `yaml:"authors" json:"authors"`
+	// Params are the site's own variables (params: in publish.yaml), as
+	// Jekyll's site.<key> and Hugo's .Site.Params; nil for none.
+	Params map[string]any `yaml:"params" json:"params,omitempty"`
 
 	// Location is Timezone loaded; never nil after Load.
 	Location *time.Location `yaml:"-" json:"-"`
