@@ -463,8 +463,8 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 // configuration and templates, into pr-preview/pr-N/ of the pages branch,
 // unless the preview there is of a newer commit of the pull request. A
 // fork's preview is built with its raw HTML sanitised (unsafe_html off)
-// and keeps, of the files the
-// fork adds or changes, only what leaveOut lets through.
+// and keeps, of the files the fork adds or changes, only what leaveOut
+// lets through.
 func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, error) {
 	j := jb.j
 	base := b.settings
