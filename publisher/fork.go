@@ -17,7 +17,7 @@ import (
 
 // A preview is published on the blog's own origin (pr-preview/pr-N/ of the
 // pages branch), so nothing a fork wrote may run in a reader's browser
-// there. Its Markdown is rendered by publishbot, without raw HTML; the
+// there. Its Markdown is rendered by publishbot, its raw HTML sanitised; the
 // base branch's publish.yaml and templates are used; and of the files a
 // fork adds or changes that a build copies as they are (static/ files, a
 // post bundle's files), only those of an inert type are published: raster

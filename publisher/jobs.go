@@ -462,8 +462,9 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 // previewPages builds a pull request's head with the base branch's
 // configuration and templates, into pr-preview/pr-N/ of the pages branch,
 // unless the preview there is of a newer commit of the pull request. A
-// fork's preview is built without raw HTML and keeps, of the files the
-// fork adds or changes, only what leaveOut lets through.
+// fork's preview is built with its raw HTML sanitised (unsafe_html off)
+// and keeps, of the files the fork adds or changes, only what leaveOut
+// lets through.
 func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, error) {
 	j := jb.j
 	base := b.settings
@@ -511,8 +512,8 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 		return nil, err
 	}
 	if jb.fork {
-		// A fork's raw HTML is never kept, whatever the base branch allows
-		// its own authors.
+		// A fork's raw HTML is always sanitised, whatever the base branch
+		// allows its own authors.
 		cfg.UnsafeHTML = false
 	}
 	previewBase := strings.TrimSuffix(cfg.BaseURL, "/") + "/" + previewDir(j.PR) + "/"
