@@ -23,7 +23,11 @@ const (
 	CodeMissingDate    = "missing-date"          // error: no date field and no date in the file name
 	CodeInvalidDate    = "invalid-date"          // error: date or updated is not a date we can read
 	CodeDateMismatch   = "date-mismatch"         // warning: front matter date differs from the file name's date
-	CodeDuplicateSlug  = "duplicate-slug"        // error: two posts would be published at the same URL
+	CodeDateFallback   = "date-fallback"         // warning: the date field cannot be read; the file name's (or Zola path's) date is used
+	CodeDuplicateURL   = "duplicate-url"         // error: two posts (or a post and a section) would be published at the same address
+	CodeInvalidAddress = "invalid-address"       // error: a post's or section's address (its permalink, url, path, or the site's pattern) cannot be written there
+	CodeOutputConflict = "output-conflict"       // error: a static or bundle file would be written over, under or at another page or file of the site
+	CodeBadRedirect    = "invalid-redirect"      // error: a redirect_to or redirect that is not a URL or site path
 	CodeInvalidSlug    = "invalid-slug"          // error: no usable URL segment from slug, file name or title
 	CodeUnknownField   = "unknown-field"         // warning: a field publishbot does not know is ignored
 	CodeDuplicateField = "duplicate-field"       // error: a field is given twice; which one wins is unclear
@@ -54,7 +58,8 @@ var codeSeverity = map[string]Severity{
 	CodeConfigMissing: SeverityWarning, CodeConfigSyntax: SeverityError, CodeConfigInvalid: SeverityError,
 	CodeUnknownPopular: SeverityWarning, CodeFMSyntax: SeverityError, CodeFMUnclosed: SeverityError,
 	CodeAliasBomb: SeverityError, CodeLimit: SeverityError, CodeMissingTitle: SeverityError, CodeMissingDate: SeverityError,
-	CodeInvalidDate: SeverityError, CodeDateMismatch: SeverityWarning, CodeDuplicateSlug: SeverityError,
+	CodeInvalidDate: SeverityError, CodeDateMismatch: SeverityWarning, CodeDateFallback: SeverityWarning,
+	CodeDuplicateURL: SeverityError, CodeInvalidAddress: SeverityError, CodeOutputConflict: SeverityError, CodeBadRedirect: SeverityError,
 	CodeInvalidSlug: SeverityError, CodeUnknownField: SeverityWarning, CodeDuplicateField: SeverityError,
 	CodeInvalidField: SeverityError, CodeInvalidTag: SeverityWarning, CodeInvalidAlias: SeverityError,
 	CodeDuplicateAlias: SeverityError, CodeBrokenLink: SeverityWarning, CodeLinkToDraft: SeverityWarning,

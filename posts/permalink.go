@@ -66,6 +66,13 @@ func ParsePermalink(s string) (Permalink, error) {
 	if style, ok := permalinkStyles[s]; ok {
 		pattern = style
 	}
+	return parsePattern(s, pattern, true)
+}
+
+// parsePattern parses pattern (s as written, for errors); a pattern
+// without a token is an error when needToken is set (a site's pattern),
+// and a fixed address otherwise (a post's own permalink).
+func parsePattern(s, pattern string, needToken bool) (Permalink, error) {
 	fail := func(off int, format string, args ...any) (Permalink, error) {
 		return Permalink{}, &PermalinkError{Pattern: s, Offset: off, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -118,7 +125,7 @@ func ParsePermalink(s string) (Permalink, error) {
 		i = j
 	}
 	flush()
-	if !hasToken {
+	if !hasToken && needToken {
 		return fail(0, "has no token: every post would get the same address (use :slug)")
 	}
 	un, err := url.PathUnescape(pattern)
@@ -306,22 +313,27 @@ func cleanAddress(a string) string {
 // address ending in neither ("/2024/slug", Hugo's style) → "2024/slug.html",
 // which GitHub Pages serves at "/2024/slug". The address is unescaped first.
 func OutputFile(addr string) string {
-	segs := strings.Split(strings.TrimPrefix(addr, "/"), "/")
-	for i, seg := range segs {
-		// Unescape each segment on its own: an escaped "/" stays in its segment.
-		if un, err := url.PathUnescape(seg); err == nil && !strings.ContainsAny(un, "/\\") {
-			segs[i] = un
-		}
-	}
-	p := strings.Join(segs, "/")
+	// Each segment is unescaped on its own: an escaped "/" stays in its segment.
+	return OutputPath(siteAddress(addr))
+}
+
+// OutputPath is the file an unescaped site-relative address (Post.Address,
+// "a/b/") is written to, as OutputFile: "a/b/" → "a/b/index.html", "a/b.html"
+// → "a/b.html", "a/b" → "a/b.html".
+func OutputPath(sitePath string) string {
+	p := strings.TrimPrefix(sitePath, "/")
 	switch {
 	case p == "" || strings.HasSuffix(p, "/"):
 		return p + "index.html"
-	case strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".htm"):
+	case isHTMLName(p):
 		return p
 	}
 	return p + ".html"
 }
+
+// isHTMLName reports a path ending in .html or .htm: an address that is its
+// own file.
+func isHTMLName(p string) bool { return strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".htm") }
 
 // CheckAddress returns why an address (of a post, page, alias or section)
 // cannot be written, or "" when it can: it must stay inside the site and

@@ -11,11 +11,11 @@
 // A repository's templates/*.html replace the default files of the same
 // name, and templates/style.css replaces the stylesheet (the code
 // highlighting rules are still appended). Page templates are index.html,
-// post.html, tag.html, tags.html, archive.html, 404.html and redirect.html:
-// each is executed once per output page with a *Page, and the defaults
-// execute the layout "base" and define "main". Every other *.html file
-// (base.html, partials.html, or a new file) is shared by all pages; base.html
-// also defines "site-head", "site-header" and "site-footer", executed once
+// post.html, tag.html, tags.html, section.html, archive.html, 404.html and
+// redirect.html: each is executed once per output page with a *Page, and
+// the defaults execute the layout "base" and define "main". Every other
+// *.html file (base.html, partials.html, or a new file) is shared by all
+// pages; base.html also defines "site-head", "site-header" and "site-footer", executed once
 // per render with the *SiteData into Site.Head, Site.Header and Site.Footer.
 // Besides the fields of Page, SiteData and PostData, templates may call date
 // ("Jun 14, 2026"), isodate (RFC 3339) and day (2006-01-02) on a time.Time.
@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -64,9 +63,10 @@ const (
 	tplArchive  = "archive.html"
 	tpl404      = "404.html"
 	tplRedirect = "redirect.html"
+	tplSection  = "section.html"
 )
 
-var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect}
+var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect, tplSection}
 
 // StylesheetPath is the site-relative path of the theme's stylesheet.
 const StylesheetPath = "assets/style.css"
@@ -197,31 +197,6 @@ func (r *Renderer) execute(name string, data any, sizeHint int) ([]byte, error) 
 		return nil, fmt.Errorf("execute template %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
-}
-
-// cleanAlias turns an alias ("/2019/01/old/", "old.html") into a
-// site-relative output file, or "" when it is unusable.
-func cleanAlias(alias string) string {
-	a := strings.TrimSpace(alias)
-	if i := strings.IndexAny(a, "?#"); i >= 0 {
-		a = a[:i]
-	}
-	if strings.Contains(a, "://") || strings.ContainsAny(a, "\\\x00") {
-		return ""
-	}
-	dir := strings.HasSuffix(a, "/")
-	a = strings.Trim(a, "/")
-	if a == "" {
-		return ""
-	}
-	clean := path.Clean(a)
-	if clean != a || clean == "." || !fs.ValidPath(clean) {
-		return ""
-	}
-	if dir || path.Ext(clean) == "" {
-		return clean + "/index.html"
-	}
-	return clean
 }
 
 var (
