@@ -76,7 +76,14 @@ func (l *loader) afterRender(results []*postResult, idx *siteIndex) []Asset {
 				}
 				continue
 			}
-			if c, why := idx.out.claim(&owner{kind: byFile, what: "the file " + lf.source}, lf.target); c != nil {
+			var c *owner
+			var why string
+			if problem := CheckAddress("/" + lf.target); problem != "" {
+				c, why = &owner{}, "its path in the site "+problem
+			} else {
+				c, why = idx.out.claim(&owner{kind: byFile, what: "the file " + lf.source}, lf.target)
+			}
+			if c != nil {
 				what, code := "link", CodeBrokenLink
 				if lf.image {
 					what, code = "image", CodeMissingImage

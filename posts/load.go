@@ -738,6 +738,12 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 			a.Target = AssetDir(b.post.Address) + strings.TrimPrefix(a.Source, b.file.bundle+"/")
 			a.Posts = []string{b.file.path}
 		}
+		if why := CheckAddress("/" + a.Target); why != "" {
+			a.Target = ""
+			l.fileDiags = append(l.fileDiags, newDiag(a.Source, 0, 0, CodeOutputConflict,
+				fmt.Sprintf("this file is not published: its path in the site %s", why)))
+			continue
+		}
 		if c, why := idx.out.claim(&owner{kind: byFile, what: "the file " + a.Source}, a.Target); c != nil {
 			a.Target = ""
 			l.fileDiags = append(l.fileDiags, newDiag(a.Source, 0, 0, CodeOutputConflict,
