@@ -319,13 +319,23 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 		case "feeds":
 			cfg.Feeds = nil
 			ok()
-			for _, s := range stringList(&v, f.key, func(line, col int, code, format string, args ...any) {
-				add(line, col, CodeConfigInvalid, format, args...)
-				cfg.Set[f.key] = false
-			}) {
-				s = strings.TrimSpace(s)
+			items := []fmValue{v}
+			if v.kind == vList {
+				items = v.list
+			}
+			for _, item := range items {
+				if item.kind == vNull {
+					continue
+				}
+				if item.kind != vScalar {
+					add(item.line, item.col, CodeConfigInvalid, "feeds: must be a list of site paths like [/atom.xml], not contain a %s", kindName(item.kind))
+					cfg.Set[f.key] = false
+					continue
+				}
+				s := strings.TrimSpace(item.s)
 				if p, problem := feedPath(s); problem != "" {
-					bad("%q %s", s, problem)
+					add(item.line, item.col, CodeConfigInvalid, "feeds: %q %s", s, problem)
+					cfg.Set[f.key] = false
 				} else if !slices.Contains(cfg.Feeds, p) {
 					cfg.Feeds = append(cfg.Feeds, p)
 				}

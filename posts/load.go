@@ -620,7 +620,7 @@ type siteIndex struct {
 	bySection map[string]*postResult // section folder (relative to posts_dir) -> its _index.md
 	assetOf   map[string]string      // source file -> site target, for every published file
 	out       *outputs               // every file the build writes
-	prefix    string                 // the folder all posts' addresses share: "posts/", ""
+	prefix    string                 // the folder of the permalink's text that all posts' addresses share: "posts/", "news/", ""
 }
 
 // index gives every post, section and redirect its address, finds what
@@ -651,8 +651,10 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 	}
 	l.claimTheme(idx.out, results, staticRobots)
 
-	// Posts, in path order: the first of two at one address keeps it.
-	havePrefix := false
+	// Posts, in path order: the first of two at one address keeps it. The
+	// folder they share is the pattern's (posts/ of /posts/:slug/), or
+	// less when some post's own address lies outside it (Zola's paths).
+	idx.prefix = l.permalink.literalDir()
 	for _, r := range results {
 		if r.kind != kindPost || r.post == nil || r.hasError {
 			continue
@@ -664,14 +666,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		if _, ok := idx.bySlug[p.Slug]; !ok {
 			idx.bySlug[p.Slug] = r
 		}
-		if dir := addressDir(p.Address); !havePrefix {
-			idx.prefix, havePrefix = dir, true
-		} else {
-			idx.prefix = commonDir(idx.prefix, dir)
-		}
-	}
-	if !havePrefix {
-		idx.prefix = l.permalink.literalDir()
+		idx.prefix = commonDir(idx.prefix, addressDir(p.Address))
 	}
 
 	// Sections: the address their posts' :section gives, else their folder
@@ -789,6 +784,11 @@ func (l *loader) address(r *postResult) {
 	if m.slugLine > 0 {
 		line, col = m.slugLine, m.slugCol
 	}
+	if r.kind == kindRedirect {
+		if r.target = l.redirectTarget(r); r.target == "" {
+			return
+		}
+	}
 	var addr, what string
 	if own := m.own; own != nil {
 		line, col = own.line, own.col
@@ -820,9 +820,6 @@ func (l *loader) address(r *postResult) {
 		// jekyll-feed's entry id: post.id, the address's folder and the
 		// slug, without a trailing slash or .html.
 		p.FeedID = addressDir(p.Address) + title
-	}
-	if r.kind == kindRedirect {
-		r.target = l.redirectTarget(r)
 	}
 }
 
