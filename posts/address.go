@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // siteAddress turns a root-relative address, escaped or not ("/caf%C3%A9/",
@@ -16,7 +17,8 @@ func siteAddress(addr string) string {
 		if !strings.Contains(seg, "%") {
 			continue
 		}
-		if un, err := url.PathUnescape(seg); err == nil && !strings.ContainsAny(un, "/\\") {
+		if un, err := url.PathUnescape(seg); err == nil && !strings.ContainsAny(un, "/\\") && utf8.ValidString(un) &&
+			!strings.ContainsFunc(un, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			segs[i] = un
 		}
 	}
@@ -191,7 +193,12 @@ func (s *Site) Serves(p string) bool {
 // written). It returns "" and why the value cannot be one.
 func ownAddress(own *fmText, f AddressFields) (string, string) {
 	s := strings.TrimSpace(own.s)
-	if strings.Contains(s, "://") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "?#") {
+	switch {
+	case own.key == "permalink" && s == "false":
+		return "", "is Eleventy's \"write no page\", which publishbot does not do: the post is left out; remove the line to publish it"
+	case strings.Contains(s, "{{") || strings.Contains(s, "{%"):
+		return "", "is a template, which publishbot does not run: write the address itself, like /blog/my-post/"
+	case strings.Contains(s, "://") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "?#"):
 		return "", "is not an address of this site like /2024/05/07/my-post/"
 	}
 	switch own.key {

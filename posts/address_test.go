@@ -110,6 +110,8 @@ func TestAddressOverrides(t *testing.T) {
 		{"the index page", "---\ntitle: A\ndate: 2024-05-07\nurl: /\n---\n", "posts/a.md:4:6 invalid-address"},
 		{"the archive page", "---\ntitle: A\ndate: 2024-05-07\nurl: /archive/\n---\n", "posts/a.md:4:6 invalid-address"},
 		{"two addresses", "---\ntitle: A\ndate: 2024-05-07\nurl: /a/\npermalink: /b/\n---\n", "posts/a.md:5:12 duplicate-field"},
+		{"an Eleventy template", "---\ntitle: A\ndate: 2024-05-07\npermalink: \"/blog/{{ title | slugify }}/\"\n---\n", "posts/a.md:4:12 invalid-address"},
+		{"Eleventy's no page", "---\ntitle: A\ndate: 2024-05-07\npermalink: false\n---\n", "posts/a.md:4:12 invalid-address"},
 	}
 	for _, tt := range bad {
 		t.Run(tt.name, func(t *testing.T) {
@@ -420,5 +422,16 @@ func TestPermalinkConfig(t *testing.T) {
 		if tt.want == "" && (cfg.Permalink != "pretty" || cfg.Generator != "jekyll" || !slices.Equal(cfg.Feeds, []string{"index.xml"})) {
 			t.Errorf("config %+v", cfg)
 		}
+	}
+}
+
+func TestPopularByAddress(t *testing.T) {
+	s := load(t, mapFS(map[string]string{
+		ConfigFile:              siteConfig("permalink: /:year/:slug/", "popular: [/2024/a/, b, nope]"),
+		"posts/2024-01-01-a.md": "---\ntitle: A\n---\n",
+		"posts/2024-01-02-b.md": "---\ntitle: B\n---\n",
+	}), Options{})
+	if got := diagKeys(s.Diagnostics); !slices.Equal(got, []string{"publish.yaml:4:24 unknown-popular"}) {
+		t.Errorf("diagnostics %v", s.Diagnostics)
 	}
 }

@@ -971,8 +971,14 @@ func reservedPath(p string) bool {
 func checkPopular(popular []string, idx *siteIndex, fsys fs.FS) []Diagnostic {
 	var ds []Diagnostic
 	data, _ := fs.ReadFile(fsys, ConfigFile) // only for positions; LoadConfig reported read problems
+	addresses := map[string]bool{}
+	for _, r := range idx.bySource {
+		if r.kind == kindPost && r.claimed {
+			addresses[strings.Trim(r.post.Address, "/")] = true
+		}
+	}
 	for _, slug := range popular {
-		if _, ok := idx.bySlug[slug]; ok {
+		if _, ok := idx.bySlug[slug]; ok || addresses[strings.Trim(slug, "/")] {
 			continue
 		}
 		line, col := 0, 0
@@ -980,7 +986,7 @@ func checkPopular(popular []string, idx *siteIndex, fsys fs.FS) []Diagnostic {
 			line = bytes.Count(data[:i], []byte("\n")) + 1
 			col = utf8.RuneCount(data[bytes.LastIndexByte(data[:i], '\n')+1:i]) + 1
 		}
-		ds = append(ds, newDiag(ConfigFile, line, col, CodeUnknownPopular, fmt.Sprintf("popular lists %q, which is not the slug of any post", slug)))
+		ds = append(ds, newDiag(ConfigFile, line, col, CodeUnknownPopular, fmt.Sprintf("popular lists %q, which is not the slug or address of any post", slug)))
 	}
 	return ds
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultPermalink is where posts live unless publish.yaml says otherwise.
@@ -132,8 +133,8 @@ func parsePattern(s, pattern string, needToken bool) (Permalink, error) {
 	if err != nil {
 		return fail(0, "is not a valid URL path: %v", err)
 	}
-	if i := strings.IndexFunc(un, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }); i >= 0 {
-		return fail(0, "may not contain control characters or \\ (escaped or not)")
+	if i := strings.IndexFunc(un, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }); i >= 0 || !utf8.ValidString(un) {
+		return fail(0, "may not contain control characters, \\ or bytes that are not UTF-8 (escaped or not)")
 	}
 	for _, seg := range strings.Split(un, "/") {
 		if seg == ".." || seg == "." || strings.EqualFold(seg, ".git") {
@@ -351,6 +352,9 @@ func CheckAddress(addr string) string {
 	}
 	if strings.ContainsAny(un, "\\\x00") {
 		return "may not contain \\ or NUL"
+	}
+	if !utf8.ValidString(un) || strings.ContainsFunc(un, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "is not valid UTF-8 text without control characters (escaped or not)"
 	}
 	for _, seg := range strings.Split(un, "/") {
 		if seg == ".." || seg == "." {
