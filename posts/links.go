@@ -112,8 +112,8 @@ func (l *loader) afterRender(results []*postResult, idx *siteIndex) []Asset {
 			case c.redirect != "":
 				msg = fmt.Sprintf("%s %q goes to /%s, where this site has no page or file", c.redirect, trimForMsg(c.dest), c.site)
 			case c.from != "":
-				msg = fmt.Sprintf("%s %q goes to /%s (from this page's address /%s), where this site has no page or file, and it names no file of the repository beside the post",
-					what, trimForMsg(c.dest), c.site, c.from)
+				msg = fmt.Sprintf("%s %q names no file of the repository from the post's folder, and from the page's address /%s it goes to /%s, where this site has no page or file",
+					what, trimForMsg(c.dest), c.from, c.site)
 			case c.image:
 				msg = fmt.Sprintf("image %q is not a file of the site: put it in static/ (as static/%s), or beside the post and link it by its path from the post", trimForMsg(c.dest), strings.TrimSuffix(c.site, "/"))
 			default:
