@@ -12,6 +12,9 @@ import (
 // "/café/"), into the unescaped site-relative form of Post.Address
 // ("café/"). An escaped "/" stays escaped, in its segment.
 func siteAddress(addr string) string {
+	if !strings.Contains(addr, "%") {
+		return strings.TrimPrefix(addr, "/")
+	}
 	segs := strings.Split(strings.TrimPrefix(addr, "/"), "/")
 	for i, seg := range segs {
 		if !strings.Contains(seg, "%") {
@@ -106,11 +109,29 @@ const (
 	byFile // static/, bundle and linked files
 )
 
-// owner is what writes an output file, for messages: "the post
-// posts/x.md", "the archive page".
+// owner is what writes an output file.
 type owner struct {
-	kind ownerKind
-	what string
+	kind   ownerKind
+	source string // the repository file it comes from; "" for the theme
+	label  string // what the theme file is ("the archive page")
+}
+
+// what names the owner in messages: "the post posts/x.md", "the archive
+// page".
+func (o *owner) what() string {
+	switch o.kind {
+	case byTheme:
+		return o.label
+	case byPost:
+		return "the post " + o.source
+	case bySection:
+		return "the section page of " + o.source
+	case byRedirect:
+		return "the redirect page of " + o.source
+	case byAlias:
+		return "an alias of " + o.source
+	}
+	return "the file " + o.source
 }
 
 // outputs is every file a build writes, with its owner: the one place that
@@ -129,14 +150,14 @@ func newOutputs(n int) *outputs {
 // description of the clash, or nil.
 func (t *outputs) conflict(file string) (*owner, string) {
 	if o, ok := t.files[file]; ok {
-		return o, fmt.Sprintf("%s is already %s", file, o.what)
+		return o, fmt.Sprintf("%s is already %s", file, o.what())
 	}
 	if o, ok := t.dirs[file]; ok {
-		return o, fmt.Sprintf("%s would be a file where %s needs a folder", file, o.what)
+		return o, fmt.Sprintf("%s would be a file where %s needs a folder", file, o.what())
 	}
 	for d := path.Dir(file); d != "." && d != "/"; d = path.Dir(d) {
 		if o, ok := t.files[d]; ok {
-			return o, fmt.Sprintf("%s would lie under %s, which is %s", file, d, o.what)
+			return o, fmt.Sprintf("%s would lie under %s, which is %s", file, d, o.what())
 		}
 	}
 	return nil, ""

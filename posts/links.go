@@ -81,7 +81,7 @@ func (l *loader) afterRender(results []*postResult, idx *siteIndex) []Asset {
 			if problem := CheckAddress("/" + lf.target); problem != "" {
 				c, why = &owner{}, "its path in the site "+problem
 			} else {
-				c, why = idx.out.claim(&owner{kind: byFile, what: "the file " + lf.source}, lf.target)
+				c, why = idx.out.claim(&owner{kind: byFile, source: lf.source}, lf.target)
 			}
 			if c != nil {
 				what, code := "link", CodeBrokenLink

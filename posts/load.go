@@ -470,7 +470,8 @@ type loader struct {
 }
 
 // read is phase 1: read the file, split and parse front matter, fill the
-// post's fields. A panic becomes an internal-error diagnostic.
+// post's fields and give it its address. A panic becomes an
+// internal-error diagnostic.
 func (l *loader) read(pf postFile) (res *postResult) {
 	res = &postResult{file: pf}
 	defer func() {
@@ -563,6 +564,9 @@ func (l *loader) read(pf postFile) (res *postResult) {
 		}
 	}
 	p.Future = p.Date.After(l.now)
+	if !res.hasError {
+		l.address(res)
+	}
 	return res
 }
 
@@ -623,9 +627,10 @@ type siteIndex struct {
 	prefix    string                 // the folder of the permalink's text that all posts' addresses share: "posts/", "news/", ""
 }
 
-// index gives every post, section and redirect its address, finds what
-// two of them (or their aliases, or files) would write at one path, gives
-// bundle files their targets, and builds the lookup tables for links.
+// index gives every section its address (posts and redirects have theirs
+// from read), finds what two of them (or their aliases, or files) would
+// write at one path, gives bundle files their targets, and builds the
+// lookup tables for links.
 func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 	idx := &siteIndex{bySource: map[string]*postResult{}, byBundle: map[string]*postResult{},
 		bySlug: map[string]*postResult{}, bySection: map[string]*postResult{}, assetOf: map[string]string{},
@@ -640,9 +645,6 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		}
 		if r.kind == kindSection && !r.hasError {
 			idx.bySection[r.post.Section] = r
-		}
-		if r.kind != kindSection && !r.hasError {
-			l.address(r)
 		}
 	}
 	staticRobots := false
@@ -660,7 +662,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 			continue
 		}
 		p := r.post
-		if !l.claimAddress(idx.out, r, &owner{kind: byPost, what: "the post " + r.file.path}, OutputPath(p.Address)) {
+		if !l.claimAddress(idx.out, r, &owner{kind: byPost, source: r.file.path}, OutputPath(p.Address)) {
 			continue
 		}
 		if _, ok := idx.bySlug[p.Slug]; !ok {
@@ -701,11 +703,11 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		for n := 2; n <= pages(count[p.Section], l.cfg.PerPage); n++ {
 			files = append(files, p.Address+"page/"+strconv.Itoa(n)+"/index.html")
 		}
-		l.claimAddress(idx.out, r, &owner{kind: bySection, what: "the section page of " + r.file.path}, files...)
+		l.claimAddress(idx.out, r, &owner{kind: bySection, source: r.file.path}, files...)
 	}
 	for _, r := range results {
 		if r.kind == kindRedirect && r.post != nil && !r.hasError {
-			l.claimAddress(idx.out, r, &owner{kind: byRedirect, what: "the redirect page of " + r.file.path}, OutputPath(r.post.Address))
+			l.claimAddress(idx.out, r, &owner{kind: byRedirect, source: r.file.path}, OutputPath(r.post.Address))
 		}
 	}
 
@@ -739,7 +741,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 				fmt.Sprintf("this file is not published: its path in the site %s", why)))
 			continue
 		}
-		if c, why := idx.out.claim(&owner{kind: byFile, what: "the file " + a.Source}, a.Target); c != nil {
+		if c, why := idx.out.claim(&owner{kind: byFile, source: a.Source}, a.Target); c != nil {
 			a.Target = ""
 			l.fileDiags = append(l.fileDiags, newDiag(a.Source, 0, 0, CodeOutputConflict,
 				fmt.Sprintf("this file is not published: %s", why)))
@@ -789,13 +791,14 @@ func (l *loader) address(r *postResult) {
 			return
 		}
 	}
-	var addr, what string
+	var addr string
+	what := func() string { return fmt.Sprintf("the address %s (from the permalink %s)", addr, l.permalink) }
 	if own := m.own; own != nil {
 		line, col = own.line, own.col
-		what = fmt.Sprintf("%s %q", own.key, own.s)
+		what = func() string { return fmt.Sprintf("%s %q", own.key, own.s) }
 		a, why := ownAddress(own, f)
 		if why != "" {
-			r.add(line, col, CodeInvalidAddress, fmt.Sprintf("%s %s", what, why))
+			r.add(line, col, CodeInvalidAddress, fmt.Sprintf("%s %s", what(), why))
 			return
 		}
 		addr = a
@@ -808,10 +811,9 @@ func (l *loader) address(r *postResult) {
 			return // invalid-slug was reported
 		}
 		addr = l.permalink.Expand(f)
-		what = fmt.Sprintf("the address %s (from the permalink %s)", addr, l.permalink)
 	}
 	if why := CheckAddress(addr); why != "" {
-		r.add(line, col, CodeInvalidAddress, fmt.Sprintf("%s cannot be used: it %s", what, why))
+		r.add(line, col, CodeInvalidAddress, fmt.Sprintf("%s cannot be used: it %s", what(), why))
 		return
 	}
 	p.Address = siteAddress(addr)
@@ -839,7 +841,7 @@ func (l *loader) claimAddress(out *outputs, r *postResult, o *owner, files ...st
 	}
 	if c.kind == byPost || c.kind == bySection || c.kind == byRedirect {
 		r.add(line, col, CodeDuplicateURL, fmt.Sprintf("%s and %s would both be published at /%s; give one its own address (a different slug, permalink, url or path)",
-			strings.TrimPrefix(c.what, "the "), r.file.path, r.post.Address))
+			strings.TrimPrefix(c.what(), "the "), r.file.path, r.post.Address))
 	} else {
 		r.add(line, col, CodeInvalidAddress, fmt.Sprintf("the address /%s cannot be used: %s", r.post.Address, why))
 	}
@@ -856,7 +858,7 @@ func (l *loader) claimTheme(out *outputs, results []*postResult, staticRobots bo
 		if f == "CNAME" && l.cfg.CNAME == "" {
 			continue
 		}
-		out.claim(&owner{kind: byTheme, what: what}, f)
+		out.claim(&owner{kind: byTheme, label: what}, f)
 	}
 	posts := 0
 	tags := map[string]int{}
@@ -870,17 +872,17 @@ func (l *loader) claimTheme(out *outputs, results []*postResult, staticRobots bo
 		}
 	}
 	for n := 2; n <= pages(posts, l.cfg.PerPage); n++ {
-		out.claim(&owner{kind: byTheme, what: "a page of the index"}, "page/"+strconv.Itoa(n)+"/index.html")
+		out.claim(&owner{kind: byTheme, label: "a page of the index"}, "page/"+strconv.Itoa(n)+"/index.html")
 	}
 	for slug, n := range tags {
-		o := &owner{kind: byTheme, what: "the page of the tag " + slug}
+		o := &owner{kind: byTheme, label: "the page of the tag " + slug}
 		out.claim(o, "tags/"+slug+"/index.html")
 		for i := 2; i <= pages(n, l.cfg.PerPage); i++ {
 			out.claim(o, "tags/"+slug+"/page/"+strconv.Itoa(i)+"/index.html")
 		}
 	}
 	for _, f := range l.cfg.Feeds {
-		out.claim(&owner{kind: byTheme, what: "a copy of the Atom feed (feeds in publish.yaml)"}, f)
+		out.claim(&owner{kind: byTheme, label: "a copy of the Atom feed (feeds in publish.yaml)"}, f)
 	}
 }
 
@@ -924,13 +926,13 @@ func (l *loader) claimAliases(idx *siteIndex, r *postResult) {
 		case keep[n]:
 			continue
 		}
-		c, why := idx.out.claim(&owner{kind: byAlias, what: "an alias of " + r.file.path}, AliasFiles(n)...)
+		c, why := idx.out.claim(&owner{kind: byAlias, source: r.file.path}, AliasFiles(n)...)
 		switch {
 		case c == nil:
 		case c.kind == byAlias:
-			r.add(ap[0], ap[1], CodeDuplicateAlias, fmt.Sprintf("alias %q is also %s", n, c.what))
+			r.add(ap[0], ap[1], CodeDuplicateAlias, fmt.Sprintf("alias %q is also %s", n, c.what()))
 			continue
-		case c.kind == byPost && c.what == "the post "+r.file.path:
+		case c.kind == byPost && c.source == r.file.path:
 			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is this post's own address; remove it", a))
 			continue
 		case c.kind == byPost || c.kind == bySection || c.kind == byRedirect:

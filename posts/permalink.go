@@ -3,7 +3,6 @@ package posts
 import (
 	"fmt"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +202,12 @@ func (p Permalink) Expand(f AddressFields) string {
 
 func tokenValue(tok string, f AddressFields) string {
 	d := f.Date
-	two := func(n int) string { return fmt.Sprintf("%02d", n) }
+	two := func(n int) string {
+		if n >= 0 && n < 10 {
+			return "0" + strconv.Itoa(n)
+		}
+		return strconv.Itoa(n)
+	}
 	switch tok {
 	case "year":
 		return strconv.Itoa(d.Year())
@@ -356,16 +360,23 @@ func CheckAddress(addr string) string {
 	if !utf8.ValidString(un) || strings.ContainsFunc(un, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "is not valid UTF-8 text without control characters (escaped or not)"
 	}
-	for _, seg := range strings.Split(un, "/") {
+	first := ""
+	for rest := un[1:]; ; {
+		seg, more, found := strings.Cut(rest, "/")
 		if seg == ".." || seg == "." {
 			return "may not contain a \"" + seg + "\" segment"
 		}
 		if strings.EqualFold(seg, ".git") {
 			return "may not write under .git"
 		}
+		if first == "" {
+			first = seg // the first segment that is not empty, as path.Clean would have it
+		}
+		if !found {
+			break
+		}
+		rest = more
 	}
-	clean := path.Clean(un)
-	first := strings.SplitN(strings.TrimPrefix(clean, "/"), "/", 2)[0]
 	if isReservedSegment(first) {
 		return "may not write over /" + first + " (publishbot's own files)"
 	}
