@@ -128,6 +128,7 @@ type Redirect struct {
 	Title   string // front matter title, "" for none
 	Address string // site-relative and unescaped, like Post.Address
 	Target  string // where it goes: an absolute URL, or a URL path under the base path ("/blog/posts/x/")
+	Aliases []string // more old addresses that redirect there, as Post.Aliases
 }
 
 // Site is a loaded content repository.
