@@ -2,7 +2,6 @@ package posts
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -543,33 +542,3 @@ func editDistance(a, b string) int {
 }
 
 func sortStrings(s []string) { slices.Sort(s) }
-
-// normalizeAlias turns an alias into a site path: "/old/" or "/old.html".
-// It returns "" when the alias is not a plain site path.
-func normalizeAlias(a string) string {
-	a = strings.TrimSpace(a)
-	if a == "" || strings.ContainsAny(a, "\\?#<>\"' \t\r\n") || strings.Contains(a, "://") || strings.HasPrefix(a, "//") {
-		return ""
-	}
-	for _, r := range a {
-		if r < 0x20 || r == 0x7f {
-			return ""
-		}
-	}
-	if !strings.HasPrefix(a, "/") {
-		a = "/" + a
-	}
-	for _, seg := range strings.Split(a, "/") {
-		if seg == ".." || seg == "." {
-			return ""
-		}
-	}
-	clean := path.Clean(a)
-	if clean == "/" {
-		return ""
-	}
-	if path.Ext(clean) == "" || strings.HasSuffix(a, "/") {
-		clean += "/"
-	}
-	return clean
-}

@@ -38,7 +38,7 @@ func (jb *job) changedPosts(ctx context.Context, base, head gitstore.Commit, cfg
 	}
 	var all []*posts.Post
 	var pages map[string]int
-	notPosts := map[string]bool{} // sections' _index.md and files that only redirect
+	notPosts := map[string]bool{}   // sections' _index.md and files that only redirect
 	linkedBy := map[string]string{} // a file posts link to -> the first of them
 	if built != nil && built.Site != nil {
 		all, pages = built.Site.Posts, built.IndexPages

@@ -9,7 +9,6 @@ import (
 	"testing/fstest"
 )
 
-
 // FuzzRenderFields renders a post whose front matter fields are arbitrary
 // text: Render never fails or panics, every output path is a valid site
 // path, and no field text reaches HTML as markup.
