@@ -241,7 +241,7 @@ func TestRedirects(t *testing.T) {
 		"posts/blog/2024-01-01-a.md": "---\ntitle: A\naliases: [old-a, /abs/a/, releases/1.88.0]\n---\n",
 		"posts/old.md":               "---\nredirect_to: https://example.com/new/\n---\n",
 		"posts/go1.16.md":            "---\ntitle: Go 1.16\ndate: 2021-02-16\nredirect: /posts/a/\n---\n",
-		"posts/here.md":              "---\nredirect_to: /nowhere/\npermalink: /here/\n---\n",
+		"posts/here.md":              "---\nredirect_to: /nowhere/\npermalink: /here/\nredirect_from: /there/\n---\n",
 	}
 	s := load(t, mapFS(files), Options{})
 	if got := diagKeys(s.Diagnostics); !slices.Equal(got, []string{"posts/here.md:2:14 broken-link"}) {
@@ -261,11 +261,11 @@ func TestRedirects(t *testing.T) {
 	}
 	want := []Redirect{
 		{Path: "posts/go1.16.md", Title: "Go 1.16", Address: "posts/go1-16/", Target: "/blog/posts/a/"},
-		{Path: "posts/here.md", Address: "here/", Target: "/blog/nowhere/"},
+		{Path: "posts/here.md", Address: "here/", Target: "/blog/nowhere/", Aliases: []string{"/there/"}},
 		{Path: "posts/old.md", Address: "posts/old/", Target: "https://example.com/new/"},
 	}
 	for i, r := range s.Redirects {
-		if *r != want[i] {
+		if r.Path != want[i].Path || r.Title != want[i].Title || r.Address != want[i].Address || r.Target != want[i].Target || !slices.Equal(r.Aliases, want[i].Aliases) {
 			t.Errorf("redirect %+v, want %+v", *r, want[i])
 		}
 	}

@@ -166,7 +166,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 			site.Sections = append(site.Sections, &Section{Path: r.file.path, Dir: p.Section, Title: p.Title,
 				Summary: p.Summary, HTML: p.HTML, Address: p.Address, Aliases: p.Aliases})
 		case ok && r.kind == kindRedirect && r.target != "":
-			site.Redirects = append(site.Redirects, &Redirect{Path: r.file.path, Title: r.post.Title, Address: r.post.Address, Target: r.target})
+			site.Redirects = append(site.Redirects, &Redirect{Path: r.file.path, Title: r.post.Title, Address: r.post.Address, Target: r.target, Aliases: r.post.Aliases})
 		case r.file.bundle != "":
 			left[r.file.bundle] = true
 		}

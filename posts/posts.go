@@ -144,10 +144,11 @@ type Section struct {
 // Redirect is a post file whose front matter only redirects (Jekyll's
 // redirect_to, the Go blog's redirect): a redirect page at its own address.
 type Redirect struct {
-	Path    string // repository-relative source file
-	Title   string // front matter title, "" for none
-	Address string // site-relative and unescaped, like Post.Address
-	Target  string // where it goes: an absolute URL, or a URL path under the base path ("/blog/posts/x/")
+	Path    string   // repository-relative source file
+	Title   string   // front matter title, "" for none
+	Address string   // site-relative and unescaped, like Post.Address
+	Target  string   // where it goes: an absolute URL, or a URL path under the base path ("/blog/posts/x/")
+	Aliases []string // more old addresses that redirect there, as Post.Aliases
 }
 
 // Site is a loaded content repository.

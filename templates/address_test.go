@@ -41,7 +41,7 @@ func TestAddressesSectionsRedirects(t *testing.T) {
 		"posts/notes/2024-05-10-note.md":   "---\ntitle: A note\n---\n",
 		"posts/notes/2024-05-11-draft.md":  "---\ntitle: Drafty\ndraft: true\n---\n![d](d.png)\n",
 		"posts/notes/d.png":                "png",
-		"posts/moved.md":                   "---\ntitle: Moved\nredirect_to: https://example.com/elsewhere/\npermalink: /posts/moved/\n---\n",
+		"posts/moved.md":                   "---\ntitle: Moved\nredirect_to: https://example.com/elsewhere/\npermalink: /posts/moved/\nredirect_from: /gone/\n---\n",
 	}, Options{})
 	if posts.HasErrors(site.Diagnostics) {
 		t.Fatalf("diagnostics %v", site.Diagnostics)
@@ -74,6 +74,9 @@ func TestAddressesSectionsRedirects(t *testing.T) {
 		}
 	}
 	moved := out["posts/moved/index.html"]
+	if !bytes.Equal(moved, out["gone/index.html"]) {
+		t.Errorf("the redirect file's own alias:\n%s", out["gone/index.html"])
+	}
 	if !bytes.Contains(moved, []byte(`url=https://example.com/elsewhere/"`)) || !bytes.Contains(moved, []byte("<title>Moved</title>")) {
 		t.Errorf("redirect file:\n%s", moved)
 	}

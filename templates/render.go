@@ -861,7 +861,7 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 		pg.Post = &PostData{Title: title}
 		pg.Target = b.absURL(rd.Target)
 		pg.Canonical = pg.Target
-		if err := redirect(pg, "/"+rd.Address); err != nil {
+		if err := redirect(pg, append([]string{"/" + rd.Address}, rd.Aliases...)...); err != nil {
 			return err
 		}
 	}
