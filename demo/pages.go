@@ -9,8 +9,9 @@ import (
 // pagesHandler is the GitHub Pages stand-in: it serves the pages branch
 // under prefix ("/blog/") as GitHub Pages serves a project site, reading
 // the branch's newest commit (through read) on every request: index.html
-// for a folder, a redirect to the folder for a path without its slash, and
-// the site's 404.html with status 404 for anything else.
+// for a folder, x.html for a path x without it, a redirect to the folder
+// for a path without its slash, and the site's 404.html with status 404
+// for anything else.
 func pagesHandler(prefix string, read func() (fs.FS, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, prefix) {
@@ -29,6 +30,11 @@ func pagesHandler(prefix string, read func() (fs.FS, error)) http.Handler {
 		name := strings.TrimPrefix(r.URL.Path, prefix)
 		if name == "" || strings.HasSuffix(name, "/") {
 			name += "index.html"
+		}
+		if _, err := fs.Stat(site, name); err != nil && !strings.HasSuffix(name, "/index.html") {
+			if _, herr := fs.Stat(site, name+".html"); herr == nil {
+				name += ".html" // GitHub Pages serves /x from x.html
+			}
 		}
 		if _, err := fs.Stat(site, name); err != nil {
 			if _, derr := fs.Stat(site, name+"/index.html"); derr == nil {

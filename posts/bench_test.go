@@ -117,6 +117,17 @@ func BenchmarkLoadJekyll(b *testing.B) {
 	benchLoad(b, m)
 }
 
+// BenchmarkLoadJekyllPermalink loads the Jekyll corpus as jekyllrb.com
+// publishes it: in posts/, with its permalink and time zone.
+func BenchmarkLoadJekyllPermalink(b *testing.B) {
+	src, _ := corpusFS(b)
+	m := fstest.MapFS{ConfigFile: {Data: []byte(testConfig + "permalink: /news/:year/:month/:day/:title/\ntimezone: America/Los_Angeles\n")}}
+	for name, f := range src {
+		m["posts/"+name] = f
+	}
+	benchLoad(b, m)
+}
+
 // BenchmarkLoad1000 loads 1,000 posts generated from the Jekyll corpus.
 func BenchmarkLoad1000(b *testing.B) { benchLoad(b, scaledFS(b, 1000)) }
 

@@ -46,6 +46,7 @@ func DefaultConfig(repo string) Config {
 		Timezone:    "UTC",
 		Location:    time.UTC,
 		Embeds:      slices.Clone(DefaultEmbeds),
+		Permalink:   DefaultPermalink,
 	}
 }
 
@@ -72,7 +73,11 @@ func defaultBaseURL(repo string) string {
 
 var configKeys = []string{"title", "heading", "description", "base_url", "author", "language", "per_page",
 	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html",
-	"pages", "menu", "authors", "embeds", "toc", "params"}
+	"pages", "menu", "authors", "embeds", "toc", "params", "permalink", "generator", "feeds"}
+
+// Generators are the values of generator: the site generators whose
+// conventions publishbot follows where they differ.
+var Generators = []string{"jekyll", "hugo", "zola", "eleventy"}
 
 var languageRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
 var hostRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
@@ -330,6 +335,55 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 			if v.kind != vNull {
 				cfg.Set[f.key] = !HasErrors(more)
 			}
+		case "permalink":
+			s, isText := str()
+			if !isText || s == "" {
+				break
+			}
+			if _, err := ParsePermalink(s); err != nil {
+				var pe *PermalinkError
+				col := v.col
+				if errors.As(err, &pe) {
+					col += valueColumn(data, v.line, v.col, s, pe.Offset)
+				}
+				add(v.line, col, CodeConfigInvalid, "permalink: %s", strings.TrimPrefix(err.Error(), "permalink "))
+				cfg.Set[f.key] = false
+				break
+			}
+			cfg.Permalink = s
+			ok()
+		case "generator":
+			text(&cfg.Generator, func(s string) (string, string) {
+				s = strings.ToLower(s)
+				if !slices.Contains(Generators, s) {
+					return s, fmt.Sprintf("%q is not one of %s", s, strings.Join(Generators, ", "))
+				}
+				return s, ""
+			})
+		case "feeds":
+			cfg.Feeds = nil
+			ok()
+			items := []fmValue{v}
+			if v.kind == vList {
+				items = v.list
+			}
+			for _, item := range items {
+				if item.kind == vNull {
+					continue
+				}
+				if item.kind != vScalar {
+					add(item.line, item.col, CodeConfigInvalid, "feeds: must be a list of site paths like [/atom.xml], not contain a %s", kindName(item.kind))
+					cfg.Set[f.key] = false
+					continue
+				}
+				s := strings.TrimSpace(item.s)
+				if p, problem := feedPath(s); problem != "" {
+					add(item.line, item.col, CodeConfigInvalid, "feeds: %q %s", s, problem)
+					cfg.Set[f.key] = false
+				} else if !slices.Contains(cfg.Feeds, p) {
+					cfg.Feeds = append(cfg.Feeds, p)
+				}
+			}
 		default:
 			msg := fmt.Sprintf("%q is not a publish.yaml setting and is ignored", f.key)
 			lk := strings.ToLower(f.key)
@@ -346,6 +400,50 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 		add(1, 1, CodeMissingTitle, "publish.yaml needs a title: add a line like \"title: My blog\"")
 	}
 	return cfg, ds
+}
+
+// valueColumn is how many columns past a value's first column the byte
+// offset off of its text s lies: past the opening quote when the value is
+// quoted in data.
+func valueColumn(data []byte, line, col int, s string, off int) int {
+	start := 0
+	for l := 1; l < line && start < len(data); l++ {
+		i := bytes.IndexByte(data[start:], '\n')
+		if i < 0 {
+			return 0
+		}
+		start += i + 1
+	}
+	lineText, _ := lineAt(data, start)
+	quote := 0
+	if rest := []rune(string(lineText)); col-1 < len(rest) && (rest[col-1] == '"' || rest[col-1] == '\'') {
+		quote = 1 // the offset counts from inside the quotes
+	}
+	off = min(max(off, 0), len(s))
+	return quote + utf8.RuneCountInString(s[:off])
+}
+
+// feedPath checks a path of feeds: a file of the site, by its site path
+// ("/index.xml"). It returns the site-relative file and "", or why the path
+// cannot be used.
+func feedPath(s string) (string, string) {
+	switch {
+	case s == "":
+		return "", "is empty"
+	case strings.HasSuffix(s, "/"):
+		return "", "names a folder; name the feed's file, like /atom.xml"
+	case strings.ContainsAny(s, "?#") || strings.Contains(s, "://"):
+		return "", "is not a site path like /atom.xml"
+	}
+	addr := "/" + strings.TrimPrefix(s, "/")
+	if problem := CheckAddress(addr); problem != "" {
+		return "", problem
+	}
+	p := siteAddress(addr)
+	if p == "" || isThemeFile(p) {
+		return "", "is a file the site already writes"
+	}
+	return p, ""
 }
 
 // branchProblem checks s as the value of source_branch or pages_branch and

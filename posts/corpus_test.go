@@ -49,7 +49,9 @@ func TestJekyllCorpus(t *testing.T) {
 		}
 		return out
 	}
-	if d := find("2023-01-29-jekyll-3-9-3-released.markdown", CodeInvalidDate); len(d) != 1 || d[0].Line != 3 || d[0].Column != 7 || d[0].Severity != SeverityError {
+	// Jekyll reads the malformed date; publishbot takes the file name's,
+	// the same day, and says so.
+	if d := find("2023-01-29-jekyll-3-9-3-released.markdown", CodeDateFallback); len(d) != 1 || d[0].Line != 3 || d[0].Column != 7 || d[0].Severity != SeverityWarning {
 		t.Errorf("malformed date: %v", d)
 	}
 	if d := find("2018-03-14-development-update.md", CodeDateMismatch); len(d) != 1 || d[0].Line != 3 || d[0].Severity != SeverityWarning {
@@ -64,11 +66,11 @@ func TestJekyllCorpus(t *testing.T) {
 			errs = append(errs, d)
 		}
 	}
-	if len(errs) != 1 {
-		t.Errorf("want exactly one error, got %v", errs)
+	if len(errs) != 0 {
+		t.Errorf("want no error, got %v", errs)
 	}
-	if len(s.Posts) != 101 {
-		t.Errorf("%d posts, want 101 (102 less the one with a bad date)", len(s.Posts))
+	if len(s.Posts) != 102 {
+		t.Errorf("%d posts, want 102", len(s.Posts))
 	}
 	for file, day := range map[string]string{
 		"2014-05-06-jekyll-turns-2-0-0.markdown":                 "2014-05-06",
@@ -85,7 +87,9 @@ func TestJekyllCorpus(t *testing.T) {
 			t.Errorf("%s: post %v", file, p)
 		}
 		for _, d := range s.Diagnostics {
-			if d.File == file && d.Code != CodeUnknownField && d.Code != CodeLiquid {
+			// The links to jekyllrb.com's /docs/ go nowhere on a site of
+			// the posts alone.
+			if d.File == file && d.Code != CodeUnknownField && d.Code != CodeLiquid && !(d.Code == CodeBrokenLink && strings.Contains(d.Message, "/docs/")) {
 				t.Errorf("%s: unexpected %v", file, d)
 			}
 		}
@@ -151,6 +155,12 @@ func TestExampleBlog(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range knownFields {
+		switch f {
+		case "permalink", "url", "path":
+			// The example keeps the default addresses: its built site is
+			// the reference output that stays byte for byte the same.
+			continue
+		}
 		if !fields[f] {
 			t.Errorf("no example post uses %q", f)
 		}

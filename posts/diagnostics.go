@@ -23,7 +23,11 @@ const (
 	CodeMissingDate    = "missing-date"          // error: no date field and no date in the file name
 	CodeInvalidDate    = "invalid-date"          // error: date or updated is not a date we can read
 	CodeDateMismatch   = "date-mismatch"         // warning: front matter date differs from the file name's date
-	CodeDuplicateSlug  = "duplicate-slug"        // error: two posts would be published at the same URL
+	CodeDateFallback   = "date-fallback"         // warning: the date field cannot be read; the file name's (or Zola path's) date is used
+	CodeDuplicateURL   = "duplicate-url"         // error: two posts, pages, sections or redirects would be published at the same address
+	CodeInvalidAddress = "invalid-address"       // error: a post's or section's address (its permalink, url, path, or the site's pattern) cannot be written there
+	CodeOutputConflict = "output-conflict"       // error: a static or bundle file would be written over, under or at another page or file of the site
+	CodeBadRedirect    = "invalid-redirect"      // error: a redirect_to or redirect that is not a URL or site path
 	CodeInvalidSlug    = "invalid-slug"          // error: no usable URL segment from slug, file name or title
 	CodeUnknownField   = "unknown-field"         // warning: a field publishbot does not know is ignored
 	CodeDuplicateField = "duplicate-field"       // error: a field is given twice; which one wins is unclear
@@ -47,7 +51,6 @@ const (
 	CodeUnreadable     = "unreadable"            // error: the file could not be read from the tree
 	CodeInternal       = "internal-error"        // error: publishbot failed on this file (a bug; please report)
 	CodeTemplate       = "template"              // error: a template override in templates/ does not parse or fails to render
-	CodeDuplicateURL   = "duplicate-url"         // error: two pages (or a page and a post or a file) would be published at the same address
 	CodeReservedURL    = "reserved-url"          // error: a page would take the address of a file the site writes itself (index, archive, tags, feeds)
 	CodeMenuURL        = "menu-url"              // error: a menu entry's url leads to no page, post or file of the site; the entry is left out
 	CodeExpired        = "expired"               // warning: the post's expiryDate has passed; it is left out of the site
@@ -60,7 +63,8 @@ var codeSeverity = map[string]Severity{
 	CodeConfigMissing: SeverityWarning, CodeConfigSyntax: SeverityError, CodeConfigInvalid: SeverityError,
 	CodeUnknownPopular: SeverityWarning, CodeFMSyntax: SeverityError, CodeFMUnclosed: SeverityError,
 	CodeAliasBomb: SeverityError, CodeLimit: SeverityError, CodeMissingTitle: SeverityError, CodeMissingDate: SeverityError,
-	CodeInvalidDate: SeverityError, CodeDateMismatch: SeverityWarning, CodeDuplicateSlug: SeverityError,
+	CodeInvalidDate: SeverityError, CodeDateMismatch: SeverityWarning, CodeDateFallback: SeverityWarning,
+	CodeDuplicateURL: SeverityError, CodeInvalidAddress: SeverityError, CodeOutputConflict: SeverityError, CodeBadRedirect: SeverityError,
 	CodeInvalidSlug: SeverityError, CodeUnknownField: SeverityWarning, CodeDuplicateField: SeverityError,
 	CodeInvalidField: SeverityError, CodeInvalidTag: SeverityWarning, CodeInvalidAlias: SeverityError,
 	CodeDuplicateAlias: SeverityError, CodeBrokenLink: SeverityWarning, CodeLinkToDraft: SeverityWarning,
@@ -68,7 +72,7 @@ var codeSeverity = map[string]Severity{
 	CodeRawHTML: SeverityWarning, CodeCodeOption: SeverityWarning, CodeUnsafeURL: SeverityWarning, CodeInvalidUTF8: SeverityError,
 	CodeSymlink: SeverityError, CodeSpecialFile: SeverityError, CodeInvalidPath: SeverityError,
 	CodeFileTooLarge: SeverityError, CodeUnreadable: SeverityError, CodeInternal: SeverityError,
-	CodeDuplicateURL: SeverityError, CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
+	CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
 }
 
 // CodeSeverity is the fixed severity of a diagnostic code, and false for a

@@ -2,7 +2,6 @@ package posts
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -16,10 +15,13 @@ import (
 // becomes aliases, published: false means draft, layout is ignored (the
 // theme decides). So are Hugo's, Zola's and Eleventy's: authors (a list)
 // and by beside author, lastmod (or modified) for updated, publishDate
-// (the date when there is none) and expiryDate.
+// (the date when there is none) and expiryDate. A post's own address is
+// its permalink (Jekyll), url (Hugo) or path (Zola); redirect_to
+// (jekyll-redirect-from) and redirect (the Go blog) make the file a
+// redirect.
 var knownFields = []string{
 	"title", "date", "updated", "summary", "description", "tags", "draft", "slug",
-	"author", "image", "image_alt", "featured", "aliases", "toc",
+	"author", "image", "image_alt", "featured", "aliases", "toc", "permalink", "url", "path",
 }
 
 // dateLayouts are tried in order. Layouts without a zone are read in the
@@ -112,16 +114,45 @@ func nameParts(base string, loc *time.Location) (time.Time, string) {
 	return t, m[2]
 }
 
-// postMeta is what the front matter says, before links are resolved.
+// postMeta is what the front matter says, before links are resolved and
+// addresses are given.
 type postMeta struct {
-	imageRaw            string
-	imageLine, imageCol int
-	slugLine, slugCol   int
-	aliasPos            [][2]int
-	dateLine, dateCol   int
+	imageRaw              string
+	imageLine, imageCol   int
+	slugRaw               string // the slug as written: Jekyll's :title
+	slugLine, slugCol     int
+	aliasPos              [][2]int
+	dateLine, dateCol     int
+	categories            []string // Jekyll's categories and category, for :categories
+	own                   *fmText  // the post's own address: permalink, url or path
+	nameSlug              string   // the file (or bundle) name without its date and extension, case kept
+	fileName              string   // the file (or bundle) name without its extension
+	redirect              *fmText  // redirect_to or redirect: the file is a redirect
+	expiryLine, expiryCol int      // where expiryDate is written
+	toc                   *bool    // the post's toc field; nil: the site's setting
+}
 
-	expiryLine, expiryCol int   // where expiryDate is written
-	toc                   *bool // the post's toc field; nil: the site's setting
+// fmText is a front matter text value with its key and position.
+type fmText struct {
+	key, s    string
+	line, col int
+}
+
+// pathDateRE finds the first YYYY/MM/DD run of a Zola path.
+var pathDateRE = regexp.MustCompile(`(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)`)
+
+// pathDate is the date a Zola path gives ("inside-rust/2020/07/27/x":
+// 2020-07-27), zero for none.
+func pathDate(p string, loc *time.Location) time.Time {
+	m := pathDateRE.FindStringSubmatch(p)
+	if m == nil {
+		return time.Time{}
+	}
+	t, err := time.ParseInLocation("2006-01-02", m[1]+"-"+m[2]+"-"+m[3], loc)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // applyFields fills p from the front matter fields and returns diagnostics.
@@ -211,6 +242,9 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 		case "tags", "categories", "category":
 			for _, t := range stringList(v, f.key, add) {
 				t = strings.TrimSpace(t)
+				if f.key != "tags" && t != "" && len(meta.categories) < lim.MaxTags {
+					meta.categories = append(meta.categories, t)
+				}
 				if TagSlug(t) == "" {
 					add(v.line, v.col, CodeInvalidTag, "tag %q has no letters or digits and is left out", t)
 					continue
@@ -253,6 +287,7 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 		case "slug":
 			if s, ok := str(); ok && strings.TrimSpace(s) != "" {
 				p.Slug = slugify(s)
+				meta.slugRaw = strings.TrimSpace(s)
 				meta.slugLine, meta.slugCol = v.line, v.col
 				if p.Slug == "" {
 					add(v.line, v.col, CodeInvalidSlug, "slug %q has no letters or digits", s)
@@ -309,6 +344,26 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 			if b, ok := boolean(); ok && v.kind != vNull {
 				meta.toc = &b
 			}
+		case "permalink", "url", "path":
+			s, ok := str()
+			if !ok || strings.TrimSpace(s) == "" {
+				continue
+			}
+			if meta.own != nil {
+				add(v.line, v.col, CodeDuplicateField, "%s and %s (line %d) both give this post's address; keep one", f.key, meta.own.key, meta.own.line)
+				continue
+			}
+			meta.own = &fmText{key: f.key, s: strings.TrimSpace(s), line: v.line, col: v.col}
+		case "redirect_to", "redirect":
+			s, ok := stringOrFirst(v, f.key, add)
+			if !ok || strings.TrimSpace(s) == "" {
+				continue
+			}
+			if meta.redirect != nil {
+				add(v.line, v.col, CodeDuplicateField, "%s and %s (line %d) both say where this file redirects; keep one", f.key, meta.redirect.key, meta.redirect.line)
+				continue
+			}
+			meta.redirect = &fmText{key: f.key, s: strings.TrimSpace(s), line: v.line, col: v.col}
 		case "layout":
 			// Jekyll's layout: the theme decides; nothing to do.
 		default:
@@ -351,11 +406,31 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 		dateVal = publishVal
 		meta.dateLine, meta.dateCol = publishVal.line, publishVal.col
 	}
+	// A Zola path gives the date when nothing else does.
+	var fromPath time.Time
+	if meta.own != nil && meta.own.key == "path" {
+		fromPath = pathDate(meta.own.s, cfg.Location)
+	}
 	switch {
 	case dateVal != nil && dateVal.kind != vNull:
 		t, _, ok := fieldDate(dateVal, cfg.Location)
 		if !ok {
-			add(dateVal.line, dateVal.col, CodeInvalidDate, "date %s is not a date%s; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(dateVal), dateHint(dateVal))
+			// A date that cannot be read falls back on the file name's
+			// (or the path's): the post is published, on that day.
+			for _, fb := range []struct {
+				t    time.Time
+				what string
+			}{{fileDate, "the file name"}, {fromPath, "the path"}} {
+				if !fb.t.IsZero() {
+					p.Date = fb.t
+					add(dateVal.line, dateVal.col, CodeDateFallback, "date %s is not a date%s; the date in %s (%s) is used instead: write it as 2006-01-02 or 2006-01-02 15:04:05 -0700",
+						describe(dateVal), dateHint(dateVal), fb.what, fb.t.Format("2006-01-02"))
+					break
+				}
+			}
+			if p.Date.IsZero() {
+				add(dateVal.line, dateVal.col, CodeInvalidDate, "date %s is not a date%s; use 2006-01-02, 2006-01-02T15:04:05Z07:00 or 2006-01-02 15:04:05 -0700", describe(dateVal), dateHint(dateVal))
+			}
 			break
 		}
 		p.Date = t.In(cfg.Location)
@@ -367,6 +442,8 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 		}
 	case !fileDate.IsZero():
 		p.Date = fileDate
+	case !fromPath.IsZero():
+		p.Date = fromPath
 	default:
 		add(fmLine, 1, CodeMissingDate, "date is required: add \"date: 2006-01-02\" to the front matter or start the file name with the date")
 	}
@@ -407,6 +484,22 @@ func nearDay(t time.Time, fileDate time.Time) bool {
 	named := time.Date(fy, fm, fd, 0, 0, 0, 0, time.UTC)
 	diff := written.Sub(named)
 	return diff <= 24*time.Hour && diff >= -24*time.Hour
+}
+
+// stringOrFirst reads text, or the first item of a list of text (a
+// redirect_to list: the first is where to go).
+func stringOrFirst(v *fmValue, key string, add func(line, col int, code, format string, args ...any)) (string, bool) {
+	if v.kind == vList {
+		if l := stringList(v, key, add); len(l) > 0 {
+			return l[0], true
+		}
+		return "", false
+	}
+	if v.kind == vMap {
+		add(v.line, v.col, CodeInvalidField, "%s must be text, not a %s", key, kindName(v.kind))
+		return "", false
+	}
+	return v.s, v.kind == vScalar
 }
 
 // stringList reads a scalar (one item) or a list of scalars.
@@ -502,33 +595,3 @@ func editDistance(a, b string) int {
 }
 
 func sortStrings(s []string) { slices.Sort(s) }
-
-// normalizeAlias turns an alias into a site path: "/old/" or "/old.html".
-// It returns "" when the alias is not a plain site path.
-func normalizeAlias(a string) string {
-	a = strings.TrimSpace(a)
-	if a == "" || strings.ContainsAny(a, "\\?#<>\"' \t\r\n") || strings.Contains(a, "://") || strings.HasPrefix(a, "//") {
-		return ""
-	}
-	for _, r := range a {
-		if r < 0x20 || r == 0x7f {
-			return ""
-		}
-	}
-	if !strings.HasPrefix(a, "/") {
-		a = "/" + a
-	}
-	for _, seg := range strings.Split(a, "/") {
-		if seg == ".." || seg == "." {
-			return ""
-		}
-	}
-	clean := path.Clean(a)
-	if clean == "/" {
-		return ""
-	}
-	if path.Ext(clean) == "" || strings.HasSuffix(a, "/") {
-		clean += "/"
-	}
-	return clean
-}

@@ -2,7 +2,11 @@ package posts
 
 import (
 	"bytes"
+	"io/fs"
+	"path"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -25,6 +29,15 @@ var fuzzSeeds = []string{
 	"+++\ntitle = [\n+++\n",
 	"---\n\ttitle: tab\n---\n",
 	"",
+	// addresses, redirects and links (issue 11)
+	"---\ntitle: A\ndate: 2026-01-01\npermalink: /:categories/:year/:title:output_ext\ncategories: [a/b, ..]\n---\n",
+	"---\ntitle: A\npermalink: /../../etc/\nurl: /x/\n---\n",
+	"+++\ntitle = \"A\"\npath = \"inside-rust/2020/07/27/x\"\naliases = [\"releases/1.88.0\", \"/.git/hooks/\", \"/archive/index.html/x/\"]\n+++\n",
+	"+++\ntitle = \"A\"\npath = \"2020/13/45/bad-date\"\n+++\n",
+	"---\nredirect_to: [https://example.com/a, /b]\n---\n",
+	"---\nredirect: javascript:alert(1)\n---\n",
+	"---\ntitle: A\ndate: 2026-01-01\nurl: \"%2e%2e/%2F/x\"\n---\n[b](b/index.md) [z](@/b/index.md#x) ![i](img/x.png) [up](../../../) [h](https://acme.github.io/blog/nope/)\n",
+	"---\ntitle: A\ndate: 2026-01-01\nslug: ..\npermalink: /:slug/:slug\n---\n",
 }
 
 // hostileSeeds are the shapes of issue 10, small: deep TOML, YAML and
@@ -147,6 +160,129 @@ func FuzzLoadFile(f *testing.F) {
 			}
 			if strings.ContainsRune(p.Summary, '<') && !strings.Contains(string(src), "<") {
 				t.Fatalf("markup in summary %q", p.Summary)
+			}
+		}
+	})
+}
+
+// FuzzAddresses loads posts whose own addresses, aliases and redirects,
+// and the site's permalink and generator, come from outside: Load never
+// fails or panics, every address and every file it makes is a safe site
+// path, and no two posts, aliases or files share an output.
+func FuzzAddresses(f *testing.F) {
+	f.Add("/posts/:slug/", "", "permalink", "/custom/:title/", "/old/", "https://example.com/")
+	f.Add("pretty", "jekyll", "url", "/hugo/x", "releases/1.88.0", "/posts/b/")
+	f.Add("/:sections/:slug", "hugo", "path", "inside-rust/2020/07/27/x", "rel/alias", "")
+	f.Add("/:year/:slug", "zola", "path", "/.git/x", "/archive/index.html/x/", "javascript:x")
+	f.Add("/news/:year/:month/:day/:title/", "", "permalink", "/%2e%2e/x/", "/posts/b.html/x", "/a/../b")
+	f.Fuzz(func(t *testing.T, pattern, generator, key, own, alias, redirect string) {
+		if _, err := ParsePermalink(pattern); err != nil {
+			pattern = DefaultPermalink
+		}
+		if !slices.Contains(Generators, generator) {
+			generator = ""
+		}
+		if key != "permalink" && key != "url" && key != "path" {
+			key = "url"
+		}
+		q := strconv.Quote
+		m := fstest.MapFS{
+			"posts/2026-01-01-a.md": {Data: []byte("+++\ntitle = \"A\"\n" + key + " = " + q(own) + "\naliases = [" + q(alias) + "]\n+++\n[b](sec/b/index.md)\n")},
+			"posts/sec/b/index.md":  {Data: []byte("---\ntitle: B\ndate: 2026-01-02\naliases: [" + q(alias) + "]\n---\n![i](pic.png)\n")},
+			"posts/sec/b/pic.png":   {Data: []byte("png")},
+			"posts/sec/_index.md":   {Data: []byte("+++\ntitle = \"S\"\naliases = [" + q(alias) + "]\n+++\n")},
+			"posts/2026-01-03-r.md": {Data: []byte("+++\nredirect_to = " + q(redirect) + "\n+++\n")},
+			"static/archive/x.txt":  {Data: []byte("x")},
+			"posts/2026-01-04-c.md": {Data: []byte("---\ntitle: C\n---\n![i](img/c.png)\n")},
+			"posts/img/c.png":       {Data: []byte("png")},
+		}
+		cfg := Config{Title: "T", BaseURL: "https://acme.github.io/blog/", Permalink: pattern, Generator: generator}
+		s, err := Load(t.Context(), m, Options{Now: testNow, Config: &cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range s.Diagnostics {
+			if d.Code == CodeInternal {
+				t.Fatalf("internal error: %v", d)
+			}
+		}
+		seen := map[string]string{}
+		claim := func(file, by string) {
+			if !fs.ValidPath(file) || file == "." {
+				t.Fatalf("%s writes %q", by, file)
+			}
+			for _, seg := range strings.Split(file, "/") {
+				if strings.EqualFold(seg, ".git") {
+					t.Fatalf("%s writes under .git: %q", by, file)
+				}
+			}
+			if other, ok := seen[file]; ok {
+				t.Fatalf("%s and %s both write %q", other, by, file)
+			}
+			seen[file] = by
+		}
+		for _, p := range s.Posts {
+			if why := CheckAddress("/" + p.Address); why != "" {
+				t.Fatalf("post %s at %q: %s", p.Path, p.Address, why)
+			}
+			claim(OutputPath(p.Address), p.Path)
+			for _, a := range p.Aliases {
+				for _, af := range AliasFiles(a) {
+					claim(af, "an alias of "+p.Path)
+				}
+			}
+		}
+		for _, sec := range s.Sections {
+			claim(OutputPath(sec.Address), sec.Path)
+		}
+		for _, r := range s.Redirects {
+			claim(OutputPath(r.Address), r.Path)
+			if dangerousURL([]byte(r.Target)) {
+				t.Fatalf("redirect to %q", r.Target)
+			}
+		}
+		for _, a := range s.Assets {
+			claim(a.Target, a.Source)
+		}
+		for f, by := range seen {
+			for d := path.Dir(f); d != "."; d = path.Dir(d) {
+				if other, ok := seen[d]; ok {
+					t.Fatalf("%s writes %q under %s's file %q", by, f, other, d)
+				}
+			}
+		}
+	})
+}
+
+// FuzzAliasAddress: an alias from front matter is a safe site address, or
+// refused, and its files never escape the site or lack a name.
+func FuzzAliasAddress(f *testing.F) {
+	for _, s := range []string{"/2019/01/old/", "old.html", "/../../etc/passwd", "a/./b", "//x", "https://e.x/y", "/a?b#c", "\\x", "/", "",
+		"é/ü/", "a/../b", "releases/1.88.0", "/.git/hooks/", "%2e%2e/x", "/a%2Fb/c"} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, alias string, hugo bool) {
+		rel := "/"
+		if hugo {
+			rel = "/blog/"
+		}
+		a, why := aliasAddress(alias, rel)
+		if why != "" {
+			if a != "" {
+				t.Fatalf("aliasAddress(%q) = %q and %q", alias, a, why)
+			}
+			return
+		}
+		if !strings.HasPrefix(a, "/") || CheckAddress(a) != "" {
+			t.Fatalf("aliasAddress(%q) = %q: %s", alias, a, CheckAddress(a))
+		}
+		files := AliasFiles(a)
+		if len(files) == 0 {
+			t.Fatalf("alias %q has no file", a)
+		}
+		for _, f := range files {
+			if !fs.ValidPath(f) || strings.ContainsAny(f, "\\\x00") || slices.Contains(strings.Split(f, "/"), "..") || !strings.HasSuffix(f, ".html") && !strings.HasSuffix(f, ".htm") {
+				t.Fatalf("alias %q writes %q", a, f)
 			}
 		}
 	})

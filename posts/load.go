@@ -6,10 +6,12 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"path"
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,6 +80,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		cfg.Embeds = def.Embeds
 	}
 	configBase := cfg.BasePath()
+	configHost := ""
+	if u, err := url.Parse(cfg.BaseURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		configHost = strings.ToLower(u.Host)
+	}
 	if opts.BaseURL != "" {
 		if u, err := normalizeBaseURL(opts.BaseURL); err == nil {
 			cfg.BaseURL = u
@@ -119,16 +125,23 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 				fmt.Sprintf("file is %.1f MiB; the limit is 10 MiB, so it is not read or published", float64(t.largeSize[i])/(1<<20))))
 		}
 	}
+	if cfg.Permalink == "" {
+		cfg.Permalink = DefaultPermalink
+	}
+	permalink, err := ParsePermalink(cfg.Permalink)
+	if err != nil {
+		return nil, err // LoadConfig refuses such a pattern; this is a Config from opts
+	}
 	md := newMarkdown(cfg.UnsafeHTML, cfg.Embeds)
-	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults()}
+	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults(),
+		permalink: permalink, siteHost: configHost}
 	results := make([]*postResult, len(postFiles))
 	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) }); err != nil {
 		return nil, err
 	}
 
 	idx := l.index(results, assets)
-	l.indexPages(results, assets)
-	err := parallel(ctx, len(results), func(i int) {
+	err = parallel(ctx, len(results), func(i int) {
 		if results[i].body != nil {
 			l.render(results[i], idx)
 		}
@@ -136,17 +149,28 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
+	linked := l.afterRender(results, idx)
 
-	site := &Site{Config: cfg}
+	site := &Site{Config: cfg, outputs: idx.out}
+	diags = append(diags, l.fileDiags...)
 	left := map[string]bool{} // bundles left out
 	for _, r := range results {
 		diags = append(diags, capPerCode(r.diags, maxPerCode)...)
-		if r.file.page {
-			continue // sitePages
-		}
-		if r.post != nil && !HasErrors(r.diags) && !r.expired {
+		ok := r.post != nil && !HasErrors(r.diags) && !r.expired
+		switch {
+		case r.kind == kindPage:
+			// sitePages
+		case ok && r.kind == kindPost:
 			site.Posts = append(site.Posts, r.post)
-		} else if r.file.bundle != "" {
+		case ok && r.kind == kindSection && r.post.Section == "":
+			site.Intro = r.post.HTML
+		case ok && r.kind == kindSection:
+			p := r.post
+			site.Sections = append(site.Sections, &Section{Path: r.file.path, Dir: p.Section, Title: p.Title,
+				Summary: p.Summary, HTML: p.HTML, Address: p.Address, Aliases: p.Aliases})
+		case ok && r.kind == kindRedirect && r.target != "":
+			site.Redirects = append(site.Redirects, &Redirect{Path: r.file.path, Title: r.post.Title, Address: r.post.Address, Target: r.target, Aliases: r.post.Aliases})
+		case r.file.bundle != "":
 			left[r.file.bundle] = true
 		}
 	}
@@ -155,6 +179,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 			site.Assets = append(site.Assets, a)
 		}
 	}
+	site.Assets = append(site.Assets, linked...)
 	if len(cfg.Popular) > 0 {
 		diags = append(diags, checkPopular(cfg.Popular, idx, fsys)...)
 	}
@@ -162,6 +187,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
 	})
 	slices.SortFunc(site.Assets, func(a, b Asset) int { return cmp.Compare(a.Target, b.Target) })
+	slices.SortFunc(site.Sections, func(a, b *Section) int { return cmp.Compare(a.Dir, b.Dir) })
 	site.Pages = sitePages(results)
 	menu, menuDiags := l.siteMenu(results, site)
 	site.Menu = menu
@@ -218,6 +244,8 @@ type tree struct {
 }
 
 func (t *tree) hasDir(p string) bool { return p == "." || t.dirs[p] }
+
+func (t *tree) has(file string) bool { _, ok := t.files[file]; return ok }
 
 // walk lists dir recursively. Entries are never followed when they are
 // symlinks; bad names are reported and skipped with their subtree.
@@ -294,11 +322,19 @@ func badName(name string) string {
 
 // postFile is a post's source.
 type postFile struct {
-	path   string
-	bundle string // bundle folder, "" for a single file
+	path    string
+	bundle  string // bundle folder, "" for a single file
+	section bool   // an _index.md: it describes its folder, it is no post
 
 	page     bool   // a page, not a post (pages.go)
 	pageBase string // a page's address is its path relative to this folder
+}
+
+// isSectionFile reports Hugo's and Zola's _index.md, which describes its
+// folder's section.
+func isSectionFile(p string) bool {
+	base := path.Base(p)
+	return base == "_index.md" || base == "_index.markdown"
 }
 
 var ignoredRootNames = map[string]bool{"readme": true, "changelog": true, "license": true, "contributing": true,
@@ -345,9 +381,13 @@ func (t *tree) classify(postsDir string) ([]postFile, []Asset) {
 		case postsDir == ".":
 			if !strings.Contains(p, "/") && isMarkdown(p) &&
 				!ignoredRootNames[strings.ToLower(strings.TrimSuffix(p, path.Ext(p)))] {
-				posts = append(posts, postFile{path: p})
+				posts = append(posts, postFile{path: p, section: isSectionFile(p)})
 			}
 		case strings.HasPrefix(p, prefix):
+			if isSectionFile(p) {
+				posts = append(posts, postFile{path: p, section: true})
+				continue
+			}
 			if b := bundleOf(p); b != "" {
 				if bundles[b] == p {
 					posts = append(posts, postFile{path: p, bundle: b})
@@ -365,10 +405,21 @@ func (t *tree) classify(postsDir string) ([]postFile, []Asset) {
 	return posts, assets
 }
 
+// resultKind is what a file of posts_dir turned out to be.
+type resultKind uint8
+
+const (
+	kindPost     resultKind = iota
+	kindSection             // an _index.md
+	kindRedirect            // front matter that only redirects
+	kindPage                // a page (pages.go), not in posts_dir's lists
+)
+
 // postResult is one post file through both phases.
 type postResult struct {
 	file     postFile
-	post     *Post // nil when the file could not be read at all
+	kind     resultKind
+	post     *Post // nil when the file could not be read at all; a section's and a redirect's fields too
 	meta     postMeta
 	src      []byte
 	body     []byte // Markdown body; nil when not rendered
@@ -377,6 +428,12 @@ type postResult struct {
 	diags    []Diagnostic
 	hasError bool // an error from phase 1, or expired: the post is left out
 	linkable bool // set between the phases: other posts may link here
+
+	claimed bool   // its address is its own: no other post, page or file is there
+	target  string // a redirect's target URL
+
+	linked []linkedFile // phase 2: the repository files its links publish
+	checks []linkCheck  // phase 2: site paths its links go to, checked once every output is known
 
 	last struct{ line, off, col int } // pos's last answer (col 0: none)
 
@@ -426,13 +483,21 @@ type loader struct {
 	md         *markdown
 	tree       *tree
 	configBase string // base path of the configured base_url, before any override
+	siteHost   string // host of the configured base_url: links to it are links into the site
 	limits     Limits // with defaults filled in
+	permalink  Permalink
+
+	fileDiags []Diagnostic // problems of static and bundle files, found by index
 }
 
 // read is phase 1: read the file, split and parse front matter, fill the
-// post's fields. A panic becomes an internal-error diagnostic.
+// post's fields and give it its address. A panic becomes an
+// internal-error diagnostic.
 func (l *loader) read(pf postFile) (res *postResult) {
 	res = &postResult{file: pf}
+	if pf.page {
+		res.kind = kindPage
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			res.post, res.body = nil, nil
@@ -486,17 +551,42 @@ func (l *loader) read(pf postFile) (res *postResult) {
 		name = path.Base(pf.bundle)
 	}
 	fileDate, rest := nameParts(name, l.cfg.Location)
+	dir := path.Dir(pf.path)
+	if pf.bundle != "" {
+		dir = path.Dir(pf.bundle)
+	}
+	p.Section = l.sectionOf(dir)
+	res.body = src[fm.bodyOffset:]
+	res.bodyOff = fm.bodyOffset
+	if pf.section {
+		res.kind = kindSection
+		for _, d := range applySectionFields(p, &res.meta, fields, l.limits) {
+			res.add(d.Line, d.Column, d.Code, d.Message)
+		}
+		if p.Title == "" {
+			p.Title = path.Base(dir)
+		}
+		return res
+	}
 	fmLine := 1
 	hint := ""
 	if fm.format == 0 {
 		hint = noFrontMatterHint(src)
 	}
-	for _, d := range applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine, l.limits) {
+	ds := applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine, l.limits)
+	if res.meta.redirect != nil {
+		// A file that only redirects needs no title or date of its own.
+		res.kind = kindRedirect
+		ds = slices.DeleteFunc(ds, func(d Diagnostic) bool { return d.Code == CodeMissingTitle || d.Code == CodeMissingDate })
+	}
+	for _, d := range ds {
 		if hint != "" && (d.Code == CodeMissingTitle || d.Code == CodeMissingDate) {
 			d.Message += " (" + hint + ")"
 		}
 		res.add(d.Line, d.Column, d.Code, d.Message)
 	}
+	res.meta.nameSlug = rest
+	res.meta.fileName = name
 	if p.Slug == "" && res.meta.slugLine == 0 {
 		p.Slug = slugify(rest)
 		if p.Slug == "" {
@@ -506,10 +596,23 @@ func (l *loader) read(pf postFile) (res *postResult) {
 			res.add(1, 1, CodeInvalidSlug, "no URL for this post: neither the file name nor the title has letters or digits; add \"slug: my-post\"")
 		}
 	}
-	res.body = src[fm.bodyOffset:]
-	res.bodyOff = fm.bodyOffset
 	l.checkSchedule(res)
+	if !res.hasError {
+		l.address(res)
+	}
 	return res
+}
+
+// sectionOf is the section of a post in the repository folder dir: the
+// folders between posts_dir and it ("" at the top).
+func (l *loader) sectionOf(dir string) string {
+	if l.cfg.PostsDir == "." {
+		if dir == "." {
+			return ""
+		}
+		return dir
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(dir, l.cfg.PostsDir), "/")
 }
 
 // lineStarts is the offset of the start of each line.
@@ -545,23 +648,26 @@ func invalidUTF8At(src []byte) (line, col int, bad bool) {
 }
 
 // siteIndex is what rendering needs to know about every post and file:
-// built once between the phases and only read afterwards.
+// built once between the phases and only read afterwards (but for out,
+// which the step after rendering completes).
 type siteIndex struct {
-	bySource map[string]*postResult // source file -> post
-	byBundle map[string]*postResult // bundle folder -> post
-	bySlug   map[string]*postResult
-	assetOf  map[string]string // source file -> site target, for every published file
-	targets  map[string]bool   // site targets of every published file
+	bySource  map[string]*postResult // source file -> post, section or redirect
+	byBundle  map[string]*postResult // bundle folder -> post
+	bySlug    map[string]*postResult // the first post of each slug, in path order
+	bySection map[string]*postResult // section folder (relative to posts_dir) -> its _index.md
+	assetOf   map[string]string      // source file -> site target, for every published file
+	out       *outputs               // every file the build writes
+	prefix    string                 // the folder of the permalink's text that all posts' addresses share: "posts/", "news/", ""
 }
 
-// index assigns bundle assets their targets, finds duplicate slugs and
-// aliases, and builds the lookup tables for links.
+// index gives every section its address (posts and redirects have theirs
+// from read), finds what two of them (or their aliases, or files) would
+// write at one path, gives bundle files their targets, and builds the
+// lookup tables for links.
 func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 	idx := &siteIndex{bySource: map[string]*postResult{}, byBundle: map[string]*postResult{},
-		bySlug: map[string]*postResult{}, assetOf: map[string]string{}, targets: map[string]bool{}}
-	// results are in path order, so the first of two files with one slug keeps it.
-	aliases := map[string]string{}
-	pagesAt := pageOutputs(results)
+		bySlug: map[string]*postResult{}, bySection: map[string]*postResult{}, assetOf: map[string]string{},
+		out: newOutputs(len(results)*2 + len(assets) + 64)}
 	for _, r := range results {
 		if r.post == nil {
 			continue
@@ -570,77 +676,337 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		if r.file.bundle != "" {
 			idx.byBundle[r.file.bundle] = r
 		}
+		if r.kind == kindSection && !r.hasError {
+			idx.bySection[r.post.Section] = r
+		}
+	}
+	staticRobots := false
+	for _, a := range assets {
+		staticRobots = staticRobots || a.Source == "static/robots.txt"
+	}
+	l.claimTheme(idx.out, results, staticRobots)
+
+	// Posts, in path order: the first of two at one address keeps it. The
+	// folder they share is the pattern's (posts/ of /posts/:slug/), or
+	// less when some post's own address lies outside it (Zola's paths).
+	idx.prefix = l.permalink.literalDir()
+	for _, r := range results {
+		if r.kind != kindPost || r.post == nil || r.hasError {
+			continue
+		}
 		p := r.post
-		if p.Slug == "" || r.hasError || r.file.page {
+		if !l.claimAddress(idx.out, r, &owner{kind: byPost, source: r.file.path}, OutputPath(p.Address)) {
 			continue
 		}
-		if other, ok := idx.bySlug[p.Slug]; ok {
-			line, col := r.meta.slugLine, r.meta.slugCol
-			if line == 0 {
-				line, col = 1, 1
+		if _, ok := idx.bySlug[p.Slug]; !ok {
+			idx.bySlug[p.Slug] = r
+		}
+		idx.prefix = commonDir(idx.prefix, addressDir(p.Address))
+	}
+
+	// Sections: the address their posts' :section gives, else their folder
+	// under the posts' common folder.
+	count := map[string]int{} // section folder -> posts in it and below
+	for _, r := range results {
+		if r.kind == kindPost && r.claimed {
+			for s := r.post.Section; s != ""; s = parentSection(s) {
+				count[s]++
 			}
-			r.add(line, col, CodeDuplicateSlug, fmt.Sprintf("slug %q is also the slug of %s: both would be published at /posts/%s/; give one a different slug",
-				p.Slug, other.file.path, p.Slug))
-			continue
 		}
-		idx.bySlug[p.Slug] = r
 	}
 	for _, r := range results {
-		if r.post == nil || r.hasError || r.file.page {
+		if r.kind != kindSection || r.post == nil || r.hasError || r.post.Section == "" {
 			continue
 		}
 		p := r.post
-		var kept []string
-		keep := map[string]bool{}
-		for i, a := range p.Aliases {
-			ap := r.meta.aliasPos[i]
-			n := normalizeAlias(a)
-			switch {
-			case n == "":
-				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is not a site path like /2019/01/old-name/", a))
-				continue
-			case strings.HasPrefix(n, "/posts/") && idx.bySlug[strings.SplitN(strings.TrimPrefix(n, "/posts/"), "/", 2)[0]] != nil:
-				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of a post; a redirect there would replace it", a))
-				continue
-			case pagesAt[OutputFile(n)] != "":
-				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of the page %s; a redirect there would replace it", a, pagesAt[OutputFile(n)]))
-				continue
-			case reservedPath(n):
-				r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is a page of the site itself (index, tags, feeds); a redirect there would replace it", a))
+		if own := r.meta.own; own != nil {
+			a, why := ownAddress(own, AddressFields{Sections: strings.Split(p.Section, "/")})
+			if why == "" {
+				why = CheckAddress(a)
+			}
+			if why != "" {
+				r.add(own.line, own.col, CodeInvalidAddress, fmt.Sprintf("%s %q %s", own.key, own.s, why))
 				continue
 			}
-			if other, ok := aliases[n]; ok && other != r.file.path {
-				r.add(ap[0], ap[1], CodeDuplicateAlias, fmt.Sprintf("alias %q is also an alias of %s", n, other))
-				continue
-			}
-			if keep[n] {
-				continue
-			}
-			aliases[n] = r.file.path
-			keep[n] = true
-			kept = append(kept, n)
+			p.Address = AssetDir(siteAddress(a))
+		} else {
+			p.Address = l.sectionAddress(p.Section, idx.prefix)
 		}
-		p.Aliases = kept
+		files := []string{OutputPath(p.Address)}
+		for n := 2; n <= pages(count[p.Section], l.cfg.PerPage); n++ {
+			files = append(files, p.Address+"page/"+strconv.Itoa(n)+"/index.html")
+		}
+		l.claimAddress(idx.out, r, &owner{kind: bySection, source: r.file.path}, files...)
 	}
 	for _, r := range results {
-		r.linkable = r.post != nil && !r.hasError && r.post.Slug != "" && idx.bySlug[r.post.Slug] == r
+		if r.kind == kindRedirect && r.post != nil && !r.hasError {
+			l.claimAddress(idx.out, r, &owner{kind: byRedirect, source: r.file.path}, OutputPath(r.post.Address))
+		}
 	}
+	// Pages, in path order, after the files of posts_dir: the first page
+	// at an address keeps it; aliases and files come after them.
+	for _, r := range results {
+		if r.kind == kindPage && r.page != nil && !r.hasError {
+			l.claimAddress(idx.out, r, &owner{kind: byPage, source: r.file.path}, OutputPath(r.post.Address))
+		}
+	}
+
+	// Aliases, in path order: the first post to claim one keeps it.
+	for _, r := range results {
+		if r.post == nil || !r.claimed {
+			continue
+		}
+		l.claimAliases(idx, r)
+	}
+	for _, r := range results {
+		r.linkable = r.post != nil && r.claimed && !r.hasError
+	}
+
+	// Files: static/ first, then the bundles' (given their targets here).
 	for i := range assets {
 		a := &assets[i]
 		if a.Target == "" {
 			// Only the files of a bundle that is published get a target: not
-			// those of a post with errors, nor of the loser of a duplicate slug.
+			// those of a post with errors, nor of the loser of a duplicate address.
 			b := idx.byBundle[bundleDirOf(a.Source, idx.byBundle)]
-			if b != nil && b.post != nil && !b.hasError && b.post.Slug != "" && idx.bySlug[b.post.Slug] == b {
-				a.Target = PostPath(b.post.Slug) + strings.TrimPrefix(a.Source, b.file.bundle+"/")
+			if b == nil || !b.linkable {
+				continue
 			}
+			a.Target = AssetDir(b.post.Address) + strings.TrimPrefix(a.Source, b.file.bundle+"/")
+			a.Posts = []string{b.file.path}
 		}
-		if a.Target != "" {
-			idx.assetOf[a.Source] = a.Target
-			idx.targets[a.Target] = true
+		if why := CheckAddress("/" + a.Target); why != "" {
+			a.Target = ""
+			l.fileDiags = append(l.fileDiags, newDiag(a.Source, 0, 0, CodeOutputConflict,
+				fmt.Sprintf("this file is not published: its path in the site %s", why)))
+			continue
 		}
+		if c, why := idx.out.claim(&owner{kind: byFile, source: a.Source}, a.Target); c != nil {
+			a.Target = ""
+			l.fileDiags = append(l.fileDiags, newDiag(a.Source, 0, 0, CodeOutputConflict,
+				fmt.Sprintf("this file is not published: %s", why)))
+			continue
+		}
+		idx.assetOf[a.Source] = a.Target
 	}
 	return idx
+}
+
+// parentSection is the section above s ("a/b" → "a", "a" → "").
+func parentSection(s string) string {
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		return s[:i]
+	}
+	return ""
+}
+
+// pages is the number of listing pages of n posts, per on a page.
+func pages(n, per int) int {
+	if per < 1 {
+		per = DefaultPerPage
+	}
+	return max(1, (n+per-1)/per)
+}
+
+// address gives a post or redirect its address: its own (permalink, url,
+// path) or the site's pattern; an address that cannot be written is an
+// error of the post.
+func (l *loader) address(r *postResult) {
+	p, m := r.post, &r.meta
+	sections := []string(nil)
+	if p.Section != "" {
+		sections = strings.Split(p.Section, "/")
+	}
+	title := m.slugRaw
+	if title == "" {
+		title = m.nameSlug
+	}
+	f := AddressFields{Date: p.Date, Slug: p.Slug, Title: title, Categories: m.categories, Sections: sections, Filename: m.fileName}
+	line, col := 1, 1
+	if m.slugLine > 0 {
+		line, col = m.slugLine, m.slugCol
+	}
+	if r.kind == kindRedirect {
+		if r.target = l.redirectTarget(r); r.target == "" {
+			return
+		}
+	}
+	var addr string
+	what := func() string { return fmt.Sprintf("the address %s (from the permalink %s)", addr, l.permalink) }
+	if own := m.own; own != nil {
+		line, col = own.line, own.col
+		what = func() string { return fmt.Sprintf("%s %q", own.key, own.s) }
+		a, why := ownAddress(own, f)
+		if why != "" {
+			r.add(line, col, CodeInvalidAddress, fmt.Sprintf("%s %s", what(), why))
+			return
+		}
+		addr = a
+	} else {
+		if r.kind == kindRedirect && p.Date.IsZero() && l.permalink.needsDate() {
+			r.add(m.redirect.line, m.redirect.col, CodeMissingDate, fmt.Sprintf("this redirect has no address: the permalink %s needs a date; add \"date: 2006-01-02\" or \"permalink: /old/address/\"", l.permalink))
+			return
+		}
+		if p.Slug == "" {
+			return // invalid-slug was reported
+		}
+		addr = l.permalink.Expand(f)
+	}
+	if why := CheckAddress(addr); why != "" {
+		r.add(line, col, CodeInvalidAddress, fmt.Sprintf("%s cannot be used: it %s", what(), why))
+		return
+	}
+	p.Address = siteAddress(addr)
+	p.FeedID = p.Address
+	if l.cfg.Generator == "jekyll" {
+		// jekyll-feed's entry id: post.id, the address's folder and the
+		// slug, without a trailing slash or .html.
+		p.FeedID = addressDir(p.Address) + title
+	}
+}
+
+// claimAddress claims files for r's address; when the theme, another
+// post, page or file is in the way, or GitHub Pages would serve another
+// file at the address, it reports it on r and returns false.
+func (l *loader) claimAddress(out *outputs, r *postResult, o *owner, files ...string) bool {
+	c, why := out.shadowed(r.post.Address)
+	if c == nil {
+		c, why = out.claim(o, files...)
+	}
+	if c == nil {
+		r.claimed = true
+		return true
+	}
+	line, col := 1, 1
+	switch {
+	case r.kind == kindPage:
+		line, col = r.pageAt[0], r.pageAt[1] // 0, 0 (the file) for the file's own address
+	case r.meta.own != nil:
+		line, col = r.meta.own.line, r.meta.own.col
+	case r.meta.slugLine > 0:
+		line, col = r.meta.slugLine, r.meta.slugCol
+	}
+	content := c.kind == byPost || c.kind == bySection || c.kind == byRedirect || c.kind == byPage
+	switch {
+	case r.kind == kindPage && c.kind == byTheme:
+		r.add(line, col, CodeReservedURL, fmt.Sprintf("this page would be published at /%s, which is %s; give it another address with \"permalink: /other/\", or remove it",
+			r.post.Address, c.what()))
+	case r.kind == kindPage && content:
+		r.add(line, col, CodeDuplicateURL, fmt.Sprintf("this page and %s would both be published at /%s; give one another address with \"permalink:\"",
+			c.what(), r.post.Address))
+	case content:
+		r.add(line, col, CodeDuplicateURL, fmt.Sprintf("%s and %s would both be published at /%s; give one its own address (a different slug, permalink, url or path)",
+			strings.TrimPrefix(c.what(), "the "), r.file.path, r.post.Address))
+	default:
+		r.add(line, col, CodeInvalidAddress, fmt.Sprintf("the address /%s cannot be used: %s", r.post.Address, why))
+	}
+	return false
+}
+
+// claimTheme claims the files the theme writes: its fixed files, the
+// pages of every tag and of the index, and the copies of the feed.
+func (l *loader) claimTheme(out *outputs, results []*postResult, staticRobots bool) {
+	for f, what := range themeFiles {
+		if f == "robots.txt" && staticRobots {
+			continue
+		}
+		if f == "CNAME" && l.cfg.CNAME == "" {
+			continue
+		}
+		out.claim(&owner{kind: byTheme, label: what}, f)
+	}
+	for dir, what := range themeDirs {
+		out.reserve(&owner{kind: byTheme, label: what}, dir)
+	}
+	posts := 0
+	tags := map[string]int{}
+	for _, r := range results {
+		if r.kind != kindPost || r.post == nil || r.hasError {
+			continue
+		}
+		posts++
+		for _, t := range r.post.Tags {
+			tags[TagSlug(t)]++
+		}
+	}
+	for n := 2; n <= pages(posts, l.cfg.PerPage); n++ {
+		out.claim(&owner{kind: byTheme, label: "a page of the index"}, "page/"+strconv.Itoa(n)+"/index.html")
+	}
+	for slug, n := range tags {
+		o := &owner{kind: byTheme, label: "the page of the tag " + slug}
+		out.claim(o, "tags/"+slug+"/index.html")
+		for i := 2; i <= pages(n, l.cfg.PerPage); i++ {
+			out.claim(o, "tags/"+slug+"/page/"+strconv.Itoa(i)+"/index.html")
+		}
+	}
+	for _, f := range l.cfg.Feeds {
+		out.claim(&owner{kind: byTheme, label: "a copy of the Atom feed (feeds in publish.yaml)"}, f)
+	}
+}
+
+// sectionAddress is the address of the section in folder dir (relative to
+// posts_dir): the one its posts' :section or :sections gives, else dir
+// under prefix, the folder all posts share.
+func (l *loader) sectionAddress(dir, prefix string) string {
+	if a, ok := l.permalink.sectionAddress(strings.Split(dir, "/")); ok {
+		return a
+	}
+	return prefix + dir + "/"
+}
+
+// claimAliases checks r's aliases and claims their files; an alias that
+// cannot be written is an error of r.
+func (l *loader) claimAliases(idx *siteIndex, r *postResult) {
+	p := r.post
+	relBase := "/"
+	if l.cfg.Generator == "hugo" {
+		// Hugo: a relative alias is relative to the page's section.
+		sec := p.Section
+		if r.kind == kindSection {
+			sec = parentSection(sec)
+		}
+		if sec != "" {
+			relBase = "/" + l.sectionAddress(sec, idx.prefix)
+		}
+	}
+	var kept []string
+	keep := map[string]bool{}
+	for i, a := range p.Aliases {
+		ap := r.meta.aliasPos[i]
+		n, why := aliasAddress(a, relBase)
+		switch {
+		case why != "":
+			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q %s", a, why))
+			continue
+		case keep[n]:
+			continue
+		}
+		c, why := idx.out.claim(&owner{kind: byAlias, source: r.file.path}, AliasFiles(n)...)
+		switch {
+		case c == nil:
+		case c.kind == byAlias:
+			r.add(ap[0], ap[1], CodeDuplicateAlias, fmt.Sprintf("alias %q is also %s", n, c.what()))
+			continue
+		case c.kind == byPost && c.source == r.file.path:
+			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is this post's own address; remove it", a))
+			continue
+		case c.kind == byPost || c.kind == bySection || c.kind == byRedirect:
+			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of a post; a redirect there would replace it (%s)", a, why))
+			continue
+		case c.kind == byPage:
+			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is the address of the page %s; a redirect there would replace it", a, c.source))
+			continue
+		case c.kind == byTheme:
+			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q is a page of the site itself (%s); a redirect there would replace it", a, why))
+			continue
+		default:
+			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q cannot be written: %s", a, why))
+			continue
+		}
+		keep[n] = true
+		kept = append(kept, n)
+	}
+	p.Aliases = kept
 }
 
 // bundleDirOf finds the bundle folder holding p.
@@ -653,23 +1019,17 @@ func bundleDirOf(p string, bundles map[string]*postResult) string {
 	return ""
 }
 
-// reservedPath reports site paths the theme renders itself.
-func reservedPath(p string) bool {
-	first := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 2)[0]
-	switch first {
-	case "tags", "page", "pr-preview":
-		return true
-	case "index.html", "feed.xml", "rss.xml", "feed.json", "sitemap.xml", "robots.txt", "404.html", "CNAME", ".nojekyll":
-		return true
-	}
-	return false
-}
-
 func checkPopular(popular []string, idx *siteIndex, fsys fs.FS) []Diagnostic {
 	var ds []Diagnostic
 	data, _ := fs.ReadFile(fsys, ConfigFile) // only for positions; LoadConfig reported read problems
+	addresses := map[string]bool{}
+	for _, r := range idx.bySource {
+		if r.kind == kindPost && r.claimed {
+			addresses[strings.Trim(r.post.Address, "/")] = true
+		}
+	}
 	for _, slug := range popular {
-		if _, ok := idx.bySlug[slug]; ok {
+		if _, ok := idx.bySlug[slug]; ok || addresses[strings.Trim(slug, "/")] {
 			continue
 		}
 		line, col := 0, 0
@@ -677,7 +1037,7 @@ func checkPopular(popular []string, idx *siteIndex, fsys fs.FS) []Diagnostic {
 			line = bytes.Count(data[:i], []byte("\n")) + 1
 			col = utf8.RuneCount(data[bytes.LastIndexByte(data[:i], '\n')+1:i]) + 1
 		}
-		ds = append(ds, newDiag(ConfigFile, line, col, CodeUnknownPopular, fmt.Sprintf("popular lists %q, which is not the slug of any post", slug)))
+		ds = append(ds, newDiag(ConfigFile, line, col, CodeUnknownPopular, fmt.Sprintf("popular lists %q, which is not the slug or address of any post", slug)))
 	}
 	return ds
 }

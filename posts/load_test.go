@@ -140,7 +140,7 @@ func TestFields(t *testing.T) {
 			}
 		}},
 		{"aliases and redirect_from", "posts/a.md", "---\ntitle: A\ndate: 2026-01-01\naliases: [/2019/01/old/, old.html]\nredirect_from: /older\n---\n", func(t *testing.T, p *Post) {
-			if !slices.Equal(p.Aliases, []string{"/2019/01/old/", "/old.html", "/older/"}) {
+			if !slices.Equal(p.Aliases, []string{"/2019/01/old/", "/old.html", "/older"}) {
 				t.Errorf("aliases %q", p.Aliases)
 			}
 		}},
@@ -270,16 +270,24 @@ func TestDiagnostics(t *testing.T) {
 			[]string{"posts/a.md:1:1 missing-date"}, 0},
 		{"unparseable date", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2023-01-29 18:30:22 2023 -0800\n---\n"},
 			[]string{"posts/a.md:3:7 invalid-date"}, 0},
+		{"unparseable date falls back on the file name's", map[string]string{"posts/2023-01-29-a.md": "---\ntitle: A\ndate: 2023-01-29 18:30:22 2023 -0800\n---\n"},
+			[]string{"posts/2023-01-29-a.md:3:7 date-fallback"}, 1},
+		{"unparseable date falls back on a Zola path's", map[string]string{"posts/a.md": "+++\ntitle = \"A\"\ndate = \"soon\"\npath = \"inside-rust/2020/07/27/a\"\n+++\n"},
+			[]string{"posts/a.md:3:8 date-fallback"}, 1},
 		{"unparseable updated", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2023-01-29\nupdated: yesterday\n---\n"},
 			[]string{"posts/a.md:4:10 invalid-date"}, 0},
 		{"file name date disagrees", map[string]string{"posts/2018-03-14-a.md": "---\ntitle: A\ndate: \"2018-04-19 16:07:00 +0100\"\n---\n"},
 			[]string{"posts/2018-03-14-a.md:3:7 date-mismatch"}, 1},
 		{"a day apart is not a mismatch", map[string]string{"posts/2019-08-19-a.md": "---\ntitle: A\ndate: 2019-08-20 10:00:00 -0500\n---\n"},
 			nil, 1},
-		{"duplicate slug names both files", map[string]string{
+		{"duplicate address names both files", map[string]string{
 			"posts/2026-01-01-same.md": "---\ntitle: A\n---\n",
 			"posts/b.md":               "---\ntitle: B\ndate: 2026-01-02\nslug: same\n---\n"},
-			[]string{"posts/b.md:4:7 duplicate-slug"}, 1},
+			[]string{"posts/b.md:4:7 duplicate-url"}, 1},
+		{"equal slugs in two folders are two posts", map[string]string{
+			"posts/2022/kubecon-na.md": "---\ntitle: A\ndate: 2022-01-01\npermalink: /2022/kubecon-na/\n---\n",
+			"posts/2023/kubecon-na.md": "---\ntitle: B\ndate: 2023-01-02\npermalink: /2023/kubecon-na/\n---\n"},
+			nil, 2},
 		{"unknown field with suggestion", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\ntittle: B\nversion: 1\n---\n"},
 			[]string{"posts/a.md:4:1 unknown-field", "posts/a.md:5:1 unknown-field"}, 1},
 		{"duplicate field", map[string]string{"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\ntitle: B\n---\n"},
@@ -305,10 +313,12 @@ func TestDiagnostics(t *testing.T) {
 			"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\nSee [b](b.md).\n",
 			"posts/b.md": "---\ntitle: B\ndate: 2026-01-01\ndraft: true\n---\n"},
 			[]string{"posts/a.md:5:9 link-to-draft"}, 2},
-		{"unpublished file", map[string]string{
-			"posts/a.md":    "---\ntitle: A\ndate: 2026-01-01\n---\n![pic](pic.png)\n",
+		{"a linked file is published, a dotfile never", map[string]string{
+			"posts/a.md":    "---\ntitle: A\ndate: 2026-01-01\n---\n![pic](pic.png) [env](.env) [cfg](../publish.yaml)\n",
+			"posts/.env":    "SECRET=1",
+			"publish.yaml":  testConfig,
 			"posts/pic.png": "png"},
-			[]string{"posts/a.md:5:8 missing-image"}, 1},
+			[]string{"posts/a.md:5:23 broken-link", "posts/a.md:5:35 broken-link"}, 1},
 		{"image without alt text", map[string]string{
 			"posts/a.md":   "---\ntitle: A\ndate: 2026-01-01\n---\nText\n![](/x.png)\n",
 			"static/x.png": "png"},
@@ -408,7 +418,7 @@ func TestBundleAssetsOfLeftOutPosts(t *testing.T) {
 	if len(s.Assets) != 1 || s.Assets[0].Source != "posts/a/pic.png" || s.Assets[0].Target != "posts/a/pic.png" {
 		t.Errorf("assets %+v", s.Assets)
 	}
-	if got := diagKeys(s.Diagnostics); strings.Join(got, " ") != "posts/b/index.md:4:7 duplicate-slug posts/c/index.md:1:1 missing-title" {
+	if got := diagKeys(s.Diagnostics); strings.Join(got, " ") != "posts/b/index.md:4:7 duplicate-url posts/c/index.md:1:1 missing-title" {
 		t.Errorf("diagnostics %q", got)
 	}
 }
@@ -454,7 +464,7 @@ func TestAuthorDiagnostics(t *testing.T) {
 		{"plain text gets no guess", "Just a note.\n", "1:1 missing-date", "start the file name with the date"},
 		{"body position after BOM", bomS + "---\ntitle: A\ndate: 2026-01-01\n---\n![](x.png) ![](y.png)\n", "5:5 image-alt", "alt text"},
 		{"body position on line 1 after BOM", bomS + "café ![](x.png)\n", "1:1 missing-date", ""},
-		{"body position, CRLF", "---\r\ntitle: A\r\ndate: 2026-01-01\r\n---\r\n\r\nsee [x](/posts/nope/) {% raw %}\r\n", "6:9 broken-link", "no post"},
+		{"body position, CRLF", "---\r\ntitle: A\r\ndate: 2026-01-01\r\n---\r\n\r\nsee [x](/posts/nope/) {% raw %}\r\n", "6:9 broken-link", "no page or file"},
 		{"invalid UTF-8 after CRLF lines", "---\r\ntitle: A\r\ndate: 2026-01-01\r\n---\r\ncafé \xff\r\n", "5:6 invalid-utf8", "save it as UTF-8"},
 		{"date in words", "---\ntitle: A\ndate: Jan 2, 2026\n---\nb\n", "3:7 invalid-date", "use 2006-01-02"},
 		{"impossible date", "---\ntitle: A\ndate: 2026-13-45\n---\nb\n", "3:7 invalid-date", "there is no such day (2026-13-45)"},

@@ -156,13 +156,9 @@ func (l *loader) siteMenu(results []*postResult, site *Site) ([]MenuEntry, []Dia
 	for _, r := range results {
 		bySource[r.file.path] = r
 	}
-	var w siteFiles
 	listed := map[*Page]bool{}
 	for _, it := range l.cfg.Menu {
-		if w == nil {
-			w = writtenFiles(results, site)
-		}
-		e, problem := l.menuEntry(it, bySource, w)
+		e, problem := l.menuEntry(it, bySource, site.outputs)
 		if problem != "" {
 			ds = append(ds, newDiag(ConfigFile, it.Line, it.Column, CodeMenuURL, "menu: "+problem))
 			continue
@@ -196,36 +192,9 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// siteFiles maps the output files a build writes to the page or post
-// there (nil for other files).
-type siteFiles map[string]any
-
-// writtenFiles lists the files the default theme writes for site, and the
-// pages, posts and copied files.
-func writtenFiles(results []*postResult, site *Site) siteFiles {
-	w := siteFiles{}
-	for _, f := range []string{"index.html", "archive/index.html", "tags/index.html", "feed.xml", "rss.xml", "feed.json",
-		"sitemap.xml", "robots.txt", "404.html"} {
-		w[f] = nil
-	}
-	for _, p := range site.Posts {
-		w[postOutputFile(p)] = p
-		for _, t := range p.Tags {
-			w["tags/"+TagSlug(t)+"/index.html"] = nil
-		}
-	}
-	for _, pg := range site.Pages {
-		w[OutputFile(pg.Address)] = pg
-	}
-	for _, a := range site.Assets {
-		w[a.Target] = nil
-	}
-	return w
-}
-
 // menuEntry resolves one entry of publish.yaml's menu, or says why it
 // leads nowhere.
-func (l *loader) menuEntry(it MenuItem, bySource map[string]*postResult, w siteFiles) (MenuEntry, string) {
+func (l *loader) menuEntry(it MenuItem, bySource map[string]*postResult, out *outputs) (MenuEntry, string) {
 	raw := strings.TrimSpace(it.URL)
 	if problem := menuURLProblem(raw); problem != "" {
 		return MenuEntry{}, fmt.Sprintf("url %q %s", clip(raw, 60), problem)
@@ -251,10 +220,7 @@ func (l *loader) menuEntry(it MenuItem, bySource map[string]*postResult, w siteF
 			return MenuEntry{}, fmt.Sprintf("url %q names %s, which is left out of the site (see its own diagnostics)", clip(raw, 60), source)
 		}
 		title := cmp.Or(it.Title, r.post.Title)
-		if r.page != nil {
-			return MenuEntry{Title: title, URL: r.page.Address + suffix, Page: r.page}, ""
-		}
-		return MenuEntry{Title: title, URL: postAddress(r.post) + suffix, Post: r.post}, ""
+		return menuTarget(MenuEntry{Title: title, URL: r.escapedAddress() + suffix}, r), ""
 	}
 	p := u.Path
 	if base := l.configBase; base != "/" && (strings.HasPrefix(p, base) || p+"/" == base) {
@@ -265,19 +231,25 @@ func (l *loader) menuEntry(it MenuItem, bySource map[string]*postResult, w siteF
 	if dir && p != "/" {
 		p += "/"
 	}
-	addr := escapePath(p)
-	file := strings.TrimPrefix(p, "/")
-	for _, f := range []string{OutputFile(addr), file, strings.TrimSuffix(file, "/") + "/index.html"} {
-		if target, ok := w[f]; ok {
-			e := MenuEntry{Title: it.Title, URL: addr + suffix}
-			switch t := target.(type) {
-			case *Page:
-				e.Page = t
-			case *Post:
-				e.Post = t
-			}
-			return e, ""
+	if o := out.servedBy(strings.TrimPrefix(p, "/")); o != nil {
+		var r *postResult
+		if o.kind == byPage || o.kind == byPost {
+			r = bySource[o.source]
 		}
+		return menuTarget(MenuEntry{Title: it.Title, URL: escapePath(p) + suffix}, r), ""
 	}
 	return MenuEntry{}, fmt.Sprintf("url %q leads nowhere: no page, post or file of this site is published at %s", clip(raw, 60), p)
+}
+
+// menuTarget marks e as the link to r's page or post, so that it is
+// aria-current there; r may be nil or any other file.
+func menuTarget(e MenuEntry, r *postResult) MenuEntry {
+	switch {
+	case r == nil || r.post == nil:
+	case r.page != nil:
+		e.Page = r.page
+	case r.kind == kindPost:
+		e.Post = r.post
+	}
+	return e
 }

@@ -249,11 +249,13 @@ func (l *loader) readPage(res *postResult, fields []fmField, hint string) {
 		res.add(d.Line, d.Column, d.Code, d.Message)
 	}
 	res.pageAt = [2]int{pm.addrLine, pm.addrCol}
-	if pm.address != "" {
-		pg.Address = pm.address
-		return
+	pg.Address = pm.address
+	if pg.Address == "" {
+		pg.Address = pageAddress(res.file.path, res.file.pageBase, p.Slug)
 	}
-	pg.Address = pageAddress(res.file.path, res.file.pageBase, p.Slug)
+	// The post-shaped address is what index claims (see claimAddress) and
+	// what links and the menu resolve to.
+	p.Address = siteAddress(pg.Address)
 }
 
 // pageAddress is the address of the page file p relative to the folder
@@ -546,83 +548,6 @@ func suggestFrom(key string, known []string) string {
 	return best
 }
 
-// generatedFile says which of the site's own files the output file f is
-// ("the blog's index page"), or "" when the theme writes nothing there.
-func generatedFile(f string) string {
-	switch {
-	case f == "index.html":
-		return "the blog's index page"
-	case strings.HasPrefix(f, "page/"):
-		return "the index's later pages"
-	case f == "archive/index.html":
-		return "the archive"
-	case f == "tags/index.html" || strings.HasPrefix(f, "tags/"):
-		return "the tag pages"
-	case f == "feed.xml" || f == "rss.xml" || f == "feed.json":
-		return "a feed"
-	case f == "sitemap.xml", f == "robots.txt", f == "404.html", f == ".nojekyll", f == "CNAME",
-		f == "assets/style.css", f == "assets/favicon.svg", strings.HasPrefix(f, "pr-preview/"):
-		return "a file publishbot writes itself (" + f + ")"
-	}
-	return ""
-}
-
-// postAddress is a post's address, as Page.Address is a page's.
-func postAddress(p *Post) string { return "/" + escapePath(PostPath(p.Slug)) }
-
-// postOutputFile is the file a post is written to.
-func postOutputFile(p *Post) string { return OutputFile(postAddress(p)) }
-
-// indexPages checks the pages' addresses against the site's own files,
-// the posts, the copied files and each other (the first page in path
-// order keeps an address), and lets other files link to the pages that
-// keep theirs. It runs between the phases, after index.
-func (l *loader) indexPages(results []*postResult, assets []Asset) {
-	if !slices.ContainsFunc(results, func(r *postResult) bool { return r.file.page }) {
-		return
-	}
-	taken := map[string]string{} // output file -> what is written there
-	for _, r := range results {
-		if r.file.page || !r.linkable {
-			continue
-		}
-		taken[postOutputFile(r.post)] = "the post " + r.file.path
-	}
-	for _, a := range assets {
-		if a.Target != "" {
-			taken[a.Target] = "the file " + a.Source
-		}
-	}
-	for _, r := range results {
-		if !r.file.page || r.page == nil || r.hasError {
-			continue
-		}
-		addr := r.page.Address
-		f := OutputFile(addr)
-		line, col := r.pageAt[0], r.pageAt[1]
-		// "/feed.xml" is written to feed.xml.html, but GitHub Pages would
-		// serve the feed at that address: it is taken too.
-		literal := strings.TrimPrefix(addr, "/")
-		if un, err := url.PathUnescape(literal); err == nil {
-			literal = un
-		}
-		what := generatedFile(f)
-		if what == "" {
-			what = generatedFile(literal)
-		}
-		if what != "" {
-			r.add(line, col, CodeReservedURL, fmt.Sprintf("this page would be published at %s, which is %s; give it another address with \"permalink: /other/\", or remove it", addr, what))
-			continue
-		}
-		if other, ok := taken[f]; ok {
-			r.add(line, col, CodeDuplicateURL, fmt.Sprintf("this page and %s would both be published at %s (%s); give one another address with \"permalink:\"", other, addr, f))
-			continue
-		}
-		taken[f] = "the page " + r.file.path
-		r.linkable = true
-	}
-}
-
 // sitePages collects the pages that are published, sorted by address, and
 // fills in what rendering found.
 func sitePages(results []*postResult) []*Page {
@@ -651,18 +576,4 @@ func withoutPages(posts, pages []postFile) []postFile {
 		isPage[p.path] = true
 	}
 	return slices.DeleteFunc(posts, func(p postFile) bool { return isPage[p.path] })
-}
-
-// pageOutputs maps the output file of every page read without errors to
-// its source, for the aliases of posts, which may not replace a page.
-func pageOutputs(results []*postResult) map[string]string {
-	out := map[string]string{}
-	for _, r := range results {
-		if r.file.page && r.page != nil && !r.hasError {
-			if _, ok := out[OutputFile(r.page.Address)]; !ok {
-				out[OutputFile(r.page.Address)] = r.file.path
-			}
-		}
-	}
-	return out
 }

@@ -214,7 +214,7 @@ func TestPageErrors(t *testing.T) {
 	}
 	for _, want := range []string{
 		"pages/untitled.md missing-title", "pages/empty.md missing-title", "pages/nofm.md missing-title",
-		"pages/b.md duplicate-url", "pages/c.md duplicate-url", "pages/cover.md duplicate-url",
+		"pages/b.md duplicate-url", "pages/c.md duplicate-url", "static/cover/index.html output-conflict",
 		"pages/archive.md reserved-url", "pages/index.md reserved-url", "pages/tags/go.md reserved-url", "pages/feed.md reserved-url",
 		"pages/tok.md invalid-field", "pages/out.md invalid-field", "pages/git.md invalid-field", "pages/prev.md invalid-field",
 		"pages/ext.md invalid-field", "pages/both.md invalid-field",
@@ -224,7 +224,7 @@ func TestPageErrors(t *testing.T) {
 			t.Errorf("no %s in\n%s", want, formatDiags(s.Diagnostics))
 		}
 	}
-	if got := pageAddrs(s); got != "pages/a.md → /a/" {
+	if got := pageAddrs(s); got != "pages/a.md → /a/, pages/cover.md → /cover/" {
 		t.Errorf("pages published: %s", got)
 	}
 	for _, d := range s.Diagnostics {
@@ -237,8 +237,9 @@ func TestPageErrors(t *testing.T) {
 			if !strings.Contains(d.Message, "the post posts/hello.md") {
 				t.Errorf("page on a post: %v", d)
 			}
-		case d.File == "pages/cover.md" && d.Code == CodeDuplicateURL:
-			if d.Line != 0 || !strings.Contains(d.Message, "static/cover/index.html") {
+		case d.File == "static/cover/index.html":
+			// A page, like a post, keeps its address: the file is left out.
+			if d.Code != CodeOutputConflict || !strings.Contains(d.Message, "the page pages/cover.md") {
 				t.Errorf("page on a static file: %v", d)
 			}
 		case d.File == "pages/untitled.md" && d.Code == CodeMissingTitle:
@@ -302,5 +303,61 @@ func TestLargePage(t *testing.T) {
 	s := load(t, m, Options{})
 	if got := diagKeys(s.Diagnostics); strings.Join(got, " ") != "pages/huge.md:0:0 file-too-large" || len(s.Pages) != 1 {
 		t.Errorf("diagnostics %v, pages %s", got, pageAddrs(s))
+	}
+}
+
+// TestPagesWithAddresses: pages take part in the addresses of posts (the
+// permalink pattern, sections, aliases): a page's address is claimed like
+// a post's, links to a page's file go to its address, links to its address
+// are checked against every output, and the menu resolves a page's file.
+func TestPagesWithAddresses(t *testing.T) {
+	s := load(t, mapFS(map[string]string{
+		"publish.yaml": "title: T\nbase_url: https://acme.github.io/blog/\npermalink: /:year/:slug/\n" +
+			"menu:\n  - url: pages/about.md\n  - title: Hello\n    url: /blog/2026/hello/\n",
+		"pages/about.md":              "---\ntitle: About\npermalink: /about-us/\n---\nBack to [hello](../posts/2026-01-02-hello.md).\n",
+		"pages/clash.md":              "---\ntitle: Clash\nurl: /2026/hello/\n---\n",
+		"pages/blog.md":               "---\ntitle: Blog\n---\nThe section's address.\n",
+		"posts/blog/_index.md":        "---\ntitle: Blog section\n---\n",
+		"posts/blog/2026-01-03-in.md": "---\ntitle: In\n---\n",
+		"posts/2026-01-02-hello.md":   "---\ntitle: Hello\n---\nSee [about](../pages/about.md), [us](/blog/about-us/) and [gone](/blog/about/).\n",
+		"posts/2026-01-04-moved.md":   "---\ntitle: Moved\naliases: [/about-us/]\n---\n",
+	}), Options{})
+	got := map[string]string{}
+	for _, d := range s.Diagnostics {
+		got[d.File+" "+d.Code] += d.Message + "\n"
+	}
+	for key, says := range map[string]string{
+		"pages/clash.md duplicate-url":            "the post posts/2026-01-02-hello.md",
+		"posts/2026-01-04-moved.md invalid-alias": "the page pages/about.md",
+		"posts/2026-01-02-hello.md broken-link":   "/blog/about/",
+	} {
+		if !strings.Contains(got[key], says) {
+			t.Errorf("%s: want a message with %q, got %q\n%s", key, says, got[key], formatDiags(s.Diagnostics))
+		}
+	}
+	if strings.Count(got["posts/2026-01-02-hello.md broken-link"], "\n") != 1 {
+		t.Errorf("only /blog/about/ is broken: %q", got["posts/2026-01-02-hello.md broken-link"])
+	}
+	if addrs := pageAddrs(s); !strings.Contains(addrs, "pages/about.md → /about-us/") || strings.Contains(addrs, "clash") {
+		t.Errorf("pages: %s", addrs)
+	}
+	hello := postBySlug(s, "hello")
+	if hello == nil || hello.Address != "2026/hello/" || !strings.Contains(hello.HTML, `href="/blog/about-us/"`) {
+		t.Fatalf("hello: %+v", hello)
+	}
+	var about *Page
+	for _, pg := range s.Pages {
+		if pg.Path == "pages/about.md" {
+			about = pg
+		}
+	}
+	if about == nil || !strings.Contains(about.HTML, `href="/blog/2026/hello/"`) {
+		t.Errorf("about links to the post's address: %+v", about)
+	}
+	if len(s.Menu) != 2 || s.Menu[0].URL != "/about-us/" || s.Menu[0].Page != about || s.Menu[1].URL != "/2026/hello/" || s.Menu[1].Post != hello {
+		t.Errorf("menu: %+v", s.Menu)
+	}
+	if !s.Serves("about-us/") || !s.Serves("blog/") {
+		t.Errorf("the page's address is not among the outputs")
 	}
 }

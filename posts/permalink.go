@@ -3,10 +3,10 @@ package posts
 import (
 	"fmt"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultPermalink is where posts live unless publish.yaml says otherwise.
@@ -66,6 +66,13 @@ func ParsePermalink(s string) (Permalink, error) {
 	if style, ok := permalinkStyles[s]; ok {
 		pattern = style
 	}
+	return parsePattern(s, pattern, true)
+}
+
+// parsePattern parses pattern (s as written, for errors); a pattern
+// without a token is an error when needToken is set (a site's pattern),
+// and a fixed address otherwise (a post's own permalink).
+func parsePattern(s, pattern string, needToken bool) (Permalink, error) {
 	fail := func(off int, format string, args ...any) (Permalink, error) {
 		return Permalink{}, &PermalinkError{Pattern: s, Offset: off, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -118,15 +125,15 @@ func ParsePermalink(s string) (Permalink, error) {
 		i = j
 	}
 	flush()
-	if !hasToken {
+	if !hasToken && needToken {
 		return fail(0, "has no token: every post would get the same address (use :slug)")
 	}
 	un, err := url.PathUnescape(pattern)
 	if err != nil {
 		return fail(0, "is not a valid URL path: %v", err)
 	}
-	if i := strings.IndexFunc(un, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }); i >= 0 {
-		return fail(0, "may not contain control characters or \\ (escaped or not)")
+	if i := strings.IndexFunc(un, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }); i >= 0 || !utf8.ValidString(un) {
+		return fail(0, "may not contain control characters, \\ or bytes that are not UTF-8 (escaped or not)")
 	}
 	for _, seg := range strings.Split(un, "/") {
 		if seg == ".." || seg == "." || strings.EqualFold(seg, ".git") {
@@ -195,7 +202,12 @@ func (p Permalink) Expand(f AddressFields) string {
 
 func tokenValue(tok string, f AddressFields) string {
 	d := f.Date
-	two := func(n int) string { return fmt.Sprintf("%02d", n) }
+	two := func(n int) string {
+		if n >= 0 && n < 10 {
+			return "0" + strconv.Itoa(n)
+		}
+		return strconv.Itoa(n)
+	}
 	switch tok {
 	case "year":
 		return strconv.Itoa(d.Year())
@@ -306,22 +318,27 @@ func cleanAddress(a string) string {
 // address ending in neither ("/2024/slug", Hugo's style) → "2024/slug.html",
 // which GitHub Pages serves at "/2024/slug". The address is unescaped first.
 func OutputFile(addr string) string {
-	segs := strings.Split(strings.TrimPrefix(addr, "/"), "/")
-	for i, seg := range segs {
-		// Unescape each segment on its own: an escaped "/" stays in its segment.
-		if un, err := url.PathUnescape(seg); err == nil && !strings.ContainsAny(un, "/\\") {
-			segs[i] = un
-		}
-	}
-	p := strings.Join(segs, "/")
+	// Each segment is unescaped on its own: an escaped "/" stays in its segment.
+	return OutputPath(siteAddress(addr))
+}
+
+// OutputPath is the file an unescaped site-relative address (Post.Address,
+// "a/b/") is written to, as OutputFile: "a/b/" → "a/b/index.html", "a/b.html"
+// → "a/b.html", "a/b" → "a/b.html".
+func OutputPath(sitePath string) string {
+	p := strings.TrimPrefix(sitePath, "/")
 	switch {
 	case p == "" || strings.HasSuffix(p, "/"):
 		return p + "index.html"
-	case strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".htm"):
+	case isHTMLName(p):
 		return p
 	}
 	return p + ".html"
 }
+
+// isHTMLName reports a path ending in .html or .htm: an address that is its
+// own file.
+func isHTMLName(p string) bool { return strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".htm") }
 
 // CheckAddress returns why an address (of a post, page, alias or section)
 // cannot be written, or "" when it can: it must stay inside the site and
@@ -340,16 +357,26 @@ func CheckAddress(addr string) string {
 	if strings.ContainsAny(un, "\\\x00") {
 		return "may not contain \\ or NUL"
 	}
-	for _, seg := range strings.Split(un, "/") {
+	if !utf8.ValidString(un) || strings.ContainsFunc(un, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "is not valid UTF-8 text without control characters (escaped or not)"
+	}
+	first := ""
+	for rest := un[1:]; ; {
+		seg, more, found := strings.Cut(rest, "/")
 		if seg == ".." || seg == "." {
 			return "may not contain a \"" + seg + "\" segment"
 		}
 		if strings.EqualFold(seg, ".git") {
 			return "may not write under .git"
 		}
+		if first == "" {
+			first = seg // the first segment that is not empty, as path.Clean would have it
+		}
+		if !found {
+			break
+		}
+		rest = more
 	}
-	clean := path.Clean(un)
-	first := strings.SplitN(strings.TrimPrefix(clean, "/"), "/", 2)[0]
 	if isReservedSegment(first) {
 		return "may not write over /" + first + " (publishbot's own files)"
 	}

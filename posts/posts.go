@@ -55,8 +55,11 @@ type Config struct {
 	Timezone     string   `yaml:"timezone" json:"timezone"` // IANA name, default "UTC"
 	BackURL      string   `yaml:"back_url" json:"back_url"`
 	UnsafeHTML   bool     `yaml:"unsafe_html" json:"unsafe_html"`
-	Embeds       []string `yaml:"embeds" json:"embeds"` // hosts an iframe in a post may load; default DefaultEmbeds; empty: none
-	TOC          bool     `yaml:"toc" json:"toc"`       // a table of contents on every post that does not say toc: false
+	Embeds       []string `yaml:"embeds" json:"embeds"`       // hosts an iframe in a post may load; default DefaultEmbeds; empty: none
+	TOC          bool     `yaml:"toc" json:"toc"`             // a table of contents on every post that does not say toc: false
+	Permalink    string   `yaml:"permalink" json:"permalink"` // address pattern of posts, default DefaultPermalink; see ParsePermalink
+	Generator    string   `yaml:"generator" json:"generator"` // jekyll, hugo, zola, eleventy or "": whose conventions apply where they differ
+	Feeds        []string `yaml:"feeds" json:"feeds"`         // more site paths that get a copy of the Atom feed ("/index.xml", "/atom.xml")
 
 	// Pages are the globs of the Markdown files that are pages; nil means
 	// the default (DefaultPageGlobs, plus Markdown files with front matter
@@ -83,7 +86,10 @@ type Config struct {
 type Post struct {
 	Path        string    // repository-relative source file: "posts/2026-06-14-hello.md" or "posts/hello/index.md"
 	Bundle      string    // repository-relative bundle folder ("posts/hello") or "" for a single file
-	Slug        string    // URL segment: the post lives at <base>posts/<slug>/
+	Slug        string    // front matter slug, else the file or bundle name without its date: the :slug of permalink patterns
+	Address     string    // site-relative URL path, unescaped: "posts/hello/" (the default), "2024/05/07/x/", "news/x.html", "2024/x" (written to x.html); see OutputPath
+	Section     string    // the folders between posts_dir and the post ("inside-rust", "2023/talks"); "" at the top
+	FeedID      string    // site-relative path whose URL is the post's id in feeds: Address, or jekyll-feed's id with generator: jekyll
 	Title       string    // plain text
 	Date        time.Time // in Config.Location
 	Updated     time.Time // zero when not set
@@ -95,7 +101,7 @@ type Post struct {
 	Author      string // the authors' names as one text ("A, B and C"), else Config.Author
 	Image       string // cover image URL, absolute or base-path-relative ("/blog/posts/x/cover.jpg"); "" for none
 	ImageAlt    string
-	Aliases     []string // old site paths that redirect here, e.g. "/2019/01/old-name/"
+	Aliases     []string // old site addresses that redirect here, root-relative and unescaped: "/2019/01/old-name/", "/releases/1.88.0"; see AliasFiles
 	HTML        string   // rendered, sanitised body; links to bundle files stay relative to the post's page, all others are absolute paths under the base path
 	TOC         string   // the table of contents (a <nav> of links to the body's h2 and h3 headings) when toc is on and there are any, else ""; sanitised like HTML
 	Words       int      // word count of the plain text
@@ -112,14 +118,43 @@ type Post struct {
 	Expires     time.Time
 }
 
-// Asset is a file copied into the site as is: static/ files and the files
-// beside a bundle's index.md. The files of a bundle whose post has errors
-// are not assets; those of drafts and future posts are (their Target is
-// under the post's folder, so a renderer that hides the post skips them).
+// Asset is a file copied into the site as is: static/ files, the files
+// beside a bundle's index.md, and the files of the repository that posts
+// link to. The files of a bundle whose post has errors are not assets;
+// those of drafts and future posts are, and Posts says which posts they
+// belong to, so a renderer that hides those posts skips them.
 type Asset struct {
 	Source string // repository-relative path to read from the content fs.FS
 	Target string // site-relative output path, e.g. "posts/hello/cover.jpg" or "favicon.ico"
 	Size   int64
+	// Posts are the source files (Post.Path) of the posts the file is
+	// published for: a bundle's post, or the posts that link to it. A
+	// renderer copies the file when it shows at least one of them; empty
+	// (static/ files) means always.
+	Posts []string
+}
+
+// Section is a folder under posts_dir that an _index.md (Hugo, Zola)
+// describes: it has a listing page of its posts, those of its subfolders
+// included, at Address.
+type Section struct {
+	Path    string   // repository-relative source file: "content/inside-rust/_index.md"
+	Dir     string   // the folder relative to posts_dir: "inside-rust"; matches Post.Section and its subfolders
+	Title   string   // front matter title, else the folder's name
+	Summary string   // plain text: description, else the start of the text
+	HTML    string   // the rendered text, "" for none
+	Address string   // site-relative and unescaped, always ending in "/": "inside-rust/"
+	Aliases []string // old addresses that redirect to the section, as Post.Aliases
+}
+
+// Redirect is a post file whose front matter only redirects (Jekyll's
+// redirect_to, the Go blog's redirect): a redirect page at its own address.
+type Redirect struct {
+	Path    string   // repository-relative source file
+	Title   string   // front matter title, "" for none
+	Address string   // site-relative and unescaped, like Post.Address
+	Target  string   // where it goes: an absolute URL, or a URL path under the base path ("/blog/posts/x/")
+	Aliases []string // more old addresses that redirect there, as Post.Aliases
 }
 
 // Site is a loaded content repository.
@@ -128,8 +163,13 @@ type Site struct {
 	Posts       []*Post      // newest first: by date and time descending, then title ascending
 	Pages       []*Page      // by Address
 	Menu        []MenuEntry  // the header menu, in order: publish.yaml's menu, or the default
+	Sections    []*Section   // by Dir
+	Redirects   []*Redirect  // by Path
+	Intro       string       // HTML of the _index.md at the top of posts_dir: the index page's introduction; "" for none
 	Assets      []Asset      // sorted by Target
 	Diagnostics []Diagnostic // sorted by file, line, column, code
+
+	outputs *outputs // every file the build writes, with its owner; nil for a Site not made by Load
 }
 
 // Options tune Load. The zero value loads with time.Now() and the tree's own
@@ -178,5 +218,7 @@ func (c Config) URL(sitePath string) string {
 	return base + strings.TrimPrefix(sitePath, "/")
 }
 
-// PostPath is the site-relative folder of a post: "posts/<slug>/".
+// PostPath is the address of a post under the default permalink
+// (DefaultPermalink): "posts/<slug>/". Renderers fall back on it for a Post
+// without an Address (one not made by Load).
 func PostPath(slug string) string { return "posts/" + slug + "/" }

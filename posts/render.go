@@ -46,10 +46,13 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		p.TOC = renderTOC(w.toc)
 	}
 	if meta := r.meta; meta.imageRaw != "" {
-		before := len(r.diags)
+		before, checks := len(r.diags), len(r.checks)
 		p.Image = w.resolve(meta.imageRaw, true, true, meta.imageLine, meta.imageCol)
 		if len(r.diags) > before {
 			p.Image = "" // missing or unsafe: no cover rather than a broken one
+		}
+		for i := checks; i < len(r.checks); i++ {
+			r.checks[i].cover = true // and when it goes to nothing, none either
 		}
 	}
 	prose := w.prose.String()
@@ -453,12 +456,18 @@ func (w *walker) destPos(n ast.Node, dest []byte) (int, int) {
 }
 
 // resolve checks a link or image destination and returns the one to render.
-// Links to post sources become post URLs; site-absolute paths get the base
-// path; relative links inside a bundle stay relative (its files are copied
-// beside the page) unless absolute is set (a cover image, used on other
-// pages), when they become base-path URLs too.
+// A link to a file of the repository, by its path from the post's file (or
+// Zola's @/ path from posts_dir), goes where that file is published: a
+// post's, section's or redirect's address, a bundle's or static/ file, or
+// any other file, which is then published for the post. Site-absolute
+// paths get the base path. Relative links inside a bundle stay relative
+// (its files are copied beside the page) unless absolute is set (a cover
+// image, used on other pages) or the page's address is not a folder. What
+// names no file is resolved against the page's address, as a browser
+// would; every site path a link goes to is checked once all the files of
+// the build are known.
 func (w *walker) resolve(dest string, image, absolute bool, line, col int) string {
-	r, idx := w.r, w.idx
+	r := w.r
 	what := "link"
 	missing := CodeBrokenLink
 	if image {
@@ -476,13 +485,41 @@ func (w *walker) resolve(dest string, image, absolute bool, line, col int) strin
 		r.add(line, col, CodeLiquid, fmt.Sprintf("Jekyll Liquid in the %s %q is not supported and is kept as written", what, trimForMsg(dest)))
 		return dest
 	}
+	zola := strings.HasPrefix(dest, "@/")
+	if zola {
+		esc = esc[1:] // Zola's @/path.md: a path from the content folder
+	}
 	u, err := url.Parse(string(esc))
 	if err != nil {
 		r.add(line, col, missing, fmt.Sprintf("%s %q is not a valid URL", what, trimForMsg(dest)))
 		return dest
 	}
+	if zola {
+		rel, suffix := w.l.sitePath(u)
+		source := rel
+		if dir := w.l.cfg.PostsDir; dir != "." {
+			source = dir + "/" + rel
+		}
+		return w.postLink(source, dest, suffix, what, line, col)
+	}
 	if u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.Path == "" {
+		if (u.Scheme == "http" || u.Scheme == "https") && w.l.siteHost != "" && strings.EqualFold(u.Host, w.l.siteHost) {
+			// A link into this site by its full URL: checked as a site path.
+			if p := "/" + strings.TrimPrefix(u.Path, "/"); strings.HasPrefix(p+"/", w.l.configBase) {
+				rel, _ := w.l.sitePath(&url.URL{Path: p})
+				r.checks = append(r.checks, linkCheck{site: rel, dest: dest, line: line, col: col, image: image})
+			}
+		}
 		return dest // external, mailto:, or only #fragment / ?query
+	}
+	base := w.l.cfg.BasePath()
+	if strings.HasPrefix(u.Path, "/") {
+		rel, suffix := w.l.sitePath(u)
+		if isMarkdown(rel) {
+			return w.postLink(rel, dest, suffix, what, line, col)
+		}
+		r.checks = append(r.checks, linkCheck{site: rel, dest: dest, line: line, col: col, image: image})
+		return base + escapePath(rel) + suffix
 	}
 	suffix := ""
 	if u.RawQuery != "" {
@@ -491,60 +528,67 @@ func (w *walker) resolve(dest string, image, absolute bool, line, col int) strin
 	if u.Fragment != "" {
 		suffix += "#" + u.EscapedFragment()
 	}
-	base := w.l.cfg.BasePath()
+	// Relative to the source file, in the repository, as GitHub shows it.
 	p := u.Path
-	if strings.HasPrefix(p, "/") {
-		if w.l.configBase != "/" && strings.HasPrefix(p, w.l.configBase) {
-			p = "/" + strings.TrimPrefix(p, w.l.configBase) // already written with the base path
+	target := path.Join(path.Dir(r.file.path), p)
+	if target != ".." && !strings.HasPrefix(target, "../") {
+		if out, ok := w.repoLink(target, dest, suffix, what, image, absolute, line, col); ok {
+			return out
 		}
-		rel := strings.TrimPrefix(path.Clean(p), "/")
-		if strings.HasSuffix(p, "/") && rel != "" {
-			rel += "/"
-		}
-		if isMarkdown(rel) {
-			return w.postLink(rel, dest, suffix, what, line, col)
-		}
-		if image && !idx.targets[rel] {
-			r.add(line, col, missing, fmt.Sprintf("image %q is not a file of the site: put it in static/ (as static/%s) or beside the post in a bundle", trimForMsg(dest), rel))
-		} else if !image && strings.HasPrefix(rel, "posts/") {
-			slug := strings.SplitN(strings.TrimPrefix(rel, "posts/"), "/", 2)[0]
-			if _, ok := idx.bySlug[slug]; !ok && slug != "" && !idx.targets[rel] {
-				r.add(line, col, missing, fmt.Sprintf("link %q goes to no post: there is no post with slug %q", trimForMsg(dest), slug))
-			}
-		}
-		return base + escapePath(rel) + suffix
 	}
-	// Relative to the source file, in the repository.
-	dir := path.Dir(r.file.path)
-	target := path.Join(dir, p)
-	if target == ".." || strings.HasPrefix(target, "../") {
-		r.add(line, col, missing, fmt.Sprintf("%s %q points outside the repository", what, trimForMsg(dest)))
-		return dest
+	// Else relative to the page's address, as a browser resolves it.
+	if r.claimed || (r.kind == kindSection && r.post.Section == "") {
+		r.checks = append(r.checks, linkCheck{site: pageRelative(r.post.Address, p), dest: dest, from: r.post.Address, line: line, col: col, image: image})
 	}
-	if isMarkdown(target) {
-		return w.postLink(target, dest, suffix, what, line, col)
-	}
-	if b, ok := idx.byBundle[strings.TrimSuffix(target, "/")]; ok && b.post != nil {
-		return w.postLink(b.file.path, dest, suffix, what, line, col)
-	}
-	if t, ok := idx.assetOf[target]; ok {
-		if r.file.bundle != "" && strings.HasPrefix(target, r.file.bundle+"/") && !absolute {
-			return dest // beside the page
-		}
-		return base + escapePath(t) + suffix
-	}
-	if _, ok := w.l.tree.files[target]; ok {
-		r.add(line, col, missing, fmt.Sprintf("%s %q is %s, which is not published: only files in static/ and beside a bundle's index.md are copied to the site", what, trimForMsg(dest), target))
-		return dest
-	}
-	if !image && w.l.tree.dirs[target] {
-		return dest // a folder; nothing to check
-	}
-	r.add(line, col, missing, fmt.Sprintf("%s %q: %s does not exist", what, trimForMsg(dest), target))
 	return dest
 }
 
-// postLink resolves a link to a post's source file.
+// repoLink resolves a link to target, a path in the repository: ok is
+// false when target names no file or folder the site publishes something
+// for.
+func (w *walker) repoLink(target, dest, suffix, what string, image, absolute bool, line, col int) (string, bool) {
+	r, idx := w.r, w.idx
+	missing := CodeBrokenLink
+	if image {
+		missing = CodeMissingImage
+	}
+	base := w.l.cfg.BasePath()
+	if _, isPost := idx.bySource[target]; isPost || (isMarkdown(target) && w.l.tree.has(target)) {
+		return w.postLink(target, dest, suffix, what, line, col), true
+	}
+	dir := strings.TrimSuffix(target, "/")
+	if b, ok := idx.byBundle[dir]; ok && b.post != nil {
+		return w.postLink(b.file.path, dest, suffix, what, line, col), true
+	}
+	if !image && w.l.tree.hasDir(dir) {
+		if dir == w.l.cfg.PostsDir {
+			return base + suffix, true // the blog's folder: its index page
+		}
+		if s, ok := idx.bySection[w.l.sectionOf(dir)]; ok && strings.HasPrefix(dir, w.l.cfg.PostsDir+"/") {
+			return w.postLink(s.file.path, dest, suffix, what, line, col), true
+		}
+		return "", false
+	}
+	if t, ok := idx.assetOf[target]; ok {
+		if r.file.bundle != "" && strings.HasPrefix(target, r.file.bundle+"/") && !absolute && strings.HasSuffix(r.post.Address, "/") {
+			return dest, true // beside the page
+		}
+		return base + escapePath(t) + suffix, true
+	}
+	if _, ok := w.l.tree.files[target]; ok {
+		if !linkable(target) {
+			r.add(line, col, missing, fmt.Sprintf("%s %q is %s, which is never published (dotfiles, .git, .github, publish.yaml and templates/ stay private)", what, trimForMsg(dest), target))
+			return dest, true
+		}
+		t := w.l.linkedTarget(target, idx)
+		r.linked = append(r.linked, linkedFile{source: target, target: t, line: line, col: col, dest: dest, image: image})
+		return base + escapePath(t) + suffix, true
+	}
+	return "", false
+}
+
+// postLink resolves a link to the source file of a post, section or
+// redirect.
 func (w *walker) postLink(source, dest, suffix, what string, line, col int) string {
 	r := w.r
 	t, ok := w.idx.bySource[source]
@@ -560,6 +604,9 @@ func (w *walker) postLink(source, dest, suffix, what string, line, col int) stri
 		r.add(line, col, CodeBrokenLink, fmt.Sprintf("%s %q goes to %s, which %s and is left out of the site", what, trimForMsg(dest), source, why))
 		return dest
 	}
+	if t.kind == kindSection && t.post.Section == "" {
+		return w.l.cfg.BasePath() + suffix // posts_dir's own _index.md: the index page
+	}
 	if (t.post.Draft || t.post.Future) && !(r.post.Draft || r.post.Future) {
 		state := "a draft"
 		if !t.post.Draft {
@@ -567,10 +614,7 @@ func (w *walker) postLink(source, dest, suffix, what string, line, col int) stri
 		}
 		r.add(line, col, CodeLinkToDraft, fmt.Sprintf("%s %q goes to %s, which is %s: the link is broken until that post is published", what, trimForMsg(dest), source, state))
 	}
-	if t.page != nil {
-		return w.l.cfg.BasePath() + strings.TrimPrefix(t.page.Address, "/") + suffix
-	}
-	return w.l.cfg.BasePath() + escapePath(PostPath(t.post.Slug)) + suffix
+	return w.l.cfg.BasePath() + strings.TrimPrefix(t.escapedAddress(), "/") + suffix
 }
 
 func escapePath(p string) string {

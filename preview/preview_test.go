@@ -87,11 +87,13 @@ func previewGet(t *testing.T, url string) (int, string, http.Header) {
 func TestPreviewServer(t *testing.T) {
 	ps := newServer()
 	ps.publish(map[string][]byte{
-		"index.html":         []byte("<!doctype html><html><body><p>home</p></body></html>"),
-		"posts/a/index.html": []byte("<html><body>post a</body></html>"),
-		"404.html":           []byte("<html><body>not here</body></html>"),
-		"feed.xml":           []byte("<feed/>"),
-		"assets/style.css":   []byte("body{}"),
+		"index.html":           []byte("<!doctype html><html><body><p>home</p></body></html>"),
+		"posts/a/index.html":   []byte("<html><body>post a</body></html>"),
+		"404.html":             []byte("<html><body>not here</body></html>"),
+		"feed.xml":             []byte("<feed/>"),
+		"assets/style.css":     []byte("body{}"),
+		"2024/hugo-style.html": []byte("<html><body>an address without a slash</body></html>"),
+		"releases/1.88.0.html": []byte("<html><body>an alias</body></html>"),
 	}, nil)
 	srv := httptest.NewServer(ps)
 	defer srv.Close()
@@ -106,6 +108,15 @@ func TestPreviewServer(t *testing.T) {
 	}
 	if code, _, h := previewGet(t, srv.URL+"/posts/a"); code != http.StatusMovedPermanently || h.Get("Location") != "/posts/a/" {
 		t.Errorf("GET /posts/a = %d to %q, want a redirect to the folder", code, h.Get("Location"))
+	}
+	// GitHub Pages serves /x from x.html: so does the preview.
+	for _, p := range []string{"/2024/hugo-style", "/releases/1.88.0", "/2024/hugo-style.html"} {
+		if code, body, h := previewGet(t, srv.URL+p); code != 200 || !strings.Contains(body, "<body>an ") || h.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("GET %s = %d %q %v", p, code, body, h)
+		}
+	}
+	if code, _, _ := previewGet(t, srv.URL+"/releases/1.88.0/"); code != 404 {
+		t.Errorf("GET /releases/1.88.0/ = %d: no folder there", code)
 	}
 	if code, body, _ := previewGet(t, srv.URL+"/nope/"); code != 404 || !strings.Contains(body, "not here") {
 		t.Errorf("GET /nope/ = %d %q", code, body)

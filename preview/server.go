@@ -80,6 +80,13 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p = path.Join(p, "index.html")
 	}
 	data, ok := files[p]
+	if !ok && !strings.HasSuffix(p, "/index.html") {
+		// GitHub Pages serves /x from x.html: the address of a post whose
+		// permalink ends in neither / nor .html (Hugo's /:year/:slug).
+		if html, isPage := files[p+".html"]; isPage {
+			p, data, ok = p+".html", html, true
+		}
+	}
 	status := http.StatusOK
 	if !ok {
 		if _, isDir := files[p+"/index.html"]; isDir {

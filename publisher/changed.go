@@ -38,10 +38,26 @@ func (jb *job) changedPosts(ctx context.Context, base, head gitstore.Commit, cfg
 	}
 	var all []*posts.Post
 	var pages map[string]int
+	notPosts := map[string]bool{}   // sections' _index.md and files that only redirect
+	linkedBy := map[string]string{} // a file posts link to -> the first of them
 	if built != nil && built.Site != nil {
 		all, pages = built.Site.Posts, built.IndexPages
+		for _, s := range built.Site.Sections {
+			notPosts[s.Path] = true
+		}
+		for _, r := range built.Site.Redirects {
+			notPosts[r.Path] = true
+		}
+		for _, a := range built.Site.Assets {
+			if len(a.Posts) > 0 {
+				linkedBy[a.Source] = a.Posts[0]
+			}
+		}
 	}
 	owner := func(f string) *posts.Post {
+		if by, ok := linkedBy[f]; ok {
+			f = by // an image a post links to changes that post
+		}
 		for _, p := range all {
 			if p.Path == f || (p.Bundle != "" && strings.HasPrefix(f, p.Bundle+"/")) {
 				return p
@@ -51,13 +67,16 @@ func (jb *job) changedPosts(ctx context.Context, base, head gitstore.Commit, cfg
 	}
 	byPath := map[string]*ChangedPost{}
 	for f, status := range diff {
+		if notPosts[f] || path.Base(f) == "_index.md" || path.Base(f) == "_index.markdown" {
+			continue // not a post, and not listed as one removed
+		}
 		if p := owner(f); p != nil {
 			if _, ok := byPath[p.Path]; ok {
 				continue
 			}
 			cp := &ChangedPost{
 				Path: p.Path, Title: p.Title, Status: "changed",
-				URL:         previewBase + posts.PostPath(p.Slug),
+				URL:         previewBase + postAddress(p),
 				ReadingTime: p.ReadingTime, IndexPage: pages[p.Path],
 				Draft: p.Draft, Future: p.Future,
 			}
@@ -84,6 +103,15 @@ func (jb *job) changedPosts(ctx context.Context, base, head gitstore.Commit, cfg
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// postAddress is where a post lives in the site: its address, or the
+// default one for a Post that posts.Load did not make.
+func postAddress(p *posts.Post) string {
+	if p.Address != "" {
+		return p.Address
+	}
+	return posts.PostPath(p.Slug)
 }
 
 // isPostSource: a Markdown file that can be a post of posts_dir dir (a

@@ -182,3 +182,43 @@ func TestEndToEndSymlinkToEtcPasswd(t *testing.T) {
 		t.Fatalf("symlinks not reported: %+v", r.Diagnostics)
 	}
 }
+
+// TestEndToEndPreviewLinksFollowAddresses: with a permalink of its own,
+// the preview links of the pull request comment go to each post's
+// address; a section's _index.md is no changed post, and an image a post
+// links to changes that post.
+func TestEndToEndPreviewLinksFollowAddresses(t *testing.T) {
+	e := newEnv(t)
+	base := e.commit(gitserver.Change{Ref: "main", Message: "A blog from Jekyll", Files: map[string]string{
+		"publish.yaml":                     "title: News\nbase_url: https://acme.github.io/blog/\npermalink: /news/:year/:month/:day/:title/\ntimezone: America/Los_Angeles\n",
+		"posts/2024/2024-05-07-Hello.md":   "---\ntitle: Hello\n---\n\n![a chart](img/chart.png)\n",
+		"posts/2024/img/chart.png":         "png",
+		"posts/2023/2023-01-01-kubecon.md": "---\ntitle: KubeCon 2023\n---\n\nText.\n",
+	}})
+	mustOutcome(t, e.publish(base), OutcomePublished)
+	if files := e.files("gh-pages"); !slices.Contains(files, "news/2024/05/07/Hello/index.html") || !slices.Contains(files, "news/2024/img/chart.png") {
+		t.Fatalf("site files %q", files)
+	}
+	head := e.commit(gitserver.Change{Ref: "refs/pull/8/head", Parent: base, Message: "New chart, a section", Files: map[string]string{
+		"posts/2024/img/chart.png":         "png, better",
+		"posts/2024/_index.md":             "---\ntitle: 2024\n---\n\nThe year.\n",
+		"posts/2024/2024-06-01-kubecon.md": "---\ntitle: KubeCon 2024\n---\n\nText.\n",
+	}})
+	r := e.run(queue.Job{Kind: queue.KindPreview, Repo: e.repo(), Ref: "refs/pull/8/head", SHA: head, PR: 8, BaseRef: "main", BaseSHA: base})
+	mustOutcome(t, r, OutcomePublished)
+	pre := "https://acme.github.io/blog/pr-preview/pr-8/"
+	var got []string
+	for _, c := range r.Changed {
+		got = append(got, c.Path+" "+c.Status+" "+c.URL)
+	}
+	want := []string{
+		"posts/2024/2024-05-07-Hello.md changed " + pre + "news/2024/05/07/Hello/",
+		"posts/2024/2024-06-01-kubecon.md added " + pre + "news/2024/06/01/kubecon/",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("changed posts\n got %q\nwant %q", got, want)
+	}
+	if files := e.files("gh-pages"); !slices.Contains(files, "pr-preview/pr-8/news/2024/index.html") {
+		t.Errorf("no section page in the preview: %q", files)
+	}
+}

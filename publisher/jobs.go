@@ -13,8 +13,8 @@ import (
 	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/posts"
-	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/templates"
 )
 

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"time"
 
 	"github.com/publishbot/publishbot/posts"
@@ -99,7 +100,33 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 		return out, err
 	}
 	out.Files, out.IndexPages = res.Files, res.IndexPages
+	if ds := dropNested(out.Files); len(ds) > 0 {
+		site.Diagnostics = append(site.Diagnostics, ds...)
+		posts.SortDiagnostics(site.Diagnostics)
+	}
 	return out, nil
+}
+
+// dropNested removes from files every file that lies under another one
+// ("a.html/b" beside "a.html"), which no folder can hold, and returns a
+// diagnostic for each. posts.Load already leaves out every alias, page or
+// file that would make one (and says so at its line): this is the last
+// guard, so that such a file costs only itself, never the whole build.
+func dropNested(files map[string][]byte) []posts.Diagnostic {
+	var ds []posts.Diagnostic
+	for p := range files {
+		for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+			if _, isFile := files[d]; isFile {
+				ds = append(ds, posts.Diagnostic{File: p, Severity: posts.SeverityError, Code: posts.CodeInternal,
+					Message: fmt.Sprintf("publishbot made %s, which lies under the file %s; it is left out (please report it)", p, d)})
+				break
+			}
+		}
+	}
+	for _, d := range ds {
+		delete(files, d.File)
+	}
+	return ds
 }
 
 // BuildDir builds the content folder dir with its own templates/ folder as

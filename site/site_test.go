@@ -38,6 +38,7 @@ func TestBuildDirExampleBlog(t *testing.T) {
 		if posts.HasErrors(out.Site.Diagnostics) {
 			t.Errorf("the example blog has errors: %v", out.Site.Diagnostics)
 		}
+		assertKnown(t, out)
 		shown := 0
 		for _, p := range out.Site.Posts {
 			if (!p.Draft || opts.Drafts) && (!p.Future || opts.Future) {

@@ -310,9 +310,10 @@ func TestBrowserStress(t *testing.T) {
 		return out
 	}
 	pages := func() map[string]string {
-		return map[string]string{"index": "", "post": "posts/stress/", "tag": "tags/averyveryverylongtagnamewithoutanyspacesatallfortesting/"}
+		return map[string]string{"index": "", "post": "posts/stress/", "tag": "tags/averyveryverylongtagnamewithoutanyspacesatallfortesting/",
+			"section": "posts/a-section-with-a-very-long-name/"}
 	}
-	browseSite(t, render, pages, []string{"post"}, nil)
+	browseSite(t, render, pages, []string{"post", "section"}, nil)
 }
 
 // codePost is a post with a contents list and a code block with options,

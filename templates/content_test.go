@@ -11,8 +11,8 @@ import (
 	"github.com/publishbot/publishbot/posts"
 )
 
-// loadMap loads a content tree from files through posts.Load.
-func loadMap(t *testing.T, files map[string]string) (*posts.Site, fstest.MapFS) {
+// loadContentMap loads a content tree from files through posts.Load.
+func loadContentMap(t *testing.T, files map[string]string) (*posts.Site, fstest.MapFS) {
 	t.Helper()
 	m := fstest.MapFS{}
 	for name, data := range files {
@@ -54,7 +54,7 @@ func scriptsIn(doc []byte) string {
 // image text runs nothing on any page.
 func TestHostileFrontMatter(t *testing.T) {
 	evil := `"><script>alert(1)</script><img src=x onerror=alert(2)>`
-	site, content := loadMap(t, map[string]string{
+	site, content := loadContentMap(t, map[string]string{
 		"publish.yaml": "title: Blog\nbase_url: https://acme.github.io/blog/\n",
 		"posts/2026-01-02-evil.md": "---\ntitle: '" + evil + "'\nsummary: '" + evil + "'\nauthor: '" + evil + "'\n" +
 			"tags: ['" + evil + "', ok]\nimage: /img/cover.png\nimage_alt: '" + evil + "'\ntoc: true\n---\n## Heading " + evil + "\n\nText.\n",
@@ -93,7 +93,7 @@ func TestHostileFrontMatter(t *testing.T) {
 // TestPostPageTOCAndCode: the contents list comes before the body; code
 // blocks keep their options' markup.
 func TestPostPageTOCAndCode(t *testing.T) {
-	site, content := loadMap(t, map[string]string{
+	site, content := loadContentMap(t, map[string]string{
 		"publish.yaml":          "title: Blog\nbase_url: https://acme.github.io/blog/\ntoc: true\n",
 		"posts/2026-01-02-a.md": "---\ntitle: A\n---\nIntro.\n\n## One\n\n```go {linenos=true, hl_lines=[1], title=\"a.go\"}\npackage a\n```\n\n## Two\n",
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"sort"
 	"time"
@@ -50,6 +51,13 @@ func (b *build) feeds() error {
 			return fmt.Errorf("render %s: %w", f.path, err)
 		}
 		b.add(f.path, data)
+	}
+	// feeds in publish.yaml: the old addresses of the feed (Hugo's
+	// index.xml, Zola's atom.xml) keep their subscribers.
+	for _, p := range b.cfg.Feeds {
+		if _, taken := b.out[p]; !taken && fs.ValidPath(p) {
+			b.add(p, b.out["feed.xml"])
+		}
 	}
 	return nil
 }
@@ -122,7 +130,7 @@ func (b *build) atom(list []*PostData) ([]byte, error) {
 		e := atomEntry{
 			Title:     atomText{Type: "text", Body: d.Title},
 			Links:     []atomLink{{Href: d.AbsURL, Rel: "alternate", Type: "text/html"}},
-			ID:        d.AbsURL,
+			ID:        d.FeedID,
 			Published: rfc3339(d.Date),
 			Updated:   rfc3339(d.Date),
 			Content:   atomText{Type: "html", Body: b.feedHTML[d]},
@@ -279,7 +287,7 @@ func (b *build) jsonFeed(list []*PostData) ([]byte, error) {
 	}
 	for _, d := range list {
 		it := jsonItem{
-			ID:            d.AbsURL,
+			ID:            d.FeedID,
 			URL:           d.AbsURL,
 			Title:         d.Title,
 			ContentHTML:   b.feedHTML[d],

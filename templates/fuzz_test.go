@@ -4,32 +4,10 @@ import (
 	"bytes"
 	"io/fs"
 	"net/url"
-	"path"
-	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 )
-
-// FuzzCleanAlias: an alias from front matter becomes a safe output path
-// inside the site, or nothing.
-func FuzzCleanAlias(f *testing.F) {
-	for _, s := range []string{"/2019/01/old/", "old.html", "/../../etc/passwd", "a/./b", "//x", "https://e.x/y", "/a?b#c", "\\x", "/", "", "é/ü/", "a/../b"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, alias string) {
-		got := cleanAlias(alias)
-		if got == "" {
-			return
-		}
-		if !fs.ValidPath(got) || strings.ContainsAny(got, "\\\x00?#") || slices.Contains(strings.Split(got, "/"), "..") {
-			t.Fatalf("cleanAlias(%q) = %q: not a safe site path", alias, got)
-		}
-		if path.Ext(got) == "" {
-			t.Fatalf("cleanAlias(%q) = %q: no file name", alias, got)
-		}
-	})
-}
 
 // FuzzRenderFields renders a post whose front matter fields are arbitrary
 // text: Render never fails or panics, every output path is a valid site

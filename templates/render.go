@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,6 +75,7 @@ type PostData struct {
 
 	URL       string        // URL path, "/blog/posts/hello/"
 	AbsURL    string        // absolute URL
+	FeedID    string        // absolute URL that identifies the post in feeds (see posts.Post.FeedID)
 	Body      template.HTML // Post.HTML: rendered and sanitised by posts
 	TOC       template.HTML // Post.TOC: the table of contents, "" for none; rendered and sanitised by posts
 	ImageURL  string        // absolute URL of the cover image, "" for none
@@ -93,6 +95,17 @@ type TagLink struct {
 	Count int
 }
 
+// SectionData is a section (a folder of posts described by an _index.md)
+// as its listing page shows it.
+type SectionData struct {
+	Section *posts.Section
+	Title   string
+	Summary string
+	URL     string        // URL path of its page, "/blog/inside-rust/"
+	Body    template.HTML // its text, rendered and sanitised by posts
+	Count   int           // posts shown in it and its subfolders
+}
+
 // YearGroup is the posts of one year on a listing page.
 type YearGroup struct {
 	Year  int
@@ -109,7 +122,7 @@ type Pager struct {
 // Page is the data of every page template.
 type Page struct {
 	Site        *SiteData
-	Kind        string // "index", "post", "page", "tag", "tags", "archive", "404", "redirect"
+	Kind        string // "index", "post", "page", "tag", "tags", "section", "archive", "404", "redirect"
 	Title       string // the document <title>
 	Description string // meta description, plain text
 	Canonical   string // absolute URL of this page
@@ -128,6 +141,9 @@ type Page struct {
 
 	Tag  *TagLink  // tag pages
 	Tags []TagLink // tags page
+
+	Section *SectionData  // section pages
+	Intro   template.HTML // index page 1: the text of posts_dir's _index.md, sanitised by posts.Load; "" for none
 
 	Target string // redirect pages: absolute URL to go to
 
@@ -207,6 +223,7 @@ type build struct {
 	urls  []sitemapURL
 
 	listedOn map[string]int // source path -> index page that lists it
+	intro    template.HTML
 
 	feedHTML map[*PostData]string // post bodies with absolute URLs, for the feeds
 
@@ -275,13 +292,11 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	b.site.Menu = b.menuLinks(site.Menu)
 	b.out = make(map[string][]byte, len(visible)+len(visible)/4+len(b.tags)+32)
 
-	hidden := map[string]bool{}
-	for _, p := range site.Posts {
-		if p != nil && ((p.Draft && !opts.Drafts) || (p.Future && !opts.Future)) {
-			hidden[posts.PostPath(p.Slug)] = true
-		}
+	shown := make(map[string]bool, len(visible))
+	for _, p := range visible {
+		shown[p.Path] = true
 	}
-	if err := b.assets(site.Assets, content, hidden); err != nil {
+	if err := b.assets(site.Assets, content, shown); err != nil {
 		return nil, err
 	}
 	if _, ok := b.out["favicon.ico"]; ok {
@@ -308,7 +323,9 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	if err := b.menuHeaders(); err != nil {
 		return nil, fmt.Errorf("execute template site-header: %w", err)
 	}
-	steps := []func() error{b.postPages, b.indexPages, b.tagPages, b.archivePage, b.notFoundPage, b.pagePages, b.aliasPages, b.feeds, b.fixedFiles}
+	b.intro = template.HTML(site.Intro) // rendered and sanitised by posts.Load
+	steps := []func() error{b.postPages, b.indexPages, b.tagPages, func() error { return b.sectionPages(site.Sections) }, b.archivePage, b.notFoundPage,
+		b.pagePages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.fixedFiles}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -330,7 +347,14 @@ func (b *build) pathURL(sitePath string) string { return b.base + escapePath(sit
 // siteURL is the absolute URL of a site path.
 func (b *build) siteURL(sitePath string) string { return b.cfg.URL(escapePath(sitePath)) }
 
-func (b *build) postURL(slug string) string { return b.pathURL(posts.PostPath(slug)) }
+// address is a post's site-relative address: posts.Post.Address, or the
+// default one for a Post that posts.Load did not make.
+func address(p *posts.Post) string {
+	if p.Address != "" {
+		return p.Address
+	}
+	return posts.PostPath(p.Slug)
+}
 
 func (b *build) absURL(p string) string {
 	if strings.HasPrefix(p, "/") && b.host != "" {
@@ -360,12 +384,16 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			Updated:     p.Updated,
 			DateText:    p.Date.Format(dateLayout),
 			DateISO:     p.Date.Format(time.RFC3339),
-			URL:         b.postURL(p.Slug),
-			AbsURL:      b.siteURL(posts.PostPath(p.Slug)),
+			URL:         b.pathURL(address(p)),
+			AbsURL:      b.siteURL(address(p)),
 			Body:        template.HTML(p.HTML), // rendered and sanitised by posts.Load
 			TOC:         template.HTML(p.TOC),  // likewise
 			Scheduled:   p.Future,
 			Authors:     b.authorLinks(p),
+		}
+		d.FeedID = d.AbsURL
+		if p.FeedID != "" {
+			d.FeedID = b.siteURL(p.FeedID)
 		}
 		if p.Image != "" {
 			d.ImageURL = b.absURL(p.Image)
@@ -457,8 +485,8 @@ func (b *build) postPages() error {
 		if errs[i] != nil {
 			return fmt.Errorf("render post %s: %w", d.Post.Path, errs[i])
 		}
-		sp := posts.PostPath(d.Slug)
-		b.add(sp+"index.html", results[i])
+		sp := address(d.Post)
+		b.add(posts.OutputPath(sp), results[i])
 		lm := d.Date
 		if d.Updated.After(lm) {
 			lm = d.Updated
@@ -474,7 +502,7 @@ func (b *build) postPage(i int) ([]byte, error) {
 	if b.site.Title != "" {
 		title += " · " + b.site.Title
 	}
-	pg := b.page("post", title, d.Summary, posts.PostPath(d.Slug))
+	pg := b.page("post", title, d.Summary, address(d.Post))
 	pg.OGType = "article"
 	pg.Post = d
 	pg.Image = d.ImageURL
@@ -560,11 +588,19 @@ func (b *build) popular() []*PostData {
 		for _, d := range b.posts {
 			bySlug[d.Slug] = d
 		}
-		seen := map[string]bool{}
+		byAddress := make(map[string]*PostData, len(b.posts))
+		for i := len(b.posts) - 1; i >= 0; i-- {
+			byAddress[strings.Trim(address(b.posts[i].Post), "/")] = b.posts[i]
+		}
+		seen := map[*PostData]bool{}
 		for _, s := range b.cfg.Popular {
-			s = strings.Trim(strings.TrimPrefix(strings.TrimSpace(s), "posts/"), "/")
-			if d, ok := bySlug[s]; ok && !seen[s] {
-				seen[s] = true
+			s = strings.Trim(strings.TrimSpace(s), "/")
+			d, ok := byAddress[s] // an address, or a slug (of the default posts/<slug>/)
+			if !ok {
+				d, ok = bySlug[strings.TrimPrefix(s, "posts/")]
+			}
+			if ok && !seen[d] {
+				seen[d] = true
 				out = append(out, d)
 			}
 		}
@@ -611,6 +647,9 @@ func (b *build) indexPages() error {
 		pg.Years = groupByYear(items)
 		pg.Pager = pager
 		pg.Popular = popular
+		if n == 1 {
+			pg.Intro = b.intro
+		}
 		if pg.Featured != nil {
 			pg.Image, pg.ImageAlt = pg.Featured.ImageURL, pg.Featured.ImageAlt
 		}
@@ -722,38 +761,118 @@ func (b *build) notFoundPage() error {
 	return nil
 }
 
-// aliasPages writes a redirect page for every alias that does not collide
-// with a generated file or another alias (the newest post wins).
-func (b *build) aliasPages() error {
-	for _, d := range b.posts {
-		if err := b.ctx.Err(); err != nil {
-			return err
+// sectionPages writes the listing page of every section, paginated like
+// a tag's, with the posts of its folder and subfolders that this render
+// shows.
+func (b *build) sectionPages(sections []*posts.Section) error {
+	for _, sec := range sections {
+		var list []*PostData
+		for _, d := range b.posts {
+			if s := d.Post.Section; s == sec.Dir || strings.HasPrefix(s, sec.Dir+"/") {
+				list = append(list, d)
+			}
 		}
-		for _, a := range d.Post.Aliases {
-			target := cleanAlias(a)
-			if target == "" {
-				continue
+		data := &SectionData{Section: sec, Title: sec.Title, Summary: sec.Summary, URL: b.pathURL(sec.Address),
+			Body: template.HTML(sec.HTML), Count: len(list)} // sec.HTML: rendered and sanitised by posts.Load
+		err := b.paginate(sec.Address, list, func(n int, items []*PostData, pager *Pager) error {
+			title := sec.Title
+			if n > 1 {
+				title += fmt.Sprintf(" · Page %d of %d", n, pager.Total)
 			}
-			if _, taken := b.out[target]; taken {
-				continue
+			if b.site.Title != "" {
+				title += " · " + b.site.Title
 			}
-			pg := b.page("redirect", d.Title, d.Summary, posts.PostPath(d.Slug))
-			pg.Post = d
-			pg.Target = d.AbsURL
-			pg.NoIndex = true
-			data, err := b.r.execute(tplRedirect, pg, 1<<10)
+			sp := pageDir(sec.Address, n)
+			pg := b.page("section", title, sec.Summary, sp)
+			pg.Section = data
+			pg.Years = groupByYear(items)
+			pg.Pager = pager
+			out, err := b.r.execute(tplSection, pg, 8<<10)
 			if err != nil {
 				return err
 			}
-			b.add(target, data)
+			b.add(sp+"index.html", out)
+			b.addPage(sp, newest(items))
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// assets copies static files and bundle files. A file of a post that this
-// render hides (a draft) is left out.
-func (b *build) assets(assets []posts.Asset, content fs.FS, hidden map[string]bool) error {
+// aliasPages writes a redirect page at the files of every alias of a
+// post or section (posts.AliasFiles), and one for every file that only
+// redirects. posts.Load made sure none of them lies at, under or over
+// another file; a file already written is still never replaced.
+func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirect) error {
+	redirect := func(pg *Page, aliases ...string) error {
+		pg.NoIndex = true
+		var data []byte
+		for _, a := range aliases {
+			for _, f := range posts.AliasFiles(a) {
+				if _, taken := b.out[f]; taken || !fs.ValidPath(f) {
+					continue
+				}
+				if data == nil {
+					var err error
+					if data, err = b.r.execute(tplRedirect, pg, 1<<10); err != nil {
+						return err
+					}
+				}
+				b.add(f, data)
+			}
+		}
+		return nil
+	}
+	for _, d := range b.posts {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
+		if len(d.Post.Aliases) == 0 {
+			continue
+		}
+		pg := b.page("redirect", d.Title, d.Summary, address(d.Post))
+		pg.Post = d
+		pg.Target = d.AbsURL
+		if err := redirect(pg, d.Post.Aliases...); err != nil {
+			return err
+		}
+	}
+	for _, sec := range sections {
+		if len(sec.Aliases) == 0 {
+			continue
+		}
+		pg := b.page("redirect", sec.Title, sec.Summary, sec.Address)
+		pg.Post = &PostData{Title: sec.Title}
+		pg.Target = b.siteURL(sec.Address)
+		if err := redirect(pg, sec.Aliases...); err != nil {
+			return err
+		}
+	}
+	for _, rd := range redirects {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
+		title := rd.Title
+		if title == "" {
+			title = rd.Target
+		}
+		pg := b.page("redirect", title, "", rd.Address)
+		pg.Post = &PostData{Title: title}
+		pg.Target = b.absURL(rd.Target)
+		pg.Canonical = pg.Target
+		if err := redirect(pg, append([]string{"/" + rd.Address}, rd.Aliases...)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// assets copies static files, bundle files and the files posts link to.
+// A file only of posts that this render hides (drafts) is left out.
+func (b *build) assets(assets []posts.Asset, content fs.FS, shown map[string]bool) error {
 	for _, a := range assets {
 		if err := b.ctx.Err(); err != nil {
 			return err
@@ -761,10 +880,8 @@ func (b *build) assets(assets []posts.Asset, content fs.FS, hidden map[string]bo
 		if a.Target == "" || !fs.ValidPath(a.Target) {
 			continue
 		}
-		if strings.HasPrefix(a.Target, "posts/") {
-			if i := strings.IndexByte(a.Target[len("posts/"):], '/'); i >= 0 && hidden[a.Target[:len("posts/")+i+1]] {
-				continue
-			}
+		if len(a.Posts) > 0 && !slices.ContainsFunc(a.Posts, func(p string) bool { return shown[p] }) {
+			continue
 		}
 		if content == nil {
 			return fmt.Errorf("copy asset %s: no content tree", a.Source)

@@ -392,7 +392,7 @@ func TestDraftsAndFuture(t *testing.T) {
 	site.Posts[2].Title = "Half written"
 	site.Posts[2].Bundle = "posts/post-02"
 	site.Assets = []posts.Asset{
-		{Source: "posts/post-02/cover.png", Target: "posts/post-02/cover.png", Size: 3},
+		{Source: "posts/post-02/cover.png", Target: "posts/post-02/cover.png", Size: 3, Posts: []string{site.Posts[2].Path}},
 		{Source: "static/favicon.ico", Target: "favicon.ico", Size: 3},
 	}
 	content := fstest.MapFS{

@@ -11,7 +11,7 @@
 // A repository's templates/*.html replace the default files of the same
 // name, and templates/style.css replaces the stylesheet (the code
 // highlighting rules are still appended). Page templates are index.html,
-// post.html, page.html, tag.html, tags.html, archive.html, 404.html and
+// post.html, page.html, tag.html, tags.html, section.html, archive.html, 404.html and
 // redirect.html: each is executed once per output page with a *Page, and
 // the defaults execute the layout "base" and define "main". Every other
 // *.html file (base.html, partials.html, or a new file) is shared by all
@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -69,9 +68,10 @@ const (
 	tpl404      = "404.html"
 	tplRedirect = "redirect.html"
 	tplPage     = "page.html"
+	tplSection  = "section.html"
 )
 
-var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect, tplPage}
+var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect, tplPage, tplSection}
 
 // StylesheetPath is the site-relative path of the theme's stylesheet.
 const StylesheetPath = "assets/style.css"
@@ -202,31 +202,6 @@ func (r *Renderer) execute(name string, data any, sizeHint int) ([]byte, error) 
 		return nil, fmt.Errorf("execute template %s: %w", name, err)
 	}
 	return buf.Bytes(), nil
-}
-
-// cleanAlias turns an alias ("/2019/01/old/", "old.html") into a
-// site-relative output file, or "" when it is unusable.
-func cleanAlias(alias string) string {
-	a := strings.TrimSpace(alias)
-	if i := strings.IndexAny(a, "?#"); i >= 0 {
-		a = a[:i]
-	}
-	if strings.Contains(a, "://") || strings.ContainsAny(a, "\\\x00") {
-		return ""
-	}
-	dir := strings.HasSuffix(a, "/")
-	a = strings.Trim(a, "/")
-	if a == "" {
-		return ""
-	}
-	clean := path.Clean(a)
-	if clean != a || clean == "." || !fs.ValidPath(clean) {
-		return ""
-	}
-	if dir || path.Ext(clean) == "" {
-		return clean + "/index.html"
-	}
-	return clean
 }
 
 var (

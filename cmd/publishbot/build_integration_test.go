@@ -13,8 +13,7 @@ import (
 // Real content beside this package: examples/blog of this module and the
 // Jekyll corpus in ../shared next to the module.
 var (
-	exampleBlogDir  = filepath.Join("..", "..", "examples", "blog")
-	jekyllCorpusDir = filepath.Join("..", "..", "..", "shared", "testdata", "corpus", "jekyll")
+	exampleBlogDir = filepath.Join("..", "..", "examples", "blog")
 )
 
 // copyContentTree copies a content folder so a test may change it.
@@ -120,15 +119,15 @@ func TestBuildDraftsFutureBaseURL(t *testing.T) {
 // date; it is reported like `check` does, the rest is written, exit 1.
 func TestBuildWithErrors(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "public")
-	code, stdout, stderr := runPublishbotCmd(t, "build", "-o", out, jekyllCorpusDir)
+	code, stdout, stderr := runPublishbotCmd(t, "build", "-o", out, jekyllCorpusWithError(t))
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
-	want := "2023-01-29-jekyll-3-9-3-released.markdown:3:7: error: " // as `check` prints it
+	want := "broken-date.md:3:7: error: " // as `check` prints it
 	if !slices.ContainsFunc(strings.Split(stderr, "\n"), func(l string) bool { return strings.HasPrefix(l, want) }) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
-	if !strings.Contains(stdout, "built 101 posts") || !strings.Contains(stdout, "1 error") {
+	if !strings.Contains(stdout, "built 102 posts") || !strings.Contains(stdout, "1 error") {
 		t.Errorf("stdout = %q", stdout)
 	}
 	if _, err := os.Stat(filepath.Join(out, "posts", "jekyll-4-4-1-released", "index.html")); err != nil {
