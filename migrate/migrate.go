@@ -388,8 +388,15 @@ func detectZola(fsys fs.FS) (Plan, error) {
 		}
 	}
 	for _, f := range feeds {
-		if f != "feed.xml" && f != "rss.xml" {
+		// Only Atom/RSS feeds get a copy of publishbot's feed; another
+		// file (the Rust blog's releases.json) is the generator's own
+		// template, and is named among what is not carried over.
+		switch {
+		case f == "feed.xml" || f == "rss.xml":
+		case strings.HasSuffix(f, ".xml"):
 			s.Feeds = append(s.Feeds, "/"+strings.TrimPrefix(f, "/"))
+		default:
+			p.NotCarried = append(p.NotCarried, "feed "+f+" (a template of the site's own; publishbot writes Atom, RSS and JSON Feed at /feed.xml, /rss.xml and /feed.json)")
 		}
 	}
 	if extra, ok := cfg["extra"].(map[string]any); ok {
