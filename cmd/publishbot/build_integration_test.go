@@ -116,19 +116,36 @@ func TestBuildDraftsFutureBaseURL(t *testing.T) {
 	}
 }
 
-// TestBuildWithErrors builds the Jekyll corpus: one post has an invalid
-// date; it is reported like `check` does, the rest is written, exit 1.
+// TestBuildWithErrors builds the Jekyll corpus and one post without a
+// date: it is reported like `check` does, the rest is written, exit 1.
 func TestBuildWithErrors(t *testing.T) {
+	dir := t.TempDir()
+	entries, err := os.ReadDir(jekyllCorpusDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(jekyllCorpusDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "undated.md"), []byte("---\ntitle: Undated\ndate: someday\n---\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(t.TempDir(), "public")
-	code, stdout, stderr := runPublishbotCmd(t, "build", "-o", out, jekyllCorpusDir)
+	code, stdout, stderr := runPublishbotCmd(t, "build", "-o", out, dir)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
-	want := "2023-01-29-jekyll-3-9-3-released.markdown:3:7: error: " // as `check` prints it
+	want := "undated.md:3:7: error: " // as `check` prints it
 	if !slices.ContainsFunc(strings.Split(stderr, "\n"), func(l string) bool { return strings.HasPrefix(l, want) }) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
-	if !strings.Contains(stdout, "built 101 posts") || !strings.Contains(stdout, "1 error") {
+	if !strings.Contains(stdout, "built 102 posts") || !strings.Contains(stdout, "1 error") {
 		t.Errorf("stdout = %q", stdout)
 	}
 	if _, err := os.Stat(filepath.Join(out, "posts", "jekyll-4-4-1-released", "index.html")); err != nil {
