@@ -164,3 +164,41 @@ func TestCheckBrokenPost(t *testing.T) {
 		t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
 	}
 }
+
+// TestCheckFindsPathsThatCannotBeWritten (issue 10): an alias into .git
+// or under a page the theme writes, and a static file under one, are
+// errors of that post or file, found by check as by build.
+func TestCheckFindsPathsThatCannotBeWritten(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"publish.yaml":                    "title: T\n",
+		"posts/2026-01-01-a.md":           "---\ntitle: A\naliases: [/.git/hooks/]\n---\n",
+		"posts/2026-01-02-b.md":           "---\ntitle: B\naliases: [/archive/index.html/x/]\n---\n",
+		"posts/2026-01-03-c.md":           "---\ntitle: C\n---\n",
+		"static/archive/index.html/x.txt": "x",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, code := runCheckArgs(t, dir)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		"posts/2026-01-01-a.md:3:10: error: alias \"/.git/hooks/\" may not write under .git [invalid-alias]",
+		"posts/2026-01-02-b.md:3:10: error: alias \"/archive/index.html/x/\" is a page of the site itself (archive/index.html/x/index.html would lie under archive/index.html, which is the archive page)",
+		"static/archive/index.html/x.txt: error: this file is not published: archive/index.html/x.txt would lie under archive/index.html, which is the archive page [output-conflict]",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "2026-01-03-c.md") {
+		t.Errorf("the good post is reported:\n%s", out)
+	}
+}
