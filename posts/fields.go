@@ -177,37 +177,12 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 	var authors []Person
 	for i := range fields {
 		f := &fields[i]
-		if prev, ok := seen[f.key]; ok {
-			add(f.line, f.col, CodeDuplicateField, "field %q is given twice (first on line %d); keep one", f.key, prev)
+		if repeatedField(seen, f, add) {
 			continue
 		}
-		seen[f.key] = f.line
 		v := &f.value
-		str := func() (string, bool) {
-			switch v.kind {
-			case vNull:
-				return "", true
-			case vScalar:
-				return v.s, true
-			}
-			add(v.line, v.col, CodeInvalidField, "%s must be text, not a %s", f.key, kindName(v.kind))
-			return "", false
-		}
-		boolean := func() (bool, bool) {
-			if v.kind == vNull {
-				return false, true
-			}
-			if v.kind == vScalar {
-				switch strings.ToLower(v.s) {
-				case "true":
-					return true, true
-				case "false":
-					return false, true
-				}
-			}
-			add(v.line, v.col, CodeInvalidField, "%s must be true or false, not %s", f.key, describe(v))
-			return false, false
-		}
+		str := func() (string, bool) { return textField(f, add) }
+		boolean := func() (bool, bool) { return boolField(f, add) }
 		switch f.key {
 		case "title":
 			if s, ok := str(); ok {
@@ -304,27 +279,7 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 				authors = authors[:maxPostAuthors]
 			}
 		case "image":
-			switch v.kind {
-			case vMap:
-				for _, sub := range v.fields {
-					switch sub.key {
-					case "src", "url":
-						if sub.value.kind == vScalar {
-							meta.imageRaw, meta.imageLine, meta.imageCol = strings.TrimSpace(sub.value.s), sub.value.line, sub.value.col
-						}
-					case "alt":
-						if sub.value.kind == vScalar {
-							p.ImageAlt = strings.TrimSpace(sub.value.s)
-						}
-					default:
-						add(sub.line, sub.col, CodeUnknownField, "image field %q is not used; image takes src and alt", sub.key)
-					}
-				}
-			default:
-				if s, ok := str(); ok {
-					meta.imageRaw, meta.imageLine, meta.imageCol = strings.TrimSpace(s), v.line, v.col
-				}
-			}
+			imageField(p, meta, f, add)
 		case "image_alt":
 			if s, ok := str(); ok {
 				p.ImageAlt = strings.TrimSpace(s)
@@ -595,3 +550,74 @@ func editDistance(a, b string) int {
 }
 
 func sortStrings(s []string) { slices.Sort(s) }
+
+// addDiag is how the field readers report: a diagnostic at a line and column.
+type addDiag func(line, col int, code, format string, args ...any)
+
+// repeatedField reports (and records) a field given twice; seen maps keys
+// to the line of their first appearance.
+func repeatedField(seen map[string]int, f *fmField, add addDiag) bool {
+	if prev, ok := seen[f.key]; ok {
+		add(f.line, f.col, CodeDuplicateField, "field %q is given twice (first on line %d); keep one", f.key, prev)
+		return true
+	}
+	seen[f.key] = f.line
+	return false
+}
+
+// textField reads a text field: "" for an empty one; a list or a mapping
+// is an invalid-field diagnostic.
+func textField(f *fmField, add addDiag) (string, bool) {
+	v := &f.value
+	switch v.kind {
+	case vNull:
+		return "", true
+	case vScalar:
+		return v.s, true
+	}
+	add(v.line, v.col, CodeInvalidField, "%s must be text, not a %s", f.key, kindName(v.kind))
+	return "", false
+}
+
+// boolField reads a true/false field: false for an empty one.
+func boolField(f *fmField, add addDiag) (bool, bool) {
+	v := &f.value
+	if v.kind == vNull {
+		return false, true
+	}
+	if v.kind == vScalar {
+		switch strings.ToLower(v.s) {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+	}
+	add(v.line, v.col, CodeInvalidField, "%s must be true or false, not %s", f.key, describe(v))
+	return false, false
+}
+
+// imageField reads a cover image: a URL, or {src (or url), alt}.
+func imageField(p *Post, meta *postMeta, f *fmField, add addDiag) {
+	v := &f.value
+	if v.kind != vMap {
+		if s, ok := textField(f, add); ok {
+			meta.imageRaw, meta.imageLine, meta.imageCol = strings.TrimSpace(s), v.line, v.col
+		}
+		return
+	}
+	for _, sub := range v.fields {
+		switch sub.key {
+		case "src", "url":
+			if sub.value.kind == vScalar {
+				meta.imageRaw, meta.imageLine, meta.imageCol = strings.TrimSpace(sub.value.s), sub.value.line, sub.value.col
+			}
+		case "alt":
+			if sub.value.kind == vScalar {
+				p.ImageAlt = strings.TrimSpace(sub.value.s)
+			}
+		default:
+			add(sub.line, sub.col, CodeUnknownField, "image field %q is not used; image takes src and alt", sub.key)
+		}
+	}
+}

@@ -336,37 +336,12 @@ func applyPageFields(p *Post, pg *Page, meta *postMeta, pm *pageMeta, fields []f
 	var addrKey string
 	for i := range fields {
 		f := &fields[i]
-		if prev, ok := seen[f.key]; ok {
-			add(f.line, f.col, CodeDuplicateField, "field %q is given twice (first on line %d); keep one", f.key, prev)
+		if repeatedField(seen, f, add) {
 			continue
 		}
-		seen[f.key] = f.line
 		v := &f.value
-		str := func() (string, bool) {
-			switch v.kind {
-			case vNull:
-				return "", true
-			case vScalar:
-				return v.s, true
-			}
-			add(v.line, v.col, CodeInvalidField, "%s must be text, not a %s", f.key, kindName(v.kind))
-			return "", false
-		}
-		boolean := func() (bool, bool) {
-			if v.kind == vNull {
-				return false, true
-			}
-			if v.kind == vScalar {
-				switch strings.ToLower(v.s) {
-				case "true":
-					return true, true
-				case "false":
-					return false, true
-				}
-			}
-			add(v.line, v.col, CodeInvalidField, "%s must be true or false, not %s", f.key, describe(v))
-			return false, false
-		}
+		str := func() (string, bool) { return textField(f, add) }
+		boolean := func() (bool, bool) { return boolField(f, add) }
 		switch f.key {
 		case "title":
 			if s, ok := str(); ok {
@@ -430,27 +405,7 @@ func applyPageFields(p *Post, pg *Page, meta *postMeta, pm *pageMeta, fields []f
 				pg.Weight = n
 			}
 		case "image":
-			switch v.kind {
-			case vMap:
-				for _, sub := range v.fields {
-					switch sub.key {
-					case "src", "url":
-						if sub.value.kind == vScalar {
-							meta.imageRaw, meta.imageLine, meta.imageCol = strings.TrimSpace(sub.value.s), sub.value.line, sub.value.col
-						}
-					case "alt":
-						if sub.value.kind == vScalar {
-							p.ImageAlt = strings.TrimSpace(sub.value.s)
-						}
-					default:
-						add(sub.line, sub.col, CodeUnknownField, "image field %q is not used; image takes src and alt", sub.key)
-					}
-				}
-			default:
-				if s, ok := str(); ok {
-					meta.imageRaw, meta.imageLine, meta.imageCol = strings.TrimSpace(s), v.line, v.col
-				}
-			}
+			imageField(p, meta, f, add)
 		case "image_alt":
 			if s, ok := str(); ok {
 				p.ImageAlt = strings.TrimSpace(s)

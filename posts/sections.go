@@ -25,11 +25,9 @@ func applySectionFields(p *Post, meta *postMeta, fields []fmField, lim Limits) [
 	aliases := 0
 	for i := range fields {
 		f := &fields[i]
-		if prev, ok := seen[f.key]; ok {
-			add(f.line, f.col, CodeDuplicateField, "field %q is given twice (first on line %d); keep one", f.key, prev)
+		if repeatedField(seen, f, add) {
 			continue
 		}
-		seen[f.key] = f.line
 		v := &f.value
 		text := func() string {
 			if v.kind == vScalar {
