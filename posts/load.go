@@ -895,8 +895,12 @@ func (l *loader) claimAddress(out *outputs, r *postResult, o *owner, files ...st
 		r.add(line, col, CodeDuplicateURL, fmt.Sprintf("this page and %s would both be published at /%s; give one another address with \"permalink:\"",
 			c.what(), r.post.Address))
 	case content:
-		r.add(line, col, CodeDuplicateURL, fmt.Sprintf("%s and %s would both be published at /%s; give one its own address (a different slug, permalink, url or path)",
-			strings.TrimPrefix(c.what(), "the "), r.file.path, r.post.Address))
+		hint := "give one its own address (a different slug, permalink, url or path)"
+		if r.meta.own == nil && r.kind == kindPost {
+			hint += fmt.Sprintf(", or tell them apart in publish.yaml's permalink (it is %s), as with /posts/:year/:slug/ or /posts/:sections/:slug/", l.permalink)
+		}
+		r.add(line, col, CodeDuplicateURL, fmt.Sprintf("%s and %s would both be published at /%s; %s",
+			strings.TrimPrefix(c.what(), "the "), r.file.path, r.post.Address, hint))
 	default:
 		r.add(line, col, CodeInvalidAddress, fmt.Sprintf("the address /%s cannot be used: %s", r.post.Address, why))
 	}
