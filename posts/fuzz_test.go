@@ -324,9 +324,11 @@ func FuzzLoadConfig(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, diags := LoadConfig(fstest.MapFS{ConfigFile: {Data: src}}, "acme/blog")
-		// YAML breaks lines at \n, \r\n and a lone \r, as editors do.
+		// YAML breaks lines at \n, \r\n and a lone \r, as editors do, and
+		// also at NEL, LS and PS (U+0085, U+2028, U+2029).
 		lines := bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n")), []byte("\n")) +
-			bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), nil), []byte("\r")) + 1
+			bytes.Count(bytes.ReplaceAll(src, []byte("\r\n"), nil), []byte("\r")) + 1 +
+			bytes.Count(src, []byte("\u0085")) + bytes.Count(src, []byte("\u2028")) + bytes.Count(src, []byte("\u2029"))
 		for _, d := range diags {
 			if d.File != ConfigFile || d.Line < 0 || d.Line > lines || d.Code == "" || d.Message == "" {
 				t.Fatalf("bad diagnostic %+v for %d lines", d, lines)
