@@ -132,3 +132,18 @@ func TestBuildWritesIntoTheFolder(t *testing.T) {
 		t.Fatalf("check after build: %v %s", err, stderr)
 	}
 }
+
+func TestPublishSSHURLSaysUseHTTPS(t *testing.T) {
+	for raw, want := range map[string]string{
+		"git@github.com:acme/blog.git":      "use the https:// clone URL, https://github.com/acme/blog.git",
+		"ssh://git@github.com/acme/blog.git": "use the https:// clone URL, https://github.com/acme/blog.git",
+	} {
+		_, _, err := repoFromURL(raw)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("repoFromURL(%q) = %v, want it to say %q", raw, err, want)
+		}
+	}
+	if _, _, err := repoFromURL("https://github.com/acme/blog.git"); err != nil {
+		t.Errorf("https URL refused: %v", err)
+	}
+}

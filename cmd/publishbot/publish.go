@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -135,14 +136,23 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 // base its token may go to (the URL's own scheme, host and port); FullName
 // is the URL's path without ".git" ("owner/name"). Only https, or http to
 // a loopback host, is accepted: the token would cross the network in clear.
+// scpLikeRE is git's scp-like SSH syntax: [user@]host:path.
+var scpLikeRE = regexp.MustCompile(`^(?:[A-Za-z0-9._-]+@)?([A-Za-z0-9.-]+):([^/][^\s]*)$`)
+
 func repoFromURL(raw string) (queue.Repo, *url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return queue.Repo{}, nil, errors.New("--repo URL is required")
 	}
+	if m := scpLikeRE.FindStringSubmatch(raw); m != nil {
+		return queue.Repo{}, nil, fmt.Errorf("--repo %q is an SSH address; publish speaks https: use the https:// clone URL, https://%s/%s", raw, m[1], strings.TrimPrefix(m[2], "/"))
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return queue.Repo{}, nil, fmt.Errorf("--repo: %w", err)
+	}
+	if u.Scheme == "ssh" || u.Scheme == "git+ssh" {
+		return queue.Repo{}, nil, fmt.Errorf("--repo %q is an SSH address; publish speaks https: use the https:// clone URL, https://%s%s", raw, u.Hostname(), u.Path)
 	}
 	// Only smart HTTP, like the publisher: file:// and ssh would run git
 	// programs or use the machine's keys.
