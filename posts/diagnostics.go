@@ -51,6 +51,7 @@ const (
 	CodeUnreadable     = "unreadable"            // error: the file could not be read from the tree
 	CodeInternal       = "internal-error"        // error: publishbot failed on this file (a bug; please report)
 	CodeTemplate       = "template"              // error: a template override in templates/ does not parse or fails to render
+	CodeNotCarried     = "not-carried-over"      // warning: a file made by another generator's own template (Zola's template = "…") is left out
 	CodeReservedURL    = "reserved-url"          // error: a page would take the address of a file the site writes itself (index, archive, tags, feeds)
 	CodeMenuURL        = "menu-url"              // error: a menu entry's url leads to no page, post or file of the site; the entry is left out
 	CodeExpired        = "expired"               // warning: the post's expiryDate has passed; it is left out of the site
@@ -63,7 +64,7 @@ var codeSeverity = map[string]Severity{
 	CodeConfigMissing: SeverityWarning, CodeConfigSyntax: SeverityError, CodeConfigInvalid: SeverityError,
 	CodeUnknownPopular: SeverityWarning, CodeFMSyntax: SeverityError, CodeFMUnclosed: SeverityError,
 	CodeAliasBomb: SeverityError, CodeLimit: SeverityError, CodeMissingTitle: SeverityError, CodeMissingDate: SeverityError,
-	CodeInvalidDate: SeverityError, CodeDateMismatch: SeverityWarning, CodeDateFallback: SeverityWarning,
+	CodeInvalidDate: SeverityError, CodeDateMismatch: SeverityWarning, CodeDateFallback: SeverityWarning, CodeNotCarried: SeverityWarning,
 	CodeDuplicateURL: SeverityError, CodeInvalidAddress: SeverityError, CodeOutputConflict: SeverityError, CodeBadRedirect: SeverityError,
 	CodeInvalidSlug: SeverityError, CodeUnknownField: SeverityWarning, CodeDuplicateField: SeverityError,
 	CodeInvalidField: SeverityError, CodeInvalidTag: SeverityWarning, CodeInvalidAlias: SeverityError,

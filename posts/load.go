@@ -574,6 +574,14 @@ func (l *loader) read(pf postFile) (res *postResult) {
 		hint = noFrontMatterHint(src)
 	}
 	ds := applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine, l.limits)
+	if tmpl := templateField(fields); tmpl != nil && p.Title == "" && res.meta.redirect == nil {
+		// A Zola page made by a template of its own (template = "latest.html")
+		// and no title: publishbot does not run the generator's templates, so
+		// the file is left out with one warning, not errors for what it lacks.
+		res.add(tmpl.line, tmpl.col, CodeNotCarried, fmt.Sprintf("this file is made by the generator's own template %q, which publishbot does not run; it is left out of the site", strings.TrimSpace(tmpl.value.s)))
+		res.post, res.body = nil, nil
+		return res
+	}
 	if res.meta.redirect != nil {
 		// A file that only redirects needs no title or date of its own.
 		res.kind = kindRedirect
@@ -1105,4 +1113,15 @@ func capPerCode(ds []Diagnostic, max int) []Diagnostic {
 		out[i].Message = fmt.Sprintf("%s; and %d more [%s] in this file from here on, not listed one by one", out[i].Message, n-1, code)
 	}
 	return out
+}
+
+// templateField is the front matter's template field (Zola's custom page
+// template), nil when there is none.
+func templateField(fields []fmField) *fmField {
+	for i := range fields {
+		if fields[i].key == "template" && fields[i].value.kind == vScalar {
+			return &fields[i]
+		}
+	}
+	return nil
 }

@@ -22,3 +22,34 @@ func TestConfigParams(t *testing.T) {
 		t.Fatalf("diagnostics: %v", ds)
 	}
 }
+
+// A Zola page that only names its own template (the Rust blog's
+// releases/latest.md) is left out with one warning, not two errors.
+func TestTemplateOnlyPageIsLeftOut(t *testing.T) {
+	site, err := Load(t.Context(), fstest.MapFS{
+		ConfigFile:                   {Data: []byte("title: T\nposts_dir: content\npermalink: /:path/\n")},
+		"content/releases/latest.md": {Data: []byte("+++\ntemplate = \"latest.html\"\n+++\n")},
+		"content/a.md":               {Data: []byte("+++\ntitle = \"A\"\npath = \"2024/01/02/a\"\n+++\nHi.\n")},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if HasErrors(site.Diagnostics) {
+		t.Fatalf("errors: %v", site.Diagnostics)
+	}
+	if len(site.Posts) != 1 || site.Posts[0].Title != "A" {
+		t.Fatalf("posts: %d", len(site.Posts))
+	}
+	found := false
+	for _, d := range site.Diagnostics {
+		if d.File == "content/releases/latest.md" {
+			if d.Code != CodeNotCarried || d.Line != 2 || !strings.Contains(d.Message, `"latest.html"`) {
+				t.Errorf("diagnostic %s", d)
+			}
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no warning for the template-only page")
+	}
+}
