@@ -10,26 +10,9 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
-)
 
-// readTree is every file below dir, by slash-separated relative path.
-func readTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	got := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		got[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
+	"github.com/publishbot/publishbot/testkit"
+)
 
 func TestWriteRemovesStaleFiles(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "public")
@@ -56,7 +39,7 @@ func TestWriteRemovesStaleFiles(t *testing.T) {
 	if err != nil || n != 3 || removed != 3 {
 		t.Fatalf("second build: n=%d removed=%d err=%v", n, removed, err)
 	}
-	got := readTree(t, out)
+	got := testkit.ReadTree(t, out)
 	delete(got, Manifest)
 	want := map[string]string{"index.html": "two", "posts/a/index.html": "a", "posts/b": "now a file", "posts/notes.txt": "mine"}
 	if len(got) != len(want) {
@@ -137,7 +120,7 @@ func TestWriteCancelled(t *testing.T) {
 	if _, _, err := Write(t.Context(), out, map[string][]byte{"new.html": []byte("new")}); err != nil {
 		t.Fatal(err)
 	}
-	got := readTree(t, out)
+	got := testkit.ReadTree(t, out)
 	delete(got, Manifest)
 	if len(got) != 1 || got["new.html"] != "new" {
 		t.Errorf("after a cancelled write and a full one: %v", got)

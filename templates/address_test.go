@@ -4,25 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"testing/fstest"
-	"time"
 
 	"github.com/publishbot/publishbot/posts"
 )
-
-// loadMap loads a content tree from memory and renders it.
-func loadMap(t *testing.T, files map[string]string, opts Options) (*posts.Site, map[string][]byte) {
-	t.Helper()
-	m := fstest.MapFS{}
-	for name, data := range files {
-		m[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	site, err := posts.Load(t.Context(), m, posts.Options{Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return site, mustRender(t, site, m, opts)
-}
 
 // TestAddressesSectionsRedirects: pages are written at the posts'
 // addresses (a folder, a .html name, or a name written to .html), with

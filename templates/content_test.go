@@ -4,26 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"golang.org/x/net/html"
-
-	"github.com/publishbot/publishbot/posts"
 )
-
-// loadContentMap loads a content tree from files through posts.Load.
-func loadContentMap(t *testing.T, files map[string]string) (*posts.Site, fstest.MapFS) {
-	t.Helper()
-	m := fstest.MapFS{}
-	for name, data := range files {
-		m[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	site, err := posts.Load(t.Context(), m, posts.Options{Now: fixedNow})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return site, m
-}
 
 // scriptsIn names the elements and attributes of an HTML page that would
 // run script: "" when there is none.
@@ -54,7 +37,7 @@ func scriptsIn(doc []byte) string {
 // image text runs nothing on any page.
 func TestHostileFrontMatter(t *testing.T) {
 	evil := `"><script>alert(1)</script><img src=x onerror=alert(2)>`
-	site, content := loadContentMap(t, map[string]string{
+	site, content := loadFiles(t, map[string]string{
 		"publish.yaml": "title: Blog\nbase_url: https://acme.github.io/blog/\n",
 		"posts/2026-01-02-evil.md": "---\ntitle: '" + evil + "'\nsummary: '" + evil + "'\nauthor: '" + evil + "'\n" +
 			"tags: ['" + evil + "', ok]\nimage: /img/cover.png\nimage_alt: '" + evil + "'\ntoc: true\n---\n## Heading " + evil + "\n\nText.\n",
@@ -93,7 +76,7 @@ func TestHostileFrontMatter(t *testing.T) {
 // TestPostPageTOCAndCode: the contents list comes before the body; code
 // blocks keep their options' markup.
 func TestPostPageTOCAndCode(t *testing.T) {
-	site, content := loadContentMap(t, map[string]string{
+	site, content := loadFiles(t, map[string]string{
 		"publish.yaml":          "title: Blog\nbase_url: https://acme.github.io/blog/\ntoc: true\n",
 		"posts/2026-01-02-a.md": "---\ntitle: A\n---\nIntro.\n\n## One\n\n```go {linenos=true, hl_lines=[1], title=\"a.go\"}\npackage a\n```\n\n## Two\n",
 	})

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"golang.org/x/net/html"
@@ -222,4 +223,35 @@ func htmlPages(out map[string][]byte) []string {
 	}
 	sort.Strings(list)
 	return list
+}
+
+// loadFiles loads a content tree from memory with posts.Load at fixedNow.
+func loadFiles(t *testing.T, files map[string]string) (*posts.Site, fstest.MapFS) {
+	t.Helper()
+	m := fstest.MapFS{}
+	for name, data := range files {
+		m[name] = &fstest.MapFile{Data: []byte(data)}
+	}
+	site, err := posts.Load(t.Context(), m, posts.Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return site, m
+}
+
+// loadMap loads a content tree from memory and renders it.
+func loadMap(t *testing.T, files map[string]string, opts Options) (*posts.Site, map[string][]byte) {
+	t.Helper()
+	site, m := loadFiles(t, files)
+	return site, mustRender(t, site, m, opts)
+}
+
+// loadRender is loadMap for content that must load without an error.
+func loadRender(t *testing.T, files map[string]string, opts Options) (*posts.Site, map[string][]byte) {
+	t.Helper()
+	site, m := loadFiles(t, files)
+	if posts.HasErrors(site.Diagnostics) {
+		t.Fatalf("diagnostics: %v", site.Diagnostics)
+	}
+	return site, mustRender(t, site, m, opts)
 }

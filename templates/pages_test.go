@@ -6,28 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"testing/fstest"
-	"time"
 
 	"github.com/publishbot/publishbot/posts"
 )
-
-// loadRender loads files with posts.Load and renders them.
-func loadRender(t *testing.T, files map[string]string, opts Options) (*posts.Site, map[string][]byte) {
-	t.Helper()
-	m := fstest.MapFS{}
-	for name, data := range files {
-		m[name] = &fstest.MapFile{Data: []byte(data)}
-	}
-	site, err := posts.Load(t.Context(), m, posts.Options{Now: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if posts.HasErrors(site.Diagnostics) {
-		t.Fatalf("diagnostics: %v", site.Diagnostics)
-	}
-	return site, mustRender(t, site, m, opts)
-}
 
 const pagesConfig = "title: Field Notes\nbase_url: https://acme.github.io/blog/\nauthor: The Team\n"
 

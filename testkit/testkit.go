@@ -1,7 +1,7 @@
-// Package testkit owns the two things publishbot's tests share beyond the
-// standard testing package: golden files, compared or rewritten with
-// `go test -update`, and waiting for a condition with a deadline (polling,
-// never a guessed sleep). Only tests import it.
+// Package testkit owns what publishbot's tests share beyond the standard
+// testing package: golden files, compared or rewritten with `go test
+// -update`; waiting for a condition with a deadline (polling, never a
+// guessed sleep); reading a built folder back. Only tests import it.
 package testkit
 
 import (
@@ -75,4 +75,24 @@ func poll(t testing.TB, what string, timeout, first, slowest time.Duration, cond
 		<-timer.C
 		pause = min(2*pause, slowest)
 	}
+}
+
+// ReadTree is every file below dir, by slash-separated relative path: a
+// built site as a test compares it.
+func ReadTree(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		got[filepath.ToSlash(rel)] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

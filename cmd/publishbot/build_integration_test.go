@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/publishbot/publishbot/testkit"
 )
 
 // Real content beside this package: examples/blog of this module and the
@@ -43,7 +45,7 @@ func TestBuildExampleBlog(t *testing.T) {
 	if !strings.Contains(stdout, "built 10 posts") {
 		t.Errorf("stdout = %q", stdout)
 	}
-	first := readBuildTree(t, out)
+	first := testkit.ReadTree(t, out)
 	for _, f := range []string{"index.html", "page/2/index.html", "posts/mapping-the-office-network/index.html",
 		"posts/mapping-the-office-network/cover.png", "feed.xml", "rss.xml", "feed.json", "sitemap.xml",
 		"robots.txt", "404.html", ".nojekyll", "archive/index.html", "tags/index.html", "images/build-times.png"} {
@@ -62,7 +64,7 @@ func TestBuildExampleBlog(t *testing.T) {
 	if code, _, stderr := runPublishbotCmd(t, "build", content, "-o", out2); code != 0 {
 		t.Fatalf("second build: exit %d: %s", code, stderr)
 	}
-	second := readBuildTree(t, out2)
+	second := testkit.ReadTree(t, out2)
 	if !maps.Equal(first, second) {
 		t.Errorf("two builds of the same content differ")
 	}
@@ -75,7 +77,7 @@ func TestBuildExampleBlog(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("rebuild: exit %d: %s", code, stderr)
 	}
-	third := readBuildTree(t, out)
+	third := testkit.ReadTree(t, out)
 	for f := range third {
 		if strings.HasPrefix(f, "posts/mapping-the-office-network/") {
 			t.Errorf("stale %s left behind", f)
@@ -95,7 +97,7 @@ func TestBuildDraftsFutureBaseURL(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build: exit %d: %s%s", code, stdout, stderr)
 	}
-	tree := readBuildTree(t, out)
+	tree := testkit.ReadTree(t, out)
 	idx := strings.Join([]string{tree["index.html"], tree["page/2/index.html"], tree["page/3/index.html"], tree["page/4/index.html"]}, "")
 	if !strings.Contains(idx, ">Draft<") || !strings.Contains(idx, ">Scheduled<") {
 		t.Errorf("drafts and future posts not shown and marked")

@@ -135,7 +135,7 @@ func TestBuildWritesIntoTheFolder(t *testing.T) {
 
 func TestPublishSSHURLSaysUseHTTPS(t *testing.T) {
 	for raw, want := range map[string]string{
-		"git@github.com:acme/blog.git":      "use the https:// clone URL, https://github.com/acme/blog.git",
+		"git@github.com:acme/blog.git":       "use the https:// clone URL, https://github.com/acme/blog.git",
 		"ssh://git@github.com/acme/blog.git": "use the https:// clone URL, https://github.com/acme/blog.git",
 	} {
 		_, _, err := repoFromURL(raw)
