@@ -61,6 +61,14 @@ type Config struct {
 	Generator    string   `yaml:"generator" json:"generator"` // jekyll, hugo, zola, eleventy or "": whose conventions apply where they differ
 	Feeds        []string `yaml:"feeds" json:"feeds"`         // more site paths that get a copy of the Atom feed ("/index.xml", "/atom.xml")
 
+	// Search is a /search/ page and its index (default true); Related the
+	// number of related posts under each post (default DefaultRelated, 0
+	// for none); SocialImage the og:image of pages without an image of
+	// their own: an http(s) URL or a site path ("" for none).
+	Search      bool   `yaml:"search" json:"search"`
+	Related     int    `yaml:"related" json:"related"`
+	SocialImage string `yaml:"social_image" json:"social_image"`
+
 	// Pages are the globs of the Markdown files that are pages; nil means
 	// the default (DefaultPageGlobs, plus Markdown files with front matter
 	// at the repository's root), an empty list means no pages.
