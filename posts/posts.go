@@ -115,6 +115,10 @@ type Post struct {
 	Words       int      // word count of the plain text
 	ReadingTime int      // minutes, at least 1
 
+	// Text is the plain text of the body (without code blocks and
+	// footnotes), for the site's search index.
+	Text string
+
 	// Authors are the post's authors (author, authors, by), each resolved
 	// through Config.Authors; Config.Author alone when front matter names
 	// none, and nil when neither does.

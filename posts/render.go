@@ -63,6 +63,7 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 			p.Summary = cutSummary(collapsePrefix(prose[:w.summaryEnd()], summaryRunes+1), summaryRunes)
 		}
 	}
+	p.Text = prose
 	p.Words = countWords(prose) + countWords(w.notes.String()) + w.codeWords
 	p.ReadingTime = max(1, (p.Words+wordsPerMinute/2)/wordsPerMinute)
 	var buf bytes.Buffer

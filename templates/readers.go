@@ -1,0 +1,260 @@
+package templates
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// uiStrings are the words the default theme writes for the reader
+// features (search, related posts, tag feeds), by id: templates read them
+// with the text function ({{text "search"}}), so that a translation
+// changes this table and nothing else.
+var uiStrings = map[string]string{
+	"search":             "Search",
+	"search.title":       "Search",
+	"search.label":       "Search the posts",
+	"search.placeholder": "Words of a title, tag or text",
+	"search.noscript":    "Search runs in your browser and needs JavaScript. Every post is listed in the archive and under its tags.",
+	"search.none":        "No post matches “%s”.",
+	"search.one":         "1 post matches “%s”.",
+	"search.many":        "%d posts match “%s”.",
+	"search.more":        "Showing the first %d.",
+	"search.loading":     "Loading the index…",
+	"search.failed":      "The search index could not be loaded.",
+	"search.description": "Search the posts of %s.",
+	"related":            "Related posts",
+	"archive":            "Archive",
+	"tags":               "Tags",
+	"tag.feed":           "Posts tagged %s (Atom)",
+}
+
+// text is the theme string of id (see uiStrings), or id itself for an
+// unknown one so that a typo shows on the page rather than vanishing.
+func text(id string) string {
+	if s, ok := uiStrings[id]; ok {
+		return s
+	}
+	return id
+}
+
+// maxDescription is the longest meta description, in characters: search
+// engines show about this much.
+const maxDescription = 160
+
+// metaDescription cuts s to at most maxDescription characters at a word,
+// with an ellipsis when anything was cut.
+func metaDescription(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= maxDescription {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == maxDescription-1 { // room for the ellipsis
+			cut := s[:i]
+			if j := strings.LastIndexByte(cut, ' '); j > 0 {
+				cut = cut[:j]
+			}
+			return strings.TrimRight(cut, " ,;:.-–—") + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// prepareReaders fills in what the reader features need once the posts
+// are known: the related posts of every post, the site's default social
+// image and the search page's address.
+func (b *build) prepareReaders() {
+	if b.cfg.Search {
+		b.site.SearchURL = b.base + searchDir
+	}
+	if img := b.cfg.SocialImage; img != "" {
+		if u, err := url.Parse(img); err == nil && u.Scheme == "" {
+			img = b.absURL(b.pathURL(strings.TrimPrefix(img, "/")))
+		}
+		b.site.SocialImage = img
+	}
+	if b.cfg.Related > 0 {
+		b.relatedPosts(b.cfg.Related)
+	}
+}
+
+// relatedPosts gives every post the n posts that share the most tags with
+// it, newer first among equals, filled up with the newest other posts.
+func (b *build) relatedPosts(n int) {
+	index := make(map[*PostData]int, len(b.posts))
+	for i, d := range b.posts {
+		index[d] = i
+	}
+	shared := make([]int, len(b.posts)) // per other post: tags in common, reset after each post
+	var touched, ranked []int
+	for i, d := range b.posts {
+		touched = touched[:0]
+		for _, t := range d.TagLinks {
+			for _, o := range b.byTag[t.Slug] {
+				j := index[o]
+				if j == i {
+					continue
+				}
+				if shared[j] == 0 {
+					touched = append(touched, j)
+				}
+				shared[j]++
+			}
+		}
+		ranked = append(ranked[:0], touched...)
+		slices.SortFunc(ranked, func(x, y int) int {
+			if shared[x] != shared[y] {
+				return shared[y] - shared[x]
+			}
+			return x - y // b.posts is newest first
+		})
+		list := make([]*PostData, 0, n)
+		for _, j := range ranked {
+			if len(list) == n {
+				break
+			}
+			list = append(list, b.posts[j])
+		}
+		for j := 0; j < len(b.posts) && len(list) < n; j++ {
+			if j != i && shared[j] == 0 {
+				list = append(list, b.posts[j])
+			}
+		}
+		for _, j := range touched {
+			shared[j] = 0
+		}
+		d.Related = list
+	}
+}
+
+// jsonLD is v as JSON for a <script type="application/ld+json">: encoding/json
+// escapes <, > and & (so no "</script>" can end the element early) and
+// U+2028 and U+2029.
+func jsonLD(v any) (template.JS, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode JSON-LD: %w", err)
+	}
+	return template.JS(data), nil // JSON escaped for a script element, see above
+}
+
+type ldPerson struct {
+	Type string `json:"@type"`
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
+}
+
+type ldBlogPosting struct {
+	Context       string     `json:"@context"`
+	Type          string     `json:"@type"`
+	Headline      string     `json:"headline"`
+	Description   string     `json:"description,omitempty"`
+	URL           string     `json:"url"`
+	MainEntity    string     `json:"mainEntityOfPage"`
+	DatePublished string     `json:"datePublished"`
+	DateModified  string     `json:"dateModified"`
+	Image         string     `json:"image,omitempty"`
+	Author        []ldPerson `json:"author,omitempty"`
+	Keywords      []string   `json:"keywords,omitempty"`
+	WordCount     int        `json:"wordCount,omitempty"`
+	InLanguage    string     `json:"inLanguage,omitempty"`
+	IsPartOf      *ldBlog    `json:"isPartOf,omitempty"`
+}
+
+type ldBlog struct {
+	Context     string    `json:"@context,omitempty"`
+	Type        string    `json:"@type"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	URL         string    `json:"url"`
+	InLanguage  string    `json:"inLanguage,omitempty"`
+	Author      *ldPerson `json:"author,omitempty"`
+	Image       string    `json:"image,omitempty"`
+}
+
+// postJSONLD is the BlogPosting of a post page.
+func (b *build) postJSONLD(d *PostData, image string) (template.JS, error) {
+	v := ldBlogPosting{
+		Context:       "https://schema.org",
+		Type:          "BlogPosting",
+		Headline:      d.Title,
+		Description:   metaDescription(d.Summary),
+		URL:           d.AbsURL,
+		MainEntity:    d.AbsURL,
+		DatePublished: d.DateISO,
+		DateModified:  d.DateISO,
+		Image:         image,
+		WordCount:     d.Words,
+		InLanguage:    b.cfg.Language,
+		IsPartOf:      &ldBlog{Type: "Blog", Name: b.cfg.Title, URL: b.cfg.URL("")},
+	}
+	if d.UpdatedISO != "" && d.Updated.After(d.Date) {
+		v.DateModified = d.UpdatedISO
+	}
+	for _, a := range d.Authors {
+		v.Author = append(v.Author, ldPerson{Type: "Person", Name: a.Name, URL: a.AbsURL})
+	}
+	for _, t := range d.TagLinks {
+		v.Keywords = append(v.Keywords, t.Name)
+	}
+	return jsonLD(v)
+}
+
+// blogJSONLD is the Blog of the index page.
+func (b *build) blogJSONLD() (template.JS, error) {
+	v := ldBlog{
+		Context:     "https://schema.org",
+		Type:        "Blog",
+		Name:        b.cfg.Title,
+		Description: b.cfg.Description,
+		URL:         b.cfg.URL(""),
+		InLanguage:  b.cfg.Language,
+		Image:       b.site.SocialImage,
+	}
+	if b.cfg.Author != "" {
+		v.Author = &ldPerson{Type: "Person", Name: b.cfg.Author}
+	}
+	return jsonLD(v)
+}
+
+// tagFeedEntries is the most posts a tag's feed carries.
+const tagFeedEntries = 20
+
+// tagFeedPath is the site path of a tag's Atom feed.
+func tagFeedPath(slug string) string { return "tags/" + slug + "/feed.xml" }
+
+// tagFeeds writes an Atom feed per tag, of its newest posts.
+func (b *build) tagFeeds() error {
+	for _, tag := range b.tags {
+		if err := b.ctx.Err(); err != nil {
+			return err
+		}
+		list := b.byTag[tag.Slug]
+		if len(list) > tagFeedEntries {
+			list = list[:tagFeedEntries]
+		}
+		for _, d := range list {
+			if _, ok := b.feedHTML[d]; !ok {
+				base, err := url.Parse(d.AbsURL)
+				if err != nil {
+					base = nil
+				}
+				b.feedHTML[d] = absoluteHTML(d.Post.HTML, base)
+			}
+		}
+		title := b.cfg.Title + ": " + tag.Name
+		data, err := b.atomOf(list, title, tagFeedPath(tag.Slug), "tags/"+tag.Slug+"/")
+		if err != nil {
+			return fmt.Errorf("render %s: %w", tagFeedPath(tag.Slug), err)
+		}
+		b.add(tagFeedPath(tag.Slug), data)
+	}
+	return nil
+}
