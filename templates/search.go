@@ -37,7 +37,7 @@ const (
 // left out (the script ignores shorter query terms too), except single
 // CJK characters, which are words of their own.
 const (
-	maxShardBytes   = 48 << 10
+	maxShardBytes   = 96 << 10
 	minWordRunes    = 2
 	maxWordRunes    = 24
 	searchSummaries = maxDescription // characters of summary per post
@@ -50,7 +50,7 @@ type searchIndex struct {
 	Version int         `json:"v"`
 	Docs    [][5]string `json:"docs"` // title, address relative to the site's base path, date, tags, summary
 	Shards  []string    `json:"shards"`
-	Split   []string    `json:"split"` // one-character keys whose words are sharded by two characters
+	Split   []string    `json:"split"` // keys whose words are sharded further: "" for more than one shard, one character for two
 }
 
 // searchShard is search/<key>.json: sorted words, and for each the
@@ -106,11 +106,15 @@ func searchWords(text string, add func(string)) {
 	flush(len(text))
 }
 
-// shardKey is the shard of a word: its first character, or its first two
-// when the one-character shard was split. Characters outside ASCII
-// letters and digits share shards by blocks of 64 code points, so that a
-// CJK text does not make thousands of files.
+// shardKey is the shard of a word: "" (all words in one shard) unless
+// that shard was split, then its first character, or its first two when
+// the one-character shard was split too. Characters outside ASCII letters
+// and digits share shards by blocks of 64 code points, so that a CJK text
+// does not make thousands of files.
 func shardKey(word string, split map[string]bool) string {
+	if !split[""] {
+		return ""
+	}
 	r, size := utf8.DecodeRuneInString(word)
 	key := runeKey(r)
 	if split[key] && size < len(word) {
@@ -168,7 +172,7 @@ func (b *build) searchFiles() error {
 		if err != nil {
 			return fmt.Errorf("render search index: %w", err)
 		}
-		files[searchDir+k+".json"] = data
+		files[shardPath(k)] = data
 		hash.Write(data)
 	}
 	data, err := json.Marshal(idx)
@@ -184,6 +188,15 @@ func (b *build) searchFiles() error {
 	return b.searchPage(hex.EncodeToString(hash.Sum(nil)[:4]))
 }
 
+// shardPath is the site path of the shard of key: search/<key>.json, and
+// search/words.json for the one shard of a small site.
+func shardPath(key string) string {
+	if key == "" {
+		key = "words"
+	}
+	return searchDir + key + ".json"
+}
+
 // searchShards groups the words into shards by shardKey, splitting a
 // shard by two characters when it grows past maxShardBytes.
 func (b *build) searchShards(words map[string][]int) (map[string]*searchShard, []string) {
@@ -193,11 +206,20 @@ func (b *build) searchShards(words map[string][]int) (map[string]*searchShard, [
 	}
 	sort.Strings(sorted)
 	size := map[string]int{}
+	total := 0
 	for _, w := range sorted {
-		size[shardKey(w, nil)] += len(w) + 4 + 3*len(words[w])
+		n := len(w) + 4 + 3*len(words[w]) // about its JSON
+		size[shardKey(w, map[string]bool{"": true})] += n
+		total += n
 	}
 	split := map[string]bool{}
 	splitKeys := []string{}
+	if total <= maxShardBytes {
+		size = nil // one shard
+	} else {
+		split[""] = true
+		splitKeys = append(splitKeys, "")
+	}
 	for k, n := range size {
 		if n > maxShardBytes {
 			split[k] = true

@@ -50,7 +50,11 @@
     return "_" + (c >> 6).toString(36);
   }
 
+  // shardKey is the shard of the words that start with term: "" for the
+  // one shard of a small site, else by its first character, or its first
+  // two where that shard was split (as the build's shardKey).
   function shardKey(term) {
+    if (!index.split.includes("")) return "";
     const chars = [...term];
     let key = runeKey(chars[0]);
     if (index.split.includes(key) && chars.length > 1) key += runeKey(chars[1]);
@@ -66,7 +70,7 @@
 
   function shard(key) {
     if (!index.shards.includes(key)) return Promise.resolve({ w: [], p: [] });
-    if (!shards.has(key)) shards.set(key, fetchJSON(base + "search/" + key + ".json" + version));
+    if (!shards.has(key)) shards.set(key, fetchJSON(base + "search/" + (key || "words") + ".json" + version));
     return shards.get(key);
   }
 
