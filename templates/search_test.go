@@ -115,7 +115,7 @@ func TestSearchIndexWeight(t *testing.T) {
 // tags and text; search: false writes none of it and no header link.
 func TestSearchIndexWords(t *testing.T) {
 	files := map[string]string{
-		"publish.yaml":            "title: Blog\nbase_url: https://acme.github.io/blog/\n",
+		"publish.yaml":             "title: Blog\nbase_url: https://acme.github.io/blog/\n",
 		"posts/2026-01-02-cafe.md": "---\ntitle: Café society\ntags: [Drinks, Paris]\n---\nThe espresso at Zoë's was strong. 東京に行く。\n\n```\nnotindexed\n```\n",
 		"posts/2026-01-01-tea.md":  "---\ntitle: Tea\n---\nA pot of Darjeeling, and a café au lait.\n",
 	}
