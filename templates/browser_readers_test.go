@@ -215,7 +215,7 @@ func TestBrowserSearch(t *testing.T) {
 	}
 	// Without script the page says what to do instead.
 	page := string(out["search/index.html"])
-	if !strings.Contains(page, "<noscript>") || !strings.Contains(page, `<form class="search" role="search" action="" method="get" hidden`) {
+	if !strings.Contains(page, "<noscript>") || !strings.Contains(page, `<form class="search" role="search" action="/blog/search/" method="get" hidden`) {
 		t.Errorf("the search page has no no-script message or shows the form without script")
 	}
 }
