@@ -137,7 +137,7 @@ func TestBrowserSearch(t *testing.T) {
 		t.Fatalf("typing \"asy\" shows %q first (%v), want a post about async", first, err)
 	}
 	status, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("search-status").textContent + "|" + location.search`))
-	if err != nil || !strings.Contains(status, "posts match “asy”") || !strings.HasSuffix(status, "|?q=asy") {
+	if err != nil || !strings.Contains(status, "Posts matching “asy”: ") || !strings.HasSuffix(status, "|?q=asy") {
 		t.Errorf("status and address: %q %v", status, err)
 	}
 

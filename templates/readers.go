@@ -10,38 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// uiStrings are the words the default theme writes for the reader
-// features (search, related posts, tag feeds), by id: templates read them
-// with the text function ({{text "search"}}), so that a translation
-// changes this table and nothing else.
-var uiStrings = map[string]string{
-	"search":             "Search",
-	"search.title":       "Search",
-	"search.label":       "Search the posts",
-	"search.placeholder": "Words of a title, tag or text",
-	"search.noscript":    "Search runs in your browser and needs JavaScript. Every post is listed in the archive and under its tags.",
-	"search.none":        "No post matches “%s”.",
-	"search.one":         "1 post matches “%s”.",
-	"search.many":        "%d posts match “%s”.",
-	"search.more":        "Showing the first %d.",
-	"search.loading":     "Loading the index…",
-	"search.failed":      "The search index could not be loaded.",
-	"search.description": "Search the posts of %s.",
-	"related":            "Related posts",
-	"archive":            "Archive",
-	"tags":               "Tags",
-	"tag.feed":           "Posts tagged %s (Atom)",
-}
-
-// text is the theme string of id (see uiStrings), or id itself for an
-// unknown one so that a typo shows on the page rather than vanishing.
-func text(id string) string {
-	if s, ok := uiStrings[id]; ok {
-		return s
-	}
-	return id
-}
-
 // maxDescription is the longest meta description, in characters: search
 // engines show about this much.
 const maxDescription = 160

@@ -247,17 +247,17 @@ func (b *build) searchShards(words map[string][]int) (map[string]*searchShard, [
 
 // searchPage writes search/index.html; version names the index's build.
 func (b *build) searchPage(version string) error {
-	title := text("search.title")
+	title := b.loc.T("search")
 	if b.site.Title != "" {
 		title += " · " + b.site.Title
 	}
-	pg := b.page("search", title, fmt.Sprintf(text("search.description"), b.site.Title), searchDir)
+	pg := b.page("search", title, b.loc.T("search_description", b.site.Title), searchDir)
 	pg.Search = &SearchData{
 		IndexURL:  b.base + searchIndexPath + "?v=" + version,
 		ScriptURL: b.base + searchScriptPath + "?v=" + scriptVersion(),
-		Strings:   searchStrings(),
+		Strings:   b.searchStrings(),
 	}
-	data, err := b.r.execute(tplSearch, pg, 4<<10)
+	data, err := b.tpl.execute(tplSearch, pg, 4<<10)
 	if err != nil {
 		return err
 	}
@@ -279,12 +279,12 @@ func scriptVersion() string {
 	return hex.EncodeToString(sum[:4])
 }
 
-// searchStrings are the theme strings the script writes, as JSON for a
-// data attribute.
-func searchStrings() string {
+// searchStrings are the words the script writes, in the site's language,
+// as JSON for a data attribute.
+func (b *build) searchStrings() string {
 	m := map[string]string{}
-	for _, id := range []string{"search.none", "search.one", "search.many", "search.more", "search.loading", "search.failed"} {
-		m[strings.TrimPrefix(id, "search.")] = text(id)
+	for _, key := range []string{"search_none", "search_count", "search_more", "search_loading", "search_failed"} {
+		m[strings.TrimPrefix(key, "search_")] = b.loc.T(key)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -106,7 +106,7 @@
       status.textContent = "";
       return;
     }
-    let msg = ids.length === 0 ? fill(words.none, q) : ids.length === 1 ? fill(words.one, q) : fill(words.many, ids.length, q);
+    let msg = ids.length === 0 ? fill(words.none, q) : fill(words.count, q, ids.length);
     if (ids.length > maxResults) msg += " " + fill(words.more, maxResults);
     status.textContent = msg;
     const frag = document.createDocumentFragment();
