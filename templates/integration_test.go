@@ -333,6 +333,7 @@ func checkHeadTags(t *testing.T, out map[string][]byte) {
 			}
 		}
 		checkScripts(t, p, out[p])
+		checkIDs(t, p, out[p])
 		if strings.Contains(s, `content=""`) || strings.Contains(s, "<title></title>") {
 			t.Errorf("%s has an empty head tag", p)
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/net/html"
+
 	"github.com/publishbot/publishbot/posts"
 )
 
@@ -218,5 +220,45 @@ func TestMetaDescription(t *testing.T) {
 	m := regexp.MustCompile(`<meta name="description" content="([^"]*)">`).FindSubmatch(out["posts/a/index.html"])
 	if m == nil || utf8.RuneCount(m[1]) > maxDescription || !strings.HasSuffix(string(m[1]), "…") {
 		t.Errorf("post description %q", m)
+	}
+}
+
+// checkIDs: on every page, ids are unique and every reference to one
+// (aria-labelledby, aria-describedby, aria-controls, label for, a local
+// href) finds it: what a validator and a screen reader trip over.
+func checkIDs(t *testing.T, name string, page []byte) {
+	t.Helper()
+	z := html.NewTokenizer(bytes.NewReader(page))
+	ids := map[string]bool{}
+	var refs []string
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		tok := z.Token()
+		for _, a := range tok.Attr {
+			switch a.Key {
+			case "id":
+				if ids[a.Val] {
+					t.Errorf("%s: id %q twice", name, a.Val)
+				}
+				ids[a.Val] = true
+			case "aria-labelledby", "aria-describedby", "aria-controls":
+				refs = append(refs, strings.Fields(a.Val)...)
+			case "for":
+				if tok.Data == "label" {
+					refs = append(refs, a.Val)
+				}
+			}
+		}
+	}
+	for _, r := range refs {
+		if !ids[r] {
+			t.Errorf("%s: a reference to id %q, which no element has", name, r)
+		}
 	}
 }
