@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
-	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -60,13 +59,21 @@ func (b *build) relatedPosts(n int) {
 	for i, d := range b.posts {
 		index[d] = i
 	}
+	byTag := make(map[string][]int, len(b.byTag)) // the posts of a tag by number, newest first
+	for slug, list := range b.byTag {
+		nums := make([]int, len(list))
+		for i, d := range list {
+			nums[i] = index[d]
+		}
+		byTag[slug] = nums
+	}
 	shared := make([]int, len(b.posts)) // per other post: tags in common, reset after each post
-	var touched, ranked []int
+	var touched []int
+	top := make([]int, 0, n)
 	for i, d := range b.posts {
 		touched = touched[:0]
 		for _, t := range d.TagLinks {
-			for _, o := range b.byTag[t.Slug] {
-				j := index[o]
+			for _, j := range byTag[t.Slug] {
 				if j == i {
 					continue
 				}
@@ -76,18 +83,23 @@ func (b *build) relatedPosts(n int) {
 				shared[j]++
 			}
 		}
-		ranked = append(ranked[:0], touched...)
-		slices.SortFunc(ranked, func(x, y int) int {
-			if shared[x] != shared[y] {
-				return shared[y] - shared[x]
+		// the n best of touched: more tags in common, then newer (a lower number)
+		top = top[:0]
+		for _, j := range touched {
+			k := len(top)
+			for k > 0 && (shared[j] > shared[top[k-1]] || shared[j] == shared[top[k-1]] && j < top[k-1]) {
+				k--
 			}
-			return x - y // b.posts is newest first
-		})
+			if k < n {
+				if len(top) < n {
+					top = append(top, 0)
+				}
+				copy(top[k+1:], top[k:len(top)-1])
+				top[k] = j
+			}
+		}
 		list := make([]*PostData, 0, n)
-		for _, j := range ranked {
-			if len(list) == n {
-				break
-			}
+		for _, j := range top {
 			list = append(list, b.posts[j])
 		}
 		for j := 0; j < len(b.posts) && len(list) < n; j++ {

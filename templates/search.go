@@ -63,6 +63,16 @@ type searchShard struct {
 // foldWord is how the index and the script compare words: lower case,
 // without accents (NFD, marks dropped), so "Café" finds "cafe".
 func foldWord(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s) // returns s itself when it has no upper case
+	}
 	s = norm.NFD.String(strings.ToLower(s))
 	return strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Mn, r) {
@@ -75,27 +85,36 @@ func foldWord(s string) string {
 // isCJK says whether r is written without spaces between words: each such
 // character is a word of the index.
 func isCJK(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
+	return r >= 0x1100 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
 }
 
 // searchWords calls add for every word of text, folded (see foldWord).
 func searchWords(text string, add func(string)) {
-	text = foldWord(text)
 	start := -1
 	flush := func(end int) {
-		if start >= 0 {
-			if n := utf8.RuneCountInString(text[start:end]); n >= minWordRunes && n <= maxWordRunes {
-				add(text[start:end])
-			}
-			start = -1
+		if start < 0 {
+			return
+		}
+		w := foldWord(text[start:end])
+		start = -1
+		if n := utf8.RuneCountInString(w); n >= minWordRunes && n <= maxWordRunes {
+			add(w)
 		}
 	}
 	for i, r := range text {
 		switch {
+		case r < utf8.RuneSelf:
+			if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+				if start < 0 {
+					start = i
+				}
+			} else {
+				flush(i)
+			}
 		case isCJK(r):
 			flush(i)
 			add(string(r))
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
 			if start < 0 {
 				start = i
 			}
