@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -14,24 +15,68 @@ import (
 const maxDescription = 160
 
 // metaDescription cuts s to at most maxDescription characters at a word,
-// with an ellipsis when anything was cut.
+// with an ellipsis when anything was cut; runs of white space become one
+// space. A short, clean text (the usual case) is returned as it is.
 func metaDescription(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= maxDescription {
+	if len(s) <= maxDescription && tidy(s) {
 		return s
 	}
-	n := 0
-	for i := range s {
-		if n == maxDescription-1 { // room for the ellipsis
-			cut := s[:i]
-			if j := strings.LastIndexByte(cut, ' '); j > 0 {
-				cut = cut[:j]
+	var b strings.Builder
+	b.Grow(min(len(s), 4*maxDescription))
+	n, space, lastSpace := 0, false, -1
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		need := 1
+		if space {
+			need = 2
+		}
+		if n+need > maxDescription {
+			// too long: cut at a word, leaving room for "…"
+			cut := b.String()
+			switch {
+			case space && n < maxDescription:
+			case lastSpace > 0:
+				cut = cut[:lastSpace]
+			default: // one word longer than the whole description
+				for utf8.RuneCountInString(cut) >= maxDescription {
+					_, size := utf8.DecodeLastRuneInString(cut)
+					cut = cut[:len(cut)-size]
+				}
 			}
 			return strings.TrimRight(cut, " ,;:.-–—") + "…"
 		}
+		if space {
+			lastSpace = b.Len()
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		b.WriteRune(r)
 		n++
 	}
-	return s
+	return b.String()
+}
+
+// tidy says whether s has no white space but single spaces between words.
+func tidy(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == ' ' && s[i+1] == ' ', c == '\n', c == '\t', c == '\r', c == '\f', c == '\v':
+			return false
+		case c >= utf8.RuneSelf:
+			return false // let the full path judge other spaces
+		}
+	}
+	return true
 }
 
 // prepareReaders fills in what the reader features need once the posts

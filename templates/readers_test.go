@@ -213,6 +213,22 @@ func TestMetaDescription(t *testing.T) {
 	if got := metaDescription("Short  and\nsweet."); got != "Short and sweet." {
 		t.Errorf("%q", got)
 	}
+	collapse := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	for _, s := range []string{
+		strings.Repeat("a", 160), strings.Repeat("a", 161), strings.Repeat("a", 159) + " b", strings.Repeat("a", 159) + " bc",
+		strings.Repeat("é", 160) + "  ", strings.Repeat("ab ", 53) + "c", strings.Repeat("ab ", 53) + "cd", " lead  and trail ",
+		strings.Repeat("abcd\t", 40), strings.Repeat("日本語", 60),
+	} {
+		got, c := metaDescription(s), collapse(s)
+		switch n := utf8.RuneCountInString(got); {
+		case n > maxDescription:
+			t.Errorf("%q: %d characters", s, n)
+		case utf8.RuneCountInString(c) <= maxDescription && got != c:
+			t.Errorf("%q: cut to %q though it fits", s, got)
+		case utf8.RuneCountInString(c) > maxDescription && (!strings.HasSuffix(got, "…") || !strings.HasPrefix(c, strings.TrimSuffix(got, "…"))):
+			t.Errorf("%q: cut to %q", s, got)
+		}
+	}
 	_, out := loadRender(t, map[string]string{
 		"publish.yaml":          "title: Blog\n",
 		"posts/2026-01-01-a.md": "---\ntitle: A\n---\n" + strings.Repeat("Lorem ipsum dolor sit amet. ", 20) + "\n",
