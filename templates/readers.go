@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -99,6 +100,9 @@ func (b *build) prepareReaders() {
 
 // relatedPosts gives every post the n posts that share the most tags with
 // it, newer first among equals, filled up with the newest other posts.
+// Posts with the same tags share one ranking (computed with n+1 places,
+// the post itself is then dropped from it): a blog whose posts mostly
+// carry the same few tags costs one ranking per set of tags, not per post.
 func (b *build) relatedPosts(n int) {
 	index := make(map[*PostData]int, len(b.posts))
 	for i, d := range b.posts {
@@ -112,48 +116,67 @@ func (b *build) relatedPosts(n int) {
 		}
 		byTag[slug] = nums
 	}
-	shared := make([]int, len(b.posts)) // per other post: tags in common, reset after each post
+	shared := make([]int, len(b.posts)) // per post: tags in common, reset after each ranking
 	var touched []int
-	top := make([]int, 0, n)
+	rankings := map[string][]int{} // tag set -> the n+1 best posts, then the n+1 newest sharing none
+	var key strings.Builder
+	var slugs []string
 	for i, d := range b.posts {
-		touched = touched[:0]
+		slugs = slugs[:0]
 		for _, t := range d.TagLinks {
-			for _, j := range byTag[t.Slug] {
-				if j == i {
-					continue
-				}
-				if shared[j] == 0 {
-					touched = append(touched, j)
-				}
-				shared[j]++
-			}
+			slugs = append(slugs, t.Slug)
 		}
-		// the n best of touched: more tags in common, then newer (a lower number)
-		top = top[:0]
-		for _, j := range touched {
-			k := len(top)
-			for k > 0 && (shared[j] > shared[top[k-1]] || shared[j] == shared[top[k-1]] && j < top[k-1]) {
-				k--
-			}
-			if k < n {
-				if len(top) < n {
-					top = append(top, 0)
+		slices.Sort(slugs)
+		key.Reset()
+		for _, s := range slugs {
+			key.WriteString(s)
+			key.WriteByte(0)
+		}
+		ranked, ok := rankings[key.String()]
+		if !ok {
+			touched = touched[:0]
+			for _, s := range slugs {
+				for _, j := range byTag[s] {
+					if shared[j] == 0 {
+						touched = append(touched, j)
+					}
+					shared[j]++
 				}
-				copy(top[k+1:], top[k:len(top)-1])
-				top[k] = j
 			}
+			ranked = make([]int, 0, 2*(n+1))
+			// the n+1 best of touched: more tags in common, then newer (a lower number)
+			for _, j := range touched {
+				k := len(ranked)
+				for k > 0 && (shared[j] > shared[ranked[k-1]] || shared[j] == shared[ranked[k-1]] && j < ranked[k-1]) {
+					k--
+				}
+				if k < n+1 {
+					if len(ranked) < n+1 {
+						ranked = append(ranked, 0)
+					}
+					copy(ranked[k+1:], ranked[k:len(ranked)-1])
+					ranked[k] = j
+				}
+			}
+			best := len(ranked)
+			for j := 0; j < len(b.posts) && len(ranked) < best+n+1; j++ {
+				if shared[j] == 0 {
+					ranked = append(ranked, j)
+				}
+			}
+			for _, j := range touched {
+				shared[j] = 0
+			}
+			rankings[key.String()] = ranked
 		}
 		list := make([]*PostData, 0, n)
-		for _, j := range top {
-			list = append(list, b.posts[j])
-		}
-		for j := 0; j < len(b.posts) && len(list) < n; j++ {
-			if j != i && shared[j] == 0 {
+		for _, j := range ranked {
+			if len(list) == n {
+				break
+			}
+			if j != i {
 				list = append(list, b.posts[j])
 			}
-		}
-		for _, j := range touched {
-			shared[j] = 0
 		}
 		d.Related = list
 	}

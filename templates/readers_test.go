@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/publishbot/publishbot/locale"
 	"github.com/publishbot/publishbot/posts"
 )
 
@@ -275,6 +276,65 @@ func checkIDs(t *testing.T, name string, page []byte) {
 	for _, r := range refs {
 		if !ids[r] {
 			t.Errorf("%s: a reference to id %q, which no element has", name, r)
+		}
+	}
+}
+
+// TestRelatedPostsMatchesNaive compares relatedPosts, which shares one
+// ranking among posts with the same tags, with the plain definition on
+// posts with overlapping tag sets.
+func TestRelatedPostsMatchesNaive(t *testing.T) {
+	site := handSite(80)
+	pool := []string{"a", "b", "c", "d", "e"}
+	for i, p := range site.Posts {
+		p.Tags = nil
+		for k, tag := range pool {
+			if (i*7+k*3)%(k+2) == 0 {
+				p.Tags = append(p.Tags, tag)
+			}
+		}
+	}
+	for _, n := range []int{1, 3, 5} {
+		b := &build{cfg: site.Config, base: "/", loc: locale.For("en", nil)}
+		b.site = &SiteData{}
+		b.preparePosts(site.Posts)
+		b.relatedPosts(n)
+		for i, d := range b.posts {
+			common := func(o *PostData) int {
+				c := 0
+				for _, x := range d.TagLinks {
+					for _, y := range o.TagLinks {
+						if x.Slug == y.Slug {
+							c++
+						}
+					}
+				}
+				return c
+			}
+			var others []int
+			for j := range b.posts {
+				if j != i {
+					others = append(others, j)
+				}
+			}
+			slices.SortStableFunc(others, func(x, y int) int {
+				cx, cy := common(b.posts[x]), common(b.posts[y])
+				if cx != cy {
+					return cy - cx
+				}
+				return x - y
+			})
+			var want []string
+			for _, j := range others[:n] {
+				want = append(want, b.posts[j].Title)
+			}
+			var got []string
+			for _, r := range d.Related {
+				got = append(got, r.Title)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("n=%d, post %d %v: related %q, want %q", n, i, d.Post.Tags, got, want)
+			}
 		}
 	}
 }
