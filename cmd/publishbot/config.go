@@ -48,6 +48,7 @@ type serveConfig struct {
 	DataDir           string        `json:"data_dir"`
 	WebhookSecret     Secret        `json:"webhook_secret"`
 	GitHubToken       Secret        `json:"github_token"`
+	StatusToken       Secret        `json:"status_token,omitempty"` // "" turns /status off
 	WebhookSecretFile string        `json:"webhook_secret_file,omitempty"`
 	GitHubTokenFile   string        `json:"github_token_file,omitempty"`
 	AppID             int64         `json:"app_id,omitempty"`
@@ -112,6 +113,7 @@ func envVars() []envVar {
 	return []envVar{
 		{"PUBLISHBOT_WEBHOOK_SECRET", func(c *serveConfig, v string) error { c.WebhookSecret = Secret(v); return nil }},
 		{"PUBLISHBOT_GITHUB_TOKEN", func(c *serveConfig, v string) error { c.GitHubToken = Secret(v); return nil }},
+		{"PUBLISHBOT_STATUS_TOKEN", func(c *serveConfig, v string) error { c.StatusToken = Secret(v); return nil }},
 		{"PUBLISHBOT_APP_ID", func(c *serveConfig, v string) error {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -232,6 +234,8 @@ Configuration comes from the environment; flags override it.
                                    or owner/name patterns (default: every repository
                                    whose webhooks are signed with the secret)
   PUBLISHBOT_ADDR                  listen address (default :8080)
+  PUBLISHBOT_STATUS_TOKEN          turns on the status page at /status, opened with this
+                                   token (16 characters or more; default off)
   PUBLISHBOT_DATA_DIR              queue and repository cache
   PUBLISHBOT_LOG_FORMAT            json or text
   PUBLISHBOT_LOG_LEVEL             debug, info, warn, error
@@ -396,6 +400,9 @@ func (c serveConfig) problems() []error {
 		bad("PUBLISHBOT_WEBHOOK_SECRET is required: webhooks cannot be verified without it")
 	} else if c.WebhookSecret != "" && strings.TrimSpace(c.WebhookSecret.Reveal()) == "" {
 		bad("PUBLISHBOT_WEBHOOK_SECRET is only white space: set the secret the webhook is configured with")
+	}
+	if c.StatusToken != "" && utf8.RuneCountInString(strings.TrimSpace(c.StatusToken.Reveal())) < 16 {
+		bad("PUBLISHBOT_STATUS_TOKEN is shorter than 16 characters: use a long random one (e.g. openssl rand -hex 32)")
 	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("address %q: %v", c.Addr, err)
@@ -623,5 +630,5 @@ func (c serveConfig) print(w io.Writer) error {
 
 // secrets lists the values the log formatter must mask.
 func (c serveConfig) secrets() []string {
-	return []string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal()}
+	return []string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal(), c.StatusToken.Reveal()}
 }

@@ -1,0 +1,121 @@
+package status
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is where the browser tests find Chromium (as in
+// templates/browser_test.go).
+const chromiumPath = "/usr/bin/chromium"
+
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("no chromium at %s: %v", chromiumPath, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()))
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	return bctx
+}
+
+// TestBrowserLoginRetryDeadJob is the operator's path on a phone: open the
+// page, log in with the token, find the dead job, press Retry, and see the
+// job gone from the dead ones and the repository published.
+func TestBrowserLoginRetryDeadJob(t *testing.T) {
+	w := newWorld(t)
+	dead := w.deadJob(t, "acme/blog")
+	w.runner.setFailing("acme/blog", false) // the cause was fixed
+
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(w.srv.URL+"/status"),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SetValue(chromedp.CSS("#token"), testToken),
+		chromedp.Click(chromedp.CSS(`form.login button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#dead")),
+	); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, dead.Job.ID) || !strings.Contains(text, "403 Resource not accessible") {
+		t.Fatalf("the dead job is not shown:\n%s", text)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+	if err != nil || width > 390 {
+		t.Errorf("the page scrolls sideways on a phone: %d px, %v", width, err)
+	}
+	// The page takes its colours from the theme.
+	bg, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.documentElement).getPropertyValue("--bg").trim()`))
+	if err != nil || bg == "" {
+		t.Errorf("the theme's --bg is not defined on the page: %q, %v", bg, err)
+	}
+	shot(t, ctx, "dead-job-phone.png")
+
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`li.dead form[action="/status/retry"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+	); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	notice, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".notice")))
+	if err != nil || !strings.Contains(notice, "queued again") {
+		t.Fatalf("notice = %q, %v", notice, err)
+	}
+	// Reload until the retried job has run: no dead job, the repository published.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if err := chromedp.Do(ctx, chromedp.Navigate(w.srv.URL+"/status"), chromedp.WaitVisible(chromedp.CSS("#repositories"))); err != nil {
+			t.Fatal(err)
+		}
+		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text, "0 dead") && strings.Contains(text, "last published") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the retried job did not succeed on the page:\n%s", text)
+		}
+		if err := chromedp.Do(ctx, chromedp.Sleep(200*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shot(t, ctx, "after-retry-phone.png")
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
