@@ -69,6 +69,19 @@ func (c *Client) Report(ctx context.Context, r publisher.Result) error {
 		if r.Job.PR <= 0 {
 			return fmt.Errorf("report preview job %s: no pull request number", r.Job.ID)
 		}
+		if pagesDone(r) {
+			// GitHub Pages finished the preview's build: the comment says
+			// so; the check run stands as it was.
+			if err := rc.upsertComment(ctx, CommentBody(r), false); err != nil {
+				errs = append(errs, fmt.Errorf("update comment on %s#%d: %w", repo.FullName, r.Job.PR, err))
+			}
+			if !c.IsApp() && sourceSHA(r) != "" {
+				if err := rc.previewStatus(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("report preview of %s#%d on %s: %w", repo.FullName, r.Job.PR, shortSHA(sourceSHA(r)), err))
+				}
+			}
+			break
+		}
 		if err := rc.upsertComment(ctx, CommentBody(r), true); err != nil {
 			errs = append(errs, fmt.Errorf("update comment on %s#%d: %w", repo.FullName, r.Job.PR, err))
 		}
@@ -365,8 +378,30 @@ func (rc reportCall) previewStatus(ctx context.Context) error {
 	case errs > 0:
 		state = "failure"
 	}
-	return rc.status(ctx, PreviewContext, state, summaryLine(r), r.SiteURL)
+	desc := summaryLine(r)
+	switch {
+	case r.Outcome == publisher.OutcomeFailed:
+	case len(r.Setup) > 0:
+		state, desc = "failure", r.Setup[0]
+	case r.Pages == publisher.PagesBuilding:
+		state, desc = "pending", desc+"; GitHub Pages is building it"
+	case r.Pages == publisher.PagesLive:
+		desc += ", live"
+	case r.Pages == publisher.PagesFailed:
+		state, desc = "error", "GitHub Pages build failed: "+oneLine(r.PagesError)
+	case r.Pages == publisher.PagesUnknown:
+		desc += "; GitHub Pages build not seen done"
+	}
+	return rc.status(ctx, PreviewContext, state, desc, r.SiteURL)
 }
+
+// pagesDone: the result is GitHub Pages' verdict on an already reported
+// push (pageswatch reports it again).
+func pagesDone(r publisher.Result) bool {
+	return r.Pages == publisher.PagesLive || r.Pages == publisher.PagesFailed || r.Pages == publisher.PagesUnknown
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // publishStatus sets publishbot/publish on the published source commit,
 // pointing at the site.
@@ -383,12 +418,27 @@ func (rc reportCall) publishStatus(ctx context.Context) error {
 		desc = "published as " + shortSHA(r.PagesCommit)
 	}
 	if r.Outcome != publisher.OutcomeFailed {
+		switch r.Pages {
+		case publisher.PagesBuilding:
+			state, desc = "pending", desc+", GitHub Pages is building it"
+		case publisher.PagesLive:
+			desc += ", live"
+		case publisher.PagesUnknown:
+			desc += "; GitHub Pages build not seen done in time"
+		}
 		if errs > 0 {
 			state = "failure"
 			desc += "; " + plural(errs, "error", "errors") + " (posts left out)"
 		}
 		if warns > 0 {
 			desc += "; " + plural(warns, "warning", "warnings")
+		}
+		switch {
+		case r.Pages == publisher.PagesFailed:
+			state, desc = "error", "GitHub Pages build failed: "+oneLine(r.PagesError)
+		case len(r.Setup) > 0:
+			// A setup problem is told once, here, in place of the tally.
+			state, desc = "failure", r.Setup[0]
 		}
 	}
 	return rc.status(ctx, PublishContext, state, desc, r.SiteURL)

@@ -1,7 +1,7 @@
 // Package ghapitest is publishbot's one stand-in for GitHub's REST API: an
 // in-memory server on the loopback interface answering the subset
 // publishbot calls (issue comments, commit statuses, check runs, pull
-// requests, App installation tokens). `publishbot demo` runs the bot against it, so the
+// requests, App installation tokens, GitHub Pages and its builds, webhooks). `publishbot demo` runs the bot against it, so the
 // whole loop works with no GitHub account, and the tests use it to see
 // exactly what the bot asked GitHub to do.
 //
@@ -144,6 +144,8 @@ type Server struct {
 	pulls    map[string]PullRequest // by "owner/name#number"
 	tokens   map[string]int64       // issued installation token → installation id
 	faults   []fault
+	pages    map[string]*pagesState // by "owner/name"
+	hooks    map[string][]Hook      // by "owner/name"
 }
 
 type fault struct {
@@ -359,6 +361,9 @@ var routes = []route{
 	{http.MethodPost, "checks/create", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs$`)},
 	{http.MethodPatch, "checks/update", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs/(\d+)$`)},
 	{http.MethodGet, "pulls/get", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pulls/(\d+)$`)},
+	{http.MethodGet, "repos/get-pages", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pages$`)},
+	{http.MethodGet, "repos/get-latest-pages-build", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pages/builds/latest$`)},
+	{http.MethodGet, "repos/list-webhooks", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/hooks$`)},
 }
 
 // call is one request being answered.
@@ -515,6 +520,12 @@ func (s *Server) answerLocked(c call, problems []string) answer {
 		}
 		s.checks = append(s.checks, cr)
 		return s.jsonAnswer(c.op, http.StatusCreated, checkRunJSON(cr))
+	case "repos/get-pages":
+		return s.pagesLocked(c)
+	case "repos/get-latest-pages-build":
+		return s.latestBuildLocked(c)
+	case "repos/list-webhooks":
+		return s.hooksLocked(c)
 	case "pulls/get":
 		pr, ok := s.pulls[c.m[1]+"#"+c.m[2]]
 		if !ok {

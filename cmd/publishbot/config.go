@@ -63,6 +63,7 @@ type serveConfig struct {
 	ShutdownGrace     time.Duration `json:"shutdown_grace"`
 	DrainDelay        time.Duration `json:"drain_delay"`
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
+	PagesWatch        time.Duration `json:"pages_watch"` // how long a GitHub Pages build is followed; 0: not at all
 	MaxAttempts       int           `json:"max_attempts"`
 	IgnoreBranches    []string      `json:"ignore_branches"`
 	// MaxFiles and MaxBytes bound what one build may write (site.Limits):
@@ -91,6 +92,7 @@ func defaultServeConfig() serveConfig {
 		Workers:           2,
 		ShutdownGrace:     30 * time.Second,
 		ReconcileInterval: 5 * time.Minute,
+		PagesWatch:        10 * time.Minute,
 		MaxAttempts:       8,
 		IgnoreBranches:    []string{"gh-pages"},
 		MaxFiles:          site.DefaultMaxFiles,
@@ -142,6 +144,14 @@ func envVars() []envVar {
 				return fmt.Errorf("not a number: %q", v)
 			}
 			c.Workers = n
+			return nil
+		}},
+		{"PUBLISHBOT_PAGES_WATCH", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("not a duration: %q", v)
+			}
+			c.PagesWatch = d
 			return nil
 		}},
 		{"PUBLISHBOT_SHUTDOWN_GRACE", func(c *serveConfig, v string) error {
@@ -242,6 +252,8 @@ Configuration comes from the environment; flags override it.
   PUBLISHBOT_QUEUE                 embedded (nats:// is not supported in this build)
   PUBLISHBOT_WORKERS               jobs run at once
   PUBLISHBOT_SHUTDOWN_GRACE        time the running jobs get on SIGTERM
+  PUBLISHBOT_PAGES_WATCH           how long GitHub Pages' build of a push is followed
+                                   before "live" is given up on (default 10m; 0: not followed)
   PUBLISHBOT_DRAIN_DELAY           on SIGTERM, time /readyz says 503 before
                                    webhooks stop (default 0; ~5s behind a load balancer)
   PUBLISHBOT_RECONCILE_INTERVAL    how often published repositories are checked

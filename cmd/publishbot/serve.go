@@ -148,14 +148,32 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	} else {
 		log.Warn("no GitHub credentials (PUBLISHBOT_GITHUB_TOKEN or PUBLISHBOT_APP_ID): reports are off and repositories are read anonymously")
 	}
-	pub, err := publisher.New(pubOpts)
-	if err != nil {
-		return fmt.Errorf("create publisher: %w", err)
-	}
-
 	published, err := worker.OpenPublishedSet(filepath.Join(cfg.DataDir, "published.json"), nil)
 	if err != nil {
 		return err
+	}
+	// "Live" means live: GitHub Pages' build of each push is followed
+	// outside the repository's lock, and reported again when done.
+	watcher, err := pagesWatcher(cfg, gh, log.WithField("component", "pages"))
+	if err != nil {
+		return err
+	}
+	if watcher != nil {
+		defer watcher.Close()
+		pubOpts.Pages = watcher
+	}
+	checksCtx, stopChecks := context.WithCancel(ctx)
+	defer stopChecks()
+	checks, err := startChecks(checksCtx, gh, published, log.WithField("component", "preflight"))
+	if err != nil {
+		return err
+	}
+	if checks != nil {
+		pubOpts.Preflight = checks
+	}
+	pub, err := publisher.New(pubOpts)
+	if err != nil {
+		return fmt.Errorf("create publisher: %w", err)
 	}
 	wm := worker.NewMetrics(reg)
 	board := status.NewBoard(nil) // the status page's recent deliveries and publishes

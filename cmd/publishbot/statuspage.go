@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/ghapi"
+	"github.com/publishbot/publishbot/pageswatch"
+	"github.com/publishbot/publishbot/preflight"
 	"github.com/publishbot/publishbot/queue"
 	"github.com/publishbot/publishbot/status"
 	"github.com/publishbot/publishbot/worker"
@@ -54,4 +59,35 @@ func buildInfo() prometheus.Collector {
 	})
 	g.Set(1)
 	return g
+}
+
+// pagesWatcher follows GitHub Pages' builds for cfg.PagesWatch; nil when
+// there is no GitHub client or following is off.
+func pagesWatcher(cfg serveConfig, gh *ghapi.Client, log *logrus.Entry) (*pageswatch.Watcher, error) {
+	if gh == nil || cfg.PagesWatch <= 0 {
+		return nil, nil
+	}
+	// 10 minutes: first poll after 5 s, then up to one a minute.
+	first := min(max(cfg.PagesWatch/120, 100*time.Millisecond), 5*time.Second)
+	most := min(max(cfg.PagesWatch/10, first), time.Minute)
+	return pageswatch.New(pageswatch.Options{Builds: gh, Reporter: gh, Log: log, First: first, Max: most, Timeout: cfg.PagesWatch})
+}
+
+// startChecks checks the setup of every repository published before
+// (serve's start) in the background, logging problems; jobs check their
+// repository on its first run. nil without a GitHub client.
+func startChecks(ctx context.Context, gh *ghapi.Client, set *worker.PublishedSet, log *logrus.Entry) (*preflight.Checker, error) {
+	if gh == nil {
+		return nil, nil
+	}
+	c, err := preflight.New(preflight.Options{GitHub: gh, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	var repos []queue.Repo
+	for _, p := range set.List() {
+		repos = append(repos, p.Repo)
+	}
+	go c.CheckAll(ctx, repos)
+	return c, nil
 }
