@@ -450,7 +450,7 @@ func (rc reportCall) status(ctx context.Context, context, state, desc, target st
 		Description: github.String(truncateRunes(desc, 140)),
 		Context:     github.String(context),
 	}
-	if target != "" && rc.r.Outcome != publisher.OutcomeFailed {
+	if target != "" && rc.r.Outcome != publisher.OutcomeFailed && rc.r.Pages != publisher.PagesFailed {
 		st.TargetURL = github.String(target)
 	}
 	err := rc.c.call(ctx, func() (*github.Response, error) {
