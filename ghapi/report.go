@@ -254,7 +254,7 @@ func counts(r publisher.Result) (errs, warns int) {
 // descriptions.
 func summaryLine(r publisher.Result) string {
 	if r.Outcome == publisher.OutcomeFailed {
-		return "preview failed: " + errText(r.Err) // masked by Report
+		return descPreviewFailed + errText(r.Err) // masked by Report
 	}
 	e, w := counts(r)
 	return tally(len(r.Changed), e, w)
@@ -384,15 +384,40 @@ func (rc reportCall) previewStatus(ctx context.Context) error {
 	case len(r.Setup) > 0:
 		state, desc = "failure", r.Setup[0]
 	case r.Pages == publisher.PagesBuilding:
-		state, desc = "pending", desc+"; GitHub Pages is building it"
+		state, desc = "pending", desc+"; "+descBuilding
 	case r.Pages == publisher.PagesLive:
-		desc += ", live"
+		desc += ", " + descLive
 	case r.Pages == publisher.PagesFailed:
-		state, desc = "error", "GitHub Pages build failed: "+oneLine(r.PagesError)
+		state, desc = "error", pagesFailed(r.PagesError)
 	case r.Pages == publisher.PagesUnknown:
-		desc += "; GitHub Pages build not seen done"
+		desc += "; " + descNotSeen
 	}
 	return rc.status(ctx, PreviewContext, state, desc, r.SiteURL)
+}
+
+// The fixed phrases of commit status descriptions. README's
+// Troubleshooting section explains each (a test keeps it so).
+const (
+	descPublished     = "published"
+	descPublishedAs   = "published as "
+	descUpToDate      = "the site was already up to date"
+	descPublishFailed = "publish failed: "
+	descPreviewFailed = "preview failed: "
+	descLeftOut       = "(posts left out)"
+	descBuilding      = "GitHub Pages is building it"
+	descLive          = "live"
+	descNotSeen       = "GitHub Pages build not seen done in time"
+	descPagesFailed   = "GitHub Pages build failed: "
+)
+
+// pagesFailed describes a failed Pages build; a message that is already a
+// sentence about GitHub Pages (Pages is off) stands alone.
+func pagesFailed(msg string) string {
+	msg = oneLine(msg)
+	if strings.HasPrefix(msg, "GitHub Pages ") {
+		return msg
+	}
+	return descPagesFailed + msg
 }
 
 // pagesDone: the result is GitHub Pages' verdict on an already reported
@@ -408,34 +433,34 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 func (rc reportCall) publishStatus(ctx context.Context) error {
 	r := rc.r
 	errs, warns := counts(r)
-	state, desc := "success", "published"
+	state, desc := "success", descPublished
 	switch {
 	case r.Outcome == publisher.OutcomeFailed:
-		state, desc = "error", "publish failed: "+errText(r.Err) // masked by Report
+		state, desc = "error", descPublishFailed+errText(r.Err) // masked by Report
 	case r.Outcome == publisher.OutcomeUnchanged:
-		desc = "the site was already up to date"
+		desc = descUpToDate
 	case r.PagesCommit != "":
-		desc = "published as " + shortSHA(r.PagesCommit)
+		desc = descPublishedAs + shortSHA(r.PagesCommit)
 	}
 	if r.Outcome != publisher.OutcomeFailed {
 		switch r.Pages {
 		case publisher.PagesBuilding:
-			state, desc = "pending", desc+", GitHub Pages is building it"
+			state, desc = "pending", desc+", "+descBuilding
 		case publisher.PagesLive:
-			desc += ", live"
+			desc += ", " + descLive
 		case publisher.PagesUnknown:
-			desc += "; GitHub Pages build not seen done in time"
+			desc += "; " + descNotSeen
 		}
 		if errs > 0 {
 			state = "failure"
-			desc += "; " + plural(errs, "error", "errors") + " (posts left out)"
+			desc += "; " + plural(errs, "error", "errors") + " " + descLeftOut
 		}
 		if warns > 0 {
 			desc += "; " + plural(warns, "warning", "warnings")
 		}
 		switch {
 		case r.Pages == publisher.PagesFailed:
-			state, desc = "error", "GitHub Pages build failed: "+oneLine(r.PagesError)
+			state, desc = "error", pagesFailed(r.PagesError)
 		case len(r.Setup) > 0:
 			// A setup problem is told once, here, in place of the tally.
 			state, desc = "failure", r.Setup[0]

@@ -3,12 +3,14 @@ package pageswatch
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/testkit"
 )
 
 // fakeBuilds answers the latest build from a script: one answer per poll,
@@ -161,4 +163,16 @@ func TestCloseStopsWithoutReport(t *testing.T) {
 	default:
 	}
 	w.Follow(pushed("c2")) // after Close: ignored, no goroutine left
+}
+
+// The message for a repository without Pages is a status description as
+// is: README's Troubleshooting explains it.
+func TestTroubleshootingExplainsNoPages(t *testing.T) {
+	rep := &fakeReporter{got: make(chan publisher.Result, 1)}
+	w := newWatcher(t, &fakeBuilds{answers: []func() (Build, error){func() (Build, error) { return Build{}, ErrNoPages }}}, rep, nil)
+	w.Follow(pushed("c1"))
+	r := wait(t, rep.got)
+	if !strings.Contains(testkit.ReadmeSection(t, "Troubleshooting"), "`"+r.PagesError+"`") {
+		t.Errorf("README's Troubleshooting does not explain %q", r.PagesError)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/testkit"
 )
 
 type fakeGitHub struct {
@@ -39,31 +40,34 @@ var (
 	goodHook = Hook{URL: "https://bot.example.com/webhook", ContentType: "json", Events: []string{"push", "pull_request"}, Active: true}
 )
 
+// problemCases are the checks' findings for each kind of setup.
+var problemCases = []struct {
+	name string
+	gh   fakeGitHub
+	want []string // problem texts
+}{
+	{"all good", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages", Path: "/", BuildType: "legacy"}, hooks: []Hook{goodHook}, hooksOK: true, perms: goodApp, permsOK: true}, nil},
+	{"token, nothing readable", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages", Path: "/"}}, nil},
+	{"pages off", fakeGitHub{}, []string{"GitHub Pages is off: Settings → Pages → Deploy from a branch, gh-pages, / (root)"}},
+	{"pages from main", fakeGitHub{pages: Pages{Enabled: true, Branch: "main", Path: "/"}}, []string{"GitHub Pages serves main, not gh-pages: Settings → Pages → Branch"}},
+	{"pages from docs", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages", Path: "/docs"}}, []string{"GitHub Pages serves /docs of gh-pages, not its root: Settings → Pages → Folder: / (root)"}},
+	{"pages by workflow", fakeGitHub{pages: Pages{Enabled: true, BuildType: "workflow"}}, []string{"GitHub Pages builds from a workflow, not gh-pages: Settings → Pages → Source: Deploy from a branch"}},
+	{"pages unreadable", fakeGitHub{pages: Pages{Unreadable: true}}, []string{"cannot read the GitHub Pages settings: give the App or token Pages: read"}},
+	{"app lacks permissions", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages"}, perms: map[string]string{"contents": "read", "metadata": "read", "pull_requests": "write", "checks": "write", "statuses": "write"}, permsOK: true},
+		[]string{"the GitHub App lacks Contents: write, Pages: read: App settings → Permissions, then approve on the installation"}},
+	{"webhook form, no PRs, inactive", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages"}, hooksOK: true, hooks: []Hook{
+		{URL: "https://bot.example.com/webhook", ContentType: "form", Events: []string{"push"}},
+		{URL: "https://ci.example.com/hook", ContentType: "form"}, // not ours
+	}}, []string{
+		"the webhook is inactive: Settings → Webhooks → Active",
+		"the webhook sends form data: Settings → Webhooks → Content type: application/json",
+		"the webhook does not send pull_request: Settings → Webhooks → Let me select: Pushes, Pull requests",
+	}},
+	{"webhook sends everything", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages"}, hooksOK: true, hooks: []Hook{{URL: "https://bot.example.com/webhook/", ContentType: "json", Events: []string{"*"}, Active: true}}}, nil},
+}
+
 func TestProblems(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		gh   fakeGitHub
-		want []string // problem texts
-	}{
-		{"all good", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages", Path: "/", BuildType: "legacy"}, hooks: []Hook{goodHook}, hooksOK: true, perms: goodApp, permsOK: true}, nil},
-		{"token, nothing readable", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages", Path: "/"}}, nil},
-		{"pages off", fakeGitHub{}, []string{"GitHub Pages is off: Settings → Pages → Deploy from a branch, gh-pages, / (root)"}},
-		{"pages from main", fakeGitHub{pages: Pages{Enabled: true, Branch: "main", Path: "/"}}, []string{"GitHub Pages serves main, not gh-pages: Settings → Pages → Branch"}},
-		{"pages from docs", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages", Path: "/docs"}}, []string{"GitHub Pages serves /docs of gh-pages, not its root: Settings → Pages → Folder: / (root)"}},
-		{"pages by workflow", fakeGitHub{pages: Pages{Enabled: true, BuildType: "workflow"}}, []string{"GitHub Pages builds from a workflow, not gh-pages: Settings → Pages → Source: Deploy from a branch"}},
-		{"pages unreadable", fakeGitHub{pages: Pages{Unreadable: true}}, []string{"cannot read the GitHub Pages settings: give the App or token Pages: read"}},
-		{"app lacks permissions", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages"}, perms: map[string]string{"contents": "read", "metadata": "read", "pull_requests": "write", "checks": "write", "statuses": "write"}, permsOK: true},
-			[]string{"the GitHub App lacks Contents: write, Pages: read: App settings → Permissions, then approve on the installation"}},
-		{"webhook form, no PRs, inactive", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages"}, hooksOK: true, hooks: []Hook{
-			{URL: "https://bot.example.com/webhook", ContentType: "form", Events: []string{"push"}},
-			{URL: "https://ci.example.com/hook", ContentType: "form"}, // not ours
-		}}, []string{
-			"the webhook is inactive: Settings → Webhooks → Active",
-			"the webhook sends form data: Settings → Webhooks → Content type: application/json",
-			"the webhook does not send pull_request: Settings → Webhooks → Let me select: Pushes, Pull requests",
-		}},
-		{"webhook sends everything", fakeGitHub{pages: Pages{Enabled: true, Branch: "gh-pages"}, hooksOK: true, hooks: []Hook{{URL: "https://bot.example.com/webhook/", ContentType: "json", Events: []string{"*"}, Active: true}}}, nil},
-	} {
+	for _, tc := range problemCases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := New(Options{GitHub: &tc.gh})
 			if err != nil {
@@ -114,5 +118,18 @@ func TestProblemsToldOnce(t *testing.T) {
 	}
 	if gh.pageCalls != 3 {
 		t.Errorf("Pages read %d times, want 3", gh.pageCalls)
+	}
+}
+
+// Every problem the checks report is explained, as written, in README's
+// Troubleshooting section.
+func TestTroubleshootingExplainsEveryProblem(t *testing.T) {
+	section := testkit.ReadmeSection(t, "Troubleshooting")
+	for _, tc := range problemCases {
+		for _, text := range tc.want {
+			if !strings.Contains(section, "`"+text+"`") {
+				t.Errorf("README's Troubleshooting does not explain %q", text)
+			}
+		}
 	}
 }
