@@ -66,8 +66,8 @@ type Options struct {
 	// WebhookPath is the path of the bot's webhook URL: only webhooks
 	// whose URL ends in it are checked. "" means "/webhook".
 	WebhookPath string
-	// DefaultPagesBranch is the pages branch assumed when a check does not
-	// know it (serve's start); "" means "gh-pages".
+	// DefaultPagesBranch names the pages branch in the fixes of a check
+	// that does not know it (serve's start); "" means "gh-pages".
 	DefaultPagesBranch string
 }
 
@@ -89,6 +89,7 @@ type repoState struct {
 	problems []Problem       // found, in order
 	has      map[string]bool // by Code+Text
 	told     map[string]bool // put in a commit status, by Code+Text
+	logged   map[string]bool // by Code+Text
 }
 
 // New returns a Checker.
@@ -147,11 +148,9 @@ func (c *Checker) CheckAll(ctx context.Context, repos []queue.Repo) {
 }
 
 // Check runs the checks of repo that have not run yet and returns every
-// problem known of it. pagesBranch "" means DefaultPagesBranch.
+// problem known of it. pagesBranch "" means unknown (serve's start): GitHub
+// Pages' branch is then not compared with it.
 func (c *Checker) Check(ctx context.Context, repo queue.Repo, pagesBranch string) []Problem {
-	if pagesBranch == "" {
-		pagesBranch = c.opts.DefaultPagesBranch
-	}
 	c.mu.Lock()
 	lock := c.locks[repo.FullName]
 	if lock == nil {
@@ -165,7 +164,7 @@ func (c *Checker) Check(ctx context.Context, repo queue.Repo, pagesBranch string
 	c.mu.Lock()
 	st := c.repos[repo.FullName]
 	if st == nil {
-		st = &repoState{branches: map[string]bool{}, has: map[string]bool{}, told: map[string]bool{}}
+		st = &repoState{branches: map[string]bool{}, has: map[string]bool{}, told: map[string]bool{}, logged: map[string]bool{}}
 		c.repos[repo.FullName] = st
 	}
 	all, branch := !st.checked, !st.branches[pagesBranch]
@@ -174,11 +173,14 @@ func (c *Checker) Check(ctx context.Context, repo queue.Repo, pagesBranch string
 	log := c.log.WithField(queue.FieldRepo, repo.FullName)
 	var found []Problem
 	ok := true
+	pagesChecked := false
 	if all || branch {
 		p, err := c.checkPages(ctx, repo, pagesBranch)
 		if err != nil {
 			log.WithError(err).Warn("setup check: read GitHub Pages settings")
 			ok = false
+		} else {
+			pagesChecked = true
 		}
 		found = append(found, p...)
 	}
@@ -203,13 +205,30 @@ func (c *Checker) Check(ctx context.Context, repo queue.Repo, pagesBranch string
 		st.checked = true
 		st.branches[pagesBranch] = true
 	}
+	if pagesChecked {
+		// The Pages settings as they are now replace what an earlier check
+		// found and no status has told yet (fixed since, or seen then
+		// without the pages branch).
+		kept := st.problems[:0]
+		for _, p := range st.problems {
+			if strings.HasPrefix(p.Code, "pages-") && !st.told[p.Code+p.Text] {
+				delete(st.has, p.Code+p.Text)
+				continue
+			}
+			kept = append(kept, p)
+		}
+		st.problems = kept
+	}
 	for _, p := range found {
 		if st.has[p.Code+p.Text] {
 			continue
 		}
 		st.has[p.Code+p.Text] = true
 		st.problems = append(st.problems, p)
-		log.WithField("problem", p.Code).Warn("setup problem: " + p.Text)
+		if !st.logged[p.Code+p.Text] {
+			st.logged[p.Code+p.Text] = true
+			log.WithField("problem", p.Code).Warn("setup problem: " + p.Text)
+		}
 	}
 	return append([]Problem(nil), st.problems...)
 }
@@ -224,6 +243,10 @@ func problem(code, format string, args ...any) Problem {
 }
 
 func (c *Checker) checkPages(ctx context.Context, repo queue.Repo, branch string) ([]Problem, error) {
+	known := branch != ""
+	if !known {
+		branch = c.opts.DefaultPagesBranch
+	}
 	p, err := c.opts.GitHub.PagesSite(ctx, repo)
 	switch {
 	case err != nil:
@@ -234,7 +257,7 @@ func (c *Checker) checkPages(ctx context.Context, repo queue.Repo, branch string
 		return []Problem{problem("pages-off", "GitHub Pages is off: Settings → Pages → Deploy from a branch, %s, / (root)", branch)}, nil
 	case p.BuildType == "workflow":
 		return []Problem{problem("pages-workflow", "GitHub Pages builds from a workflow, not %s: Settings → Pages → Source: Deploy from a branch", branch)}, nil
-	case p.Branch != "" && p.Branch != branch:
+	case known && p.Branch != "" && p.Branch != branch:
 		return []Problem{problem("pages-branch", "GitHub Pages serves %s, not %s: Settings → Pages → Branch", p.Branch, branch)}, nil
 	case p.Path != "" && p.Path != "/":
 		return []Problem{problem("pages-folder", "GitHub Pages serves %s of %s, not its root: Settings → Pages → Folder: / (root)", p.Path, branch)}, nil

@@ -133,3 +133,29 @@ func TestTroubleshootingExplainsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// At serve's start the pages branch is not known: Pages serving another
+// branch is no problem yet. A problem seen then and fixed before the first
+// job is not told.
+func TestStartCheckThenJob(t *testing.T) {
+	ctx := context.Background()
+	gh := &fakeGitHub{pages: Pages{Enabled: true, Branch: "site"}}
+	c, err := New(Options{GitHub: gh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CheckAll(ctx, []queue.Repo{repo})
+	if p := c.Problems(ctx, repo, "site"); p != nil {
+		t.Fatalf("publishing to site, which Pages serves: %q", p)
+	}
+
+	gh2 := &fakeGitHub{}
+	c2, _ := New(Options{GitHub: gh2})
+	if got := c2.Check(ctx, repo, ""); len(got) != 1 || got[0].Code != "pages-off" {
+		t.Fatalf("start check = %+v, want pages-off", got)
+	}
+	gh2.pages = Pages{Enabled: true, Branch: "gh-pages"} // fixed before the first job
+	if p := c2.Problems(ctx, repo, "gh-pages"); p != nil {
+		t.Fatalf("a fixed problem was told: %q", p)
+	}
+}

@@ -162,12 +162,11 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		defer watcher.Close()
 		pubOpts.Pages = watcher
 	}
-	checksCtx, stopChecks := context.WithCancel(ctx)
-	defer stopChecks()
-	checks, err := startChecks(checksCtx, gh, published, log.WithField("component", "preflight"))
+	checks, stopChecks, err := startChecks(context.WithoutCancel(ctx), gh, published, log.WithField("component", "preflight"))
 	if err != nil {
 		return err
 	}
+	defer stopChecks()
 	if checks != nil {
 		pubOpts.Preflight = checks
 	}

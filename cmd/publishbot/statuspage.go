@@ -75,19 +75,25 @@ func pagesWatcher(cfg serveConfig, gh *ghapi.Client, log *logrus.Entry) (*pagesw
 
 // startChecks checks the setup of every repository published before
 // (serve's start) in the background, logging problems; jobs check their
-// repository on its first run. nil without a GitHub client.
-func startChecks(ctx context.Context, gh *ghapi.Client, set *worker.PublishedSet, log *logrus.Entry) (*preflight.Checker, error) {
+// repository on its first run. The checker is nil without a GitHub client;
+// stop ends the background checks and waits for them.
+func startChecks(ctx context.Context, gh *ghapi.Client, set *worker.PublishedSet, log *logrus.Entry) (c *preflight.Checker, stop func(), err error) {
 	if gh == nil {
-		return nil, nil
+		return nil, func() {}, nil
 	}
-	c, err := preflight.New(preflight.Options{GitHub: gh, Log: log})
+	c, err = preflight.New(preflight.Options{GitHub: gh, Log: log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var repos []queue.Repo
 	for _, p := range set.List() {
 		repos = append(repos, p.Repo)
 	}
-	go c.CheckAll(ctx, repos)
-	return c, nil
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.CheckAll(ctx, repos)
+	}()
+	return c, func() { cancel(); <-done }, nil
 }
