@@ -2,14 +2,53 @@ package status
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
+
+// complaints records what the browser says is wrong: console errors, a
+// Content-Security-Policy refusal (a log entry), an HTTP error, a request
+// to another host.
+type complaints struct {
+	mu   sync.Mutex
+	host string
+	list []string
+}
+
+func (c *complaints) add(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.list = append(c.list, fmt.Sprintf(format, args...))
+}
+
+func (c *complaints) listen(ev any) {
+	switch ev := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		c.add("exception: %s", ev.ExceptionDetails.Text)
+	case *log.EventEntryAdded:
+		if ev.Entry.Level == log.EntryLevelError || ev.Entry.Level == log.EntryLevelWarning {
+			c.add("browser log %s: %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL)
+		}
+	case *network.EventRequestWillBeSent:
+		if !strings.HasPrefix(ev.Request.URL, "http://"+c.host+"/") {
+			c.add("request to another host: %s", ev.Request.URL)
+		}
+	case *network.EventResponseReceived:
+		if ev.Response.Status >= 400 {
+			c.add("HTTP %d for %s", ev.Response.Status, ev.Response.URL)
+		}
+	}
+}
 
 // chromiumPath is where the browser tests find Chromium (as in
 // templates/browser_test.go).
@@ -46,6 +85,10 @@ func TestBrowserLoginRetryDeadJob(t *testing.T) {
 	w.runner.setFailing("acme/blog", false) // the cause was fixed
 
 	ctx := newBrowser(t)
+	seen := &complaints{host: strings.TrimPrefix(w.srv.URL, "http://")}
+	if err := chromedp.Listen(ctx, seen.listen); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +150,11 @@ func TestBrowserLoginRetryDeadJob(t *testing.T) {
 		}
 	}
 	shot(t, ctx, "after-retry-phone.png")
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	if len(seen.list) > 0 {
+		t.Errorf("the browser complained:\n%s", strings.Join(seen.list, "\n"))
+	}
 }
 
 func shot(t *testing.T, ctx context.Context, name string) {

@@ -67,6 +67,7 @@ type Handler struct {
 	opts Options
 	gate *gate
 	css  []byte
+	icon []byte
 	log  *logrus.Entry
 }
 
@@ -110,7 +111,11 @@ func New(opts Options) (*Handler, error) {
 		return nil, fmt.Errorf("status page: %w", err)
 	}
 	css := append(append(append([]byte("/* publishbot status page: the theme's palette, then its own rules. */\n"), palette...), '\n'), own...)
-	return &Handler{opts: opts, gate: newGate(opts.Token, opts.Now), css: css, log: log}, nil
+	icon, err := templates.Favicon()
+	if err != nil {
+		return nil, fmt.Errorf("status page: %w", err)
+	}
+	return &Handler{opts: opts, gate: newGate(opts.Token, opts.Now), css: css, icon: icon, log: log}, nil
 }
 
 type discard struct{}
@@ -121,6 +126,7 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /status", h.dashboard)
 	mux.HandleFunc("GET /status/style.css", h.style)
+	mux.HandleFunc("GET /status/favicon.svg", h.favicon)
 	mux.HandleFunc("POST /status/login", h.login)
 	mux.HandleFunc("POST /status/logout", h.logout)
 	mux.HandleFunc("POST /status/retry", h.retry)
@@ -134,6 +140,13 @@ func secure(w http.ResponseWriter) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")
 	hd.Set("Cache-Control", "no-store")
+}
+
+func (h *Handler) favicon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "max-age=86400")
+	_, _ = w.Write(h.icon)
 }
 
 func (h *Handler) style(w http.ResponseWriter, r *http.Request) {

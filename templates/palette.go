@@ -20,3 +20,12 @@ func Palette() ([]byte, error) {
 	}
 	return css[:end+1], nil
 }
+
+// Favicon returns the default theme's icon (SVG).
+func Favicon() ([]byte, error) {
+	b, err := themeFS.ReadFile("theme/favicon.svg")
+	if err != nil {
+		return nil, fmt.Errorf("read theme icon: %w", err)
+	}
+	return b, nil
+}
