@@ -624,6 +624,9 @@ func (s *Server) authorizedLocked(r *http.Request) bool {
 	if _, ok := s.tokens[tok]; ok {
 		return true
 	}
+	if _, ok := s.access.tokens[tok]; ok {
+		return true
+	}
 	return s.opts.Token == "" || tok == s.opts.Token
 }
 
