@@ -52,7 +52,8 @@ type Check struct {
 
 // TokenReport is what CheckToken found.
 type TokenReport struct {
-	// Kind is "classic" (GitHub sent X-OAuth-Scopes) or "fine-grained".
+	// Kind is "classic" (GitHub sent X-OAuth-Scopes) or "fine-grained";
+	// "" when GitHub refused the token.
 	Kind    string
 	Scopes  []string
 	Checks  []Check
@@ -149,6 +150,7 @@ func CheckToken(ctx context.Context, o TokenOptions) (*TokenReport, error) {
 	}
 	switch {
 	case status == http.StatusUnauthorized:
+		rep.Kind = ""
 		add(Check{What: "the token", Result: Missing, Detail: "GitHub refuses it (401 Bad credentials): it is mistyped, expired or revoked",
 			Fix: "make a new one: " + newToken})
 		return rep.finish(o)
@@ -169,6 +171,7 @@ func CheckToken(ctx context.Context, o TokenOptions) (*TokenReport, error) {
 		return rep.finish(o)
 	}
 	private := repo.GetPrivate()
+	scopesFix := "" // a classic token's missing scope
 
 	if rep.Kind == "classic" {
 		has := func(s string) bool {
@@ -187,8 +190,8 @@ func CheckToken(ctx context.Context, o TokenOptions) (*TokenReport, error) {
 			if !private {
 				need = "public_repo (or repo)"
 			}
-			add(Check{What: "token scopes", Result: Missing, Detail: "the token has " + orNone(rep.Scopes),
-				Fix: "give the classic token the " + need + " scope: " + web + "/settings/tokens"})
+			scopesFix = "give the classic token the " + need + " scope: " + web + "/settings/tokens"
+			add(Check{What: "token scopes", Result: Missing, Detail: "the token has " + orNone(rep.Scopes), Fix: scopesFix})
 		}
 	}
 
@@ -222,7 +225,12 @@ func CheckToken(ctx context.Context, o TokenOptions) (*TokenReport, error) {
 	_, resp, err = client.Issues.EditComment(ctx, owner, name, 0, &github.IssueComment{Body: github.String("publishbot setup checks the token")})
 	switch s := statusOf(resp, err); {
 	case rep.Kind == "classic":
-		// 404 either way: the scopes checked above decide.
+		// 404 either way: the scopes decide.
+		if scopesFix != "" {
+			add(Check{What: "pull request comments", Result: Missing, Detail: "the token's scopes do not allow them", Fix: scopesFix})
+		} else {
+			add(Check{What: "pull request comments", Result: OK, Detail: "the token's scopes allow them"})
+		}
 	case s == http.StatusNotFound || s == http.StatusOK:
 		add(Check{What: "pull request comments", Result: OK, Detail: "the token may write them"})
 	case s == http.StatusForbidden:
@@ -259,11 +267,11 @@ func CheckToken(ctx context.Context, o TokenOptions) (*TokenReport, error) {
 
 // finish prints the report and, when nothing is missing, writes the files.
 func (r *TokenReport) finish(o TokenOptions) (*TokenReport, error) {
-	kind := r.Kind + " token"
+	kind := strings.TrimSpace(r.Kind + " token")
 	if r.Kind == "fine-grained" {
 		kind += " (GitHub reports no scopes for it, so each permission was tried)"
 	}
-	fmt.Fprintf(o.Out, "Checked a %s on %s:\n", kind, o.Repo)
+	fmt.Fprintf(o.Out, "Checked the %s on %s:\n", kind, o.Repo)
 	for _, c := range r.Checks {
 		fmt.Fprintf(o.Out, "  %-8s %s: %s\n", c.Result, c.What, c.Detail)
 		if c.Fix != "" {
@@ -325,7 +333,7 @@ func accepted(resp *github.Response) string {
 		return ""
 	}
 	if h := resp.Header.Get("X-Accepted-GitHub-Permissions"); h != "" {
-		return " (it needs " + h + ")"
+		return " (it needs " + strings.ReplaceAll(h, "; ", " or ") + ")"
 	}
 	return ""
 }
