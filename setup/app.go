@@ -225,6 +225,8 @@ func RegisterApp(ctx context.Context, o AppOptions) (*Registration, error) {
 	}()
 
 	fmt.Fprintf(o.Out, "Open %s in a browser to register publishbot as a GitHub App on %s.\n", page, strings.TrimSuffix(o.WebURL.String(), "/"))
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	fmt.Fprintf(o.Out, "(On a remote machine, forward the port to your browser's: ssh -L %s:127.0.0.1:%s <host>; --listen picks the port.)\n", port, port)
 	fmt.Fprintf(o.Out, "GitHub will send webhooks to %s. Waiting (Ctrl-C to stop)...\n", hook)
 	if o.Ready != nil {
 		o.Ready(page)
