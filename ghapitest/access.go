@@ -36,21 +36,11 @@ type Repository struct {
 	Push, Admin bool
 }
 
-// Pages is a repository's GitHub Pages site as GET
-// /repos/{owner}/{repo}/pages reports it.
-type Pages struct {
-	BuildType string // "legacy" (from a branch, the default) or "workflow" (GitHub Actions)
-	Branch    string // source branch; "" is "gh-pages"
-	Path      string // "/" or "/docs"; "" is "/"
-	Status    string // "built", "building", "errored", or "" for none
-}
-
-// accessState holds the tokens', repositories' and Pages sites' settings.
-// Guarded by Server.mu.
+// accessState holds the limited tokens and the repositories. Guarded by
+// Server.mu.
 type accessState struct {
 	tokens map[string]TokenAccess
 	repos  map[string]Repository
-	pages  map[string]Pages
 }
 
 // SetTokenAccess makes token (sent as "token T" or "Bearer T") a personal
@@ -76,17 +66,6 @@ func (s *Server) SetRepository(repo string, r Repository) {
 	s.access.repos[repo] = r
 }
 
-// SetPages makes GET /repos/{owner}/{repo}/pages answer for repo; a
-// repository without it has no Pages site (404, as GitHub answers).
-func (s *Server) SetPages(repo string, p Pages) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.access.pages == nil {
-		s.access.pages = map[string]Pages{}
-	}
-	s.access.pages[repo] = p
-}
-
 // grant is one permission at a level.
 type grant struct{ perm, level string }
 
@@ -94,17 +73,19 @@ type grant struct{ perm, level string }
 // them (GitHub's "Permissions required for fine-grained personal access
 // tokens"). Check runs cannot be written with a personal access token.
 var opNeeds = map[string][]grant{
-	"repos/get":                  {{"metadata", "read"}},
-	"repos/get-pages":            {{"pages", "read"}},
-	"issues/list-comments":       {{"issues", "read"}, {"pull_requests", "read"}},
-	"issues/get-comment":         {{"issues", "read"}, {"pull_requests", "read"}},
-	"issues/create-comment":      {{"issues", "write"}, {"pull_requests", "write"}},
-	"issues/update-comment":      {{"issues", "write"}, {"pull_requests", "write"}},
-	"issues/delete-comment":      {{"issues", "write"}, {"pull_requests", "write"}},
-	"repos/create-commit-status": {{"statuses", "write"}},
-	"pulls/get":                  {{"pull_requests", "read"}},
-	"checks/create":              {{"checks", "app-only"}},
-	"checks/update":              {{"checks", "app-only"}},
+	"repos/get":                    {{"metadata", "read"}},
+	"repos/get-pages":              {{"pages", "read"}},
+	"repos/get-latest-pages-build": {{"pages", "read"}},
+	"repos/list-webhooks":          {{"repository_hooks", "read"}},
+	"issues/list-comments":         {{"issues", "read"}, {"pull_requests", "read"}},
+	"issues/get-comment":           {{"issues", "read"}, {"pull_requests", "read"}},
+	"issues/create-comment":        {{"issues", "write"}, {"pull_requests", "write"}},
+	"issues/update-comment":        {{"issues", "write"}, {"pull_requests", "write"}},
+	"issues/delete-comment":        {{"issues", "write"}, {"pull_requests", "write"}},
+	"repos/create-commit-status":   {{"statuses", "write"}},
+	"pulls/get":                    {{"pull_requests", "read"}},
+	"checks/create":                {{"checks", "app-only"}},
+	"checks/update":                {{"checks", "app-only"}},
 }
 
 // writes are the operations a classic token needs a write scope for.
@@ -131,8 +112,8 @@ func (s *Server) scopesHeader(r *http.Request) (string, bool) {
 }
 
 // answerAccessLocked refuses what a limited token may not do, and answers
-// the operations about repositories' settings; done is false when the
-// request goes on to the other operations.
+// GET /repos/{owner}/{repo} and a commit status on a SHA that names no
+// commit; done is false when the request goes on to the other operations.
 func (s *Server) answerAccessLocked(c call) (a answer, done bool) {
 	repo := ""
 	if len(c.m) > 1 && strings.HasPrefix(c.r.URL.Path, "/repos/") {
@@ -150,12 +131,6 @@ func (s *Server) answerAccessLocked(c call) (a answer, done bool) {
 			return errorJSON(http.StatusNotFound, "Not Found"), true
 		}
 		return s.jsonAnswer(c.op, http.StatusOK, s.repoJSON(c, repo, r)), true
-	case "repos/get-pages":
-		p, ok := s.access.pages[repo]
-		if !ok {
-			return errorJSON(http.StatusNotFound, "Not Found"), true
-		}
-		return s.jsonAnswer(c.op, http.StatusOK, s.pagesJSON(repo, p)), true
 	case "repos/create-commit-status":
 		if strings.Trim(c.m[2], "0") == "" {
 			return errorJSON(http.StatusUnprocessableEntity, "No commit found for SHA: "+c.m[2]), true
@@ -223,31 +198,4 @@ func (s *Server) repoJSON(c call, full string, r Repository) *github.Repository 
 		URL:           github.String(fmt.Sprintf("%srepos/%s", s.URL(), full)),
 		Permissions:   map[string]bool{"admin": r.Admin, "maintain": r.Admin, "push": push, "triage": push, "pull": true},
 	}
-}
-
-func (s *Server) pagesJSON(full string, p Pages) map[string]any {
-	owner, name, _ := strings.Cut(full, "/")
-	if p.BuildType == "" {
-		p.BuildType = "legacy"
-	}
-	if p.Branch == "" {
-		p.Branch = "gh-pages"
-	}
-	if p.Path == "" {
-		p.Path = "/"
-	}
-	out := map[string]any{
-		"url":        fmt.Sprintf("%srepos/%s/pages", s.URL(), full),
-		"status":     nil,
-		"cname":      nil,
-		"custom_404": false,
-		"html_url":   fmt.Sprintf("https://%s.github.io/%s/", owner, name),
-		"build_type": p.BuildType,
-		"source":     map[string]any{"branch": p.Branch, "path": p.Path},
-		"public":     true,
-	}
-	if p.Status != "" {
-		out["status"] = p.Status
-	}
-	return out
 }

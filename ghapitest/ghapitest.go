@@ -1,7 +1,7 @@
 // Package ghapitest is publishbot's one stand-in for GitHub's REST API: an
 // in-memory server on the loopback interface answering the subset
 // publishbot calls (issue comments, commit statuses, check runs, pull
-// requests, App installation tokens). `publishbot demo` runs the bot against it, so the
+// requests, App installation tokens, GitHub Pages and its builds, webhooks). `publishbot demo` runs the bot against it, so the
 // whole loop works with no GitHub account, and the tests use it to see
 // exactly what the bot asked GitHub to do.
 //
@@ -12,7 +12,7 @@
 // App's JWTs (Options.AppKey), page comment listings, and fail chosen
 // requests (Fail). It also serves the pages of github.com's App manifest
 // flow and converts their codes (apps.go), and can play personal access
-// tokens with too few permissions and repositories' settings (access.go).
+// tokens with too few permissions, and repositories (access.go).
 // It holds state in memory only.
 package ghapitest
 
@@ -141,14 +141,16 @@ type Server struct {
 	reqs     []Request
 	nextID   int64
 	clock    time.Time
+	apps     appState    // the App manifest flow (apps.go)
+	access   accessState // limited tokens and repositories (access.go)
 	comments []*Comment
 	statuses []Status
 	checks   []*CheckRun
 	pulls    map[string]PullRequest // by "owner/name#number"
 	tokens   map[string]int64       // issued installation token → installation id
 	faults   []fault
-	apps     appState    // the App manifest flow (apps.go)
-	access   accessState // tokens' permissions, repositories, Pages sites (access.go)
+	pages    map[string]*pagesState // by "owner/name"
+	hooks    map[string][]Hook      // by "owner/name"
 }
 
 type fault struct {
@@ -357,7 +359,6 @@ var routes = []route{
 	{http.MethodPost, "apps/create-installation-access-token", regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)},
 	{http.MethodPost, "apps/create-from-manifest", regexp.MustCompile(`^/app-manifests/([^/]+)/conversions$`)},
 	{http.MethodGet, "repos/get", regexp.MustCompile(`^/repos/([^/]+/[^/]+)$`)},
-	{http.MethodGet, "repos/get-pages", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pages$`)},
 	{http.MethodGet, "issues/list-comments", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$`)},
 	{http.MethodPost, "issues/create-comment", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$`)},
 	{http.MethodGet, "issues/get-comment", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$`)},
@@ -367,6 +368,9 @@ var routes = []route{
 	{http.MethodPost, "checks/create", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs$`)},
 	{http.MethodPatch, "checks/update", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs/(\d+)$`)},
 	{http.MethodGet, "pulls/get", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pulls/(\d+)$`)},
+	{http.MethodGet, "repos/get-pages", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pages$`)},
+	{http.MethodGet, "repos/get-latest-pages-build", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pages/builds/latest$`)},
+	{http.MethodGet, "repos/list-webhooks", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/hooks$`)},
 }
 
 // call is one request being answered.
@@ -539,6 +543,12 @@ func (s *Server) answerLocked(c call, problems []string) answer {
 		}
 		s.checks = append(s.checks, cr)
 		return s.jsonAnswer(c.op, http.StatusCreated, checkRunJSON(cr))
+	case "repos/get-pages":
+		return s.pagesLocked(c)
+	case "repos/get-latest-pages-build":
+		return s.latestBuildLocked(c)
+	case "repos/list-webhooks":
+		return s.hooksLocked(c)
 	case "pulls/get":
 		pr, ok := s.pulls[c.m[1]+"#"+c.m[2]]
 		if !ok {
