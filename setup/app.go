@@ -333,8 +333,15 @@ func (f *flow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/":
 		m, _ := json.Marshal(f.manifest)
 		var perms []string
-		for _, k := range []string{"contents", "pull_requests", "checks", "statuses", "metadata", "pages"} {
-			perms = append(perms, strings.ReplaceAll(k, "_", " ")+": "+f.manifest.DefaultPermissions[k])
+		for _, p := range []struct{ key, label string }{
+			{"contents", "Contents"}, {"pull_requests", "Pull requests"}, {"checks", "Checks"},
+			{"statuses", "Commit statuses"}, {"metadata", "Metadata"}, {"pages", "Pages"},
+		} {
+			access := "read-only"
+			if f.manifest.DefaultPermissions[p.key] == "write" {
+				access = "read and write"
+			}
+			perms = append(perms, p.label+": "+access)
 		}
 		f.render(w, http.StatusOK, pageData{
 			Title: "Register publishbot on GitHub", Form: true, GitHub: strings.TrimSuffix(f.opts.WebURL.String(), "/"),

@@ -93,6 +93,11 @@ func TestSetupInBrowserThenServe(t *testing.T) {
 	if err := chromedp.Do(bctx,
 		chromedp.Navigate(page),
 		chromedp.WaitVisible(chromedp.CSS("#register")),
+	); err != nil {
+		t.Fatalf("browser: %v\n%s", err, out.String())
+	}
+	shot(t, bctx, "setup-page.png")
+	if err := chromedp.Do(bctx,
 		chromedp.Click(chromedp.CSS("#register")),
 		chromedp.WaitVisible(chromedp.CSS("#confirm")), // the stand-in's "Create GitHub App for octocat"
 		chromedp.Click(chromedp.CSS("#confirm")),
@@ -105,6 +110,7 @@ func TestSetupInBrowserThenServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	install := link.Value
+	shot(t, bctx, "setup-done.png")
 	heading, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("h1")))
 	if err != nil {
 		t.Fatal(err)
@@ -210,5 +216,17 @@ func assertSecretFile(t *testing.T, path, want string) {
 	b, _ := os.ReadFile(path)
 	if string(b) != want {
 		t.Errorf("%s holds %d bytes, not what GitHub handed over", filepath.Base(path), len(b))
+	}
+}
+
+// shot saves a screenshot of the page to the test's artifact folder.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(t.ArtifactDir(), name), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
