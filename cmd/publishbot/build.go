@@ -18,7 +18,8 @@ import (
 const buildUsage = `usage: publishbot build [-o DIR] [--drafts] [--future] [--base-url URL] [DIR]
 
 Builds the blog in DIR (default: the current folder) into DIR/public, or the
-folder -o names, removing files a previous build wrote there.
+folder -o names, removing files a previous build wrote there. Exit status 1
+when a post has errors (the rest is written), 2 for a bad command line.
 `
 
 // runBuild is `publishbot build`: site.BuildDir, then site.Write into the
