@@ -68,18 +68,20 @@ type Registration struct {
 // Permissions are what the App asks for: contents to push the pages
 // branch, pull requests for preview comments, checks and statuses for
 // results, metadata (always), pages to read the Pages site's settings and
-// builds.
-var Permissions = map[string]string{
-	"contents":      "write",
-	"pull_requests": "write",
-	"checks":        "write",
-	"statuses":      "write",
-	"metadata":      "read",
-	"pages":         "read",
+// builds. Each call returns a new map.
+func Permissions() map[string]string {
+	return map[string]string{
+		"contents":      "write",
+		"pull_requests": "write",
+		"checks":        "write",
+		"statuses":      "write",
+		"metadata":      "read",
+		"pages":         "read",
+	}
 }
 
 // Events are the webhook events the App subscribes to.
-var Events = []string{"push", "pull_request"}
+func Events() []string { return []string{"push", "pull_request"} }
 
 // Manifest is the GitHub App manifest RegisterApp sends
 // (https://docs.github.com/apps/sharing-github-apps/registering-a-github-app-from-a-manifest).
@@ -134,10 +136,6 @@ func newManifest(o AppOptions, hook, redirect string) Manifest {
 	if len(name) > 34 { // GitHub's limit
 		name = strings.TrimRight(name[:34], "-")
 	}
-	perms := make(map[string]string, len(Permissions))
-	for k, v := range Permissions {
-		perms[k] = v
-	}
 	return Manifest{
 		Name:               name,
 		URL:                home.String(),
@@ -145,8 +143,8 @@ func newManifest(o AppOptions, hook, redirect string) Manifest {
 		HookAttributes:     HookAttributes{URL: hook, Active: true},
 		RedirectURL:        redirect,
 		Public:             false,
-		DefaultPermissions: perms,
-		DefaultEvents:      append([]string(nil), Events...),
+		DefaultPermissions: Permissions(),
+		DefaultEvents:      Events(),
 	}
 }
 

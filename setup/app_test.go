@@ -207,7 +207,7 @@ func TestRegisterAppFlow(t *testing.T) {
 			if app.Owner != owner || app.HookURL != "https://bot.example.net/webhook" || app.Name != "publishbot-bot" {
 				t.Errorf("app %+v", app)
 			}
-			for k, v := range Permissions {
+			for k, v := range Permissions() {
 				if app.Permissions[k] != v {
 					t.Errorf("permission %s = %q, want %q", k, app.Permissions[k], v)
 				}

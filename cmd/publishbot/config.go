@@ -73,6 +73,8 @@ type serveConfig struct {
 	MaxAliases int `json:"max_aliases"`
 	// EnvFile is the settings file read under the environment (envfile.go).
 	EnvFile string `json:"env_file,omitempty"`
+	// envFileWarnings are logged at start (envfile.go).
+	envFileWarnings []string
 
 	// listening, when set, is sent the bound address once the server
 	// listens (the demo and tests listen on port 0). It must be buffered.
@@ -261,7 +263,7 @@ over both.
 // reported in print.
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (cfg serveConfig, print bool, err error) {
 	cfg = defaultServeConfig()
-	if getenv, cfg.EnvFile, err = withEnvFile(args, getenv, cfg.DataDir); err != nil {
+	if getenv, cfg.EnvFile, cfg.envFileWarnings, err = withEnvFile(args, getenv, cfg.DataDir); err != nil {
 		return cfg, false, badConfig([]error{err})
 	}
 	var errs []error
@@ -502,7 +504,7 @@ const minSecretChars = 16
 
 // warnings lists what serve logs at start without refusing to start.
 func (c serveConfig) warnings() []string {
-	var w []string
+	w := append([]string(nil), c.envFileWarnings...)
 	if n := utf8.RuneCountInString(c.WebhookSecret.Reveal()); n > 0 && n < minSecretChars {
 		w = append(w, fmt.Sprintf("the webhook secret is shorter than %d characters: use a long random one (e.g. openssl rand -hex 32)", minSecretChars))
 	}

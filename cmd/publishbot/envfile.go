@@ -25,13 +25,14 @@ const envFileVar = "PUBLISHBOT_ENV_FILE"
 // relative to the file's folder, so that the data folder can move (or be
 // mounted at /data in a container). The file holds PUBLISHBOT_* variables
 // only; PUBLISHBOT_ENV_FILE in it is refused. It returns the file's path,
-// "" when there is none.
-func withEnvFile(args []string, getenv func(string) string, defaultDataDir string) (func(string) string, string, error) {
+// "" when there is none, and a warning when the file holds a secret that
+// others than its owner may read.
+func withEnvFile(args []string, getenv func(string) string, defaultDataDir string) (get func(string) string, path string, warnings []string, err error) {
 	named := flagValue(args, "env-file")
 	if named == "" {
 		named = getenv(envFileVar)
 	}
-	path := named
+	path = named
 	if path == "" {
 		dir := flagValue(args, "data-dir")
 		if dir == "" {
@@ -44,23 +45,27 @@ func withEnvFile(args []string, getenv func(string) string, defaultDataDir strin
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) && named == "" {
-		return getenv, "", nil
+		return getenv, "", nil, nil
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("env file: %w", err)
+		return nil, "", nil, fmt.Errorf("env file: %w", err)
 	}
 	defer f.Close()
 	vars, err := envfile.Parse(f)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
 	}
+	info, statErr := f.Stat()
 	fromFile := map[string]string{}
 	for _, v := range vars {
 		switch {
 		case !strings.HasPrefix(v.Name, "PUBLISHBOT_"):
-			return nil, "", fmt.Errorf("%s line %d: %s is not a publishbot setting (PUBLISHBOT_*)", path, v.Line, v.Name)
+			return nil, "", nil, fmt.Errorf("%s line %d: %s is not a publishbot setting (PUBLISHBOT_*)", path, v.Line, v.Name)
 		case v.Name == envFileVar:
-			return nil, "", fmt.Errorf("%s line %d: %s cannot name another file", path, v.Line, envFileVar)
+			return nil, "", nil, fmt.Errorf("%s line %d: %s cannot name another file", path, v.Line, envFileVar)
+		case (v.Name == "PUBLISHBOT_WEBHOOK_SECRET" || v.Name == "PUBLISHBOT_GITHUB_TOKEN") && v.Value != "" &&
+			statErr == nil && info.Mode().Perm()&0o077 != 0:
+			warnings = append(warnings, fmt.Sprintf("%s holds %s and others may read it (mode %v): chmod 600 it", path, v.Name, info.Mode().Perm()))
 		}
 		val := v.Value
 		if strings.HasSuffix(v.Name, "_FILE") && val != "" && !filepath.IsAbs(val) {
@@ -73,7 +78,7 @@ func withEnvFile(args []string, getenv func(string) string, defaultDataDir strin
 			return v
 		}
 		return fromFile[name]
-	}, path, nil
+	}, path, warnings, nil
 }
 
 // flagValue is the value of flag name in args ("-name v", "--name v",

@@ -156,3 +156,38 @@ func TestFlagValue(t *testing.T) {
 		}
 	}
 }
+
+// An env file that holds a secret itself, readable by others, starts with
+// a warning; one that names a secret file does not.
+func TestServeEnvFileModeWarning(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "publishbot.env")
+	for _, tc := range []struct {
+		content string
+		mode    os.FileMode
+		warn    bool
+	}{
+		{"PUBLISHBOT_WEBHOOK_SECRET=inline-secret-0123456789\n", 0o644, true},
+		{"PUBLISHBOT_WEBHOOK_SECRET=inline-secret-0123456789\n", 0o600, false},
+		{"PUBLISHBOT_WEBHOOK_SECRET_FILE=/run/secrets/hook\nPUBLISHBOT_WEBHOOK_SECRET=inline-secret-0123456789\n", 0o640, true},
+		{"PUBLISHBOT_ADDR=:9\nPUBLISHBOT_WEBHOOK_SECRET=\n", 0o644, false},
+	} {
+		if err := os.WriteFile(file, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(file, tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := parseServeConfig(nil, envMap(map[string]string{"PUBLISHBOT_DATA_DIR": dir, "PUBLISHBOT_WEBHOOK_SECRET": ""}), io.Discard)
+		if err != nil && !strings.Contains(err.Error(), "not both") {
+			t.Fatal(err)
+		}
+		got := strings.Join(cfg.warnings(), "\n")
+		if warned := strings.Contains(got, "holds PUBLISHBOT_WEBHOOK_SECRET and others may read it"); warned != tc.warn {
+			t.Errorf("%q mode %v: warnings %q, want a warning: %v", tc.content, tc.mode, got, tc.warn)
+		}
+		if strings.Contains(got, "inline-secret") {
+			t.Errorf("a warning quotes the secret: %q", got)
+		}
+	}
+}
