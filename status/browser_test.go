@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/publishbot/publishbot/browsertest"
 )
 
 // complaints records what the browser says is wrong: console errors, a
@@ -50,32 +52,6 @@ func (c *complaints) listen(ev any) {
 	}
 }
 
-// chromiumPath is where the browser tests find Chromium (as in
-// templates/browser_test.go).
-const chromiumPath = "/usr/bin/chromium"
-
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is required in CI: %v", err)
-		}
-		t.Skipf("no chromium at %s: %v", chromiumPath, err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()))
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	return bctx
-}
-
 // TestBrowserLoginRetryDeadJob is the operator's path on a phone: open the
 // page, log in with the token, find the dead job, press Retry, and see the
 // job gone from the dead ones and the repository published.
@@ -84,7 +60,7 @@ func TestBrowserLoginRetryDeadJob(t *testing.T) {
 	dead := w.deadJob(t, "acme/blog")
 	w.runner.setFailing("acme/blog", false) // the cause was fixed
 
-	ctx := newBrowser(t)
+	ctx := browsertest.New(t, 0)
 	seen := &complaints{host: strings.TrimPrefix(w.srv.URL, "http://")}
 	if err := chromedp.Listen(ctx, seen.listen); err != nil {
 		t.Fatal(err)
