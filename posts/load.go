@@ -695,6 +695,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 	for _, a := range assets {
 		staticRobots = staticRobots || a.Source == "static/robots.txt"
 	}
+	l.yieldSearch(results, assets)
 	l.claimTheme(idx.out, results, staticRobots)
 
 	// Posts, in path order: the first of two at one address keeps it. The

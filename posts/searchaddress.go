@@ -1,6 +1,7 @@
 package posts
 
 import (
+	"fmt"
 	"path"
 	"strings"
 )
@@ -23,4 +24,31 @@ func (t *outputs) searchFile(p string) *owner {
 		return nil
 	}
 	return t.reserved[searchDir]
+}
+
+// yieldSearch turns the default search off for a blog that has its own
+// page, post or files at /search/ (a Jekyll search page, say), with one
+// search-off warning, so that a blog that built fine before still does.
+// When publish.yaml asks for search itself, the clash stays an error.
+func (l *loader) yieldSearch(results []*postResult, assets []Asset) {
+	if !l.cfg.Search || l.cfg.Has("search") {
+		return
+	}
+	const msg = "the blog's own %s is at /search/, so the built-in search page is off; " +
+		"write \"search: false\" in publish.yaml to keep it that way, or give it another address to have both"
+	under := func(p string) bool { return strings.HasPrefix(p, searchDir+"/") }
+	for _, r := range results {
+		if r.post != nil && under(r.post.Address) {
+			r.add(0, 0, CodeSearchOff, fmt.Sprintf(msg, "page "+r.file.path))
+			l.cfg.Search = false
+			return
+		}
+	}
+	for _, a := range assets {
+		if under(a.Target) {
+			l.fileDiags = append(l.fileDiags, newDiag(a.Source, 0, 0, CodeSearchOff, fmt.Sprintf(msg, "file")))
+			l.cfg.Search = false
+			return
+		}
+	}
 }
