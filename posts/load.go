@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/publishbot/publishbot/textpl"
 	"io/fs"
 	"net/url"
 	"path"
@@ -135,6 +136,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	md := newMarkdown(cfg.UnsafeHTML, cfg.Embeds)
 	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults(),
 		permalink: permalink, siteHost: configHost}
+	l.tpl.tmplDir = opts.Templates
 	results := make([]*postResult, len(postFiles))
 	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) }); err != nil {
 		return nil, err
@@ -417,17 +419,23 @@ const (
 
 // postResult is one post file through both phases.
 type postResult struct {
-	file     postFile
-	kind     resultKind
-	post     *Post // nil when the file could not be read at all; a section's and a redirect's fields too
-	meta     postMeta
-	src      []byte
-	body     []byte // Markdown body; nil when not rendered
-	bodyOff  int
-	lines    []int // byte offset of each line start in src
-	diags    []Diagnostic
-	hasError bool // an error from phase 1, or expired: the post is left out
-	linkable bool // set between the phases: other posts may link here
+	file    postFile
+	kind    resultKind
+	post    *Post // nil when the file could not be read at all; a section's and a redirect's fields too
+	meta    postMeta
+	src     []byte
+	body    []byte // Markdown body; nil when not rendered
+	bodyOff int
+	// srcMap takes offsets of an expanded body back to the source's
+	// (textpl.go); templated says the body's template syntax was looked
+	// at; fields are the front matter, for {{ page.* }}.
+	srcMap    *textpl.Map
+	templated bool
+	fields    []fmField
+	lines     []int // byte offset of each line start in src
+	diags     []Diagnostic
+	hasError  bool // an error from phase 1, or expired: the post is left out
+	linkable  bool // set between the phases: other posts may link here
 
 	claimed bool   // its address is its own: no other post, page or file is there
 	target  string // a redirect's target URL
@@ -452,6 +460,9 @@ func (r *postResult) add(line, col int, code, msg string) {
 
 // pos is the 1-based line and column (in runes) of byte offset off of src.
 func (r *postResult) pos(off int) (int, int) {
+	if r.srcMap != nil && off >= r.bodyOff {
+		off = r.bodyOff + r.srcMap.Source(off-r.bodyOff)
+	}
 	i, found := slices.BinarySearch(r.lines, off)
 	if !found {
 		i--
@@ -488,6 +499,7 @@ type loader struct {
 	permalink  Permalink
 
 	fileDiags []Diagnostic // problems of static and bundle files, found by index
+	tpl       templating   // other generators' template syntax (textpl.go)
 }
 
 // read is phase 1: read the file, split and parse front matter, fill the
@@ -558,6 +570,7 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	p.Section = l.sectionOf(dir)
 	res.body = src[fm.bodyOffset:]
 	res.bodyOff = fm.bodyOffset
+	res.fields = fields
 	if pf.section {
 		res.kind = kindSection
 		for _, d := range applySectionFields(p, &res.meta, fields, l.limits) {
