@@ -256,7 +256,10 @@ func (x *expansion) tokens() []token {
 			}
 		}
 		end := *last + 2
-		if *last == len(src) || ci < len(x.code) && x.code[ci].Start < end {
+		// Another opening before the closing: this one is not closed
+		// (it is shown as written, and the next one read on its own).
+		inner := bytes.Index(src[i+2:*last], []byte{'{', kind}) >= 0
+		if *last == len(src) || inner || ci < len(x.code) && x.code[ci].Start < end {
 			out = append(out, token{start: i, end: i + 2})
 			i++
 			continue

@@ -448,5 +448,12 @@ func (x *expansion) problemAtLine(ctx render.Context, msg string) {
 	if run.includes == 0 {
 		line = ctx.WrapError(errors.New("here")).LineNumber()
 	}
-	x.problem(x.lineStart(line), msg)
+	start := x.lineStart(line)
+	// At the tag itself when it is on that line.
+	if i := bytes.Index(x.src[start:start+lineLen(x.src, start)], []byte(ctx.TagName())); i >= 0 {
+		if j := bytes.LastIndex(x.src[start:start+i], []byte("{%")); j >= 0 {
+			start += j
+		}
+	}
+	x.problem(start, msg)
 }
