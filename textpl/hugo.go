@@ -77,10 +77,9 @@ func (x *expansion) scTokens() []scTok {
 // parseSC reads the inside of a shortcode tag.
 func (x *expansion) parseSC(t *scTok, in string) {
 	s := strings.TrimSpace(in)
-	if strings.HasPrefix(s, "/*") && strings.HasSuffix(s, "*/") {
-		open := string(x.src[t.start : t.start+3])
-		t.comment = open + strings.TrimSuffix(strings.TrimPrefix(in, strings.SplitN(in, "/*", 2)[0]+"/*"), "*/") + open[2:3] + "}}"
-		t.comment = open + in[strings.Index(in, "/*")+2:strings.LastIndex(in, "*/")] + string(x.src[t.end-3:t.end])
+	if len(s) >= 4 && strings.HasPrefix(s, "/*") && strings.HasSuffix(s, "*/") {
+		open, shut := string(x.src[t.start:t.start+3]), string(x.src[t.end-3:t.end])
+		t.comment = open + in[strings.Index(in, "/*")+2:strings.LastIndex(in, "*/")] + shut
 		return
 	}
 	if strings.HasPrefix(s, "/") {
