@@ -258,7 +258,7 @@ func (x *expansion) tokens() []token {
 		end := *last + 2
 		// Another opening before the closing: this one is not closed
 		// (it is shown as written, and the next one read on its own).
-		inner := bytes.Index(src[i+2:*last], []byte{'{', kind}) >= 0
+		inner := bytes.Contains(src[i+2:*last], []byte{'{', kind})
 		if *last == len(src) || inner || ci < len(x.code) && x.code[ci].Start < end {
 			out = append(out, token{start: i, end: i + 2})
 			i++
