@@ -1,6 +1,7 @@
 package posts
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -130,5 +131,31 @@ func TestShortcodeXSS(t *testing.T) {
 	got := strings.Join(lines, " ")
 	if !strings.Contains(got, "raw-html@7") || !strings.Contains(got, "broken-link@14") {
 		t.Errorf("diagnostics %s: %s", got, formatDiags(s.Diagnostics))
+	}
+}
+
+// TestTemplatesKeepLines: after Liquid made more or fewer lines, the
+// diagnostics of the rest of the post are at the lines as written.
+func TestTemplatesKeepLines(t *testing.T) {
+	files := mapFS(map[string]string{
+		"publish.yaml":         "title: T\ngenerator: jekyll\n",
+		"_includes/three.html": "a\n\nb\n\nc\n\nd",
+		"posts/a.md": "---\ntitle: A\ndate: 2026-01-01\n---\n{% include three.html %}\n\n{% highlight go %}\nx\n{% endhighlight %}\n" +
+			"{% assign n = \"1|2|3\" | split: \"|\" %}{% for i in n %}\nline {{ i }} {% cycle 'odd', 'even' %}\n{% endfor %}\n\n[broken](nowhere.md) ![](missing.png)\n",
+	})
+	s := load(t, files, Options{})
+	if len(s.Posts) != 1 {
+		t.Fatal(formatDiags(s.Diagnostics))
+	}
+	if h := s.Posts[0].HTML; !strings.Contains(h, "line 3 odd") || !strings.Contains(h, `aria-label="Go code"`) {
+		t.Errorf("not expanded: %s", h)
+	}
+	var got []string
+	for _, d := range s.Diagnostics {
+		got = append(got, fmt.Sprintf("%d:%d %s", d.Line, d.Column, d.Code))
+	}
+	want := []string{"14:10 broken-link", "14:26 image-alt", "14:26 missing-image"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got %v, want %v\n%s", got, want, formatDiags(s.Diagnostics))
 	}
 }

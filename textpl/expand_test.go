@@ -19,7 +19,7 @@ func expand(t *testing.T, gen, src string, env *Env) Result {
 
 func TestLiquid(t *testing.T) {
 	env := &Env{Site: map[string]any{"repository": "https://github.com/jekyll/jekyll"}, Page: map[string]any{"title": "T"},
-		Link: func(p string) (string, bool) { return "/blog/x/", p == "_posts/x.md" },
+		Link:    func(p string) (string, bool) { return "/blog/x/", p == "_posts/x.md" },
 		PostURL: func(n string) (string, bool) { return "/blog/y/", n == "y" },
 		ReadFile: func(n string) ([]byte, error) {
 			switch n {

@@ -272,6 +272,7 @@ func (e *liquidEngine) forCompiler(node render.BlockNode) (func(io.Writer, rende
 			ctx.Set("forloop", forloop)
 			ctx.Set(loop.Variable, v)
 		}(ctx.Get("forloop"), ctx.Get(loop.Variable))
+		cycles := map[string]int{}
 		for i := range count {
 			if err := run.check(); err != nil {
 				return err
@@ -288,6 +289,7 @@ func (e *liquidEngine) forCompiler(node render.BlockNode) (func(io.Writer, rende
 			ctx.Set("forloop", map[string]any{
 				"first": i == 0, "last": i == count-1, "index": i + 1, "index0": i,
 				"rindex": count - i, "rindex0": count - i - 1, "length": count,
+				".cycles": cycles, // the standard cycle tag keeps its place here
 			})
 			err := ctx.RenderChildren(w)
 			if err == nil {
@@ -433,7 +435,7 @@ func linkTag(name, _ string) func(io.Writer, render.Context) error {
 			addr, ok = run.env.PostURL(arg)
 		}
 		if !ok {
-			run.x.problemAtLine(ctx, fmt.Sprintf("Jekyll Liquid {%% %s %s %%} names no post or file of this repository; its path is kept as written", name, arg))
+			run.x.problemAtLine(ctx, fmt.Sprintf("%s {%% %s %s %%} names no post or file of this repository; its path is kept as written", run.x.liquidName(), name, arg))
 			addr = arg
 		}
 		_, err = io.WriteString(w, addr)
@@ -465,6 +467,9 @@ func includeTag(string) (func(io.Writer, render.Context) error, error) {
 		src, err := run.env.ReadFile("_includes/" + name)
 		if err != nil {
 			return fmt.Errorf("include %s: %w", name, err)
+		}
+		if len(src) > run.lim.MaxValue {
+			return fmt.Errorf("include %s: the file is %d bytes; the limit is %d", name, len(src), run.lim.MaxValue)
 		}
 		root, perr := run.x.eng.cfg.Compile(renameBlocks(string(src)), parser.SourceLoc{Pathname: "_includes/" + name, LineNo: 1})
 		if perr != nil {

@@ -115,7 +115,7 @@ func (x *expansion) liquid(ctx context.Context) Result {
 		}
 	}
 	if len(stack) > 0 {
-		x.problem(top, fmt.Sprintf("Jekyll Liquid %s is not closed (no {%% %s %%}): the template syntax of this post is shown as written", x.show(token{start: top, end: top + bytes.Index(x.src[top:], []byte("%}")) + 2, kind: '%'}), stack[len(stack)-1]))
+		x.problem(top, fmt.Sprintf("%s %s is not closed (no {%% %s %%}): the template syntax of this post is shown as written", x.liquidName(), x.show(token{start: top, end: top + bytes.Index(x.src[top:], []byte("%}")) + 2, kind: '%'}), stack[len(stack)-1]))
 		return Result{Body: x.src, Problems: x.problems}
 	}
 	for tries := 0; ; tries++ {
@@ -236,11 +236,11 @@ func (x *expansion) renderLiquid(ctx context.Context, toks []token, held map[int
 
 	root, perr := x.eng.cfg.Compile(b.String(), parser.SourceLoc{LineNo: 1})
 	if perr != nil {
-		x.problem(x.lineStart(perr.LineNumber()), "Jekyll Liquid could not be read: "+causeOf(perr)+"; it is shown as written")
+		x.problem(x.lineStart(perr.LineNumber()), x.liquidName()+" could not be read: "+causeOf(perr)+"; it is shown as written")
 		return nil, perr.LineNumber(), false
 	}
 	if line, msg := x.checkRanges(root); msg != "" {
-		x.problem(x.lineStart(line), "Jekyll Liquid loop stopped before it ran: "+msg+"; it is shown as written")
+		x.problem(x.lineStart(line), x.liquidName()+" loop stopped before it ran: "+msg+"; it is shown as written")
 		return nil, line, false
 	}
 	run := &liquidRun{ctx: ctx, env: x.env, lim: x.lim, x: x}
@@ -278,7 +278,7 @@ func (x *expansion) renderLiquid(ctx context.Context, toks []token, held map[int
 		// text the output had reached.
 		line = 1
 	}
-	x.problem(x.lineStart(line), "Jekyll Liquid stopped: "+msg+"; it is shown as written")
+	x.problem(x.lineStart(line), x.liquidName()+" stopped: "+msg+"; it is shown as written")
 	return nil, line, false
 }
 
@@ -456,4 +456,12 @@ func (x *expansion) problemAtLine(ctx render.Context, msg string) {
 		}
 	}
 	x.problem(start, msg)
+}
+
+// liquidName names the Liquid of the post's generator in messages.
+func (x *expansion) liquidName() string {
+	if x.gen == Eleventy {
+		return "Eleventy Liquid"
+	}
+	return "Jekyll Liquid"
 }
