@@ -212,6 +212,7 @@ type expansion struct {
 // or syntax left as written.
 type hold struct {
 	start, end int
+	code       bool
 }
 
 func (x *expansion) problem(off int, msg string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -14,7 +15,11 @@ func expand(t *testing.T, gen, src string, env *Env) Result {
 		env = &Env{}
 	}
 	env.Generator = gen
-	return New(Options{BasePath: "/blog/"}).Expand(context.Background(), []byte(src), nil, env)
+	var code []Span // `code spans`, as the caller would find them
+	for _, m := range regexp.MustCompile("`[^`]*`").FindAllStringIndex(src, -1) {
+		code = append(code, Span{m[0] + 1, m[1] - 1})
+	}
+	return New(Options{BasePath: "/blog/"}).Expand(context.Background(), []byte(src), code, env)
 }
 
 func TestLiquid(t *testing.T) {
@@ -33,6 +38,7 @@ func TestLiquid(t *testing.T) {
 	for _, c := range []struct{ name, src, want, problem string }{
 		{"site", "See {{ site.repository }}/issues {{ page.title }}.", "See https://github.com/jekyll/jekyll/issues T.", ""},
 		{"raw", "{% raw %}{{ x }}{% endraw %}", "{{ x }}", ""},
+		{"raw in code", "`{% raw %}{{ layout }}{% endraw %}` {{ page.title }}", "`{{ layout }}` T", ""},
 		{"highlight", "a\n{% highlight ruby linenos %}\nputs 1\n{% endhighlight %}\nb", "a\n\n```ruby {linenos=true}\nputs 1\n```\n\nb", ""},
 		{"link", "[a]({% link _posts/x.md %}) [b]({% post_url y %})", "[a](/blog/x/) [b](/blog/y/)", ""},
 		{"missing link", "[a]({% link _docs/h.md %})", "[a](_docs/h.md)", "names no post"},

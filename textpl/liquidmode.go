@@ -165,11 +165,11 @@ func (x *expansion) renderLiquid(ctx context.Context, toks []token, held map[int
 	b.Grow(len(x.src) + len(x.src)/8)
 	x.holds = x.holds[:0]
 	var runs []textRun
-	holdText := func(start, end int) {
+	holdText := func(start, end int, code bool) {
 		fmt.Fprintf(&b, "%c%d", holdOpen, len(x.holds))
 		b.Write(bytes.Repeat([]byte("\n"), bytes.Count(x.src[start:end], []byte("\n"))))
 		b.WriteByte(holdClose)
-		x.holds = append(x.holds, hold{start, end})
+		x.holds = append(x.holds, hold{start, end, code})
 	}
 	inCapture := 0
 	text := func(start, end int) {
@@ -191,7 +191,7 @@ func (x *expansion) renderLiquid(ctx context.Context, toks []token, held map[int
 			}
 			b.Write(seg[lead:])
 			if next < end {
-				holdText(next, codeEnd)
+				holdText(next, codeEnd, true)
 			}
 			start = codeEnd
 		}
@@ -212,7 +212,7 @@ func (x *expansion) renderLiquid(ctx context.Context, toks []token, held map[int
 		}
 		text(pos, t.start)
 		if held[t.start] {
-			holdText(t.start, t.end)
+			holdText(t.start, t.end, false)
 		} else {
 			switch name {
 			case "for", "endfor", "capture", "endcapture", "tablerow", "endtablerow":
@@ -362,8 +362,7 @@ func (x *expansion) restoreCode(s string) string {
 			s = s[i+1:]
 			continue
 		}
-		h := x.holds[n]
-		b.Write(x.src[h.start:h.end])
+		b.Write(x.heldText(x.holds[n]))
 		s = rest
 	}
 }
@@ -412,7 +411,7 @@ func (x *expansion) finish(out []byte) Result {
 			}
 			h := x.holds[n]
 			m.add(b.Len(), h.start, h.end)
-			b.Write(x.src[h.start:h.end])
+			b.Write(x.heldText(h))
 			m.add(b.Len(), h.end, h.end)
 			s = rest
 			continue
@@ -464,4 +463,18 @@ func (x *expansion) liquidName() string {
 		return "Eleventy Liquid"
 	}
 	return "Jekyll Liquid"
+}
+
+// rawInCode is Jekyll's raw and endraw tags. Jekyll runs Liquid inside
+// code too, so its authors wrap template syntax shown in code in them;
+// publishbot never runs code, and only takes these two tags out of it.
+var rawInCode = regexMust(`\{%-?\s*(?:end)?raw\s*-?%\}`)
+
+// heldText is the text of hold h as the output shows it.
+func (x *expansion) heldText(h hold) []byte {
+	b := x.src[h.start:h.end]
+	if h.code && bytes.Contains(b, []byte("raw")) {
+		return rawInCode.ReplaceAll(b, nil)
+	}
+	return b
 }
