@@ -159,3 +159,25 @@ func TestTemplatesKeepLines(t *testing.T) {
 		t.Errorf("got %v, want %v\n%s", got, want, formatDiags(s.Diagnostics))
 	}
 }
+
+// TestShortcodeTemplatesFrom: custom shortcodes come from
+// Options.Templates when set (a fork's preview passes the base branch's
+// templates/), never from the content tree then.
+func TestShortcodeTemplatesFrom(t *testing.T) {
+	content := mapFS(map[string]string{
+		"publish.yaml":                   "title: T\ngenerator: hugo\n",
+		"templates/shortcodes/note.html": `<p class="fork">{{ .Inner }}</p>`,
+		"posts/a.md":                     "---\ntitle: A\ndate: 2026-01-01\n---\n{{< note >}}hi{{< /note >}}\n",
+	})
+	if h := load(t, content, Options{}).Posts[0].HTML; !strings.Contains(h, `class="fork"`) {
+		t.Errorf("content's own shortcode not used: %s", h)
+	}
+	base := fstest.MapFS{"shortcodes/note.html": {Data: []byte(`<p class="base">{{ .Inner }}</p>`)}}
+	if h := load(t, content, Options{Templates: base}).Posts[0].HTML; !strings.Contains(h, `class="base"`) || strings.Contains(h, "fork") {
+		t.Errorf("base templates not used: %s", h)
+	}
+	s := load(t, content, Options{Templates: fstest.MapFS{}})
+	if h := s.Posts[0].HTML; strings.Contains(h, "fork") {
+		t.Errorf("content's shortcode used with other templates given: %s", h)
+	}
+}
