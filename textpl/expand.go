@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -288,7 +289,7 @@ func (x *expansion) tagName(t token) string {
 	return s[:end]
 }
 
-var zolaRE = regexMust(`\{[{%]-?\s*[A-Za-z_]\w*\(`)
+var zolaRE = regexp.MustCompile(`\{[{%]-?\s*[A-Za-z_]\w*\(`)
 
 // label names the generator a piece of syntax belongs to, by its shape.
 func (x *expansion) label(t token) string {

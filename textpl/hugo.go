@@ -32,6 +32,8 @@ type scTok struct {
 var (
 	scNameRE = regexp.MustCompile(`^[A-Za-z0-9_][\w.-]*(/[\w.-]+)*$`)
 	idRE     = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	langRE   = regexp.MustCompile(`^[a-z0-9_+#.-]*$`)
+	statusRE = regexp.MustCompile(`^\d{1,25}$`)
 )
 
 // scTokens finds the shortcode tags outside code.
@@ -61,7 +63,9 @@ func (x *expansion) scTokens() []scTok {
 				*last = i + 3 + j
 			}
 		}
-		if *last == len(src) || ci < len(x.code) && x.code[ci].Start < *last {
+		// Another opening before the closing: this one is not closed.
+		inner := bytes.Contains(src[i+3:*last], []byte("{{<")) || bytes.Contains(src[i+3:*last], []byte("{{%"))
+		if *last == len(src) || inner || ci < len(x.code) && x.code[ci].Start < *last {
 			out = append(out, scTok{start: i, end: i + 3, bad: "it has no closing " + string(closer), pair: -1})
 			i += 2
 			continue
@@ -362,7 +366,7 @@ func (h *hugoRun) builtin(t *scTok, i, innerEnd int, inner func()) bool {
 		h.made(t.start, b.String())
 	case "highlight":
 		info := strings.ToLower(t.arg(0, "lang"))
-		if !regexp.MustCompile(`^[a-z0-9_+#.-]*$`).MatchString(info) {
+		if !langRE.MatchString(info) {
 			info = ""
 		}
 		var opts []string
@@ -454,7 +458,7 @@ func (h *hugoRun) builtin(t *scTok, i, innerEnd int, inner func()) bool {
 		if id == "" {
 			id = t.arg(len(t.pos)-1, "")
 		}
-		if !regexp.MustCompile(`^\d{1,25}$`).MatchString(id) || user != "" && !idRE.MatchString(user) {
+		if !statusRE.MatchString(id) || user != "" && !idRE.MatchString(user) {
 			x.unsupported(token{start: t.start, end: t.end, kind: '{'}, "it needs a post id")
 			h.verbatim(t.start, t.end)
 			return true

@@ -354,6 +354,8 @@ func captureCompiler(node render.BlockNode) (func(io.Writer, render.Context) err
 // linenos, and hl_lines="1 3-4" or mark_lines="...".
 var highlightRE = regexp.MustCompile(`^\s*([A-Za-z0-9_+#.-]+)((?:\s+(?:linenos(?:=\w+)?|(?:hl_lines|mark_lines)="[0-9 -]*"))*)\s*$`)
 
+var highlightOptRE = regexp.MustCompile(`linenos(?:=\w+)?|(?:hl_lines|mark_lines)="[0-9 -]*"`)
+
 // highlightCompiler turns {% highlight lang linenos %}…{% endhighlight %}
 // into a fenced code block with the same options, which the Markdown
 // renderer highlights like any other.
@@ -363,7 +365,7 @@ func highlightCompiler(node render.BlockNode) (func(io.Writer, render.Context) e
 		return nil, fmt.Errorf("highlight needs a language, then linenos or hl_lines=\"...\", not %q", strings.TrimSpace(node.Args))
 	}
 	var opts []string
-	for _, f := range regexp.MustCompile(`linenos(?:=\w+)?|(?:hl_lines|mark_lines)="[0-9 -]*"`).FindAllString(m[2], -1) {
+	for _, f := range highlightOptRE.FindAllString(m[2], -1) {
 		switch {
 		case strings.HasPrefix(f, "linenos"):
 			opts = append(opts, "linenos=true")

@@ -13,7 +13,6 @@ import (
 	"github.com/osteele/liquid/render"
 )
 
-func regexMust(s string) *regexp.Regexp { return regexp.MustCompile(s) }
 
 // Markers in the Liquid source: "\x00N\x01" starts text copied from the
 // source (run N of runs), "\x02N…\x03" is hold N (the newlines of the
@@ -35,7 +34,8 @@ var (
 		"post_url": true, "image": true}
 	blockEnds = map[string]string{"capture": "endcapture", "case": "endcase", "comment": "endcomment", "for": "endfor",
 		"if": "endif", "unless": "endunless", "raw": "endraw", "highlight": "endhighlight"}
-	literalRange = regexMust(`\(\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*\)`)
+	literalRange = regexp.MustCompile(`\(\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*\)`)
+	loopLimit    = regexp.MustCompile(`limit:\s*(\d+)`)
 )
 
 // construct is a top-level piece of template syntax: one token, or a block
@@ -313,7 +313,7 @@ func (x *expansion) checkRanges(n render.Node) (int, string) {
 					a, _ := strconv.Atoi(m[1])
 					z, _ := strconv.Atoi(m[2])
 					count := max(0, z-a+1)
-					if lm := regexMust(`limit:\s*(\d+)`).FindStringSubmatch(n.Args); lm != nil {
+					if lm := loopLimit.FindStringSubmatch(n.Args); lm != nil {
 						if l, err := strconv.Atoi(lm[1]); err == nil {
 							count = min(count, l)
 						}
@@ -468,7 +468,7 @@ func (x *expansion) liquidName() string {
 // rawInCode is Jekyll's raw and endraw tags. Jekyll runs Liquid inside
 // code too, so its authors wrap template syntax shown in code in them;
 // publishbot never runs code, and only takes these two tags out of it.
-var rawInCode = regexMust(`\{%-?\s*(?:end)?raw\s*-?%\}`)
+var rawInCode = regexp.MustCompile(`\{%-?\s*(?:end)?raw\s*-?%\}`)
 
 // heldText is the text of hold h as the output shows it.
 func (x *expansion) heldText(h hold) []byte {
