@@ -13,7 +13,6 @@ import (
 	"github.com/osteele/liquid/render"
 )
 
-
 // Markers in the Liquid source: "\x00N\x01" starts text copied from the
 // source (run N of runs), "\x02N…\x03" is hold N (the newlines of the
 // held text are kept inside it, so that the Liquid source has the
