@@ -59,6 +59,7 @@ func (x *expansion) liquid(ctx context.Context) Result {
 		return Result{Body: x.src}
 	}
 	held := map[int]bool{} // token starts held out as written
+	var objects []token    // the {{ … }} outside raw and comment
 	var constructs []construct
 	var stack []string
 	var skipTo string // inside raw or comment: only its end tag counts
@@ -86,11 +87,7 @@ func (x *expansion) liquid(ctx context.Context) Result {
 				held[t.start] = true
 				continue
 			}
-			if _, err := x.eng.cfg.Compile(string(x.src[t.start:t.end]), parser.SourceLoc{}); err != nil {
-				x.unsupported(t, "it could not be read")
-				held[t.start] = true
-				continue
-			}
+			objects = append(objects, t)
 		case !liquidTags[name]:
 			x.unsupported(t, "")
 			held[t.start] = true
@@ -118,9 +115,14 @@ func (x *expansion) liquid(ctx context.Context) Result {
 		return Result{Body: x.src, Problems: x.problems}
 	}
 	for tries := 0; ; tries++ {
-		out, failed, ok := x.renderLiquid(ctx, toks, held)
+		out, failed, ok := x.renderLiquid(ctx, toks, held, objects)
 		if ok {
 			return x.finish(out)
+		}
+		if failed == retry {
+			tries--
+			objects = nil
+			continue
 		}
 		if failed < 0 || tries >= 3 || ctx.Err() != nil {
 			return Result{Body: x.src, Problems: x.problems}
@@ -156,10 +158,17 @@ func lineLen(src []byte, start int) int {
 	return len(src) - start
 }
 
+// retry is renderLiquid's failed when it held out objects that do not
+// compile: render again.
+const retry = -2
+
 // renderLiquid renders once. ok is false when a construct failed: failed
 // is its line (or -1 for a failure with no line), and the problem is
 // recorded.
-func (x *expansion) renderLiquid(ctx context.Context, toks []token, held map[int]bool) (out []byte, failed int, ok bool) {
+//
+// When the template does not compile, each of objects is compiled on its
+// own first: the ones that do not are held out, and failed is retry.
+func (x *expansion) renderLiquid(ctx context.Context, toks []token, held map[int]bool, objects []token) (out []byte, failed int, ok bool) {
 	var b bytes.Buffer
 	b.Grow(len(x.src) + len(x.src)/8)
 	x.holds = x.holds[:0]
@@ -234,6 +243,19 @@ func (x *expansion) renderLiquid(ctx context.Context, toks []token, held map[int
 	x.lastRuns = runs
 
 	root, perr := x.eng.cfg.Compile(b.String(), parser.SourceLoc{LineNo: 1})
+	if perr != nil && len(objects) > 0 {
+		bad := false
+		for _, t := range objects {
+			if _, err := x.eng.cfg.Compile(string(x.src[t.start:t.end]), parser.SourceLoc{}); err != nil {
+				x.unsupported(t, "it could not be read")
+				held[t.start] = true
+				bad = true
+			}
+		}
+		if bad {
+			return nil, retry, false
+		}
+	}
 	if perr != nil {
 		x.problem(x.lineStart(perr.LineNumber()), x.liquidName()+" could not be read: "+causeOf(perr)+"; it is shown as written")
 		return nil, perr.LineNumber(), false
