@@ -60,6 +60,7 @@ func (x *expansion) liquid(ctx context.Context) Result {
 	}
 	held := map[int]bool{} // token starts held out as written
 	var objects []token    // the {{ … }} outside raw and comment
+	warned := map[string]bool{}
 	var constructs []construct
 	var stack []string
 	var skipTo string // inside raw or comment: only its end tag counts
@@ -88,6 +89,7 @@ func (x *expansion) liquid(ctx context.Context) Result {
 				continue
 			}
 			objects = append(objects, t)
+			x.unsetSite(t, warned)
 		case !liquidTags[name]:
 			x.unsupported(t, "")
 			held[t.start] = true
@@ -498,4 +500,20 @@ func (x *expansion) heldText(h hold) []byte {
 		return rawInCode.ReplaceAll(b, nil)
 	}
 	return b
+}
+
+var siteVarRE = regexp.MustCompile(`\bsite\.([A-Za-z_][\w-]*)`)
+
+// unsetSite reports, once per post and name, a site.<name> that object t
+// reads and the site does not set: it would be empty, where Jekyll had
+// it from _config.yml.
+func (x *expansion) unsetSite(t token, warned map[string]bool) {
+	for _, m := range siteVarRE.FindAllSubmatch(x.src[t.start:t.end], -1) {
+		name := string(m[1])
+		if _, ok := x.env.Site[name]; ok || warned[name] {
+			continue
+		}
+		warned[name] = true
+		x.problem(t.start, fmt.Sprintf("%s %s: site.%s is not set, so it is empty: add %s to params in publish.yaml (publishbot init copies it from _config.yml)", x.liquidName(), x.show(t), name, name))
+	}
 }
