@@ -21,6 +21,25 @@ type templating struct {
 	engine  *textpl.Engine
 	byName  map[string]string // file name without extension -> source path
 	tmplDir fs.FS             // where templates/shortcodes/ is read from
+	hint    string            // the generator the repository's files name, when publish.yaml does not
+}
+
+// generatorHint is the generator a repository without publish.yaml's
+// generator was made for, by the files that generator reads: Jekyll's
+// _config.yml or _posts/, Hugo's hugo.* or config with
+// layouts/shortcodes/, Eleventy's config. "" when none tells: then each
+// post's own syntax decides (textpl.Detect).
+func (l *loader) generatorHint() string {
+	t := l.tree
+	switch {
+	case t.has("_config.yml") || t.has("_config.yaml") || l.cfg.PostsDir == "_posts" || t.hasDir("_posts"):
+		return textpl.Jekyll
+	case t.has("hugo.toml") || t.has("hugo.yaml") || t.has("hugo.json") || t.hasDir("layouts/shortcodes"):
+		return textpl.Hugo
+	case t.has(".eleventy.js") || t.has("eleventy.config.js") || t.has("eleventy.config.mjs") || t.has("eleventy.config.cjs"):
+		return textpl.Eleventy
+	}
+	return ""
 }
 
 // expandTemplates is the step before Markdown: a body with "{{" or "{%"
@@ -36,6 +55,7 @@ func (l *loader) expandTemplates(r *postResult, idx *siteIndex) {
 	r.templated = true
 	tp := &l.tpl
 	tp.once.Do(func() {
+		tp.hint = l.generatorHint()
 		tp.engine = textpl.New(textpl.Options{BasePath: l.cfg.BasePath(), SiteURL: l.cfg.BaseURL})
 		tp.byName = map[string]string{}
 		for src := range idx.bySource {
@@ -88,10 +108,8 @@ func (l *loader) expandTemplates(r *postResult, idx *siteIndex) {
 		ReadFile:  l.readContentFile,
 		Shortcode: l.readShortcode,
 	}
-	if strings.HasPrefix(r.file.path, "_posts/") || l.cfg.PostsDir == "_posts" {
-		if env.Generator == "" {
-			env.Generator = textpl.Jekyll
-		}
+	if env.Generator == "" {
+		env.Generator = tp.hint
 	}
 	res := tp.engine.Expand(l.tree.ctx, body, codeSpans(l.md, body), env)
 	for _, p := range res.Problems {

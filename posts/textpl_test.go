@@ -181,3 +181,23 @@ func TestShortcodeTemplatesFrom(t *testing.T) {
 		t.Errorf("content's shortcode used with other templates given: %s", h)
 	}
 }
+
+// TestGeneratorHint: without generator in publish.yaml, the repository's
+// files decide which syntax runs: Liquid is not run on a Hugo blog's posts
+// and shortcodes are not read in a Jekyll blog's.
+func TestGeneratorHint(t *testing.T) {
+	post := "---\ntitle: A\ndate: 2026-01-01\n---\n{{ page.title }} {{< youtube abcdef >}}\n"
+	jekyll := load(t, mapFS(map[string]string{"_config.yml": "title: x\n", "publish.yaml": "title: T\n", "posts/a.md": post}), Options{})
+	if h := jekyll.Posts[0].HTML; !strings.Contains(h, "A {{&lt; youtube") || strings.Contains(h, "iframe") {
+		t.Errorf("jekyll: %s", h)
+	}
+	hugo := load(t, mapFS(map[string]string{"hugo.toml": "title = 'x'\n", "publish.yaml": "title: T\n", "posts/a.md": post}), Options{})
+	if h := hugo.Posts[0].HTML; !strings.Contains(h, "{{ page.title }}") || !strings.Contains(h, "youtube-nocookie.com/embed/abcdef") {
+		t.Errorf("hugo: %s", h)
+	}
+	for _, d := range jekyll.Diagnostics {
+		if d.Code == CodeLiquid && !strings.Contains(d.Message, "Hugo shortcode {{< youtube abcdef >}} is not supported") {
+			t.Errorf("jekyll: %s", d)
+		}
+	}
+}
