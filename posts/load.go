@@ -421,23 +421,24 @@ const (
 
 // postResult is one post file through both phases.
 type postResult struct {
-	file    postFile
-	kind    resultKind
-	post    *Post // nil when the file could not be read at all; a section's and a redirect's fields too
-	meta    postMeta
-	src     []byte
-	body    []byte // Markdown body; nil when not rendered
-	bodyOff int
+	file     postFile
+	kind     resultKind
+	post     *Post // nil when the file could not be read at all; a section's and a redirect's fields too
+	meta     postMeta
+	src      []byte
+	body     []byte // Markdown body; nil when not rendered
+	bodyOff  int
+	lines    []int // byte offset of each line start in src
+	diags    []Diagnostic
+	hasError bool // an error from phase 1, or expired: the post is left out
+	linkable bool // set between the phases: other posts may link here
+
 	// srcMap takes offsets of an expanded body back to the source's
 	// (textpl.go); templated says the body's template syntax was looked
 	// at; fields are the front matter, for {{ page.* }}.
 	srcMap    *textpl.Map
 	templated bool
 	fields    []fmField
-	lines     []int // byte offset of each line start in src
-	diags     []Diagnostic
-	hasError  bool // an error from phase 1, or expired: the post is left out
-	linkable  bool // set between the phases: other posts may link here
 
 	claimed bool   // its address is its own: no other post, page or file is there
 	target  string // a redirect's target URL
