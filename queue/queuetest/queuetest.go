@@ -34,6 +34,9 @@ type Harness struct {
 	// enqueue order too (the embedded queue). Without it only the order
 	// within a repository is checked.
 	GlobalOrder bool
+	// Lease is how long a job taken by a queue that was closed without
+	// Done stays leased before it is ready again (0: at once on reopen).
+	Lease time.Duration
 	// EnqueueJobs is how many distinct jobs the concurrency test enqueues
 	// (each twice, concurrently). Default 200.
 	EnqueueJobs int
@@ -577,11 +580,27 @@ func (s *suite) crashRecovery(t *testing.T) {
 		MustTake(t, q)
 		q.Close()
 		q = s.open(t, name, queue.Options{MaxAttempts: 1})
-		MustEnqueue(t, q, Publish("acme/z", "z1")) // a job to take once the dead one is gone
-		if j := MustTake(t, q); j.SHA != "z1" {
-			t.Fatalf("took %s, want z1: the interrupted job has no attempts left", j.SHA)
+		MustEnqueue(t, q, Publish("acme/z", "z1"))
+		// Take until the interrupted job is dead-lettered (once its lease
+		// ran out): only z1 may come out.
+		deadline := time.Now().Add(5*s.h.Lease + 5*time.Second)
+		var dead []queue.DeadLetter
+		for len(dead) == 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			j, err := q.Take(ctx)
+			cancel()
+			if err == nil && j.SHA != "z1" {
+				t.Fatalf("took %s, want z1: the interrupted job has no attempts left", j.SHA)
+			}
+			if err == nil {
+				mustDone(t, q, j, nil)
+			} else if !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatal(err)
+			}
+			if dead = deadLetters(t, q); len(dead) == 0 && time.Now().After(deadline) {
+				t.Fatal("no dead letter for the interrupted job")
+			}
 		}
-		dead := deadLetters(t, q)
 		if len(dead) != 1 || dead[0].Job.SHA != "a1" || !strings.Contains(dead[0].Error, "interrupted") {
 			t.Fatalf("dead letters = %+v", dead)
 		}
