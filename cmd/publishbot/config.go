@@ -58,6 +58,8 @@ type serveConfig struct {
 	LogFormat         string        `json:"log_format"`
 	LogLevel          string        `json:"log_level"`
 	Queue             string        `json:"queue"`
+	NATSCreds         string        `json:"nats_creds,omitempty"` // a NATS credentials file (JWT + nkey seed)
+	NATSReplicas      int           `json:"nats_replicas"`        // servers keeping each stream and bucket
 	Workers           int           `json:"workers"`
 	ShutdownGrace     time.Duration `json:"shutdown_grace"`
 	DrainDelay        time.Duration `json:"drain_delay"`
@@ -75,6 +77,9 @@ type serveConfig struct {
 	// listening, when set, is sent the bound address once the server
 	// listens (the demo and tests listen on port 0). It must be buffered.
 	listening chan<- string
+	// natsTuning shortens the NATS leases in tests; zero values are the
+	// defaults.
+	natsTuning natsTuning
 }
 
 const defaultAPIURL = "https://api.github.com/"
@@ -87,6 +92,7 @@ func defaultServeConfig() serveConfig {
 		LogFormat:         "json",
 		LogLevel:          "info",
 		Queue:             "embedded",
+		NATSReplicas:      1,
 		Workers:           2,
 		ShutdownGrace:     30 * time.Second,
 		ReconcileInterval: 5 * time.Minute,
@@ -134,6 +140,15 @@ func envVars() []envVar {
 		{"PUBLISHBOT_LOG_FORMAT", str(func(c *serveConfig) *string { return &c.LogFormat })},
 		{"PUBLISHBOT_LOG_LEVEL", str(func(c *serveConfig) *string { return &c.LogLevel })},
 		{"PUBLISHBOT_QUEUE", str(func(c *serveConfig) *string { return &c.Queue })},
+		{"PUBLISHBOT_NATS_CREDS", str(func(c *serveConfig) *string { return &c.NATSCreds })},
+		{"PUBLISHBOT_NATS_REPLICAS", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.NATSReplicas = n
+			return nil
+		}},
 		{"PUBLISHBOT_WORKERS", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -235,7 +250,11 @@ Configuration comes from the environment; flags override it.
   PUBLISHBOT_DATA_DIR              queue and repository cache
   PUBLISHBOT_LOG_FORMAT            json or text
   PUBLISHBOT_LOG_LEVEL             debug, info, warn, error
-  PUBLISHBOT_QUEUE                 embedded (nats:// is not supported in this build)
+  PUBLISHBOT_QUEUE                 embedded (default), or NATS JetStream shared by several
+                                   replicas: nats://host:4222[,nats://host2:4222,...]
+                                   (tls:// for TLS)
+  PUBLISHBOT_NATS_CREDS            a NATS credentials file
+  PUBLISHBOT_NATS_REPLICAS         servers keeping each stream (default 1; 3 on a cluster)
   PUBLISHBOT_WORKERS               jobs run at once
   PUBLISHBOT_SHUTDOWN_GRACE        time the running jobs get on SIGTERM
   PUBLISHBOT_DRAIN_DELAY           on SIGTERM, time /readyz says 503 before
@@ -452,13 +471,7 @@ func (c serveConfig) problems() []error {
 	default:
 		bad("PUBLISHBOT_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
 	}
-	switch {
-	case c.Queue == "embedded":
-	case strings.HasPrefix(c.Queue, "nats://"), strings.HasPrefix(c.Queue, "tls://"):
-		bad("PUBLISHBOT_QUEUE %q: a NATS JetStream queue is not supported in this build; use embedded", redactURL(c.Queue))
-	default:
-		bad("PUBLISHBOT_QUEUE %q: want embedded", redactURL(c.Queue))
-	}
+	errs = append(errs, c.queueProblems()...)
 	if c.Workers < 1 || c.Workers > 64 {
 		bad("workers %d: want 1 to 64", c.Workers)
 	}
@@ -598,15 +611,6 @@ func joinIndented(errs []error) error {
 	return errors.New(strings.Join(msgs, "\n  "))
 }
 
-// redactURL drops a password from a URL for printing.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
-}
-
 // print writes the configuration as JSON with secrets masked.
 func (c serveConfig) print(w io.Writer) error {
 	type shown struct {
@@ -618,10 +622,11 @@ func (c serveConfig) print(w io.Writer) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	c.Queue = maskQueueURLs(c.Queue)
 	return enc.Encode(shown{c, c.gitURL(), c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String()})
 }
 
 // secrets lists the values the log formatter must mask.
 func (c serveConfig) secrets() []string {
-	return []string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal()}
+	return append([]string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal()}, queueURLSecrets(c.Queue)...)
 }

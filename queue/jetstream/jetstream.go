@@ -343,6 +343,11 @@ func (q *Queue) Enqueue(ctx context.Context, j queue.Job) error {
 	if err := j.Validate(); err != nil {
 		return err
 	}
+	if nc := q.js.Conn(); nc != nil && !nc.IsConnected() {
+		// Fail at once: the caller (a webhook) answers 503 and the
+		// delivery is redelivered, rather than wait for a timeout.
+		return fmt.Errorf("jetstream queue: store job: %w", nats.ErrDisconnected)
+	}
 	now := q.opts.Now()
 	var dkey string
 	if j.Delivery != "" {
@@ -875,4 +880,44 @@ func (q *Queue) Close() error {
 	q.cancel()
 	q.wg.Wait()
 	return nil
+}
+
+// Info is what the stream and the consumer report, plus this process's own
+// counts, for metrics and an operators' page.
+type Info struct {
+	Stored      uint64 // jobs in the stream: queued, delayed and running
+	Pending     uint64 // stored jobs never delivered yet
+	AckPending  int    // delivered and not finished: running, or handed back to wait (time, lock)
+	Redelivered int    // of AckPending, delivered more than once
+	Dead        uint64 // dead letters kept
+	LockWaits   int64  // this process's deliveries that found their repository busy
+	Recovered   int64  // jobs this process took over from a replica that stopped mid-run
+}
+
+// Info reads the stream and consumer info.
+func (q *Queue) Info(ctx context.Context) (Info, error) {
+	if err := q.checkOpen(); err != nil {
+		return Info{}, err
+	}
+	si, err := q.jobs.Info(ctx)
+	if err != nil {
+		return Info{}, fmt.Errorf("jetstream queue: stream info: %w", err)
+	}
+	ci, err := q.cons.Info(ctx)
+	if err != nil {
+		return Info{}, fmt.Errorf("jetstream queue: consumer info: %w", err)
+	}
+	di, err := q.dead.Info(ctx)
+	if err != nil {
+		return Info{}, fmt.Errorf("jetstream queue: dead-letter stream info: %w", err)
+	}
+	return Info{
+		Stored:      si.State.Msgs,
+		Pending:     ci.NumPending,
+		AckPending:  ci.NumAckPending,
+		Redelivered: ci.NumRedelivered,
+		Dead:        di.State.Msgs,
+		LockWaits:   q.lockWaits.Load(),
+		Recovered:   q.recovered.Load(),
+	}, nil
 }
