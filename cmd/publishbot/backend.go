@@ -37,12 +37,6 @@ type backend struct {
 	close      func()
 }
 
-// natsTuning holds what tests shorten: leases and the reconciler's.
-type natsTuning struct {
-	Lease, LockRetry, MaxWait, ReconcileLeaseTTL time.Duration
-	Name                                         string
-}
-
 // isNATS says whether PUBLISHBOT_QUEUE names NATS servers.
 func isNATS(q string) bool {
 	return strings.HasPrefix(q, "nats://") || strings.HasPrefix(q, "tls://")
@@ -71,6 +65,9 @@ func (c serveConfig) queueProblems() []error {
 		}
 		if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
 			bad("PUBLISHBOT_NATS_REPLICAS %d: want 1 to 5 (3 on a three-server cluster)", c.NATSReplicas)
+		}
+		if c.NATSLease < time.Second || c.NATSLease > 10*time.Minute {
+			bad("PUBLISHBOT_NATS_LEASE %s: want 1s to 10m", c.NATSLease)
 		}
 	default:
 		bad("PUBLISHBOT_QUEUE %q: want embedded or nats://host:4222", maskQueueURLs(c.Queue))
@@ -168,27 +165,22 @@ func openNATSBackend(ctx context.Context, cfg serveConfig, qopts queue.Options, 
 	if err != nil {
 		return nil, fmt.Errorf("NATS JetStream: %w", err)
 	}
-	t := cfg.natsTuning
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	q, err := jetstream.Open(octx, js, jetstream.Options{
-		Options: qopts, Name: t.Name, Replicas: cfg.NATSReplicas,
-		Lease: t.Lease, LockRetry: t.LockRetry, MaxWait: t.MaxWait,
+		Options: qopts, Replicas: cfg.NATSReplicas, Lease: cfg.NATSLease,
 	})
 	if err != nil {
 		return nil, err
 	}
-	name := t.Name
-	if name == "" {
-		name = "publishbot"
-	}
+	const name = "publishbot"
 	published, err := natsshare.OpenPublishedSet(octx, js, name, cfg.NATSReplicas, nil)
 	if err != nil {
 		q.Close()
 		return nil, err
 	}
 	lease, err := natsshare.OpenLease(octx, js, natsshare.LeaseOptions{
-		Name: name, Key: "reconciler", Replicas: cfg.NATSReplicas, TTL: t.ReconcileLeaseTTL,
+		Name: name, Key: "reconciler", Replicas: cfg.NATSReplicas, TTL: cfg.NATSLease,
 		Log: log.WithField("component", "reconciler"),
 	})
 	if err != nil {

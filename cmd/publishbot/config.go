@@ -60,6 +60,7 @@ type serveConfig struct {
 	Queue             string        `json:"queue"`
 	NATSCreds         string        `json:"nats_creds,omitempty"` // a NATS credentials file (JWT + nkey seed)
 	NATSReplicas      int           `json:"nats_replicas"`        // servers keeping each stream and bucket
+	NATSLease         time.Duration `json:"nats_lease"`           // how long a stopped replica's jobs, locks and reconciler lease outlive it
 	Workers           int           `json:"workers"`
 	ShutdownGrace     time.Duration `json:"shutdown_grace"`
 	DrainDelay        time.Duration `json:"drain_delay"`
@@ -77,9 +78,6 @@ type serveConfig struct {
 	// listening, when set, is sent the bound address once the server
 	// listens (the demo and tests listen on port 0). It must be buffered.
 	listening chan<- string
-	// natsTuning shortens the NATS leases in tests; zero values are the
-	// defaults.
-	natsTuning natsTuning
 }
 
 const defaultAPIURL = "https://api.github.com/"
@@ -93,6 +91,7 @@ func defaultServeConfig() serveConfig {
 		LogLevel:          "info",
 		Queue:             "embedded",
 		NATSReplicas:      1,
+		NATSLease:         30 * time.Second,
 		Workers:           2,
 		ShutdownGrace:     30 * time.Second,
 		ReconcileInterval: 5 * time.Minute,
@@ -147,6 +146,14 @@ func envVars() []envVar {
 				return fmt.Errorf("not a number: %q", v)
 			}
 			c.NATSReplicas = n
+			return nil
+		}},
+		{"PUBLISHBOT_NATS_LEASE", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
+			c.NATSLease = d
 			return nil
 		}},
 		{"PUBLISHBOT_WORKERS", func(c *serveConfig, v string) error {
@@ -255,6 +262,8 @@ Configuration comes from the environment; flags override it.
                                    (tls:// for TLS)
   PUBLISHBOT_NATS_CREDS            a NATS credentials file
   PUBLISHBOT_NATS_REPLICAS         servers keeping each stream (default 1; 3 on a cluster)
+  PUBLISHBOT_NATS_LEASE            how long a stopped replica's jobs and reconciler role
+                                   wait before another replica takes them (default 30s)
   PUBLISHBOT_WORKERS               jobs run at once
   PUBLISHBOT_SHUTDOWN_GRACE        time the running jobs get on SIGTERM
   PUBLISHBOT_DRAIN_DELAY           on SIGTERM, time /readyz says 503 before
@@ -619,11 +628,12 @@ func (c serveConfig) print(w io.Writer) error {
 		ShutdownGrace     string `json:"shutdown_grace"`
 		DrainDelay        string `json:"drain_delay"`
 		ReconcileInterval string `json:"reconcile_interval"`
+		NATSLease         string `json:"nats_lease"`
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	c.Queue = maskQueueURLs(c.Queue)
-	return enc.Encode(shown{c, c.gitURL(), c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String()})
+	return enc.Encode(shown{c, c.gitURL(), c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String(), c.NATSLease.String()})
 }
 
 // secrets lists the values the log formatter must mask.
