@@ -45,7 +45,9 @@ type Queue interface {
 	// Take blocks until a job is ready — its NotBefore has passed and no
 	// other job of its RepoKey is running — marks it running (durably, so a
 	// crash makes it ready again on reopen) and returns it with Attempt set
-	// (1 on the first run). Ready jobs come out in enqueue order. It returns
+	// (1 on the first run). Ready jobs of a repository come out in enqueue
+	// order; the embedded queue keeps that order across repositories too
+	// (a replicated one need not). It returns
 	// ctx.Err() when ctx ends and ErrClosed when the queue closes.
 	Take(ctx context.Context) (Job, error)
 	// Done reports the end of a taken job. runErr nil removes it. Otherwise
