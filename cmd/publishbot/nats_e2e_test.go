@@ -31,7 +31,7 @@ import (
 
 // natsLease is the replicas' lease in these tests: how long a stopped
 // replica's job and lock wait before another replica takes them.
-const natsLease = "2s"
+const natsLease = "3s"
 
 // natsEnv is the environment of a replica on the NATS servers at urls.
 func natsEnv(t testing.TB, urls string, extra map[string]string) map[string]string {
@@ -552,6 +552,14 @@ func TestNATSScheduleAndReconcileOnce(t *testing.T) {
 	}
 	if scheduled < 1 {
 		t.Errorf("no replica scheduled the publish")
+	}
+	for _, s := range servers {
+		if got := e2eMetric(t, s.addr, "publishbot_nats_jobs_stored"); got != 0 {
+			t.Errorf("publishbot_nats_jobs_stored = %v on an idle cluster, want 0", got)
+		}
+		if got := e2eMetric(t, s.addr, "publishbot_nats_jobs_dead"); got != 0 {
+			t.Errorf("publishbot_nats_jobs_dead = %v, want 0", got)
+		}
 	}
 	spans := jobSpans(t, logsOf(servers))
 	assertNoOverlap(t, spans)

@@ -30,7 +30,16 @@ import (
 // openers open a fresh queue of each kind for a benchmark; the JetStream
 // ones share one embedded server per benchmark.
 func openers(b *testing.B) map[string]func(name string) queue.Queue {
-	var srv *natstest.Server
+	var srv, synced *natstest.Server
+	jsOpen := func(srv *natstest.Server, name string) queue.Queue {
+		_, js := natstest.Connect(b, srv.URL())
+		q, err := jetstream.Open(context.Background(), js, jetstream.Options{Name: name})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { q.Close() })
+		return q
+	}
 	return map[string]func(string) queue.Queue{
 		"embedded": func(name string) queue.Queue {
 			q, err := queue.OpenBolt(filepath.Join(b.TempDir(), name+".db"), queue.Options{})
@@ -44,13 +53,14 @@ func openers(b *testing.B) map[string]func(name string) queue.Queue {
 			if srv == nil {
 				srv = natstest.Start(b)
 			}
-			_, js := natstest.Connect(b, srv.URL())
-			q, err := jetstream.Open(context.Background(), js, jetstream.Options{Name: name})
-			if err != nil {
-				b.Fatal(err)
+			return jsOpen(srv, name)
+		},
+		// fsync before every acknowledgement, as the embedded queue does.
+		"jetstream-sync": func(name string) queue.Queue {
+			if synced == nil {
+				synced = natstest.Start(b, natstest.SyncAlways())
 			}
-			b.Cleanup(func() { q.Close() })
-			return q
+			return jsOpen(synced, name)
 		},
 	}
 }
@@ -61,7 +71,7 @@ func openers(b *testing.B) map[string]func(name string) queue.Queue {
 // when a webhook can be answered. Arrivals do not wait for earlier ones
 // (an open loop), so a slow acknowledgement shows in the percentiles.
 func BenchmarkAckLatency(b *testing.B) {
-	for _, kind := range []string{"embedded", "jetstream"} {
+	for _, kind := range []string{"embedded", "jetstream", "jetstream-sync"} {
 		b.Run("queue="+kind, func(b *testing.B) {
 			q := openers(b)[kind]("ack")
 			ctx := context.Background()
@@ -116,7 +126,7 @@ func (r buildRunner) Run(ctx context.Context, j queue.Job, _ *logrus.Entry) publ
 func BenchmarkReplicas(b *testing.B) {
 	discard := logrus.New()
 	discard.SetOutput(io.Discard)
-	for _, kind := range []string{"embedded", "jetstream"} {
+	for _, kind := range []string{"embedded", "jetstream", "jetstream-sync"} {
 		for _, n := range []int{1, 3} {
 			if kind == "embedded" && n > 1 {
 				continue // one process owns a bbolt file

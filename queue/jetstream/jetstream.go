@@ -61,7 +61,7 @@ type Options struct {
 	// replica that stopped renewing them (renewed every Lease/3). Default 30s.
 	Lease time.Duration
 	// LockRetry is about how long a job of a busy repository waits before
-	// it is offered again (jittered). Default 500ms.
+	// it is offered again (jittered). Default 200ms.
 	LockRetry time.Duration
 	// MaxWait caps how long a delayed job is handed back for before it is
 	// looked at again. Default 1 minute.
@@ -84,7 +84,7 @@ func (o Options) withDefaults() Options {
 		o.Lease = 30 * time.Second
 	}
 	if o.LockRetry <= 0 {
-		o.LockRetry = 500 * time.Millisecond
+		o.LockRetry = 200 * time.Millisecond
 	}
 	if o.MaxWait <= 0 {
 		o.MaxWait = time.Minute

@@ -27,9 +27,19 @@ type Server struct {
 	srv  *server.Server
 }
 
+// Option changes a server's options before it starts.
+type Option func(*server.Options)
+
+// SyncAlways makes the server fsync every write before it acknowledges it
+// (sync_interval: always), as the embedded queue does; by default
+// JetStream writes to the file and syncs every two minutes.
+func SyncAlways() Option {
+	return func(o *server.Options) { o.SyncAlways = true }
+}
+
 // Start starts a server on a random loopback port with JetStream on a new
 // temporary folder; it is shut down when the test ends.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	port := FreePort(t)
 	s := &Server{t: t, opts: server.Options{
@@ -40,6 +50,9 @@ func Start(t testing.TB) *Server {
 		NoLog:     true,
 		NoSigs:    true,
 	}}
+	for _, o := range opts {
+		o(&s.opts)
+	}
 	s.Restart()
 	t.Cleanup(s.Shutdown)
 	return s
