@@ -349,6 +349,25 @@ func (q *Queue) Enqueue(ctx context.Context, j queue.Job) error {
 		return fmt.Errorf("jetstream queue: store job: %w", nats.ErrDisconnected)
 	}
 	now := q.opts.Now()
+	if j.Created.IsZero() {
+		j.Created = now
+	}
+	j.Attempt = 0
+	if j.ID == "" {
+		j.ID = queue.NewID()
+	}
+	subj := q.jobSubject(j)
+	type lastMsg struct {
+		m   *natsjs.RawStreamMsg
+		err error
+	}
+	// The queued job of the key is read while the delivery id is looked
+	// up: one round trip less before the acknowledgement.
+	first := make(chan lastMsg, 1)
+	go func() {
+		m, err := q.jobs.GetLastMsgForSubject(ctx, subj)
+		first <- lastMsg{m, err}
+	}()
 	var dkey string
 	if j.Delivery != "" {
 		dkey = enc(j.Delivery)
@@ -358,18 +377,17 @@ func (q *Queue) Enqueue(ctx context.Context, j queue.Job) error {
 			return fmt.Errorf("jetstream queue: look up delivery %s: %w", j.Delivery, err)
 		}
 	}
-	if j.Created.IsZero() {
-		j.Created = now
-	}
-	j.Attempt = 0
-	if j.ID == "" {
-		j.ID = queue.NewID()
-	}
-	subj := q.jobSubject(j)
 	for try := 0; ; try++ {
 		env := envelope{Job: j, Place: now.UnixNano()}
 		var last uint64
-		old, err := q.jobs.GetLastMsgForSubject(ctx, subj)
+		var old *natsjs.RawStreamMsg
+		var err error
+		if try == 0 {
+			r := <-first
+			old, err = r.m, r.err
+		} else {
+			old, err = q.jobs.GetLastMsgForSubject(ctx, subj)
+		}
 		switch {
 		case errors.Is(err, natsjs.ErrMsgNotFound):
 		case err != nil:
