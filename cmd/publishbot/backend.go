@@ -131,6 +131,7 @@ func openBackend(ctx context.Context, cfg serveConfig, log *logrus.Entry) (*back
 // the reconciler lease on them.
 func openNATSBackend(ctx context.Context, cfg serveConfig, qopts queue.Options, log *logrus.Entry) (*backend, error) {
 	nlog := log.WithField("component", "nats")
+	closed := make(chan struct{})
 	opts := []nats.Option{
 		nats.Name("publishbot " + version),
 		nats.MaxReconnects(-1),
@@ -139,8 +140,11 @@ func openNATSBackend(ctx context.Context, cfg serveConfig, qopts queue.Options, 
 		// webhook is answered 503 and GitHub keeps it, never 2xx unstored.
 		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			nlog.WithError(err).Warn("NATS connection lost: not ready until it is back")
+			if err != nil { // nil: closed by us
+				nlog.WithError(err).Warn("NATS connection lost: not ready until it is back")
+			}
 		}),
+		nats.ClosedHandler(func(*nats.Conn) { close(closed) }),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			nlog.WithField("server", nc.ConnectedUrlRedacted()).Info("NATS connection back")
 		}),
@@ -205,6 +209,14 @@ func openNATSBackend(ctx context.Context, cfg serveConfig, qopts queue.Options, 
 			q.Close()
 			if err := nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 				nlog.WithError(err).Warn("drain NATS connection")
+			}
+			// The handlers log; serve's log must not outlive serve.
+			t := time.NewTimer(10 * time.Second)
+			defer t.Stop()
+			select {
+			case <-closed:
+			case <-t.C:
+				nc.Close()
 			}
 		},
 	}, nil

@@ -45,6 +45,7 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 	"github.com/sirupsen/logrus"
 
+	"github.com/publishbot/publishbot/keylock"
 	"github.com/publishbot/publishbot/queue"
 )
 
@@ -158,6 +159,13 @@ type Queue struct {
 
 	mu      sync.Mutex
 	running map[string]*run // taken jobs by id
+
+	// keys serialises this process's Enqueues of one coalescing key: each
+	// reads the key's queued job and replaces it only if it is still the
+	// last one, so concurrent ones would mostly redo their work.
+	keys keylock.Map
+	lastMu sync.Mutex
+	last   map[string]lastJob // this process's last publish per subject (a guess)
 
 	lockWaits, recovered atomic.Int64
 }
@@ -357,69 +365,136 @@ func (q *Queue) Enqueue(ctx context.Context, j queue.Job) error {
 		j.ID = queue.NewID()
 	}
 	subj := q.jobSubject(j)
-	type lastMsg struct {
-		m   *natsjs.RawStreamMsg
-		err error
+	unlock, err := q.keys.Lock(ctx, subj)
+	if err != nil {
+		return err
 	}
-	// The queued job of the key is read while the delivery id is looked
-	// up: one round trip less before the acknowledgement.
-	first := make(chan lastMsg, 1)
-	go func() {
-		m, err := q.jobs.GetLastMsgForSubject(ctx, subj)
-		first <- lastMsg{m, err}
-	}()
-	var dkey string
-	if j.Delivery != "" {
-		dkey = enc(j.Delivery)
-		if _, err := q.deliveries.Get(ctx, dkey); err == nil {
-			return queue.ErrDuplicate
-		} else if !errors.Is(err, natsjs.ErrKeyNotFound) {
-			return fmt.Errorf("jetstream queue: look up delivery %s: %w", j.Delivery, err)
-		}
+	stored, err := q.store(ctx, subj, j, now)
+	unlock()
+	if err != nil {
+		return err
 	}
-	for try := 0; ; try++ {
-		env := envelope{Job: j, Place: now.UnixNano()}
-		var last uint64
-		var old *natsjs.RawStreamMsg
-		var err error
-		if try == 0 {
-			r := <-first
-			old, err = r.m, r.err
-		} else {
-			old, err = q.jobs.GetLastMsgForSubject(ctx, subj)
-		}
-		switch {
-		case errors.Is(err, natsjs.ErrMsgNotFound):
-		case err != nil:
-			return fmt.Errorf("jetstream queue: read the queued job of %s: %w", j.Key(), err)
-		default:
-			last = old.Sequence
-			var o envelope
-			if err := json.Unmarshal(old.Data, &o); err == nil {
-				env = merge(o, env)
-			}
-		}
-		ack, err := q.publish(ctx, subj, env, last, j.Delivery)
-		if isWrongLastSeq(err) && try < 100 {
-			continue // another replica changed this key meanwhile: merge again
-		}
-		if err != nil {
-			return fmt.Errorf("jetstream queue: store job %s: %w", j.ID, err)
-		}
-		if ack.Duplicate {
-			return queue.ErrDuplicate
-		}
-		break
-	}
-	if dkey != "" {
-		_, err := q.deliveries.Create(ctx, dkey, []byte(now.UTC().Format(time.RFC3339)))
+	if j.Delivery != "" && !stored.duplicate {
+		_, err := q.deliveries.Create(ctx, enc(j.Delivery), []byte(now.UTC().Format(time.RFC3339)))
 		if err != nil && !errors.Is(err, natsjs.ErrKeyExists) {
 			// The job is stored; the stream's duplicate window still
 			// refuses the delivery for a while.
 			q.jobLog(j).WithError(err).Warn("jetstream queue: delivery id not remembered for the whole dedup period")
 		}
 	}
+	if stored.duplicate {
+		return queue.ErrDuplicate
+	}
 	return nil
+}
+
+// maxGuesses bounds the keys whose last message a process remembers.
+const maxGuesses = 10000
+
+// storeResult is what store did.
+type storeResult struct{ duplicate bool }
+
+// lastJob is the last message this process stored on a subject.
+type lastJob struct {
+	seq uint64
+	env envelope
+}
+
+// store publishes j on subj, merged with the key's queued job, unless its
+// delivery was seen. The caller holds subj's key lock. The queued job is
+// this process's last publish on subj when that is still the subject's last
+// message (the publish expects its sequence, so a stale guess costs one
+// retry), else it is read from the stream while the delivery id is looked
+// up.
+func (q *Queue) store(ctx context.Context, subj string, j queue.Job, now time.Time) (storeResult, error) {
+	seen := make(chan error, 1)
+	go func() {
+		if j.Delivery == "" {
+			seen <- nil
+			return
+		}
+		_, err := q.deliveries.Get(ctx, enc(j.Delivery))
+		switch {
+		case err == nil:
+			seen <- queue.ErrDuplicate
+		case errors.Is(err, natsjs.ErrKeyNotFound):
+			seen <- nil
+		default:
+			seen <- fmt.Errorf("jetstream queue: look up delivery %s: %w", j.Delivery, err)
+		}
+	}()
+	q.lastMu.Lock()
+	guess, guessed := q.last[subj]
+	q.lastMu.Unlock()
+	read := func() (lastJob, bool, error) {
+		m, err := q.jobs.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, natsjs.ErrMsgNotFound) {
+			return lastJob{}, false, nil
+		}
+		if err != nil {
+			return lastJob{}, false, fmt.Errorf("jetstream queue: read the queued job of %s: %w", j.Key(), err)
+		}
+		var o envelope
+		if json.Unmarshal(m.Data, &o) != nil {
+			return lastJob{seq: m.Sequence}, false, nil // unreadable: replaced, not merged
+		}
+		return lastJob{seq: m.Sequence, env: o}, true, nil
+	}
+	var (
+		cur       lastJob
+		mergeable bool
+	)
+	if guessed {
+		cur, mergeable = guess, true
+	} else {
+		var err error
+		if cur, mergeable, err = read(); err != nil {
+			<-seen
+			return storeResult{}, err
+		}
+	}
+	if err := <-seen; errors.Is(err, queue.ErrDuplicate) {
+		return storeResult{duplicate: true}, nil
+	} else if err != nil {
+		return storeResult{}, err
+	}
+	for try := 0; ; try++ {
+		env := envelope{Job: j, Place: now.UnixNano()}
+		if mergeable {
+			env = merge(cur.env, env)
+		}
+		ack, err := q.publish(ctx, subj, env, cur.seq, j.Delivery)
+		if isWrongLastSeq(err) && try < 100 {
+			// Another replica changed this key meanwhile, or the guess was
+			// stale: read it and merge again.
+			if cur, mergeable, err = read(); err != nil {
+				q.forget(subj)
+				return storeResult{}, err
+			}
+			continue
+		}
+		if err != nil {
+			q.forget(subj)
+			return storeResult{}, fmt.Errorf("jetstream queue: store job %s: %w", j.ID, err)
+		}
+		if ack.Duplicate {
+			return storeResult{duplicate: true}, nil
+		}
+		q.lastMu.Lock()
+		if q.last == nil || len(q.last) >= maxGuesses {
+			q.last = map[string]lastJob{} // a guess only: start over
+		}
+		q.last[subj] = lastJob{seq: ack.Sequence, env: env}
+		q.lastMu.Unlock()
+		return storeResult{}, nil
+	}
+}
+
+// forget drops the guess about subj's last message.
+func (q *Queue) forget(subj string) {
+	q.lastMu.Lock()
+	delete(q.last, subj)
+	q.lastMu.Unlock()
 }
 
 // Take implements queue.Queue.
