@@ -163,7 +163,7 @@ type Queue struct {
 	// keys serialises this process's Enqueues of one coalescing key: each
 	// reads the key's queued job and replaces it only if it is still the
 	// last one, so concurrent ones would mostly redo their work.
-	keys keylock.Map
+	keys   keylock.Map
 	lastMu sync.Mutex
 	last   map[string]lastJob // this process's last publish per subject (a guess)
 
