@@ -27,6 +27,7 @@
 package jetstream
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -35,6 +36,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +120,8 @@ type envelope struct {
 	// enqueue of the line of jobs this one replaced (a newer job keeps the
 	// older one's place).
 	Place int64 `json:"place"`
+	// LastError is the error of the failed attempt a retry follows.
+	LastError string `json:"last_error,omitempty"`
 }
 
 // deadLetter is a dead-letter message's body.
@@ -133,11 +137,13 @@ type runState struct {
 	Running bool `json:"running"` // the last one has not ended
 }
 
-// lockValue is a repository lock's value.
+// lockValue is a repository lock's value: the job running under it.
 type lockValue struct {
-	Job   string `json:"job"`
-	Seq   uint64 `json:"seq"`
-	Owner string `json:"owner"`
+	Job     string    `json:"job"`
+	Seq     uint64    `json:"seq"`
+	Owner   string    `json:"owner"`
+	Since   time.Time `json:"since"`
+	Running envelope  `json:"running"` // the job (with its Attempt), for List
 }
 
 // Queue is the JetStream queue. It is safe for concurrent use; any number
@@ -593,7 +599,7 @@ func (q *Queue) claim(ctx context.Context, m natsjs.Msg) (queue.Job, bool, error
 	}
 
 	lockKey := enc(j.RepoKey())
-	lockVal, _ := json.Marshal(lockValue{Job: j.ID, Seq: seq, Owner: q.opts.Owner})
+	lockVal, _ := json.Marshal(lockValue{Job: j.ID, Seq: seq, Owner: q.opts.Owner, Since: now.UTC(), Running: env})
 	rev, err := q.locks.Create(ctx, lockKey, lockVal)
 	if errors.Is(err, natsjs.ErrKeyExists) {
 		q.lockWaits.Add(1)
@@ -648,6 +654,15 @@ func (q *Queue) claim(ctx context.Context, m natsjs.Msg) (queue.Job, bool, error
 	if err := q.putRunState(ctx, j.ID, runState{Attempt: j.Attempt, Running: true}); err != nil {
 		unlock()
 		return queue.Job{}, false, err
+	}
+	// The lock says which attempt runs (List shows it); the keeper renews
+	// this value.
+	shown := env
+	shown.Job.Attempt = j.Attempt
+	if v, err := json.Marshal(lockValue{Job: j.ID, Seq: seq, Owner: q.opts.Owner, Since: now.UTC(), Running: shown}); err == nil {
+		if nrev, err := q.locks.Update(ctx, lockKey, v, rev); err == nil {
+			lockVal, rev = v, nrev
+		}
 	}
 	r := &run{env: env, job: j, msg: m, seq: seq, lockKey: lockKey, lockVal: lockVal, stop: make(chan struct{}), stopped: make(chan struct{})}
 	r.lockRev.Store(rev)
@@ -817,6 +832,7 @@ func (q *Queue) done(ctx context.Context, r *run, runErr error) error {
 	case retryable && j.Attempt < q.opts.MaxAttempts:
 		env := r.env
 		env.Job.NotBefore = q.opts.Now().Add(q.opts.Backoff(j.Attempt))
+		env.LastError = runErr.Error()
 		if err := q.putRunState(ctx, j.ID, runState{Attempt: j.Attempt}); err != nil {
 			return err
 		}
@@ -936,15 +952,13 @@ func (q *Queue) DeadLetterDetails(ctx context.Context) ([]queue.DeadLetter, erro
 	if err := q.checkOpen(); err != nil {
 		return nil, err
 	}
-	var out []queue.DeadLetter
-	err := q.scan(ctx, q.dead, q.opts.Name+".dead.>", func(m *natsjs.RawStreamMsg) {
-		var d deadLetter
-		if json.Unmarshal(m.Data, &d) == nil {
-			out = append(out, queue.DeadLetter{Job: d.Job, Error: d.Error, DeadAt: d.DeadAt})
-		}
-	}, nil)
+	dead, err := q.deadLetters(ctx, 0)
 	if err != nil {
-		return nil, fmt.Errorf("jetstream queue: read dead letters: %w", err)
+		return nil, err
+	}
+	out := make([]queue.DeadLetter, len(dead))
+	for i, d := range dead {
+		out[i] = queue.DeadLetter{Job: d.Job, Error: d.Error, DeadAt: d.DeadAt}
 	}
 	return out, nil
 }
@@ -960,6 +974,153 @@ func (q *Queue) DeadLetters(ctx context.Context) ([]queue.Job, error) {
 		jobs[i] = x.Job
 	}
 	return jobs, nil
+}
+
+// maxListedDead bounds the dead letters List returns (the newest kept).
+const maxListedDead = 1000
+
+// List implements queue.Queue: the running jobs (from the repository
+// locks, on any replica), the queued and delayed ones from the stream, in
+// enqueue order, then the newest 1000 dead letters, oldest first.
+func (q *Queue) List(ctx context.Context) ([]queue.JobInfo, error) {
+	if err := q.checkOpen(); err != nil {
+		return nil, err
+	}
+	type placed struct {
+		info  queue.JobInfo
+		place int64
+		seq   uint64
+	}
+	var live []placed
+	running := map[string]bool{}
+	keys, err := q.locks.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream queue: list locks: %w", err)
+	}
+	for k := range keys.Keys() {
+		e, err := q.locks.Get(ctx, k)
+		if err != nil {
+			continue // released meanwhile
+		}
+		var v lockValue
+		if json.Unmarshal(e.Value(), &v) != nil {
+			continue
+		}
+		running[v.Job] = true
+		live = append(live, placed{queue.JobInfo{Job: v.Running.Job, State: queue.StateRunning, LastError: v.Running.LastError, Since: v.Since}, v.Running.Place, v.Seq})
+	}
+	now := q.opts.Now()
+	err = q.scan(ctx, q.jobs, q.opts.Name+".jobs.>", func(m *natsjs.RawStreamMsg) {
+		var env envelope
+		if json.Unmarshal(m.Data, &env) != nil || running[env.Job.ID] {
+			return
+		}
+		in := queue.JobInfo{Job: env.Job, State: queue.StateQueued, LastError: env.LastError, Since: env.Job.Created}
+		if env.Job.NotBefore.After(now) {
+			in.State = queue.StateDelayed
+		}
+		if st, err := q.runState(ctx, env.Job.ID); err == nil {
+			in.Job.Attempt = st.Attempt // attempts made so far
+		}
+		live = append(live, placed{in, env.Place, m.Sequence})
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream queue: read jobs: %w", err)
+	}
+	slices.SortStableFunc(live, func(a, b placed) int {
+		if c := cmp.Compare(a.place, b.place); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	out := make([]queue.JobInfo, 0, len(live))
+	for _, p := range live {
+		out = append(out, p.info)
+	}
+	dead, err := q.deadLetters(ctx, maxListedDead)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dead {
+		out = append(out, queue.JobInfo{Job: d.Job, State: queue.StateDead, LastError: d.Error, Since: d.DeadAt})
+	}
+	return out, nil
+}
+
+// deadLetters reads the newest limit dead letters (0: all), oldest first,
+// with their stream sequences.
+func (q *Queue) deadLetters(ctx context.Context, limit int) ([]storedDead, error) {
+	first := uint64(1)
+	if limit > 0 {
+		info, err := q.dead.Info(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("jetstream queue: dead-letter stream info: %w", err)
+		}
+		if info.State.Msgs > uint64(limit) && info.State.LastSeq > uint64(limit) {
+			first = info.State.LastSeq - uint64(limit) + 1
+		}
+	}
+	var out []storedDead
+	for seq := first; ; {
+		m, err := q.dead.GetMsg(ctx, seq, natsjs.WithGetMsgSubject(q.opts.Name+".dead.>"))
+		if errors.Is(err, natsjs.ErrMsgNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("jetstream queue: read dead letters: %w", err)
+		}
+		var d deadLetter
+		if json.Unmarshal(m.Data, &d) == nil {
+			out = append(out, storedDead{deadLetter: d, seq: m.Sequence})
+		}
+		seq = m.Sequence + 1
+	}
+}
+
+// storedDead is a dead letter and its sequence in the dead-letter stream.
+type storedDead struct {
+	deadLetter
+	seq uint64
+}
+
+// Retry implements queue.Queue: the dead letter is queued again, ready at
+// once, with a fresh series of attempts, then removed from the dead
+// letters (a failure in between leaves it in both; retrying it again is
+// harmless).
+func (q *Queue) Retry(ctx context.Context, id string) error {
+	if err := q.checkOpen(); err != nil {
+		return err
+	}
+	dead, err := q.deadLetters(ctx, 0)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(dead, func(d storedDead) bool { return d.Job.ID == id })
+	if i < 0 {
+		return fmt.Errorf("%w: %s", queue.ErrNotFound, id)
+	}
+	j := dead[i].Job
+	j.NotBefore = time.Time{}
+	j.Attempt = 0
+	if err := q.runs.Delete(ctx, enc(j.ID)); err != nil {
+		return fmt.Errorf("jetstream queue: reset the attempts of job %s: %w", j.ID, err)
+	}
+	subj := q.jobSubject(j)
+	unlock, err := q.keys.Lock(ctx, subj)
+	if err != nil {
+		return err
+	}
+	j.Delivery = "" // not a delivery: no dedup check
+	_, err = q.store(ctx, subj, j, q.opts.Now())
+	unlock()
+	if err != nil {
+		return err
+	}
+	if err := q.dead.DeleteMsg(ctx, dead[i].seq); err != nil && !isGone(err) {
+		return fmt.Errorf("jetstream queue: remove dead letter %s: %w", id, err)
+	}
+	q.jobLog(j).Info("queue: dead letter queued again")
+	return nil
 }
 
 // Close implements queue.Queue: blocked Takes return ErrClosed; jobs taken

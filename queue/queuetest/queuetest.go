@@ -71,6 +71,7 @@ func Run(t *testing.T, h Harness) {
 		{"Release", s.release},
 		{"EnqueueInvalid", s.enqueueInvalid},
 		{"EnqueueKeepsID", s.enqueueKeepsID},
+		{"ListAndRetry", s.listAndRetry},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
@@ -762,5 +763,74 @@ func (s *suite) enqueueKeepsID(t *testing.T) {
 	}
 	if !ids["given"] {
 		t.Fatalf("ids %v, want the given one kept", ids)
+	}
+}
+
+func (s *suite) listAndRetry(t *testing.T) {
+	ctx := context.Background()
+	name := s.name()
+	q := s.h.Open(t, name, queue.Options{MaxAttempts: 1})
+	dying := Publish("acme/blog", "a1")
+	dying.Delivery = "d-1"
+	MustEnqueue(t, q, dying)
+	taken := MustTake(t, q)
+	mustDone(t, q, taken, errors.New("push: 502 Bad Gateway"))
+	MustEnqueue(t, q, Publish("acme/other", "b1"))
+	running := MustTake(t, q)
+	later := Publish("acme/third", "c1")
+	later.NotBefore = time.Now().Add(time.Hour)
+	MustEnqueue(t, q, later)
+	MustEnqueue(t, q, Preview("acme/other", 3, "p1"))
+
+	list, err := q.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range list {
+		got = append(got, string(in.State)+" "+in.Job.Repo.FullName)
+	}
+	want := []string{"running acme/other", "delayed acme/third", "queued acme/other", "dead acme/blog"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("List = %q, want %q", got, want)
+	}
+	if list[3].LastError != "push: 502 Bad Gateway" || list[3].Job.Attempt != 1 || list[3].Job.ID != taken.ID || list[0].Since.IsZero() || list[0].Job.ID != running.ID {
+		t.Fatalf("dead letter = %+v, running = %+v", list[3], list[0])
+	}
+	mustDone(t, q, running, nil)
+
+	if err := q.Retry(ctx, "no-such-id"); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("Retry(unknown) = %v, want ErrNotFound", err)
+	}
+	if err := q.Retry(ctx, taken.ID); err != nil {
+		t.Fatalf("Retry: %v", err)
+	}
+	MustStats(t, q, queue.Stats{Queued: 2, Delayed: 1})
+	seen := map[string]queue.Job{}
+	for range 2 {
+		j := MustTake(t, q)
+		seen[j.Repo.FullName] = j
+		mustDone(t, q, j, nil)
+	}
+	again := seen["acme/blog"]
+	if again.ID != taken.ID || again.Attempt != 1 || again.SHA != "a1" {
+		t.Fatalf("retried job = %+v, want %s at attempt 1", again, taken.ID)
+	}
+	if err := q.Retry(ctx, taken.ID); !errors.Is(err, queue.ErrNotFound) {
+		t.Fatalf("second Retry = %v, want ErrNotFound", err)
+	}
+
+	// A retried dead letter survives a reopen like any queued job.
+	MustEnqueue(t, q, Publish("acme/blog", "a2"))
+	taken = MustTake(t, q)
+	mustDone(t, q, taken, errors.New("boom"))
+	if err := q.Retry(ctx, taken.ID); err != nil {
+		t.Fatal(err)
+	}
+	q.Close()
+	q = s.open(t, name, queue.Options{MaxAttempts: 1})
+	MustStats(t, q, queue.Stats{Queued: 1, Delayed: 1})
+	if j := MustTake(t, q); j.ID != taken.ID || j.Attempt != 1 {
+		t.Fatalf("after reopen took %+v, want the retried %s at attempt 1", j, taken.ID)
 	}
 }
