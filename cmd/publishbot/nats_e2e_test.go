@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -566,4 +567,52 @@ func TestNATSScheduleAndReconcileOnce(t *testing.T) {
 	if i := slices.IndexFunc(spans, func(s jobSpan) bool { return s.end.IsZero() }); i >= 0 {
 		t.Errorf("job %+v has no end", spans[i])
 	}
+}
+
+// TestNATSStatusPageShowsTheClusterQueue: the status page of one replica
+// shows a job that died on another and queues it again.
+func TestNATSStatusPageShowsTheClusterQueue(t *testing.T) {
+	w := newE2EWorld(t)
+	srv := natstest.Start(t)
+	servers := w.startReplicas(t, 2, srv.URL(), map[string]string{"PUBLISHBOT_STATUS_TOKEN": e2eStatusToken, "PUBLISHBOT_MAX_ATTEMPTS": "1"})
+	sha := w.commit(map[string]string{"publish.yaml": "title: [unclosed\n", "posts/2026-01-01-a.md": e2ePost("A", 1, "x")}, "broken configuration")
+	w.mustDeliverPush(servers[0].addr, sha)
+
+	var body string
+	testkit.WaitFor(t, "the other replica's status page to show the dead job", 60*time.Second, func() bool {
+		_, body = statusPage(t, servers[1].addr, e2eStatusToken)
+		return strings.Contains(body, "<strong>1</strong> dead")
+	})
+	m := regexp.MustCompile(`name="job" value="([0-9a-f]+)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no retry form on the status page:\n%s", body)
+	}
+	id := m[1]
+	started := func() int {
+		n := 0
+		for _, l := range logsOf(servers) {
+			n += strings.Count(l, `"job":"`+id+`"`+`,"kind":"publish","level":"info","msg":"job started"`)
+		}
+		return n
+	}
+	if n := started(); n != 1 {
+		t.Fatalf("job %s started %d times before the retry, want 1", id, n)
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, "http://"+servers[1].addr+"/status/retry", strings.NewReader(url.Values{"job": {id}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+e2eStatusToken)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("retry: %d, want 303", resp.StatusCode)
+	}
+	testkit.WaitFor(t, "the retried job to run again and die again", 60*time.Second, func() bool {
+		_, body = statusPage(t, servers[0].addr, e2eStatusToken)
+		return started() == 2 && strings.Contains(body, "<strong>1</strong> dead")
+	})
 }
