@@ -194,8 +194,40 @@ type run struct {
 // Open creates or updates the streams, buckets and consumer the queue uses
 // on js (idempotent: every replica calls it) and returns the queue. The
 // caller owns the connection behind js and closes it after Close.
+//
+// A cluster that is still forming ("no suitable peers", JetStream not yet
+// available) is waited for until ctx ends.
 func Open(ctx context.Context, js natsjs.JetStream, opts Options) (*Queue, error) {
 	opts = opts.withDefaults()
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		q, err := open(ctx, js, opts)
+		if err == nil || !transient(err) {
+			return q, err
+		}
+		opts.Log.WithError(err).Warn("jetstream queue: the NATS cluster is not ready yet; trying again")
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-t.C:
+		}
+	}
+}
+
+// transient reports an error of a JetStream cluster that is still forming.
+func transient(err error) bool {
+	var apiErr *natsjs.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case 10005, 10008: // no suitable peers for placement; JetStream temporarily unavailable
+			return true
+		}
+	}
+	return errors.Is(err, nats.ErrNoResponders)
+}
+
+func open(ctx context.Context, js natsjs.JetStream, opts Options) (*Queue, error) {
 	q := &Queue{
 		js:         js,
 		opts:       opts,

@@ -93,9 +93,11 @@ func StartCluster(t testing.TB, n int) []*Server {
 	for _, s := range servers {
 		s.start(false)
 	}
-	testkit.WaitFor(t, "the cluster to elect a JetStream leader", 60*time.Second, func() bool {
+	// Ready when the meta leader knows every server as a JetStream peer
+	// with current stats (else an R3 stream finds "no suitable peers").
+	testkit.WaitFor(t, "the cluster to elect a leader that knows every peer", 60*time.Second, func() bool {
 		for _, s := range servers {
-			if s.srv.JetStreamIsLeader() {
+			if s.srv.JetStreamIsLeader() && len(s.srv.JetStreamClusterPeers()) == n {
 				return true
 			}
 		}
