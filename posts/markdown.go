@@ -19,6 +19,8 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
+
+	"github.com/publishbot/publishbot/texmath"
 )
 
 // markdown is the goldmark pipeline, built once per Load and shared by its
@@ -27,6 +29,7 @@ type markdown struct {
 	md     goldmark.Markdown
 	unsafe bool
 	nr     *nodeRenderer
+	math   *texmath.Converter // for posts with math (see math.go); does nothing until used
 }
 
 // newMarkdown builds the pipeline: with unsafe, raw HTML is kept as written
@@ -41,7 +44,7 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 	if !unsafe {
 		nr.embeds = embeds
 	}
-	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(nr, 100))}
+	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(nr, 100), util.Prioritized(mathRenderer{}, 100))}
 	if unsafe {
 		rOpts = append(rOpts, html.WithUnsafe())
 	}
@@ -70,6 +73,8 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 			inlines[i].Value = linkGuard{parser.NewLinkParser()}
 		}
 	}
+	blocks = append(blocks, mathBlockParsers()...)    // off unless the post has math (math.go)
+	inlines = append(inlines, mathInlineParsers()...) // likewise
 	p := parser.NewParser(parser.WithBlockParsers(blocks...),
 		parser.WithInlineParsers(inlines...),
 		parser.WithParagraphTransformers(paragraphs...),
@@ -86,7 +91,7 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(rOpts...),
 	)
-	return &markdown{md: md, unsafe: unsafe, nr: nr}
+	return &markdown{md: md, unsafe: unsafe, nr: nr, math: texmath.New(texmath.Limits{})}
 }
 
 // headingIDs makes heading IDs: the heading's slug, unique within one post:

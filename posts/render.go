@@ -35,10 +35,14 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 	}()
 	p := r.post
 	pctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
+	if l.mathOn(r) {
+		enableMath(pctx)
+	}
 	doc := l.md.md.Parser().Parse(text.NewReader(r.body), parser.WithContext(pctx))
 	if !r.checkBounds(doc, pctx) {
 		return // a tree too deep to walk; the post has an error
 	}
+	l.convertMath(r, pctx)
 	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds()}
 	w.tocOn = r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && l.cfg.TOC
 	_ = ast.Walk(doc, w.visit)
