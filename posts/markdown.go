@@ -261,6 +261,10 @@ func (r *nodeRenderer) fencedCode(w util.BufWriter, source []byte, node ast.Node
 	} else if n.Info != nil {
 		opts, _ = parseCodeOptions(n.Info.Segment.Value(source))
 	}
+	if isDiagram(opts.lang) {
+		writeDiagram(w, code.Bytes()) // diagram.go
+		return ast.WalkSkipChildren, nil
+	}
 	lang := []byte(opts.lang)
 	var lexer chroma.Lexer
 	if len(lang) > 0 && len(lang) <= 64 {

@@ -38,7 +38,7 @@ func maths(h string) (all, display int) {
 
 func TestMathDelimiters(t *testing.T) {
 	for _, tc := range []struct {
-		name, body     string
+		name, body      string
 		inline, display int
 	}{
 		{"dollar", "Energy $E = mc^2$ here.\n", 1, 0},

@@ -129,6 +129,7 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 			}
 		case *ast.FencedCodeBlock:
 			w.codeOptions(n)
+			w.diagram(n)
 		}
 	}
 	switch n := n.(type) {

@@ -148,6 +148,11 @@ type Page struct {
 	Target string // redirect pages: absolute URL to go to
 
 	Page *PageData // pages (about.md): the page
+
+	// Stylesheets and Scripts are the URL paths of the extra files this
+	// page needs: Temml's stylesheet when it has math, the diagram
+	// scripts (deferred) when it has a diagram; nil otherwise (extras.go).
+	Stylesheets, Scripts []string
 	// Header is Site.Header, with this page's link in the menu marked
 	// aria-current when it has one.
 	Header template.HTML
@@ -297,6 +302,9 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		shown[p.Path] = true
 	}
 	if err := b.assets(site.Assets, content, shown); err != nil {
+		return nil, err
+	}
+	if err := b.writeExtras(); err != nil {
 		return nil, err
 	}
 	if _, ok := b.out["favicon.ico"]; ok {
@@ -505,6 +513,7 @@ func (b *build) postPage(i int) ([]byte, error) {
 	pg := b.page("post", title, d.Summary, address(d.Post))
 	pg.OGType = "article"
 	pg.Post = d
+	pg.Stylesheets, pg.Scripts = b.extras(d.Post.Math, d.Post.Diagrams)
 	pg.Image = d.ImageURL
 	pg.ImageAlt = d.ImageAlt
 	if i > 0 {
