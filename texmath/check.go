@@ -17,7 +17,7 @@ var mathElements = map[string]bool{
 	"merror": true, "mpadded": true, "mphantom": true, "mtable": true, "mtr": true, "mtd": true,
 	"mlabeledtr": true, "mmultiscripts": true, "mprescripts": true, "none": true, "menclose": true,
 	"maction": true,
-	"span": true, // in mtext: equation numbers (tml-eqn, counted by Temml's CSS)
+	"span":    true, // in mtext: equation numbers (tml-eqn, counted by Temml's CSS)
 }
 
 // mathAttrs are the attributes it may carry. No URL attribute (href, src,

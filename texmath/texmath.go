@@ -54,6 +54,7 @@ var temmlFont []byte
 const (
 	Dir            = "assets/temml-" + Version
 	StylesheetPath = Dir + "/Temml-Local.css"
+	FontPath       = Dir + "/Temml.woff2" // named by the stylesheet, beside it
 )
 
 // Assets are the files a site with math needs beside its pages, by
@@ -61,8 +62,8 @@ const (
 // browser's MathML) and the small font it names (script capitals).
 func Assets() map[string][]byte {
 	return map[string][]byte{
-		StylesheetPath:            temmlCSS,
-		Dir + "/" + "Temml.woff2": temmlFont,
+		StylesheetPath: temmlCSS,
+		FontPath:       temmlFont,
 	}
 }
 
