@@ -278,3 +278,33 @@ func BenchmarkMathUnclosed(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMathPost loads one post of 100 formulas (a typical mix of
+// inline and displayed ones), math on, and reports the cost per formula;
+// "off" is the same post with math off (the formulas stay text), so the
+// difference is what the formulas cost. The first formula of each Load
+// also pays for unpacking and compiling Temml (see texmath's
+// BenchmarkFirstConvert).
+func BenchmarkMathPost(b *testing.B) {
+	var body strings.Builder
+	for i := 0; i < 25; i++ {
+		fmt.Fprintf(&body, "Let $x_%d = \\alpha^2 + \\beta$ and $f(x) = \\sqrt{x}$ where \\(n \\in \\mathbb{N}\\).\n\n$$\n\\sum_{k=1}^{%d} \\frac{1}{k^2} \\le \\frac{\\pi^2}{6}\n$$\n\n", i, i+1)
+	}
+	for _, on := range []bool{true, false} {
+		name, front := "on", mathFront
+		if !on {
+			name, front = "off", renderFront
+		}
+		fsys := mapFS(map[string]string{"posts/a.md": front + body.String()})
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := Load(context.Background(), fsys, Options{})
+				if err != nil || len(s.Posts) != 1 || on != s.Posts[0].Math {
+					b.Fatal(err, s.Diagnostics)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/formula")
+		})
+	}
+}

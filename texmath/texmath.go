@@ -112,9 +112,25 @@ type Converter struct {
 	prog     *goja.Program
 	progErr  error
 
-	mu   sync.Mutex
-	idle []*engine
+	mu    sync.Mutex
+	idle  []*engine
+	known map[cacheKey]result // formulas converted before: a blog repeats $x$ and $n$
 }
+
+// cacheKey and result remember a formula's conversion: its MathML, or the
+// *Error Temml gave (a time-out is not remembered: it depends on load).
+type cacheKey struct {
+	tex     string
+	display bool
+}
+
+type result struct {
+	mathml string
+	err    *Error
+}
+
+// maxKnown bounds the remembered formulas of one Converter.
+const maxKnown = 4096
 
 // New returns a Converter with limits (zero fields: the defaults). It
 // does no work until the first Convert.
@@ -224,6 +240,16 @@ func (c *Converter) Convert(ctx context.Context, tex string, display bool) (stri
 	if !utf8.ValidString(tex) {
 		return "", &Error{Msg: "formula is not valid UTF-8", Offset: -1}
 	}
+	key := cacheKey{tex, display}
+	c.mu.Lock()
+	r, ok := c.known[key]
+	c.mu.Unlock()
+	if ok {
+		if r.err != nil {
+			return "", r.err
+		}
+		return r.mathml, nil
+	}
 	select {
 	case c.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -243,10 +269,18 @@ func (c *Converter) Convert(ctx context.Context, tex string, display bool) (stri
 		}
 	}
 	out, reusable, err := c.run(ctx, e, tex, display)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if reusable {
-		c.mu.Lock()
 		c.idle = append(c.idle, e)
-		c.mu.Unlock()
+		// A reusable engine was not interrupted: the answer is Temml's own.
+		var te *Error
+		if c.known == nil {
+			c.known = map[cacheKey]result{}
+		}
+		if len(c.known) < maxKnown && (err == nil || errors.As(err, &te)) {
+			c.known[key] = result{mathml: out, err: te}
+		}
 	}
 	return out, err
 }

@@ -3,6 +3,7 @@ package texmath
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -197,8 +198,23 @@ func BenchmarkConvert(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	i := 0
 	for b.Loop() {
-		if _, err := c.Convert(ctx, `\int_0^\infty e^{-x^2}\,dx = \frac{\sqrt\pi}{2}`, true); err != nil {
+		i++ // a new formula each time: none is answered from the cache
+		if _, err := c.Convert(ctx, `\int_0^\infty e^{-x^2}\,dx = \frac{\sqrt\pi}{2} + `+strconv.Itoa(i), true); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConvertKnown is a formula converted before, answered from the
+// Converter's memory.
+func BenchmarkConvertKnown(b *testing.B) {
+	c := New(Limits{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Convert(ctx, `x_1 + x_2`, false); err != nil {
 			b.Fatal(err)
 		}
 	}
