@@ -405,6 +405,10 @@ func (l *loader) convertMath(r *postResult, pc parser.Context) {
 	over := false
 	for i, n := range st.nodes {
 		f := n.data()
+		tex := f.tex(r.body)
+		// The TeX is the formula's text for the summary, the word count
+		// and the contents list (the renderer skips it).
+		n.AppendChild(n, ast.NewString([]byte(" "+collapseSpace(tex)+" ")))
 		line, col := r.pos(r.bodyOff + max(n.Pos(), 0)) // the opening delimiter
 		if f.unclosed {
 			r.add(line, col, CodeMath, fmt.Sprintf("%s opens a formula that is never closed with %s before a blank line; it is shown as written", f.open, f.close))
@@ -417,7 +421,6 @@ func (l *loader) convertMath(r *postResult, pc parser.Context) {
 			}
 			continue
 		}
-		tex := f.tex(r.body)
 		out, err := conv.Convert(l.tree.ctx, tex, f.display)
 		if err != nil {
 			var te *texmath.Error

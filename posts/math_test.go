@@ -107,6 +107,14 @@ func checkMathParses(t *testing.T, h string) {
 	}
 }
 
+// A formula's TeX is its text: in the summary and the contents list.
+func TestMathText(t *testing.T) {
+	p, _ := mathPost(t, "## The $\\alpha$ value\n\nEnergy $E = mc^2$ is\n\n$$\na + b\n$$\n\nknown.\n")
+	if p.Summary != `The \alpha value Energy E = mc^2 is a + b known.` {
+		t.Errorf("summary %q", p.Summary)
+	}
+}
+
 // Dollars in prose, and math inside code, stay as written.
 func TestMathLeavesTextAlone(t *testing.T) {
 	for _, tc := range []struct{ name, body, want string }{
