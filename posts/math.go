@@ -408,7 +408,11 @@ func (l *loader) convertMath(r *postResult, pc parser.Context) {
 		tex := f.tex(r.body)
 		// The TeX is the formula's text for the summary, the word count
 		// and the contents list (the renderer skips it).
-		n.AppendChild(n, ast.NewString([]byte(" "+collapseSpace(tex)+" ")))
+		text := collapseSpace(tex)
+		if n.Type() == ast.TypeBlock {
+			text = " " + text + " "
+		}
+		n.AppendChild(n, ast.NewString([]byte(text)))
 		line, col := r.pos(r.bodyOff + max(n.Pos(), 0)) // the opening delimiter
 		if f.unclosed {
 			r.add(line, col, CodeMath, fmt.Sprintf("%s opens a formula that is never closed with %s before a blank line; it is shown as written", f.open, f.close))
