@@ -170,6 +170,7 @@ func (mathInlineParser) Parse(parent ast.Node, block text.Reader, pc parser.Cont
 	d := delims[kind]
 	f := formula{display: d.display, open: d.open, close: d.close}
 	i := len(d.open)
+	until := seg.Stop // how far the search went
 	for {
 		at, stop := findClose(line, i, kind)
 		if at >= 0 {
@@ -184,9 +185,11 @@ func (mathInlineParser) Parse(parent ast.Node, block text.Reader, pc parser.Cont
 			st.nodes = append(st.nodes, n)
 			return n
 		}
-		if stop {
+		if stop >= 0 {
+			until = seg.Start + stop
 			break
 		}
+		until = seg.Stop
 		f.segs = append(f.segs, text.NewSegment(seg.Start+i, seg.Stop))
 		block.AdvanceLine()
 		line, seg = block.PeekLine()
@@ -196,8 +199,7 @@ func (mathInlineParser) Parse(parent ast.Node, block text.Reader, pc parser.Cont
 		i = 0
 	}
 	// No closing delimiter before a backtick or the block's end.
-	_, pos := block.Position()
-	st.noClose[kind].block, st.noClose[kind].until = parent, pos.Start
+	st.noClose[kind].block, st.noClose[kind].until = parent, until
 	return nil
 }
 
@@ -210,18 +212,18 @@ func joinSegs(segs []text.Segment, source []byte) []byte {
 }
 
 // findClose finds the closing delimiter of kind in line from i: its
-// offset, or -1 and whether a backtick stops the search (a formula never
-// spans one, so code spans keep their dollars). A backslash escapes the
-// next character.
-func findClose(line []byte, i, kind int) (at int, stop bool) {
+// offset, or -1 and the offset of a backtick that stops the search (a
+// formula never spans one, so code spans keep their dollars), else -1. A
+// backslash escapes the next character.
+func findClose(line []byte, i, kind int) (at, stop int) {
 	for j := i; j < len(line); j++ {
 		switch c := line[j]; c {
 		case '`':
-			return -1, true
+			return -1, j
 		case '\\':
 			if j+1 < len(line) {
 				if kind == delimParen && line[j+1] == ')' || kind == delimBracket && line[j+1] == ']' {
-					return j, false
+					return j, -1
 				}
 				j++
 			}
@@ -229,16 +231,16 @@ func findClose(line []byte, i, kind int) (at int, stop bool) {
 			switch kind {
 			case delimDollar:
 				if j > i && !util.IsSpace(line[j-1]) && (j+1 == len(line) || line[j+1] < '0' || line[j+1] > '9') {
-					return j, false
+					return j, -1
 				}
 			case delimDollars:
 				if j+1 < len(line) && line[j+1] == '$' {
-					return j, false
+					return j, -1
 				}
 			}
 		}
 	}
-	return -1, false
+	return -1, -1
 }
 
 // mathBlockParser reads displayed formulas written on lines of their own:

@@ -262,12 +262,26 @@ func TestMathDeepNesting(t *testing.T) {
 	}
 }
 
-// A paragraph of many unclosed openers is read in linear time: found by
-// the search memo, not by a timed test (see BenchmarkMathUnclosed).
+// A paragraph of many unclosed openers is read in linear time: each
+// search for a closing delimiter is remembered (mathState.noClose), so
+// openers after the first cost no search, and no allocation: ten times
+// the openers must not cost ten times the allocations (each search
+// allocates). Not a timed test; see BenchmarkMathUnclosed for the time.
 func TestMathManyOpeners(t *testing.T) {
-	p, ds := mathPost(t, strings.Repeat("$x ", 20000)+"\n")
+	p, ds := mathPost(t, strings.Repeat("$x \\(y ", 20000)+"\n")
 	if len(ds) != 0 || strings.Contains(p.HTML, "<math") {
 		t.Errorf("diagnostics %v", ds)
+	}
+	allocs := func(n int) float64 {
+		fsys := mapFS(map[string]string{"posts/a.md": mathFront + strings.Repeat("$x \\(y ", n) + "\n"})
+		return testing.AllocsPerRun(2, func() {
+			if _, err := Load(context.Background(), fsys, Options{}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if small, large := allocs(1000), allocs(10000); large > 2*small {
+		t.Errorf("10,000 openers cost %.0f allocations, 1,000 cost %.0f: each opener searches again", large, small)
 	}
 }
 
