@@ -1,6 +1,7 @@
 package posts
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/yuin/goldmark/ast"
@@ -26,11 +27,9 @@ func writeDiagram(w util.BufWriter, code []byte) {
 
 // diagram marks the post when n is a diagram block (after codeOptions).
 func (w *walker) diagram(n *ast.FencedCodeBlock) {
-	lang := string(n.Language(w.body))
 	if v, ok := n.AttributeString(attrCodeOptions); ok {
-		lang = v.(*codeOptions).lang
-	}
-	if isDiagram(lang) {
+		w.r.post.Diagrams = w.r.post.Diagrams || isDiagram(v.(*codeOptions).lang)
+	} else if bytes.EqualFold(n.Language(w.body), []byte("mermaid")) {
 		w.r.post.Diagrams = true
 	}
 }

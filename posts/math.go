@@ -97,7 +97,8 @@ func (n *mathInline) Dump(source []byte, level int) {
 type mathBlock struct {
 	ast.BaseBlock
 	formula
-	done bool // closed on its first line: Continue ends it
+	done   bool // closed on its first line: Continue ends it
+	closed bool // its closing delimiter was found
 }
 
 var kindMathBlock = ast.NewNodeKind("MathBlock")
@@ -278,7 +279,7 @@ func (mathBlockParser) Open(parent ast.Node, reader text.Reader, pc parser.Conte
 			return nil, parser.NoChildren // $$x$$ and text: a paragraph, with the formula inline
 		}
 		n.segs = []text.Segment{text.NewSegment(seg.Start+start, seg.Start+at)}
-		n.done = true
+		n.done, n.closed = true, true
 		reader.AdvanceToEOL()
 		return n, parser.NoChildren
 	}
@@ -296,7 +297,6 @@ func (mathBlockParser) Continue(node ast.Node, reader text.Reader, pc parser.Con
 	}
 	line, seg := reader.PeekLine()
 	if line == nil || util.IsBlank(line) {
-		n.unclosed = true
 		return parser.Close
 	}
 	trimmed := util.TrimRightSpace(line)
@@ -305,6 +305,7 @@ func (mathBlockParser) Continue(node ast.Node, reader text.Reader, pc parser.Con
 		if end > 0 {
 			n.segs = append(n.segs, text.NewSegment(seg.Start, seg.Start+end))
 		}
+		n.closed = true
 		reader.AdvanceToEOL()
 		return parser.Close
 	}
@@ -331,8 +332,10 @@ func closesBlock(trimmed []byte, close string) bool {
 }
 
 func (mathBlockParser) Close(node ast.Node, reader text.Reader, pc parser.Context) {
+	n := node.(*mathBlock)
+	n.unclosed = !n.closed // a blank line, or the end of its container or of the post
 	if st := mathOf(pc); st != nil {
-		st.nodes = append(st.nodes, node.(*mathBlock))
+		st.nodes = append(st.nodes, n)
 	}
 }
 
@@ -417,7 +420,7 @@ func (l *loader) convertMath(r *postResult, pc parser.Context) {
 		n.AppendChild(n, ast.NewString([]byte(text)))
 		line, col := r.pos(r.bodyOff + max(n.Pos(), 0)) // the opening delimiter
 		if f.unclosed {
-			r.add(line, col, CodeMath, fmt.Sprintf("%s opens a formula that is never closed with %s before a blank line; it is shown as written", f.open, f.close))
+			r.add(line, col, CodeMath, fmt.Sprintf("%s opens a formula that is not closed with %s before a blank line or the end of its block; it is shown as written", f.open, f.close))
 			continue
 		}
 		if i >= maxFormulas || time.Since(start) > mathPostBudget {

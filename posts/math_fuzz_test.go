@@ -2,6 +2,7 @@ package posts
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/yuin/goldmark/parser"
@@ -32,8 +33,10 @@ func FuzzMathDelimiters(f *testing.F) {
 		enableMath(pc)
 		doc := md.md.Parser().Parse(text.NewReader(body), parser.WithContext(pc))
 		st := mathOf(pc)
+		nodes := slices.Clone(st.nodes) // blocks are found before the inline formulas
+		slices.SortFunc(nodes, func(a, b mathFormula) int { return a.Pos() - b.Pos() })
 		last := -1
-		for _, n := range st.nodes {
+		for _, n := range nodes {
 			f := n.data()
 			pos := n.Pos()
 			if pos < 0 || !bytes.HasPrefix(body[pos:], []byte(f.open)) {

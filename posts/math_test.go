@@ -179,7 +179,7 @@ func TestMathOff(t *testing.T) {
 }
 
 func TestMathInvalidFormula(t *testing.T) {
-	body := "Good $x$.\n\nBad $\\frac{1}{$ here and \\(\\foo{x}\\).\n\n$$\na +\n\\bar\n$$\n\nOpen\n$$\nx\n\nend.\n"
+	body := "Good $x$.\n\nBad $\\frac{1}{$ here and \\(\\foo{x}\\).\n\n$$\na +\n\\bar\n$$\n\nOpen\n$$\nx\n\nend.\n\n> \\[\n> y\n\nLast\n$$\nz\n"
 	p, ds := mathPost(t, body)
 	want := []struct {
 		line, col int
@@ -188,7 +188,9 @@ func TestMathInvalidFormula(t *testing.T) {
 		{8, 15, `$\frac{1}{$ is not shown as math: Unexpected end of input`}, // at the end of the formula
 		{8, 28, `\(\foo{x}\) is not shown as math: Unsupported function name: \foo`},
 		{12, 5, `$$a + \bar$$ is not shown as math`},
-		{16, 1, "$$ opens a formula that is never closed with $$ before a blank line"},
+		{16, 1, "$$ opens a formula that is not closed with $$ before a blank line"},
+		{21, 3, `\[ opens a formula that is not closed with \]`},
+		{25, 1, "$$ opens a formula that is not closed with $$"}, // at the end of the post
 	}
 	if len(ds) != len(want) {
 		t.Fatalf("diagnostics %v, want %d", ds, len(want))
