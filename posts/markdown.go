@@ -30,6 +30,20 @@ type markdown struct {
 	unsafe bool
 	nr     *nodeRenderer
 	math   *texmath.Converter // for posts with math (see math.go); does nothing until used
+
+	mathOnce sync.Once
+	mathMD   goldmark.Markdown // md with the math parsers, built for the first post with math
+}
+
+// parser is the pipeline's parser, with the math parsers when math is on
+// (built then: a post without math is parsed exactly as before, its text
+// not even split at "$" and "\").
+func (m *markdown) parser(math bool) parser.Parser {
+	if !math {
+		return m.md.Parser()
+	}
+	m.mathOnce.Do(func() { m.mathMD = buildGoldmark(m.nr, m.unsafe, true) })
+	return m.mathMD.Parser()
 }
 
 // newMarkdown builds the pipeline: with unsafe, raw HTML is kept as written
@@ -44,6 +58,12 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 	if !unsafe {
 		nr.embeds = embeds
 	}
+	return &markdown{md: buildGoldmark(nr, unsafe, false), unsafe: unsafe, nr: nr, math: texmath.New(texmath.Limits{})}
+}
+
+// buildGoldmark builds a goldmark pipeline around nr, with the math
+// parsers (math.go) when math is set.
+func buildGoldmark(nr *nodeRenderer, unsafe, math bool) goldmark.Markdown {
 	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(nr, 100), util.Prioritized(mathRenderer{}, 100))}
 	if unsafe {
 		rOpts = append(rOpts, html.WithUnsafe())
@@ -73,13 +93,15 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 			inlines[i].Value = linkGuard{parser.NewLinkParser()}
 		}
 	}
-	blocks = append(blocks, mathBlockParsers()...)    // off unless the post has math (math.go)
-	inlines = append(inlines, mathInlineParsers()...) // likewise
+	if math {
+		blocks = append(blocks, mathBlockParsers()...)
+		inlines = append(inlines, mathInlineParsers()...)
+	}
 	p := parser.NewParser(parser.WithBlockParsers(blocks...),
 		parser.WithInlineParsers(inlines...),
 		parser.WithParagraphTransformers(paragraphs...),
 	)
-	md := goldmark.New(
+	return goldmark.New(
 		goldmark.WithParser(p),
 		goldmark.WithExtensions(
 			extension.Linkify, // extension.GFM is these four
@@ -91,7 +113,6 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(rOpts...),
 	)
-	return &markdown{md: md, unsafe: unsafe, nr: nr, math: texmath.New(texmath.Limits{})}
 }
 
 // headingIDs makes heading IDs: the heading's slug, unique within one post:

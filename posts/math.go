@@ -18,9 +18,10 @@ import (
 
 // Math in posts (math: true in publish.yaml or front matter): $…$ and
 // \(…\) inline, $$…$$ and \[…\] displayed, as pandoc reads them. The
-// parsers are always registered but do nothing unless the post's parser
-// context has a mathState (enableMath), so a post without math parses as
-// before. Formulas are converted to MathML at build time (texmath, after
+// parsers are in a second goldmark parser (markdown.parser), built for
+// the first post with math and used for those posts only, and they also
+// need the post's parser context to have a mathState (enableMath): a post
+// without math is parsed exactly as before. Formulas are converted to MathML at build time (texmath, after
 // the parse, with a warning at the line of each that cannot be) and a
 // formula that is not converted is shown as written.
 //

@@ -31,7 +31,7 @@ func FuzzMathDelimiters(f *testing.F) {
 		body := []byte(src)
 		pc := parser.NewContext(parser.WithIDs(newHeadingIDs()))
 		enableMath(pc)
-		doc := md.md.Parser().Parse(text.NewReader(body), parser.WithContext(pc))
+		doc := md.parser(true).Parse(text.NewReader(body), parser.WithContext(pc))
 		st := mathOf(pc)
 		nodes := slices.Clone(st.nodes) // blocks are found before the inline formulas
 		slices.SortFunc(nodes, func(a, b mathFormula) int { return a.Pos() - b.Pos() })
@@ -61,7 +61,7 @@ func FuzzMathDelimiters(f *testing.F) {
 			t.Fatal(err)
 		}
 		pc = parser.NewContext(parser.WithIDs(newHeadingIDs()))
-		if err := md.md.Renderer().Render(&off, body, md.md.Parser().Parse(text.NewReader(body), parser.WithContext(pc))); err != nil {
+		if err := md.md.Renderer().Render(&off, body, md.parser(false).Parse(text.NewReader(body), parser.WithContext(pc))); err != nil {
 			t.Fatal(err)
 		}
 		if on.String() != off.String() {

@@ -35,10 +35,11 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 	}()
 	p := r.post
 	pctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
-	if l.mathOn(r) {
+	math := l.mathOn(r)
+	if math {
 		enableMath(pctx)
 	}
-	doc := l.md.md.Parser().Parse(text.NewReader(r.body), parser.WithContext(pctx))
+	doc := l.md.parser(math).Parse(text.NewReader(r.body), parser.WithContext(pctx))
 	if !r.checkBounds(doc, pctx) {
 		return // a tree too deep to walk; the post has an error
 	}
