@@ -21,7 +21,6 @@ import (
 // summaryRunes is the length of a summary taken from the text.
 const summaryRunes = 400
 
-
 // render is phase 2: parse the body, resolve links, collect the plain text,
 // report body problems, and render HTML. A panic becomes an internal-error
 // diagnostic.
