@@ -172,7 +172,7 @@ func (mathInlineParser) Parse(parent ast.Node, block text.Reader, pc parser.Cont
 	d := delims[kind]
 	f := formula{display: d.display, open: d.open, close: d.close}
 	i := len(d.open)
-	until := seg.Stop // how far the search went
+	var until int // how far the search went without finding a closing delimiter
 	for {
 		at, stop := findClose(line, i, kind)
 		if at >= 0 {
