@@ -156,6 +156,8 @@ type Section struct {
 	HTML    string   // the rendered text, "" for none
 	Address string   // site-relative and unescaped, always ending in "/": "inside-rust/"
 	Aliases []string // old addresses that redirect to the section, as Post.Aliases
+	// Math and Diagrams are as Post's.
+	Math, Diagrams bool
 }
 
 // Redirect is a post file whose front matter only redirects (Jekyll's

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 
 	"github.com/publishbot/publishbot/diagrams"
+	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/texmath"
 )
 
@@ -13,9 +14,12 @@ import (
 // the render needs them, and no other page links them.
 
 // writeExtras writes the files of math and diagrams when a page this
-// render shows has them.
-func (b *build) writeExtras() error {
+// render shows has them: a post, a page or a section's listing.
+func (b *build) writeExtras(sections []*posts.Section) error {
 	math, diagram := false, false
+	for _, s := range sections {
+		math, diagram = math || s.Math, diagram || s.Diagrams
+	}
 	for _, d := range b.posts {
 		math, diagram = math || d.Post.Math, diagram || d.Post.Diagrams
 	}

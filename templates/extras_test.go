@@ -91,6 +91,25 @@ func TestNoMathNoDiagramFiles(t *testing.T) {
 	}
 }
 
+// A section's text (its _index.md) may have math and diagrams too.
+func TestSectionMathAndDiagram(t *testing.T) {
+	_, out := loadRender(t, map[string]string{
+		"publish.yaml":                  "title: Extras\nmath: true\n",
+		"posts/notes/_index.md":         "+++\ntitle = \"Notes\"\n+++\nThe notes: $x^2$.\n\n```mermaid\ngraph LR\n a --> b\n```\n",
+		"posts/notes/2026-01-01-one.md": "---\ntitle: One\n---\nText.\n",
+	}, Options{})
+	page := string(out["posts/notes/index.html"])
+	if !strings.Contains(page, "<math") || !strings.Contains(page, texmath.StylesheetPath) || !strings.Contains(page, diagrams.ScriptPath) {
+		t.Errorf("section page:\n%s", page)
+	}
+	if _, ok := out[diagrams.ScriptPath]; !ok {
+		t.Error("no diagram script written")
+	}
+	if one := string(out["posts/one/index.html"]); strings.Contains(one, "<script") || strings.Contains(one, texmath.Dir) {
+		t.Errorf("a post of the section without either loads them:\n%s", one)
+	}
+}
+
 // A draft with a diagram that the render hides writes no diagram files.
 func TestHiddenDiagramWritesNothing(t *testing.T) {
 	files := map[string]string{

@@ -338,7 +338,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	if err := b.assets(site.Assets, content, shown); err != nil {
 		return nil, err
 	}
-	if err := b.writeExtras(); err != nil {
+	if err := b.writeExtras(site.Sections); err != nil {
 		return nil, err
 	}
 	if _, ok := b.out["favicon.ico"]; ok {
@@ -828,6 +828,7 @@ func (b *build) sectionPages(sections []*posts.Section) error {
 			sp := pageDir(sec.Address, n)
 			pg := b.page("section", title, sec.Summary, sp)
 			pg.Section = data
+			pg.Stylesheets, pg.Scripts = b.extras(sec.Math, sec.Diagrams)
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
 			out, err := b.tpl.execute(tplSection, pg, 8<<10)
