@@ -86,6 +86,10 @@ const (
 // runaway recursion stops as a JavaScript error, not a Go stack overflow.
 const maxCallStack = 3000
 
+// maxEngines caps the engines of one Converter: each holds Temml's code
+// and heap (several MB), and a build's posts with math queue for them.
+const maxEngines = 4
+
 // maxOutput caps the MathML of one formula: macro expansion (bounded by
 // Temml's maxExpand) can still make a short formula large.
 const maxOutput = 1 << 20
@@ -101,8 +105,9 @@ type Error struct {
 func (e *Error) Error() string { return e.Msg }
 
 // Converter turns TeX into MathML. It is safe for concurrent use: it keeps
-// a small pool of engines (a goja runtime is not), at most GOMAXPROCS,
-// made on first use, so a build whose posts have no math pays nothing.
+// a small pool of engines (a goja runtime is not), at most GOMAXPROCS and
+// at most maxEngines, made on first use, so a build whose posts have no
+// math pays nothing.
 // The zero value is not usable; call New.
 type Converter struct {
 	limits Limits
@@ -144,7 +149,7 @@ func New(limits Limits) *Converter {
 	if limits.Depth <= 0 {
 		limits.Depth = DefaultDepth
 	}
-	return &Converter{limits: limits, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	return &Converter{limits: limits, slots: make(chan struct{}, min(runtime.GOMAXPROCS(0), maxEngines))}
 }
 
 // engine is one goja runtime with Temml loaded.
