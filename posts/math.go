@@ -343,7 +343,8 @@ func (mathBlockParser) Close(node ast.Node, reader text.Reader, pc parser.Contex
 func (mathBlockParser) CanInterruptParagraph() bool { return true }
 func (mathBlockParser) CanAcceptIndentedLine() bool { return false }
 
-// mathParsers are the parsers newMarkdown registers.
+// mathInlineParsers and mathBlockParsers are what buildGoldmark adds to
+// the parser for posts with math.
 func mathInlineParsers() []util.PrioritizedValue {
 	return []util.PrioritizedValue{util.Prioritized(mathInlineParser{}, 150)}
 }
