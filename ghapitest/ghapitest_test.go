@@ -153,7 +153,7 @@ func TestRequestsDepartingFromTheDescription(t *testing.T) {
 		{"state not in the enum", "POST", "/repos/acme/blog/statuses/" + sha, "application/json", `{"state":"fine"}`, "not in", 422},
 		{"form body", "POST", "/repos/acme/blog/issues/7/comments", "application/x-www-form-urlencoded", `{"body":"x"}`, "Content-Type", 422},
 		{"missing body", "POST", "/repos/acme/blog/issues/7/comments", "application/json", ``, "request body required", 422},
-		{"described, not implemented", "GET", "/repos/acme/blog", "", ``, "does not implement", 404},
+		{"described, not implemented", "GET", "/repos/acme/blog/pulls/1/files", "", ``, "does not implement", 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(s.Problems())
