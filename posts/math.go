@@ -14,6 +14,7 @@ import (
 	"github.com/yuin/goldmark/util"
 
 	"github.com/publishbot/publishbot/texmath"
+	"github.com/publishbot/publishbot/textpl"
 )
 
 // Math in posts (math: true in publish.yaml or front matter): $…$ and
@@ -444,12 +445,35 @@ func (l *loader) convertMath(r *postResult, pc parser.Context) {
 			if te.Offset >= 0 {
 				line, col = r.pos(r.bodyOff + f.offsetOf(r.body, te.Offset))
 			}
-			r.add(line, col, CodeMath, fmt.Sprintf("%s%s%s is not shown as math: %s", f.open, clipRunes([]byte(collapseSpace(tex)), 40, ""), f.close, te.Msg))
+			r.add(line, col, CodeMath, fmt.Sprintf("%s%s%s is not shown as math: %s", f.open, clipRunes([]byte(collapseSpace(tex)), 60, ""), f.close, te.Msg))
 			continue
 		}
 		f.mathml = []byte(out)
 		r.post.Math = true
 	}
+}
+
+// mathSpans are the byte ranges of the formulas a parse with pc found,
+// delimiters included: the template step (textpl.go) leaves them alone.
+func mathSpans(pc parser.Context) []textpl.Span {
+	st := mathOf(pc)
+	if st == nil {
+		return nil
+	}
+	spans := make([]textpl.Span, 0, len(st.nodes))
+	for _, n := range st.nodes {
+		f := n.data()
+		start := max(n.Pos(), 0)
+		end := start + len(f.open)
+		if k := len(f.segs); k > 0 {
+			end = f.segs[k-1].Stop
+			if n.Type() == ast.TypeInline {
+				end += len(f.close)
+			}
+		}
+		spans = append(spans, textpl.Span{Start: start, End: end})
+	}
+	return spans
 }
 
 // offsetOf is the source offset of byte off of the formula's TeX.

@@ -332,3 +332,15 @@ func BenchmarkMathPost(b *testing.B) {
 		})
 	}
 }
+
+// TeX braces are not template syntax: the template step before Markdown
+// leaves formulas alone, as it leaves code.
+func TestMathNotTemplated(t *testing.T) {
+	p, ds := mathPost(t, "A {{ page.title }} and $\\frac{{a}}{b} + x^{{2}}$ and\n\n$$\n{{x}}_{{n}}\n$$\n")
+	if len(ds) != 0 {
+		t.Errorf("diagnostics %v", ds)
+	}
+	if n, _ := maths(p.HTML); n != 2 || !strings.Contains(p.HTML, "<p>A Math and <math>") {
+		t.Errorf("formulas %d:\n%s", n, p.HTML)
+	}
+}
