@@ -77,7 +77,7 @@ var codeSeverity = map[string]Severity{
 	CodeFileTooLarge: SeverityError, CodeUnreadable: SeverityError, CodeInternal: SeverityError,
 	CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
 	CodeSearchOff: SeverityWarning,
-	CodeMath: SeverityWarning,
+	CodeMath:      SeverityWarning,
 }
 
 // CodeSeverity is the fixed severity of a diagnostic code, and false for a
