@@ -119,7 +119,7 @@ func TestHiddenDiagramWritesNothing(t *testing.T) {
 	}
 	_, out := loadRender(t, files, Options{})
 	for p := range out {
-		if strings.HasPrefix(p, "assets/") && p != "assets/style.css" && p != "assets/favicon.svg" {
+		if strings.HasPrefix(p, "assets/") && p != "assets/style.css" && p != "assets/favicon.svg" && p != "assets/search.js" {
 			t.Errorf("%s written for a hidden draft", p)
 		}
 	}
