@@ -55,6 +55,11 @@ const (
 	CodeReservedURL    = "reserved-url"          // error: a page would take the address of a file the site writes itself (index, archive, tags, feeds)
 	CodeMenuURL        = "menu-url"              // error: a menu entry's url leads to no page, post or file of the site; the entry is left out
 	CodeExpired        = "expired"               // warning: the post's expiryDate has passed; it is left out of the site
+
+	CodeImageLocation   = "image-location"   // warning: an image carried a GPS location (removed from what is published unless images: {keep_metadata: true})
+	CodeImageTooLarge   = "image-too-large"  // warning: an image over 50 megapixels is published as it is, without smaller variants
+	CodeImageBomb       = "image-bomb"       // warning: an image whose header claims far more pixels than its file holds (a decompression bomb) is not published
+	CodeImageUnreadable = "image-unreadable" // warning: an image publishbot cannot read is published as it is, without size or variants
 )
 
 // MaxFileSize is the largest file Load reads or copies (10 MiB).
@@ -74,6 +79,7 @@ var codeSeverity = map[string]Severity{
 	CodeSymlink: SeverityError, CodeSpecialFile: SeverityError, CodeInvalidPath: SeverityError,
 	CodeFileTooLarge: SeverityError, CodeUnreadable: SeverityError, CodeInternal: SeverityError,
 	CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
+	CodeImageLocation: SeverityWarning, CodeImageTooLarge: SeverityWarning, CodeImageBomb: SeverityWarning, CodeImageUnreadable: SeverityWarning,
 }
 
 // CodeSeverity is the fixed severity of a diagnostic code, and false for a

@@ -61,6 +61,10 @@ type Config struct {
 	Generator    string   `yaml:"generator" json:"generator"` // jekyll, hugo, zola, eleventy or "": whose conventions apply where they differ
 	Feeds        []string `yaml:"feeds" json:"feeds"`         // more site paths that get a copy of the Atom feed ("/index.xml", "/atom.xml")
 
+	// Images says how raster images are published; default
+	// DefaultImageConfig.
+	Images ImageConfig `yaml:"images" json:"images"`
+
 	// Pages are the globs of the Markdown files that are pages; nil means
 	// the default (DefaultPageGlobs, plus Markdown files with front matter
 	// at the repository's root), an empty list means no pages.
