@@ -15,6 +15,7 @@ import (
 	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/templates"
 )
 
 // ErrPermanent marks a failure that retrying the same job cannot fix: a
@@ -119,6 +120,9 @@ type Options struct {
 	// PagesBranch is used when publish.yaml names none; "" means
 	// posts.DefaultPagesBranch.
 	PagesBranch string
+	// Images treats the raster images of every build (see
+	// templates.Options.Images); nil means without a cache.
+	Images templates.ImageProcessor
 }
 
 // Publisher runs jobs. Jobs of one repository run one at a time (in the
@@ -132,6 +136,7 @@ type Publisher struct {
 	limits      Limits
 	now         func() time.Time
 	pagesBranch string
+	images      templates.ImageProcessor
 
 	// build renders a site and loadConfig reads publish.yaml; tests swap
 	// them for fakes.
@@ -154,6 +159,7 @@ func New(opts Options) (*Publisher, error) {
 		limits:      opts.Limits.withDefaults(),
 		now:         opts.Now,
 		pagesBranch: opts.PagesBranch,
+		images:      opts.Images,
 		build:       buildSite,
 		loadConfig:  posts.LoadConfig,
 	}
