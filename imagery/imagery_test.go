@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	_ "golang.org/x/image/webp"
+
+	it "github.com/publishbot/publishbot/imagery/imagerytest"
 )
 
 func decode(t *testing.T, b []byte) image.Image {
@@ -31,8 +33,8 @@ var red, blue = color.RGBA{220, 20, 20, 255}, color.RGBA{20, 20, 220, 255}
 func TestJPEGOrientationGPSAndStripping(t *testing.T) {
 	// Stored 800×400 with orientation 6: shown 400×800, turned clockwise,
 	// so the stored top-left (red) is shown top-right.
-	plain := encodeJPEG(t, photo(800, 400))
-	src := withEXIF(plain, exifTIFF(6, true))
+	plain := it.JPEG(t, it.Photo(800, 400))
+	src := it.WithEXIF(plain, it.EXIF(6, true))
 	r, err := New(nil).Process(context.Background(), src, Options{Resize: true, Widths: []int{200}})
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +83,8 @@ func TestJPEGOrientationGPSAndStripping(t *testing.T) {
 }
 
 func TestPNGTextChunksStripped(t *testing.T) {
-	plain := encodePNG(t, photo(600, 300))
-	src := withPNGText(plain, exifTIFF(1, true))
+	plain := it.PNG(t, it.Photo(600, 300))
+	src := it.WithPNGText(plain, it.EXIF(1, true))
 	out, gps, err := StripPNG(src)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +99,7 @@ func TestPNGTextChunksStripped(t *testing.T) {
 		t.Error("pixels changed")
 	}
 	// A turned PNG keeps a minimal eXIf.
-	out, _, err = StripPNG(withPNGText(plain, exifTIFF(8, false)))
+	out, _, err = StripPNG(it.WithPNGText(plain, it.EXIF(8, false)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +110,7 @@ func TestPNGTextChunksStripped(t *testing.T) {
 	if m := pngMeta(cs, out); m.orientation != 8 || bytes.Contains(out, []byte("PhoneCam")) {
 		t.Errorf("orientation %d, camera kept %t", m.orientation, bytes.Contains(out, []byte("PhoneCam")))
 	}
-	r, err := New(nil).Process(context.Background(), withPNGText(plain, exifTIFF(8, false)), Options{})
+	r, err := New(nil).Process(context.Background(), it.WithPNGText(plain, it.EXIF(8, false)), Options{})
 	if err != nil || r.Width != 300 || r.Height != 600 {
 		t.Fatalf("orientation 8 PNG: %dx%d %v", r.Width, r.Height, err)
 	}
@@ -126,7 +128,7 @@ func TestSixteenBitPNG(t *testing.T) {
 			img.SetNRGBA64(x, y, color.NRGBA64{uint16(x * 65), uint16(y * 131), 40000, 65535})
 		}
 	}
-	src := encodePNG(t, img)
+	src := it.PNG(t, img)
 	r, err := New(nil).Process(context.Background(), src, Options{Resize: true})
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +159,7 @@ func TestSixteenBitPNG(t *testing.T) {
 }
 
 func TestGIFLeftAlone(t *testing.T) {
-	src := encodeGIF(t, 2000, 100)
+	src := it.GIF(t, 2000, 100)
 	r, err := New(nil).Process(context.Background(), src, Options{Resize: true})
 	if err != nil {
 		t.Fatal(err)
@@ -170,13 +172,13 @@ func TestGIFLeftAlone(t *testing.T) {
 func TestLimits(t *testing.T) {
 	p := New(nil)
 	ctx := context.Background()
-	bomb := pngHeaderOnly(100_000, 100_000, 64)
+	bomb := it.PNGHeader(100_000, 100_000, 64)
 	r, err := p.Process(ctx, bomb, Options{Resize: true})
 	if err != nil || r.Problem != ProblemBomb || r.Data != nil {
 		t.Fatalf("bomb: problem %d data %d err %v", r.Problem, len(r.Data), err)
 	}
 	// 8000×7000 = 56 MP in a file that could hold it: published as is.
-	big := pngHeaderOnly(8000, 7000, 60_000)
+	big := it.PNGHeader(8000, 7000, 60_000)
 	r, err = p.Process(ctx, big, Options{Resize: true})
 	if err != nil || r.Problem != ProblemTooLarge || !bytes.Equal(r.Data, big) || r.Width != 8000 || len(r.Variants) != 0 {
 		t.Fatalf("56 MP: problem %d same %t width %d err %v", r.Problem, bytes.Equal(r.Data, big), r.Width, err)
@@ -186,7 +188,7 @@ func TestLimits(t *testing.T) {
 	if r.Problem != ProblemUnknown || string(r.Data) != "not an image" {
 		t.Fatalf("text: %+v", r)
 	}
-	jpg := encodeJPEG(t, photo(1000, 500))
+	jpg := it.JPEG(t, it.Photo(1000, 500))
 	r, _ = p.Process(ctx, jpg[:len(jpg)/2], Options{Resize: true})
 	if r.Problem != ProblemMalformed || r.Width != 1000 || len(r.Variants) != 0 {
 		t.Fatalf("truncated JPEG: problem %d width %d variants %d", r.Problem, r.Width, len(r.Variants))
@@ -195,7 +197,7 @@ func TestLimits(t *testing.T) {
 
 func TestOptions(t *testing.T) {
 	ctx := context.Background()
-	src := withEXIF(encodeJPEG(t, photo(1200, 800)), exifTIFF(1, true))
+	src := it.WithEXIF(it.JPEG(t, it.Photo(1200, 800)), it.EXIF(1, true))
 	p := New(nil)
 	keep, _ := p.Process(ctx, src, Options{Resize: true, KeepMetadata: true})
 	if !bytes.Equal(keep.Data, src) || !keep.Location {
@@ -205,7 +207,7 @@ func TestOptions(t *testing.T) {
 	if len(off.Variants) != 0 || bytes.Contains(off.Data, []byte("PhoneCam")) || off.Width != 1200 {
 		t.Error("resize off: want no variants, metadata removed, size known")
 	}
-	small, _ := p.Process(ctx, encodeJPEG(t, photo(300, 200)), Options{Resize: true})
+	small, _ := p.Process(ctx, it.JPEG(t, it.Photo(300, 200)), Options{Resize: true})
 	if len(small.Variants) != 0 {
 		t.Error("an image narrower than every variant got variants")
 	}
@@ -221,7 +223,7 @@ func TestOptions(t *testing.T) {
 
 func TestReproducibleAndCached(t *testing.T) {
 	ctx := context.Background()
-	src := encodePNG(t, photo(1700, 900))
+	src := it.PNG(t, it.Photo(1700, 900))
 	a, err := New(nil).Process(ctx, src, Options{Resize: true})
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +282,7 @@ func sameResult(a, b *Result) bool {
 func TestCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := New(nil).Process(ctx, encodeJPEG(t, photo(1000, 600)), Options{Resize: true})
+	_, err := New(nil).Process(ctx, it.JPEG(t, it.Photo(1000, 600)), Options{Resize: true})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}
@@ -289,7 +291,7 @@ func TestCancelled(t *testing.T) {
 func TestICCProfileCopiedToVariants(t *testing.T) {
 	icc := append(append([]byte{}, iccHeader...), []byte("\x01\x01fake profile body")...)
 	n := len(icc) + 2
-	plain := encodeJPEG(t, photo(1000, 500))
+	plain := it.JPEG(t, it.Photo(1000, 500))
 	src := append(append(append([]byte{}, plain[:2]...), append([]byte{0xFF, mAPP2, byte(n >> 8), byte(n)}, icc...)...), plain[2:]...)
 	r, _ := New(nil).Process(context.Background(), src, Options{Resize: true})
 	if len(r.Variants) < 2 {

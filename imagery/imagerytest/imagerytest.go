@@ -1,4 +1,6 @@
-package imagery
+// Package imagerytest makes images for tests: photos with EXIF orientation
+// and GPS data, PNGs with text chunks, headers of huge images.
+package imagerytest
 
 import (
 	"bytes"
@@ -13,9 +15,9 @@ import (
 	"testing"
 )
 
-// photo is a w×h image with a red top-left quarter, a blue bottom-right
+// Photo is a w×h image with a red top-left quarter, a blue bottom-right
 // one and noise elsewhere, so that orientation and resizing can be seen.
-func photo(w, h int) *image.RGBA {
+func Photo(w, h int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	rng := rand.New(rand.NewPCG(1, 2))
 	for y := 0; y < h; y++ {
@@ -33,7 +35,8 @@ func photo(w, h int) *image.RGBA {
 	return img
 }
 
-func encodeJPEG(t testing.TB, img image.Image) []byte {
+// JPEG encodes img at quality 90.
+func JPEG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
@@ -42,7 +45,8 @@ func encodeJPEG(t testing.TB, img image.Image) []byte {
 	return buf.Bytes()
 }
 
-func encodePNG(t testing.TB, img image.Image) []byte {
+// PNG encodes img.
+func PNG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -51,10 +55,10 @@ func encodePNG(t testing.TB, img image.Image) []byte {
 	return buf.Bytes()
 }
 
-// exifTIFF is TIFF-structured EXIF data as a camera writes it: IFD0 with
+// EXIF is TIFF-structured EXIF data as a camera writes it: IFD0 with
 // make, model and orientation, and (when gps) a GPS IFD with a latitude
 // and longitude.
-func exifTIFF(orientation int, gps bool) []byte {
+func EXIF(orientation int, gps bool) []byte {
 	bo := binary.BigEndian
 	var b []byte
 	b = append(b, 'M', 'M', 0, 42, 0, 0, 0, 8)
@@ -68,10 +72,10 @@ func exifTIFF(orientation int, gps bool) []byte {
 	entries := []entry{
 		{0x010F, 2, uint32(len(makeStr)), makeStr},
 		{0x0110, 2, uint32(len(model)), model},
-		{tagOrientation, 3, 1, []byte{0, byte(orientation), 0, 0}},
+		{0x0112, 3, 1, []byte{0, byte(orientation), 0, 0}},
 	}
 	if gps {
-		entries = append(entries, entry{tagGPSIFD, 4, 1, nil}) // offset filled below
+		entries = append(entries, entry{0x8825, 4, 1, nil}) // offset filled below
 	}
 	ifdSize := 2 + 12*len(entries) + 4
 	extra := 8 + ifdSize
@@ -83,7 +87,7 @@ func exifTIFF(orientation int, gps bool) []byte {
 		b = bo.AppendUint16(b, e.typ)
 		b = bo.AppendUint32(b, e.count)
 		switch {
-		case e.tag == tagGPSIFD:
+		case e.tag == 0x8825:
 			gpsAt = len(b)
 			b = append(b, 0, 0, 0, 0)
 		case len(e.value) <= 4:
@@ -111,9 +115,9 @@ func exifTIFF(orientation int, gps bool) []byte {
 		ifd := len(b)
 		dataAt := ifd + 2 + 12*2 + 4
 		b = bo.AppendUint16(b, 2)
-		b = append(b, 0, tagGPSLat, 0, 5, 0, 0, 0, 3)
+		b = append(b, 0, 0x02, 0, 5, 0, 0, 0, 3)
 		b = bo.AppendUint32(b, uint32(dataAt))
-		b = append(b, 0, tagGPSLong, 0, 5, 0, 0, 0, 3)
+		b = append(b, 0, 0x04, 0, 5, 0, 0, 0, 3)
 		b = bo.AppendUint32(b, uint32(dataAt+len(lat)))
 		b = append(b, 0, 0, 0, 0)
 		b = append(b, lat...)
@@ -122,24 +126,24 @@ func exifTIFF(orientation int, gps bool) []byte {
 	return b
 }
 
-// withEXIF puts an APP1 EXIF segment, an XMP one and a comment after the
+// WithEXIF puts an APP1 EXIF segment, an XMP one and a comment after the
 // SOI of a JPEG, as cameras and editors do, and a trailer after EOI.
-func withEXIF(jpg, tiff []byte) []byte {
+func WithEXIF(jpg, tiff []byte) []byte {
 	seg := func(marker byte, payload []byte) []byte {
 		n := len(payload) + 2
 		return append([]byte{0xFF, marker, byte(n >> 8), byte(n)}, payload...)
 	}
 	var out []byte
 	out = append(out, jpg[:2]...)
-	out = append(out, seg(mAPP1, append(append([]byte{}, exifHeader...), tiff...))...)
-	out = append(out, seg(mAPP1, append(append([]byte{}, xmpHeader...), []byte(`<x:xmpmeta><rdf:Description exif:GPSLatitude="52,31N"/></x:xmpmeta>`)...))...)
-	out = append(out, seg(mCOM, []byte("shot by Alice at home"))...)
+	out = append(out, seg(0xE1, append(append([]byte{}, []byte("Exif\x00\x00")...), tiff...))...)
+	out = append(out, seg(0xE1, append(append([]byte{}, []byte("http://ns.adobe.com/xap/1.0/\x00")...), []byte(`<x:xmpmeta><rdf:Description exif:GPSLatitude="52,31N"/></x:xmpmeta>`)...))...)
+	out = append(out, seg(0xFE, []byte("shot by Alice at home"))...)
 	out = append(out, jpg[2:]...)
 	return append(out, []byte("TRAILER-with-more-metadata")...)
 }
 
-// withPNGText adds text, time and EXIF chunks after IHDR.
-func withPNGText(p []byte, tiff []byte) []byte {
+// WithPNGText adds text, time and EXIF chunks after IHDR.
+func WithPNGText(p []byte, tiff []byte) []byte {
 	chunk := func(typ string, body []byte) []byte {
 		var c []byte
 		c = binary.BigEndian.AppendUint32(c, uint32(len(body)))
@@ -147,7 +151,7 @@ func withPNGText(p []byte, tiff []byte) []byte {
 		c = append(c, body...)
 		return binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(c[4:]))
 	}
-	at := len(pngSig) + 25
+	at := 8 + 25
 	var out []byte
 	out = append(out, p[:at]...)
 	out = append(out, chunk("tEXt", []byte("Author\x00Alice Secret"))...)
@@ -161,9 +165,9 @@ func withPNGText(p []byte, tiff []byte) []byte {
 	return out
 }
 
-// pngHeaderOnly is a PNG whose IHDR claims w×h, followed by an IDAT of pad
+// PNGHeader is a PNG whose IHDR claims w×h, followed by an IDAT of pad
 // bytes of noise and IEND: DecodeConfig reads it, decoding would not.
-func pngHeaderOnly(w, h uint32, pad int) []byte {
+func PNGHeader(w, h uint32, pad int) []byte {
 	chunk := func(typ string, body []byte) []byte {
 		var c []byte
 		c = binary.BigEndian.AppendUint32(c, uint32(len(body)))
@@ -174,7 +178,7 @@ func pngHeaderOnly(w, h uint32, pad int) []byte {
 	ihdr := binary.BigEndian.AppendUint32(nil, w)
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
 	ihdr = append(ihdr, 8, 6, 0, 0, 0)
-	out := append([]byte{}, pngSig...)
+	out := []byte("\x89PNG\r\n\x1a\n")
 	out = append(out, chunk("IHDR", ihdr)...)
 	idat := make([]byte, pad)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -185,7 +189,8 @@ func pngHeaderOnly(w, h uint32, pad int) []byte {
 	return append(out, chunk("IEND", nil)...)
 }
 
-func encodeGIF(t testing.TB, w, h int) []byte {
+// GIF is a w×h two-colour GIF.
+func GIF(t testing.TB, w, h int) []byte {
 	t.Helper()
 	p := image.NewPaletted(image.Rect(0, 0, w, h), color.Palette{color.Black, color.White})
 	for i := range p.Pix {
