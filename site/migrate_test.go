@@ -58,10 +58,29 @@ func treeUnder(t *testing.T, dir, prefix string) fstest.MapFS {
 func assertKnown(t *testing.T, out *Output) {
 	t.Helper()
 	for f := range out.Files {
-		if !out.Site.Serves(f) {
+		if !out.Site.Serves(f) && !isVariantOf(out.Site, f) {
 			t.Errorf("the theme wrote %s, which posts does not know", f)
 		}
 	}
+}
+
+// variantRE matches the name of a responsive image variant the theme
+// writes beside a published image: stem-480w-1a2b3c4d.jpg, stem-1a2b3c4d.webp.
+var variantRE = regexp.MustCompile(`^(.+?)-(?:[0-9]+w-)?[0-9a-f]{8}\.(?:jpe?g|png|webp)$`)
+
+// isVariantOf says whether f is a resized or WebP variant of a raster
+// image the site publishes.
+func isVariantOf(s *posts.Site, f string) bool {
+	m := variantRE.FindStringSubmatch(f)
+	if m == nil {
+		return false
+	}
+	for _, ext := range []string{".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG"} {
+		if s.Serves(m[1] + ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestJekyllBlogKeepsItsAddresses builds jekyllrb.com's 102 news posts,

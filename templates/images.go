@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -89,6 +90,13 @@ func (b *build) processImages(pending []pendingImage) error {
 		if errs[i] != nil {
 			return fmt.Errorf("image %s: %w", p.asset.Source, errs[i])
 		}
+		if results[i].Data != nil {
+			b.add(p.asset.Target, results[i].Data)
+		}
+	}
+	// Variants only once every original is written: a variant never takes
+	// the place of a file of the site.
+	for i, p := range pending {
 		b.addImage(p.asset, results[i])
 	}
 	return nil
@@ -118,7 +126,9 @@ func (b *build) addImage(a posts.Asset, r *imagery.Result) {
 			warn(posts.CodeImageLocation, "the image carried a GPS location: it is removed from the published image (check the other copies you share)")
 		}
 	}
-	b.add(a.Target, r.Data)
+	if r.Data == nil {
+		return
+	}
 	e := &imageEntry{width: r.Width, height: r.Height}
 	b.imgs[a.Target] = e
 	if len(r.Variants) < 2 {
@@ -131,19 +141,26 @@ func (b *build) addImage(a posts.Asset, r *imagery.Result) {
 	for i, v := range r.Variants {
 		name := a.Target
 		if i < last {
-			name = b.addVariant(fmt.Sprintf("%s-%dw-", stem, v.Width), ext, v.Data)
+			if name = b.addVariant(fmt.Sprintf("%s-%dw-", stem, v.Width), ext, v.Data); name == "" {
+				continue
+			}
 		}
 		w := " " + strconv.Itoa(v.Width) + "w"
 		plain = append(plain, srcsetURL(b.pathURL(name))+w)
-		if v.WebP != nil {
-			suffix := fmt.Sprintf("-%dw-", v.Width)
-			if i == last {
-				suffix = "-"
-			}
-			webp = append(webp, srcsetURL(b.pathURL(b.addVariant(stem+suffix, ".webp", v.WebP)))+w)
-		} else {
-			webp = append(webp, plain[len(plain)-1])
+		suffix := fmt.Sprintf("-%dw-", v.Width)
+		if i == last {
+			suffix = "-"
 		}
+		if v.WebP != nil {
+			if wn := b.addVariant(stem+suffix, ".webp", v.WebP); wn != "" {
+				webp = append(webp, srcsetURL(b.pathURL(wn))+w)
+				continue
+			}
+		}
+		webp = append(webp, plain[len(plain)-1])
+	}
+	if len(plain) < 2 {
+		return
 	}
 	e.srcset = strings.Join(plain, ", ")
 	if w := strings.Join(webp, ", "); w != e.srcset {
@@ -153,13 +170,18 @@ func (b *build) addImage(a posts.Asset, r *imagery.Result) {
 
 // addVariant writes data at prefix + a short hash of data + ext, the name
 // changing with the bytes (caches never serve an old variant) and only
-// with them; it never replaces another file.
+// with them. It never replaces another file: it returns "" when a
+// different file of the site has that name.
 func (b *build) addVariant(prefix, ext string, data []byte) string {
 	sum := sha256.Sum256(data)
 	name := prefix + hex.EncodeToString(sum[:4]) + ext
-	if _, taken := b.out[name]; !taken {
-		b.add(name, data)
+	if old, taken := b.out[name]; taken {
+		if !bytes.Equal(old, data) {
+			return ""
+		}
+		return name
 	}
+	b.add(name, data)
 	return name
 }
 
