@@ -75,6 +75,7 @@ func TestResponsiveImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := out.Files
+	assertKnown(t, out) // the variants are known outputs too
 	tags := imgs(t, files, "posts/photo/index.html")
 	if len(tags) != 5 {
 		t.Fatalf("%d img elements on the photo post, want 5:\n%s", len(tags), strings.Join(tags, "\n"))
