@@ -8,6 +8,7 @@
 package posts
 
 import (
+	"io/fs"
 	"net/url"
 	"strings"
 	"time"
@@ -202,6 +203,10 @@ type Options struct {
 	// Limits bound the tags and aliases of each post; the zero value gives
 	// the defaults (DefaultMaxTags, DefaultMaxAliases).
 	Limits Limits
+	// Templates is the templates/ folder custom Hugo shortcodes are read
+	// from (shortcodes/<name>.html): a fork's preview passes the base
+	// branch's. Nil means the content tree's templates/.
+	Templates fs.FS
 }
 
 // BasePath is the path of BaseURL, always starting and ending in "/": "/" for

@@ -393,6 +393,12 @@ func (b *Bolt) planEnqueue(tx *bolt.Tx, j Job) (outcome, error) {
 			return outcome{answer: ErrDuplicate}, nil
 		}
 	}
+	return b.putQueuedLocked(tx, j, now)
+}
+
+// putQueuedLocked stores j as queued, coalescing it with a queued job of
+// its Key (Enqueue's rules, after the delivery check).
+func (b *Bolt) putQueuedLocked(tx *bolt.Tx, j Job, now time.Time) (outcome, error) {
 	if j.Created.IsZero() {
 		j.Created = now
 	}

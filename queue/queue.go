@@ -63,6 +63,18 @@ type Queue interface {
 	Release(ctx context.Context, j Job) error
 	// Stats counts jobs by state, for the queue-depth metrics.
 	Stats(ctx context.Context) (Stats, error)
+	// List returns every job the queue holds, for the status page: the
+	// running, queued and delayed ones (State says which; NotBefore in the
+	// future is delayed) in enqueue order, then the dead letters, oldest
+	// first, each with its last error. A replicated queue may bound how
+	// many dead letters it returns (newest kept).
+	List(ctx context.Context) ([]JobInfo, error)
+	// Retry queues the dead letter with Job.ID id again, ready at once,
+	// with a fresh series of attempts (Attempt is 1 on its next Take), and
+	// removes it from the dead letters. It is not a delivery: no dedup
+	// check. A queued job with the same Key absorbs it, as in Enqueue.
+	// ErrNotFound when no dead letter has that id.
+	Retry(ctx context.Context, id string) error
 	// Close stops the queue: blocked Takes return ErrClosed. Jobs taken and
 	// not Done stay leased on disk and are ready again after reopening.
 	Close() error

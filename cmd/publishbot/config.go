@@ -48,6 +48,7 @@ type serveConfig struct {
 	DataDir           string        `json:"data_dir"`
 	WebhookSecret     Secret        `json:"webhook_secret"`
 	GitHubToken       Secret        `json:"github_token"`
+	StatusToken       Secret        `json:"status_token,omitempty"` // "" turns /status off
 	WebhookSecretFile string        `json:"webhook_secret_file,omitempty"`
 	GitHubTokenFile   string        `json:"github_token_file,omitempty"`
 	AppID             int64         `json:"app_id,omitempty"`
@@ -62,6 +63,7 @@ type serveConfig struct {
 	ShutdownGrace     time.Duration `json:"shutdown_grace"`
 	DrainDelay        time.Duration `json:"drain_delay"`
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
+	PagesWatch        time.Duration `json:"pages_watch"` // how long a GitHub Pages build is followed; 0: not at all
 	MaxAttempts       int           `json:"max_attempts"`
 	IgnoreBranches    []string      `json:"ignore_branches"`
 	// MaxFiles and MaxBytes bound what one build may write (site.Limits):
@@ -94,6 +96,7 @@ func defaultServeConfig() serveConfig {
 		Workers:           2,
 		ShutdownGrace:     30 * time.Second,
 		ReconcileInterval: 5 * time.Minute,
+		PagesWatch:        10 * time.Minute,
 		MaxAttempts:       8,
 		IgnoreBranches:    []string{"gh-pages"},
 		MaxFiles:          site.DefaultMaxFiles,
@@ -116,6 +119,7 @@ func envVars() []envVar {
 	return []envVar{
 		{"PUBLISHBOT_WEBHOOK_SECRET", func(c *serveConfig, v string) error { c.WebhookSecret = Secret(v); return nil }},
 		{"PUBLISHBOT_GITHUB_TOKEN", func(c *serveConfig, v string) error { c.GitHubToken = Secret(v); return nil }},
+		{"PUBLISHBOT_STATUS_TOKEN", func(c *serveConfig, v string) error { c.StatusToken = Secret(v); return nil }},
 		{"PUBLISHBOT_APP_ID", func(c *serveConfig, v string) error {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -144,6 +148,14 @@ func envVars() []envVar {
 				return fmt.Errorf("not a number: %q", v)
 			}
 			c.Workers = n
+			return nil
+		}},
+		{"PUBLISHBOT_PAGES_WATCH", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("not a duration: %q", v)
+			}
+			c.PagesWatch = d
 			return nil
 		}},
 		{"PUBLISHBOT_SHUTDOWN_GRACE", func(c *serveConfig, v string) error {
@@ -239,12 +251,16 @@ over both.
                                    or owner/name patterns (default: every repository
                                    whose webhooks are signed with the secret)
   PUBLISHBOT_ADDR                  listen address (default :8080)
+  PUBLISHBOT_STATUS_TOKEN          turns on the status page at /status, opened with this
+                                   token (16 characters or more; default off)
   PUBLISHBOT_DATA_DIR              queue and repository cache
   PUBLISHBOT_LOG_FORMAT            json or text
   PUBLISHBOT_LOG_LEVEL             debug, info, warn, error
   PUBLISHBOT_QUEUE                 embedded (nats:// is not supported in this build)
   PUBLISHBOT_WORKERS               jobs run at once
   PUBLISHBOT_SHUTDOWN_GRACE        time the running jobs get on SIGTERM
+  PUBLISHBOT_PAGES_WATCH           how long GitHub Pages' build of a push is followed
+                                   before "live" is given up on (default 10m; 0: not followed)
   PUBLISHBOT_DRAIN_DELAY           on SIGTERM, time /readyz says 503 before
                                    webhooks stop (default 0; ~5s behind a load balancer)
   PUBLISHBOT_RECONCILE_INTERVAL    how often published repositories are checked
@@ -406,6 +422,9 @@ func (c serveConfig) problems() []error {
 		bad("PUBLISHBOT_WEBHOOK_SECRET is required: webhooks cannot be verified without it")
 	} else if c.WebhookSecret != "" && strings.TrimSpace(c.WebhookSecret.Reveal()) == "" {
 		bad("PUBLISHBOT_WEBHOOK_SECRET is only white space: set the secret the webhook is configured with")
+	}
+	if c.StatusToken != "" && utf8.RuneCountInString(strings.TrimSpace(c.StatusToken.Reveal())) < 16 {
+		bad("PUBLISHBOT_STATUS_TOKEN is shorter than 16 characters: use a long random one (e.g. openssl rand -hex 32)")
 	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("address %q: %v", c.Addr, err)
@@ -633,5 +652,5 @@ func (c serveConfig) print(w io.Writer) error {
 
 // secrets lists the values the log formatter must mask.
 func (c serveConfig) secrets() []string {
-	return []string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal()}
+	return []string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal(), c.StatusToken.Reveal()}
 }

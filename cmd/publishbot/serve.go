@@ -23,6 +23,7 @@ import (
 	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/status"
 	"github.com/publishbot/publishbot/webhook"
 	"github.com/publishbot/publishbot/worker"
 )
@@ -109,7 +110,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 
 	q, err := openQueue(cfg, log.WithField("component", "queue"))
 	if err != nil {
@@ -147,16 +148,34 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	} else {
 		log.Warn("no GitHub credentials (PUBLISHBOT_GITHUB_TOKEN or PUBLISHBOT_APP_ID): reports are off and repositories are read anonymously")
 	}
-	pub, err := publisher.New(pubOpts)
-	if err != nil {
-		return fmt.Errorf("create publisher: %w", err)
-	}
-
 	published, err := worker.OpenPublishedSet(filepath.Join(cfg.DataDir, "published.json"), nil)
 	if err != nil {
 		return err
 	}
+	// "Live" means live: GitHub Pages' build of each push is followed
+	// outside the repository's lock, and reported again when done.
+	watcher, err := pagesWatcher(cfg, gh, log.WithField("component", "pages"))
+	if err != nil {
+		return err
+	}
+	if watcher != nil {
+		defer watcher.Close()
+		pubOpts.Pages = watcher
+	}
+	checks, stopChecks, err := startChecks(context.WithoutCancel(ctx), gh, published, log.WithField("component", "preflight"))
+	if err != nil {
+		return err
+	}
+	defer stopChecks()
+	if checks != nil {
+		pubOpts.Preflight = checks
+	}
+	pub, err := publisher.New(pubOpts)
+	if err != nil {
+		return fmt.Errorf("create publisher: %w", err)
+	}
 	wm := worker.NewMetrics(reg)
+	board := status.NewBoard(nil) // the status page's recent deliveries and publishes
 	w, err := worker.New(worker.Options{
 		Queue:       q,
 		Runner:      pub,
@@ -165,6 +184,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		Published:   published,
 		Concurrency: cfg.Workers,
 		Grace:       cfg.ShutdownGrace,
+		Observer:    board,
 	})
 	if err != nil {
 		return err
@@ -191,6 +211,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		// Clone URLs are this host + owner/name.git, never the payload's.
 		GitURL:       cfg.gitURL(),
 		Repositories: cfg.Repositories,
+		Deliveries:   board,
 	})
 	if err != nil {
 		return fmt.Errorf("create webhook handler: %w", err)
@@ -210,6 +231,9 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		io.WriteString(rw, "ready\n")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if err := registerStatus(mux, cfg, q, board, published, log.WithField("component", "status")); err != nil {
+		return err
+	}
 
 	// The HTTP server's own errors go to the log; closing the writer ends
 	// the goroutine logrus runs behind it.
