@@ -55,6 +55,8 @@ const (
 	CodeReservedURL    = "reserved-url"          // error: a page would take the address of a file the site writes itself (index, archive, tags, feeds)
 	CodeMenuURL        = "menu-url"              // error: a menu entry's url leads to no page, post or file of the site; the entry is left out
 	CodeExpired        = "expired"               // warning: the post's expiryDate has passed; it is left out of the site
+	CodeSearchOff      = "search-off"            // warning: the blog has its own page or files at /search/, so the built-in search is off
+	CodeMath           = "math"                  // warning: a formula (math: true) cannot be converted and is shown as written
 
 	CodeImageLocation   = "image-location"   // warning: an image carried a GPS location (removed from what is published unless images: {keep_metadata: true})
 	CodeImageTooLarge   = "image-too-large"  // warning: an image over 50 megapixels is published as it is, without smaller variants
@@ -79,6 +81,9 @@ var codeSeverity = map[string]Severity{
 	CodeSymlink: SeverityError, CodeSpecialFile: SeverityError, CodeInvalidPath: SeverityError,
 	CodeFileTooLarge: SeverityError, CodeUnreadable: SeverityError, CodeInternal: SeverityError,
 	CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
+	CodeSearchOff: SeverityWarning,
+	CodeMath:      SeverityWarning,
+
 	CodeImageLocation: SeverityWarning, CodeImageTooLarge: SeverityWarning, CodeImageBomb: SeverityWarning, CodeImageUnreadable: SeverityWarning,
 }
 

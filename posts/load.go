@@ -171,7 +171,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		case ok && r.kind == kindSection:
 			p := r.post
 			site.Sections = append(site.Sections, &Section{Path: r.file.path, Dir: p.Section, Title: p.Title,
-				Summary: p.Summary, HTML: p.HTML, Address: p.Address, Aliases: p.Aliases})
+				Summary: p.Summary, HTML: p.HTML, Address: p.Address, Aliases: p.Aliases, Math: p.Math, Diagrams: p.Diagrams})
 		case ok && r.kind == kindRedirect && r.target != "":
 			site.Redirects = append(site.Redirects, &Redirect{Path: r.file.path, Title: r.post.Title, Address: r.post.Address, Target: r.target, Aliases: r.post.Aliases})
 		case r.file.bundle != "":
@@ -709,6 +709,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 	for _, a := range assets {
 		staticRobots = staticRobots || a.Source == "static/robots.txt"
 	}
+	l.yieldSearch(results, assets)
 	l.claimTheme(idx.out, results, staticRobots)
 
 	// Posts, in path order: the first of two at one address keeps it. The
@@ -963,13 +964,16 @@ func (l *loader) claimTheme(out *outputs, results []*postResult, staticRobots bo
 	}
 	for slug, n := range tags {
 		o := &owner{kind: byTheme, label: "the page of the tag " + slug}
-		out.claim(o, "tags/"+slug+"/index.html")
+		out.claim(o, "tags/"+slug+"/index.html", "tags/"+slug+"/feed.xml")
 		for i := 2; i <= pages(n, l.cfg.PerPage); i++ {
 			out.claim(o, "tags/"+slug+"/page/"+strconv.Itoa(i)+"/index.html")
 		}
 	}
 	for _, f := range l.cfg.Feeds {
 		out.claim(&owner{kind: byTheme, label: "a copy of the Atom feed (feeds in publish.yaml)"}, f)
+	}
+	if l.cfg.Search {
+		claimSearch(out)
 	}
 }
 

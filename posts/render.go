@@ -33,10 +33,15 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 	l.expandTemplates(r, idx)
 	p := r.post
 	pctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
-	doc := l.md.md.Parser().Parse(text.NewReader(r.body), parser.WithContext(pctx))
+	math := l.mathOn(r)
+	if math {
+		enableMath(pctx)
+	}
+	doc := l.md.parser(math).Parse(text.NewReader(r.body), parser.WithContext(pctx))
 	if !r.checkBounds(doc, pctx) {
 		return // a tree too deep to walk; the post has an error
 	}
+	l.convertMath(r, pctx)
 	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds()}
 	w.tocOn = r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && l.cfg.TOC
 	_ = ast.Walk(doc, w.visit)
@@ -58,9 +63,10 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		if w.more {
 			p.Summary = collapseSpace(w.beforeMore)
 		} else {
-			p.Summary = cutSummary(collapsePrefix(prose, summaryRunes+1), summaryRunes)
+			p.Summary = cutSummary(collapsePrefix(prose[:w.summaryEnd()], summaryRunes+1), summaryRunes)
 		}
 	}
+	p.Text = prose
 	p.Words = countWords(prose) + countWords(w.notes.String()) + w.codeWords
 	p.ReadingTime = l.locale.ReadingMinutes(p.Words)
 	var buf bytes.Buffer
@@ -92,6 +98,7 @@ type walker struct {
 	blockEnd   int
 	destFrom   int // where in the block the next link destination is looked for
 	ends       liquidEnds
+	summary    summaryStop // where the automatic summary ends (summary.go)
 }
 
 func (w *walker) text() *bytes.Buffer {
@@ -123,7 +130,9 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 			}
 		case *ast.FencedCodeBlock:
 			w.codeOptions(n)
+			w.diagram(n)
 		}
+		w.summaryBreak(n)
 	}
 	switch n := n.(type) {
 	case *ast.Paragraph, *ast.TextBlock, *ast.Heading, *east.TableCell, *ast.ListItem:

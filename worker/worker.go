@@ -46,7 +46,7 @@ type Options struct {
 	Metrics *Metrics
 	// Published records the repositories the worker published, for the
 	// reconciler; nil records nothing.
-	Published *PublishedSet
+	Published PublishedRepos
 	// Concurrency is how many jobs run at once (the queue keeps one
 	// repository's jobs apart); 0 means 1.
 	Concurrency int

@@ -59,6 +59,9 @@ type serveConfig struct {
 	LogFormat         string        `json:"log_format"`
 	LogLevel          string        `json:"log_level"`
 	Queue             string        `json:"queue"`
+	NATSCreds         string        `json:"nats_creds,omitempty"` // a NATS credentials file (JWT + nkey seed)
+	NATSReplicas      int           `json:"nats_replicas"`        // servers keeping each stream and bucket
+	NATSLease         time.Duration `json:"nats_lease"`           // how long a stopped replica's jobs, locks and reconciler lease outlive it
 	Workers           int           `json:"workers"`
 	ShutdownGrace     time.Duration `json:"shutdown_grace"`
 	DrainDelay        time.Duration `json:"drain_delay"`
@@ -93,6 +96,8 @@ func defaultServeConfig() serveConfig {
 		LogFormat:         "json",
 		LogLevel:          "info",
 		Queue:             "embedded",
+		NATSReplicas:      1,
+		NATSLease:         30 * time.Second,
 		Workers:           2,
 		ShutdownGrace:     30 * time.Second,
 		ReconcileInterval: 5 * time.Minute,
@@ -142,6 +147,23 @@ func envVars() []envVar {
 		{"PUBLISHBOT_LOG_FORMAT", str(func(c *serveConfig) *string { return &c.LogFormat })},
 		{"PUBLISHBOT_LOG_LEVEL", str(func(c *serveConfig) *string { return &c.LogLevel })},
 		{"PUBLISHBOT_QUEUE", str(func(c *serveConfig) *string { return &c.Queue })},
+		{"PUBLISHBOT_NATS_CREDS", str(func(c *serveConfig) *string { return &c.NATSCreds })},
+		{"PUBLISHBOT_NATS_REPLICAS", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.NATSReplicas = n
+			return nil
+		}},
+		{"PUBLISHBOT_NATS_LEASE", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
+			c.NATSLease = d
+			return nil
+		}},
 		{"PUBLISHBOT_WORKERS", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -256,7 +278,13 @@ over both.
   PUBLISHBOT_DATA_DIR              queue and repository cache
   PUBLISHBOT_LOG_FORMAT            json or text
   PUBLISHBOT_LOG_LEVEL             debug, info, warn, error
-  PUBLISHBOT_QUEUE                 embedded (nats:// is not supported in this build)
+  PUBLISHBOT_QUEUE                 embedded (default), or NATS JetStream shared by several
+                                   replicas: nats://host:4222[,nats://host2:4222,...]
+                                   (tls:// for TLS)
+  PUBLISHBOT_NATS_CREDS            a NATS credentials file
+  PUBLISHBOT_NATS_REPLICAS         servers keeping each stream (default 1; 3 on a cluster)
+  PUBLISHBOT_NATS_LEASE            how long a stopped replica's jobs and reconciler role
+                                   wait before another replica takes them (default 30s)
   PUBLISHBOT_WORKERS               jobs run at once
   PUBLISHBOT_SHUTDOWN_GRACE        time the running jobs get on SIGTERM
   PUBLISHBOT_PAGES_WATCH           how long GitHub Pages' build of a push is followed
@@ -481,13 +509,7 @@ func (c serveConfig) problems() []error {
 	default:
 		bad("PUBLISHBOT_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
 	}
-	switch {
-	case c.Queue == "embedded":
-	case strings.HasPrefix(c.Queue, "nats://"), strings.HasPrefix(c.Queue, "tls://"):
-		bad("PUBLISHBOT_QUEUE %q: a NATS JetStream queue is not supported in this build; use embedded", redactURL(c.Queue))
-	default:
-		bad("PUBLISHBOT_QUEUE %q: want embedded", redactURL(c.Queue))
-	}
+	errs = append(errs, c.queueProblems()...)
 	if c.Workers < 1 || c.Workers > 64 {
 		bad("workers %d: want 1 to 64", c.Workers)
 	}
@@ -627,15 +649,6 @@ func joinIndented(errs []error) error {
 	return errors.New(strings.Join(msgs, "\n  "))
 }
 
-// redactURL drops a password from a URL for printing.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
-}
-
 // print writes the configuration as JSON with secrets masked.
 func (c serveConfig) print(w io.Writer) error {
 	type shown struct {
@@ -644,13 +657,15 @@ func (c serveConfig) print(w io.Writer) error {
 		ShutdownGrace     string `json:"shutdown_grace"`
 		DrainDelay        string `json:"drain_delay"`
 		ReconcileInterval string `json:"reconcile_interval"`
+		NATSLease         string `json:"nats_lease"`
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(shown{c, c.gitURL(), c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String()})
+	c.Queue = maskQueueURLs(c.Queue)
+	return enc.Encode(shown{c, c.gitURL(), c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String(), c.NATSLease.String()})
 }
 
 // secrets lists the values the log formatter must mask.
 func (c serveConfig) secrets() []string {
-	return []string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal(), c.StatusToken.Reveal()}
+	return append([]string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal(), c.StatusToken.Reveal()}, queueURLSecrets(c.Queue)...)
 }

@@ -87,7 +87,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		"version":     version,
 		"addr":        cfg.Addr,
 		"data_dir":    cfg.DataDir,
-		"queue":       cfg.Queue,
+		"queue":       maskQueueURLs(cfg.Queue),
 		"workers":     cfg.Workers,
 		"api_url":     cfg.GitHubAPIURL,
 		"git_url":     cfg.gitURL(),
@@ -112,11 +112,14 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 
-	q, err := openQueue(cfg, log.WithField("component", "queue"))
+	be, err := openBackend(ctx, cfg, log)
 	if err != nil {
-		return err // says "open queue <path>: ..."
+		return err // says "open queue <path>: ..." or what of NATS failed
 	}
+	defer be.close()
+	q := be.queue
 	defer q.Close()
+	reg.MustRegister(be.collectors...)
 	reg.MustRegister(worker.NewQueueDepth(func(ctx context.Context) (map[string]int, error) {
 		s, err := q.Stats(ctx)
 		if err != nil {
@@ -148,10 +151,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	} else {
 		log.Warn("no GitHub credentials (PUBLISHBOT_GITHUB_TOKEN or PUBLISHBOT_APP_ID): reports are off and repositories are read anonymously")
 	}
-	published, err := worker.OpenPublishedSet(filepath.Join(cfg.DataDir, "published.json"), nil)
-	if err != nil {
-		return err
-	}
+	published := be.published
 	// "Live" means live: GitHub Pages' build of each push is followed
 	// outside the repository's lock, and reported again when done.
 	watcher, err := pagesWatcher(cfg, gh, log.WithField("component", "pages"))
@@ -196,6 +196,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		Log:      log.WithField("component", "reconciler"),
 		Interval: cfg.ReconcileInterval,
 		Metrics:  wm,
+		Lease:    be.lease,
 	})
 	if err != nil {
 		return err
@@ -224,7 +225,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		io.WriteString(rw, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
-		if reason := notReady(r.Context(), &shuttingDown, w, q); reason != "" {
+		if reason := notReady(r.Context(), &shuttingDown, w, q, be.down); reason != "" {
 			http.Error(rw, reason, http.StatusServiceUnavailable)
 			return
 		}
@@ -302,27 +303,16 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	return serveErr
 }
 
-// openQueue opens the configured queue: the embedded one (bbolt) in the
-// data dir.
-func openQueue(cfg serveConfig, log *logrus.Entry) (queue.Queue, error) {
-	b, err := queue.OpenBolt(filepath.Join(cfg.DataDir, "queue.db"), queue.Options{
-		MaxAttempts: cfg.MaxAttempts,
-		Retryable:   retryable,
-		Log:         log,
-	})
-	if err != nil {
-		return nil, err // not a nil *Bolt in a non-nil Queue
-	}
-	return b, nil
-}
-
 // notReady says why the server should not get traffic, "" when it should.
-func notReady(ctx context.Context, shuttingDown *atomic.Bool, w *worker.Worker, q queue.Queue) string {
+func notReady(ctx context.Context, shuttingDown *atomic.Bool, w *worker.Worker, q queue.Queue, down func() string) string {
 	if shuttingDown.Load() {
 		return "shutting down"
 	}
 	if !w.Running() {
 		return "worker not running"
+	}
+	if reason := down(); reason != "" {
+		return reason
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

@@ -19,7 +19,7 @@ import (
 
 // registerStatus mounts the status page on mux when a status token is
 // configured; without one /status is not served at all (404).
-func registerStatus(mux *http.ServeMux, cfg serveConfig, q queue.Queue, board *status.Board, set *worker.PublishedSet, log *logrus.Entry) error {
+func registerStatus(mux *http.ServeMux, cfg serveConfig, q queue.Queue, board *status.Board, set worker.PublishedRepos, log *logrus.Entry) error {
 	if cfg.StatusToken == "" {
 		return nil
 	}
@@ -77,7 +77,7 @@ func pagesWatcher(cfg serveConfig, gh *ghapi.Client, log *logrus.Entry) (*pagesw
 // (serve's start) in the background, logging problems; jobs check their
 // repository on its first run. The checker is nil without a GitHub client;
 // stop ends the background checks and waits for them.
-func startChecks(ctx context.Context, gh *ghapi.Client, set *worker.PublishedSet, log *logrus.Entry) (c *preflight.Checker, stop func(), err error) {
+func startChecks(ctx context.Context, gh *ghapi.Client, set worker.PublishedRepos, log *logrus.Entry) (c *preflight.Checker, stop func(), err error) {
 	if gh == nil {
 		return nil, func() {}, nil
 	}
