@@ -47,6 +47,7 @@ func DefaultConfig(repo string) Config {
 		Location:    time.UTC,
 		Embeds:      slices.Clone(DefaultEmbeds),
 		Permalink:   DefaultPermalink,
+		Images:      DefaultImageConfig(),
 		Search:      true,
 		Related:     DefaultRelated,
 	}
@@ -76,7 +77,7 @@ func defaultBaseURL(repo string) string {
 var configKeys = []string{"title", "heading", "description", "base_url", "author", "language", "per_page",
 	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html",
 	"pages", "menu", "authors", "embeds", "toc", "params", "permalink", "generator", "feeds", "strings", "analytics",
-	"search", "related", "social_image", "math"}
+	"search", "related", "social_image", "math", "images"}
 
 // Generators are the values of generator: the site generators whose
 // conventions publishbot follows where they differ.
@@ -369,6 +370,8 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 				}
 				return s, ""
 			})
+		case "images":
+			cfg.Set[f.key] = readImageConfig(v, &cfg.Images, add)
 		case "feeds":
 			cfg.Feeds = nil
 			ok()

@@ -135,7 +135,7 @@ func TestExampleBlog(t *testing.T) {
 			withAliases++
 		}
 	}
-	if drafts != 1 || future != 1 || featured != 1 || withImage != 1 || withAliases != 2 {
+	if drafts != 1 || future != 1 || featured != 1 || withImage != 2 || withAliases != 2 {
 		t.Errorf("drafts %d future %d featured %d image %d aliases %d", drafts, future, featured, withImage, withAliases)
 	}
 	// Every front matter field is used somewhere.

@@ -57,6 +57,11 @@ const (
 	CodeExpired        = "expired"               // warning: the post's expiryDate has passed; it is left out of the site
 	CodeSearchOff      = "search-off"            // warning: the blog has its own page or files at /search/, so the built-in search is off
 	CodeMath           = "math"                  // warning: a formula (math: true) cannot be converted and is shown as written
+
+	CodeImageLocation   = "image-location"   // warning: an image carried a GPS location (removed from what is published unless images: {keep_metadata: true})
+	CodeImageTooLarge   = "image-too-large"  // warning: an image over 50 megapixels is published as it is, without smaller variants
+	CodeImageBomb       = "image-bomb"       // warning: an image whose header claims far more pixels than its file holds (a decompression bomb) is not published
+	CodeImageUnreadable = "image-unreadable" // warning: an image publishbot cannot read is published as it is, without size or variants
 )
 
 // MaxFileSize is the largest file Load reads or copies (10 MiB).
@@ -78,6 +83,8 @@ var codeSeverity = map[string]Severity{
 	CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
 	CodeSearchOff: SeverityWarning,
 	CodeMath:      SeverityWarning,
+
+	CodeImageLocation: SeverityWarning, CodeImageTooLarge: SeverityWarning, CodeImageBomb: SeverityWarning, CodeImageUnreadable: SeverityWarning,
 }
 
 // CodeSeverity is the fixed severity of a diagnostic code, and false for a

@@ -71,6 +71,10 @@ type Config struct {
 	Related     int    `yaml:"related" json:"related"`
 	SocialImage string `yaml:"social_image" json:"social_image"`
 
+	// Images says how raster images are published; default
+	// DefaultImageConfig.
+	Images ImageConfig `yaml:"images" json:"images"`
+
 	// Pages are the globs of the Markdown files that are pages; nil means
 	// the default (DefaultPageGlobs, plus Markdown files with front matter
 	// at the repository's root), an empty list means no pages.

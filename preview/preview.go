@@ -19,6 +19,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/publishbot/publishbot/imagery"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/templates"
@@ -43,6 +44,10 @@ type Options struct {
 	Drafts bool      // show draft posts (marked)
 	Future bool      // show future-dated posts (marked)
 	Log    io.Writer // every build's diagnostics and a line about it, and watch errors; nil discards
+	// Images treats the site's images on every rebuild; nil means an
+	// in-memory cache for the life of the Preview (an unchanged image is
+	// resized once).
+	Images templates.ImageProcessor
 }
 
 // Preview is one running preview: a listener, a file watcher and the
@@ -72,6 +77,9 @@ func New(ctx context.Context, ln net.Listener, opts Options) (*Preview, error) {
 		watcher.Close()
 		return nil, fmt.Errorf("watch %s: %w", opts.Dir, err)
 	}
+	if opts.Images == nil {
+		opts.Images = imagery.New(imagery.NewMemCache())
+	}
 	p := &Preview{opts: opts, ln: ln, url: "http://" + urlHost(ln.Addr()) + "/", watcher: watcher, srv: newServer()}
 	p.rebuild(ctx)
 	return p, nil
@@ -97,7 +105,7 @@ func ignoreClosed(err error) error {
 func (p *Preview) rebuild(ctx context.Context) {
 	out, err := site.BuildDir(ctx, p.opts.Dir, site.Options{
 		BaseURL: p.url,
-		Render:  templates.Options{Drafts: p.opts.Drafts, Future: p.opts.Future},
+		Render:  templates.Options{Drafts: p.opts.Drafts, Future: p.opts.Future, Images: p.opts.Images},
 	})
 	if ctx.Err() != nil {
 		return // stopping: nothing to report

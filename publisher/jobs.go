@@ -346,6 +346,7 @@ func (jb *job) build(ctx context.Context, src gitstore.Commit, look fs.FS, in bu
 		return nil, err
 	}
 	in.Content, in.Templates, in.Repo, in.Limits = src.Tree, tmpl, jb.j.Repo.FullName, jb.p.limits.Build
+	in.Render.Images = jb.p.images
 	start := time.Now()
 	out, err := jb.runBuild(ctx, in)
 	jb.res.Build += time.Since(start)

@@ -15,6 +15,7 @@ import (
 	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/templates"
 )
 
 // ErrPermanent marks a failure that retrying the same job cannot fix: a
@@ -119,6 +120,9 @@ type Options struct {
 	// PagesBranch is used when publish.yaml names none; "" means
 	// posts.DefaultPagesBranch.
 	PagesBranch string
+	// Images treats the raster images of every build (see
+	// templates.Options.Images); nil means without a cache.
+	Images templates.ImageProcessor
 	// Pages, when not nil, follows GitHub Pages' build of every pages
 	// commit a publish or preview pushed, after the result is reported
 	// (which then says "building"), outside the repository's lock.
@@ -139,6 +143,7 @@ type Publisher struct {
 	limits      Limits
 	now         func() time.Time
 	pagesBranch string
+	images      templates.ImageProcessor
 	follower    PagesFollower
 	preflight   Preflight
 
@@ -163,6 +168,7 @@ func New(opts Options) (*Publisher, error) {
 		limits:      opts.Limits.withDefaults(),
 		now:         opts.Now,
 		pagesBranch: opts.PagesBranch,
+		images:      opts.Images,
 		follower:    opts.Pages,
 		preflight:   opts.Preflight,
 		build:       buildSite,

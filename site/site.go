@@ -107,7 +107,7 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 		return out, err
 	}
 	out.Files, out.IndexPages = res.Files, res.IndexPages
-	if ds := dropNested(out.Files); len(ds) > 0 {
+	if ds := append(res.Diagnostics, dropNested(out.Files)...); len(ds) > 0 {
 		site.Diagnostics = append(site.Diagnostics, ds...)
 		posts.SortDiagnostics(site.Diagnostics)
 	}

@@ -24,6 +24,10 @@ type PageData struct {
 	ImageURL string        // absolute URL of the cover image, "" for none
 	ImageAlt string
 	Updated  time.Time // zero when front matter gives no date
+
+	// Cover is the cover's img (or picture) element with size and srcset,
+	// "" for none.
+	Cover template.HTML
 }
 
 // MenuLink is one link of the header menu (.Site.Menu).

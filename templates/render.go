@@ -91,6 +91,7 @@ type PostData struct {
 	Body      template.HTML // Post.HTML: rendered and sanitised by posts
 	TOC       template.HTML // Post.TOC: the table of contents, "" for none; rendered and sanitised by posts
 	ImageURL  string        // absolute URL of the cover image, "" for none
+	Cover     template.HTML // the cover's img (or picture) element with size and srcset, "" for none
 	TagLinks  []TagLink
 	Scheduled bool // a future post shown because of Options.Future
 
@@ -249,6 +250,9 @@ type Output struct {
 	// render hides (drafts without Options.Drafts, future posts without
 	// Options.Future) are not in it, so its length is the number shown.
 	IndexPages map[string]int
+	// Diagnostics are warnings about the site's images (too large,
+	// unreadable, a GPS location, a decompression bomb left out).
+	Diagnostics []posts.Diagnostic
 }
 
 // renderer state for one Render call.
@@ -275,6 +279,9 @@ type build struct {
 
 	pages   []*PageData              // the pages this render shows
 	headers map[string]template.HTML // site-header per menu target (headerKey)
+
+	imgs  map[string]*imageEntry // published raster images by site path (images.go)
+	diags []posts.Diagnostic     // warnings about images
 }
 
 type sitemapURL struct {
@@ -353,6 +360,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	if err := b.assets(site.Assets, content, shown); err != nil {
 		return nil, err
 	}
+	b.responsiveImages()
 	if err := b.writeExtras(site.Sections); err != nil {
 		return nil, err
 	}
@@ -391,7 +399,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 			return nil, err
 		}
 	}
-	return &Output{Files: b.out, IndexPages: b.listedOn}, nil
+	return &Output{Files: b.out, IndexPages: b.listedOn, Diagnostics: b.diags}, nil
 }
 
 // escapePath percent-encodes a site path for use in a URL ("café/" becomes
@@ -945,6 +953,7 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 // assets copies static files, bundle files and the files posts link to.
 // A file only of posts that this render hides (drafts) is left out.
 func (b *build) assets(assets []posts.Asset, content fs.FS, shown map[string]bool) error {
+	var images []pendingImage
 	for _, a := range assets {
 		if err := b.ctx.Err(); err != nil {
 			return err
@@ -962,7 +971,11 @@ func (b *build) assets(assets []posts.Asset, content fs.FS, shown map[string]boo
 		if err != nil {
 			return fmt.Errorf("copy asset %s: %w", a.Source, err)
 		}
+		if isRaster(a.Target) {
+			images = append(images, pendingImage{asset: a, data: data})
+			continue
+		}
 		b.add(a.Target, data)
 	}
-	return nil
+	return b.processImages(images)
 }

@@ -153,7 +153,7 @@ func TestPostPage(t *testing.T) {
 		`<meta property="og:title" content="Post number 01">`,
 		`<meta property="og:image" content="https://acme.github.io/blog/posts/post-01/cover.jpg">`,
 		`<meta name="twitter:card" content="summary_large_image">`,
-		`<img src="/blog/posts/post-01/cover.jpg" alt="A workbench">`,
+		`<img src="/blog/posts/post-01/cover.jpg" alt="A workbench" fetchpriority="high">`,
 		`<a href="/blog/tags/go/" rel="tag">Go</a>`,
 		`<main id="main"`, `<header class="site-header">`, `<footer class="site-footer">`,
 		`<a class="skip" href="#main">`,

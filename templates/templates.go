@@ -55,6 +55,10 @@ type Options struct {
 	// FeedEntries is how many of the newest posts the feeds carry (with full
 	// content). Zero means DefaultFeedEntries; negative means every post.
 	FeedEntries int
+
+	// Images treats the site's raster images (size, metadata, variants);
+	// nil means an imagery.Processor without a cache.
+	Images ImageProcessor
 }
 
 // DefaultFeedEntries is the number of posts in feed.xml, rss.xml and

@@ -49,7 +49,7 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	start := time.Now()
-	b, err := site.BuildDir(ctx, dir, site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future}, Limits: limits})
+	b, err := site.BuildDir(ctx, dir, site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future, Images: localImageProcessor(getenv)}, Limits: limits})
 	if err != nil {
 		return fmt.Errorf("build %s: %w", dir, err)
 	}

@@ -42,7 +42,7 @@ func TestBuildExampleBlog(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "built 10 posts") {
+	if !strings.Contains(stdout, "built 11 posts") {
 		t.Errorf("stdout = %q", stdout)
 	}
 	first := testkit.ReadTree(t, out)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/site"
+	"github.com/publishbot/publishbot/templates"
 )
 
 // runCheck validates a content tree: publishbot check [--format text|json|github] [DIR].
@@ -38,7 +39,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// The whole build runs, in memory: template overrides and what only
 	// rendering finds are checked too.
-	out, err := site.BuildDir(ctx, dir, site.Options{Limits: limits})
+	out, err := site.BuildDir(ctx, dir, site.Options{Limits: limits, Render: templates.Options{Images: localImageProcessor(getenv)}})
 	if out == nil || out.Site == nil {
 		return &exitError{Code: 2, Err: fmt.Errorf("check %s: %w", dir, err)}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/publishbot/publishbot/ghapitest"
 	"github.com/publishbot/publishbot/gitstore"
+	it "github.com/publishbot/publishbot/imagery/imagerytest"
 	"github.com/publishbot/publishbot/testkit"
 )
 
@@ -292,7 +294,7 @@ func TestPRPreviewCheckRunWithApp(t *testing.T) {
 		fmt.Fprintf(&b, "Line %d ![](/images/x.png)\n\n", i)
 	}
 	head := w.prHead(map[string]string{
-		"static/images/x.png":        "png",
+		"static/images/x.png":        string(it.PNG(t, image.NewGray(image.Rect(0, 0, 1, 1)))),
 		"posts/2026-03-01-many.md":   prPost("Many images", "2026-03-01", b.String()),
 		"posts/2026-03-02-broken.md": "---\ndate: 2026-03-02\n---\n\nNo title here.\n",
 	})

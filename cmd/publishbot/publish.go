@@ -94,6 +94,7 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 		Tokens:      publisher.StaticToken(tok),
 		PagesBranch: *pagesBranch,
 		Limits:      publisher.Limits{JobTimeout: *timeout, Build: limits},
+		Images:      imageProcessor(dir),
 	})
 	if err != nil {
 		return err

@@ -142,7 +142,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
-	pubOpts := publisher.Options{Store: publisher.OpenWith(store.Open), Limits: publisher.Limits{Build: cfg.buildLimits()}}
+	pubOpts := publisher.Options{Store: publisher.OpenWith(store.Open), Limits: publisher.Limits{Build: cfg.buildLimits()}, Images: imageProcessor(cfg.DataDir)}
 	if gh != nil {
 		pubOpts.Tokens = gh
 		pubOpts.Reporter = gh

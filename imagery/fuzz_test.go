@@ -1,0 +1,84 @@
+package imagery
+
+import (
+	"bytes"
+	"testing"
+
+	it "github.com/publishbot/publishbot/imagery/imagerytest"
+)
+
+// The strippers and the EXIF reader parse files from content repositories:
+// whatever the bytes, they must not panic, and what they let through must
+// be clean (stripping it again changes nothing).
+
+func FuzzStripJPEG(f *testing.F) {
+	small := it.JPEG(f, it.Photo(16, 8))
+	f.Add(small)
+	f.Add(it.WithEXIF(small, it.EXIF(6, true)))
+	f.Add(it.WithEXIF(small, it.EXIF(3, false))[:60])
+	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x02, 0xFF, 0xD9})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, _, err := StripJPEG(data)
+		if err != nil {
+			return
+		}
+		segs, _, err := jpegHeader(out)
+		if err != nil {
+			t.Fatalf("stripped output is not walkable: %v", err)
+		}
+		m := jpegMeta(segs, out)
+		if m.gps {
+			t.Fatal("stripped output still has a location")
+		}
+		for _, s := range segs {
+			if s.marker == mAPP1 && !bytes.Equal(s.payload, append(append([]byte{}, exifHeader...), orientationTIFF(m.orientation)...)) {
+				t.Fatalf("stripped output keeps an APP1 segment other than the orientation: %q", s.payload)
+			}
+		}
+		again, _, err := StripJPEG(out)
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("stripping twice changes the output (err %v)", err)
+		}
+	})
+}
+
+func FuzzStripPNG(f *testing.F) {
+	small := it.PNG(f, it.Photo(8, 8))
+	f.Add(small)
+	f.Add(it.WithPNGText(small, it.EXIF(6, true)))
+	f.Add(it.PNGHeader(1<<20, 1<<20, 4))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, _, err := StripPNG(data)
+		if err != nil {
+			return
+		}
+		cs, err := pngChunks(out)
+		if err != nil {
+			t.Fatalf("stripped output is not walkable: %v", err)
+		}
+		for _, c := range cs {
+			if droppedPNGChunks[c.typ] && c.typ != "eXIf" {
+				t.Fatalf("stripped output keeps a %s chunk", c.typ)
+			}
+		}
+		if pngMeta(cs, out).gps {
+			t.Fatal("stripped output still has a location")
+		}
+		again, _, err := StripPNG(out)
+		if err != nil || !bytes.Equal(again, out) {
+			t.Fatalf("stripping twice changes the output (err %v)", err)
+		}
+	})
+}
+
+func FuzzParseTIFF(f *testing.F) {
+	f.Add(it.EXIF(6, true))
+	f.Add(it.EXIF(1, false))
+	f.Add(orientationTIFF(8))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		info := parseTIFF(data)
+		if info.orientation < 1 || info.orientation > 8 {
+			t.Fatalf("orientation %d", info.orientation)
+		}
+	})
+}
