@@ -35,7 +35,7 @@ func Files(dir string, n int) (map[string][]byte, error) {
 	type post struct {
 		rel   string // corpus-relative Markdown file
 		src   []byte
-		ymd   string // YYYY-MM-DD
+		ymd   string   // YYYY-MM-DD
 		extra []string // bundle files beside an index.md, corpus-relative
 	}
 	var dated []*post
