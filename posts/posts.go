@@ -192,6 +192,9 @@ type Options struct {
 	// Limits bound the tags and aliases of each post; the zero value gives
 	// the defaults (DefaultMaxTags, DefaultMaxAliases).
 	Limits Limits
+	// Cache, when non-nil, keeps the rendering of each post between builds
+	// (see RenderCache); the Site is the same with or without it.
+	Cache RenderCache
 }
 
 // BasePath is the path of BaseURL, always starting and ending in "/": "/" for

@@ -39,6 +39,9 @@ type Options struct {
 	// Limits bound the files the build makes and what one post may make;
 	// zero fields take their defaults (Limits).
 	Limits Limits
+	// Cache, when non-nil, keeps each post's rendering between builds (see
+	// posts.RenderCache); the output is the same with or without it.
+	Cache posts.RenderCache
 }
 
 // Output is one built site.
@@ -81,7 +84,7 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // Build is safe for concurrent use.
 func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, error) {
 	start := time.Now()
-	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo, Limits: opts.Limits.Post})
+	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo, Limits: opts.Limits.Post, Cache: opts.Cache})
 	if err != nil {
 		return nil, fmt.Errorf("load content: %w", err)
 	}
