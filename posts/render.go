@@ -88,8 +88,8 @@ func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok boo
 
 // walker visits a post's AST once.
 type walker struct {
-	l    *loader
-	r    *postResult
+	l     *loader
+	r     *postResult
 	idx   *siteIndex
 	body  []byte
 	reads *Reads // what it reads of the site, for the RenderCache; nil: not recorded
