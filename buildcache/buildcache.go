@@ -366,6 +366,8 @@ func (c *Cache) write(data []byte) (string, *os.File, error) {
 		os.Remove(f.Name())
 		return "", nil, err
 	}
+	now := c.now()
+	os.Chtimes(f.Name(), now, now) // the LRU order follows the cache's clock
 	final := filepath.Join(c.dir, name)
 	if err := os.Rename(f.Name(), final); err != nil {
 		os.Remove(f.Name())

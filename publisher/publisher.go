@@ -119,6 +119,18 @@ type Options struct {
 	// PagesBranch is used when publish.yaml names none; "" means
 	// posts.DefaultPagesBranch.
 	PagesBranch string
+	// Cache, when not nil, keeps each post's rendering between builds of
+	// every job and repository (buildcache.Cache implements it); the
+	// output is the same with or without it. Flush is called after each
+	// build.
+	Cache BuildCache
+}
+
+// BuildCache is the build cache jobs share: posts.RenderCache, and Flush to
+// write what a build put in it.
+type BuildCache interface {
+	posts.RenderCache
+	Flush()
 }
 
 // Publisher runs jobs. Jobs of one repository run one at a time (in the
@@ -132,6 +144,7 @@ type Publisher struct {
 	limits      Limits
 	now         func() time.Time
 	pagesBranch string
+	cache       BuildCache // nil: none
 
 	// build renders a site and loadConfig reads publish.yaml; tests swap
 	// them for fakes.
@@ -154,6 +167,7 @@ func New(opts Options) (*Publisher, error) {
 		limits:      opts.Limits.withDefaults(),
 		now:         opts.Now,
 		pagesBranch: opts.PagesBranch,
+		cache:       opts.Cache,
 		build:       buildSite,
 		loadConfig:  posts.LoadConfig,
 	}

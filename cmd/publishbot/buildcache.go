@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/buildcache"
+	"github.com/publishbot/publishbot/preview"
 )
 
 // The build cache (package buildcache): where `build` and `preview` keep it
@@ -91,4 +92,13 @@ func cliLog(stderr io.Writer) *logrus.Entry {
 	l.Level = logrus.WarnLevel
 	l.Formatter = &logrus.TextFormatter{DisableColors: true, DisableTimestamp: true}
 	return logrus.NewEntry(l)
+}
+
+// previewCache is c as a preview.Cache: nil for no cache (a nil
+// *buildcache.Cache must not become a non-nil interface).
+func previewCache(c *buildcache.Cache) preview.Cache {
+	if c == nil {
+		return nil
+	}
+	return c
 }
