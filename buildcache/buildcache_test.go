@@ -65,7 +65,9 @@ func TestDamagedPacks(t *testing.T) {
 		"truncated header": func(b []byte) []byte { return b[:10] },
 		"flipped value":    func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b },
 		"flipped length":   func(b []byte) []byte { b[40] ^= 0x01; return b },
-		"foreign":          func(b []byte) []byte { return []byte("not a pack at all, but long enough to have a header of sorts....................................") },
+		"foreign": func(b []byte) []byte {
+			return []byte("not a pack at all, but long enough to have a header of sorts....................................")
+		},
 		"empty value hash": func(b []byte) []byte { b[50] ^= 0x10; return b },
 	}
 	for name, f := range damage {
