@@ -1,10 +1,8 @@
 package posts
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -30,7 +28,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-1"
+const renderVersion = "posts-render-2"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -231,9 +229,8 @@ func (l *loader) cacheKey(r *postResult) [32]byte {
 func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	key := l.cacheKey(r)
 	if data, ok := l.cache.Get(key); ok {
-		var c cachedRender
-		if gob.NewDecoder(bytes.NewReader(data)).Decode(&c) == nil && l.stillValid(idx, c.Reads) {
-			l.apply(r, &c)
+		if c, err := decodeRender(data); err == nil && l.stillValid(idx, c.Reads) {
+			l.apply(r, c)
 			return
 		}
 	}
@@ -251,11 +248,7 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	for _, ch := range r.checks[checks:] {
 		c.Checks = append(c.Checks, cachedCheck{ch.site, ch.dest, ch.from, ch.redirect, ch.line, ch.col, ch.image, ch.cover})
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(p.HTML) + len(p.TOC) + 512)
-	if gob.NewEncoder(&buf).Encode(&c) == nil {
-		l.cache.Put(key, buf.Bytes())
-	}
+	l.cache.Put(key, encodeRender(&c))
 }
 
 func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
