@@ -127,7 +127,8 @@ func Open(dir string, opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open build cache: %w", err)
 	}
-	// Oldest first, so that a key in two packs is read from the newer.
+	// Oldest first (names start with the time they were written), so that
+	// a key in two packs is read from the newer.
 	type found struct {
 		name string
 		at   time.Time
@@ -149,7 +150,7 @@ func Open(dir string, opts Options) (*Cache, error) {
 			names = append(names, found{e.Name(), info.ModTime()})
 		}
 	}
-	sort.Slice(names, func(i, j int) bool { return names[i].at.Before(names[j].at) })
+	sort.Slice(names, func(i, j int) bool { return names[i].name < names[j].name })
 	for _, n := range names {
 		c.load(n.name, n.at)
 	}
@@ -170,6 +171,9 @@ func (c *Cache) load(name string, at time.Time) {
 		return
 	}
 	p := &pack{name: name, f: f, size: info.Size(), touched: at}
+	if c.loadIndex(p) {
+		return
+	}
 	var locs []struct {
 		key [32]byte
 		l   loc
@@ -203,6 +207,34 @@ func (c *Cache) load(name string, at time.Time) {
 	}
 }
 
+// loadIndex adds the records of p from its .idx file, written beside it by
+// Flush; false when there is none or it does not fit the pack (then load
+// reads the pack's own headers).
+func (c *Cache) loadIndex(p *pack) bool {
+	b, err := os.ReadFile(filepath.Join(c.dir, strings.TrimSuffix(p.name, ".pack")+".idx"))
+	if err != nil || len(b)%48 != 0 {
+		return false
+	}
+	var end int64
+	for i := 0; i < len(b); i += 48 {
+		off, n := int64(binary.BigEndian.Uint64(b[i+32:])), int64(binary.BigEndian.Uint64(b[i+40:]))
+		if off < 0 || n < headerLen || off > p.size-n {
+			return false
+		}
+		end = max(end, off+n)
+	}
+	if end != p.size {
+		return false
+	}
+	c.packs[p.name] = p
+	for i := 0; i < len(b); i += 48 {
+		var k [32]byte
+		copy(k[:], b[i:i+32])
+		c.index[k] = loc{p, int64(binary.BigEndian.Uint64(b[i+32:])), int64(binary.BigEndian.Uint64(b[i+40:]))}
+	}
+	return true
+}
+
 // discard removes a damaged pack and forgets its records. Callers hold c.mu
 // or own c alone.
 func (c *Cache) discard(p *pack, why string) {
@@ -210,6 +242,7 @@ func (c *Cache) discard(p *pack, why string) {
 	p.bad = true
 	p.f.Close()
 	os.Remove(filepath.Join(c.dir, p.name))
+	os.Remove(filepath.Join(c.dir, strings.TrimSuffix(p.name, ".pack")+".idx"))
 	delete(c.packs, p.name)
 	for k, l := range c.index {
 		if l.p == p {
@@ -260,8 +293,9 @@ func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 	switch {
 	case err != nil:
 		why = "unreadable: " + err.Error()
-	case !bytes.Equal(rec[4:36], k[:]):
-		why = "record moved (corrupted)"
+	case !bytes.Equal(rec[:4], recordMagic[:]) || !bytes.Equal(rec[4:36], k[:]) ||
+		binary.BigEndian.Uint64(rec[36:44]) != uint64(l.len-headerLen):
+		why = "record header corrupted"
 	default:
 		sum := sha256.Sum256(rec[headerLen:])
 		if !bytes.Equal(sum[:], rec[44:headerLen]) {
@@ -290,10 +324,8 @@ func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 func (c *Cache) Put(key [32]byte, value []byte) {
 	k := c.key(key)
 	c.mu.Lock()
-	if _, ok := c.pending[k]; !ok {
-		c.pending[k] = value
-		c.pendN += len(value)
-	}
+	c.pendN += len(value) - len(c.pending[k])
+	c.pending[k] = value
 	full := c.pendN >= flushAt
 	c.mu.Unlock()
 	if full {
@@ -340,6 +372,15 @@ func (c *Cache) Flush() {
 		}
 		return
 	}
+	idx := make([]byte, 0, len(keys)*(32+16))
+	for i, k := range keys {
+		idx = append(idx, k[:]...)
+		idx = binary.BigEndian.AppendUint64(idx, uint64(offs[i]))
+		idx = binary.BigEndian.AppendUint64(idx, uint64(headerLen+len(pending[k])))
+	}
+	// The index only saves reading the pack's headers at Open; Get checks
+	// every record it reads, so a wrong index is a miss, never a wrong value.
+	os.WriteFile(filepath.Join(c.dir, strings.TrimSuffix(name, ".pack")+".idx"), idx, 0o644)
 	p := &pack{name: name, f: f, size: int64(len(buf)), touched: c.now()}
 	c.packs[name] = p
 	for i, k := range keys {
@@ -423,6 +464,7 @@ func (c *Cache) evict(keep *pack) {
 		if err := os.Remove(filepath.Join(c.dir, e.name)); err == nil || errors.Is(err, fs.ErrNotExist) {
 			total -= e.size
 		}
+		os.Remove(filepath.Join(c.dir, strings.TrimSuffix(e.name, ".pack")+".idx"))
 		if p := c.packs[e.name]; p != nil {
 			p.bad = true // a Get reading it now misses, quietly
 			p.f.Close()

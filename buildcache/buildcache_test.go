@@ -186,3 +186,26 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestPutReplaces: the newest value of a key wins, before and after Flush
+// and across a restart.
+func TestPutReplaces(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, Options{})
+	c.Put(key("k"), []byte("one"))
+	c.Put(key("k"), []byte("two"))
+	if v, _ := c.Get(key("k")); string(v) != "two" {
+		t.Fatalf("pending: %q", v)
+	}
+	c.Flush()
+	c.Put(key("k"), []byte("three"))
+	c.Flush()
+	if v, _ := c.Get(key("k")); string(v) != "three" {
+		t.Fatalf("after flush: %q", v)
+	}
+	c.Close()
+	c2 := open(t, dir, Options{})
+	if v, _ := c2.Get(key("k")); string(v) != "three" {
+		t.Fatalf("after restart: %q", v)
+	}
+}

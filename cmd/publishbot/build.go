@@ -62,9 +62,15 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 
 	start := time.Now()
 	opts := site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future}, Limits: limits}
-	if c := openBuildCache(cdir, cacheMax, cliLog(stderr)); c != nil {
-		defer c.Close()
-		opts.Cache = c
+	cache := openBuildCache(cdir, cacheMax, cliLog(stderr))
+	var content [32]byte
+	if cache != nil {
+		defer cache.Close()
+		opts.Cache = cache
+		if done, err := buildUnchanged(cache, dir, *out, opts, start, stdout, stderr); done {
+			return err
+		}
+		content, _ = site.ContentFingerprint(dir, *out)
 	}
 	b, err := site.BuildDir(ctx, dir, opts)
 	if err != nil {
@@ -81,6 +87,9 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	written, removed, err := site.Write(ctx, *out, b.Files)
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
+	}
+	if cache != nil {
+		site.RememberUnchanged(cache, dir, *out, opts, content, b, start) // best effort: the next build builds again
 	}
 	fmt.Fprintf(stdout, "built %s, %s into %s (%s removed) in %.2fs: %s, %s\n",
 		plural(len(b.IndexPages), "post", "posts"), plural(written, "file", "files"), *out, plural(removed, "stale file", "stale files"),

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/publishbot/publishbot/buildcache"
 	"github.com/publishbot/publishbot/preview"
+	"github.com/publishbot/publishbot/site"
 )
 
 // The build cache (package buildcache): where `build` and `preview` keep it
@@ -101,4 +103,27 @@ func previewCache(c *buildcache.Cache) preview.Cache {
 		return nil
 	}
 	return c
+}
+
+// buildUnchanged is `build`'s fast path: when the cache says that nothing
+// the last build of dir into out read has changed (site.CheckUnchanged), it
+// prints that build's diagnostics and summary, writes nothing and returns
+// done. err is the exit status the last build had.
+func buildUnchanged(cache site.Store, dir, out string, opts site.Options, start time.Time, stdout, stderr io.Writer) (done bool, err error) {
+	u, ok := site.CheckUnchanged(cache, dir, out, opts, start)
+	if !ok {
+		return false, nil
+	}
+	errs, warns := writeDiagnosticsText(stderr, u.Diagnostics)
+	if !strings.HasPrefix(u.BaseURL, "http") {
+		fmt.Fprintln(stderr, "publish.yaml: warning: no base_url: feeds, sitemap and canonical links are relative, and feed readers and search engines cannot follow them; set base_url in publish.yaml (such as https://owner.github.io/repo/) or pass --base-url [base-url-missing]")
+		warns++
+	}
+	fmt.Fprintf(stdout, "built %s, %s into %s, unchanged since the last build (0 files written) in %.2fs: %s, %s\n",
+		plural(u.Posts, "post", "posts"), plural(u.Files, "file", "files"), out, time.Since(start).Seconds(),
+		plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
+	if errs > 0 {
+		return true, &exitError{Code: 1}
+	}
+	return true, nil
 }

@@ -115,7 +115,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		bins = append(bins, b)
 	}
-	load := func() string { b, _ := os.ReadFile("/proc/loadavg"); return strings.Join(strings.Fields(string(b))[:3], " ") }
+	load := func() string {
+		b, _ := os.ReadFile("/proc/loadavg")
+		return strings.Join(strings.Fields(string(b))[:3], " ")
+	}
 	fmt.Fprintf(stdout, "%d posts, %d files; load average at start %s\n\n", *n, len(files), load())
 
 	turns := func(round int) []*binary { // alternate who goes first
