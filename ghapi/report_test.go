@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,7 +62,7 @@ func (s *sleeps) all() []time.Duration {
 // githubAPI is GitHub's API description from the shared test data, loaded
 // once for the package's tests.
 var githubAPI = sync.OnceValues(func() (*ghapitest.API, error) {
-	return ghapitest.LoadAPI(os.DirFS(filepath.Join("..", "..", "shared", "testdata", "github-api")))
+	return ghapitest.ProjectAPI()
 })
 
 // newGitHub starts the GitHub API stand-in with opts, checking every

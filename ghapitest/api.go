@@ -2,6 +2,7 @@ package ghapitest
 
 import (
 	"bytes"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,8 +18,8 @@ import (
 // subset of one) with its documented examples. Given to a Server in
 // Options.API, it makes the server check every request against the
 // description and answer with the documented examples. The server never
-// reads a description itself: the tests load one (the shared test data's
-// github-api folder) and hand it over. An API is safe for concurrent use.
+// reads a description itself: the tests load one (ProjectAPI, the project's
+// copy in api/) and hand it over. An API is safe for concurrent use.
 type API struct {
 	doc   map[string]any
 	paths []apiPath
@@ -37,12 +38,31 @@ const (
 	ExamplesDir     = "examples"
 )
 
-// LoadAPI reads an API from fsys: the OpenAPI document DescriptionFile and
-// the example files under ExamplesDir (which may be missing).
+// LoadAPI reads an API from fsys: the OpenAPI document DescriptionFile,
+// merged with every further document named openapi-<topic>.json beside it
+// (operations added to the shared subset, see api/SOURCE.md), and the
+// example files under ExamplesDir (which may be missing).
 func LoadAPI(fsys fs.FS) (*API, error) {
 	doc, err := fs.ReadFile(fsys, DescriptionFile)
 	if err != nil {
 		return nil, fmt.Errorf("read github api description: %w", err)
+	}
+	extra, err := fs.Glob(fsys, "openapi-*.json")
+	if err != nil {
+		return nil, fmt.Errorf("list github api descriptions: %w", err)
+	}
+	sort.Strings(extra)
+	for _, name := range extra {
+		if name == DescriptionFile {
+			continue
+		}
+		more, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("read github api description %s: %w", name, err)
+		}
+		if doc, err = mergeDescriptions(doc, more); err != nil {
+			return nil, fmt.Errorf("merge github api description %s: %w", name, err)
+		}
 	}
 	examples := map[string][]byte{}
 	entries, err := fs.ReadDir(fsys, ExamplesDir)
@@ -60,6 +80,71 @@ func LoadAPI(fsys fs.FS) (*API, error) {
 		examples[e.Name()] = b
 	}
 	return ParseAPI(doc, examples)
+}
+
+//go:embed api
+var projectAPI embed.FS
+
+// ProjectAPI is the project's own copy of the description (the folder api/):
+// the shared subset plus the operations added for publishbot's later
+// features. Tests and the demo's stand-in use it.
+func ProjectAPI() (*API, error) {
+	sub, err := fs.Sub(projectAPI, "api")
+	if err != nil {
+		return nil, fmt.Errorf("open github api description: %w", err)
+	}
+	return LoadAPI(sub)
+}
+
+// mergeDescriptions adds more's paths and components to base. A path or
+// component present in both must be the same: both come from one upstream
+// description, so a difference means a copy was edited by hand.
+func mergeDescriptions(base, more []byte) ([]byte, error) {
+	var a, b map[string]any
+	if err := json.Unmarshal(base, &a); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := json.Unmarshal(more, &b); err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if err := mergeSection(a, b, "paths"); err != nil {
+		return nil, err
+	}
+	bc, _ := b["components"].(map[string]any)
+	if a["components"] == nil {
+		a["components"] = map[string]any{}
+	}
+	ac, _ := a["components"].(map[string]any)
+	for kind := range bc {
+		if err := mergeSection(ac, bc, kind); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(a)
+}
+
+func mergeSection(a, b map[string]any, key string) error {
+	bm, _ := b[key].(map[string]any)
+	if len(bm) == 0 {
+		return nil
+	}
+	am, _ := a[key].(map[string]any)
+	if am == nil {
+		am = map[string]any{}
+		a[key] = am
+	}
+	for k, v := range bm {
+		if old, ok := am[k]; ok {
+			ob, _ := json.Marshal(old)
+			nb, _ := json.Marshal(v)
+			if !bytes.Equal(ob, nb) {
+				return fmt.Errorf("%s %q differs from the one already described", key, k)
+			}
+			continue
+		}
+		am[k] = v
+	}
+	return nil
 }
 
 // ParseAPI makes an API from an OpenAPI document and examples by file name

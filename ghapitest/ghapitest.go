@@ -1,7 +1,7 @@
 // Package ghapitest is publishbot's one stand-in for GitHub's REST API: an
 // in-memory server on the loopback interface answering the subset
 // publishbot calls (issue comments, commit statuses, check runs, pull
-// requests, App installation tokens). `publishbot demo` runs the bot against it, so the
+// requests, App installation tokens, GitHub Pages and its builds, webhooks). `publishbot demo` runs the bot against it, so the
 // whole loop works with no GitHub account, and the tests use it to see
 // exactly what the bot asked GitHub to do.
 //
@@ -10,7 +10,10 @@
 // each request against the description and answers with GitHub's
 // documented examples, overwritten with its own values. It can check an
 // App's JWTs (Options.AppKey), page comment listings, and fail chosen
-// requests (Fail). It holds state in memory only.
+// requests (Fail). It also serves the pages of github.com's App manifest
+// flow and converts their codes (apps.go), and can play personal access
+// tokens with too few permissions, and repositories (access.go).
+// It holds state in memory only.
 package ghapitest
 
 import (
@@ -138,12 +141,16 @@ type Server struct {
 	reqs     []Request
 	nextID   int64
 	clock    time.Time
+	apps     appState    // the App manifest flow (apps.go)
+	access   accessState // limited tokens and repositories (access.go)
 	comments []*Comment
 	statuses []Status
 	checks   []*CheckRun
 	pulls    map[string]PullRequest // by "owner/name#number"
 	tokens   map[string]int64       // issued installation token → installation id
 	faults   []fault
+	pages    map[string]*pagesState // by "owner/name"
+	hooks    map[string][]Hook      // by "owner/name"
 }
 
 type fault struct {
@@ -350,6 +357,8 @@ type route struct {
 // routes are the operations answered, with GitHub's operationIds.
 var routes = []route{
 	{http.MethodPost, "apps/create-installation-access-token", regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)},
+	{http.MethodPost, "apps/create-from-manifest", regexp.MustCompile(`^/app-manifests/([^/]+)/conversions$`)},
+	{http.MethodGet, "repos/get", regexp.MustCompile(`^/repos/([^/]+/[^/]+)$`)},
 	{http.MethodGet, "issues/list-comments", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$`)},
 	{http.MethodPost, "issues/create-comment", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)/comments$`)},
 	{http.MethodGet, "issues/get-comment", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$`)},
@@ -359,6 +368,9 @@ var routes = []route{
 	{http.MethodPost, "checks/create", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs$`)},
 	{http.MethodPatch, "checks/update", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs/(\d+)$`)},
 	{http.MethodGet, "pulls/get", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pulls/(\d+)$`)},
+	{http.MethodGet, "repos/get-pages", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pages$`)},
+	{http.MethodGet, "repos/get-latest-pages-build", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/pages/builds/latest$`)},
+	{http.MethodGet, "repos/list-webhooks", regexp.MustCompile(`^/repos/([^/]+/[^/]+)/hooks$`)},
 }
 
 // call is one request being answered.
@@ -376,8 +388,15 @@ type answer struct {
 	body   []byte
 }
 
-// ServeHTTP answers one API request.
+// ServeHTTP answers one API request, at the root or under /api/v3/ as on
+// an Enterprise Server, or a page of the App manifest flow (apps.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/api/v3/"); ok {
+		r = r.Clone(r.Context())
+		r.URL.Path, r.URL.RawPath = "/"+rest, ""
+	} else if s.serveWeb(w, r) {
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
 		http.Error(w, "read body", http.StatusBadRequest)
@@ -418,6 +437,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for k, vs := range a.header {
 		w.Header()[k] = vs
 	}
+	if scopes, classic := s.scopesHeader(r); classic {
+		w.Header().Set("X-OAuth-Scopes", scopes)
+	}
 	if a.body != nil {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	}
@@ -439,11 +461,17 @@ func (s *Server) answerLocked(c call, problems []string) answer {
 	if len(problems) > 0 {
 		return errorJSON(http.StatusUnprocessableEntity, "Invalid request.\n\n"+strings.Join(problems, "\n"))
 	}
-	if c.op == "apps/create-installation-access-token" {
+	switch c.op {
+	case "apps/create-installation-access-token":
 		return s.accessTokenLocked(c)
+	case "apps/create-from-manifest":
+		return s.manifestConversionLocked(c)
 	}
 	if !s.authorizedLocked(r) {
 		return errorJSON(http.StatusUnauthorized, "Bad credentials")
+	}
+	if a, done := s.answerAccessLocked(c); done {
+		return a
 	}
 	switch c.op {
 	case "issues/list-comments":
@@ -515,6 +543,12 @@ func (s *Server) answerLocked(c call, problems []string) answer {
 		}
 		s.checks = append(s.checks, cr)
 		return s.jsonAnswer(c.op, http.StatusCreated, checkRunJSON(cr))
+	case "repos/get-pages":
+		return s.pagesLocked(c)
+	case "repos/get-latest-pages-build":
+		return s.latestBuildLocked(c)
+	case "repos/list-webhooks":
+		return s.hooksLocked(c)
 	case "pulls/get":
 		pr, ok := s.pulls[c.m[1]+"#"+c.m[2]]
 		if !ok {
@@ -575,9 +609,14 @@ func (s *Server) accessTokenLocked(c call) answer {
 
 // validJWT checks an App's JWT: signed with RS256 by Options.AppKey, issued
 // by Options.AppID. Without AppKey any token passes.
+// Apps created through the manifest flow are known by their keys; once
+// there is one, only their JWTs pass without AppKey.
 func (s *Server) validJWT(token string) bool {
+	if s.validAppJWTLocked(token) {
+		return true
+	}
 	if s.opts.AppKey == nil {
-		return token != ""
+		return token != "" && len(s.apps.created) == 0
 	}
 	claims := &jwt.RegisteredClaims{}
 	_, err := jwt.ParseWithClaims(token, claims, func(tk *jwt.Token) (any, error) {
@@ -593,6 +632,9 @@ func (s *Server) authorizedLocked(r *http.Request) bool {
 	auth := r.Header.Get("Authorization")
 	tok := strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(auth, "Bearer "), "token "))
 	if _, ok := s.tokens[tok]; ok {
+		return true
+	}
+	if _, ok := s.access.tokens[tok]; ok {
 		return true
 	}
 	return s.opts.Token == "" || tok == s.opts.Token

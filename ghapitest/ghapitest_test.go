@@ -10,12 +10,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	jwt "github.com/golang-jwt/jwt/v4"
@@ -25,7 +24,7 @@ import (
 const sha = "ce587453ced02b1526dfb4cb910479d431683101"
 
 var sharedAPI = sync.OnceValues(func() (*API, error) {
-	return LoadAPI(os.DirFS(filepath.Join("..", "..", "shared", "testdata", "github-api")))
+	return ProjectAPI()
 })
 
 func start(t *testing.T, opts Options) *Server {
@@ -154,7 +153,7 @@ func TestRequestsDepartingFromTheDescription(t *testing.T) {
 		{"state not in the enum", "POST", "/repos/acme/blog/statuses/" + sha, "application/json", `{"state":"fine"}`, "not in", 422},
 		{"form body", "POST", "/repos/acme/blog/issues/7/comments", "application/x-www-form-urlencoded", `{"body":"x"}`, "Content-Type", 422},
 		{"missing body", "POST", "/repos/acme/blog/issues/7/comments", "application/json", ``, "request body required", 422},
-		{"described, not implemented", "GET", "/repos/acme/blog", "", ``, "does not implement", 404},
+		{"described, not implemented", "GET", "/repos/acme/blog/pulls/1/files", "", ``, "does not implement", 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(s.Problems())
@@ -384,5 +383,27 @@ func TestPullRequests(t *testing.T) {
 	}
 	if p := s.Problems(); len(p) != 0 || s.Count("pulls/get") != 2 {
 		t.Errorf("problems %v, requests %+v", p, s.Requests())
+	}
+}
+
+func TestLoadAPIMergesTopicDescriptions(t *testing.T) {
+	base := []byte(`{"openapi":"3.0.3","paths":{"/a":{"get":{"operationId":"x/a"}}},"components":{"schemas":{"s":{"type":"object"}}}}`)
+	more := []byte(`{"openapi":"3.0.3","paths":{"/b":{"get":{"operationId":"x/b"}}},"components":{"schemas":{"s":{"type":"object"},"t":{"type":"string"}}}}`)
+	fsys := fstest.MapFS{
+		DescriptionFile:     {Data: base},
+		"openapi-more.json": {Data: more},
+	}
+	a, err := LoadAPI(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/a", "/b"} {
+		if op, _, _ := a.match("GET", p); op == "" {
+			t.Errorf("GET %s not described after the merge", p)
+		}
+	}
+	fsys["openapi-clash.json"] = &fstest.MapFile{Data: []byte(`{"paths":{},"components":{"schemas":{"s":{"type":"string"}}}}`)}
+	if _, err := LoadAPI(fsys); err == nil || !strings.Contains(err.Error(), `"s" differs`) {
+		t.Errorf("a component described twice differently: err = %v, want a clash", err)
 	}
 }

@@ -179,3 +179,35 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIForBase(t *testing.T) {
+	for _, tc := range []struct{ web, api string }{
+		{"https://github.com", "https://api.github.com/"},
+		{"https://github.com/", "https://api.github.com/"},
+		{"https://acme.ghe.com", "https://api.acme.ghe.com/"},
+		{"https://ghe.example.com", "https://ghe.example.com/api/v3/"},
+		{"https://example.com/github/", "https://example.com/github/api/v3/"},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v3/"},
+	} {
+		got, err := APIForBase(tc.web)
+		if err != nil {
+			t.Fatalf("APIForBase(%q): %v", tc.web, err)
+		}
+		if got.String() != tc.api {
+			t.Errorf("APIForBase(%q) = %s, want %s", tc.web, got, tc.api)
+		}
+		back, err := BaseForAPI(got.String())
+		if err != nil {
+			t.Fatalf("BaseForAPI(%q): %v", got, err)
+		}
+		want, _ := ParseBase(tc.web)
+		if back.String() != want.String() {
+			t.Errorf("BaseForAPI(APIForBase(%q)) = %s, want %s", tc.web, back, want)
+		}
+	}
+	for _, bad := range []string{"http://github.example", "ftp://github.com", "https://user:pw@github.com", "https://github.com/?x=1"} {
+		if _, err := APIForBase(bad); err == nil {
+			t.Errorf("APIForBase(%q) accepted", bad)
+		}
+	}
+}

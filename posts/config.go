@@ -73,7 +73,7 @@ func defaultBaseURL(repo string) string {
 
 var configKeys = []string{"title", "heading", "description", "base_url", "author", "language", "per_page",
 	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html",
-	"pages", "menu", "authors", "embeds", "toc", "params", "permalink", "generator", "feeds"}
+	"pages", "menu", "authors", "embeds", "toc", "params", "permalink", "generator", "feeds", "strings", "analytics"}
 
 // Generators are the values of generator: the site generators whose
 // conventions publishbot follows where they differ.
@@ -318,12 +318,16 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 				}
 				return s, ""
 			})
-		case "pages", "menu", "authors", "params":
+		case "pages", "menu", "authors", "params", "strings", "analytics":
 			// Each is read by its own parser (pages.go, menu.go, authors.go, params.go).
 			var more []Diagnostic
 			switch f.key {
 			case "params":
 				cfg.Params, more = parseParamsConfig(&v)
+			case "strings":
+				cfg.Strings, more = parseStringsConfig(&v)
+			case "analytics":
+				cfg.Analytics, more = parseAnalyticsConfig(&v)
 			case "pages":
 				cfg.Pages, more = parsePagesConfig(&v)
 			case "menu":

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/publishbot/publishbot/locale"
 )
 
 // Load reads a content repository from fsys. It never follows symlinks and
@@ -133,7 +135,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		return nil, err // LoadConfig refuses such a pattern; this is a Config from opts
 	}
 	md := newMarkdown(cfg.UnsafeHTML, cfg.Embeds)
-	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults(),
+	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults(), locale: locale.For(cfg.Language, cfg.Strings),
 		permalink: permalink, siteHost: configHost, cache: opts.Cache}
 	if l.cache != nil {
 		l.cacheKeyBase = l.cacheBase()
@@ -489,6 +491,7 @@ type loader struct {
 	siteHost   string // host of the configured base_url: links to it are links into the site
 	limits     Limits // with defaults filled in
 	permalink  Permalink
+	locale     *locale.Locale // the language's reading speed and words (the TOC's title)
 
 	fileDiags []Diagnostic // problems of static and bundle files, found by index
 

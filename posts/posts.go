@@ -73,6 +73,12 @@ type Config struct {
 	// Params are the site's own variables (params: in publish.yaml), as
 	// Jekyll's site.<key> and Hugo's .Site.Params; nil for none.
 	Params map[string]any `yaml:"params" json:"params,omitempty"`
+	// Strings replace words of the theme's table for Language (see package
+	// locale); nil for none.
+	Strings map[string]string `yaml:"strings" json:"strings,omitempty"`
+	// Analytics is the analytics provider whose tag every page carries; nil
+	// for none.
+	Analytics *Analytics `yaml:"analytics" json:"analytics,omitempty"`
 
 	// Location is Timezone loaded; never nil after Load.
 	Location *time.Location `yaml:"-" json:"-"`

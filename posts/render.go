@@ -21,9 +21,6 @@ import (
 // summaryRunes is the length of a summary taken from the text.
 const summaryRunes = 400
 
-// wordsPerMinute gives ReadingTime.
-const wordsPerMinute = 200
-
 // render is phase 2: parse the body, resolve links, collect the plain text,
 // report body problems, and render HTML. A panic becomes an internal-error
 // diagnostic.
@@ -54,7 +51,7 @@ func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok boo
 	w.tocOn = r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && l.cfg.TOC
 	_ = ast.Walk(doc, w.visit)
 	if w.tocOn {
-		p.TOC = renderTOC(w.toc)
+		p.TOC = renderTOC(w.toc, l.locale.T("contents"))
 	}
 	if meta := r.meta; meta.imageRaw != "" {
 		before, checks := len(r.diags), len(r.checks)
@@ -75,7 +72,7 @@ func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok boo
 		}
 	}
 	p.Words = countWords(prose) + countWords(w.notes.String()) + w.codeWords
-	p.ReadingTime = max(1, (p.Words+wordsPerMinute/2)/wordsPerMinute)
+	p.ReadingTime = l.locale.ReadingMinutes(p.Words)
 	var buf bytes.Buffer
 	buf.Grow(len(r.body) * 2)
 	if err := l.md.md.Renderer().Render(&buf, r.body, doc); err != nil {

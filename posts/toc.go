@@ -1,6 +1,7 @@
 package posts
 
 import (
+	"html"
 	"strings"
 
 	"github.com/yuin/goldmark/util"
@@ -14,15 +15,16 @@ type tocEntry struct {
 }
 
 // renderTOC writes a post's table of contents: a nav landmark named
-// "Contents" holding a list of its h2 headings, each with a nested list of
+// title ("Contents" in English) holding a list of its h2 headings, each with a nested list of
 // the h3 headings under it (an h3 before any h2 is listed at the top), each
 // item a link to its heading's anchor. "" when there is no entry.
-func renderTOC(entries []tocEntry) string {
+func renderTOC(entries []tocEntry, title string) string {
 	if len(entries) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("<nav class=\"toc\" aria-label=\"Contents\">\n<p class=\"toc-title\" aria-hidden=\"true\">Contents</p>\n<ul>\n")
+	t := html.EscapeString(title)
+	b.WriteString("<nav class=\"toc\" aria-label=\"" + t + "\">\n<p class=\"toc-title\" aria-hidden=\"true\">" + t + "</p>\n<ul>\n")
 	pending := false // a top-level <li> is not closed yet
 	underH2 := false // that <li> is an h2's, so h3s nest in it
 	nested := false  // its nested <ul> is open

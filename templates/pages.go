@@ -100,7 +100,7 @@ func (b *build) pagePages() error {
 		pg := b.page("page", title, d.Summary, sp)
 		pg.Page = d
 		pg.Image, pg.ImageAlt = d.ImageURL, d.ImageAlt
-		data, err := b.r.execute(tplPage, pg, len(d.Page.HTML)+6<<10)
+		data, err := b.tpl.execute(tplPage, pg, len(d.Page.HTML)+6<<10)
 		if err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func headerKey(u string) string {
 // entry's target gets that header (see headerFor).
 func (b *build) menuHeaders() error {
 	b.headers = map[string]template.HTML{}
-	t := b.r.pages[tplIndex]
+	t := b.tpl[tplIndex]
 	if t.Lookup("site-header") == nil {
 		return nil
 	}

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/publishbot/publishbot/locale"
 	"github.com/publishbot/publishbot/posts"
 )
 
@@ -25,6 +26,7 @@ type SiteData struct {
 	Description string
 	Author      string
 	Language    string
+	Dir         string // "rtl" for a language written right to left, else ""
 	BackURL     string // the author's home page, "" for none
 	BaseURL     string // absolute, ends in "/"
 	Home        string // base path of the site, e.g. "/blog/"
@@ -49,6 +51,10 @@ type SiteData struct {
 	// parts of every page that depend only on the site. Empty when a theme
 	// override does not define them.
 	Head, Header, Footer template.HTML
+
+	// Analytics is the script tag of publish.yaml's analytics provider,
+	// written at the end of every page's head; "" for none.
+	Analytics template.HTML
 }
 
 // PostData is one post as templates see it: the fields of the loaded post
@@ -153,15 +159,34 @@ type Page struct {
 	Header template.HTML
 }
 
-// dateLayout is how dates read on pages: "Jun 14, 2026".
-const dateLayout = "Jan 2, 2006"
-
-// funcs are available to every template, including overrides.
+// funcs are available to every template, including overrides. t and date
+// speak the site's language: these are English placeholders for parsing,
+// replaced per render by localeFuncs.
 var funcs = template.FuncMap{
-	"date":     func(t time.Time) string { return t.Format(dateLayout) },
+	"date":     locale.For("en", nil).Date,
+	"t":        locale.For("en", nil).T,
 	"isodate":  func(t time.Time) string { return t.Format(time.RFC3339) },
 	"day":      func(t time.Time) string { return t.Format("2006-01-02") },
 	"oglocale": ogLocale,
+}
+
+// localeFuncs are the functions that depend on the language: t (a word of
+// the theme, "older", or a phrase with arguments, t "min_read" 3) and date
+// ("May 1, 2026", "1. Mai 2026").
+func localeFuncs(loc *locale.Locale) template.FuncMap {
+	return template.FuncMap{"t": loc.T, "date": loc.Date}
+}
+
+// localeKey tells locales apart: the language and every override.
+func localeKey(loc *locale.Locale) string {
+	var b strings.Builder
+	b.WriteString(loc.Tag)
+	for _, k := range locale.Keys() {
+		if v, ok := loc.Override(k); ok {
+			b.WriteString("\x00" + k + "\x00" + v)
+		}
+	}
+	return b.String()
 }
 
 // ogLocale writes a BCP 47 language tag the way OpenGraph wants it,
@@ -211,6 +236,8 @@ type Output struct {
 type build struct {
 	ctx   context.Context
 	r     *Renderer
+	loc   *locale.Locale // the site's language
+	tpl   pageSet        // the page templates in that language
 	cfg   posts.Config
 	opts  Options
 	site  *SiteData
@@ -246,21 +273,26 @@ type sitemapURL struct {
 // returns ctx.Err() within one page's work, and no goroutine it started
 // outlives it.
 func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, opts Options) (*Output, error) {
-	if r == nil || r.pages == nil {
+	if r == nil || r.protos == nil {
 		return nil, errors.New("render: the Renderer was not made with New")
 	}
 	if site == nil {
 		return nil, errors.New("render: no site")
 	}
 	b := &build{ctx: ctx, r: r, cfg: site.Config, opts: opts}
+	b.loc = locale.For(b.cfg.Language, b.cfg.Strings)
+	var err error
+	if b.tpl, err = r.forLocale(b.loc); err != nil {
+		return nil, err
+	}
 	// A site that was not made by posts.Load may leave these unset; the
 	// defaults are posts.DefaultConfig's.
 	def := posts.DefaultConfig("")
 	if b.cfg.PerPage <= 0 {
 		b.cfg.PerPage = def.PerPage
 	}
-	if b.cfg.Heading == "" {
-		b.cfg.Heading = def.Heading
+	if b.cfg.Heading == "" || !b.cfg.Has("heading") && b.cfg.Heading == def.Heading {
+		b.cfg.Heading = b.loc.T("heading")
 	}
 	if b.cfg.Language == "" {
 		b.cfg.Language = def.Language
@@ -275,6 +307,8 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		Description: b.cfg.Description,
 		Author:      b.cfg.Author,
 		Language:    b.cfg.Language,
+		Dir:         b.loc.Dir,
+		Analytics:   analyticsTag(b.cfg.Analytics),
 		BackURL:     b.cfg.BackURL,
 		BaseURL:     b.cfg.URL(""),
 		Home:        b.base,
@@ -309,7 +343,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		name string
 		dst  *template.HTML
 	}{{"site-head", &b.site.Head}, {"site-header", &b.site.Header}, {"site-footer", &b.site.Footer}} {
-		t := r.pages[tplIndex]
+		t := b.tpl[tplIndex]
 		if t.Lookup(part.name) == nil {
 			continue
 		}
@@ -382,7 +416,7 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			Words:       p.Words,
 			Date:        p.Date,
 			Updated:     p.Updated,
-			DateText:    p.Date.Format(dateLayout),
+			DateText:    b.loc.Date(p.Date),
 			DateISO:     p.Date.Format(time.RFC3339),
 			URL:         b.pathURL(address(p)),
 			AbsURL:      b.siteURL(address(p)),
@@ -399,7 +433,7 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			d.ImageURL = b.absURL(p.Image)
 		}
 		if !p.Updated.IsZero() {
-			d.UpdatedText = p.Updated.Format(dateLayout)
+			d.UpdatedText = b.loc.Date(p.Updated)
 			d.UpdatedISO = p.Updated.Format(time.RFC3339)
 		}
 		seen := map[string]bool{}
@@ -513,7 +547,7 @@ func (b *build) postPage(i int) ([]byte, error) {
 	if i+1 < len(b.posts) {
 		pg.Older = b.posts[i+1]
 	}
-	return b.r.execute(tplPost, pg, len(d.Post.HTML)+6<<10)
+	return b.tpl.execute(tplPost, pg, len(d.Post.HTML)+6<<10)
 }
 
 // featured is the newest featured post, or nil.
@@ -636,7 +670,7 @@ func (b *build) indexPages() error {
 	return b.paginate("", list, func(n int, items []*PostData, pager *Pager) error {
 		title := b.site.Title
 		if n > 1 {
-			title = fmt.Sprintf("%s · Page %d of %d", b.site.Title, n, pager.Total)
+			title = b.site.Title + " · " + b.loc.T("page_of", n, pager.Total)
 		}
 		dir := pageDir("", n)
 		pg := b.page("index", title, b.site.Description, dir)
@@ -653,7 +687,7 @@ func (b *build) indexPages() error {
 		if pg.Featured != nil {
 			pg.Image, pg.ImageAlt = pg.Featured.ImageURL, pg.Featured.ImageAlt
 		}
-		data, err := b.r.execute(tplIndex, pg, 8<<10)
+		data, err := b.tpl.execute(tplIndex, pg, 8<<10)
 		if err != nil {
 			return err
 		}
@@ -686,9 +720,9 @@ func (b *build) tagPages() error {
 		tag := &b.tags[i]
 		dir := "tags/" + tag.Slug + "/"
 		err := b.paginate(dir, b.byTag[tag.Slug], func(n int, items []*PostData, pager *Pager) error {
-			title := "Posts tagged “" + tag.Name + "”"
+			title := b.loc.T("tagged", tag.Name)
 			if n > 1 {
-				title += fmt.Sprintf(" · Page %d of %d", n, pager.Total)
+				title += " · " + b.loc.T("page_of", n, pager.Total)
 			}
 			if b.site.Title != "" {
 				title += " · " + b.site.Title
@@ -698,7 +732,7 @@ func (b *build) tagPages() error {
 			pg.Tag = tag
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
-			data, err := b.r.execute(tplTag, pg, 8<<10)
+			data, err := b.tpl.execute(tplTag, pg, 8<<10)
 			if err != nil {
 				return err
 			}
@@ -710,13 +744,13 @@ func (b *build) tagPages() error {
 			return err
 		}
 	}
-	title := "Tags"
+	title := b.loc.T("tags")
 	if b.site.Title != "" {
 		title += " · " + b.site.Title
 	}
 	pg := b.page("tags", title, "All tags of "+b.site.Title+".", "tags/")
 	pg.Tags = b.tags
-	data, err := b.r.execute(tplTags, pg, 8<<10)
+	data, err := b.tpl.execute(tplTags, pg, 8<<10)
 	if err != nil {
 		return err
 	}
@@ -726,13 +760,13 @@ func (b *build) tagPages() error {
 }
 
 func (b *build) archivePage() error {
-	title := "Archive"
+	title := b.loc.T("archive")
 	if b.site.Title != "" {
 		title += " · " + b.site.Title
 	}
 	pg := b.page("archive", title, "Every post of "+b.site.Title+" by year.", "archive/")
 	pg.Years = groupByYear(b.posts)
-	data, err := b.r.execute(tplArchive, pg, 64<<10)
+	data, err := b.tpl.execute(tplArchive, pg, 64<<10)
 	if err != nil {
 		return err
 	}
@@ -742,18 +776,18 @@ func (b *build) archivePage() error {
 }
 
 func (b *build) notFoundPage() error {
-	title := "Page not found"
+	title := b.loc.T("not_found_title")
 	if b.site.Title != "" {
 		title += " · " + b.site.Title
 	}
-	pg := b.page("404", title, "There is nothing at this address.", "404.html")
+	pg := b.page("404", title, b.loc.T("not_found_description"), "404.html")
 	pg.NoIndex = true
 	n := len(b.posts)
 	if n > 5 {
 		n = 5
 	}
 	pg.Popular = b.posts[:n]
-	data, err := b.r.execute(tpl404, pg, 8<<10)
+	data, err := b.tpl.execute(tpl404, pg, 8<<10)
 	if err != nil {
 		return err
 	}
@@ -777,7 +811,7 @@ func (b *build) sectionPages(sections []*posts.Section) error {
 		err := b.paginate(sec.Address, list, func(n int, items []*PostData, pager *Pager) error {
 			title := sec.Title
 			if n > 1 {
-				title += fmt.Sprintf(" · Page %d of %d", n, pager.Total)
+				title += " · " + b.loc.T("page_of", n, pager.Total)
 			}
 			if b.site.Title != "" {
 				title += " · " + b.site.Title
@@ -787,7 +821,7 @@ func (b *build) sectionPages(sections []*posts.Section) error {
 			pg.Section = data
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
-			out, err := b.r.execute(tplSection, pg, 8<<10)
+			out, err := b.tpl.execute(tplSection, pg, 8<<10)
 			if err != nil {
 				return err
 			}
@@ -817,7 +851,7 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 				}
 				if data == nil {
 					var err error
-					if data, err = b.r.execute(tplRedirect, pg, 1<<10); err != nil {
+					if data, err = b.tpl.execute(tplRedirect, pg, 1<<10); err != nil {
 						return err
 					}
 				}

@@ -38,6 +38,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+
+	"github.com/publishbot/publishbot/locale"
 )
 
 //go:embed theme
@@ -86,11 +89,17 @@ const maxOverrideSize = 1 << 20
 // Renderer holds the parsed theme; build it once with New and reuse it. It is
 // safe for concurrent use.
 type Renderer struct {
-	pages   map[string]*template.Template
+	protos  pageSet // parsed, never executed: what each locale's set is cloned from
 	css     []byte
 	cssHash string
 	favicon []byte
+
+	mu   sync.Mutex
+	sets map[string]pageSet // by localeKey
 }
+
+// pageSet is the page templates, each with the shared ones, by page name.
+type pageSet map[string]*template.Template
 
 // New parses the default theme. overrides, when non-nil, is a folder (the
 // repository's templates/) whose *.html files replace default templates of
@@ -142,7 +151,7 @@ func New(overrides fs.FS) (*Renderer, error) {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
 	}
-	r := &Renderer{pages: map[string]*template.Template{}, css: css, favicon: icon}
+	r := &Renderer{protos: pageSet{}, css: css, favicon: icon, sets: map[string]pageSet{}}
 	for _, name := range pageTemplates {
 		src, ok := sources[name]
 		if !ok {
@@ -155,7 +164,7 @@ func New(overrides fs.FS) (*Renderer, error) {
 		if _, err := t.New(name).Parse(src); err != nil {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
-		r.pages[name] = t
+		r.protos[name] = t
 	}
 	sum := sha256.Sum256(css)
 	r.cssHash = hex.EncodeToString(sum[:4])
@@ -195,10 +204,33 @@ func readOverrides(overrides fs.FS, sources map[string]string, css *[]byte) erro
 // Stylesheet returns the theme's CSS as written to StylesheetPath.
 func (r *Renderer) Stylesheet() []byte { return bytes.Clone(r.css) }
 
-func (r *Renderer) execute(name string, data any, sizeHint int) ([]byte, error) {
+// forLocale is the page templates with t and date speaking loc's language.
+// html/template cannot clone a template once it has run, so each locale's
+// set is cloned from the never-executed prototypes, once per Renderer.
+func (r *Renderer) forLocale(loc *locale.Locale) (pageSet, error) {
+	key := localeKey(loc)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if set, ok := r.sets[key]; ok {
+		return set, nil
+	}
+	fm := localeFuncs(loc)
+	set := make(pageSet, len(r.protos))
+	for name, proto := range r.protos {
+		t, err := proto.Clone()
+		if err != nil {
+			return nil, fmt.Errorf("prepare template %s: %w", name, err)
+		}
+		set[name] = t.Funcs(fm)
+	}
+	r.sets[key] = set
+	return set, nil
+}
+
+func (s pageSet) execute(name string, data any, sizeHint int) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(sizeHint)
-	if err := r.pages[name].ExecuteTemplate(&buf, name, data); err != nil {
+	if err := s[name].ExecuteTemplate(&buf, name, data); err != nil {
 		return nil, fmt.Errorf("execute template %s: %w", name, err)
 	}
 	return buf.Bytes(), nil

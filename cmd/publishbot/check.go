@@ -68,9 +68,6 @@ const checkUsage = `usage: publishbot check [--format text|json|github] [DIR]
 Validates the content repository in DIR (default: the current folder) as a
 publish would build it, templates included, and prints what a reader would
 notice: path:line:col: severity: message [code].
-
-Exit status: 0 no errors (warnings allowed), 1 errors (those posts would be
-left out), 2 bad command line or unreadable folder.
 `
 
 // checkSummary is the line check ends with in text format.

@@ -72,6 +72,10 @@ type serveConfig struct {
 	// MaxTags and MaxAliases bound one post (posts.Limits).
 	MaxTags    int `json:"max_tags"`
 	MaxAliases int `json:"max_aliases"`
+	// EnvFile is the settings file read under the environment (envfile.go).
+	EnvFile string `json:"env_file,omitempty"`
+	// envFileWarnings are logged at start (envfile.go).
+	envFileWarnings []string
 
 	// listening, when set, is sent the bound address once the server
 	// listens (the demo and tests listen on port 0). It must be buffered.
@@ -226,8 +230,11 @@ func envVars() []envVar {
 const serveUsage = `usage: publishbot serve [flags]
 
 Runs the bot: POST /webhook, GET /healthz, /readyz, /metrics.
-Configuration comes from the environment; flags override it.
+Configuration comes from the env file, the environment over it, and flags
+over both.
 
+  PUBLISHBOT_ENV_FILE              NAME=value settings (default: publishbot.env in the
+                                   data folder, as publishbot setup writes it)
   PUBLISHBOT_WEBHOOK_SECRET        webhook secret (required), or
   PUBLISHBOT_WEBHOOK_SECRET_FILE   a file holding it (a mounted secret)
   PUBLISHBOT_GITHUB_TOKEN          token for clones, pushes and reports
@@ -260,14 +267,16 @@ Configuration comes from the environment; flags override it.
                                    KiB, MiB, GiB (default 4GiB)
   PUBLISHBOT_MAX_TAGS              tags one post may have (default 100)
   PUBLISHBOT_MAX_ALIASES           aliases one post may have (default 100)
-
-flags:
 `
 
-// parseServeConfig builds the configuration from defaults, the environment
-// and args. It does not validate; --print-config is reported in print.
+// parseServeConfig builds the configuration from defaults, the env file,
+// the environment and args. It does not validate; --print-config is
+// reported in print.
 func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer) (cfg serveConfig, print bool, err error) {
 	cfg = defaultServeConfig()
+	if getenv, cfg.EnvFile, cfg.envFileWarnings, err = withEnvFile(args, getenv, cfg.DataDir); err != nil {
+		return cfg, false, badConfig([]error{err})
+	}
 	var errs []error
 	for _, v := range envVars() {
 		val := getenv(v.name)
@@ -318,6 +327,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return nil
 	})
 	fs.BoolVar(&print, "print-config", false, "print the configuration (secrets masked) and exit")
+	fs.StringVar(&cfg.EnvFile, "env-file", cfg.EnvFile, "settings file read under the environment (default DATA_DIR/publishbot.env)")
 	if _, err := parseArgs(fs, args, 0); err != nil {
 		return cfg, false, err
 	}
@@ -508,7 +518,7 @@ const minSecretChars = 16
 
 // warnings lists what serve logs at start without refusing to start.
 func (c serveConfig) warnings() []string {
-	var w []string
+	w := append([]string(nil), c.envFileWarnings...)
 	if n := utf8.RuneCountInString(c.WebhookSecret.Reveal()); n > 0 && n < minSecretChars {
 		w = append(w, fmt.Sprintf("the webhook secret is shorter than %d characters: use a long random one (e.g. openssl rand -hex 32)", minSecretChars))
 	}

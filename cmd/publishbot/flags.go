@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 )
@@ -13,10 +12,7 @@ import (
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, synopsis)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() { printHelp(stderr, fs, synopsis) }
 	return fs
 }
 

@@ -60,7 +60,7 @@ func sharedTestdata(t testing.TB, rel string) string {
 
 // githubAPI is GitHub's API description from the shared test data.
 var githubAPI = sync.OnceValues(func() (*ghapitest.API, error) {
-	return ghapitest.LoadAPI(os.DirFS(filepath.Join("..", "..", "..", "shared", "testdata", "github-api")))
+	return ghapitest.ProjectAPI()
 })
 
 // newE2EGitHub is the GitHub API stand-in for the serve tests: it checks

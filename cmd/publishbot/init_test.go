@@ -92,7 +92,7 @@ func TestCheckTemplatesAndSummary(t *testing.T) {
 		t.Fatalf("summary: %q", stderr)
 	}
 	_, stderr, _ = runArgs(t, "check", "-h")
-	if !strings.Contains(stderr, "Exit status: 0 no errors") {
+	if !strings.Contains(stderr, "exit status:\n  0  no errors") {
 		t.Fatalf("check -h: %q", stderr)
 	}
 }

@@ -84,6 +84,7 @@ func commands() map[string]command {
 		"demo":        runDemo,
 		"init":        runInit,
 		"new":         runNew,
+		"setup":       runSetup,
 		"version":     runVersion,
 	}
 }
@@ -100,6 +101,7 @@ usage:
   publishbot init    [DIR]                                detect Jekyll/Hugo/Zola/Eleventy, write publish.yaml
   publishbot new     [--bundle] "Title"                   a new post with front matter
   publishbot healthcheck                                  probe a running serve (for containers)
+  publishbot setup   --url URL | --token T --repo O/N     register the GitHub App, or check a token
   publishbot version
 `
 
@@ -121,6 +123,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func runVersion(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if _, err := parseArgs(newFlagSet("version", "usage: publishbot version\n", stderr), args, 0); err != nil {
+		return err
+	}
 	info, _ := debug.ReadBuildInfo()
 	fmt.Fprintln(stdout, versionLine(version, info))
 	return nil

@@ -24,8 +24,7 @@ import (
 const publishUsage = `usage: publishbot publish --repo URL [--ref REF] [--token T] [--pages-branch B] [--data-dir D]
 
 Fetches the repository, builds the source branch (or REF) and commits the
-site to the pages branch, once. Exit 0: published, unchanged or skipped;
-1: failed; 2: bad command line. The token is taken from --token or
+site to the pages branch, once. The token is taken from --token or
 PUBLISHBOT_GITHUB_TOKEN and sent as HTTP basic auth, never in the URL, and
 only to the --repo URL's own host: https, or http to a loopback address.
 PUBLISHBOT_MAX_FILES and PUBLISHBOT_MAX_BYTES bound what the build writes.
