@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if fl.NArg() == 0 {
-		return fmt.Errorf("usage: benchpublish [-posts N] [-edits K] label=binary ...")
+		return fmt.Errorf("usage: benchpublish [-posts N] [-edits K] label=binary [label=binary]")
 	}
 	work, err := os.MkdirTemp("", "benchpublish-")
 	if err != nil {
