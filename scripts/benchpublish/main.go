@@ -6,7 +6,7 @@
 //
 // For each binary it serves its own copy of the blog from a loopback git
 // server (gitserver: git http-backend) and measures, as separate
-// processes (wall time, and peak RSS from /usr/bin/time):
+// processes (wall time, and CPU time and peak RSS from /usr/bin/time):
 //
 //   - first publish: `publishbot publish` of the whole blog (fetch, build,
 //     write objects, push), against `publishbot build` then `git add -A &&
@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,7 +55,8 @@ type binary struct {
 
 type sample struct {
 	wall time.Duration
-	rss  int64 // KiB
+	cpu  time.Duration // user + system
+	rss  int64         // KiB
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -167,6 +169,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		t0 := time.Now()
 		var rss int64
+		var cpu time.Duration
 		for _, c := range [][]string{{"init", "-q", "-b", "gh-pages"}, {"add", "-A"},
 			{"-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-q", "-m", "site"},
 			{"-c", "http.postBuffer=1073741824", "push", "-q", srv.RepoURL(name), "gh-pages"}} {
@@ -175,8 +178,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				return fmt.Errorf("git %s: %w\n%s", c[0], err, text)
 			}
 			rss = max(rss, s.rss)
+			cpu += s.cpu
 		}
-		b.results["git add+commit+push"] = append(b.results["git add+commit+push"], sample{time.Since(t0), rss})
+		b.results["git add+commit+push"] = append(b.results["git add+commit+push"], sample{time.Since(t0), cpu, rss})
 	}
 
 	// One-post edits, each published by every binary in turn.
@@ -222,7 +226,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	steps := []string{"cold build", "first publish", "git add+commit+push", "one-post edit publish", "warm no-change build"}
 	fmt.Fprintf(stdout, "%-24s", "step")
 	for _, b := range bins {
-		fmt.Fprintf(stdout, " | %-34s", b.label+" (median, min–max s; peak MB)")
+		fmt.Fprintf(stdout, " | %-44s", b.label+" (median, min–max s; CPU s; peak MB)")
 	}
 	if len(bins) > 1 {
 		fmt.Fprintf(stdout, " | %s/%s median", bins[len(bins)-1].label, bins[0].label)
@@ -234,7 +238,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, b := range bins {
 			ss := b.results[st]
 			if len(ss) == 0 {
-				fmt.Fprintf(stdout, " | %-34s", "-")
+				fmt.Fprintf(stdout, " | %-44s", "-")
 				meds = append(meds, 0)
 				continue
 			}
@@ -245,7 +249,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			med := ss[len(ss)/2].wall
 			meds = append(meds, med)
-			fmt.Fprintf(stdout, " | %-34s", fmt.Sprintf("%.2f (%.2f–%.2f); %d MB", med.Seconds(), ss[0].wall.Seconds(), ss[len(ss)-1].wall.Seconds(), peak/1024))
+			cpus := make([]time.Duration, len(ss))
+			for i, s := range ss {
+				cpus[i] = s.cpu
+			}
+			slices.Sort(cpus)
+			fmt.Fprintf(stdout, " | %-44s", fmt.Sprintf("%.2f (%.2f–%.2f); %.2f; %d MB", med.Seconds(), ss[0].wall.Seconds(), ss[len(ss)-1].wall.Seconds(), cpus[len(cpus)/2].Seconds(), peak/1024))
 		}
 		if len(bins) > 1 && meds[0] > 0 && meds[len(meds)-1] > 0 {
 			fmt.Fprintf(stdout, " | %.2f×", meds[len(meds)-1].Seconds()/meds[0].Seconds())
@@ -266,7 +275,7 @@ func measure(prog, dir string, args ...string) (sample, string, error) {
 	}
 	rssFile.Close()
 	defer os.Remove(rssFile.Name())
-	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M", "-o", rssFile.Name(), prog}, args...)...)
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M %U %S", "-o", rssFile.Name(), prog}, args...)...)
 	cmd.Dir = dir
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -274,9 +283,11 @@ func measure(prog, dir string, args ...string) (sample, string, error) {
 	err = cmd.Run()
 	s := sample{wall: time.Since(t0)}
 	if b, rerr := os.ReadFile(rssFile.Name()); rerr == nil {
-		lines := strings.Fields(string(b))
-		if len(lines) > 0 {
-			s.rss, _ = strconv.ParseInt(lines[len(lines)-1], 10, 64)
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			s.rss, _ = strconv.ParseInt(f[len(f)-3], 10, 64)
+			u, _ := strconv.ParseFloat(f[len(f)-2], 64)
+			sy, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			s.cpu = time.Duration((u + sy) * float64(time.Second))
 		}
 	}
 	text := out.String()
