@@ -5,6 +5,14 @@
 //
 // Problems in content are data (Diagnostics), never Go errors: one broken post
 // is one diagnostic and the rest of the site still loads.
+//
+// With Options.Cache, a post's rendering is reused while nothing it was made
+// from changed (cache.go). Rendering code that reads anything beyond the
+// post's own source and the configuration — another post, a file of the
+// repository (an include, an image, a shortcode template), whether a file
+// exists — must read it through the walker's recording lookups (source,
+// bundle, section, assetOf, hasFile, hasDir, linkedTarget, and readFile for a
+// file's bytes; see Reads), so that a change to it renders the post again.
 package posts
 
 import (
