@@ -134,6 +134,15 @@ func New(ctx context.Context, opts Options) (_ *Demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start github api stand-in: %w", err)
 	}
+	// GitHub Pages serves the pages branch: its latest build is of the
+	// branch's head, done at the second look.
+	d.gh.SetPages(fullName, ghapitest.Pages{HTMLURL: d.siteURL, Head: func() string {
+		_, head, err := gitstore.BranchFS(d.git.RepoPath(fullName), pagesBranch)
+		if err != nil {
+			return ""
+		}
+		return head
+	}})
 
 	cfg := BotConfig{DataDir: filepath.Join(tmp, "data"), WebhookSecret: d.secret, GitHubToken: token, GitHubAPIURL: d.gh.URL(), GitURL: d.git.URL + "/"}
 	listening := make(chan string, 1)

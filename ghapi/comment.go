@@ -102,7 +102,7 @@ func previewBody(r publisher.Result) string {
 	if r.SiteURL != "" {
 		preview = "[preview](" + escapeURL(r.SiteURL) + ")"
 	}
-	head := fmt.Sprintf("%s **publishbot** · %s of #%d%s — %s\n\n", icon, preview, r.Job.PR, atSHA(r), tally(len(r.Changed), len(errs), len(warns)))
+	head := fmt.Sprintf("%s **publishbot** · %s of #%d%s — %s\n\n", icon, preview, r.Job.PR, atSHA(r), tally(len(r.Changed), len(errs), len(warns))) + pagesLine(r) + setupLines(r)
 	foot := buildTime(r) + Marker + "\n"
 
 	rows := make([]string, len(r.Changed))
@@ -511,4 +511,28 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// pagesLine says how far GitHub Pages got with the preview.
+func pagesLine(r publisher.Result) string {
+	switch r.Pages {
+	case publisher.PagesBuilding:
+		return "⏳ GitHub Pages is building the preview; this comment says when it is live.\n\n"
+	case publisher.PagesLive:
+		return "🟢 The preview is live.\n\n"
+	case publisher.PagesFailed:
+		return "❌ GitHub Pages could not build the preview: " + text(oneLine(r.PagesError)) + "\n\n"
+	case publisher.PagesUnknown:
+		return "⏳ GitHub Pages had not built the preview when publishbot stopped watching; it may still go live.\n\n"
+	}
+	return ""
+}
+
+// setupLines lists setup problems found before the first job.
+func setupLines(r publisher.Result) string {
+	var b strings.Builder
+	for _, p := range r.Setup {
+		b.WriteString("⚠️ Setup: " + text(p) + "\n\n")
+	}
+	return b.String()
 }

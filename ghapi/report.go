@@ -69,6 +69,19 @@ func (c *Client) Report(ctx context.Context, r publisher.Result) error {
 		if r.Job.PR <= 0 {
 			return fmt.Errorf("report preview job %s: no pull request number", r.Job.ID)
 		}
+		if pagesDone(r) {
+			// GitHub Pages finished the preview's build: the comment says
+			// so; the check run stands as it was.
+			if err := rc.upsertComment(ctx, CommentBody(r), false); err != nil {
+				errs = append(errs, fmt.Errorf("update comment on %s#%d: %w", repo.FullName, r.Job.PR, err))
+			}
+			if !c.IsApp() && sourceSHA(r) != "" {
+				if err := rc.previewStatus(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("report preview of %s#%d on %s: %w", repo.FullName, r.Job.PR, shortSHA(sourceSHA(r)), err))
+				}
+			}
+			break
+		}
 		if err := rc.upsertComment(ctx, CommentBody(r), true); err != nil {
 			errs = append(errs, fmt.Errorf("update comment on %s#%d: %w", repo.FullName, r.Job.PR, err))
 		}
@@ -241,7 +254,7 @@ func counts(r publisher.Result) (errs, warns int) {
 // descriptions.
 func summaryLine(r publisher.Result) string {
 	if r.Outcome == publisher.OutcomeFailed {
-		return "preview failed: " + errText(r.Err) // masked by Report
+		return descPreviewFailed + errText(r.Err) // masked by Report
 	}
 	e, w := counts(r)
 	return tally(len(r.Changed), e, w)
@@ -365,30 +378,92 @@ func (rc reportCall) previewStatus(ctx context.Context) error {
 	case errs > 0:
 		state = "failure"
 	}
-	return rc.status(ctx, PreviewContext, state, summaryLine(r), r.SiteURL)
+	desc := summaryLine(r)
+	switch {
+	case r.Outcome == publisher.OutcomeFailed:
+	case len(r.Setup) > 0:
+		state, desc = "failure", r.Setup[0]
+	case r.Pages == publisher.PagesBuilding:
+		state, desc = "pending", desc+"; "+descBuilding
+	case r.Pages == publisher.PagesLive:
+		desc += ", " + descLive
+	case r.Pages == publisher.PagesFailed:
+		state, desc = "error", pagesFailed(r.PagesError)
+	case r.Pages == publisher.PagesUnknown:
+		desc += "; " + descNotSeen
+	}
+	return rc.status(ctx, PreviewContext, state, desc, r.SiteURL)
 }
+
+// The fixed phrases of commit status descriptions. README's
+// Troubleshooting section explains each (a test keeps it so).
+const (
+	descPublished     = "published"
+	descPublishedAs   = "published as "
+	descUpToDate      = "the site was already up to date"
+	descPublishFailed = "publish failed: "
+	descPreviewFailed = "preview failed: "
+	descLeftOut       = "(posts left out)"
+	descBuilding      = "GitHub Pages is building it"
+	descLive          = "live"
+	descNotSeen       = "GitHub Pages build not seen done in time"
+	descPagesFailed   = "GitHub Pages build failed: "
+)
+
+// pagesFailed describes a failed Pages build; a message that is already a
+// sentence about GitHub Pages (Pages is off) stands alone.
+func pagesFailed(msg string) string {
+	msg = oneLine(msg)
+	if strings.HasPrefix(msg, "GitHub Pages ") {
+		return msg
+	}
+	return descPagesFailed + msg
+}
+
+// pagesDone: the result is GitHub Pages' verdict on an already reported
+// push (pageswatch reports it again).
+func pagesDone(r publisher.Result) bool {
+	return r.Pages == publisher.PagesLive || r.Pages == publisher.PagesFailed || r.Pages == publisher.PagesUnknown
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // publishStatus sets publishbot/publish on the published source commit,
 // pointing at the site.
 func (rc reportCall) publishStatus(ctx context.Context) error {
 	r := rc.r
 	errs, warns := counts(r)
-	state, desc := "success", "published"
+	state, desc := "success", descPublished
 	switch {
 	case r.Outcome == publisher.OutcomeFailed:
-		state, desc = "error", "publish failed: "+errText(r.Err) // masked by Report
+		state, desc = "error", descPublishFailed+errText(r.Err) // masked by Report
 	case r.Outcome == publisher.OutcomeUnchanged:
-		desc = "the site was already up to date"
+		desc = descUpToDate
 	case r.PagesCommit != "":
-		desc = "published as " + shortSHA(r.PagesCommit)
+		desc = descPublishedAs + shortSHA(r.PagesCommit)
 	}
 	if r.Outcome != publisher.OutcomeFailed {
+		switch r.Pages {
+		case publisher.PagesBuilding:
+			state, desc = "pending", desc+", "+descBuilding
+		case publisher.PagesLive:
+			desc += ", " + descLive
+		case publisher.PagesUnknown:
+			desc += "; " + descNotSeen
+		}
 		if errs > 0 {
 			state = "failure"
-			desc += "; " + plural(errs, "error", "errors") + " (posts left out)"
+			desc += "; " + plural(errs, "error", "errors") + " " + descLeftOut
 		}
 		if warns > 0 {
 			desc += "; " + plural(warns, "warning", "warnings")
+		}
+		switch {
+		case r.Pages == publisher.PagesFailed:
+			state, desc = "error", pagesFailed(r.PagesError)
+		case len(r.Setup) > 0:
+			// A setup problem is told once, here, in place of the tally.
+			state, desc = "failure", r.Setup[0]
 		}
 	}
 	return rc.status(ctx, PublishContext, state, desc, r.SiteURL)
@@ -400,7 +475,7 @@ func (rc reportCall) status(ctx context.Context, context, state, desc, target st
 		Description: github.String(truncateRunes(desc, 140)),
 		Context:     github.String(context),
 	}
-	if target != "" && rc.r.Outcome != publisher.OutcomeFailed {
+	if target != "" && rc.r.Outcome != publisher.OutcomeFailed && rc.r.Pages != publisher.PagesFailed {
 		st.TargetURL = github.String(target)
 	}
 	err := rc.c.call(ctx, func() (*github.Response, error) {

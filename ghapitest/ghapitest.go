@@ -116,6 +116,10 @@ type Options struct {
 	// get 401 as from GitHub. Nil accepts any Bearer credential there.
 	AppKey *rsa.PublicKey
 	AppID  int64
+	// AppPermissions are the installation's permissions, as the token
+	// answer lists them; nil means what publishbot asks for (contents,
+	// pull requests, checks, statuses: write; pages, metadata: read).
+	AppPermissions map[string]string
 	// API, when set, is the description every request is checked against:
 	// a request that departs from it is recorded with its Problems and
 	// answered 422 (GitHub refuses such requests too), and answers are
@@ -601,9 +605,14 @@ func (s *Server) accessTokenLocked(c call) answer {
 		tok = fmt.Sprintf("ghs_fake%032d", s.nextID)
 	}
 	s.tokens[tok] = id
-	return s.jsonAnswer(c.op, http.StatusCreated, github.InstallationToken{
-		Token:     github.String(tok),
-		ExpiresAt: &github.Timestamp{Time: time.Now().Add(time.Hour).UTC().Truncate(time.Second)},
+	perms := s.opts.AppPermissions
+	if perms == nil {
+		perms = map[string]string{"contents": "write", "pull_requests": "write", "checks": "write", "statuses": "write", "pages": "read", "metadata": "read"}
+	}
+	return s.jsonAnswer(c.op, http.StatusCreated, map[string]any{
+		"token":       tok,
+		"expires_at":  time.Now().Add(time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339),
+		"permissions": perms,
 	})
 }
 

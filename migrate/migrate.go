@@ -638,9 +638,10 @@ func joinURL(u, base string) string {
 	return u + "/"
 }
 
-// params is cfg without the keys publishbot maps itself: the site
-// variables posts may use as {{ site.<key> }}. Only scalar and list values
-// are kept; nested build settings are not site variables.
+// params is cfg without the keys publishbot maps itself or that are
+// build settings (known): the site variables posts may use as
+// {{ site.<key> }} (author.name, social.github, ...): scalars, lists and
+// mappings.
 func params(cfg map[string]any, known map[string]bool) map[string]any {
 	out := map[string]any{}
 	for k, v := range cfg {
@@ -648,7 +649,7 @@ func params(cfg map[string]any, known map[string]bool) map[string]any {
 			continue
 		}
 		switch v.(type) {
-		case string, bool, int, int64, float64, []any:
+		case string, bool, int, int64, float64, []any, map[string]any:
 			out[k] = v
 		}
 	}

@@ -31,6 +31,10 @@ baseurl: ""
 permalink: /news/:year/:month/:day/:title/
 timezone: America/Los_Angeles
 repository: https://github.com/jekyll/jekyll
+author:
+  name: Jekyll
+kramdown:
+  input: GFM
 plugins:
   - jekyll-feed
   - jekyll-redirect-from
@@ -42,7 +46,7 @@ plugins:
 			},
 			want: Settings{Generator: Jekyll, Title: "Jekyll • Simple, blog-aware, static sites", BaseURL: "https://jekyllrb.com/",
 				PostsDir: "_posts", Permalink: "/news/:year/:month/:day/:title/", Timezone: "America/Los_Angeles",
-				Params: map[string]any{"repository": "https://github.com/jekyll/jekyll"}},
+				Params: map[string]any{"repository": "https://github.com/jekyll/jekyll", "author": map[string]any{"name": "Jekyll"}}},
 			notCarry: []string{"plugin jekyll-avatar", "layouts in _layouts/ (1 files)", "includes"},
 		},
 		{

@@ -1,6 +1,7 @@
 package posts
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -221,6 +222,14 @@ func (l *loader) cacheKey(r *postResult) [32]byte {
 	var k [32]byte
 	h.Sum(k[:0])
 	return k
+}
+
+// templated reports a body with other generators' template syntax, which
+// expandTemplates expands before Markdown. Such posts are always rendered:
+// the template engine reads includes, shortcodes and other posts' addresses
+// without going through Reads yet, so a cached result could be stale.
+func templated(body []byte) bool {
+	return bytes.Contains(body, []byte("{{")) || bytes.Contains(body, []byte("{%"))
 }
 
 // renderCached is render through the cache: a cached result whose reads

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/publishbot/publishbot/textpl"
 	"io/fs"
 	"net/url"
 	"path"
@@ -137,6 +138,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	md := newMarkdown(cfg.UnsafeHTML, cfg.Embeds)
 	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults(), locale: locale.For(cfg.Language, cfg.Strings),
 		permalink: permalink, siteHost: configHost, cache: opts.Cache}
+	l.tpl.tmplDir = opts.Templates
 	if l.cache != nil {
 		l.cacheKeyBase = l.cacheBase()
 	}
@@ -434,6 +436,13 @@ type postResult struct {
 	hasError bool // an error from phase 1, or expired: the post is left out
 	linkable bool // set between the phases: other posts may link here
 
+	// srcMap takes offsets of an expanded body back to the source's
+	// (textpl.go); templated says the body's template syntax was looked
+	// at; fields are the front matter, for {{ page.* }}.
+	srcMap    *textpl.Map
+	templated bool
+	fields    []fmField
+
 	claimed bool   // its address is its own: no other post, page or file is there
 	target  string // a redirect's target URL
 
@@ -457,6 +466,9 @@ func (r *postResult) add(line, col int, code, msg string) {
 
 // pos is the 1-based line and column (in runes) of byte offset off of src.
 func (r *postResult) pos(off int) (int, int) {
+	if r.srcMap != nil && off >= r.bodyOff {
+		off = r.bodyOff + r.srcMap.Source(off-r.bodyOff)
+	}
 	i, found := slices.BinarySearch(r.lines, off)
 	if !found {
 		i--
@@ -494,6 +506,7 @@ type loader struct {
 	locale     *locale.Locale // the language's reading speed and words (the TOC's title)
 
 	fileDiags []Diagnostic // problems of static and bundle files, found by index
+	tpl       templating   // other generators' template syntax (textpl.go)
 
 	cache        RenderCache // nil: every post is rendered
 	cacheKeyBase [32]byte    // the build's part of every cache key (cache.go)
@@ -567,6 +580,7 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	p.Section = l.sectionOf(dir)
 	res.body = src[fm.bodyOffset:]
 	res.bodyOff = fm.bodyOffset
+	res.fields = fields
 	if pf.section {
 		res.kind = kindSection
 		for _, d := range applySectionFields(p, &res.meta, fields, l.limits) {

@@ -16,6 +16,7 @@
 package posts
 
 import (
+	"io/fs"
 	"net/url"
 	"strings"
 	"time"
@@ -209,6 +210,10 @@ type Options struct {
 	// Cache, when non-nil, keeps the rendering of each post between builds
 	// (see RenderCache); the Site is the same with or without it.
 	Cache RenderCache
+	// Templates is the templates/ folder custom Hugo shortcodes are read
+	// from (shortcodes/<name>.html): a fork's preview passes the base
+	// branch's. Nil means the content tree's templates/.
+	Templates fs.FS
 }
 
 // BasePath is the path of BaseURL, always starting and ending in "/": "/" for

@@ -25,7 +25,7 @@ const summaryRunes = 400
 // report body problems, and render HTML. A panic becomes an internal-error
 // diagnostic.
 func (l *loader) render(r *postResult, idx *siteIndex) {
-	if l.cache != nil {
+	if l.cache != nil && !templated(r.body) {
 		l.renderCached(r, idx)
 		return
 	}
@@ -41,6 +41,7 @@ func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok boo
 			r.add(0, 0, CodeInternal, fmt.Sprintf("publishbot failed rendering this file (please report it): %v", v))
 		}
 	}()
+	l.expandTemplates(r, idx)
 	p := r.post
 	pctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
 	doc := l.md.md.Parser().Parse(text.NewReader(r.body), parser.WithContext(pctx))
@@ -166,7 +167,7 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 			return ast.WalkContinue, nil
 		}
 		v := n.Segment.Value(w.body)
-		if w.inCode == 0 {
+		if w.inCode == 0 && !w.r.templated {
 			w.liquid(v, n.Segment.Start)
 		}
 		w.text().Write(textValue(v))
@@ -491,7 +492,7 @@ func (w *walker) resolve(dest string, image, absolute bool, line, col int) strin
 		r.add(line, col, CodeUnsafeURL, fmt.Sprintf("%s %q is not allowed (javascript:, vbscript:, data: and file: URLs are removed)", what, trimForMsg(dest)))
 		return dest // the renderer leaves it out
 	}
-	if strings.Contains(dest, "{{") || strings.Contains(dest, "{%") {
+	if (strings.Contains(dest, "{{") || strings.Contains(dest, "{%")) && !r.templated {
 		r.add(line, col, CodeLiquid, fmt.Sprintf("Jekyll Liquid in the %s %q is not supported and is kept as written", what, trimForMsg(dest)))
 		return dest
 	}

@@ -119,6 +119,7 @@ func (jb *job) doKind(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	jb.res.PagesBranch = b.pages
 	ch, err := pl.pages(ctx, b)
 	if err != nil {
 		return err

@@ -124,6 +124,13 @@ type Options struct {
 	// output is the same with or without it. Flush is called after each
 	// build.
 	Cache BuildCache
+	// Pages, when not nil, follows GitHub Pages' build of every pages
+	// commit a publish or preview pushed, after the result is reported
+	// (which then says "building"), outside the repository's lock.
+	Pages PagesFollower
+	// Preflight, when not nil, checks each repository's setup on its first
+	// job; the problems go into the result's report (Result.Setup).
+	Preflight Preflight
 }
 
 // BuildCache is the build cache jobs share: posts.RenderCache, and Flush to
@@ -145,6 +152,8 @@ type Publisher struct {
 	now         func() time.Time
 	pagesBranch string
 	cache       BuildCache // nil: none
+	follower    PagesFollower
+	preflight   Preflight
 
 	// build renders a site and loadConfig reads publish.yaml; tests swap
 	// them for fakes.
@@ -168,6 +177,8 @@ func New(opts Options) (*Publisher, error) {
 		now:         opts.Now,
 		pagesBranch: opts.PagesBranch,
 		cache:       opts.Cache,
+		follower:    opts.Pages,
+		preflight:   opts.Preflight,
 		build:       buildSite,
 		loadConfig:  posts.LoadConfig,
 	}
@@ -244,6 +255,18 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 		}
 		entry.Debug("job done")
 	}
+	if p.preflight != nil && res.Outcome != OutcomeSkipped && ctx.Err() == nil {
+		// After the job, outside the repository's lock: the checks ask
+		// GitHub and must not hold up the repository's next job.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		res.Setup = p.preflight.Problems(pctx, j.Repo, res.PagesBranch)
+		cancel()
+	}
+	follow := p.follower != nil && res.Outcome == OutcomePublished && res.PagesCommit != "" &&
+		(j.Kind == queue.KindPublish || j.Kind == queue.KindPreview)
+	if follow {
+		res.Pages = PagesBuilding
+	}
 	switch {
 	case p.reporter == nil:
 	case res.Outcome == OutcomeFailed && ctx.Err() != nil:
@@ -260,6 +283,9 @@ func (p *Publisher) Run(ctx context.Context, j queue.Job, log *logrus.Entry) (re
 			log.WithError(res.ReportErr).WithField("outcome", res.Outcome).Error("report failed")
 		}
 		cancel()
+	}
+	if follow {
+		p.follower.Follow(res)
 	}
 	return res
 }

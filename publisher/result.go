@@ -49,6 +49,7 @@ type Result struct {
 	Outcome     Outcome
 	SourceSHA   string // the commit that was built
 	PagesCommit string // the pages branch head after the job ("" when unknown)
+	PagesBranch string // the pages branch the job published to ("" when not known yet)
 	SiteURL     string // the site's (or the preview's) base URL
 	Changed     []ChangedPost
 	// LeftOut lists, for a preview, the files the pull request adds or
@@ -77,6 +78,43 @@ type Result struct {
 	// ObjectsWritten counts git objects stored in the cache by this job;
 	// ObjectsPushed counts the objects of the last push's pack.
 	ObjectsWritten, ObjectsPushed int
+
+	// Pages is what GitHub Pages made of PagesCommit as far as it was
+	// followed (Options.Pages); PagesError is the build's error message
+	// when it failed.
+	Pages      PagesState
+	PagesError string
+	// Setup lists problems of the repository's setup found before its
+	// first job (Options.Preflight), each with its fix, told once.
+	Setup []string
+}
+
+// PagesState is how far GitHub Pages got with a pushed pages commit.
+type PagesState string
+
+// The states of a followed Pages build.
+const (
+	PagesNotFollowed PagesState = ""         // nothing pushed, or no follower
+	PagesBuilding    PagesState = "building" // pushed; GitHub Pages is building it
+	PagesLive        PagesState = "live"     // GitHub Pages serves it
+	PagesFailed      PagesState = "failed"   // the Pages build failed: PagesError says why
+	PagesUnknown     PagesState = "unknown"  // not seen built within the time it was followed
+)
+
+// PagesFollower follows GitHub Pages' build of a pushed pages commit in the
+// background and reports the outcome with the result (package pageswatch).
+// Follow must return at once: the repository's next job does not wait for
+// GitHub Pages.
+type PagesFollower interface {
+	Follow(res Result)
+}
+
+// Preflight checks a repository's setup (App permissions, webhook, GitHub
+// Pages) on its first job and returns each problem not told before, with
+// its fix, in at most 140 characters (package preflight). pagesBranch is
+// the branch the job publishes to ("" when unknown).
+type Preflight interface {
+	Problems(ctx context.Context, repo queue.Repo, pagesBranch string) []string
 }
 
 // Reporter tells people about a result (the GitHub adaptor implements it). A

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -110,24 +109,7 @@ type outcome struct {
 // is checked before bbolt maps it, and a fault or panic inside bbolt while
 // the file is opened and read is turned into that error too.
 func OpenBolt(path string, opts Options) (_ *Bolt, err error) {
-	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 5
-	}
-	if opts.BaseBackoff <= 0 {
-		opts.BaseBackoff = 10 * time.Second
-	}
-	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = 10 * time.Minute
-	}
-	if opts.MaxBackoff < opts.BaseBackoff {
-		opts.MaxBackoff = opts.BaseBackoff
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.DedupTTL <= 0 {
-		opts.DedupTTL = 7 * 24 * time.Hour
-	}
+	opts = opts.WithDefaults()
 	log := opts.Log
 	if log == nil {
 		l := logrus.New()
@@ -380,7 +362,7 @@ func (b *Bolt) Enqueue(ctx context.Context, j Job) error {
 }
 
 func (b *Bolt) planEnqueue(tx *bolt.Tx, j Job) (outcome, error) {
-	if err := j.validate(); err != nil {
+	if err := j.Validate(); err != nil {
 		return outcome{answer: err}, nil
 	}
 	now := b.opts.Now()
@@ -393,6 +375,12 @@ func (b *Bolt) planEnqueue(tx *bolt.Tx, j Job) (outcome, error) {
 			return outcome{answer: ErrDuplicate}, nil
 		}
 	}
+	return b.putQueuedLocked(tx, j, now)
+}
+
+// putQueuedLocked stores j as queued, coalescing it with a queued job of
+// its Key (Enqueue's rules, after the delivery check).
+func (b *Bolt) putQueuedLocked(tx *bolt.Tx, j Job, now time.Time) (outcome, error) {
 	if j.Created.IsZero() {
 		j.Created = now
 	}
@@ -624,7 +612,7 @@ func (b *Bolt) planDone(tx *bolt.Tx, j Job, runErr error) (outcome, error) {
 	}
 	r.LastError = runErr.Error()
 	r.LeasedAt = time.Time{}
-	retryable := b.opts.Retryable == nil || b.opts.Retryable(runErr)
+	retryable := b.opts.Retries(runErr)
 	newer := b.byKey[r.Job.Key()]
 	switch {
 	case retryable && r.Job.Attempt < b.opts.MaxAttempts && newer != nil:
@@ -638,7 +626,7 @@ func (b *Bolt) planDone(tx *bolt.Tx, j Job, runErr error) (outcome, error) {
 		log.WithError(runErr).WithField("superseded_by", newer.rec.Job.ID).Info("queue: failed job not retried: a newer one is queued")
 	case retryable && r.Job.Attempt < b.opts.MaxAttempts:
 		r.State = stateQueued
-		r.Job.NotBefore = now.Add(b.backoff(r.Job.Attempt))
+		r.Job.NotBefore = now.Add(b.opts.Backoff(r.Job.Attempt))
 		if err := putRecord(jobs, r); err != nil {
 			return outcome{}, err
 		}
@@ -719,18 +707,6 @@ func (b *Bolt) Release(ctx context.Context, j Job) error {
 	})
 }
 
-// backoff is the jittered delay after the given failed attempt:
-// uniform in [d/2, d] with d = BaseBackoff * 2^(attempt-1), capped at MaxBackoff.
-func (b *Bolt) backoff(attempt int) time.Duration {
-	d := b.opts.BaseBackoff
-	for i := 1; i < attempt && d < b.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, b.opts.MaxBackoff)
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
-
 // removeLocked forgets a finished, dropped or dead job.
 func (b *Bolt) removeLocked(e *entry) {
 	j := e.rec.Job
@@ -800,13 +776,6 @@ func (b *Bolt) DeadLetters(ctx context.Context) ([]Job, error) {
 		jobs[i] = r.Job
 	}
 	return jobs, nil
-}
-
-// DeadLetter is a dead-lettered job with why and when it died.
-type DeadLetter struct {
-	Job    Job
-	Error  string // the last attempt's error
-	DeadAt time.Time
 }
 
 // DeadLetterDetails is DeadLetters with each job's last error and time of death.

@@ -14,18 +14,9 @@
 // (group commit), and an in-memory index of live jobs so that Take and Stats
 // do not read the file. One process owns the file.
 //
-// A NATS JetStream implementation, for several replicas, can follow the same
-// interface: Enqueue publishes to a work-queue stream on a subject per
-// coalescing key (publishbot.jobs.<repo>.<key>) with the Nats-Msg-Id header
-// set to Job.Delivery, so JetStream's duplicate window gives ErrDuplicate
-// (a KV bucket with a TTL extends it to 7 days) and MaxMsgsPerSubject=1 with
-// DiscardOld gives coalescing. Take is a pull consumer fetch; per-repository
-// exclusion is a KV lock per RepoKey (create-if-absent with a TTL, renewed
-// while running), a job of a locked repository is Nak'd with a short delay.
-// Done is Ack, NakWithDelay(backoff) for a retry, and Term plus a publish
-// to a dead-letter stream after MaxDeliver; AckWait plays the lease, so a
-// job whose process died is redelivered. Release is a Nak without delay
-// (JetStream counts every delivery, so the attempt a release hands back is
-// kept in a header of the message). NotBefore is a NakWithDelay until
-// due. Stats come from the stream and consumer info.
+// Package queue/jetstream is the replicated implementation on NATS
+// JetStream, for several `serve` replicas; package queue/queuetest is the
+// contract as a test suite that both implementations pass. The one promise
+// the replicated queue relaxes: ready jobs of different repositories need
+// not leave in global enqueue order (those of one repository do).
 package queue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -44,7 +45,9 @@ type Queue interface {
 	// Take blocks until a job is ready — its NotBefore has passed and no
 	// other job of its RepoKey is running — marks it running (durably, so a
 	// crash makes it ready again on reopen) and returns it with Attempt set
-	// (1 on the first run). Ready jobs come out in enqueue order. It returns
+	// (1 on the first run). Ready jobs of a repository come out in enqueue
+	// order; the embedded queue keeps that order across repositories too
+	// (a replicated one need not). It returns
 	// ctx.Err() when ctx ends and ErrClosed when the queue closes.
 	Take(ctx context.Context) (Job, error)
 	// Done reports the end of a taken job. runErr nil removes it. Otherwise
@@ -63,6 +66,18 @@ type Queue interface {
 	Release(ctx context.Context, j Job) error
 	// Stats counts jobs by state, for the queue-depth metrics.
 	Stats(ctx context.Context) (Stats, error)
+	// List returns every job the queue holds, for the status page: the
+	// running, queued and delayed ones (State says which; NotBefore in the
+	// future is delayed) in enqueue order, then the dead letters, oldest
+	// first, each with its last error. A replicated queue may bound how
+	// many dead letters it returns (newest kept).
+	List(ctx context.Context) ([]JobInfo, error)
+	// Retry queues the dead letter with Job.ID id again, ready at once,
+	// with a fresh series of attempts (Attempt is 1 on its next Take), and
+	// removes it from the dead letters. It is not a delivery: no dedup
+	// check. A queued job with the same Key absorbs it, as in Enqueue.
+	// ErrNotFound when no dead letter has that id.
+	Retry(ctx context.Context, id string) error
 	// Close stops the queue: blocked Takes return ErrClosed. Jobs taken and
 	// not Done stay leased on disk and are ready again after reopening.
 	Close() error
@@ -103,7 +118,9 @@ type Options struct {
 	DedupTTL time.Duration
 }
 
-func (j Job) validate() error {
+// Validate returns an error wrapping ErrInvalidJob for a job without a
+// repository or of an unknown kind: what every Queue's Enqueue refuses.
+func (j Job) Validate() error {
 	switch {
 	case j.Repo.FullName == "":
 		return fmt.Errorf("%w: no repository", ErrInvalidJob)
@@ -111,4 +128,54 @@ func (j Job) validate() error {
 		return fmt.Errorf("%w: unknown kind %q", ErrInvalidJob, j.Kind)
 	}
 	return nil
+}
+
+// WithDefaults returns o with every unset field at its default: what each
+// Queue implementation applies when it opens.
+func (o Options) WithDefaults() Options {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 5
+	}
+	if o.BaseBackoff <= 0 {
+		o.BaseBackoff = 10 * time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 10 * time.Minute
+	}
+	if o.MaxBackoff < o.BaseBackoff {
+		o.MaxBackoff = o.BaseBackoff
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.DedupTTL <= 0 {
+		o.DedupTTL = 7 * 24 * time.Hour
+	}
+	return o
+}
+
+// Backoff is the jittered delay after the given failed attempt: uniform in
+// [d/2, d] with d = BaseBackoff * 2^(attempt-1), capped at MaxBackoff. o
+// must have its defaults (WithDefaults).
+func (o Options) Backoff(attempt int) time.Duration {
+	d := o.BaseBackoff
+	for i := 1; i < attempt && d < o.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, o.MaxBackoff)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// Retries says whether a job that failed with err may run again (attempts
+// aside): Options.Retryable, or true when that is nil.
+func (o Options) Retries(err error) bool {
+	return o.Retryable == nil || o.Retryable(err)
+}
+
+// DeadLetter is a dead-lettered job with why and when it died.
+type DeadLetter struct {
+	Job    Job
+	Error  string // the last attempt's error
+	DeadAt time.Time
 }

@@ -225,13 +225,17 @@ func (c *countingCache) Put(k [32]byte, v []byte) {
 // image and to a static file, with a theme override and a partial.
 func cacheBlog() fstest.MapFS {
 	return fstest.MapFS{
-		"publish.yaml":               {Data: []byte("title: Cached\nbase_url: https://acme.github.io/blog/\n")},
-		"posts/2026-01-01-a.md":      {Data: []byte("---\ntitle: Alpha\n---\n\nSee [beta](2026-01-02-b.md) and [gamma](gamma/).\n")},
-		"posts/2026-01-02-b.md":      {Data: []byte("---\ntitle: Beta\ntags: [x]\n---\n\nBeta text. ![logo](/logo.png)\n")},
-		"posts/gamma/index.md":       {Data: []byte("---\ntitle: Gamma\ndate: 2026-01-03\n---\n\n![a picture](pic.png)\n")},
-		"posts/gamma/pic.png":        {Data: []byte("PNG-1")},
-		"static/logo.png":            {Data: []byte("LOGO-1")},
-		"templates/post-footer.html": {Data: []byte(`<p class="footer-1">footer</p>`)},
+		"publish.yaml":                   {Data: []byte("title: Cached\nbase_url: https://acme.github.io/blog/\n")},
+		"posts/2026-01-01-a.md":          {Data: []byte("---\ntitle: Alpha\n---\n\nSee [beta](2026-01-02-b.md) and [gamma](gamma/).\n")},
+		"posts/2026-01-02-b.md":          {Data: []byte("---\ntitle: Beta\ntags: [x]\n---\n\nBeta text. ![logo](/logo.png)\n")},
+		"posts/gamma/index.md":           {Data: []byte("---\ntitle: Gamma\ndate: 2026-01-03\n---\n\n![a picture](pic.png)\n")},
+		"posts/gamma/pic.png":            {Data: []byte("PNG-1")},
+		"static/logo.png":                {Data: []byte("LOGO-1")},
+		"templates/post-footer.html":     {Data: []byte(`<p class="footer-1">footer</p>`)},
+		"posts/2026-01-04-inc.md":        {Data: []byte("---\ntitle: Included\n---\n\n{% include note.html %}\n\nSee {% post_url 2026-01-02-b %}.\n")},
+		"posts/2026-01-05-sc.md":         {Data: []byte("---\ntitle: Shortcode\n---\n\n{{< note >}}inside{{< /note >}}\n")},
+		"_includes/note.html":            {Data: []byte("<p>Note.</p>")},
+		"templates/shortcodes/note.html": {Data: []byte("<aside>{{ .Inner }}</aside>")},
 	}
 }
 
@@ -256,6 +260,12 @@ func TestCacheNeverStale(t *testing.T) {
 			delete(c, "posts/gamma/index.md")
 			delete(c, "posts/gamma/pic.png")
 			c["posts/gamma.md"] = &fstest.MapFile{Data: []byte("---\ntitle: Gamma\ndate: 2026-01-03\n---\n\nNo picture.\n")}
+		}},
+		{"included file changed", func(c fstest.MapFS, _ *Options) {
+			c["_includes/note.html"] = &fstest.MapFile{Data: []byte("<p>Note, changed.</p>")}
+		}},
+		{"shortcode template changed", func(c fstest.MapFS, _ *Options) {
+			c["templates/shortcodes/note.html"] = &fstest.MapFile{Data: []byte("<aside>changed {{ .Inner }}</aside>")}
 		}},
 		{"image replaced", func(c fstest.MapFS, _ *Options) {
 			c["posts/gamma/pic.png"] = &fstest.MapFile{Data: []byte("PNG-2, larger")}

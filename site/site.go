@@ -84,7 +84,14 @@ func (e *TemplateError) Unwrap() error { return e.Err }
 // Build is safe for concurrent use.
 func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, error) {
 	start := time.Now()
-	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo, Limits: opts.Limits.Post, Cache: opts.Cache})
+	// Custom shortcodes come from the same templates as the theme's
+	// overrides (a fork's preview: the base branch's), never from
+	// elsewhere in content.
+	shortcodes := theme
+	if shortcodes == nil {
+		shortcodes = noFiles{}
+	}
+	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo, Limits: opts.Limits.Post, Templates: shortcodes, Cache: opts.Cache})
 	if err != nil {
 		return nil, fmt.Errorf("load content: %w", err)
 	}
@@ -161,4 +168,11 @@ func TemplatesDir(content fs.FS) (fs.FS, error) {
 		return nil, fmt.Errorf("read templates: %w", err)
 	}
 	return fs.Sub(content, "templates")
+}
+
+// noFiles is a file system with no files: no templates.
+type noFiles struct{}
+
+func (noFiles) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 }

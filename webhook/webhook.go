@@ -90,6 +90,29 @@ type Options struct {
 	// on (ParseAllowList): "owner", "owner/*" or "owner/name" patterns in
 	// path.Match syntax. Empty allows every repository.
 	Repositories []string
+	// Deliveries, when set, is told every delivery's result (the status
+	// page's list of recent deliveries).
+	Deliveries DeliveryRecorder
+}
+
+// DeliveryRecorder is told the result of every delivery, after the answer
+// was written. It must not block.
+type DeliveryRecorder interface {
+	RecordDelivery(Delivery)
+}
+
+// Delivery is one webhook delivery as answered. Event and ID are as sent,
+// clipped; Event is "unverified" when the signature did not check out.
+type Delivery struct {
+	ID      string
+	Event   string
+	Status  int    // the HTTP status answered
+	Result  string // e.g. "queued", "duplicate", "ignored", "bad_signature"
+	Reason  string // why, in a few words
+	Repo    string // owner/name of the job queued (or that would have been)
+	Job     string // the id of the job queued, "" when none was
+	At      time.Time
+	Elapsed time.Duration
 }
 
 // Handler is the http.Handler for POST /webhook. It is safe for concurrent use.
@@ -104,6 +127,7 @@ type Handler struct {
 	large   chan struct{} // a token per large body being handled
 	gitBase *url.URL      // the trusted git host, from Options.GitURL
 	allow   *AllowList
+	record  DeliveryRecorder
 }
 
 // New returns a Handler, or an error when the secret (or one of only white
@@ -139,6 +163,7 @@ func New(opts Options) (*Handler, error) {
 		timeout: opts.EnqueueTimeout,
 		gitBase: gitBase,
 		allow:   allow,
+		record:  opts.Deliveries,
 	}
 	if h.log == nil {
 		l := logrus.New()
@@ -212,6 +237,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.metrics.observe(label, rep.Result, elapsed)
 	h.logDelivery(rep, clip(event), clip(delivery), elapsed)
+	if h.record != nil {
+		h.record.RecordDelivery(Delivery{
+			ID: clip(delivery), Event: label, Status: rep.status, Result: rep.Result, Reason: rep.Reason,
+			Repo: rep.job.Repo.FullName, Job: rep.Job, At: start, Elapsed: elapsed,
+		})
+	}
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, event, delivery string) reply {

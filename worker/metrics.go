@@ -17,6 +17,7 @@ type Metrics struct {
 	schedules  prometheus.Counter
 	reconciles *prometheus.CounterVec
 	reports    *prometheus.CounterVec
+	lastPub    *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (a nil reg
@@ -45,9 +46,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "publishbot_reports_total",
 			Help: "Results reported to GitHub (comment, check run, status), by result (ok, failed).",
 		}, []string{"result"}),
+		lastPub: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "publishbot_last_publish_timestamp_seconds",
+			Help: "When the repository's site was last published (or found up to date) by this process, in Unix seconds.",
+		}, []string{"repo"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.jobs, m.duration, m.schedules, m.reconciles, m.reports)
+		reg.MustRegister(m.jobs, m.duration, m.schedules, m.reconciles, m.reports, m.lastPub)
 	}
 	return m
 }
@@ -68,6 +73,12 @@ func (m *Metrics) reported(err error) {
 		m.reports.WithLabelValues("failed").Inc()
 	} else {
 		m.reports.WithLabelValues("ok").Inc()
+	}
+}
+
+func (m *Metrics) published(repo string, at time.Time) {
+	if m != nil {
+		m.lastPub.WithLabelValues(repo).Set(float64(at.UnixNano()) / 1e9)
 	}
 }
 

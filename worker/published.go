@@ -22,6 +22,18 @@ type Published struct {
 	Updated time.Time  `json:"updated"` // the last publish recorded
 }
 
+// PublishedRepos is the set of published repositories the worker adds to
+// and the reconciler reads: a file in the data dir for one process
+// (PublishedSet), or a store every replica shares.
+type PublishedRepos interface {
+	// Add records that ref of repo was published.
+	Add(repo queue.Repo, ref string) error
+	// List returns the set, sorted by repository name.
+	List() []Published
+}
+
+var _ PublishedRepos = (*PublishedSet)(nil)
+
 // PublishedSet is the set of repositories the bot has published, kept in a
 // JSON file (in the data dir) so that it survives restarts. It is safe for
 // concurrent use.

@@ -24,10 +24,17 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, j queue.Job) error
 }
 
+// Lease makes one replica of several the reconciler: Hold blocks until this
+// replica holds the lease (or ctx ends, with ctx's error) and returns a
+// context that ends when the lease is lost or ctx ends, releasing it.
+type Lease interface {
+	Hold(ctx context.Context) (context.Context, error)
+}
+
 // ReconcilerOptions configures a Reconciler. Set, Drift, Queue and Log are
 // required.
 type ReconcilerOptions struct {
-	Set   *PublishedSet
+	Set   PublishedRepos
 	Drift Drifter
 	Queue Enqueuer
 	Log   *logrus.Entry
@@ -38,6 +45,9 @@ type ReconcilerOptions struct {
 	Timeout time.Duration
 	Metrics *Metrics
 	Now     func() time.Time
+	// Lease, when set, lets only its holder reconcile (several replicas
+	// share one set); nil reconciles in this process alone.
+	Lease Lease
 }
 
 // Reconciler queues a publish for every published repository whose pages
@@ -77,8 +87,30 @@ func NewReconciler(opts ReconcilerOptions) (*Reconciler, error) {
 }
 
 // Run reconciles at once and then every Interval until ctx is done; it
-// returns nil then.
+// returns nil then. With a Lease it does so while it holds the lease, and
+// waits to hold it again when it is lost.
 func (r *Reconciler) Run(ctx context.Context) error {
+	if r.opts.Lease == nil {
+		return r.run(ctx)
+	}
+	for ctx.Err() == nil {
+		held, err := r.opts.Lease.Hold(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("reconciler lease: %w", err)
+		}
+		r.opts.Log.Info("reconciler lease held: this replica reconciles")
+		_ = r.run(held)
+		if ctx.Err() == nil {
+			r.opts.Log.Warn("reconciler lease lost: another replica reconciles")
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) run(ctx context.Context) error {
 	t := time.NewTicker(r.opts.Interval)
 	defer t.Stop()
 	for {

@@ -189,3 +189,55 @@ func TestReconcilerRunRepeats(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// chanLease is held when the test sends a context on grant; that context's
+// end is the loss of the lease.
+type chanLease struct{ grant chan context.Context }
+
+func (l chanLease) Hold(ctx context.Context) (context.Context, error) {
+	select {
+	case held := <-l.grant:
+		return held, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func TestReconcilerOnlyWhileHoldingTheLease(t *testing.T) {
+	set, _ := OpenPublishedSet(filepath.Join(t.TempDir(), "p.json"), nil)
+	set.Add(queue.Repo{FullName: "acme/a"}, "refs/heads/main")
+	d := &fakeDrift{state: map[string][2]string{"acme/a": {"h", "h"}}}
+	calls := func() int {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.calls
+	}
+	var buf bytes.Buffer
+	lease := chanLease{grant: make(chan context.Context)}
+	r, _ := NewReconciler(ReconcilerOptions{Set: set, Drift: d, Queue: newFakeQueue(), Log: testLog(&buf), Interval: time.Millisecond, Lease: lease})
+	ctx, cancel := context.WithCancel(context.Background())
+	ret := make(chan error, 1)
+	go func() { ret <- r.Run(ctx) }()
+
+	held, lose := context.WithCancel(ctx)
+	lease.grant <- held // Run waits in Hold until it holds the lease
+	if n := calls(); n > 1 {
+		t.Fatalf("%d passes right after the lease was held, want at most 1", n)
+	}
+	testkit.WaitFor(t, "passes while holding the lease", 10*time.Second, func() bool { return calls() >= 3 })
+	lose()
+	held2, lose2 := context.WithCancel(ctx)
+	lease.grant <- held2 // taken only once the first lease's passes stopped
+	stopped := calls()
+	lose2()
+	cancel()
+	if err := <-ret; err != nil {
+		t.Fatal(err)
+	}
+	if n := calls(); n > stopped+2 {
+		t.Fatalf("%d passes after the lease was lost, want at most the one at regaining it", n-stopped)
+	}
+	if !strings.Contains(buf.String(), "reconciler lease lost") {
+		t.Errorf("log has no line about the lost lease:\n%s", buf.String())
+	}
+}

@@ -46,7 +46,7 @@ type Options struct {
 	Metrics *Metrics
 	// Published records the repositories the worker published, for the
 	// reconciler; nil records nothing.
-	Published *PublishedSet
+	Published PublishedRepos
 	// Concurrency is how many jobs run at once (the queue keeps one
 	// repository's jobs apart); 0 means 1.
 	Concurrency int
@@ -56,6 +56,14 @@ type Options struct {
 	Grace time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Observer, when set, is told every job's result (the status page).
+	Observer Observer
+}
+
+// Observer is told the result of every job the worker ran to its end (not
+// of one handed back at shutdown). It must not block.
+type Observer interface {
+	JobFinished(j queue.Job, res publisher.Result)
 }
 
 // Worker takes jobs from a queue and runs them. Run it once.
@@ -209,6 +217,12 @@ func (w *Worker) handle(takeCtx, jobCtx context.Context, j queue.Job) {
 		result = "panic"
 	}
 	w.opts.Metrics.job(j.Kind, result, elapsed)
+	if runErr == nil && j.Kind == queue.KindPublish && (res.Outcome == publisher.OutcomePublished || res.Outcome == publisher.OutcomeUnchanged) {
+		w.opts.Metrics.published(j.Repo.FullName, w.opts.Now())
+	}
+	if w.opts.Observer != nil {
+		w.opts.Observer.JobFinished(j, res)
+	}
 	if res.Reported {
 		w.opts.Metrics.reported(res.ReportErr)
 	}

@@ -83,6 +83,10 @@ func (q *fakeQueue) Stats(ctx context.Context) (queue.Stats, error) {
 	return queue.Stats{Queued: len(q.jobs)}, nil
 }
 
+func (q *fakeQueue) List(ctx context.Context) ([]queue.JobInfo, error) { return nil, nil }
+
+func (q *fakeQueue) Retry(ctx context.Context, id string) error { return queue.ErrNotFound }
+
 func (q *fakeQueue) Close() error { return nil }
 
 func (q *fakeQueue) enqueuedJobs() []queue.Job {

@@ -49,6 +49,7 @@ type serveConfig struct {
 	BuildCacheMB      int64         `json:"build_cache_mb"` // cap of DataDir/build-cache in MiB
 	WebhookSecret     Secret        `json:"webhook_secret"`
 	GitHubToken       Secret        `json:"github_token"`
+	StatusToken       Secret        `json:"status_token,omitempty"` // "" turns /status off
 	WebhookSecretFile string        `json:"webhook_secret_file,omitempty"`
 	GitHubTokenFile   string        `json:"github_token_file,omitempty"`
 	AppID             int64         `json:"app_id,omitempty"`
@@ -59,10 +60,14 @@ type serveConfig struct {
 	LogFormat         string        `json:"log_format"`
 	LogLevel          string        `json:"log_level"`
 	Queue             string        `json:"queue"`
+	NATSCreds         string        `json:"nats_creds,omitempty"` // a NATS credentials file (JWT + nkey seed)
+	NATSReplicas      int           `json:"nats_replicas"`        // servers keeping each stream and bucket
+	NATSLease         time.Duration `json:"nats_lease"`           // how long a stopped replica's jobs, locks and reconciler lease outlive it
 	Workers           int           `json:"workers"`
 	ShutdownGrace     time.Duration `json:"shutdown_grace"`
 	DrainDelay        time.Duration `json:"drain_delay"`
 	ReconcileInterval time.Duration `json:"reconcile_interval"`
+	PagesWatch        time.Duration `json:"pages_watch"` // how long a GitHub Pages build is followed; 0: not at all
 	MaxAttempts       int           `json:"max_attempts"`
 	IgnoreBranches    []string      `json:"ignore_branches"`
 	// MaxFiles and MaxBytes bound what one build may write (site.Limits):
@@ -93,9 +98,12 @@ func defaultServeConfig() serveConfig {
 		LogFormat:         "json",
 		LogLevel:          "info",
 		Queue:             "embedded",
+		NATSReplicas:      1,
+		NATSLease:         30 * time.Second,
 		Workers:           2,
 		ShutdownGrace:     30 * time.Second,
 		ReconcileInterval: 5 * time.Minute,
+		PagesWatch:        10 * time.Minute,
 		MaxAttempts:       8,
 		IgnoreBranches:    []string{"gh-pages"},
 		MaxFiles:          site.DefaultMaxFiles,
@@ -118,6 +126,7 @@ func envVars() []envVar {
 	return []envVar{
 		{"PUBLISHBOT_WEBHOOK_SECRET", func(c *serveConfig, v string) error { c.WebhookSecret = Secret(v); return nil }},
 		{"PUBLISHBOT_GITHUB_TOKEN", func(c *serveConfig, v string) error { c.GitHubToken = Secret(v); return nil }},
+		{"PUBLISHBOT_STATUS_TOKEN", func(c *serveConfig, v string) error { c.StatusToken = Secret(v); return nil }},
 		{"PUBLISHBOT_APP_ID", func(c *serveConfig, v string) error {
 			id, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
@@ -140,12 +149,37 @@ func envVars() []envVar {
 		{"PUBLISHBOT_LOG_FORMAT", str(func(c *serveConfig) *string { return &c.LogFormat })},
 		{"PUBLISHBOT_LOG_LEVEL", str(func(c *serveConfig) *string { return &c.LogLevel })},
 		{"PUBLISHBOT_QUEUE", str(func(c *serveConfig) *string { return &c.Queue })},
+		{"PUBLISHBOT_NATS_CREDS", str(func(c *serveConfig) *string { return &c.NATSCreds })},
+		{"PUBLISHBOT_NATS_REPLICAS", func(c *serveConfig, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.NATSReplicas = n
+			return nil
+		}},
+		{"PUBLISHBOT_NATS_LEASE", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return err
+			}
+			c.NATSLease = d
+			return nil
+		}},
 		{"PUBLISHBOT_WORKERS", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				return fmt.Errorf("not a number: %q", v)
 			}
 			c.Workers = n
+			return nil
+		}},
+		{"PUBLISHBOT_PAGES_WATCH", func(c *serveConfig, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("not a duration: %q", v)
+			}
+			c.PagesWatch = d
 			return nil
 		}},
 		{"PUBLISHBOT_SHUTDOWN_GRACE", func(c *serveConfig, v string) error {
@@ -249,13 +283,23 @@ over both.
                                    or owner/name patterns (default: every repository
                                    whose webhooks are signed with the secret)
   PUBLISHBOT_ADDR                  listen address (default :8080)
+  PUBLISHBOT_STATUS_TOKEN          turns on the status page at /status, opened with this
+                                   token (16 characters or more; default off)
   PUBLISHBOT_DATA_DIR              queue, repository and build caches
   PUBLISHBOT_BUILD_CACHE_MB        size cap of the build cache in MiB (default 1024)
   PUBLISHBOT_LOG_FORMAT            json or text
   PUBLISHBOT_LOG_LEVEL             debug, info, warn, error
-  PUBLISHBOT_QUEUE                 embedded (nats:// is not supported in this build)
+  PUBLISHBOT_QUEUE                 embedded (default), or NATS JetStream shared by several
+                                   replicas: nats://host:4222[,nats://host2:4222,...]
+                                   (tls:// for TLS)
+  PUBLISHBOT_NATS_CREDS            a NATS credentials file
+  PUBLISHBOT_NATS_REPLICAS         servers keeping each stream (default 1; 3 on a cluster)
+  PUBLISHBOT_NATS_LEASE            how long a stopped replica's jobs and reconciler role
+                                   wait before another replica takes them (default 30s)
   PUBLISHBOT_WORKERS               jobs run at once
   PUBLISHBOT_SHUTDOWN_GRACE        time the running jobs get on SIGTERM
+  PUBLISHBOT_PAGES_WATCH           how long GitHub Pages' build of a push is followed
+                                   before "live" is given up on (default 10m; 0: not followed)
   PUBLISHBOT_DRAIN_DELAY           on SIGTERM, time /readyz says 503 before
                                    webhooks stop (default 0; ~5s behind a load balancer)
   PUBLISHBOT_RECONCILE_INTERVAL    how often published repositories are checked
@@ -418,6 +462,9 @@ func (c serveConfig) problems() []error {
 	} else if c.WebhookSecret != "" && strings.TrimSpace(c.WebhookSecret.Reveal()) == "" {
 		bad("PUBLISHBOT_WEBHOOK_SECRET is only white space: set the secret the webhook is configured with")
 	}
+	if c.StatusToken != "" && utf8.RuneCountInString(strings.TrimSpace(c.StatusToken.Reveal())) < 16 {
+		bad("PUBLISHBOT_STATUS_TOKEN is shorter than 16 characters: use a long random one (e.g. openssl rand -hex 32)")
+	}
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("address %q: %v", c.Addr, err)
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
@@ -473,13 +520,7 @@ func (c serveConfig) problems() []error {
 	default:
 		bad("PUBLISHBOT_LOG_LEVEL %q: want debug, info, warn or error", c.LogLevel)
 	}
-	switch {
-	case c.Queue == "embedded":
-	case strings.HasPrefix(c.Queue, "nats://"), strings.HasPrefix(c.Queue, "tls://"):
-		bad("PUBLISHBOT_QUEUE %q: a NATS JetStream queue is not supported in this build; use embedded", redactURL(c.Queue))
-	default:
-		bad("PUBLISHBOT_QUEUE %q: want embedded", redactURL(c.Queue))
-	}
+	errs = append(errs, c.queueProblems()...)
 	if c.Workers < 1 || c.Workers > 64 {
 		bad("workers %d: want 1 to 64", c.Workers)
 	}
@@ -622,15 +663,6 @@ func joinIndented(errs []error) error {
 	return errors.New(strings.Join(msgs, "\n  "))
 }
 
-// redactURL drops a password from a URL for printing.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
-}
-
 // print writes the configuration as JSON with secrets masked.
 func (c serveConfig) print(w io.Writer) error {
 	type shown struct {
@@ -639,13 +671,15 @@ func (c serveConfig) print(w io.Writer) error {
 		ShutdownGrace     string `json:"shutdown_grace"`
 		DrainDelay        string `json:"drain_delay"`
 		ReconcileInterval string `json:"reconcile_interval"`
+		NATSLease         string `json:"nats_lease"`
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(shown{c, c.gitURL(), c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String()})
+	c.Queue = maskQueueURLs(c.Queue)
+	return enc.Encode(shown{c, c.gitURL(), c.ShutdownGrace.String(), c.DrainDelay.String(), c.ReconcileInterval.String(), c.NATSLease.String()})
 }
 
 // secrets lists the values the log formatter must mask.
 func (c serveConfig) secrets() []string {
-	return []string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal()}
+	return append([]string{c.WebhookSecret.Reveal(), c.GitHubToken.Reveal(), c.StatusToken.Reveal()}, queueURLSecrets(c.Queue)...)
 }

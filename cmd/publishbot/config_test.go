@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +72,11 @@ func TestServeConfigRejects(t *testing.T) {
 		want string // in the error
 	}{
 		{"no secret", map[string]string{}, nil, "PUBLISHBOT_WEBHOOK_SECRET is required"},
-		{"nats", map[string]string{"PUBLISHBOT_QUEUE": "nats://user:pw@nats:4222"}, nil, "not supported in this build"},
+		{"nats replicas", map[string]string{"PUBLISHBOT_QUEUE": "nats://user:pw@nats:4222", "PUBLISHBOT_NATS_REPLICAS": "0"}, nil, "PUBLISHBOT_NATS_REPLICAS 0"},
+		{"nats replicas not a number", map[string]string{"PUBLISHBOT_QUEUE": "nats://nats:4222", "PUBLISHBOT_NATS_REPLICAS": "three"}, nil, "PUBLISHBOT_NATS_REPLICAS: not a number"},
+		{"nats creds missing", map[string]string{"PUBLISHBOT_QUEUE": "nats://nats:4222", "PUBLISHBOT_NATS_CREDS": "/nonexistent/bot.creds"}, nil, "PUBLISHBOT_NATS_CREDS"},
+		{"nats creds without nats", map[string]string{"PUBLISHBOT_NATS_CREDS": keyFile}, nil, "PUBLISHBOT_QUEUE is embedded"},
+		{"nats second url bad", map[string]string{"PUBLISHBOT_QUEUE": "nats://a:4222,http://user:pw@b:4222"}, nil, "want nats://host:port"},
 		{"unknown queue", map[string]string{"PUBLISHBOT_QUEUE": "redis://x"}, nil, "want embedded"},
 		{"token and app", map[string]string{"PUBLISHBOT_GITHUB_TOKEN": "t", "PUBLISHBOT_APP_ID": "1", "PUBLISHBOT_APP_PRIVATE_KEY_FILE": keyFile}, nil, "not both"},
 		{"app without key", map[string]string{"PUBLISHBOT_APP_ID": "12"}, nil, "needs PUBLISHBOT_APP_PRIVATE_KEY_FILE"},
@@ -130,12 +135,12 @@ func TestServeConfigRejects(t *testing.T) {
 }
 
 func TestServeConfigReportsEveryProblem(t *testing.T) {
-	cfg, _, err := parseServeConfig(nil, envMap(map[string]string{"PUBLISHBOT_LOG_FORMAT": "xml", "PUBLISHBOT_QUEUE": "nats://n:4222"}), &bytes.Buffer{})
+	cfg, _, err := parseServeConfig(nil, envMap(map[string]string{"PUBLISHBOT_LOG_FORMAT": "xml", "PUBLISHBOT_QUEUE": "nats://n:4222", "PUBLISHBOT_NATS_REPLICAS": "9"}), &bytes.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	err = cfg.validate()
-	for _, want := range []string{"WEBHOOK_SECRET", "LOG_FORMAT", "not supported"} {
+	for _, want := range []string{"WEBHOOK_SECRET", "LOG_FORMAT", "NATS_REPLICAS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not mention %s", err, want)
 		}
@@ -200,6 +205,39 @@ func TestServePrintConfig(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), "s3cr3t") || !strings.Contains(stdout.String(), `":9999"`) {
 		t.Errorf("print-config output:\n%s", stdout.String())
+	}
+}
+
+// TestServePrintConfigNATS shows the NATS settings with the URLs' user
+// information (a password, or a token) masked.
+func TestServePrintConfigNATS(t *testing.T) {
+	creds := filepath.Join(t.TempDir(), "bot.creds")
+	os.WriteFile(creds, []byte("-----BEGIN NATS USER JWT-----\n"), 0o600)
+	var stdout, stderr bytes.Buffer
+	env := envMap(map[string]string{
+		"PUBLISHBOT_WEBHOOK_SECRET": "s3cr3t-s3cr3t",
+		"PUBLISHBOT_QUEUE":          "nats://bot:hunter2-pw@n1:4222,tls://s3cr3ttoken@n2:4222,nats://n3:4222",
+		"PUBLISHBOT_NATS_CREDS":     creds,
+		"PUBLISHBOT_NATS_REPLICAS":  "3",
+	})
+	if err := run(t.Context(), []string{"serve", "--print-config"}, env, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v (%s)", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, secret := range []string{"hunter2", "s3cr3ttoken", "bot:"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("print-config shows %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{`"queue": "nats://***@n1:4222,tls://***@n2:4222,nats://n3:4222"`, `"nats_creds": "` + creds + `"`, `"nats_replicas": 3`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("print-config lacks %s:\n%s", want, out)
+		}
+	}
+	var cfg serveConfig
+	cfg.Queue = "nats://bot:hunter2-pw@n1:4222,tls://s3cr3ttoken@n2:4222"
+	if got := cfg.secrets(); !slices.Contains(got, "hunter2-pw") || !slices.Contains(got, "s3cr3ttoken") {
+		t.Errorf("log masker secrets %q lack the NATS password and token", got)
 	}
 }
 

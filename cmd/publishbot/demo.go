@@ -63,6 +63,7 @@ func demoBot(verbose bool, stderr io.Writer) demo.Bot {
 			cfg.LogLevel = "info"
 		}
 		cfg.ShutdownGrace = 5 * time.Second
+		cfg.PagesWatch = 30 * time.Second // the stand-in builds at once
 		cfg.listening = listening
 		if err := cfg.validate(); err != nil {
 			return err

@@ -125,10 +125,18 @@ func newWorld(t testing.TB, app bool) *e2eWorld {
 	if err := gs.CreateRepo(context.Background(), e2eRepo, e2eBranch); err != nil {
 		t.Fatal(err)
 	}
+	api := newE2EGitHub(t, ghOpts)
+	// GitHub Pages is on and serves the pages branch; a build of its head
+	// is done at the second look, as GitHub's takes a while.
+	api.SetPages(e2eFullName, ghapitest.Pages{Head: func() string {
+		h, _ := gs.Head(context.Background(), e2eRepo, "gh-pages")
+		return h
+	}})
+	api.SetHooks(e2eFullName, []ghapitest.Hook{{URL: "https://publishbot.example/webhook", ContentType: "json", Events: []string{"push", "pull_request"}, Active: true}})
 	return &e2eWorld{
 		t:       t,
 		git:     gs,
-		api:     newE2EGitHub(t, ghOpts),
+		api:     api,
 		dataDir: t.TempDir(),
 		client:  &http.Client{Timeout: 30 * time.Second},
 		creds:   creds,
@@ -147,6 +155,7 @@ func (w *e2eWorld) env() map[string]string {
 		"PUBLISHBOT_LOG_LEVEL":          "debug",
 		"PUBLISHBOT_RECONCILE_INTERVAL": "1m",
 		"PUBLISHBOT_SHUTDOWN_GRACE":     "20s",
+		"PUBLISHBOT_PAGES_WATCH":        "20s",
 	}
 	for k, v := range w.creds {
 		env[k] = v

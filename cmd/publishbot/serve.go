@@ -23,6 +23,7 @@ import (
 	"github.com/publishbot/publishbot/logmask"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
+	"github.com/publishbot/publishbot/status"
 	"github.com/publishbot/publishbot/webhook"
 	"github.com/publishbot/publishbot/worker"
 )
@@ -86,7 +87,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		"version":     version,
 		"addr":        cfg.Addr,
 		"data_dir":    cfg.DataDir,
-		"queue":       cfg.Queue,
+		"queue":       maskQueueURLs(cfg.Queue),
 		"workers":     cfg.Workers,
 		"api_url":     cfg.GitHubAPIURL,
 		"git_url":     cfg.gitURL(),
@@ -109,13 +110,16 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		return fmt.Errorf("create data dir: %w", err)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 
-	q, err := openQueue(cfg, log.WithField("component", "queue"))
+	be, err := openBackend(ctx, cfg, log)
 	if err != nil {
-		return err // says "open queue <path>: ..."
+		return err // says "open queue <path>: ..." or what of NATS failed
 	}
+	defer be.close()
+	q := be.queue
 	defer q.Close()
+	reg.MustRegister(be.collectors...)
 	reg.MustRegister(worker.NewQueueDepth(func(ctx context.Context) (map[string]int, error) {
 		s, err := q.Stats(ctx)
 		if err != nil {
@@ -151,16 +155,31 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	} else {
 		log.Warn("no GitHub credentials (PUBLISHBOT_GITHUB_TOKEN or PUBLISHBOT_APP_ID): reports are off and repositories are read anonymously")
 	}
+	published := be.published
+	// "Live" means live: GitHub Pages' build of each push is followed
+	// outside the repository's lock, and reported again when done.
+	watcher, err := pagesWatcher(cfg, gh, log.WithField("component", "pages"))
+	if err != nil {
+		return err
+	}
+	if watcher != nil {
+		defer watcher.Close()
+		pubOpts.Pages = watcher
+	}
+	checks, stopChecks, err := startChecks(context.WithoutCancel(ctx), gh, published, log.WithField("component", "preflight"))
+	if err != nil {
+		return err
+	}
+	defer stopChecks()
+	if checks != nil {
+		pubOpts.Preflight = checks
+	}
 	pub, err := publisher.New(pubOpts)
 	if err != nil {
 		return fmt.Errorf("create publisher: %w", err)
 	}
-
-	published, err := worker.OpenPublishedSet(filepath.Join(cfg.DataDir, "published.json"), nil)
-	if err != nil {
-		return err
-	}
 	wm := worker.NewMetrics(reg)
+	board := status.NewBoard(nil) // the status page's recent deliveries and publishes
 	w, err := worker.New(worker.Options{
 		Queue:       q,
 		Runner:      pub,
@@ -169,6 +188,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		Published:   published,
 		Concurrency: cfg.Workers,
 		Grace:       cfg.ShutdownGrace,
+		Observer:    board,
 	})
 	if err != nil {
 		return err
@@ -180,6 +200,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		Log:      log.WithField("component", "reconciler"),
 		Interval: cfg.ReconcileInterval,
 		Metrics:  wm,
+		Lease:    be.lease,
 	})
 	if err != nil {
 		return err
@@ -195,6 +216,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		// Clone URLs are this host + owner/name.git, never the payload's.
 		GitURL:       cfg.gitURL(),
 		Repositories: cfg.Repositories,
+		Deliveries:   board,
 	})
 	if err != nil {
 		return fmt.Errorf("create webhook handler: %w", err)
@@ -207,13 +229,16 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		io.WriteString(rw, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, r *http.Request) {
-		if reason := notReady(r.Context(), &shuttingDown, w, q); reason != "" {
+		if reason := notReady(r.Context(), &shuttingDown, w, q, be.down); reason != "" {
 			http.Error(rw, reason, http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(rw, "ready\n")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	if err := registerStatus(mux, cfg, q, board, published, log.WithField("component", "status")); err != nil {
+		return err
+	}
 
 	// The HTTP server's own errors go to the log; closing the writer ends
 	// the goroutine logrus runs behind it.
@@ -282,27 +307,16 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	return serveErr
 }
 
-// openQueue opens the configured queue: the embedded one (bbolt) in the
-// data dir.
-func openQueue(cfg serveConfig, log *logrus.Entry) (queue.Queue, error) {
-	b, err := queue.OpenBolt(filepath.Join(cfg.DataDir, "queue.db"), queue.Options{
-		MaxAttempts: cfg.MaxAttempts,
-		Retryable:   retryable,
-		Log:         log,
-	})
-	if err != nil {
-		return nil, err // not a nil *Bolt in a non-nil Queue
-	}
-	return b, nil
-}
-
 // notReady says why the server should not get traffic, "" when it should.
-func notReady(ctx context.Context, shuttingDown *atomic.Bool, w *worker.Worker, q queue.Queue) string {
+func notReady(ctx context.Context, shuttingDown *atomic.Bool, w *worker.Worker, q queue.Queue, down func() string) string {
 	if shuttingDown.Load() {
 		return "shutting down"
 	}
 	if !w.Running() {
 		return "worker not running"
+	}
+	if reason := down(); reason != "" {
+		return reason
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

@@ -49,15 +49,15 @@ func TestServePublishesSignedPush(t *testing.T) {
 	if got := e2eMetric(t, s.addr, `publishbot_webhook_deliveries_total{event="push",result="queued"}`); got != 1 {
 		t.Errorf("webhook deliveries queued = %v, want 1", got)
 	}
-	reported := false
-	for _, st := range w.api.Statuses(e2eFullName) {
-		if st.SHA == sha && st.Context == "publishbot/publish" && st.State == "success" {
-			reported = true
+	// "pending" while GitHub Pages builds, then "success" once it is live.
+	testkit.WaitFor(t, "a success status publishbot/publish on "+sha[:7], 30*time.Second, func() bool {
+		for _, st := range w.api.Statuses(e2eFullName) {
+			if st.SHA == sha && st.Context == "publishbot/publish" && st.State == "success" {
+				return true
+			}
 		}
-	}
-	if !reported {
-		t.Errorf("no success status publishbot/publish on %s: %+v", sha, w.api.Requests())
-	}
+		return false
+	})
 
 	// A bad signature is refused and queues nothing.
 	body := w.pushPayload(sha)
