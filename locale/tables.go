@@ -44,6 +44,18 @@ var english = map[string]string{
 	"recent_posts":          "Recent posts",
 	"moved":                 "This page has moved to",
 	"contents":              "Contents",
+	"search":                "Search",
+	"search_label":          "Search the posts",
+	"search_placeholder":    "Words of a title, tag or text",
+	"search_noscript":       "Search runs in your browser and needs JavaScript. Every post is listed in the archive and under its tags.",
+	"search_none":           "No post matches “%s”.",
+	"search_count":          "Posts matching “%s”: %d",
+	"search_more":           "Showing the first %d.",
+	"search_loading":        "Loading the index…",
+	"search_failed":         "The search index could not be loaded.",
+	"search_description":    "Search the posts of %s.",
+	"related":               "Related posts",
+	"tag_feed":              "Posts tagged %s (Atom)",
 }
 
 var tables = map[string]*table{
@@ -62,6 +74,7 @@ var tables = map[string]*table{
 		"not_found_text": "Unter dieser Adresse gibt es nichts. Vielleicht wurde die Seite verschoben: versuchen Sie",
 		"front_page":     "die Startseite", "or": "oder", "the_archive": "das Archiv", "recent_posts": "Neueste Beiträge",
 		"moved": "Diese Seite ist umgezogen nach", "contents": "Inhalt",
+		"search": "Suche", "search_label": "Beiträge durchsuchen", "search_placeholder": "Wörter aus Titel, Schlagwort oder Text", "search_noscript": "Die Suche läuft in Ihrem Browser und braucht JavaScript. Alle Beiträge stehen im Archiv und unter ihren Schlagwörtern.", "search_none": "Kein Beitrag passt zu „%s“.", "search_count": "Beiträge zu „%s“: %d", "search_more": "Die ersten %d werden gezeigt.", "search_loading": "Der Suchindex wird geladen…", "search_failed": "Der Suchindex konnte nicht geladen werden.", "search_description": "Die Beiträge von %s durchsuchen.", "related": "Ähnliche Beiträge", "tag_feed": "Beiträge mit dem Schlagwort %s (Atom)",
 	}},
 	"fr": {monday: monday.LocaleFrFR, dateLayout: "2 January 2006", wpm: 195, strings: map[string]string{
 		"skip": "Aller au contenu", "preview_banner": "Aperçu de #%d : pas encore publié",
@@ -77,6 +90,7 @@ var tables = map[string]*table{
 		"not_found_text": "Il n’y a rien à cette adresse. La page a peut-être été déplacée : essayez",
 		"front_page":     "la page d’accueil", "or": "ou", "the_archive": "les archives", "recent_posts": "Articles récents",
 		"moved": "Cette page a été déplacée vers", "contents": "Sommaire",
+		"search": "Recherche", "search_label": "Rechercher dans les articles", "search_placeholder": "Mots d’un titre, d’une étiquette ou du texte", "search_noscript": "La recherche fonctionne dans votre navigateur et nécessite JavaScript. Tous les articles sont listés dans les archives et sous leurs étiquettes.", "search_none": "Aucun article ne correspond à « %s ».", "search_count": "Articles correspondant à « %s » : %d", "search_more": "Affichage des %d premiers.", "search_loading": "Chargement de l’index…", "search_failed": "L’index de recherche n’a pas pu être chargé.", "search_description": "Rechercher dans les articles de %s.", "related": "Articles similaires", "tag_feed": "Articles étiquetés %s (Atom)",
 	}},
 	"es": {monday: monday.LocaleEsES, dateLayout: "2 de January de 2006", wpm: 218, strings: map[string]string{
 		"skip": "Saltar al contenido", "preview_banner": "Vista previa de #%d: aún no publicada",
@@ -92,6 +106,7 @@ var tables = map[string]*table{
 		"not_found_text": "No hay nada en esta dirección. Puede que se haya movido: prueba",
 		"front_page":     "la portada", "or": "o", "the_archive": "el archivo", "recent_posts": "Artículos recientes",
 		"moved": "Esta página se ha movido a", "contents": "Contenido",
+		"search": "Buscar", "search_label": "Buscar en los artículos", "search_placeholder": "Palabras de un título, etiqueta o texto", "search_noscript": "La búsqueda funciona en tu navegador y necesita JavaScript. Todos los artículos están en el archivo y bajo sus etiquetas.", "search_none": "Ningún artículo coincide con «%s».", "search_count": "Artículos que coinciden con «%s»: %d", "search_more": "Se muestran los primeros %d.", "search_loading": "Cargando el índice…", "search_failed": "No se pudo cargar el índice de búsqueda.", "search_description": "Buscar en los artículos de %s.", "related": "Artículos relacionados", "tag_feed": "Artículos con la etiqueta %s (Atom)",
 	}},
 	"pt": {monday: monday.LocalePtBR, dateLayout: "2 de January de 2006", wpm: 181, strings: map[string]string{
 		"skip": "Ir para o conteúdo", "preview_banner": "Pré-visualização de #%d: ainda não publicada",
@@ -107,6 +122,7 @@ var tables = map[string]*table{
 		"not_found_text": "Não há nada neste endereço. Talvez tenha mudado: experimente",
 		"front_page":     "a página inicial", "or": "ou", "the_archive": "o arquivo", "recent_posts": "Artigos recentes",
 		"moved": "Esta página mudou-se para", "contents": "Índice",
+		"search": "Pesquisar", "search_label": "Pesquisar nos artigos", "search_placeholder": "Palavras de um título, etiqueta ou texto", "search_noscript": "A pesquisa funciona no seu navegador e precisa de JavaScript. Todos os artigos estão no arquivo e nas suas etiquetas.", "search_none": "Nenhum artigo corresponde a “%s”.", "search_count": "Artigos que correspondem a “%s”: %d", "search_more": "A mostrar os primeiros %d.", "search_loading": "A carregar o índice…", "search_failed": "Não foi possível carregar o índice de pesquisa.", "search_description": "Pesquisar nos artigos de %s.", "related": "Artigos relacionados", "tag_feed": "Artigos com a etiqueta %s (Atom)",
 	}},
 	"it": {monday: monday.LocaleItIT, dateLayout: "2 January 2006", wpm: 188, strings: map[string]string{
 		"skip": "Vai al contenuto", "preview_banner": "Anteprima di #%d: non ancora pubblicata",
@@ -122,6 +138,7 @@ var tables = map[string]*table{
 		"not_found_text": "Non c’è niente a questo indirizzo. Potrebbe essere stata spostata: prova",
 		"front_page":     "la prima pagina", "or": "o", "the_archive": "l’archivio", "recent_posts": "Articoli recenti",
 		"moved": "Questa pagina è stata spostata a", "contents": "Indice",
+		"search": "Cerca", "search_label": "Cerca negli articoli", "search_placeholder": "Parole di un titolo, tag o testo", "search_noscript": "La ricerca funziona nel browser e richiede JavaScript. Tutti gli articoli sono nell’archivio e sotto i loro tag.", "search_none": "Nessun articolo corrisponde a «%s».", "search_count": "Articoli che corrispondono a «%s»: %d", "search_more": "Sono mostrati i primi %d.", "search_loading": "Caricamento dell’indice…", "search_failed": "Impossibile caricare l’indice di ricerca.", "search_description": "Cerca negli articoli di %s.", "related": "Articoli correlati", "tag_feed": "Articoli con il tag %s (Atom)",
 	}},
 	"nl": {monday: monday.LocaleNlNL, dateLayout: "2 January 2006", wpm: 202, strings: map[string]string{
 		"skip": "Naar de inhoud", "preview_banner": "Voorbeeld van #%d: nog niet gepubliceerd",
@@ -137,6 +154,7 @@ var tables = map[string]*table{
 		"not_found_text": "Op dit adres staat niets. Misschien is het verplaatst: probeer",
 		"front_page":     "de voorpagina", "or": "of", "the_archive": "het archief", "recent_posts": "Recente berichten",
 		"moved": "Deze pagina is verplaatst naar", "contents": "Inhoud",
+		"search": "Zoeken", "search_label": "Zoek in de berichten", "search_placeholder": "Woorden uit een titel, tag of tekst", "search_noscript": "Zoeken werkt in je browser en heeft JavaScript nodig. Alle berichten staan in het archief en onder hun tags.", "search_none": "Geen bericht past bij ‘%s’.", "search_count": "Berichten bij ‘%s’: %d", "search_more": "De eerste %d worden getoond.", "search_loading": "De index wordt geladen…", "search_failed": "De zoekindex kon niet worden geladen.", "search_description": "Zoek in de berichten van %s.", "related": "Verwante berichten", "tag_feed": "Berichten met de tag %s (Atom)",
 	}},
 	"pl": {monday: monday.LocalePlPL, dateLayout: "2 January 2006", wpm: 166, strings: map[string]string{
 		"skip": "Przejdź do treści", "preview_banner": "Podgląd #%d: jeszcze nieopublikowany",
@@ -152,6 +170,7 @@ var tables = map[string]*table{
 		"not_found_text": "Pod tym adresem nic nie ma. Strona mogła zostać przeniesiona: spróbuj",
 		"front_page":     "strony głównej", "or": "lub", "the_archive": "archiwum", "recent_posts": "Najnowsze wpisy",
 		"moved": "Ta strona została przeniesiona pod adres", "contents": "Spis treści",
+		"search": "Szukaj", "search_label": "Przeszukaj wpisy", "search_placeholder": "Słowa z tytułu, tagu lub tekstu", "search_noscript": "Wyszukiwanie działa w przeglądarce i wymaga JavaScriptu. Wszystkie wpisy są w archiwum i pod swoimi tagami.", "search_none": "Żaden wpis nie pasuje do „%s”.", "search_count": "Wpisy pasujące do „%s”: %d", "search_more": "Pokazano pierwsze %d.", "search_loading": "Wczytywanie indeksu…", "search_failed": "Nie udało się wczytać indeksu wyszukiwania.", "search_description": "Przeszukaj wpisy bloga %s.", "related": "Powiązane wpisy", "tag_feed": "Wpisy z tagiem %s (Atom)",
 	}},
 	"ja": {monday: monday.LocaleJaJP, dateLayout: "2006年1月2日", wpm: 400, strings: map[string]string{
 		"skip": "本文へスキップ", "preview_banner": "#%d のプレビュー：まだ公開されていません",
@@ -167,6 +186,7 @@ var tables = map[string]*table{
 		"not_found_text": "このアドレスには何もありません。移動した可能性があります：",
 		"front_page":     "トップページ", "or": "または", "the_archive": "アーカイブ", "recent_posts": "最近の記事",
 		"moved": "このページは移動しました：", "contents": "目次",
+		"search": "検索", "search_label": "記事を検索", "search_placeholder": "タイトル・タグ・本文の言葉", "search_noscript": "検索はブラウザー内で動作し、JavaScript が必要です。すべての記事はアーカイブとタグの一覧にあります。", "search_none": "「%s」に一致する記事はありません。", "search_count": "「%s」に一致する記事：%d 件", "search_more": "最初の %d 件を表示しています。", "search_loading": "索引を読み込んでいます…", "search_failed": "検索索引を読み込めませんでした。", "search_description": "%s の記事を検索します。", "related": "関連記事", "tag_feed": "タグ「%s」の記事 (Atom)",
 	}},
 	"zh": {monday: monday.LocaleZhCN, dateLayout: "2006年1月2日", wpm: 300, strings: map[string]string{
 		"skip": "跳到正文", "preview_banner": "#%d 的预览：尚未发布",
@@ -182,5 +202,6 @@ var tables = map[string]*table{
 		"not_found_text": "这个地址没有内容，可能已经移动。试试",
 		"front_page":     "首页", "or": "或", "the_archive": "归档", "recent_posts": "最近的文章",
 		"moved": "此页面已移至", "contents": "目录",
+		"search": "搜索", "search_label": "搜索文章", "search_placeholder": "标题、标签或正文中的词", "search_noscript": "搜索在浏览器中运行，需要 JavaScript。所有文章都列在归档和各自的标签下。", "search_none": "没有与“%s”匹配的文章。", "search_count": "与“%s”匹配的文章：%d 篇", "search_more": "仅显示前 %d 篇。", "search_loading": "正在加载索引…", "search_failed": "无法加载搜索索引。", "search_description": "搜索 %s 的文章。", "related": "相关文章", "tag_feed": "标签为 %s 的文章 (Atom)",
 	}},
 }

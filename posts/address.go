@@ -226,6 +226,9 @@ func (t *outputs) serves(p string) bool { return t.servedBy(p) != nil }
 // servedBy is the owner of the file a request for p finds, as serves
 // resolves it, or nil.
 func (t *outputs) servedBy(p string) *owner {
+	if o := t.searchFile(p); o != nil {
+		return o
+	}
 	if p == "" || strings.HasSuffix(p, "/") {
 		return t.files[p+"index.html"]
 	}

@@ -47,6 +47,8 @@ func DefaultConfig(repo string) Config {
 		Location:    time.UTC,
 		Embeds:      slices.Clone(DefaultEmbeds),
 		Permalink:   DefaultPermalink,
+		Search:      true,
+		Related:     DefaultRelated,
 	}
 }
 
@@ -73,7 +75,8 @@ func defaultBaseURL(repo string) string {
 
 var configKeys = []string{"title", "heading", "description", "base_url", "author", "language", "per_page",
 	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html",
-	"pages", "menu", "authors", "embeds", "toc", "params", "permalink", "generator", "feeds", "strings", "analytics"}
+	"pages", "menu", "authors", "embeds", "toc", "params", "permalink", "generator", "feeds", "strings", "analytics",
+	"search", "related", "social_image"}
 
 // Generators are the values of generator: the site generators whose
 // conventions publishbot follows where they differ.
@@ -387,6 +390,12 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 				} else if !slices.Contains(cfg.Feeds, p) {
 					cfg.Feeds = append(cfg.Feeds, p)
 				}
+			}
+		case "search", "related", "social_image": // readersconfig.go
+			if problem := readerSetting(&cfg, f.key, &v); problem != "" {
+				bad("%s", problem)
+			} else {
+				ok()
 			}
 		default:
 			msg := fmt.Sprintf("%q is not a publish.yaml setting and is ignored", f.key)

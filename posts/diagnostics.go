@@ -55,6 +55,7 @@ const (
 	CodeReservedURL    = "reserved-url"          // error: a page would take the address of a file the site writes itself (index, archive, tags, feeds)
 	CodeMenuURL        = "menu-url"              // error: a menu entry's url leads to no page, post or file of the site; the entry is left out
 	CodeExpired        = "expired"               // warning: the post's expiryDate has passed; it is left out of the site
+	CodeSearchOff      = "search-off"            // warning: the blog has its own page or files at /search/, so the built-in search is off
 )
 
 // MaxFileSize is the largest file Load reads or copies (10 MiB).
@@ -74,6 +75,7 @@ var codeSeverity = map[string]Severity{
 	CodeSymlink: SeverityError, CodeSpecialFile: SeverityError, CodeInvalidPath: SeverityError,
 	CodeFileTooLarge: SeverityError, CodeUnreadable: SeverityError, CodeInternal: SeverityError,
 	CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
+	CodeSearchOff: SeverityWarning,
 }
 
 // CodeSeverity is the fixed severity of a diagnostic code, and false for a

@@ -715,6 +715,7 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 	for _, a := range assets {
 		staticRobots = staticRobots || a.Source == "static/robots.txt"
 	}
+	l.yieldSearch(results, assets)
 	l.claimTheme(idx.out, results, staticRobots)
 
 	// Posts, in path order: the first of two at one address keeps it. The
@@ -969,13 +970,16 @@ func (l *loader) claimTheme(out *outputs, results []*postResult, staticRobots bo
 	}
 	for slug, n := range tags {
 		o := &owner{kind: byTheme, label: "the page of the tag " + slug}
-		out.claim(o, "tags/"+slug+"/index.html")
+		out.claim(o, "tags/"+slug+"/index.html", "tags/"+slug+"/feed.xml")
 		for i := 2; i <= pages(n, l.cfg.PerPage); i++ {
 			out.claim(o, "tags/"+slug+"/page/"+strconv.Itoa(i)+"/index.html")
 		}
 	}
 	for _, f := range l.cfg.Feeds {
 		out.claim(&owner{kind: byTheme, label: "a copy of the Atom feed (feeds in publish.yaml)"}, f)
+	}
+	if l.cfg.Search {
+		claimSearch(out)
 	}
 }
 

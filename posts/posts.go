@@ -70,6 +70,14 @@ type Config struct {
 	Generator    string   `yaml:"generator" json:"generator"` // jekyll, hugo, zola, eleventy or "": whose conventions apply where they differ
 	Feeds        []string `yaml:"feeds" json:"feeds"`         // more site paths that get a copy of the Atom feed ("/index.xml", "/atom.xml")
 
+	// Search is a /search/ page and its index (default true); Related the
+	// number of related posts under each post (default DefaultRelated, 0
+	// for none); SocialImage the og:image of pages without an image of
+	// their own: an http(s) URL or a site path ("" for none).
+	Search      bool   `yaml:"search" json:"search"`
+	Related     int    `yaml:"related" json:"related"`
+	SocialImage string `yaml:"social_image" json:"social_image"`
+
 	// Pages are the globs of the Markdown files that are pages; nil means
 	// the default (DefaultPageGlobs, plus Markdown files with front matter
 	// at the repository's root), an empty list means no pages.
@@ -121,6 +129,10 @@ type Post struct {
 	TOC         string   // the table of contents (a <nav> of links to the body's h2 and h3 headings) when toc is on and there are any, else ""; sanitised like HTML
 	Words       int      // word count of the plain text
 	ReadingTime int      // minutes, at least 1
+
+	// Text is the plain text of the body (without code blocks and
+	// footnotes), for the site's search index.
+	Text string
 
 	// Authors are the post's authors (author, authors, by), each resolved
 	// through Config.Authors; Config.Author alone when front matter names

@@ -69,9 +69,10 @@ func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok boo
 		if w.more {
 			p.Summary = collapseSpace(w.beforeMore)
 		} else {
-			p.Summary = cutSummary(collapsePrefix(prose, summaryRunes+1), summaryRunes)
+			p.Summary = cutSummary(collapsePrefix(prose[:w.summaryEnd()], summaryRunes+1), summaryRunes)
 		}
 	}
+	p.Text = prose
 	p.Words = countWords(prose) + countWords(w.notes.String()) + w.codeWords
 	p.ReadingTime = l.locale.ReadingMinutes(p.Words)
 	var buf bytes.Buffer
@@ -105,6 +106,7 @@ type walker struct {
 	blockEnd   int
 	destFrom   int // where in the block the next link destination is looked for
 	ends       liquidEnds
+	summary    summaryStop // where the automatic summary ends (summary.go)
 }
 
 func (w *walker) text() *bytes.Buffer {
@@ -137,6 +139,7 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		case *ast.FencedCodeBlock:
 			w.codeOptions(n)
 		}
+		w.summaryBreak(n)
 	}
 	switch n := n.(type) {
 	case *ast.Paragraph, *ast.TextBlock, *ast.Heading, *east.TableCell, *ast.ListItem:

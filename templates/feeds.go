@@ -110,14 +110,24 @@ type atomFeed struct {
 func rfc3339(t time.Time) string { return t.Format(time.RFC3339) }
 
 func (b *build) atom(list []*PostData) ([]byte, error) {
+	return b.atomOf(list, b.cfg.Title, "feed.xml", "")
+}
+
+// atomOf is an Atom feed of list titled title, at the site path self, of
+// the page at the site path alt (the index for "", a tag's page).
+func (b *build) atomOf(list []*PostData, title, self, alt string) ([]byte, error) {
+	updated := b.feedUpdated()
+	if alt != "" {
+		updated = newest(list)
+	}
 	f := atomFeed{
 		Lang:    b.cfg.Language,
-		Title:   atomText{Type: "text", Body: b.cfg.Title},
-		ID:      b.cfg.URL(""),
-		Updated: rfc3339(b.feedUpdated()),
+		Title:   atomText{Type: "text", Body: title},
+		ID:      b.siteURL(alt),
+		Updated: rfc3339(updated),
 		Links: []atomLink{
-			{Href: b.cfg.URL("feed.xml"), Rel: "self", Type: "application/atom+xml"},
-			{Href: b.cfg.URL(""), Rel: "alternate", Type: "text/html"},
+			{Href: b.siteURL(self), Rel: "self", Type: "application/atom+xml"},
+			{Href: b.siteURL(alt), Rel: "alternate", Type: "text/html"},
 		},
 	}
 	if b.cfg.Description != "" {

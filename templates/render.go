@@ -39,6 +39,12 @@ type SiteData struct {
 	TagsURL     string
 	PreviewPR   int
 
+	// SearchURL is the URL path of the search page, "" when search is
+	// off; SocialImage the absolute URL of the og:image of pages without
+	// an image of their own, "" for none. See readers.go.
+	SearchURL   string
+	SocialImage string
+
 	// Menu is the header menu, in order: publish.yaml's menu, or Archive,
 	// Tags and the pages that ask for it. Current is "" except while
 	// "site-header" is rendered for the page a link of Menu leads to:
@@ -91,6 +97,10 @@ type PostData struct {
 	// Authors are the post's authors, with links where known; Author is
 	// their names as one text ("A, B and C").
 	Authors []AuthorLink
+
+	// Related are the posts that share the most tags with this one (see
+	// publish.yaml's related); nil when off.
+	Related []*PostData
 }
 
 // TagLink is a tag with the URL of its page and its number of posts.
@@ -152,6 +162,10 @@ type Page struct {
 	Intro   template.HTML // index page 1: the text of posts_dir's _index.md, sanitised by posts.Load; "" for none
 
 	Target string // redirect pages: absolute URL to go to
+
+	JSONLD  template.JS // structured data for <script type="application/ld+json">: BlogPosting on posts, Blog on the index; "" for none
+	FeedURL string      // tag pages: URL path of the tag's Atom feed
+	Search  *SearchData // the search page
 
 	Page *PageData // pages (about.md): the page
 	// Header is Site.Header, with this page's link in the menu marked
@@ -323,6 +337,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	visible := visiblePosts(site, opts)
 	b.preparePosts(visible)
 	b.preparePages(site.Pages)
+	b.prepareReaders()
 	b.site.Menu = b.menuLinks(site.Menu)
 	b.out = make(map[string][]byte, len(visible)+len(visible)/4+len(b.tags)+32)
 
@@ -359,7 +374,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	b.intro = template.HTML(site.Intro) // rendered and sanitised by posts.Load
 	steps := []func() error{b.postPages, b.indexPages, b.tagPages, func() error { return b.sectionPages(site.Sections) }, b.archivePage, b.notFoundPage,
-		b.pagePages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.fixedFiles}
+		b.pagePages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds, b.searchFiles, b.fixedFiles}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -469,7 +484,8 @@ func (b *build) page(kind, title, desc, sitePath string) *Page {
 		Site:        b.site,
 		Kind:        kind,
 		Title:       title,
-		Description: desc,
+		Description: metaDescription(desc),
+		Image:       b.site.SocialImage,
 		Canonical:   b.siteURL(sitePath),
 		OGType:      "website",
 		NoIndex:     b.opts.PreviewPR > 0,
@@ -539,8 +555,13 @@ func (b *build) postPage(i int) ([]byte, error) {
 	pg := b.page("post", title, d.Summary, address(d.Post))
 	pg.OGType = "article"
 	pg.Post = d
-	pg.Image = d.ImageURL
-	pg.ImageAlt = d.ImageAlt
+	if d.ImageURL != "" {
+		pg.Image, pg.ImageAlt = d.ImageURL, d.ImageAlt
+	}
+	var err error
+	if pg.JSONLD, err = b.postJSONLD(d, pg.Image); err != nil {
+		return nil, err
+	}
 	if i > 0 {
 		pg.Newer = b.posts[i-1]
 	}
@@ -684,8 +705,14 @@ func (b *build) indexPages() error {
 		if n == 1 {
 			pg.Intro = b.intro
 		}
-		if pg.Featured != nil {
+		if pg.Featured != nil && pg.Featured.ImageURL != "" {
 			pg.Image, pg.ImageAlt = pg.Featured.ImageURL, pg.Featured.ImageAlt
+		}
+		if n == 1 {
+			var err error
+			if pg.JSONLD, err = b.blogJSONLD(); err != nil {
+				return err
+			}
 		}
 		data, err := b.tpl.execute(tplIndex, pg, 8<<10)
 		if err != nil {
@@ -730,6 +757,7 @@ func (b *build) tagPages() error {
 			sp := pageDir(dir, n)
 			pg := b.page("tag", title, fmt.Sprintf("%d posts tagged %s.", tag.Count, tag.Name), sp)
 			pg.Tag = tag
+			pg.FeedURL = b.pathURL(tagFeedPath(tag.Slug))
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
 			data, err := b.tpl.execute(tplTag, pg, 8<<10)

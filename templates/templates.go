@@ -72,9 +72,10 @@ const (
 	tplRedirect = "redirect.html"
 	tplPage     = "page.html"
 	tplSection  = "section.html"
+	tplSearch   = "search.html"
 )
 
-var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect, tplPage, tplSection}
+var pageTemplates = []string{tplIndex, tplPost, tplTag, tplTags, tplArchive, tpl404, tplRedirect, tplPage, tplSection, tplSearch}
 
 // StylesheetPath is the site-relative path of the theme's stylesheet.
 const StylesheetPath = "assets/style.css"
