@@ -29,7 +29,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-2"
+const renderVersion = "posts-render-3"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -169,10 +169,12 @@ func (w *walker) readFile(name string) ([]byte, error) {
 	return b, err
 }
 
-// cachedRender is the value of a RenderCache entry.
+// cachedRender is the value of a RenderCache entry: every field of Post
+// that render sets (TestCachedRenderRestoresPost fails on one it misses).
 type cachedRender struct {
 	Reads                     []cachedRead
 	HTML, TOC, Summary, Image string
+	Text                      string
 	Words, ReadingTime        int
 	Diags                     []Diagnostic
 	Linked                    []cachedLinked
@@ -249,7 +251,7 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 		return // a panic: not cached
 	}
 	p := r.post
-	c := cachedRender{Reads: reads.list, HTML: p.HTML, TOC: p.TOC, Summary: p.Summary, Image: p.Image,
+	c := cachedRender{Reads: reads.list, HTML: p.HTML, TOC: p.TOC, Summary: p.Summary, Image: p.Image, Text: p.Text,
 		Words: p.Words, ReadingTime: p.ReadingTime, Diags: r.diags[before:]}
 	for _, lf := range r.linked[linked:] {
 		c.Linked = append(c.Linked, cachedLinked{lf.source, lf.target, lf.dest, lf.line, lf.col, lf.image})
@@ -272,7 +274,7 @@ func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
 // apply gives r what rendering it made before, as render would have.
 func (l *loader) apply(r *postResult, c *cachedRender) {
 	p := r.post
-	p.HTML, p.TOC, p.Summary, p.Image, p.Words, p.ReadingTime = c.HTML, c.TOC, c.Summary, c.Image, c.Words, c.ReadingTime
+	p.HTML, p.TOC, p.Summary, p.Image, p.Text, p.Words, p.ReadingTime = c.HTML, c.TOC, c.Summary, c.Image, c.Text, c.Words, c.ReadingTime
 	for _, d := range c.Diags {
 		if d.Severity == SeverityError {
 			r.hasError = true

@@ -10,7 +10,7 @@ import (
 // for the megabytes of HTML a build reads back, and a value that does not
 // decode whole is a miss.
 
-const codecVersion = 1
+const codecVersion = 2
 
 var errCodec = errors.New("cached render does not decode")
 
@@ -42,6 +42,7 @@ func encodeRender(c *cachedRender) []byte {
 	e.str(c.TOC)
 	e.str(c.Summary)
 	e.str(c.Image)
+	e.str(c.Text)
 	e.int(c.Words)
 	e.int(c.ReadingTime)
 	e.int(len(c.Diags))
@@ -134,7 +135,7 @@ func decodeRender(b []byte) (*cachedRender, error) {
 			c.Reads[i] = cachedRead{Kind: d.str(), Arg: d.str(), Answer: d.str()}
 		}
 	}
-	c.HTML, c.TOC, c.Summary, c.Image = d.str(), d.str(), d.str(), d.str()
+	c.HTML, c.TOC, c.Summary, c.Image, c.Text = d.str(), d.str(), d.str(), d.str(), d.str()
 	c.Words, c.ReadingTime = d.int(), d.int()
 	if n := d.count(); n > 0 {
 		c.Diags = make([]Diagnostic, n)
