@@ -6,6 +6,9 @@ import (
 	"path"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/publishbot/publishbot/diagrams"
+	"github.com/publishbot/publishbot/texmath"
 )
 
 // siteAddress turns a root-relative address, escaped or not ("/caf%C3%A9/",
@@ -91,6 +94,10 @@ var themeFiles = map[string]string{
 	"tags/index.html": "the tags page", "feed.xml": "the Atom feed", "rss.xml": "the RSS feed", "feed.json": "the JSON feed",
 	"sitemap.xml": "the sitemap", "robots.txt": "robots.txt", ".nojekyll": ".nojekyll", "CNAME": "CNAME",
 	"assets/style.css": "the theme's stylesheet", "assets/favicon.svg": "the theme's site icon",
+	// Written only when a page has math or a diagram; always claimed, so
+	// that no other file takes their place.
+	texmath.StylesheetPath: "Temml's stylesheet (math)", texmath.FontPath: "Temml's font (math)",
+	diagrams.ScriptPath: "the diagram script (Mermaid)", diagrams.InitPath: "the diagram script's start",
 }
 
 // themeDirs are the folders whose every file the theme may write (a tag's

@@ -29,7 +29,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-3"
+const renderVersion = "posts-render-4"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -176,6 +176,7 @@ type cachedRender struct {
 	HTML, TOC, Summary, Image string
 	Text                      string
 	Words, ReadingTime        int
+	Math, Diagrams            bool
 	Diags                     []Diagnostic
 	Linked                    []cachedLinked
 	Checks                    []cachedCheck
@@ -252,7 +253,7 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	}
 	p := r.post
 	c := cachedRender{Reads: reads.list, HTML: p.HTML, TOC: p.TOC, Summary: p.Summary, Image: p.Image, Text: p.Text,
-		Words: p.Words, ReadingTime: p.ReadingTime, Diags: r.diags[before:]}
+		Words: p.Words, ReadingTime: p.ReadingTime, Math: p.Math, Diagrams: p.Diagrams, Diags: r.diags[before:]}
 	for _, lf := range r.linked[linked:] {
 		c.Linked = append(c.Linked, cachedLinked{lf.source, lf.target, lf.dest, lf.line, lf.col, lf.image})
 	}
@@ -275,6 +276,7 @@ func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
 func (l *loader) apply(r *postResult, c *cachedRender) {
 	p := r.post
 	p.HTML, p.TOC, p.Summary, p.Image, p.Text, p.Words, p.ReadingTime = c.HTML, c.TOC, c.Summary, c.Image, c.Text, c.Words, c.ReadingTime
+	p.Math, p.Diagrams = p.Math || c.Math, p.Diagrams || c.Diagrams
 	for _, d := range c.Diags {
 		if d.Severity == SeverityError {
 			r.hasError = true

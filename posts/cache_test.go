@@ -71,7 +71,7 @@ func TestCachedRenderRestoresPost(t *testing.T) {
 	fsys := fstest.MapFS{
 		"publish.yaml":          {Data: []byte("title: T\nbase_url: https://acme.github.io/t/\ntoc: true\n")},
 		"posts/2026-01-01-a.md": {Data: []byte("---\ntitle: A\nimage: cover.png\n---\n\nIntro with [b](2026-01-02-b.md), [missing](nowhere.md) and ![](x.png).\n\n## One\n\nText[^1].\n\n[^1]: A note.\n\n```go\nfunc main() {}\n```\n")},
-		"posts/2026-01-02-b.md": {Data: []byte("---\ntitle: B\n---\n\nB's text <!--more--> and more. <script>x()</script>\n")},
+		"posts/2026-01-02-b.md": {Data: []byte("---\ntitle: B\nmath: true\n---\n\nB's text <!--more--> and more. <script>x()</script> $x^2$\n\n```mermaid\ngraph TD; A-->B\n```\n")},
 		"posts/cover.png":       {Data: []byte("PNG")},
 		"pages/about.md":        {Data: []byte("---\ntitle: About\n---\n\nAbout [a](../posts/2026-01-01-a.md).\n")},
 	}

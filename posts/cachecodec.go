@@ -10,7 +10,7 @@ import (
 // for the megabytes of HTML a build reads back, and a value that does not
 // decode whole is a miss.
 
-const codecVersion = 2
+const codecVersion = 3
 
 var errCodec = errors.New("cached render does not decode")
 
@@ -45,6 +45,8 @@ func encodeRender(c *cachedRender) []byte {
 	e.str(c.Text)
 	e.int(c.Words)
 	e.int(c.ReadingTime)
+	e.bool(c.Math)
+	e.bool(c.Diagrams)
 	e.int(len(c.Diags))
 	for _, d := range c.Diags {
 		e.str(d.File)
@@ -137,6 +139,7 @@ func decodeRender(b []byte) (*cachedRender, error) {
 	}
 	c.HTML, c.TOC, c.Summary, c.Image, c.Text = d.str(), d.str(), d.str(), d.str(), d.str()
 	c.Words, c.ReadingTime = d.int(), d.int()
+	c.Math, c.Diagrams = d.bool(), d.bool()
 	if n := d.count(); n > 0 {
 		c.Diags = make([]Diagnostic, n)
 		for i := range c.Diags {

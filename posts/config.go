@@ -76,7 +76,7 @@ func defaultBaseURL(repo string) string {
 var configKeys = []string{"title", "heading", "description", "base_url", "author", "language", "per_page",
 	"posts_dir", "source_branch", "pages_branch", "popular", "cname", "previews", "timezone", "back_url", "unsafe_html",
 	"pages", "menu", "authors", "embeds", "toc", "params", "permalink", "generator", "feeds", "strings", "analytics",
-	"search", "related", "social_image"}
+	"search", "related", "social_image", "math"}
 
 // Generators are the values of generator: the site generators whose
 // conventions publishbot follows where they differ.
@@ -280,6 +280,8 @@ func LoadConfig(fsys fs.FS, repo string) (Config, []Diagnostic) {
 			boolean(&cfg.UnsafeHTML)
 		case "toc":
 			boolean(&cfg.TOC)
+		case "math":
+			boolean(&cfg.Math)
 		case "embeds":
 			cfg.Embeds = []string{}
 			ok()

@@ -56,6 +56,7 @@ const (
 	CodeMenuURL        = "menu-url"              // error: a menu entry's url leads to no page, post or file of the site; the entry is left out
 	CodeExpired        = "expired"               // warning: the post's expiryDate has passed; it is left out of the site
 	CodeSearchOff      = "search-off"            // warning: the blog has its own page or files at /search/, so the built-in search is off
+	CodeMath           = "math"                  // warning: a formula (math: true) cannot be converted and is shown as written
 )
 
 // MaxFileSize is the largest file Load reads or copies (10 MiB).
@@ -76,6 +77,7 @@ var codeSeverity = map[string]Severity{
 	CodeFileTooLarge: SeverityError, CodeUnreadable: SeverityError, CodeInternal: SeverityError,
 	CodeReservedURL: SeverityError, CodeMenuURL: SeverityError, CodeExpired: SeverityWarning,
 	CodeSearchOff: SeverityWarning,
+	CodeMath:      SeverityWarning,
 }
 
 // CodeSeverity is the fixed severity of a diagnostic code, and false for a

@@ -22,6 +22,7 @@ import (
 var knownFields = []string{
 	"title", "date", "updated", "summary", "description", "tags", "draft", "slug",
 	"author", "image", "image_alt", "featured", "aliases", "toc", "permalink", "url", "path",
+	"math",
 }
 
 // dateLayouts are tried in order. Layouts without a zone are read in the
@@ -130,6 +131,7 @@ type postMeta struct {
 	redirect              *fmText  // redirect_to or redirect: the file is a redirect
 	expiryLine, expiryCol int      // where expiryDate is written
 	toc                   *bool    // the post's toc field; nil: the site's setting
+	math                  *bool    // the post's math field; nil: the site's setting
 }
 
 // fmText is a front matter text value with its key and position.
@@ -298,6 +300,10 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 		case "toc":
 			if b, ok := boolean(); ok && v.kind != vNull {
 				meta.toc = &b
+			}
+		case "math":
+			if b, ok := boolean(); ok && v.kind != vNull {
+				meta.math = &b
 			}
 		case "permalink", "url", "path":
 			s, ok := str()

@@ -20,6 +20,8 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/util"
+
+	"github.com/publishbot/publishbot/texmath"
 )
 
 // markdown is the goldmark pipeline, built once per Load and shared by its
@@ -28,6 +30,21 @@ type markdown struct {
 	md     goldmark.Markdown
 	unsafe bool
 	nr     *nodeRenderer
+	math   *texmath.Converter // for posts with math (see math.go); does nothing until used
+
+	mathOnce sync.Once
+	mathMD   goldmark.Markdown // md with the math parsers, built for the first post with math
+}
+
+// parser is the pipeline's parser, with the math parsers when math is on
+// (built then: a post without math is parsed exactly as before, its text
+// not even split at "$" and "\").
+func (m *markdown) parser(math bool) parser.Parser {
+	if !math {
+		return m.md.Parser()
+	}
+	m.mathOnce.Do(func() { m.mathMD = buildGoldmark(m.nr, m.unsafe, true) })
+	return m.mathMD.Parser()
 }
 
 // newMarkdown builds the pipeline: with unsafe, raw HTML is kept as written
@@ -42,7 +59,13 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 	if !unsafe {
 		nr.embeds = embeds
 	}
-	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(nr, 100))}
+	return &markdown{md: buildGoldmark(nr, unsafe, false), unsafe: unsafe, nr: nr, math: texmath.New(texmath.Limits{})}
+}
+
+// buildGoldmark builds a goldmark pipeline around nr, with the math
+// parsers (math.go) when math is set.
+func buildGoldmark(nr *nodeRenderer, unsafe, math bool) goldmark.Markdown {
+	rOpts := []renderer.Option{renderer.WithNodeRenderers(util.Prioritized(nr, 100), util.Prioritized(mathRenderer{}, 100))}
 	if unsafe {
 		rOpts = append(rOpts, html.WithUnsafe())
 	}
@@ -71,11 +94,15 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 			inlines[i].Value = linkGuard{parser.NewLinkParser()}
 		}
 	}
+	if math {
+		blocks = append(blocks, mathBlockParsers()...)
+		inlines = append(inlines, mathInlineParsers()...)
+	}
 	p := parser.NewParser(parser.WithBlockParsers(blocks...),
 		parser.WithInlineParsers(inlines...),
 		parser.WithParagraphTransformers(paragraphs...),
 	)
-	md := goldmark.New(
+	return goldmark.New(
 		goldmark.WithParser(p),
 		goldmark.WithExtensions(
 			extension.Linkify, // extension.GFM is these four
@@ -87,7 +114,6 @@ func newMarkdown(unsafe bool, embeds []string) *markdown {
 		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
 		goldmark.WithRendererOptions(rOpts...),
 	)
-	return &markdown{md: md, unsafe: unsafe, nr: nr}
 }
 
 // headingIDs makes heading IDs: the heading's slug, unique within one post:
@@ -257,6 +283,10 @@ func (r *nodeRenderer) fencedCode(w util.BufWriter, source []byte, node ast.Node
 		opts = *v.(*codeOptions)
 	} else if n.Info != nil {
 		opts, _ = parseCodeOptions(n.Info.Segment.Value(source))
+	}
+	if isDiagram(opts.lang) {
+		writeDiagram(w, code.Bytes()) // diagram.go
+		return ast.WalkSkipChildren, nil
 	}
 	lang := []byte(opts.lang)
 	var lexer chroma.Lexer

@@ -36,6 +36,8 @@ type Page struct {
 	ImageAlt string
 	HTML     string // rendered, sanitised body; links are absolute paths under the base path
 	Words    int
+	// Math and Diagrams are as Post's.
+	Math, Diagrams bool
 }
 
 // DefaultPageGlobs are the pages when publish.yaml has no pages: every
@@ -514,6 +516,7 @@ func sitePages(results []*postResult) []*Page {
 		pg, p := r.page, r.post
 		pg.Title, pg.Summary, pg.Draft = p.Title, p.Summary, p.Draft
 		pg.Image, pg.ImageAlt, pg.HTML, pg.Words = p.Image, p.ImageAlt, p.HTML, p.Words
+		pg.Math, pg.Diagrams = p.Math, p.Diagrams
 		out = append(out, pg)
 	}
 	slices.SortFunc(out, func(a, b *Page) int { return cmp.Compare(a.Address, b.Address) })

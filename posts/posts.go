@@ -66,6 +66,7 @@ type Config struct {
 	UnsafeHTML   bool     `yaml:"unsafe_html" json:"unsafe_html"`
 	Embeds       []string `yaml:"embeds" json:"embeds"`       // hosts an iframe in a post may load; default DefaultEmbeds; empty: none
 	TOC          bool     `yaml:"toc" json:"toc"`             // a table of contents on every post that does not say toc: false
+	Math         bool     `yaml:"math" json:"math"`           // TeX math ($…$, $$…$$, \(…\), \[…\]) in every post that does not say math: false
 	Permalink    string   `yaml:"permalink" json:"permalink"` // address pattern of posts, default DefaultPermalink; see ParsePermalink
 	Generator    string   `yaml:"generator" json:"generator"` // jekyll, hugo, zola, eleventy or "": whose conventions apply where they differ
 	Feeds        []string `yaml:"feeds" json:"feeds"`         // more site paths that get a copy of the Atom feed ("/index.xml", "/atom.xml")
@@ -143,6 +144,10 @@ type Post struct {
 	// leaves the site; a post that has expired is not in Site.Posts.
 	PublishDate time.Time
 	Expires     time.Time
+	// Math says HTML has formulas rendered as MathML (math: true), so its
+	// page needs Temml's stylesheet; Diagrams says it has ```mermaid
+	// blocks, so its page needs the diagram script.
+	Math, Diagrams bool
 }
 
 // Asset is a file copied into the site as is: static/ files, the files
@@ -172,6 +177,8 @@ type Section struct {
 	HTML    string   // the rendered text, "" for none
 	Address string   // site-relative and unescaped, always ending in "/": "inside-rust/"
 	Aliases []string // old addresses that redirect to the section, as Post.Aliases
+	// Math and Diagrams are as Post's.
+	Math, Diagrams bool
 }
 
 // Redirect is a post file whose front matter only redirects (Jekyll's

@@ -44,10 +44,15 @@ func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok boo
 	l.expandTemplates(r, idx)
 	p := r.post
 	pctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
-	doc := l.md.md.Parser().Parse(text.NewReader(r.body), parser.WithContext(pctx))
+	math := l.mathOn(r)
+	if math {
+		enableMath(pctx)
+	}
+	doc := l.md.parser(math).Parse(text.NewReader(r.body), parser.WithContext(pctx))
 	if !r.checkBounds(doc, pctx) {
 		return true // a tree too deep to walk; the post has an error
 	}
+	l.convertMath(r, pctx)
 	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds(), reads: reads}
 	w.tocOn = r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && l.cfg.TOC
 	_ = ast.Walk(doc, w.visit)
@@ -138,6 +143,7 @@ func (w *walker) visit(n ast.Node, entering bool) (ast.WalkStatus, error) {
 			}
 		case *ast.FencedCodeBlock:
 			w.codeOptions(n)
+			w.diagram(n)
 		}
 		w.summaryBreak(n)
 	}

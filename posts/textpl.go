@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -111,7 +112,7 @@ func (l *loader) expandTemplates(r *postResult, idx *siteIndex) {
 	if env.Generator == "" {
 		env.Generator = tp.hint
 	}
-	res := tp.engine.Expand(l.tree.ctx, body, codeSpans(l.md, body), env)
+	res := tp.engine.Expand(l.tree.ctx, body, codeSpans(l.md, body, l.mathOn(r)), env)
 	for _, p := range res.Problems {
 		line, col := r.pos(r.bodyOff + p.Off)
 		r.add(line, col, CodeLiquid, p.Msg)
@@ -176,11 +177,16 @@ func (r *postResult) pageVars() map[string]any {
 }
 
 // codeSpans are the byte ranges of body's code (fenced and indented
-// blocks, code spans), from a parse of its own: template syntax there
-// stays as written.
-func codeSpans(md *markdown, body []byte) []textpl.Span {
-	doc := md.md.Parser().Parse(text.NewReader(body), parser.WithContext(parser.NewContext()))
-	var spans []textpl.Span
+// blocks, code spans), and with math its formulas (TeX braces are not
+// template syntax), from a parse of its own: template syntax there stays
+// as written.
+func codeSpans(md *markdown, body []byte, math bool) []textpl.Span {
+	pc := parser.NewContext()
+	if math {
+		enableMath(pc)
+	}
+	doc := md.parser(math).Parse(text.NewReader(body), parser.WithContext(pc))
+	spans := mathSpans(pc) // math.go
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkContinue, nil
@@ -208,7 +214,8 @@ func codeSpans(md *markdown, body []byte) []textpl.Span {
 		}
 		return ast.WalkContinue, nil
 	})
-	// Sorted and not overlapping (a walk gives them in order).
+	// Sorted and not overlapping.
+	slices.SortFunc(spans, func(a, b textpl.Span) int { return a.Start - b.Start })
 	out := spans[:0]
 	for _, s := range spans {
 		if len(out) > 0 && s.Start < out[len(out)-1].End {

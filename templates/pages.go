@@ -100,6 +100,7 @@ func (b *build) pagePages() error {
 		pg := b.page("page", title, d.Summary, sp)
 		pg.Page = d
 		pg.Image, pg.ImageAlt = d.ImageURL, d.ImageAlt
+		pg.Stylesheets, pg.Scripts = b.extras(d.Page.Math, d.Page.Diagrams)
 		data, err := b.tpl.execute(tplPage, pg, len(d.Page.HTML)+6<<10)
 		if err != nil {
 			return err

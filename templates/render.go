@@ -168,6 +168,11 @@ type Page struct {
 	Search  *SearchData // the search page
 
 	Page *PageData // pages (about.md): the page
+
+	// Stylesheets and Scripts are the URL paths of the extra files this
+	// page needs: Temml's stylesheet when it has math, the diagram
+	// scripts (deferred) when it has a diagram; nil otherwise (extras.go).
+	Stylesheets, Scripts []string
 	// Header is Site.Header, with this page's link in the menu marked
 	// aria-current when it has one.
 	Header template.HTML
@@ -346,6 +351,9 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		shown[p.Path] = true
 	}
 	if err := b.assets(site.Assets, content, shown); err != nil {
+		return nil, err
+	}
+	if err := b.writeExtras(site.Sections); err != nil {
 		return nil, err
 	}
 	if _, ok := b.out["favicon.ico"]; ok {
@@ -555,6 +563,7 @@ func (b *build) postPage(i int) ([]byte, error) {
 	pg := b.page("post", title, d.Summary, address(d.Post))
 	pg.OGType = "article"
 	pg.Post = d
+	pg.Stylesheets, pg.Scripts = b.extras(d.Post.Math, d.Post.Diagrams)
 	if d.ImageURL != "" {
 		pg.Image, pg.ImageAlt = d.ImageURL, d.ImageAlt
 	}
@@ -847,6 +856,7 @@ func (b *build) sectionPages(sections []*posts.Section) error {
 			sp := pageDir(sec.Address, n)
 			pg := b.page("section", title, sec.Summary, sp)
 			pg.Section = data
+			pg.Stylesheets, pg.Scripts = b.extras(sec.Math, sec.Diagrams)
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
 			out, err := b.tpl.execute(tplSection, pg, 8<<10)
