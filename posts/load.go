@@ -137,8 +137,11 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	}
 	md := newMarkdown(cfg.UnsafeHTML, cfg.Embeds)
 	l := &loader{cfg: &cfg, now: now, md: md, tree: t, configBase: configBase, limits: opts.Limits.withDefaults(), locale: locale.For(cfg.Language, cfg.Strings),
-		permalink: permalink, siteHost: configHost}
+		permalink: permalink, siteHost: configHost, cache: opts.Cache}
 	l.tpl.tmplDir = opts.Templates
+	if l.cache != nil {
+		l.cacheKeyBase = l.cacheBase()
+	}
 	results := make([]*postResult, len(postFiles))
 	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) }); err != nil {
 		return nil, err
@@ -504,6 +507,9 @@ type loader struct {
 
 	fileDiags []Diagnostic // problems of static and bundle files, found by index
 	tpl       templating   // other generators' template syntax (textpl.go)
+
+	cache        RenderCache // nil: every post is rendered
+	cacheKeyBase [32]byte    // the build's part of every cache key (cache.go)
 }
 
 // read is phase 1: read the file, split and parse front matter, fill the

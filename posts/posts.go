@@ -5,6 +5,14 @@
 //
 // Problems in content are data (Diagnostics), never Go errors: one broken post
 // is one diagnostic and the rest of the site still loads.
+//
+// With Options.Cache, a post's rendering is reused while nothing it was made
+// from changed (cache.go). Rendering code that reads anything beyond the
+// post's own source and the configuration — another post, a file of the
+// repository (an include, an image, a shortcode template), whether a file
+// exists — must read it through the walker's recording lookups (source,
+// bundle, section, assetOf, hasFile, hasDir, linkedTarget, and readFile for a
+// file's bytes; see Reads), so that a change to it renders the post again.
 package posts
 
 import (
@@ -222,6 +230,9 @@ type Options struct {
 	// Limits bound the tags and aliases of each post; the zero value gives
 	// the defaults (DefaultMaxTags, DefaultMaxAliases).
 	Limits Limits
+	// Cache, when non-nil, keeps the rendering of each post between builds
+	// (see RenderCache); the Site is the same with or without it.
+	Cache RenderCache
 	// Templates is the templates/ folder custom Hugo shortcodes are read
 	// from (shortcodes/<name>.html): a fork's preview passes the base
 	// branch's. Nil means the content tree's templates/.

@@ -25,8 +25,19 @@ const summaryRunes = 400
 // report body problems, and render HTML. A panic becomes an internal-error
 // diagnostic.
 func (l *loader) render(r *postResult, idx *siteIndex) {
+	if l.cache != nil && !templated(r.body) {
+		l.renderCached(r, idx)
+		return
+	}
+	l.renderWith(r, idx, nil)
+}
+
+// renderWith is render, recording what it reads of the rest of the site in
+// reads (nil: nothing). It is false after a panic.
+func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
+			ok = false
 			r.add(0, 0, CodeInternal, fmt.Sprintf("publishbot failed rendering this file (please report it): %v", v))
 		}
 	}()
@@ -39,10 +50,10 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 	}
 	doc := l.md.parser(math).Parse(text.NewReader(r.body), parser.WithContext(pctx))
 	if !r.checkBounds(doc, pctx) {
-		return // a tree too deep to walk; the post has an error
+		return true // a tree too deep to walk; the post has an error
 	}
 	l.convertMath(r, pctx)
-	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds()}
+	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds(), reads: reads}
 	w.tocOn = r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && l.cfg.TOC
 	_ = ast.Walk(doc, w.visit)
 	if w.tocOn {
@@ -73,17 +84,19 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 	buf.Grow(len(r.body) * 2)
 	if err := l.md.md.Renderer().Render(&buf, r.body, doc); err != nil {
 		r.add(0, 0, CodeInternal, fmt.Sprintf("rendering failed: %v", err))
-		return
+		return true
 	}
 	p.HTML = buf.String()
+	return true
 }
 
 // walker visits a post's AST once.
 type walker struct {
-	l    *loader
-	r    *postResult
-	idx  *siteIndex
-	body []byte
+	l     *loader
+	r     *postResult
+	idx   *siteIndex
+	body  []byte
+	reads *Reads // what it reads of the site, for the RenderCache; nil: not recorded
 
 	prose      bytes.Buffer // text for the summary and word count
 	notes      bytes.Buffer // footnote text: counted, not summarised
@@ -554,40 +567,40 @@ func (w *walker) resolve(dest string, image, absolute bool, line, col int) strin
 // false when target names no file or folder the site publishes something
 // for.
 func (w *walker) repoLink(target, dest, suffix, what string, image, absolute bool, line, col int) (string, bool) {
-	r, idx := w.r, w.idx
+	r := w.r
 	missing := CodeBrokenLink
 	if image {
 		missing = CodeMissingImage
 	}
 	base := w.l.cfg.BasePath()
-	if _, isPost := idx.bySource[target]; isPost || (isMarkdown(target) && w.l.tree.has(target)) {
+	if isPost := w.source(target) != nil; isPost || (isMarkdown(target) && w.hasFile(target)) {
 		return w.postLink(target, dest, suffix, what, line, col), true
 	}
 	dir := strings.TrimSuffix(target, "/")
-	if b, ok := idx.byBundle[dir]; ok && b.post != nil {
+	if b := w.bundle(dir); b != nil && b.post != nil {
 		return w.postLink(b.file.path, dest, suffix, what, line, col), true
 	}
-	if !image && w.l.tree.hasDir(dir) {
+	if !image && w.hasDir(dir) {
 		if dir == w.l.cfg.PostsDir {
 			return base + suffix, true // the blog's folder: its index page
 		}
-		if s, ok := idx.bySection[w.l.sectionOf(dir)]; ok && strings.HasPrefix(dir, w.l.cfg.PostsDir+"/") {
+		if s := w.section(w.l.sectionOf(dir)); s != nil && strings.HasPrefix(dir, w.l.cfg.PostsDir+"/") {
 			return w.postLink(s.file.path, dest, suffix, what, line, col), true
 		}
 		return "", false
 	}
-	if t, ok := idx.assetOf[target]; ok {
+	if t, ok := w.assetOf(target); ok {
 		if r.file.bundle != "" && strings.HasPrefix(target, r.file.bundle+"/") && !absolute && strings.HasSuffix(r.post.Address, "/") {
 			return dest, true // beside the page
 		}
 		return base + escapePath(t) + suffix, true
 	}
-	if _, ok := w.l.tree.files[target]; ok {
+	if w.hasFile(target) {
 		if !linkable(target) {
 			r.add(line, col, missing, fmt.Sprintf("%s %q is %s, which is never published (dotfiles, .git, .github, publish.yaml and templates/ stay private)", what, trimForMsg(dest), target))
 			return dest, true
 		}
-		t := w.l.linkedTarget(target, idx)
+		t := w.linkedTarget(target)
 		r.linked = append(r.linked, linkedFile{source: target, target: t, line: line, col: col, dest: dest, image: image})
 		return base + escapePath(t) + suffix, true
 	}
@@ -598,8 +611,8 @@ func (w *walker) repoLink(target, dest, suffix, what string, image, absolute boo
 // redirect.
 func (w *walker) postLink(source, dest, suffix, what string, line, col int) string {
 	r := w.r
-	t, ok := w.idx.bySource[source]
-	if !ok || t.post == nil {
+	t := w.source(source)
+	if t == nil || t.post == nil {
 		r.add(line, col, CodeBrokenLink, fmt.Sprintf("%s %q goes to %s, which is not a post", what, trimForMsg(dest), source))
 		return dest
 	}

@@ -48,6 +48,17 @@ type Options struct {
 	// in-memory cache for the life of the Preview (an unchanged image is
 	// resized once).
 	Images templates.ImageProcessor
+
+	// Cache, when not nil, keeps each post's rendering between rebuilds
+	// (and runs of preview); Flush is called after each build.
+	Cache Cache
+}
+
+// Cache is the build cache a preview renders through: posts.RenderCache,
+// and Flush to write what a build put in it.
+type Cache interface {
+	posts.RenderCache
+	Flush()
 }
 
 // Preview is one running preview: a listener, a file watcher and the
@@ -103,10 +114,15 @@ func ignoreClosed(err error) error {
 
 // rebuild builds the folder and publishes the result to the server.
 func (p *Preview) rebuild(ctx context.Context) {
-	out, err := site.BuildDir(ctx, p.opts.Dir, site.Options{
+	opts := site.Options{
 		BaseURL: p.url,
 		Render:  templates.Options{Drafts: p.opts.Drafts, Future: p.opts.Future, Images: p.opts.Images},
-	})
+	}
+	if p.opts.Cache != nil {
+		opts.Cache = p.opts.Cache
+		defer p.opts.Cache.Flush()
+	}
+	out, err := site.BuildDir(ctx, p.opts.Dir, opts)
 	if ctx.Err() != nil {
 		return // stopping: nothing to report
 	}

@@ -20,7 +20,8 @@ type buildInput struct {
 	Repo      string        // "owner/name"
 	Now       time.Time
 	Render    templates.Options
-	Limits    site.Limits // what the build may make
+	Limits    site.Limits       // what the build may make
+	Cache     posts.RenderCache // nil: none
 }
 
 // buildFunc renders a site in memory: output files keyed by site-relative
@@ -35,6 +36,7 @@ type buildFunc func(ctx context.Context, in buildInput) (*site.Output, error)
 func buildSite(ctx context.Context, in buildInput) (*site.Output, error) {
 	out, err := site.Build(ctx, in.Content, in.Templates, site.Options{
 		Config: in.Config, BaseURL: in.BaseURL, Repo: in.Repo, Now: in.Now, Render: in.Render, Limits: in.Limits,
+		Cache: in.Cache,
 	})
 	_, badTemplates := errors.AsType[*site.TemplateError](err)
 	_, tooLarge := errors.AsType[*site.LimitError](err)

@@ -645,6 +645,10 @@ func (jb *job) runBuild(ctx context.Context, in buildInput) (out *site.Output, e
 			out, err = nil, fmt.Errorf("internal error while building: %v", v)
 		}
 	}()
+	if jb.p.cache != nil {
+		in.Cache = jb.p.cache
+		defer jb.p.cache.Flush()
+	}
 	out, err = jb.p.build(ctx, in)
 	if err == nil && ctx.Err() != nil {
 		err = fmt.Errorf("build: %w", ctx.Err())

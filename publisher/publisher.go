@@ -123,6 +123,12 @@ type Options struct {
 	// Images treats the raster images of every build (see
 	// templates.Options.Images); nil means without a cache.
 	Images templates.ImageProcessor
+
+	// Cache, when not nil, keeps each post's rendering between builds of
+	// every job and repository (buildcache.Cache implements it); the
+	// output is the same with or without it. Flush is called after each
+	// build.
+	Cache BuildCache
 	// Pages, when not nil, follows GitHub Pages' build of every pages
 	// commit a publish or preview pushed, after the result is reported
 	// (which then says "building"), outside the repository's lock.
@@ -130,6 +136,13 @@ type Options struct {
 	// Preflight, when not nil, checks each repository's setup on its first
 	// job; the problems go into the result's report (Result.Setup).
 	Preflight Preflight
+}
+
+// BuildCache is the build cache jobs share: posts.RenderCache, and Flush to
+// write what a build put in it.
+type BuildCache interface {
+	posts.RenderCache
+	Flush()
 }
 
 // Publisher runs jobs. Jobs of one repository run one at a time (in the
@@ -144,6 +157,7 @@ type Publisher struct {
 	now         func() time.Time
 	pagesBranch string
 	images      templates.ImageProcessor
+	cache       BuildCache // nil: none
 	follower    PagesFollower
 	preflight   Preflight
 
@@ -169,6 +183,7 @@ func New(opts Options) (*Publisher, error) {
 		now:         opts.Now,
 		pagesBranch: opts.PagesBranch,
 		images:      opts.Images,
+		cache:       opts.Cache,
 		follower:    opts.Pages,
 		preflight:   opts.Preflight,
 		build:       buildSite,

@@ -39,6 +39,9 @@ type Options struct {
 	// Limits bound the files the build makes and what one post may make;
 	// zero fields take their defaults (Limits).
 	Limits Limits
+	// Cache, when non-nil, keeps each post's rendering between builds (see
+	// posts.RenderCache); the output is the same with or without it.
+	Cache posts.RenderCache
 }
 
 // Output is one built site.
@@ -88,7 +91,7 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 	if shortcodes == nil {
 		shortcodes = noFiles{}
 	}
-	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo, Limits: opts.Limits.Post, Templates: shortcodes})
+	site, err := posts.Load(ctx, content, posts.Options{Now: opts.Now, BaseURL: opts.BaseURL, Config: opts.Config, Repo: opts.Repo, Limits: opts.Limits.Post, Templates: shortcodes, Cache: opts.Cache})
 	if err != nil {
 		return nil, fmt.Errorf("load content: %w", err)
 	}

@@ -15,10 +15,12 @@ import (
 	"github.com/publishbot/publishbot/templates"
 )
 
-const buildUsage = `usage: publishbot build [-o DIR] [--drafts] [--future] [--base-url URL] [DIR]
+const buildUsage = `usage: publishbot build [-o DIR] [--drafts] [--future] [--base-url URL] [--cache-dir DIR|off] [DIR]
 
 Builds the blog in DIR (default: the current folder) into DIR/public, or the
-folder -o names, removing files a previous build wrote there. Exit status 1
+folder -o names, removing files a previous build wrote there. Posts whose inputs did not
+change since an earlier build are taken from the build cache (--cache-dir;
+its size is PUBLISHBOT_BUILD_CACHE_MB, default 1024). Exit status 1
 when a post has errors (the rest is written), 2 for a bad command line.
 `
 
@@ -30,6 +32,7 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	drafts := fs.Bool("drafts", false, "include draft posts, marked as drafts")
 	future := fs.Bool("future", false, "include future-dated posts, marked as scheduled")
 	baseURL := fs.String("base-url", "", "build for this `URL` instead of publish.yaml's base_url")
+	cacheDir := cacheDirFlag(fs)
 	dir, err := parseFolderArgs(fs, args)
 	if err != nil {
 		return err
@@ -48,8 +51,28 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError("build: %w", err)
 	}
 
+	cdir, err := buildCacheDir(*cacheDir, dir)
+	if err != nil {
+		return usageError("build: %w", err)
+	}
+	cacheMax, err := buildCacheMB(getenv)
+	if err != nil {
+		return usageError("build: %w", err)
+	}
+
 	start := time.Now()
-	b, err := site.BuildDir(ctx, dir, site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future, Images: localImageProcessor(getenv)}, Limits: limits})
+	opts := site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future, Images: localImageProcessor(getenv)}, Limits: limits}
+	cache := openBuildCache(cdir, cacheMax, cliLog(stderr))
+	var content [32]byte
+	if cache != nil {
+		defer cache.Close()
+		opts.Cache = cache
+		if done, err := buildUnchanged(cache, dir, *out, opts, start, stdout, stderr); done {
+			return err
+		}
+		content, _ = site.ContentFingerprint(dir, *out)
+	}
+	b, err := site.BuildDir(ctx, dir, opts)
 	if err != nil {
 		return fmt.Errorf("build %s: %w", dir, err)
 	}
@@ -64,6 +87,9 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	written, removed, err := site.Write(ctx, *out, b.Files)
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
+	}
+	if cache != nil {
+		site.RememberUnchanged(cache, dir, *out, opts, content, b, start) // best effort: the next build builds again
 	}
 	fmt.Fprintf(stdout, "built %s, %s into %s (%s removed) in %.2fs: %s, %s\n",
 		plural(len(b.IndexPages), "post", "posts"), plural(written, "file", "files"), *out, plural(removed, "stale file", "stale files"),

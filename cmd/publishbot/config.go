@@ -46,6 +46,7 @@ func (s Secret) Reveal() string { return string(s) }
 type serveConfig struct {
 	Addr              string        `json:"addr"`
 	DataDir           string        `json:"data_dir"`
+	BuildCacheMB      int64         `json:"build_cache_mb"` // cap of DataDir/build-cache in MiB
 	WebhookSecret     Secret        `json:"webhook_secret"`
 	GitHubToken       Secret        `json:"github_token"`
 	StatusToken       Secret        `json:"status_token,omitempty"` // "" turns /status off
@@ -92,6 +93,7 @@ func defaultServeConfig() serveConfig {
 	return serveConfig{
 		Addr:              ":8080",
 		DataDir:           "publishbot-data",
+		BuildCacheMB:      1024,
 		GitHubAPIURL:      defaultAPIURL,
 		LogFormat:         "json",
 		LogLevel:          "info",
@@ -208,6 +210,14 @@ func envVars() []envVar {
 			c.IgnoreBranches = splitBranches(v)
 			return nil
 		}},
+		{buildCacheEnv, func(c *serveConfig, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("not a number: %q", v)
+			}
+			c.BuildCacheMB = n
+			return nil
+		}},
 		{"PUBLISHBOT_MAX_FILES", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -275,7 +285,8 @@ over both.
   PUBLISHBOT_ADDR                  listen address (default :8080)
   PUBLISHBOT_STATUS_TOKEN          turns on the status page at /status, opened with this
                                    token (16 characters or more; default off)
-  PUBLISHBOT_DATA_DIR              queue and repository cache
+  PUBLISHBOT_DATA_DIR              queue, repository and build caches
+  PUBLISHBOT_BUILD_CACHE_MB        size cap of the build cache in MiB (default 1024)
   PUBLISHBOT_LOG_FORMAT            json or text
   PUBLISHBOT_LOG_LEVEL             debug, info, warn, error
   PUBLISHBOT_QUEUE                 embedded (default), or NATS JetStream shared by several
@@ -524,6 +535,9 @@ func (c serveConfig) problems() []error {
 	}
 	if c.MaxAttempts < 1 {
 		bad("max attempts %d: want at least 1", c.MaxAttempts)
+	}
+	if c.BuildCacheMB < 1 || c.BuildCacheMB > 1<<30 {
+		bad("%s %d: want at least 1", buildCacheEnv, c.BuildCacheMB)
 	}
 	if c.MaxFiles < 1 {
 		bad("PUBLISHBOT_MAX_FILES %d: want at least 1", c.MaxFiles)

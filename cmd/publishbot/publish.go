@@ -89,13 +89,22 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	p, err := publisher.New(publisher.Options{
+	cacheMax, err := buildCacheMB(getenv)
+	if err != nil {
+		return usageError("publish: %w", err)
+	}
+	opts := publisher.Options{
 		Store:       publisher.OpenWith(store.Open),
 		Tokens:      publisher.StaticToken(tok),
 		PagesBranch: *pagesBranch,
 		Limits:      publisher.Limits{JobTimeout: *timeout, Build: limits},
 		Images:      imageProcessor(dir),
-	})
+	}
+	if c := openBuildCache(filepath.Join(dir, "build-cache"), cacheMax, logrus.NewEntry(logger)); c != nil {
+		defer c.Close()
+		opts.Cache = c
+	}
+	p, err := publisher.New(opts)
 	if err != nil {
 		return err
 	}

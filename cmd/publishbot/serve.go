@@ -143,6 +143,10 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 		return err
 	}
 	pubOpts := publisher.Options{Store: publisher.OpenWith(store.Open), Limits: publisher.Limits{Build: cfg.buildLimits()}, Images: imageProcessor(cfg.DataDir)}
+	if c := openBuildCache(filepath.Join(cfg.DataDir, "build-cache"), cfg.BuildCacheMB<<20, log.WithField("component", "buildcache")); c != nil {
+		defer c.Close()
+		pubOpts.Cache = c
+	}
 	if gh != nil {
 		pubOpts.Tokens = gh
 		pubOpts.Reporter = gh

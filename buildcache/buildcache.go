@@ -1,0 +1,492 @@
+// Package buildcache owns the build cache on disk: values under 32-byte
+// keys, kept in a folder of pack files, bounded in size, least recently
+// used out, shared safely by the jobs of one process and by several
+// processes. It knows nothing about blogs: posts decides what a key stands
+// for (a hash of every input a cached result was made from) and what the
+// value holds; the cache mixes its Version (the publishbot build) into
+// every key, so another build of publishbot never reads this one's values.
+//
+// Put keeps values in memory until Flush (or until they pass 32 MiB), which
+// writes them as one new pack file: written to a temporary file and renamed
+// into place, so a reader sees a whole pack or none, and never changed
+// afterwards. Every value carries a SHA-256: a truncated, corrupted or
+// foreign pack is discarded with a log line and its values read as misses,
+// so the cache is never trusted over a fresh build. Packs survive restarts;
+// a process sees the packs that were there when it opened the cache and
+// those it writes. When the packs pass the size cap, the least recently
+// used ones are removed.
+package buildcache
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// DefaultMaxBytes is the size cap when Options.MaxBytes is zero: 1 GiB.
+const DefaultMaxBytes = 1 << 30
+
+// Log field keys of the cache's log lines.
+const (
+	FieldDir  = "cache_dir"
+	FieldPack = "cache_pack"
+)
+
+// recordMagic starts every record of a pack; it changes with the format.
+var recordMagic = [4]byte{'P', 'B', 'C', '1'}
+
+// A record is magic, key, value length, SHA-256 of the value, value.
+const headerLen = 4 + 32 + 8 + sha256.Size
+
+// flushAt is how many bytes of values Put keeps before it writes a pack.
+const flushAt = 32 << 20
+
+// touchAfter is how stale a pack's time may grow before a read renews it:
+// the least-recently-used order is kept to about this precision.
+const touchAfter = 10 * time.Minute
+
+// Options tune Open.
+type Options struct {
+	// MaxBytes caps the size of the packs; zero means DefaultMaxBytes. When
+	// a Flush takes the cache over it, the least recently used packs are
+	// removed until it is under nine tenths of it.
+	MaxBytes int64
+	// Version names the build of the program whose values these are
+	// (see Version): values of another Version are never read.
+	Version string
+	// Log receives a line for every damaged pack discarded and for a cache
+	// that cannot be written; nil discards them.
+	Log *logrus.Entry
+}
+
+// Cache is a build cache in one folder. It is safe for concurrent use, and
+// several Caches (of one or more processes) may share a folder. Close it
+// to write what Put keeps and release its files.
+type Cache struct {
+	dir     string
+	max     int64
+	version string
+	log     *logrus.Entry
+
+	mu      sync.Mutex
+	packs   map[string]*pack // by file name
+	index   map[[32]byte]loc
+	pending map[[32]byte][]byte
+	pendN   int
+	warned  bool
+	now     func() time.Time
+}
+
+type pack struct {
+	name    string
+	f       *os.File
+	size    int64
+	touched time.Time
+	bad     bool
+}
+
+type loc struct {
+	p        *pack
+	off, len int64
+}
+
+// Open opens (creating it) the cache in the folder dir and reads the index
+// of its packs. Damaged packs are removed and logged. The error is for a
+// folder that cannot be made or listed.
+func Open(dir string, opts Options) (*Cache, error) {
+	root := filepath.Join(dir, "packs-v1")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("open build cache: %w", err)
+	}
+	c := &Cache{dir: root, max: opts.MaxBytes, version: opts.Version, log: opts.Log, now: time.Now,
+		packs: map[string]*pack{}, index: map[[32]byte]loc{}, pending: map[[32]byte][]byte{}}
+	if c.max <= 0 {
+		c.max = DefaultMaxBytes
+	}
+	if c.log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		c.log = logrus.NewEntry(l)
+	}
+	c.log = c.log.WithField(FieldDir, dir)
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("open build cache: %w", err)
+	}
+	// Oldest first (names start with the time they were written), so that
+	// a key in two packs is read from the newer.
+	type found struct {
+		name string
+		at   time.Time
+	}
+	var names []found
+	old := c.now().Add(-time.Hour)
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || e.IsDir() {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			if info.ModTime().Before(old) {
+				os.Remove(filepath.Join(root, e.Name())) // left by a process that died
+			}
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".pack") {
+			names = append(names, found{e.Name(), info.ModTime()})
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i].name < names[j].name })
+	for _, n := range names {
+		c.load(n.name, n.at)
+	}
+	return c, nil
+}
+
+// load opens a pack and adds its records to the index; a damaged pack is
+// removed.
+func (c *Cache) load(name string, at time.Time) {
+	path := filepath.Join(c.dir, name)
+	f, err := os.Open(path)
+	if err != nil {
+		return // removed meanwhile
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return
+	}
+	p := &pack{name: name, f: f, size: info.Size(), touched: at}
+	if c.loadIndex(p) {
+		return
+	}
+	var locs []struct {
+		key [32]byte
+		l   loc
+	}
+	var h [headerLen]byte
+	for off := int64(0); off < p.size; {
+		if _, err := f.ReadAt(h[:], off); err != nil {
+			c.discard(p, "truncated record header")
+			return
+		}
+		if !bytes.Equal(h[:4], recordMagic[:]) {
+			c.discard(p, "not a build cache pack (foreign or corrupted)")
+			return
+		}
+		n := int64(binary.BigEndian.Uint64(h[36:44]))
+		if n < 0 || off+headerLen+n > p.size {
+			c.discard(p, "truncated record")
+			return
+		}
+		var key [32]byte
+		copy(key[:], h[4:36])
+		locs = append(locs, struct {
+			key [32]byte
+			l   loc
+		}{key, loc{p, off, headerLen + n}})
+		off += headerLen + n
+	}
+	c.packs[name] = p
+	for _, x := range locs {
+		c.index[x.key] = x.l
+	}
+}
+
+// loadIndex adds the records of p from its .idx file, written beside it by
+// Flush; false when there is none or it does not fit the pack (then load
+// reads the pack's own headers).
+func (c *Cache) loadIndex(p *pack) bool {
+	b, err := os.ReadFile(filepath.Join(c.dir, strings.TrimSuffix(p.name, ".pack")+".idx"))
+	if err != nil || len(b)%48 != 0 {
+		return false
+	}
+	var end int64
+	for i := 0; i < len(b); i += 48 {
+		off, n := int64(binary.BigEndian.Uint64(b[i+32:])), int64(binary.BigEndian.Uint64(b[i+40:]))
+		if off < 0 || n < headerLen || off > p.size-n {
+			return false
+		}
+		end = max(end, off+n)
+	}
+	if end != p.size {
+		return false
+	}
+	c.packs[p.name] = p
+	for i := 0; i < len(b); i += 48 {
+		var k [32]byte
+		copy(k[:], b[i:i+32])
+		c.index[k] = loc{p, int64(binary.BigEndian.Uint64(b[i+32:])), int64(binary.BigEndian.Uint64(b[i+40:]))}
+	}
+	return true
+}
+
+// discard removes a damaged pack and forgets its records. Callers hold c.mu
+// or own c alone.
+func (c *Cache) discard(p *pack, why string) {
+	c.log.WithField(FieldPack, p.name).Warnf("build cache pack damaged, discarded: %s", why)
+	p.bad = true
+	p.f.Close()
+	os.Remove(filepath.Join(c.dir, p.name))
+	os.Remove(filepath.Join(c.dir, strings.TrimSuffix(p.name, ".pack")+".idx"))
+	delete(c.packs, p.name)
+	for k, l := range c.index {
+		if l.p == p {
+			delete(c.index, k)
+		}
+	}
+}
+
+// Dir is the folder the packs are in.
+func (c *Cache) Dir() string { return c.dir }
+
+// key is k under the cache's Version.
+func (c *Cache) key(k [32]byte) [32]byte {
+	if c.version == "" {
+		return k
+	}
+	h := sha256.New()
+	h.Write([]byte(c.version))
+	h.Write([]byte{0})
+	h.Write(k[:])
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// Get returns the value stored under key. A missing entry is a miss; so is
+// a damaged one: its pack is removed and logged.
+func (c *Cache) Get(key [32]byte) ([]byte, bool) {
+	k := c.key(key)
+	c.mu.Lock()
+	if v, ok := c.pending[k]; ok {
+		c.mu.Unlock()
+		return v, true
+	}
+	l, ok := c.index[k]
+	if !ok {
+		c.mu.Unlock()
+		return nil, false
+	}
+	touch := c.now().Sub(l.p.touched) > touchAfter
+	if touch {
+		l.p.touched = c.now()
+	}
+	c.mu.Unlock()
+	rec := make([]byte, l.len)
+	_, err := l.p.f.ReadAt(rec, l.off)
+	why := ""
+	switch {
+	case err != nil:
+		why = "unreadable: " + err.Error()
+	case !bytes.Equal(rec[:4], recordMagic[:]) || !bytes.Equal(rec[4:36], k[:]) ||
+		binary.BigEndian.Uint64(rec[36:44]) != uint64(l.len-headerLen):
+		why = "record header corrupted"
+	default:
+		sum := sha256.Sum256(rec[headerLen:])
+		if !bytes.Equal(sum[:], rec[44:headerLen]) {
+			why = "checksum mismatch"
+		}
+	}
+	if why != "" {
+		c.mu.Lock()
+		if !l.p.bad {
+			c.discard(l.p, why)
+		}
+		c.mu.Unlock()
+		return nil, false
+	}
+	if touch {
+		now := c.now()
+		os.Chtimes(filepath.Join(c.dir, l.p.name), now, now) // best effort: only the LRU order depends on it
+	}
+	return rec[headerLen:], true
+}
+
+// Put stores value under key; the caller must not change value afterwards.
+// Values are kept in memory and written by Flush, or by Put itself once
+// they pass 32 MiB. A failure to write is logged once per Cache and
+// otherwise ignored: the cache only saves work.
+func (c *Cache) Put(key [32]byte, value []byte) {
+	k := c.key(key)
+	c.mu.Lock()
+	c.pendN += len(value) - len(c.pending[k])
+	c.pending[k] = value
+	full := c.pendN >= flushAt
+	c.mu.Unlock()
+	if full {
+		c.Flush()
+	}
+}
+
+// Flush writes the values Put keeps as one pack, then removes the least
+// recently used packs while the cache is over its cap.
+func (c *Cache) Flush() {
+	c.mu.Lock()
+	pending := c.pending
+	c.pending, c.pendN = map[[32]byte][]byte{}, 0
+	c.mu.Unlock()
+	if len(pending) == 0 {
+		return
+	}
+	keys := make([][32]byte, 0, len(pending))
+	size := 0
+	for k, v := range pending {
+		keys = append(keys, k)
+		size += headerLen + len(v)
+	}
+	sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i][:], keys[j][:]) < 0 })
+	buf := make([]byte, 0, size)
+	offs := make([]int64, len(keys))
+	for i, k := range keys {
+		v := pending[k]
+		offs[i] = int64(len(buf))
+		buf = append(buf, recordMagic[:]...)
+		buf = append(buf, k[:]...)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(len(v)))
+		sum := sha256.Sum256(v)
+		buf = append(buf, sum[:]...)
+		buf = append(buf, v...)
+	}
+	name, f, err := c.write(buf)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		if !c.warned {
+			c.warned = true
+			c.log.WithError(err).Warn("build cache not written; builds go on without it")
+		}
+		return
+	}
+	idx := make([]byte, 0, len(keys)*(32+16))
+	for i, k := range keys {
+		idx = append(idx, k[:]...)
+		idx = binary.BigEndian.AppendUint64(idx, uint64(offs[i]))
+		idx = binary.BigEndian.AppendUint64(idx, uint64(headerLen+len(pending[k])))
+	}
+	// The index only saves reading the pack's headers at Open; Get checks
+	// every record it reads, so a wrong index is a miss, never a wrong value.
+	os.WriteFile(filepath.Join(c.dir, strings.TrimSuffix(name, ".pack")+".idx"), idx, 0o644)
+	p := &pack{name: name, f: f, size: int64(len(buf)), touched: c.now()}
+	c.packs[name] = p
+	for i, k := range keys {
+		c.index[k] = loc{p, offs[i], int64(headerLen + len(pending[k]))}
+	}
+	c.evict(p)
+}
+
+func (c *Cache) write(data []byte) (string, *os.File, error) {
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	name := fmt.Sprintf("%d-%s.pack", c.now().UnixNano(), hex.EncodeToString(rnd[:]))
+	f, err := os.CreateTemp(c.dir, ".tmp-*")
+	if errors.Is(err, fs.ErrNotExist) { // the folder was removed under us
+		if err = os.MkdirAll(c.dir, 0o755); err == nil {
+			f, err = os.CreateTemp(c.dir, ".tmp-*")
+		}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		os.Remove(f.Name())
+		return "", nil, err
+	}
+	now := c.now()
+	os.Chtimes(f.Name(), now, now) // the LRU order follows the cache's clock
+	final := filepath.Join(c.dir, name)
+	if err := os.Rename(f.Name(), final); err != nil {
+		os.Remove(f.Name())
+		return "", nil, err
+	}
+	rf, err := os.Open(final)
+	if err != nil {
+		return "", nil, err
+	}
+	return name, rf, nil
+}
+
+// evict removes the least recently used packs but keep until the cache is
+// under nine tenths of its cap. The folder is listed, so the packs of other
+// processes count too. Callers hold c.mu.
+func (c *Cache) evict(keep *pack) {
+	var total int64
+	for _, p := range c.packs {
+		total += p.size
+	}
+	if total <= c.max {
+		return
+	}
+	type entry struct {
+		name string
+		size int64
+		at   time.Time
+	}
+	var all []entry
+	total = 0
+	ents, _ := os.ReadDir(c.dir)
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || !strings.HasSuffix(e.Name(), ".pack") {
+			continue
+		}
+		at := info.ModTime()
+		if p := c.packs[e.Name()]; p != nil && p.touched.After(at) {
+			at = p.touched
+		}
+		all = append(all, entry{e.Name(), info.Size(), at})
+		total += info.Size()
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
+	target := c.max / 10 * 9
+	for _, e := range all {
+		if total <= target {
+			break
+		}
+		if e.name == keep.name {
+			continue
+		}
+		if err := os.Remove(filepath.Join(c.dir, e.name)); err == nil || errors.Is(err, fs.ErrNotExist) {
+			total -= e.size
+		}
+		os.Remove(filepath.Join(c.dir, strings.TrimSuffix(e.name, ".pack")+".idx"))
+		if p := c.packs[e.name]; p != nil {
+			p.bad = true // a Get reading it now misses, quietly
+			p.f.Close()
+			delete(c.packs, e.name)
+			for k, l := range c.index {
+				if l.p == p {
+					delete(c.index, k)
+				}
+			}
+		}
+	}
+}
+
+// Close writes what Put keeps and closes the packs. The Cache must not be
+// used afterwards.
+func (c *Cache) Close() error {
+	c.Flush()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.packs {
+		p.f.Close()
+	}
+	c.packs, c.index = map[string]*pack{}, map[[32]byte]loc{}
+	return nil
+}

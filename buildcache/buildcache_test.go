@@ -1,0 +1,211 @@
+package buildcache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/sirupsen/logrus/hooks/test"
+)
+
+func key(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+
+func open(t *testing.T, dir string, opts Options) *Cache {
+	t.Helper()
+	c, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func packs(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "packs-v1", "*.pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestPutGetSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, Options{Version: "v1"})
+	c.Put(key("a"), []byte("alpha"))
+	if v, ok := c.Get(key("a")); !ok || string(v) != "alpha" {
+		t.Fatalf("before flush: %q %v", v, ok)
+	}
+	if _, ok := c.Get(key("b")); ok {
+		t.Fatal("a missing key was found")
+	}
+	c.Close()
+	c2 := open(t, dir, Options{Version: "v1"})
+	if v, ok := c2.Get(key("a")); !ok || string(v) != "alpha" {
+		t.Fatalf("after restart: %q %v", v, ok)
+	}
+	c3 := open(t, dir, Options{Version: "v2"})
+	if _, ok := c3.Get(key("a")); ok {
+		t.Fatal("another version read the value")
+	}
+}
+
+// TestDamagedPacks: a truncated, corrupted or foreign pack is discarded
+// with a log line, its values are misses, and the cache goes on working.
+func TestDamagedPacks(t *testing.T) {
+	damage := map[string]func([]byte) []byte{
+		"truncated":        func(b []byte) []byte { return b[:len(b)-3] },
+		"truncated header": func(b []byte) []byte { return b[:10] },
+		"flipped value":    func(b []byte) []byte { b[len(b)-1] ^= 0xff; return b },
+		"flipped length":   func(b []byte) []byte { b[40] ^= 0x01; return b },
+		"foreign": func(b []byte) []byte {
+			return []byte("not a pack at all, but long enough to have a header of sorts....................................")
+		},
+		"empty value hash": func(b []byte) []byte { b[50] ^= 0x10; return b },
+	}
+	for name, f := range damage {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			c := open(t, dir, Options{})
+			c.Put(key("a"), []byte(strings.Repeat("alpha ", 20)))
+			c.Close()
+			p := packs(t, dir)[0]
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, f(b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			lg, hook := test.NewNullLogger()
+			c2 := open(t, dir, Options{Log: logrus.NewEntry(lg)})
+			if v, ok := c2.Get(key("a")); ok {
+				t.Fatalf("a damaged value was read: %q", v)
+			}
+			if len(hook.AllEntries()) == 0 || !strings.Contains(hook.LastEntry().Message, "damaged, discarded") {
+				t.Errorf("no log line for the damaged pack: %v", hook.AllEntries())
+			}
+			if _, err := os.Stat(p); !os.IsNotExist(err) {
+				t.Errorf("the damaged pack is still there: %v", err)
+			}
+			c2.Put(key("a"), []byte("again"))
+			c2.Flush()
+			if v, ok := c2.Get(key("a")); !ok || string(v) != "again" {
+				t.Errorf("after the damage: %q %v", v, ok)
+			}
+		})
+	}
+}
+
+// TestDamagedWhileOpen: a pack damaged after Open is caught on Get.
+func TestDamagedWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, Options{})
+	c.Put(key("a"), []byte("alpha alpha"))
+	c.Flush()
+	p := packs(t, dir)[0]
+	b, _ := os.ReadFile(p)
+	b[len(b)-2] ^= 0x55
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(b, 0)
+	f.Close()
+	if v, ok := c.Get(key("a")); ok {
+		t.Fatalf("a corrupted value was read: %q", v)
+	}
+}
+
+// TestEvictsLeastRecentlyUsed: over the cap, the pack used longest ago goes.
+func TestEvictsLeastRecentlyUsed(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := open(t, dir, Options{MaxBytes: 3000})
+	c.now = func() time.Time { return now }
+	value := bytes.Repeat([]byte("x"), 900)
+	for _, k := range []string{"old", "used", "new"} {
+		c.Put(key(k), value)
+		c.Flush()
+		now = now.Add(time.Hour)
+	}
+	if _, ok := c.Get(key("used")); !ok { // renews "used"
+		t.Fatal("used is missing")
+	}
+	now = now.Add(time.Hour)
+	c.Put(key("newest"), value)
+	c.Flush()
+	if _, ok := c.Get(key("old")); ok {
+		t.Error("the least recently used value was kept")
+	}
+	for _, k := range []string{"used", "newest"} {
+		if _, ok := c.Get(key(k)); !ok {
+			t.Errorf("%s was evicted", k)
+		}
+	}
+	var total int64
+	for _, p := range packs(t, dir) {
+		st, _ := os.Stat(p)
+		total += st.Size()
+	}
+	if total > 3000 {
+		t.Errorf("the cache holds %d bytes, over its cap of 3000", total)
+	}
+}
+
+// TestConcurrent shares one folder between several Caches and goroutines
+// (run with -race).
+func TestConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	caches := []*Cache{open(t, dir, Options{MaxBytes: 64 << 10}), open(t, dir, Options{MaxBytes: 64 << 10})}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := caches[g%2]
+			for i := range 200 {
+				k := fmt.Sprintf("%d-%d", g, i%50)
+				want := []byte(strings.Repeat(k, 20))
+				if v, ok := c.Get(key(k)); ok && !bytes.Equal(v, want) {
+					t.Errorf("%s: wrong value", k)
+				}
+				c.Put(key(k), want)
+				if i%25 == 0 {
+					c.Flush()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestPutReplaces: the newest value of a key wins, before and after Flush
+// and across a restart.
+func TestPutReplaces(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, Options{})
+	c.Put(key("k"), []byte("one"))
+	c.Put(key("k"), []byte("two"))
+	if v, _ := c.Get(key("k")); string(v) != "two" {
+		t.Fatalf("pending: %q", v)
+	}
+	c.Flush()
+	c.Put(key("k"), []byte("three"))
+	c.Flush()
+	if v, _ := c.Get(key("k")); string(v) != "three" {
+		t.Fatalf("after flush: %q", v)
+	}
+	c.Close()
+	c2 := open(t, dir, Options{})
+	if v, _ := c2.Get(key("k")); string(v) != "three" {
+		t.Fatalf("after restart: %q", v)
+	}
+}

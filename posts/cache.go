@@ -1,0 +1,292 @@
+package posts
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"strconv"
+)
+
+// RenderCache keeps what rendering a post's Markdown made (its HTML, table
+// of contents, summary, word count, diagnostics and the links it resolved)
+// between builds, so that a post whose inputs did not change is not parsed
+// and rendered again. buildcache.Cache implements it; Options.Cache takes
+// one. Get and Put are called from several goroutines at once.
+//
+// A key is a SHA-256 of everything the result was made from that is known
+// before rendering (the renderer's inputs from the configuration, the post's
+// source bytes and its fields from front matter, address and schedule);
+// the value also lists every read rendering made of the rest of the site
+// (see Reads), which Load replays against the current site before it uses
+// the value. The cache's implementation adds the publishbot version to the
+// key. A value that does not decode is a miss.
+type RenderCache interface {
+	Get(key [32]byte) ([]byte, bool)
+	Put(key [32]byte, value []byte)
+}
+
+// renderVersion changes whenever the cached value's format or meaning does.
+const renderVersion = "posts-render-4"
+
+// Kinds of Reads: what rendering a post read of the rest of the site.
+const (
+	readSource  = "source"  // the post, section or redirect of a source file (links to it)
+	readBundle  = "bundle"  // the post of a bundle folder
+	readSection = "section" // the section of a folder under posts_dir
+	readAsset   = "asset"   // where a static or bundle file is published
+	readFile    = "file"    // whether a repository file exists
+	readDir     = "dir"     // whether a repository folder exists
+	readPrefix  = "prefix"  // the folder all posts' addresses share
+	readBytes   = "bytes"   // a repository file's content (its SHA-256)
+)
+
+// Reads records what rendering one post reads of the site beyond its own
+// source: every lookup of another post (its address, title, state), of a
+// file or folder of the repository, or of a file's bytes. A cached render is
+// used only when each recorded read gives the same answer in the current
+// build. The walker calls it through its lookup methods (source, bundle,
+// section, assetOf, hasFile, hasDir, linkedTarget, readFile); code that
+// renders a post and reads anything else of the site must go through one of
+// them, or add a kind (a constant above, a case in (*loader).answer, a
+// method that calls add), or the cache may serve a stale page. A nil *Reads
+// records nothing.
+type Reads struct{ list []cachedRead }
+
+type cachedRead struct{ Kind, Arg, Answer string }
+
+func (rs *Reads) add(kind, arg, answer string) {
+	if rs != nil {
+		rs.list = append(rs.list, cachedRead{kind, arg, answer})
+	}
+}
+
+// facts is what a link to t depends on: whether it is there and published,
+// its kind, source, address, title and state.
+func facts(t *postResult) string {
+	if t == nil {
+		return "-"
+	}
+	if t.post == nil {
+		return "nopost"
+	}
+	p := t.post
+	return fmt.Sprintf("%t|%t|%t|%d|%q|%q|%q|%t|%t|%q", t.linkable, t.expired, t.claimed, t.kind, t.file.path,
+		p.Section, t.escapedAddress(), p.Draft, p.Future, p.Title)
+}
+
+// answer is the answer the current site gives to a recorded read.
+func (l *loader) answer(idx *siteIndex, kind, arg string) string {
+	switch kind {
+	case readSource:
+		return facts(idx.bySource[arg])
+	case readBundle:
+		return facts(idx.byBundle[arg])
+	case readSection:
+		return facts(idx.bySection[arg])
+	case readAsset:
+		t, ok := idx.assetOf[arg]
+		return strconv.FormatBool(ok) + "|" + t
+	case readFile:
+		return strconv.FormatBool(l.tree.has(arg))
+	case readDir:
+		return strconv.FormatBool(l.tree.hasDir(arg))
+	case readPrefix:
+		return idx.prefix
+	case readBytes:
+		b, err := fs.ReadFile(l.tree.fsys, arg)
+		return bytesAnswer(b, err)
+	}
+	return "\x00unknown" // a kind this version does not know: never equal
+}
+
+func bytesAnswer(b []byte, err error) string {
+	if err != nil {
+		return "error"
+	}
+	sum := sha256.Sum256(b)
+	return string(sum[:])
+}
+
+// The walker's lookups: each answers from the site index or the tree and
+// records the read.
+
+func (w *walker) source(p string) *postResult {
+	t := w.idx.bySource[p]
+	if w.reads != nil {
+		w.reads.add(readSource, p, facts(t))
+	}
+	return t
+}
+
+func (w *walker) bundle(dir string) *postResult {
+	t := w.idx.byBundle[dir]
+	if w.reads != nil {
+		w.reads.add(readBundle, dir, facts(t))
+	}
+	return t
+}
+
+func (w *walker) section(dir string) *postResult {
+	t := w.idx.bySection[dir]
+	if w.reads != nil {
+		w.reads.add(readSection, dir, facts(t))
+	}
+	return t
+}
+
+func (w *walker) assetOf(p string) (string, bool) {
+	t, ok := w.idx.assetOf[p]
+	w.reads.add(readAsset, p, strconv.FormatBool(ok)+"|"+t)
+	return t, ok
+}
+
+func (w *walker) hasFile(p string) bool {
+	ok := w.l.tree.has(p)
+	w.reads.add(readFile, p, strconv.FormatBool(ok))
+	return ok
+}
+
+func (w *walker) hasDir(p string) bool {
+	ok := w.l.tree.hasDir(p)
+	w.reads.add(readDir, p, strconv.FormatBool(ok))
+	return ok
+}
+
+func (w *walker) linkedTarget(source string) string {
+	w.reads.add(readPrefix, "", w.idx.prefix)
+	return w.l.linkedTarget(source, w.idx)
+}
+
+// readFile reads a file of the repository for rendering a post (an
+// included file, an image whose size goes into the page, a shortcode
+// template) and records its content: the one way rendering reads bytes.
+func (w *walker) readFile(name string) ([]byte, error) {
+	b, err := fs.ReadFile(w.l.tree.fsys, name)
+	w.reads.add(readBytes, name, bytesAnswer(b, err))
+	return b, err
+}
+
+// cachedRender is the value of a RenderCache entry: every field of Post
+// that render sets (TestCachedRenderRestoresPost fails on one it misses).
+type cachedRender struct {
+	Reads                     []cachedRead
+	HTML, TOC, Summary, Image string
+	Text                      string
+	Words, ReadingTime        int
+	Math, Diagrams            bool
+	Diags                     []Diagnostic
+	Linked                    []cachedLinked
+	Checks                    []cachedCheck
+}
+
+type cachedLinked struct {
+	Source, Target, Dest string
+	Line, Col            int
+	Image                bool
+}
+
+type cachedCheck struct {
+	Site, Dest, From, Redirect string
+	Line, Col                  int
+	Image, Cover               bool
+}
+
+// cacheBase is the part of every post's key that the whole build shares:
+// everything of the configuration and the load options rendering uses.
+func (l *loader) cacheBase() [32]byte {
+	h := sha256.New()
+	cfg, _ := json.Marshal(l.cfg) // Config has only JSON-safe fields; Location and Set are left out
+	loc := ""
+	if l.cfg.Location != nil {
+		loc = l.cfg.Location.String()
+	}
+	lim, _ := json.Marshal(l.limits)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%q\x00%q\x00%s\x00", renderVersion, cfg, loc, l.configBase, l.siteHost, lim)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// cacheKey is the key of r's render: the build's part, and the post's
+// source and the fields phase 1 and the index gave it that rendering reads.
+func (l *loader) cacheKey(r *postResult) [32]byte {
+	h := sha256.New()
+	h.Write(l.cacheKeyBase[:])
+	p := r.post
+	fmt.Fprintf(h, "%q|%q|%t|%t|%d|%t|%t|%q|%q|%q|%t|%t|%d\x00", r.file.path, r.file.bundle, r.file.page, r.file.section,
+		r.kind, r.claimed, r.hasError, p.Address, p.Section, p.Summary, p.Draft, p.Future, len(r.diags))
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(r.src)))
+	h.Write(n[:])
+	h.Write(r.src)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// templated reports a body with other generators' template syntax, which
+// expandTemplates expands before Markdown. Such posts are always rendered:
+// the template engine reads includes, shortcodes and other posts' addresses
+// without going through Reads yet, so a cached result could be stale.
+func templated(body []byte) bool {
+	return bytes.Contains(body, []byte("{{")) || bytes.Contains(body, []byte("{%"))
+}
+
+// renderCached is render through the cache: a cached result whose reads
+// all answer as they did is applied; otherwise the post is rendered,
+// recording its reads, and the result stored.
+func (l *loader) renderCached(r *postResult, idx *siteIndex) {
+	key := l.cacheKey(r)
+	if data, ok := l.cache.Get(key); ok {
+		if c, err := decodeRender(data); err == nil && l.stillValid(idx, c.Reads) {
+			l.apply(r, c)
+			return
+		}
+	}
+	before, checks, linked := len(r.diags), len(r.checks), len(r.linked)
+	reads := &Reads{}
+	if !l.renderWith(r, idx, reads) {
+		return // a panic: not cached
+	}
+	p := r.post
+	c := cachedRender{Reads: reads.list, HTML: p.HTML, TOC: p.TOC, Summary: p.Summary, Image: p.Image, Text: p.Text,
+		Words: p.Words, ReadingTime: p.ReadingTime, Math: p.Math, Diagrams: p.Diagrams, Diags: r.diags[before:]}
+	for _, lf := range r.linked[linked:] {
+		c.Linked = append(c.Linked, cachedLinked{lf.source, lf.target, lf.dest, lf.line, lf.col, lf.image})
+	}
+	for _, ch := range r.checks[checks:] {
+		c.Checks = append(c.Checks, cachedCheck{ch.site, ch.dest, ch.from, ch.redirect, ch.line, ch.col, ch.image, ch.cover})
+	}
+	l.cache.Put(key, encodeRender(&c))
+}
+
+func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
+	for _, rd := range reads {
+		if l.answer(idx, rd.Kind, rd.Arg) != rd.Answer {
+			return false
+		}
+	}
+	return true
+}
+
+// apply gives r what rendering it made before, as render would have.
+func (l *loader) apply(r *postResult, c *cachedRender) {
+	p := r.post
+	p.HTML, p.TOC, p.Summary, p.Image, p.Text, p.Words, p.ReadingTime = c.HTML, c.TOC, c.Summary, c.Image, c.Text, c.Words, c.ReadingTime
+	p.Math, p.Diagrams = p.Math || c.Math, p.Diagrams || c.Diagrams
+	for _, d := range c.Diags {
+		if d.Severity == SeverityError {
+			r.hasError = true
+		}
+		r.diags = append(r.diags, d)
+	}
+	for _, lf := range c.Linked {
+		r.linked = append(r.linked, linkedFile{source: lf.Source, target: lf.Target, dest: lf.Dest, line: lf.Line, col: lf.Col, image: lf.Image})
+	}
+	for _, ch := range c.Checks {
+		r.checks = append(r.checks, linkCheck{site: ch.Site, dest: ch.Dest, from: ch.From, redirect: ch.Redirect, line: ch.Line, col: ch.Col, image: ch.Image, cover: ch.Cover})
+	}
+}

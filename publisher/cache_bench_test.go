@@ -1,0 +1,99 @@
+package publisher
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/publishbot/publishbot/buildcache"
+	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/internal/corpusgen"
+	"github.com/publishbot/publishbot/queue"
+)
+
+// BenchmarkPublishCorpusOneEdit is a whole publish job (fetch, build, write
+// objects, push) after one post of the Rust-blog-based corpus changed, with
+// the build cache (cache=on) and without (cache=off). The size is
+// PUBLISHBOT_BENCH_POSTS (default 1000; issue 13 uses 1000, 6629, 20000):
+//
+//	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench PublishCorpusOneEdit -benchtime 5x ./publisher
+//
+// PUBLISHBOT_BENCH_CPUPROFILE=file writes a CPU profile of the edits with
+// the cache (not of the first publish).
+func BenchmarkPublishCorpusOneEdit(b *testing.B) {
+	n := 1000
+	if v := os.Getenv("PUBLISHBOT_BENCH_POSTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files := make(map[string]string, len(raw))
+	var posts []string
+	for k, v := range raw {
+		files[k] = string(v)
+		if strings.Contains(files[k], "\ndate = ") {
+			posts = append(posts, k)
+		}
+	}
+	sort.Strings(posts)
+	for _, cached := range []bool{true, false} {
+		b.Run(fmt.Sprintf("posts=%d/cache=%v", n, cached), func(b *testing.B) {
+			var opts []envOption
+			if cached {
+				c, err := buildcache.Open(b.TempDir(), buildcache.Options{Version: "bench"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { c.Close() })
+				opts = append(opts, func(o *Options) { o.Cache = c })
+			}
+			e := newEnv(b, opts...)
+			ctx := context.Background()
+			if _, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files}); err != nil {
+				b.Fatal(err)
+			}
+			log := logrus.NewEntry(e.lg)
+			pj := queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}
+			if r := e.pub.Run(ctx, pj, log); r.Outcome != OutcomePublished {
+				b.Fatalf("first publish: %s %v", r.Outcome, r.Err)
+			}
+			if f := os.Getenv("PUBLISHBOT_BENCH_CPUPROFILE"); f != "" && cached {
+				// the edits only, not the first publish
+				out, err := os.Create(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := pprof.StartCPUProfile(out); err != nil {
+					b.Fatal(err)
+				}
+				defer func() { pprof.StopCPUProfile(); out.Close() }()
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				p := posts[(i*7919)%len(posts)]
+				text := files[p] + fmt.Sprintf("\n\nEdit number %d.\n", i)
+				if _, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "edit", Files: map[string]string{p: text}}); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if r := e.pub.Run(ctx, pj, log); r.Outcome != OutcomePublished {
+					b.Fatalf("publish %d: %s %v", i, r.Outcome, r.Err)
+				}
+			}
+		})
+	}
+}
