@@ -158,13 +158,13 @@ func TestResponsiveImages(t *testing.T) {
 	}
 }
 
-// countingCache counts the results a build had to compute.
-type countingCache struct {
+// countingImageCache counts the results a build had to compute.
+type countingImageCache struct {
 	*imagery.MemCache
 	puts atomic.Int64
 }
 
-func (c *countingCache) Put(k string, v []byte) { c.puts.Add(1); c.MemCache.Put(k, v) }
+func (c *countingImageCache) Put(k string, v []byte) { c.puts.Add(1); c.MemCache.Put(k, v) }
 
 func TestImagesReproducibleAndCached(t *testing.T) {
 	content := photoSite(t, "")
@@ -191,7 +191,7 @@ func TestImagesReproducibleAndCached(t *testing.T) {
 	if !same(a, b) {
 		t.Fatal("two builds of the same content differ")
 	}
-	cache := &countingCache{MemCache: imagery.NewMemCache()}
+	cache := &countingImageCache{MemCache: imagery.NewMemCache()}
 	c := build(imagery.New(cache))
 	cold := cache.puts.Load()
 	d := build(imagery.New(cache))
