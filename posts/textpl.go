@@ -181,6 +181,27 @@ func (r *postResult) pageVars() map[string]any {
 // template syntax), from a parse of its own: template syntax there stays
 // as written.
 func codeSpans(md *markdown, body []byte, math bool) []textpl.Span {
+	if !mayHoldCode(body, math) {
+		return nil
+	}
+	return parsedCodeSpans(md, body, math)
+}
+
+// mayHoldCode says whether body can hold code or (with math) a formula at
+// all: a code span needs a backtick, a fence "```" or "~~~", an indented
+// block four columns of spaces or a tab before its text, and a formula
+// "$", "\(" or "\[". A body with none of them is common (a post using
+// Liquid only for a link or a variable), and needs no parse to know that.
+func mayHoldCode(body []byte, math bool) bool {
+	if bytes.IndexByte(body, '`') >= 0 || bytes.IndexByte(body, '\t') >= 0 ||
+		bytes.Contains(body, []byte("~~~")) || bytes.Contains(body, []byte("    ")) {
+		return true
+	}
+	return math && (bytes.IndexByte(body, '$') >= 0 || bytes.IndexByte(body, '\\') >= 0)
+}
+
+// parsedCodeSpans is codeSpans from a goldmark parse of body.
+func parsedCodeSpans(md *markdown, body []byte, math bool) []textpl.Span {
 	pc := parser.NewContext()
 	if math {
 		enableMath(pc)

@@ -233,7 +233,7 @@ func (b *build) postJSONLD(d *PostData, image string) (template.JS, error) {
 		Context:       "https://schema.org",
 		Type:          "BlogPosting",
 		Headline:      d.Title,
-		Description:   metaDescription(d.Summary),
+		Description:   d.description,
 		URL:           d.AbsURL,
 		MainEntity:    d.AbsURL,
 		DatePublished: d.DateISO,

@@ -95,6 +95,8 @@ type PostData struct {
 	TagLinks  []TagLink
 	Scheduled bool // a future post shown because of Options.Future
 
+	description string // metaDescription(Summary), computed once for the post page, its JSON-LD and the search index
+
 	// Authors are the post's authors, with links where known; Author is
 	// their names as one text ("A, B and C").
 	Authors []AuthorLink
@@ -438,6 +440,7 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			Title:       p.Title,
 			Slug:        p.Slug,
 			Summary:     p.Summary,
+			description: metaDescription(p.Summary),
 			Author:      p.Author,
 			Image:       p.Image,
 			ImageAlt:    p.ImageAlt,
@@ -496,11 +499,17 @@ func (b *build) page(kind, title, desc, sitePath string) *Page {
 	if desc == "" {
 		desc = b.site.Title
 	}
+	return b.describedPage(kind, title, metaDescription(desc), sitePath)
+}
+
+// describedPage is page with its meta description already cut (see
+// metaDescription).
+func (b *build) describedPage(kind, title, description, sitePath string) *Page {
 	return &Page{
 		Site:        b.site,
 		Kind:        kind,
 		Title:       title,
-		Description: metaDescription(desc),
+		Description: description,
 		Image:       b.site.SocialImage,
 		Canonical:   b.siteURL(sitePath),
 		OGType:      "website",
@@ -568,7 +577,12 @@ func (b *build) postPage(i int) ([]byte, error) {
 	if b.site.Title != "" {
 		title += " · " + b.site.Title
 	}
-	pg := b.page("post", title, d.Summary, address(d.Post))
+	var pg *Page
+	if d.Summary != "" {
+		pg = b.describedPage("post", title, d.description, address(d.Post))
+	} else {
+		pg = b.page("post", title, "", address(d.Post))
+	}
 	pg.OGType = "article"
 	pg.Post = d
 	pg.Stylesheets, pg.Scripts = b.extras(d.Post.Math, d.Post.Diagrams)

@@ -125,6 +125,64 @@ func searchWords(text string, add func(string)) {
 	flush(len(text))
 }
 
+// appendSearchWords calls add for every word of text, folded, exactly as
+// searchWords does, without allocating for words of ASCII letters and
+// digits, the most of a text: the word add gets is only valid during the
+// call (it lives in buf, which is returned for the next call to reuse).
+// Other words go through searchWords's folding.
+func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
+	i := 0
+	for i < len(text) {
+		c := text[i]
+		if !isASCIIWordByte(c) {
+			if c < utf8.RuneSelf {
+				i++
+				continue
+			}
+			// a word, or CJK, or a separator outside ASCII: searchWords's way
+			// from here to the next ASCII separator (a word never spans one)
+			j := i + 1
+			for j < len(text) && (text[j] >= utf8.RuneSelf || isASCIIWordByte(text[j])) {
+				j++
+			}
+			searchWords(text[i:j], func(w string) { buf = append(buf[:0], w...); add(buf) })
+			i = j
+			continue
+		}
+		j := i + 1
+		for j < len(text) && isASCIIWordByte(text[j]) {
+			j++
+		}
+		if j < len(text) && text[j] >= utf8.RuneSelf {
+			// the word goes on outside ASCII (or meets CJK): searchWords's way
+			// to the next ASCII separator
+			for j < len(text) && (text[j] >= utf8.RuneSelf || isASCIIWordByte(text[j])) {
+				j++
+			}
+			searchWords(text[i:j], func(w string) { buf = append(buf[:0], w...); add(buf) })
+			i = j
+			continue
+		}
+		if n := j - i; n >= minWordRunes && n <= maxWordRunes {
+			buf = buf[:0]
+			for k := i; k < j; k++ {
+				c := text[k]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				buf = append(buf, c)
+			}
+			add(buf)
+		}
+		i = j
+	}
+	return buf
+}
+
+func isASCIIWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
 // shardKey is the shard of a word: "" (all words in one shard) unless
 // that shard was split, then its first character, or its first two when
 // the one-character shard was split too. Characters outside ASCII letters
@@ -158,23 +216,28 @@ func (b *build) searchFiles() error {
 		return nil
 	}
 	idx := searchIndex{Version: 1, Docs: make([][5]string, len(b.posts))}
-	words := map[string][]int{}
+	words := map[string]*[]int{} // a pointer: adding a post to a word is then no map assignment, which would copy the word
+	var fold []byte              // appendSearchWords's buffer
 	for i, d := range b.posts {
 		tags := make([]string, len(d.TagLinks))
 		for j, t := range d.TagLinks {
 			tags[j] = t.Name
 		}
 		idx.Docs[i] = [5]string{d.Title, strings.TrimPrefix(d.URL, b.base), d.DateText, strings.Join(tags, ", "),
-			metaDescription(d.Summary)}
-		add := func(w string) {
-			if l := words[w]; len(l) == 0 || l[len(l)-1] != i {
-				words[w] = append(l, i)
+			d.description}
+		add := func(w []byte) {
+			// words[string(w)] does not copy w; only a new word is stored as a string
+			l := words[string(w)]
+			if l == nil {
+				words[string(w)] = &[]int{i}
+			} else if (*l)[len(*l)-1] != i {
+				*l = append(*l, i)
 			}
 		}
-		searchWords(d.Title, add)
-		searchWords(strings.Join(tags, " "), add)
-		searchWords(d.Summary, add)
-		searchWords(d.Post.Text, add)
+		fold = appendSearchWords(fold, d.Title, add)
+		fold = appendSearchWords(fold, strings.Join(tags, " "), add)
+		fold = appendSearchWords(fold, d.Summary, add)
+		fold = appendSearchWords(fold, d.Post.Text, add)
 	}
 	shards, split := b.searchShards(words)
 	idx.Split = split
@@ -218,7 +281,7 @@ func shardPath(key string) string {
 
 // searchShards groups the words into shards by shardKey, splitting a
 // shard by two characters when it grows past maxShardBytes.
-func (b *build) searchShards(words map[string][]int) (map[string]*searchShard, []string) {
+func (b *build) searchShards(words map[string]*[]int) (map[string]*searchShard, []string) {
 	sorted := make([]string, 0, len(words))
 	for w := range words {
 		sorted = append(sorted, w)
@@ -227,7 +290,7 @@ func (b *build) searchShards(words map[string][]int) (map[string]*searchShard, [
 	size := map[string]int{}
 	total := 0
 	for _, w := range sorted {
-		n := len(w) + 4 + 3*len(words[w]) // about its JSON
+		n := len(w) + 4 + 3*len(*words[w]) // about its JSON
 		size[shardKey(w, map[string]bool{"": true})] += n
 		total += n
 	}
@@ -254,7 +317,7 @@ func (b *build) searchShards(words map[string][]int) (map[string]*searchShard, [
 			s = &searchShard{}
 			shards[k] = s
 		}
-		ids := slices.Clone(words[w])
+		ids := slices.Clone(*words[w])
 		for i := len(ids) - 1; i > 0; i-- {
 			ids[i] -= ids[i-1]
 		}
