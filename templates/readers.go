@@ -252,7 +252,7 @@ func (b *build) postJSONLD(d *PostData, image string) (template.JS, error) {
 	for _, t := range d.TagLinks {
 		v.Keywords = append(v.Keywords, t.Name)
 	}
-	return jsonLD(v)
+	return template.JS(v.appendJSON(make([]byte, 0, 1024))), nil // escaped for a script element as jsonLD's (jsonld.go)
 }
 
 // blogJSONLD is the Blog of the index page.
