@@ -150,7 +150,7 @@ type Post struct {
 	Expires     time.Time
 	// Params are the author's own variables of this post: Zola's extra
 	// and Hugo's params front matter maps, for template overrides
-	// (.Post.Post.Params) and {{ page.extra.x }}; nil for none.
+	// (.Post.Post.Params); nil for none.
 	Params map[string]any
 	// Math says HTML has formulas rendered as MathML (math: true), so its
 	// page needs Temml's stylesheet; Diagrams says it has ```mermaid
