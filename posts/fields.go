@@ -327,6 +327,8 @@ func applyFields(p *Post, meta *postMeta, fields []fmField, fileDate time.Time, 
 			meta.redirect = &fmText{key: f.key, s: strings.TrimSpace(s), line: v.line, col: v.col}
 		case "layout":
 			// Jekyll's layout: the theme decides; nothing to do.
+		case "extra", "params":
+			ownParams(p, v, f.key, add)
 		default:
 			msg := fmt.Sprintf("field %q is not used by publishbot and is ignored", f.key)
 			if s := suggestField(f.key); s != "" {
@@ -626,5 +628,26 @@ func imageField(p *Post, meta *postMeta, f *fmField, add addDiag) {
 		default:
 			add(sub.line, sub.col, CodeUnknownField, "image field %q is not used; image takes src and alt", sub.key)
 		}
+	}
+}
+
+// ownParams keeps extra (Zola) or params (Hugo): the author's own
+// variables, which publishbot does not read but a theme override may.
+func ownParams(p *Post, v *fmValue, key string, add addDiag) {
+	if v.kind != vMap {
+		add(v.line, v.col, CodeUnknownField, "%s must be a mapping of your own variables (like %s: {series: intro}); this one is ignored", key, key)
+		return
+	}
+	var ds []Diagnostic
+	m, _ := paramsValue(v, 1, &ds).(map[string]any)
+	if len(ds) > 0 {
+		add(v.line, v.col, CodeUnknownField, "%s: nested deeper than %d levels; ignored", key, maxParamsDepth)
+		return
+	}
+	if p.Params == nil {
+		p.Params = make(map[string]any, len(m))
+	}
+	for k, x := range m {
+		p.Params[k] = x
 	}
 }

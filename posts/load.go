@@ -768,6 +768,15 @@ func (l *loader) index(results []*postResult, assets []Asset) *siteIndex {
 		for n := 2; n <= pages(count[p.Section], l.cfg.PerPage); n++ {
 			files = append(files, p.Address+"page/"+strconv.Itoa(n)+"/index.html")
 		}
+		if dir := strings.TrimSuffix(p.Address, "/"); dir != "" && count[p.Section] > 0 {
+			// its Atom feed, and a copy at each name of feeds (templates' sectionFeeds)
+			files = append(files, dir+"/feed.xml")
+			for _, f := range l.cfg.Feeds {
+				if c := dir + "/" + path.Base(f); !slices.Contains(files, c) {
+					files = append(files, c)
+				}
+			}
+		}
 		l.claimAddress(idx.out, r, &owner{kind: bySection, source: r.file.path}, files...)
 	}
 	for _, r := range results {

@@ -414,6 +414,8 @@ func applyPageFields(p *Post, pg *Page, meta *postMeta, pm *pageMeta, fields []f
 			}
 		case "layout":
 			// Jekyll's layout: the theme decides.
+		case "extra", "params":
+			ownParams(p, v, f.key, add)
 		case "tags", "categories", "category", "author", "authors", "by", "aliases", "redirect_from", "featured",
 			"publishDate", "publishdate", "expiryDate", "expirydate":
 			add(f.line, f.col, CodeUnknownField, "field %q is not used on pages and is ignored (pages have no tags, authors, redirects or schedule)", f.key)

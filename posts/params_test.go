@@ -53,3 +53,42 @@ func TestTemplateOnlyPageIsLeftOut(t *testing.T) {
 		t.Fatal("no warning for the template-only page")
 	}
 }
+
+// Zola's [extra] and Hugo's params are the author's own variables: kept
+// for theme overrides and {{ page.extra.* }}, without a warning each; a
+// scalar in their place is still told.
+func TestOwnParamsOfPosts(t *testing.T) {
+	site, err := Load(t.Context(), fstest.MapFS{
+		ConfigFile:                   {Data: []byte("title: T\n")},
+		"posts/2026-01-01-zola.md":   {Data: []byte("+++\ntitle = \"Z\"\n[extra]\nseries = \"intro\"\npart = 2\n+++\nHi.\n")},
+		"posts/2026-01-02-hugo.md":   {Data: []byte("---\ntitle: H\nparams:\n  mood: calm\n---\nHi.\n")},
+		"posts/2026-01-03-scalar.md": {Data: []byte("---\ntitle: S\nextra: nothing\n---\nHi.\n")},
+		"posts/_index.md":            {Data: []byte("+++\ntitle = \"Blog\"\n[extra]\nx = 1\n+++\n")},
+		"pages/about.md":             {Data: []byte("---\ntitle: About\nextra: {team: core}\n---\nUs.\n")},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTitle := map[string]*Post{}
+	for _, p := range site.Posts {
+		byTitle[p.Title] = p
+	}
+	if z := byTitle["Z"]; z == nil || z.Params["series"] != "intro" || z.Params["part"] == nil {
+		t.Errorf("extra of a Zola post: %#v", z)
+	}
+	if h := byTitle["H"]; h == nil || h.Params["mood"] != "calm" {
+		t.Errorf("params of a Hugo post: %#v", h)
+	}
+	warned := 0
+	for _, d := range site.Diagnostics {
+		if d.Code == CodeUnknownField {
+			if d.File != "posts/2026-01-03-scalar.md" || !strings.Contains(d.Message, "must be a mapping") {
+				t.Errorf("unexpected %s", d)
+			}
+			warned++
+		}
+	}
+	if warned != 1 {
+		t.Errorf("%d unknown-field warnings, want 1 (the scalar extra)", warned)
+	}
+}

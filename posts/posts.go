@@ -148,6 +148,10 @@ type Post struct {
 	// leaves the site; a post that has expired is not in Site.Posts.
 	PublishDate time.Time
 	Expires     time.Time
+	// Params are the author's own variables of this post: Zola's extra
+	// and Hugo's params front matter maps, for template overrides
+	// (.Post.Post.Params); nil for none.
+	Params map[string]any
 	// Math says HTML has formulas rendered as MathML (math: true), so its
 	// page needs Temml's stylesheet; Diagrams says it has ```mermaid
 	// blocks, so its page needs the diagram script.

@@ -62,7 +62,7 @@ func applySectionFields(p *Post, meta *postMeta, fields []fmField, lim Limits) [
 				p.Aliases = append(p.Aliases, a)
 				meta.aliasPos = append(meta.aliasPos, [2]int{v.line, v.col})
 			}
-		case "draft", "date", "updated", "lastmod", "weight", "layout", "type":
+		case "draft", "date", "updated", "lastmod", "weight", "layout", "type", "extra", "params":
 			// Hugo's and Zola's, meaning nothing here.
 		default:
 			add(f.line, f.col, CodeUnknownField, "field %q of a section is not used by publishbot and is ignored (a section has %s)", f.key, strings.Join(sectionFields, ", "))

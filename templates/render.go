@@ -167,7 +167,9 @@ type Page struct {
 	Target string // redirect pages: absolute URL to go to
 
 	JSONLD  template.JS // structured data for <script type="application/ld+json">: BlogPosting on posts, Blog on the index; "" for none
-	FeedURL string      // tag pages: URL path of the tag's Atom feed
+	FeedURL string      // tag and section pages: URL path of their own Atom feed
+	// FeedTitle names that feed in the page head's alternate link.
+	FeedTitle string
 	Search  *SearchData // the search page
 
 	Page *PageData // pages (about.md): the page
@@ -392,7 +394,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	b.intro = template.HTML(site.Intro) // rendered and sanitised by posts.Load
 	steps := []func() error{b.postPages, b.indexPages, b.tagPages, func() error { return b.sectionPages(site.Sections) }, b.archivePage, b.notFoundPage,
-		b.pagePages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds, b.searchFiles, b.fixedFiles}
+		b.pagePages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds, func() error { return b.sectionFeeds(site.Sections) }, b.searchFiles, b.fixedFiles}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -789,6 +791,7 @@ func (b *build) tagPages() error {
 			pg := b.page("tag", title, fmt.Sprintf("%d posts tagged %s.", tag.Count, tag.Name), sp)
 			pg.Tag = tag
 			pg.FeedURL = b.pathURL(tagFeedPath(tag.Slug))
+			pg.FeedTitle = b.loc.T("tag_feed", tag.Name)
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
 			data, err := b.tpl.execute(tplTag, pg, 8<<10)
@@ -878,6 +881,9 @@ func (b *build) sectionPages(sections []*posts.Section) error {
 			sp := pageDir(sec.Address, n)
 			pg := b.page("section", title, sec.Summary, sp)
 			pg.Section = data
+			if len(list) > 0 {
+				pg.FeedURL, pg.FeedTitle = b.pathURL(sectionFeedPath(sec)), sectionFeedTitle(sec, b.cfg.Title)+" (Atom)"
+			}
 			pg.Stylesheets, pg.Scripts = b.extras(sec.Math, sec.Diagrams)
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
