@@ -170,7 +170,7 @@ type Page struct {
 	FeedURL string      // tag and section pages: URL path of their own Atom feed
 	// FeedTitle names that feed in the page head's alternate link.
 	FeedTitle string
-	Search  *SearchData // the search page
+	Search    *SearchData // the search page
 
 	Page *PageData // pages (about.md): the page
 
