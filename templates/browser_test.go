@@ -25,10 +25,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/publishbot/publishbot/browsertest"
 	"github.com/publishbot/publishbot/posts"
 )
-
-const chromiumPath = "/usr/bin/chromium"
 
 // siteHandler serves rendered files under prefix the way GitHub Pages does:
 // folders by their index.html, 404.html for anything missing.
@@ -110,37 +109,11 @@ func (b *browserProblems) take() []string {
 	return p
 }
 
-// newBrowser starts headless Chromium for t, or skips when it is not
-// installed (never in CI).
+// newBrowser starts headless Chromium for t (browsertest's one launcher),
+// or skips when it is not installed (never in CI).
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium is required in CI: %v", err)
-		}
-		t.Skipf("no chromium at %s: %v", chromiumPath, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	return bctx
+	return browsertest.New(t, 0)
 }
 
 func colorScheme(scheme string) chromedp.Action[chromedp.Void] {

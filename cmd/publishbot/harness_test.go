@@ -294,24 +294,7 @@ var e2eSourceCommitRE = regexp.MustCompile(`(?m)^Source-Commit: ([0-9a-f]{40})\s
 // newest first; nil when the branch does not exist.
 func (w *e2eWorld) pagesSources() []string {
 	w.t.Helper()
-	head, err := w.git.Head(context.Background(), e2eRepo, "gh-pages")
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if head == "" {
-		return nil
-	}
-	out, err := w.git.Git(context.Background(), e2eRepo, "log", "--format=%B%x00", "gh-pages")
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	var shas []string
-	for _, msg := range strings.Split(out, "\x00") {
-		if m := e2eSourceCommitRE.FindStringSubmatch(msg); m != nil {
-			shas = append(shas, m[1])
-		}
-	}
-	return shas
+	return w.repoPagesSources(e2eRepo)
 }
 
 // pagesFiles lists the files on the pages branch.

@@ -137,7 +137,7 @@ func (w *e2eWorld) deliverResult(addr, event, delivery string, body []byte) (int
 }
 
 // repoPagesSources lists the Source-Commit trailers of repo's pages
-// branch, newest first.
+// branch, newest first; nil when the branch does not exist.
 func (w *e2eWorld) repoPagesSources(repo string) []string {
 	w.t.Helper()
 	head, err := w.git.Head(context.Background(), repo, "gh-pages")
