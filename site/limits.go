@@ -51,11 +51,12 @@ func (e *LimitError) Error() string {
 	return fmt.Sprintf("the site is too large: %d %s, over the limit of %d %s per build", e.Got, e.What, e.Limit, e.What)
 }
 
-// check holds files to l.
-func (l Limits) check(files map[string][]byte) error {
+// check holds files and the files kept from the previous build (of
+// keptSize bytes each; nil: unknown, counted as empty) to l.
+func (l Limits) check(files map[string][]byte, kept []string, keptSize func(string) int64) error {
 	l = l.withDefaults()
-	if l.MaxFiles > 0 && len(files) > l.MaxFiles {
-		return &LimitError{What: "files", Got: int64(len(files)), Limit: int64(l.MaxFiles)}
+	if n := len(files) + len(kept); l.MaxFiles > 0 && n > l.MaxFiles {
+		return &LimitError{What: "files", Got: int64(n), Limit: int64(l.MaxFiles)}
 	}
 	if l.MaxBytes < 0 {
 		return nil
@@ -63,6 +64,11 @@ func (l Limits) check(files map[string][]byte) error {
 	var total int64
 	for _, b := range files {
 		total += int64(len(b))
+	}
+	if keptSize != nil {
+		for _, p := range kept {
+			total += keptSize(p)
+		}
 	}
 	if total > l.MaxBytes {
 		return &LimitError{What: "bytes", Got: total, Limit: l.MaxBytes}

@@ -301,7 +301,7 @@ func TestOneBadPathCostsOnlyItself(t *testing.T) {
 
 func TestDropNested(t *testing.T) {
 	files := map[string][]byte{"a.html": nil, "a.html/b/index.html": nil, "c/index.html": nil}
-	ds := dropNested(files)
+	ds := dropNested(files, new([]string))
 	if len(ds) != 1 || ds[0].File != "a.html/b/index.html" || len(files) != 2 {
 		t.Errorf("diagnostics %v, files %v", ds, files)
 	}

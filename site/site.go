@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/publishbot/publishbot/posts"
@@ -42,6 +43,12 @@ type Options struct {
 	// Cache, when non-nil, keeps each post's rendering between builds (see
 	// posts.RenderCache); the output is the same with or without it.
 	Cache posts.RenderCache
+	// Render.Keys and Render.Previous make an incremental build: a file
+	// whose input key is the one Render.Previous gives its path is not
+	// made again but listed in Output.Kept, its bytes being those of the
+	// previous build (templates.Options.Previous). KeptSize gives the size
+	// of such a file, for Limits; nil counts kept files as empty.
+	KeptSize func(path string) int64
 }
 
 // Output is one built site.
@@ -60,6 +67,12 @@ type Output struct {
 	// Load and Render are the time spent loading (reading, front matter,
 	// Markdown) and rendering (pages, feeds, sitemap, asset copies).
 	Load, Render time.Duration
+	// Keys are every output file's input key (Files and Kept), when
+	// Options.Render asked for them; Kept are the files, sorted, that
+	// the build did not make again because Options.Render.Previous gives
+	// them the same key: their bytes are the previous build's.
+	Keys map[string]templates.Key
+	Kept []string
 }
 
 // TemplateError is the error of a build whose template overrides cannot be
@@ -106,11 +119,11 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 	if err != nil {
 		return out, fmt.Errorf("render site: %w", err)
 	}
-	if err := opts.Limits.check(res.Files); err != nil {
+	if err := opts.Limits.check(res.Files, res.Kept, opts.KeptSize); err != nil {
 		return out, err
 	}
-	out.Files, out.IndexPages = res.Files, res.IndexPages
-	if ds := append(res.Diagnostics, dropNested(out.Files)...); len(ds) > 0 {
+	out.Files, out.IndexPages, out.Keys, out.Kept = res.Files, res.IndexPages, res.Keys, res.Kept
+	if ds := append(res.Diagnostics, dropNested(out.Files, &out.Kept)...); len(ds) > 0 {
 		site.Diagnostics = append(site.Diagnostics, ds...)
 		posts.SortDiagnostics(site.Diagnostics)
 	}
@@ -122,19 +135,39 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 // diagnostic for each. posts.Load already leaves out every alias, page or
 // file that would make one (and says so at its line): this is the last
 // guard, so that such a file costs only itself, never the whole build.
-func dropNested(files map[string][]byte) []posts.Diagnostic {
+// The files *kept (see Output.Kept) count as files, and are dropped from
+// it the same way.
+func dropNested(files map[string][]byte, kept *[]string) []posts.Diagnostic {
+	isFile := func(p string) bool { _, ok := files[p]; return ok }
+	if len(*kept) > 0 {
+		all := make(map[string]bool, len(files)+len(*kept))
+		for p := range files {
+			all[p] = true
+		}
+		for _, p := range *kept {
+			all[p] = true
+		}
+		isFile = func(p string) bool { return all[p] }
+	}
 	var ds []posts.Diagnostic
-	for p := range files {
+	check := func(p string) {
 		for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
-			if _, isFile := files[d]; isFile {
+			if isFile(d) {
 				ds = append(ds, posts.Diagnostic{File: p, Severity: posts.SeverityError, Code: posts.CodeInternal,
 					Message: fmt.Sprintf("publishbot made %s, which lies under the file %s; it is left out (please report it)", p, d)})
 				break
 			}
 		}
 	}
+	for p := range files {
+		check(p)
+	}
+	for _, p := range *kept {
+		check(p)
+	}
 	for _, d := range ds {
 		delete(files, d.File)
+		*kept = slices.DeleteFunc(*kept, func(p string) bool { return p == d.File })
 	}
 	return ds
 }

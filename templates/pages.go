@@ -105,11 +105,9 @@ func (b *build) pagePages() error {
 		pg.Page = d
 		pg.Image, pg.ImageAlt = d.ImageURL, d.ImageAlt
 		pg.Stylesheets, pg.Scripts = b.extras(d.Page.Math, d.Page.Diagrams)
-		data, err := b.tpl.execute(tplPage, pg, len(d.Page.HTML)+6<<10)
-		if err != nil {
+		if err := b.emit(posts.OutputFile(d.Page.Address), tplPage, pg, len(d.Page.HTML)+6<<10); err != nil {
 			return err
 		}
-		b.add(posts.OutputFile(d.Page.Address), data)
 		b.addPage(sp, d.Updated)
 	}
 	return nil

@@ -257,6 +257,13 @@ type Output struct {
 	// Diagnostics are warnings about the site's images (too large,
 	// unreadable, a GPS location, a decompression bomb left out).
 	Diagnostics []posts.Diagnostic
+	// Keys is every output file's input key, those of Kept included; nil
+	// unless Options.Keys or Options.Previous asked for them.
+	Keys map[string]Key
+	// Kept are the files, sorted, whose key is the one Options.Previous
+	// gives their path: they are not in Files, their bytes are those of
+	// the previous render.
+	Kept []string
 }
 
 // renderer state for one Render call.
@@ -286,6 +293,11 @@ type build struct {
 
 	imgs  map[string]*imageEntry // published raster images by site path (images.go)
 	diags []posts.Diagnostic     // warnings about images
+
+	keyer *dataHasher    // nil: no keys asked for
+	theme Key            // the part of every page's key that is the same for all: theme and locale
+	keys  map[string]Key // of the files made so far with a template
+	kept  map[string]bool
 }
 
 type sitemapURL struct {
@@ -311,6 +323,11 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	b := &build{ctx: ctx, r: r, cfg: site.Config, opts: opts}
 	b.loc = locale.For(b.cfg.Language, b.cfg.Strings)
+	if opts.Keys || opts.Previous != nil {
+		b.keyer = newDataHasher()
+		b.theme, _ = b.keyer.sum("page\x00", r.digest, localeKey(b.loc))
+		b.keys, b.kept = map[string]Key{}, map[string]bool{}
+	}
 	var err error
 	if b.tpl, err = r.forLocale(b.loc); err != nil {
 		return nil, err
@@ -393,6 +410,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		return nil, fmt.Errorf("execute template site-header: %w", err)
 	}
 	b.intro = template.HTML(site.Intro) // rendered and sanitised by posts.Load
+	b.keyPosts()
 	steps := []func() error{b.postPages, b.indexPages, b.tagPages, func() error { return b.sectionPages(site.Sections) }, b.archivePage, b.notFoundPage,
 		b.pagePages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds, func() error { return b.sectionFeeds(site.Sections) }, b.searchFiles, b.fixedFiles}
 	for _, step := range steps {
@@ -403,7 +421,9 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 			return nil, err
 		}
 	}
-	return &Output{Files: b.out, IndexPages: b.listedOn, Diagnostics: b.diags}, nil
+	out := &Output{Files: b.out, IndexPages: b.listedOn, Diagnostics: b.diags}
+	b.finishKeys(out)
+	return out, nil
 }
 
 // escapePath percent-encodes a site path for use in a URL ("café/" becomes
@@ -530,6 +550,9 @@ func (b *build) postPages() error {
 	n := len(b.posts)
 	results := make([][]byte, n)
 	errs := make([]error, n)
+	keys := make([]Key, n)
+	keyed := make([]bool, n)
+	kept := make([]bool, n)
 	workers := runtime.GOMAXPROCS(0)
 	if workers > n {
 		workers = n
@@ -541,9 +564,19 @@ func (b *build) postPages() error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if errs[i] = b.ctx.Err(); errs[i] == nil {
-					results[i], errs[i] = b.postPage(i)
+				if errs[i] = b.ctx.Err(); errs[i] != nil {
+					continue
 				}
+				var pg *Page
+				if pg, errs[i] = b.postPage(i); errs[i] != nil {
+					continue
+				}
+				p := posts.OutputPath(address(b.posts[i].Post))
+				if keys[i], keyed[i] = b.pageKey(p, tplPost, pg); keyed[i] && b.unchanged(p, keys[i]) {
+					kept[i] = true
+					continue
+				}
+				results[i], errs[i] = b.tpl.execute(tplPost, pg, len(b.posts[i].Post.HTML)+6<<10)
 			}
 		}()
 	}
@@ -563,7 +596,7 @@ func (b *build) postPages() error {
 			return fmt.Errorf("render post %s: %w", d.Post.Path, errs[i])
 		}
 		sp := address(d.Post)
-		b.add(posts.OutputPath(sp), results[i])
+		b.addKeyed(posts.OutputPath(sp), results[i], keys[i], keyed[i], kept[i])
 		lm := d.Date
 		if d.Updated.After(lm) {
 			lm = d.Updated
@@ -573,7 +606,8 @@ func (b *build) postPages() error {
 	return nil
 }
 
-func (b *build) postPage(i int) ([]byte, error) {
+// postPage is the data of post i's page.
+func (b *build) postPage(i int) (*Page, error) {
 	d := b.posts[i]
 	title := d.Title
 	if b.site.Title != "" {
@@ -601,7 +635,7 @@ func (b *build) postPage(i int) ([]byte, error) {
 	if i+1 < len(b.posts) {
 		pg.Older = b.posts[i+1]
 	}
-	return b.tpl.execute(tplPost, pg, len(d.Post.HTML)+6<<10)
+	return pg, nil
 }
 
 // featured is the newest featured post, or nil.
@@ -747,11 +781,9 @@ func (b *build) indexPages() error {
 				return err
 			}
 		}
-		data, err := b.tpl.execute(tplIndex, pg, 8<<10)
-		if err != nil {
+		if err := b.emit(dir+"index.html", tplIndex, pg, 8<<10); err != nil {
 			return err
 		}
-		b.add(dir+"index.html", data)
 		shownHere := items
 		if pg.Featured != nil {
 			shownHere = append([]*PostData{pg.Featured}, items...)
@@ -794,11 +826,9 @@ func (b *build) tagPages() error {
 			pg.FeedTitle = b.loc.T("tag_feed", tag.Name)
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
-			data, err := b.tpl.execute(tplTag, pg, 8<<10)
-			if err != nil {
+			if err := b.emit(sp+"index.html", tplTag, pg, 8<<10); err != nil {
 				return err
 			}
-			b.add(sp+"index.html", data)
 			b.addPage(sp, newest(items))
 			return nil
 		})
@@ -812,11 +842,9 @@ func (b *build) tagPages() error {
 	}
 	pg := b.page("tags", title, "All tags of "+b.site.Title+".", "tags/")
 	pg.Tags = b.tags
-	data, err := b.tpl.execute(tplTags, pg, 8<<10)
-	if err != nil {
+	if err := b.emit("tags/index.html", tplTags, pg, 8<<10); err != nil {
 		return err
 	}
-	b.add("tags/index.html", data)
 	b.addPage("tags/", newest(b.posts))
 	return nil
 }
@@ -828,11 +856,9 @@ func (b *build) archivePage() error {
 	}
 	pg := b.page("archive", title, "Every post of "+b.site.Title+" by year.", "archive/")
 	pg.Years = groupByYear(b.posts)
-	data, err := b.tpl.execute(tplArchive, pg, 64<<10)
-	if err != nil {
+	if err := b.emit("archive/index.html", tplArchive, pg, 64<<10); err != nil {
 		return err
 	}
-	b.add("archive/index.html", data)
 	b.addPage("archive/", newest(b.posts))
 	return nil
 }
@@ -849,12 +875,7 @@ func (b *build) notFoundPage() error {
 		n = 5
 	}
 	pg.Popular = b.posts[:n]
-	data, err := b.tpl.execute(tpl404, pg, 8<<10)
-	if err != nil {
-		return err
-	}
-	b.add("404.html", data)
-	return nil
+	return b.emit("404.html", tpl404, pg, 8<<10)
 }
 
 // sectionPages writes the listing page of every section, paginated like
@@ -887,11 +908,9 @@ func (b *build) sectionPages(sections []*posts.Section) error {
 			pg.Stylesheets, pg.Scripts = b.extras(sec.Math, sec.Diagrams)
 			pg.Years = groupByYear(items)
 			pg.Pager = pager
-			out, err := b.tpl.execute(tplSection, pg, 8<<10)
-			if err != nil {
+			if err := b.emit(sp+"index.html", tplSection, pg, 8<<10); err != nil {
 				return err
 			}
-			b.add(sp+"index.html", out)
 			b.addPage(sp, newest(items))
 			return nil
 		})
@@ -915,13 +934,18 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 				if _, taken := b.out[f]; taken || !fs.ValidPath(f) {
 					continue
 				}
+				k, keyed := b.pageKey(f, tplRedirect, pg)
+				if keyed && b.unchanged(f, k) {
+					b.addKeyed(f, nil, k, true, true)
+					continue
+				}
 				if data == nil {
 					var err error
 					if data, err = b.tpl.execute(tplRedirect, pg, 1<<10); err != nil {
 						return err
 					}
 				}
-				b.add(f, data)
+				b.addKeyed(f, data, k, keyed, false)
 			}
 		}
 		return nil

@@ -59,6 +59,16 @@ type Options struct {
 	// Images treats the site's raster images (size, metadata, variants);
 	// nil means an imagery.Processor without a cache.
 	Images ImageProcessor
+
+	// Keys asks for Output.Keys: every output file's input key, for the
+	// next render's Previous.
+	Keys bool
+	// Previous is the keys (Output.Keys) of the previous render of the
+	// same site whose files the caller still has, by path. A page whose
+	// key is Previous's for its path is not executed: Output.Kept lists
+	// it and Output.Files leaves it out, and the caller uses the bytes it
+	// has. Non-nil Previous implies Keys.
+	Previous map[string]Key
 }
 
 // DefaultFeedEntries is the number of posts in feed.xml, rss.xml and
@@ -98,6 +108,7 @@ type Renderer struct {
 	css     []byte
 	cssHash string
 	favicon []byte
+	digest  Key // of every template source, the stylesheet and the icon: the part of every page key that is the theme
 
 	mu   sync.Mutex
 	sets map[string]pageSet // by localeKey
@@ -173,6 +184,7 @@ func New(overrides fs.FS) (*Renderer, error) {
 	}
 	sum := sha256.Sum256(css)
 	r.cssHash = hex.EncodeToString(sum[:4])
+	r.digest, _ = newDataHasher().sum(sources, css, icon)
 	return r, nil
 }
 

@@ -1,0 +1,325 @@
+package templates
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"math"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Key is an output file's input key: a SHA-256 over everything its bytes
+// are made from. Two renders that give a file the same key give it the same
+// bytes (see Output.Keys and Options.Previous).
+type Key [32]byte
+
+// Why keys are sound: a page's bytes are the execution of one page
+// template (whose source, and that of every shared template, is in
+// Renderer.digest) with the functions of funcs and localeFuncs (pure, or
+// reading only the locale, which is in the key) over one *Page. Everything
+// a template can reach from the *Page is hashed by dataHasher below, by
+// reflection: every field, exported or not, so a field added later is
+// covered without a change here. Files the renderer writes without a
+// template (feeds, sitemap, search, assets, images) are keyed by their
+// bytes (contentKey): they are always made, and only skip the caller's
+// hashing and writing when unchanged.
+
+// dataHasher digests Go values deterministically: structs field by field
+// (exported and unexported), pointers by what they point to, slices and
+// arrays element by element, maps in the order of their keys' digests,
+// interfaces by dynamic type and value, time.Time by its instant and zone.
+// The digest of a pointer is computed once per dataHasher and reused (a
+// post listed by a thousand pages is hashed once), as is that of every
+// long string (a post's body shared by PostData.Body and Post.HTML).
+// Cycles through pointers are hashed as back references.
+//
+// A value the hasher cannot see into (a non-nil func, channel or unsafe
+// pointer) makes the whole key unusable: the file is always rendered. It is
+// safe for concurrent use; digests of values in a pointer cycle depend on
+// where the walk entered the cycle, so callers that want keys that are
+// stable from one render to the next hash shared values in a fixed order
+// first (build.keyPosts).
+type dataHasher struct {
+	mu   sync.Mutex
+	ptrs map[ptrKey]digest
+	strs map[strKey]digest
+}
+
+type digest struct {
+	sum [32]byte
+	ok  bool // false: something in it cannot be hashed
+}
+
+type ptrKey struct {
+	t reflect.Type
+	p unsafe.Pointer // keeps the value alive: the key cannot be reused by another value
+}
+
+type strKey struct {
+	p *byte // keeps the string alive
+	n int
+}
+
+// longString is the length from which a string's digest is memoised.
+const longString = 512
+
+func newDataHasher() *dataHasher {
+	return &dataHasher{ptrs: map[ptrKey]digest{}, strs: map[strKey]digest{}}
+}
+
+// walk is one digest computation: its hash state and the pointers being
+// hashed (for cycles).
+type walk struct {
+	d     *dataHasher
+	h     hash.Hash
+	stack []ptrKey
+	low   int  // lowest stack index a back reference pointed to
+	bad   bool // something could not be hashed
+	buf   [8]byte
+}
+
+// sum digests vs in order. ok is false when one of them holds something
+// that cannot be hashed.
+func (d *dataHasher) sum(vs ...any) (k Key, ok bool) {
+	w := &walk{d: d, h: sha256.New(), low: math.MaxInt}
+	for _, v := range vs {
+		w.value(reflect.ValueOf(v))
+	}
+	w.h.Sum(k[:0])
+	return k, !w.bad
+}
+
+func (w *walk) uint(u uint64) {
+	binary.LittleEndian.PutUint64(w.buf[:], u)
+	w.h.Write(w.buf[:])
+}
+
+func (w *walk) str(s string) {
+	w.uint(uint64(len(s)))
+	if len(s) < longString {
+		w.h.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+		return
+	}
+	k := strKey{unsafe.StringData(s), len(s)}
+	w.d.mu.Lock()
+	dg, ok := w.d.strs[k]
+	w.d.mu.Unlock()
+	if !ok {
+		sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s)))
+		dg = digest{sum: sum, ok: true}
+		w.d.mu.Lock()
+		w.d.strs[k] = dg
+		w.d.mu.Unlock()
+	}
+	w.h.Write(dg.sum[:])
+}
+
+var (
+	timeType     = reflect.TypeFor[time.Time]()
+	locationType = reflect.TypeFor[time.Location]()
+)
+
+// Tags written before values of each shape, so that different shapes never
+// write the same bytes.
+const (
+	tagNil byte = iota + 1
+	tagPtr
+	tagBackRef
+	tagIface
+	tagTime
+	tagLocation
+)
+
+func (w *walk) tag(t byte) { w.h.Write([]byte{t}) }
+
+func (w *walk) value(v reflect.Value) {
+	if !v.IsValid() {
+		w.tag(tagNil)
+		return
+	}
+	t := v.Type()
+	switch t {
+	case timeType:
+		w.tag(tagTime)
+		tm, ok := timeOf(v)
+		if !ok {
+			w.bad = true
+			return
+		}
+		// the instant, and the zone it is written in
+		w.uint(uint64(tm.Unix()))
+		w.uint(uint64(tm.Nanosecond()))
+		name, off := tm.Zone()
+		w.str(name)
+		w.uint(uint64(off))
+		w.str(tm.Location().String())
+		return
+	case locationType:
+		w.tag(tagLocation)
+		if v.CanAddr() {
+			w.str((*time.Location)(unsafe.Pointer(v.UnsafeAddr())).String())
+			return
+		}
+		w.bad = true
+		return
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		if v.Bool() {
+			w.uint(1)
+		} else {
+			w.uint(0)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		w.uint(uint64(v.Int()))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		w.uint(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		w.uint(math.Float64bits(v.Float()))
+	case reflect.Complex64, reflect.Complex128:
+		c := v.Complex()
+		w.uint(math.Float64bits(real(c)))
+		w.uint(math.Float64bits(imag(c)))
+	case reflect.String:
+		w.str(v.String())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			w.value(v.Field(i))
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			w.value(v.Index(i))
+		}
+	case reflect.Slice:
+		if v.IsNil() {
+			w.tag(tagNil)
+			return
+		}
+		w.uint(uint64(v.Len()))
+		if t.Elem().Kind() == reflect.Uint8 {
+			w.h.Write(v.Bytes())
+			return
+		}
+		for i := range v.Len() {
+			w.value(v.Index(i))
+		}
+	case reflect.Map:
+		w.mapValue(v)
+	case reflect.Interface:
+		if v.IsNil() {
+			w.tag(tagNil)
+			return
+		}
+		e := v.Elem()
+		w.tag(tagIface)
+		w.str(e.Type().String())
+		w.value(e)
+	case reflect.Pointer:
+		w.pointer(v)
+	default: // func, chan, unsafe.Pointer
+		if v.IsNil() {
+			w.tag(tagNil)
+			return
+		}
+		w.bad = true
+	}
+}
+
+// timeOf reads a time.Time, also from an unexported field.
+func timeOf(v reflect.Value) (time.Time, bool) {
+	if v.CanInterface() {
+		return v.Interface().(time.Time), true
+	}
+	if v.CanAddr() {
+		return *(*time.Time)(unsafe.Pointer(v.UnsafeAddr())), true
+	}
+	return time.Time{}, false
+}
+
+func (w *walk) mapValue(v reflect.Value) {
+	if v.IsNil() {
+		w.tag(tagNil)
+		return
+	}
+	type entry struct{ k, v Key }
+	entries := make([]entry, 0, v.Len())
+	it := v.MapRange()
+	for it.Next() {
+		var e entry
+		e.k = w.sub(func(s *walk) { s.value(it.Key()) })
+		e.v = w.sub(func(s *walk) { s.value(it.Value()) })
+		entries = append(entries, e)
+	}
+	sort.Slice(entries, func(i, j int) bool {
+		return string(entries[i].k[:]) < string(entries[j].k[:])
+	})
+	w.uint(uint64(len(entries)))
+	for _, e := range entries {
+		w.h.Write(e.k[:])
+		w.h.Write(e.v[:])
+	}
+}
+
+// sub digests what fn writes in a walk of its own that shares w's stack,
+// so back references still resolve.
+func (w *walk) sub(fn func(s *walk)) Key {
+	s := &walk{d: w.d, h: sha256.New(), stack: w.stack, low: w.low}
+	fn(s)
+	w.bad = w.bad || s.bad
+	w.low = min(w.low, s.low)
+	var k Key
+	s.h.Sum(k[:0])
+	return k
+}
+
+func (w *walk) pointer(v reflect.Value) {
+	if v.IsNil() {
+		w.tag(tagNil)
+		return
+	}
+	k := ptrKey{v.Type(), v.UnsafePointer()}
+	for i, on := range w.stack {
+		if on == k {
+			w.tag(tagBackRef)
+			w.uint(uint64(len(w.stack) - i))
+			w.low = min(w.low, i)
+			return
+		}
+	}
+	w.d.mu.Lock()
+	dg, ok := w.d.ptrs[k]
+	w.d.mu.Unlock()
+	if !ok {
+		depth := len(w.stack)
+		s := &walk{d: w.d, h: sha256.New(), stack: append(w.stack[:depth:depth], k), low: math.MaxInt}
+		s.value(v.Elem())
+		s.h.Sum(dg.sum[:0])
+		dg.ok = !s.bad
+		if s.low >= depth {
+			// nothing in it points back above it: its digest does not
+			// depend on the way here
+			w.d.mu.Lock()
+			w.d.ptrs[k] = dg
+			w.d.mu.Unlock()
+		} else {
+			w.low = min(w.low, s.low)
+		}
+	}
+	w.tag(tagPtr)
+	w.h.Write(dg.sum[:])
+	w.bad = w.bad || !dg.ok
+}
+
+// contentKey is the key of a file made without a template: its bytes.
+func contentKey(data []byte) Key {
+	h := sha256.New()
+	h.Write([]byte("content\x00"))
+	h.Write(data)
+	var k Key
+	h.Sum(k[:0])
+	return k
+}

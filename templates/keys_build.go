@@ -1,0 +1,121 @@
+package templates
+
+import (
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// pageKey is the input key of the page at sitePath made by template tpl
+// from pg; false when no keys were asked for or pg holds something the
+// hasher cannot see into (the page is then keyed by its bytes).
+func (b *build) pageKey(sitePath, tpl string, pg *Page) (Key, bool) {
+	if b.keyer == nil {
+		return Key{}, false
+	}
+	return b.keyer.sum(b.theme, tpl, sitePath, pg)
+}
+
+// unchanged says whether Options.Previous gives sitePath the key k.
+func (b *build) unchanged(sitePath string, k Key) bool {
+	prev, ok := b.opts.Previous[sitePath]
+	return ok && prev == k
+}
+
+// emit writes the page at sitePath, executing tpl with pg unless the
+// previous render made it from the same input (Options.Previous).
+func (b *build) emit(sitePath, tpl string, pg *Page, sizeHint int) error {
+	k, keyed := b.pageKey(sitePath, tpl, pg)
+	if keyed && b.unchanged(sitePath, k) {
+		b.addKeyed(sitePath, nil, k, true, true)
+		return nil
+	}
+	data, err := b.tpl.execute(tpl, pg, sizeHint)
+	if err != nil {
+		return err
+	}
+	b.addKeyed(sitePath, data, k, keyed, false)
+	return nil
+}
+
+// addKeyed adds a page with its key. A kept page holds its path in b.out
+// with no bytes (so that later steps still see the path taken) until
+// finishKeys moves it to Output.Kept.
+func (b *build) addKeyed(sitePath string, data []byte, k Key, keyed, kept bool) {
+	b.add(sitePath, data)
+	if !keyed {
+		return
+	}
+	b.keys[sitePath] = k
+	if kept {
+		b.kept[sitePath] = true
+	}
+}
+
+// keyPosts digests the posts every listing shares, once and in their
+// order, so that their digests (and the keys of the pages that show them)
+// are the same from one render to the next even where posts point at
+// each other (PostData.Related). The posts' own fields, which point at no
+// other post, are digested first on every core.
+func (b *build) keyPosts() {
+	if b.keyer == nil {
+		return
+	}
+	parallel(len(b.posts), func(i int) {
+		d := b.posts[i]
+		b.keyer.sum(d.Post, string(d.Body), string(d.TOC), string(d.Cover))
+	})
+	for _, d := range b.posts {
+		b.keyer.sum(d)
+	}
+	b.keyer.sum(b.site)
+}
+
+// finishKeys moves kept pages from out.Files to out.Kept, keys every file
+// made without a template by its bytes (and keeps it when Previous gives
+// it that key), and fills out.Keys.
+func (b *build) finishKeys(out *Output) {
+	if b.keyer == nil {
+		return
+	}
+	var byContent []string
+	for p := range b.out {
+		if _, ok := b.keys[p]; !ok {
+			byContent = append(byContent, p)
+		}
+	}
+	keys := make([]Key, len(byContent))
+	parallel(len(byContent), func(i int) { keys[i] = contentKey(b.out[byContent[i]]) })
+	for i, p := range byContent {
+		b.keys[p] = keys[i]
+		if b.unchanged(p, keys[i]) {
+			b.kept[p] = true
+		}
+	}
+	for p := range b.kept {
+		delete(b.out, p)
+		out.Kept = append(out.Kept, p)
+	}
+	sort.Strings(out.Kept)
+	out.Keys = b.keys
+}
+
+// parallel runs fn(0) … fn(n-1) on every core and returns when all are
+// done.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	next := make(chan int, workers)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
