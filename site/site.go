@@ -48,7 +48,7 @@ type Options struct {
 	// made again but listed in Output.Kept, its bytes being those of the
 	// previous build (templates.Options.Previous). KeptSize gives the size
 	// of such a file, for Limits; nil counts kept files as empty.
-	KeptSize func(path string) int64
+	KeptSize func(path string) int64 `json:"-"`
 }
 
 // Output is one built site.

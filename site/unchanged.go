@@ -44,7 +44,7 @@ func unchangedKey(dir, out string, opts Options) ([32]byte, error) {
 		return [32]byte{}, err
 	}
 	o := opts
-	o.Now, o.Cache, o.KeptSize = time.Time{}, nil, nil
+	o.Now, o.Cache = time.Time{}, nil
 	enc, err := json.Marshal(o)
 	if err != nil {
 		return [32]byte{}, err
