@@ -93,7 +93,7 @@ func FuzzFilesTree(f *testing.F) {
 		for _, p := range strings.Split(paths, "\x00") {
 			files[p] = []byte(p)
 		}
-		root, err := filesTree(files)
+		root, err := filesTree(files, nil, nil)
 		if err != nil {
 			return
 		}

@@ -23,6 +23,7 @@ type node struct {
 	hash plumbing.Hash // kept entry; zero for new content
 	data []byte        // new file bytes
 	kids map[string]*node
+	sum  plumbing.Hash // a new file's blob hash, once written
 }
 
 func newDir() *node { return &node{mode: filemode.Dir, kids: map[string]*node{}} }
@@ -128,12 +129,20 @@ func (w *treeWriter) get(root *node, p string) (*node, error) {
 	return cur, nil
 }
 
-// filesTree builds a folder node from files keyed by relative path. Paths
-// must be clean, relative, and never name .git.
-func filesTree(files map[string][]byte) (*node, error) {
+// filesTree builds a folder node from files keyed by relative path and
+// kept files (blob hashes of objects in the store, keyed by path; nil for
+// none). Paths must be clean, relative, and never name .git. blobs, when
+// not nil, gets the node of each file of files.
+func filesTree(files map[string][]byte, kept map[string]plumbing.Hash, blobs map[string]*node) (*node, error) {
 	root := newDir()
-	paths := make([]string, 0, len(files))
+	paths := make([]string, 0, len(files)+len(kept))
 	for p := range files {
+		paths = append(paths, p)
+	}
+	for p := range kept {
+		if _, dup := files[p]; dup {
+			return nil, fmt.Errorf("output path %s is both new and kept", p)
+		}
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
@@ -157,7 +166,16 @@ func filesTree(files map[string][]byte) (*node, error) {
 		if existing, ok := cur.kids[last]; ok && existing.isDir() {
 			return nil, fmt.Errorf("output path %s is also a folder", p)
 		}
-		cur.kids[last] = &node{mode: filemode.Regular, data: files[p]}
+		n := &node{mode: filemode.Regular}
+		if data, ok := files[p]; ok {
+			n.data = data
+			if blobs != nil {
+				blobs[p] = n
+			}
+		} else {
+			n.hash = kept[p]
+		}
+		cur.kids[last] = n
 	}
 	return root, nil
 }
@@ -229,6 +247,7 @@ func (w *treeWriter) write(n *node, old *object.Tree) (plumbing.Hash, error) {
 			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
 		default:
 			h := plumbing.ComputeHash(plumbing.BlobObject, kid.data)
+			kid.sum = h
 			if !hadOld || oe.Hash != h {
 				if err := w.storeBlob(h, kid.data); err != nil {
 					return plumbing.ZeroHash, fmt.Errorf("write %s: %w", name, err)
@@ -420,25 +439,80 @@ func (t *Tree) Head() string { return t.head }
 
 // Replace makes the whole tree files, keyed by path.
 func (t *Tree) Replace(files map[string][]byte) error {
-	root, err := filesTree(files)
+	_, err := t.ReplaceKeeping(files, nil)
+	return err
+}
+
+// ReplaceKeeping makes the whole tree files (keyed by path) and the kept
+// files: blob hashes (hex object names) of objects the repository cache
+// already has, keyed by path, which nothing reads, hashes or writes again
+// (Push still sends each one the remote's head lacks at its path). The
+// Blobs it returns tells, once Push has written the tree, the blob hash of
+// each file of files. The error is for a path that is not clean, is both
+// in files and in kept, or for a hash that is not an object name.
+func (t *Tree) ReplaceKeeping(files map[string][]byte, kept map[string]string) (*Blobs, error) {
+	root, blobs, err := newFilesTree(files, kept)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t.root = root
-	return nil
+	return blobs, nil
 }
 
 // Set makes the folder dir hold files (keyed by path under dir) and nothing
 // else; no files removes it.
 func (t *Tree) Set(dir string, files map[string][]byte) error {
+	_, err := t.SetKeeping(dir, files, nil)
+	return err
+}
+
+// SetKeeping is Set with kept files, as in ReplaceKeeping; paths are under
+// dir, and so are those of the Blobs it returns.
+func (t *Tree) SetKeeping(dir string, files map[string][]byte, kept map[string]string) (*Blobs, error) {
 	if err := checkOutputPath(dir); err != nil {
-		return err
+		return nil, err
 	}
-	sub, err := filesTree(files)
+	sub, blobs, err := newFilesTree(files, kept)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return t.w.set(t.root, dir, sub)
+	return blobs, t.w.set(t.root, dir, sub)
+}
+
+func newFilesTree(files map[string][]byte, kept map[string]string) (*node, *Blobs, error) {
+	var hashes map[string]plumbing.Hash
+	if len(kept) > 0 {
+		hashes = make(map[string]plumbing.Hash, len(kept))
+		for p, s := range kept {
+			h, ok := parseHash(s)
+			if !ok {
+				return nil, nil, fmt.Errorf("kept file %s: %q is not an object name", p, s)
+			}
+			hashes[p] = h
+		}
+	}
+	blobs := &Blobs{nodes: make(map[string]*node, len(files))}
+	root, err := filesTree(files, hashes, blobs.nodes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return root, blobs, nil
+}
+
+// Blobs are the files given as bytes to ReplaceKeeping or SetKeeping.
+type Blobs struct{ nodes map[string]*node }
+
+// Hashes are the blob hashes (hex object names) of the files, by path, as
+// the tree writer computed them; valid after Push returned without error
+// (a file left out of the tree meanwhile, by Remove or Keep…, has none).
+func (b *Blobs) Hashes() map[string]string {
+	out := make(map[string]string, len(b.nodes))
+	for p, n := range b.nodes {
+		if !n.sum.IsZero() {
+			out[p] = n.sum.String()
+		}
+	}
+	return out
 }
 
 // SetFile writes one regular file at p.
