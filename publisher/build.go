@@ -22,6 +22,9 @@ type buildInput struct {
 	Render    templates.Options
 	Limits    site.Limits       // what the build may make
 	Cache     posts.RenderCache // nil: none
+	// KeptSize is the size of a file the build keeps from the previous
+	// one (Render.Previous); see site.Options.KeptSize.
+	KeptSize func(path string) int64
 }
 
 // buildFunc renders a site in memory: output files keyed by site-relative
@@ -36,7 +39,7 @@ type buildFunc func(ctx context.Context, in buildInput) (*site.Output, error)
 func buildSite(ctx context.Context, in buildInput) (*site.Output, error) {
 	out, err := site.Build(ctx, in.Content, in.Templates, site.Options{
 		Config: in.Config, BaseURL: in.BaseURL, Repo: in.Repo, Now: in.Now, Render: in.Render, Limits: in.Limits,
-		Cache: in.Cache,
+		Cache: in.Cache, KeptSize: in.KeptSize,
 	})
 	_, badTemplates := errors.AsType[*site.TemplateError](err)
 	_, tooLarge := errors.AsType[*site.LimitError](err)

@@ -93,6 +93,9 @@ type pagesChange struct {
 	// pages branch does not exist ("": create it).
 	done                Outcome
 	unchanged, noBranch string
+	// pushed, when not nil, runs after the pages branch holds the tree
+	// (pushed, or already so).
+	pushed func()
 }
 
 // do runs the job: one path for every kind.
@@ -429,7 +432,10 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 		return nil, err
 	}
 	now := jb.p.now()
-	out, err := jb.build(ctx, srcCommit, srcCommit.Tree, buildInput{Now: now})
+	inc := jb.previousBuild("site")
+	in := buildInput{Now: now}
+	inc.options(&in)
+	out, err := jb.build(ctx, srcCommit, srcCommit.Tree, in)
 	jb.res.SiteURL = cfg.BaseURL
 	if out != nil && out.Site != nil {
 		jb.res.SiteURL = out.Site.Config.BaseURL
@@ -438,8 +444,13 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", shortSHA(src), err)
 	}
-	files := out.Files
+	files, kept := out.Files, inc.kept(out)
 	_, ownCNAME := files["CNAME"]
+	if kept["CNAME"] != "" {
+		ownCNAME = true
+	}
+	jb.res.Rendered, jb.res.Kept = len(files), len(out.Kept)
+	var blobs *gitstore.Blobs
 	return &pagesChange{
 		pages:   pages,
 		message: fmt.Sprintf("Publish %s: %s\n\n%s%s\n", shortSHA(src), subject(srcCommit.Message), trailerSource, src),
@@ -447,7 +458,8 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 			if err := jb.checkNewer(t.Head(), src); err != nil {
 				return err
 			}
-			if err := t.Replace(files); err != nil {
+			var err error
+			if blobs, err = t.ReplaceKeeping(files, kept); err != nil {
 				return fmt.Errorf("build %s: %w", shortSHA(src), err)
 			}
 			// The pages branch keeps its previews and custom domain.
@@ -458,6 +470,7 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 		},
 		done:      OutcomePublished,
 		unchanged: "the site on " + pages + " is already up to date",
+		pushed:    func() { jb.remember(inc, out, blobs) },
 	}, nil
 }
 
@@ -520,10 +533,18 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 	}
 	previewBase := strings.TrimSuffix(cfg.BaseURL, "/") + "/" + previewDir(j.PR) + "/"
 	jb.res.SiteURL = previewBase
-	out, err := jb.build(ctx, head, baseCommit.Tree, buildInput{
+	in := buildInput{
 		Config: &cfg, BaseURL: previewBase, Now: jb.p.now(),
 		Render: templates.Options{Drafts: true, Future: true, PreviewPR: j.PR},
-	})
+	}
+	// A fork's files are checked after the build (leaveOut), which needs
+	// every file's bytes: its previews are always rendered whole.
+	var inc *incremental
+	if !jb.fork {
+		inc = jb.previousBuild(previewDir(j.PR))
+	}
+	inc.options(&in)
+	out, err := jb.build(ctx, head, baseCommit.Tree, in)
 	if err != nil {
 		return nil, fmt.Errorf("build preview of #%d at %s: %w", j.PR, shortSHA(src), err)
 	}
@@ -542,7 +563,9 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 	if jb.res.LeftOut, err = jb.leaveOut(diffBase, head, baseCommit, out); err != nil {
 		return nil, err
 	}
-	files := out.Files
+	files, kept := out.Files, inc.kept(out)
+	jb.res.Rendered, jb.res.Kept = len(files), len(out.Kept)
+	var blobs *gitstore.Blobs
 	return &pagesChange{
 		pages:   b.pages,
 		message: fmt.Sprintf("Preview #%d at %s: %s\n\n%s%s\n%s%d\n", j.PR, shortSHA(src), subject(head.Message), trailerPreview, src, trailerPR, j.PR),
@@ -556,13 +579,15 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 					return err
 				}
 			}
-			if err := t.Set(previewDir(j.PR), files); err != nil {
+			var err error
+			if blobs, err = t.SetKeeping(previewDir(j.PR), files, kept); err != nil {
 				return fmt.Errorf("build preview of #%d: %w", j.PR, err)
 			}
 			return nil
 		},
 		done:      OutcomePublished,
 		unchanged: "the preview is already up to date",
+		pushed:    func() { jb.remember(inc, out, blobs) },
 	}, nil
 }
 
@@ -626,6 +651,9 @@ func (jb *job) apply(ctx context.Context, b *branches, ch *pagesChange) error {
 		return err
 	}
 	jb.res.PagesCommit = pushed.Commit
+	if ch.pushed != nil {
+		ch.pushed()
+	}
 	if !pushed.Changed {
 		jb.res.Outcome = OutcomeUnchanged
 		jb.res.Reason = ch.unchanged

@@ -78,6 +78,10 @@ type Result struct {
 	// ObjectsWritten counts git objects stored in the cache by this job;
 	// ObjectsPushed counts the objects of the last push's pack.
 	ObjectsWritten, ObjectsPushed int
+	// Rendered counts the output files the build made, Kept those it
+	// took unchanged from the target's previous build (an incremental
+	// build: Options.Cache).
+	Rendered, Kept int
 
 	// Pages is what GitHub Pages made of PagesCommit as far as it was
 	// followed (Options.Pages); PagesError is the build's error message

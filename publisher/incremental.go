@@ -1,0 +1,213 @@
+package publisher
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+
+	"github.com/publishbot/publishbot/gitstore"
+	"github.com/publishbot/publishbot/site"
+	"github.com/publishbot/publishbot/templates"
+)
+
+// An incremental publish renders only the files whose input key changed
+// since the last build of the same target (the site, or one pull request's
+// preview) and takes the others' bytes from the pages branch by their blob
+// hash, which nothing reads or hashes again. What a target's last build
+// was is its manifest, kept in the build cache: for every output file, its
+// input key (templates.Key), the git blob hash of its bytes and its size.
+// A missing or damaged manifest means a full render, never an error; a
+// file whose blob the repository cache lacks is rendered again.
+
+// manifestVersion is in the key of every manifest: a change of the format
+// makes every old one a miss.
+const manifestVersion = "publishbot-manifest-1"
+
+// manifestMagic starts an encoded manifest.
+const manifestMagic = "pbmanifest1\n"
+
+// maxManifestEntries bounds what a manifest may claim before it is read.
+const maxManifestEntries = 10_000_000
+
+// manifestEntry is one output file of a build.
+type manifestEntry struct {
+	key  templates.Key
+	blob [20]byte // git blob hash of the file's bytes
+	size int64
+}
+
+// manifest is a build's output files by site-relative path (relative to
+// the target's folder).
+type manifest map[string]manifestEntry
+
+// manifestKey is where the manifest of repo's target lives in the cache.
+func manifestKey(repo, target string) [32]byte {
+	return sha256.Sum256([]byte(manifestVersion + "\x00" + repo + "\x00" + target))
+}
+
+func encodeManifest(m manifest) []byte {
+	paths := make([]string, 0, len(m))
+	for p := range m {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var buf bytes.Buffer
+	buf.WriteString(manifestMagic)
+	buf.Write(binary.AppendUvarint(nil, uint64(len(paths))))
+	for _, p := range paths {
+		e := m[p]
+		buf.Write(binary.AppendUvarint(nil, uint64(len(p))))
+		buf.WriteString(p)
+		buf.Write(e.key[:])
+		buf.Write(e.blob[:])
+		buf.Write(binary.AppendUvarint(nil, uint64(e.size)))
+	}
+	return buf.Bytes()
+}
+
+var errDamagedManifest = errors.New("damaged manifest")
+
+// decodeManifest reads what encodeManifest wrote; anything else is
+// errDamagedManifest.
+func decodeManifest(data []byte) (manifest, error) {
+	rest, ok := bytes.CutPrefix(data, []byte(manifestMagic))
+	if !ok {
+		return nil, fmt.Errorf("%w: no header", errDamagedManifest)
+	}
+	uvarint := func() (uint64, bool) {
+		v, n := binary.Uvarint(rest)
+		if n <= 0 {
+			return 0, false
+		}
+		rest = rest[n:]
+		return v, true
+	}
+	n, ok := uvarint()
+	if !ok || n > maxManifestEntries {
+		return nil, fmt.Errorf("%w: bad count", errDamagedManifest)
+	}
+	m := make(manifest, min(n, uint64(len(rest)/53+1)))
+	prev := ""
+	for i := uint64(0); i < n; i++ {
+		l, ok := uvarint()
+		if !ok || l > uint64(len(rest)) {
+			return nil, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
+		}
+		p := string(rest[:l])
+		rest = rest[l:]
+		if (i > 0 && p <= prev) || !fs.ValidPath(p) || p == "." || len(rest) < 52 {
+			return nil, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
+		}
+		prev = p
+		var e manifestEntry
+		copy(e.key[:], rest[:32])
+		copy(e.blob[:], rest[32:52])
+		rest = rest[52:]
+		size, ok := uvarint()
+		if !ok || size > 1<<40 {
+			return nil, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
+		}
+		e.size = int64(size)
+		m[p] = e
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d bytes after the last entry", errDamagedManifest, len(rest))
+	}
+	return m, nil
+}
+
+// incremental is what a job knows of its target's last build.
+type incremental struct {
+	target string
+	last   manifest // nil: none usable
+}
+
+// previousBuild reads the manifest of target's last build and gives the
+// keys of its files whose blob the repository cache still has, for
+// templates.Options.Previous, and their sizes. Without a build cache it
+// returns nil; a damaged manifest is logged and ignored.
+func (jb *job) previousBuild(target string) *incremental {
+	if jb.p.cache == nil {
+		return nil
+	}
+	inc := &incremental{target: target}
+	data, ok := jb.p.cache.Get(manifestKey(jb.j.Repo.FullName, target))
+	if !ok {
+		return inc
+	}
+	m, err := decodeManifest(data)
+	if err != nil {
+		jb.log.WithError(err).WithField("target", target).Warn("build manifest is damaged; rendering every file")
+		return inc
+	}
+	for p, e := range m {
+		if !jb.repo.Has(hex.EncodeToString(e.blob[:])) {
+			delete(m, p)
+		}
+	}
+	inc.last = m
+	return inc
+}
+
+// options are the build options that make the build incremental.
+func (inc *incremental) options(in *buildInput) {
+	if inc == nil {
+		return
+	}
+	in.Render.Keys = true
+	in.Render.Previous = make(map[string]templates.Key, len(inc.last))
+	for p, e := range inc.last {
+		in.Render.Previous[p] = e.key
+	}
+	last := inc.last
+	in.KeptSize = func(p string) int64 { return last[p].size }
+}
+
+// kept gives the blob hash of each file the build kept.
+func (inc *incremental) kept(out *site.Output) map[string]string {
+	if inc == nil || len(out.Kept) == 0 {
+		return nil
+	}
+	kept := make(map[string]string, len(out.Kept))
+	for _, p := range out.Kept {
+		e := inc.last[p]
+		kept[p] = hex.EncodeToString(e.blob[:])
+	}
+	return kept
+}
+
+// remember stores the manifest of the build just pushed: the kept files'
+// entries as they were, and the rendered files' with the blob hashes the
+// tree writer computed (blobs). A file without a key or a hash (taken out
+// of the tree after the build) is left out: it will be rendered next time.
+func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blobs) {
+	if inc == nil || out == nil || out.Keys == nil || blobs == nil {
+		return
+	}
+	hashes := blobs.Hashes()
+	m := make(manifest, len(out.Keys))
+	for _, p := range out.Kept {
+		if e, ok := inc.last[p]; ok && e.key == out.Keys[p] {
+			m[p] = e
+		}
+	}
+	for p, data := range out.Files {
+		k, ok := out.Keys[p]
+		h, hok := hashes[p]
+		if !ok || !hok {
+			continue
+		}
+		e := manifestEntry{key: k, size: int64(len(data))}
+		if _, err := hex.Decode(e.blob[:], []byte(h)); err != nil {
+			continue
+		}
+		m[p] = e
+	}
+	jb.p.cache.Put(manifestKey(jb.j.Repo.FullName, inc.target), encodeManifest(m))
+	jb.p.cache.Flush()
+}
