@@ -1,0 +1,181 @@
+package publisher
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/publishbot/publishbot/buildcache"
+	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/site"
+	"github.com/publishbot/publishbot/templates"
+)
+
+// incrementalBlog is a blog of n posts, p000 oldest, four per index page;
+// p003 alone has the tag "solo", so no other post lists it as related.
+func incrementalBlog(n int) map[string]string {
+	files := map[string]string{"publish.yaml": "title: Blog\nper_page: 4\n"}
+	for i := range n {
+		tag := fmt.Sprint("t", i%3)
+		if i == 3 {
+			tag = "solo"
+		}
+		files[fmt.Sprintf("posts/p%03d.md", i)] = fmt.Sprintf("---\ntitle: Post %d\ndate: 2025-01-%02d\ntags: [%s]\n---\n\nThe body of post %d.\n", i, i+1, tag, i)
+	}
+	return files
+}
+
+// recordBuilds makes e's publisher note the files each build makes.
+func recordBuilds(e *env) *[]string {
+	var made []string
+	inner := e.pub.build
+	e.pub.build = func(ctx context.Context, in buildInput) (*site.Output, error) {
+		out, err := inner(ctx, in)
+		if out != nil {
+			made = slices.Sorted(maps.Keys(out.Files))
+		}
+		return out, err
+	}
+	return &made
+}
+
+func openBuildCache(t *testing.T) *buildcache.Cache {
+	t.Helper()
+	bc, err := buildcache.Open(t.TempDir(), buildcache.Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bc.Close() })
+	return bc
+}
+
+// TestIncrementalPublishRendersOnlyWhatChanged edits one old post of a
+// blog: the publish renders that post, its neighbours, the index page,
+// tag page and archive that list it, and the files made from every post
+// (feeds, search); the pages branch is then the very tree a publisher
+// without a cache makes.
+func TestIncrementalPublishRendersOnlyWhatChanged(t *testing.T) {
+	inc := newEnv(t, func(o *Options) { o.Cache = openBuildCache(t) })
+	full := newEnv(t)
+	made := recordBuilds(inc)
+	blog := incrementalBlog(20)
+	both := func(c gitserver.Change) {
+		mustOutcome(t, inc.publish(inc.commit(c)), OutcomePublished)
+		mustOutcome(t, full.publish(full.commit(c)), OutcomePublished)
+		if a, b := inc.git("rev-parse", "gh-pages^{tree}"), full.git("rev-parse", "gh-pages^{tree}"); a != b {
+			t.Fatalf("%s: the incremental publish made tree %s, the full one %s:\n%s", c.Message, a, b, inc.git("diff", "--stat", b, a))
+		}
+	}
+	both(gitserver.Change{Ref: "main", Message: "import", Files: blog})
+	all := len(*made)
+
+	// p003 is the 17th newest: page 5 of the index.
+	both(gitserver.Change{Ref: "main", Message: "edit p003", Files: map[string]string{
+		"posts/p003.md": strings.Replace(blog["posts/p003.md"], "The body", "The edited body", 1),
+	}})
+	required := []string{"posts/p003/index.html", "posts/p002/index.html", "posts/p004/index.html",
+		"page/5/index.html", "tags/solo/index.html", "archive/index.html", "search/index.json"}
+	allowed := append(slices.Clone(required), "feed.xml", "rss.xml", "feed.json", "tags/solo/feed.xml", "search/words.json", "search/index.html")
+	for _, p := range required {
+		if !slices.Contains(*made, p) {
+			t.Errorf("%s was not rendered; rendered: %v", p, *made)
+		}
+	}
+	for _, p := range *made {
+		if !slices.Contains(allowed, p) {
+			t.Errorf("%s was rendered, though the edit cannot change it", p)
+		}
+	}
+	t.Logf("one old post's body edited: %d of %d files rendered: %v", len(*made), all, *made)
+	res := inc.publish(inc.head("main"))
+	if res.Outcome != OutcomeUnchanged {
+		t.Errorf("publishing the same commit again: %s", res.Outcome)
+	}
+	if res.Rendered != 0 || res.Kept != all {
+		t.Errorf("the same commit again rendered %d and kept %d of %d files: %v", res.Rendered, res.Kept, all, *made)
+	}
+
+	// A change of every page (the site's title) and a new post.
+	both(gitserver.Change{Ref: "main", Message: "retitle the site", Files: map[string]string{"publish.yaml": "title: Blog, renamed\nper_page: 4\n"}})
+	for _, p := range full.files("gh-pages") {
+		if strings.HasSuffix(p, ".html") && !slices.Contains(*made, p) {
+			t.Errorf("a new site title did not render %s", p)
+		}
+	}
+	both(gitserver.Change{Ref: "main", Message: "new post", Files: map[string]string{"posts/p100.md": "---\ntitle: New\ndate: 2025-02-01\n---\n\nNew.\n"}})
+	both(gitserver.Change{Ref: "main", Message: "delete a post", Delete: []string{"posts/p010.md"}})
+}
+
+// A damaged manifest is discarded with a log line, and the publish
+// renders every file.
+func TestDamagedManifestIsDiscarded(t *testing.T) {
+	bc := openBuildCache(t)
+	e := newEnv(t, func(o *Options) { o.Cache = bc })
+	made := recordBuilds(e)
+	blog := incrementalBlog(6)
+	mustOutcome(t, e.publish(e.commit(gitserver.Change{Ref: "main", Message: "import", Files: blog})), OutcomePublished)
+	all := len(*made)
+	want := e.git("rev-parse", "gh-pages^{tree}")
+	key := manifestKey(testRepo, "site")
+	good, ok := bc.Get(key)
+	if !ok {
+		t.Fatal("no manifest after a publish")
+	}
+	for name, bad := range map[string][]byte{
+		"truncated": good[:len(good)-7],
+		"garbage":   []byte("pbmanifest1\n\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"),
+		"foreign":   []byte("something else"),
+	} {
+		bc.Put(key, bad)
+		bc.Flush()
+		res := e.publish(e.head("main"))
+		if res.Outcome != OutcomeUnchanged || res.Rendered != all || res.Kept != 0 {
+			t.Errorf("%s manifest: %s, rendered %d, kept %d of %d", name, res.Outcome, res.Rendered, res.Kept, all)
+		}
+		if !strings.Contains(e.logs(), "build manifest is damaged") {
+			t.Errorf("%s manifest: no log line", name)
+		}
+		if got := e.git("rev-parse", "gh-pages^{tree}"); got != want {
+			t.Errorf("%s manifest: tree %s, want %s", name, got, want)
+		}
+		if res := e.publish(e.head("main")); res.Kept != all {
+			t.Errorf("%s manifest: it was not replaced by a good one (kept %d of %d)", name, res.Kept, all)
+		}
+	}
+}
+
+func TestManifestRoundTrip(t *testing.T) {
+	m := manifest{
+		"index.html":            {key: templates.Key{1}, blob: [20]byte{2}, size: 3},
+		"posts/café/index.html": {key: templates.Key{4}, blob: [20]byte{5}, size: 1 << 30},
+		".nojekyll":             {},
+	}
+	got, err := decodeManifest(encodeManifest(m))
+	if err != nil || !maps.Equal(got, m) {
+		t.Fatalf("round trip: %v %v", got, err)
+	}
+	enc := encodeManifest(m)
+	for i := range len(enc) - 1 {
+		if _, err := decodeManifest(enc[:i]); err == nil {
+			t.Fatalf("a manifest cut at %d bytes was read", i)
+		}
+	}
+}
+
+func FuzzDecodeManifest(f *testing.F) {
+	f.Add(encodeManifest(manifest{"a": {size: 1}, "b/c": {key: templates.Key{9}}}))
+	f.Add([]byte(manifestMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := decodeManifest(data)
+		if err != nil {
+			return
+		}
+		again, err := decodeManifest(encodeManifest(m))
+		if err != nil || !maps.Equal(again, m) {
+			t.Fatalf("re-encoding changed the manifest: %v", err)
+		}
+	})
+}
