@@ -1,0 +1,259 @@
+package templates
+
+import (
+	"fmt"
+	"html/template"
+	"reflect"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// filler sets every field reachable from a type, exported or not, each to
+// a value of its own; the leaf numbered target gets another value. Types
+// already on the way down are left nil (PostData.Related).
+type filler struct {
+	t      *testing.T
+	n      int
+	target int
+	onPath map[reflect.Type]bool
+	names  []string // leaf n's path, for messages
+	path   []string
+}
+
+var (
+	locType = reflect.TypeFor[*time.Location]()
+)
+
+func (f *filler) leaf() (idx int, alt bool) {
+	idx = f.n
+	f.n++
+	f.names = append(f.names, fmt.Sprint(f.path))
+	return idx, idx == f.target
+}
+
+// settable is v, writable even when it is an unexported field.
+func settable(v reflect.Value) reflect.Value {
+	if v.CanSet() {
+		return v
+	}
+	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+}
+
+func (f *filler) fill(v reflect.Value) {
+	v = settable(v)
+	t := v.Type()
+	switch t {
+	case timeType:
+		idx, alt := f.leaf()
+		tm := time.Date(2020, 1, 1, 0, 0, idx, 0, time.UTC)
+		if alt {
+			tm = tm.Add(time.Hour)
+		}
+		v.Set(reflect.ValueOf(tm))
+		return
+	case locType:
+		_, alt := f.leaf()
+		loc := time.UTC
+		if alt {
+			loc = time.FixedZone("X", 3600)
+		}
+		v.Set(reflect.ValueOf(loc))
+		return
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		_, alt := f.leaf()
+		v.SetBool(alt)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		idx, alt := f.leaf()
+		n := int64(idx%50 + 1)
+		if alt {
+			n += 60
+		}
+		v.SetInt(n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		idx, alt := f.leaf()
+		n := uint64(idx%50 + 1)
+		if alt {
+			n += 60
+		}
+		v.SetUint(n)
+	case reflect.Float32, reflect.Float64:
+		idx, alt := f.leaf()
+		x := float64(idx) + 0.5
+		if alt {
+			x++
+		}
+		v.SetFloat(x)
+	case reflect.String:
+		idx, alt := f.leaf()
+		s := fmt.Sprint("s", idx)
+		if alt {
+			s += "x"
+		}
+		v.SetString(s)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f.path = append(f.path, t.Field(i).Name)
+			f.fill(v.Field(i))
+			f.path = f.path[:len(f.path)-1]
+		}
+	case reflect.Array:
+		for i := range v.Len() {
+			f.fill(v.Index(i))
+		}
+	case reflect.Slice:
+		s := reflect.MakeSlice(t, 1, 1)
+		f.fill(s.Index(0))
+		v.Set(s)
+	case reflect.Map:
+		m := reflect.MakeMapWithSize(t, 1)
+		k := reflect.New(t.Key()).Elem()
+		f.fill(k)
+		e := reflect.New(t.Elem()).Elem()
+		f.fill(e)
+		m.SetMapIndex(k, e)
+		v.Set(m)
+	case reflect.Interface:
+		if t.NumMethod() != 0 {
+			f.t.Errorf("%v: no filler for the interface %v", f.path, t)
+			return
+		}
+		idx, alt := f.leaf()
+		s := fmt.Sprint("any", idx)
+		if alt {
+			s += "x"
+		}
+		v.Set(reflect.ValueOf(s))
+	case reflect.Pointer:
+		if f.onPath[t.Elem()] {
+			return
+		}
+		f.onPath[t.Elem()] = true
+		p := reflect.New(t.Elem())
+		f.fill(p.Elem())
+		delete(f.onPath, t.Elem())
+		v.Set(p)
+	case reflect.Func, reflect.Chan:
+	default:
+		f.t.Errorf("%v: no filler for %v", f.path, t)
+	}
+}
+
+// filledPage is a Page with every field set, leaf target changed; it also
+// returns the number of leaves and their names.
+func filledPage(t *testing.T, target int) (*Page, int, []string) {
+	f := &filler{t: t, target: target, onPath: map[reflect.Type]bool{}}
+	pg := &Page{}
+	f.onPath[reflect.TypeFor[Page]()] = true
+	f.fill(reflect.ValueOf(pg).Elem())
+	return pg, f.n, f.names
+}
+
+func keyOf(t *testing.T, vs ...any) Key {
+	t.Helper()
+	k, ok := newDataHasher().sum(vs...)
+	if !ok {
+		t.Fatalf("%v cannot be hashed", vs)
+	}
+	return k
+}
+
+// TestKeyCoversEveryField changes every field reachable from a Page
+// (PostData, posts.Post, SiteData, SectionData, PageData, … exported or
+// not), one at a time, and wants the key to change: a field added later is
+// covered without a change to the hasher or this test.
+func TestKeyCoversEveryField(t *testing.T) {
+	base, n, names := filledPage(t, -1)
+	again, _, _ := filledPage(t, -1)
+	k := keyOf(t, base)
+	if keyOf(t, again) != k {
+		t.Fatal("two equal pages have different keys")
+	}
+	if n < 100 {
+		t.Fatalf("only %d fields reached from Page", n)
+	}
+	for i := range n {
+		pg, _, _ := filledPage(t, i)
+		if keyOf(t, pg) == k {
+			t.Errorf("changing %s leaves the key as it is", names[i])
+		}
+	}
+	t.Logf("%d fields checked", n)
+}
+
+func TestKeyDetails(t *testing.T) {
+	at := time.Date(2026, 6, 14, 12, 0, 0, 0, time.UTC)
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keyOf(t, at) == keyOf(t, at.In(ny)) {
+		t.Error("the same instant in another zone has the same key")
+	}
+	if keyOf(t, at) != keyOf(t, at.Add(time.Hour).Add(-time.Hour)) {
+		t.Error("equal times have different keys")
+	}
+	type m = map[string]any
+	if keyOf(t, m{"a": 1, "b": 2}) != keyOf(t, m{"b": 2, "a": 1}) {
+		t.Error("equal maps have different keys")
+	}
+	if keyOf(t, []string{"ab", "c"}) == keyOf(t, []string{"a", "bc"}) {
+		t.Error("the strings' boundaries are not in the key")
+	}
+	if keyOf(t, (*PostData)(nil)) == keyOf(t, &PostData{}) {
+		t.Error("nil and an empty post have the same key")
+	}
+	if keyOf(t, struct{ V any }{int64(1)}) == keyOf(t, struct{ V any }{uint64(1)}) {
+		t.Error("an interface's dynamic type is not in the key")
+	}
+	// A long string is digested once and shared, and still by content.
+	long := string(make([]byte, 4*longString))
+	h := newDataHasher()
+	k1, _ := h.sum(long)
+	k2, _ := h.sum(string(make([]byte, 4*longString)))
+	k3, _ := h.sum(long[:len(long)-1] + "x")
+	if k1 != k2 || k1 == k3 {
+		t.Error("long strings are not keyed by their content")
+	}
+	// Something the hasher cannot see into makes no key.
+	if _, ok := newDataHasher().sum(struct{ F func() }{F: func() {}}); ok {
+		t.Error("a func was hashed")
+	}
+	if _, ok := newDataHasher().sum(struct{ F func() }{}); !ok {
+		t.Error("a nil func cannot be hashed")
+	}
+}
+
+// Posts that list each other (PostData.Related) are hashed through the
+// cycle: a change on the far side changes the key, and equal cycles have
+// equal keys whichever post the hasher meets first.
+func TestKeyCycles(t *testing.T) {
+	pair := func(body string) (*PostData, *PostData) {
+		a := &PostData{Title: "A", Body: "a"}
+		b := &PostData{Title: "B", Body: template.HTML(body)}
+		a.Related, b.Related = []*PostData{b}, []*PostData{a}
+		return a, b
+	}
+	a1, b1 := pair("b")
+	a2, b2 := pair("b")
+	a3, _ := pair("b, edited")
+	if keyOf(t, a1) != keyOf(t, a2) {
+		t.Error("equal cycles have different keys")
+	}
+	if keyOf(t, a1) == keyOf(t, a3) {
+		t.Error("a change across the cycle leaves the key as it is")
+	}
+	h1, h2 := newDataHasher(), newDataHasher()
+	h1.sum(a1)
+	k1, _ := h1.sum(&Page{Newer: a1, Older: b1})
+	h2.sum(a2)
+	k2, _ := h2.sum(&Page{Newer: a2, Older: b2})
+	if k1 != k2 {
+		t.Error("a page of a cycle has a different key in an equal render")
+	}
+	if keyOf(t, &Page{Newer: a1, Older: b1}) == keyOf(t, &Page{Newer: b1, Older: a1}) {
+		t.Error("swapped neighbours have the same key")
+	}
+}
