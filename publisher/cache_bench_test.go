@@ -86,6 +86,7 @@ func BenchmarkPublishCorpusOneEdit(b *testing.B) {
 				}
 				defer func() { pprof.StopCPUProfile(); out.Close() }()
 			}
+			rendered, kept := 0, 0
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
@@ -96,10 +97,15 @@ func BenchmarkPublishCorpusOneEdit(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				if r := e.pub.Run(ctx, pj, log); r.Outcome != OutcomePublished {
+				r := e.pub.Run(ctx, pj, log)
+				if r.Outcome != OutcomePublished {
 					b.Fatalf("publish %d: %s %v", i, r.Outcome, r.Err)
 				}
+				rendered += r.Rendered
+				kept += r.Kept
 			}
+			b.ReportMetric(float64(rendered)/float64(b.N), "rendered/op")
+			b.ReportMetric(float64(kept)/float64(b.N), "kept/op")
 		})
 	}
 }

@@ -29,7 +29,7 @@ import (
 const manifestVersion = "publishbot-manifest-1"
 
 // manifestMagic starts an encoded manifest.
-const manifestMagic = "pbmanifest1\n"
+const manifestMagic = "pbmanifest2\n"
 
 // maxManifestEntries bounds what a manifest may claim before it is read.
 const maxManifestEntries = 10_000_000
@@ -42,8 +42,11 @@ type manifestEntry struct {
 }
 
 // manifest is a build's output files by site-relative path (relative to
-// the target's folder).
-type manifest map[string]manifestEntry
+// the target's folder), and the pages commit that held them all.
+type manifest struct {
+	commit [20]byte
+	files  map[string]manifestEntry
+}
 
 // manifestKey is where the manifest of repo's target lives in the cache.
 func manifestKey(repo, target string) [32]byte {
@@ -51,16 +54,17 @@ func manifestKey(repo, target string) [32]byte {
 }
 
 func encodeManifest(m manifest) []byte {
-	paths := make([]string, 0, len(m))
-	for p := range m {
+	paths := make([]string, 0, len(m.files))
+	for p := range m.files {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
 	var buf bytes.Buffer
 	buf.WriteString(manifestMagic)
+	buf.Write(m.commit[:])
 	buf.Write(binary.AppendUvarint(nil, uint64(len(paths))))
 	for _, p := range paths {
-		e := m[p]
+		e := m.files[p]
 		buf.Write(binary.AppendUvarint(nil, uint64(len(p))))
 		buf.WriteString(p)
 		buf.Write(e.key[:])
@@ -76,9 +80,12 @@ var errDamagedManifest = errors.New("damaged manifest")
 // errDamagedManifest.
 func decodeManifest(data []byte) (manifest, error) {
 	rest, ok := bytes.CutPrefix(data, []byte(manifestMagic))
-	if !ok {
-		return nil, fmt.Errorf("%w: no header", errDamagedManifest)
+	if !ok || len(rest) < 20 {
+		return manifest{}, fmt.Errorf("%w: no header", errDamagedManifest)
 	}
+	var m manifest
+	copy(m.commit[:], rest)
+	rest = rest[20:]
 	uvarint := func() (uint64, bool) {
 		v, n := binary.Uvarint(rest)
 		if n <= 0 {
@@ -89,19 +96,19 @@ func decodeManifest(data []byte) (manifest, error) {
 	}
 	n, ok := uvarint()
 	if !ok || n > maxManifestEntries {
-		return nil, fmt.Errorf("%w: bad count", errDamagedManifest)
+		return manifest{}, fmt.Errorf("%w: bad count", errDamagedManifest)
 	}
-	m := make(manifest, min(n, uint64(len(rest)/53+1)))
+	m.files = make(map[string]manifestEntry, min(n, uint64(len(rest)/53+1)))
 	prev := ""
 	for i := uint64(0); i < n; i++ {
 		l, ok := uvarint()
 		if !ok || l > uint64(len(rest)) {
-			return nil, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
+			return manifest{}, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
 		}
 		p := string(rest[:l])
 		rest = rest[l:]
 		if (i > 0 && p <= prev) || !fs.ValidPath(p) || p == "." || len(rest) < 52 {
-			return nil, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
+			return manifest{}, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
 		}
 		prev = p
 		var e manifestEntry
@@ -110,13 +117,13 @@ func decodeManifest(data []byte) (manifest, error) {
 		rest = rest[52:]
 		size, ok := uvarint()
 		if !ok || size > 1<<40 {
-			return nil, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
+			return manifest{}, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
 		}
 		e.size = int64(size)
-		m[p] = e
+		m.files[p] = e
 	}
 	if len(rest) != 0 {
-		return nil, fmt.Errorf("%w: %d bytes after the last entry", errDamagedManifest, len(rest))
+		return manifest{}, fmt.Errorf("%w: %d bytes after the last entry", errDamagedManifest, len(rest))
 	}
 	return m, nil
 }
@@ -124,7 +131,7 @@ func decodeManifest(data []byte) (manifest, error) {
 // incremental is what a job knows of its target's last build.
 type incremental struct {
 	target string
-	last   manifest // nil: none usable
+	last   map[string]manifestEntry // the files whose blobs the repository cache has
 }
 
 // previousBuild reads the manifest of target's last build and gives the
@@ -145,12 +152,18 @@ func (jb *job) previousBuild(target string) *incremental {
 		jb.log.WithError(err).WithField("target", target).Warn("build manifest is damaged; rendering every file")
 		return inc
 	}
-	for p, e := range m {
-		if !jb.repo.Has(hex.EncodeToString(e.blob[:])) {
-			delete(m, p)
+	// The cache holds an object only with everything it points to (it
+	// fetched or wrote it so, and repacking drops what no branch reaches
+	// as a whole): with the commit that held every file of the manifest,
+	// it has every blob. Without it, each blob is looked up.
+	if !jb.repo.Has(hex.EncodeToString(m.commit[:])) {
+		for p, e := range m.files {
+			if !jb.repo.Has(hex.EncodeToString(e.blob[:])) {
+				delete(m.files, p)
+			}
 		}
 	}
-	inc.last = m
+	inc.last = m.files
 	return inc
 }
 
@@ -190,10 +203,13 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 		return
 	}
 	hashes := blobs.Hashes()
-	m := make(manifest, len(out.Keys))
+	m := manifest{files: make(map[string]manifestEntry, len(out.Keys))}
+	if _, err := hex.Decode(m.commit[:], []byte(jb.res.PagesCommit)); err != nil {
+		m.commit = [20]byte{}
+	}
 	for _, p := range out.Kept {
 		if e, ok := inc.last[p]; ok && e.key == out.Keys[p] {
-			m[p] = e
+			m.files[p] = e
 		}
 	}
 	for p, data := range out.Files {
@@ -206,7 +222,7 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 		if _, err := hex.Decode(e.blob[:], []byte(h)); err != nil {
 			continue
 		}
-		m[p] = e
+		m.files[p] = e
 	}
 	jb.p.cache.Put(manifestKey(jb.j.Repo.FullName, inc.target), encodeManifest(m))
 	jb.p.cache.Flush()
