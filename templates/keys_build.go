@@ -13,7 +13,8 @@ func (b *build) pageKey(sitePath, tpl string, pg *Page) (Key, bool) {
 	if b.keyer == nil {
 		return Key{}, false
 	}
-	return b.keyer.sum(b.theme, tpl, sitePath, pg)
+	// *pg, not pg: a page is hashed once, its pointer need not be kept
+	return b.keyer.sum(b.theme, tpl, sitePath, *pg)
 }
 
 // unchanged says whether Options.Previous gives sitePath the key k.
