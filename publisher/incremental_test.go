@@ -179,3 +179,33 @@ func FuzzDecodeManifest(f *testing.F) {
 		}
 	})
 }
+
+// A file whose blob the repository cache lacks is rendered again, and so
+// the tree stays whole.
+func TestManifestBlobMissingIsRendered(t *testing.T) {
+	bc := openBuildCache(t)
+	e := newEnv(t, func(o *Options) { o.Cache = bc })
+	made := recordBuilds(e)
+	mustOutcome(t, e.publish(e.commit(gitserver.Change{Ref: "main", Message: "import", Files: incrementalBlog(6)})), OutcomePublished)
+	all := len(*made)
+	want := e.git("rev-parse", "gh-pages^{tree}")
+	key := manifestKey(testRepo, "site")
+	data, _ := bc.Get(key)
+	m, err := decodeManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1 := m.files["posts/p001/index.html"]
+	e1.blob = [20]byte{0xde, 0xad}
+	m.files["posts/p001/index.html"] = e1
+	m.commit = [20]byte{0xbe, 0xef} // not in the cache: every blob is looked up
+	bc.Put(key, encodeManifest(m))
+	bc.Flush()
+	res := e.publish(e.head("main"))
+	if res.Outcome != OutcomeUnchanged || res.Rendered != 1 || res.Kept != all-1 || !slices.Equal(*made, []string{"posts/p001/index.html"}) {
+		t.Errorf("%s: rendered %d (%v), kept %d of %d", res.Outcome, res.Rendered, *made, res.Kept, all)
+	}
+	if got := e.git("rev-parse", "gh-pages^{tree}"); got != want {
+		t.Errorf("tree %s, want %s", got, want)
+	}
+}
