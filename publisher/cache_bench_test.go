@@ -79,6 +79,7 @@ func BenchmarkPublishCorpusOneEdit(b *testing.B) {
 			b.Fatalf("first publish: %s %v", r.Outcome, r.Err)
 		}
 		edits := 0
+		made := recordBuilds(e)
 		b.Run(fmt.Sprintf("posts=%d/cache=%v", n, cached), func(b *testing.B) {
 			if f := os.Getenv("PUBLISHBOT_BENCH_CPUPROFILE"); f != "" && cached {
 				// the edits only, not the first publish
@@ -108,6 +109,9 @@ func BenchmarkPublishCorpusOneEdit(b *testing.B) {
 				}
 				rendered += r.Rendered
 				kept += r.Kept
+			}
+			if *made != nil {
+				b.Logf("the last edit (%s) rendered %d files: %v", posts[((edits-1)*7919)%len(posts)], len(*made), *made)
 			}
 			b.ReportMetric(float64(rendered)/float64(b.N), "rendered/op")
 			b.ReportMetric(float64(kept)/float64(b.N), "kept/op")
