@@ -286,6 +286,8 @@ type build struct {
 
 	imgs  map[string]*imageEntry // published raster images by site path (images.go)
 	diags []posts.Diagnostic     // warnings about images
+
+	search *searchJob // the search index, built beside the pages (searchindex.go); nil when off
 }
 
 type sitemapURL struct {
@@ -352,6 +354,8 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	visible := visiblePosts(site, opts)
 	b.preparePosts(visible)
+	b.startSearch()
+	defer b.waitSearch() // no goroutine outlives Render
 	b.preparePages(site.Pages)
 	b.prepareReaders()
 	b.site.Menu = b.menuLinks(site.Menu)

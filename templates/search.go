@@ -6,9 +6,6 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -209,65 +206,19 @@ func runeKey(r rune) string {
 }
 
 // searchFiles writes the search page's index and script (search: true).
-// The index is the posts this render shows; its files are named by their
-// content's hash in the page, so a reader never mixes two builds.
+// The index is the posts this render shows, built since startSearch; its
+// files are named by their content's hash in the page, so a reader never
+// mixes two builds.
 func (b *build) searchFiles() error {
 	if !b.cfg.Search {
 		return nil
 	}
-	idx := searchIndex{Version: 1, Docs: make([][5]string, len(b.posts))}
-	words := map[string]*[]int{} // a pointer: adding a post to a word is then no map assignment, which would copy the word
-	var fold []byte              // appendSearchWords's buffer
-	for i, d := range b.posts {
-		tags := make([]string, len(d.TagLinks))
-		for j, t := range d.TagLinks {
-			tags[j] = t.Name
-		}
-		idx.Docs[i] = [5]string{d.Title, strings.TrimPrefix(d.URL, b.base), d.DateText, strings.Join(tags, ", "),
-			d.description}
-		add := func(w []byte) {
-			// words[string(w)] does not copy w; only a new word is stored as a string
-			l := words[string(w)]
-			if l == nil {
-				words[string(w)] = &[]int{i}
-			} else if (*l)[len(*l)-1] != i {
-				*l = append(*l, i)
-			}
-		}
-		fold = appendSearchWords(fold, d.Title, add)
-		fold = appendSearchWords(fold, strings.Join(tags, " "), add)
-		fold = appendSearchWords(fold, d.Summary, add)
-		fold = appendSearchWords(fold, d.Post.Text, add)
-	}
-	shards, split := b.searchShards(words)
-	idx.Split = split
-	keys := make([]string, 0, len(shards))
-	for k := range shards {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	idx.Shards = keys
-	files := map[string][]byte{}
-	hash := sha256.New()
-	for _, k := range keys {
-		data, err := json.Marshal(shards[k])
-		if err != nil {
-			return fmt.Errorf("render search index: %w", err)
-		}
-		files[shardPath(k)] = data
-		hash.Write(data)
-	}
-	data, err := json.Marshal(idx)
-	if err != nil {
-		return fmt.Errorf("render search index: %w", err)
-	}
-	files[searchIndexPath] = data
-	hash.Write(data)
-	for p, data := range files {
+	b.waitSearch()
+	for p, data := range b.search.files {
 		b.add(p, data)
 	}
 	b.add(searchScriptPath, searchScript)
-	return b.searchPage(hex.EncodeToString(hash.Sum(nil)[:4]))
+	return b.searchPage(b.search.version)
 }
 
 // shardPath is the site path of the shard of key: search/<key>.json, and
@@ -277,54 +228,6 @@ func shardPath(key string) string {
 		key = "words"
 	}
 	return searchDir + key + ".json"
-}
-
-// searchShards groups the words into shards by shardKey, splitting a
-// shard by two characters when it grows past maxShardBytes.
-func (b *build) searchShards(words map[string]*[]int) (map[string]*searchShard, []string) {
-	sorted := make([]string, 0, len(words))
-	for w := range words {
-		sorted = append(sorted, w)
-	}
-	sort.Strings(sorted)
-	size := map[string]int{}
-	total := 0
-	for _, w := range sorted {
-		n := len(w) + 4 + 3*len(*words[w]) // about its JSON
-		size[shardKey(w, map[string]bool{"": true})] += n
-		total += n
-	}
-	split := map[string]bool{}
-	splitKeys := []string{}
-	if total <= maxShardBytes {
-		size = nil // one shard
-	} else {
-		split[""] = true
-		splitKeys = append(splitKeys, "")
-	}
-	for k, n := range size {
-		if n > maxShardBytes {
-			split[k] = true
-			splitKeys = append(splitKeys, k)
-		}
-	}
-	sort.Strings(splitKeys)
-	shards := map[string]*searchShard{}
-	for _, w := range sorted {
-		k := shardKey(w, split)
-		s := shards[k]
-		if s == nil {
-			s = &searchShard{}
-			shards[k] = s
-		}
-		ids := slices.Clone(*words[w])
-		for i := len(ids) - 1; i > 0; i-- {
-			ids[i] -= ids[i-1]
-		}
-		s.Words = append(s.Words, w)
-		s.Posts = append(s.Posts, ids)
-	}
-	return shards, splitKeys
 }
 
 // searchPage writes search/index.html; version names the index's build.
