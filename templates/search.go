@@ -161,13 +161,9 @@ func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
 			continue
 		}
 		if n := j - i; n >= minWordRunes && n <= maxWordRunes {
-			buf = buf[:0]
-			for k := i; k < j; k++ {
-				c := text[k]
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				buf = append(buf, c)
+			buf = append(buf[:0], text[i:j]...)
+			for k, c := range buf {
+				buf[k] = c | asciiCase[c] // lower case
 			}
 			add(buf)
 		}
@@ -176,9 +172,22 @@ func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
 	return buf
 }
 
-func isASCIIWordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
+// asciiWord says which bytes are ASCII letters and digits; asciiCase has
+// the bit that makes an ASCII upper-case letter lower case at the letter.
+var asciiWord, asciiCase = func() (w, c [256]byte) {
+	for b := 0; b < 256; b++ {
+		switch {
+		case 'a' <= b && b <= 'z', '0' <= b && b <= '9':
+			w[b] = 1
+		case 'A' <= b && b <= 'Z':
+			w[b] = 1
+			c[b] = 'a' - 'A'
+		}
+	}
+	return w, c
+}()
+
+func isASCIIWordByte(c byte) bool { return asciiWord[c] != 0 }
 
 // shardKey is the shard of a word: "" (all words in one shard) unless
 // that shard was split, then its first character, or its first two when

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"context"
+	"encoding/binary"
 	"crypto/sha256"
 	"encoding/hex"
 	"runtime"
@@ -82,6 +83,7 @@ type searchWordSet struct {
 // uses the word, in the order of the posts. One goroutine uses a table.
 type wordTable struct {
 	ids   map[string]int32
+	hot   *[hotWords]hotWord // recent words by wordHash: most lookups end here, not in ids
 	words []string
 	last  []int32 // per word: the last post that used it
 	pairs []wordPost
@@ -90,6 +92,32 @@ type wordTable struct {
 }
 
 type wordPost struct{ word, post int32 }
+
+// hotWords is the size of a wordTable's cache of recent words: a text's
+// frequent words stay in it, and it fits in a core's cache, which the map
+// of all words does not.
+const hotWords = 1 << 11
+
+// hotWord is a word of the cache and its number.
+type hotWord struct {
+	word string
+	id   int32
+}
+
+// wordHash mixes the bytes of w, for the cache's slot of w.
+func wordHash(w []byte) uint64 {
+	h := uint64(len(w)) * 0x9e3779b97f4a7c15
+	for len(w) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(w)) * 0xff51afd7ed558ccd
+		w = w[8:]
+	}
+	var tail uint64
+	for i, c := range w {
+		tail |= uint64(c) << (8 * i)
+	}
+	h = (h ^ tail) * 0xc4ceb9fe1a85ec53
+	return h ^ h>>29
+}
 
 // postsPerWordWorker is the fewest posts worth a goroutine of their own.
 const postsPerWordWorker = 64
@@ -111,7 +139,7 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int) *sea
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := len(list)*w/workers, len(list)*(w+1)/workers
-		t := &wordTable{ids: make(map[string]int32, 1<<10)}
+		t := &wordTable{ids: make(map[string]int32, 1<<10), hot: new([hotWords]hotWord)}
 		tables[w] = t
 		wg.Go(func() {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
@@ -130,15 +158,22 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int) *sea
 // add records that the current post uses w; w is only read during the
 // call.
 func (t *wordTable) add(w []byte) {
-	id, ok := t.ids[string(w)] // no copy of w for the lookup
-	if !ok {
-		s := string(w)
-		id = int32(len(t.words))
-		t.ids[s] = id
-		t.words = append(t.words, s)
-		t.last = append(t.last, t.post)
-		t.pairs = append(t.pairs, wordPost{id, t.post})
-		return
+	slot := &t.hot[wordHash(w)&(hotWords-1)]
+	id := slot.id
+	if slot.word != string(w) || slot.word == "" {
+		var ok bool
+		id, ok = t.ids[string(w)] // no copy of w for the lookup
+		if !ok {
+			s := string(w)
+			id = int32(len(t.words))
+			t.ids[s] = id
+			t.words = append(t.words, s)
+			t.last = append(t.last, t.post)
+			t.pairs = append(t.pairs, wordPost{id, t.post})
+			*slot = hotWord{s, id}
+			return
+		}
+		*slot = hotWord{t.words[id], id}
 	}
 	if t.last[id] != t.post {
 		t.last[id] = t.post

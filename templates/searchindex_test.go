@@ -225,7 +225,7 @@ func FuzzSearchIndexFiles(f *testing.F) {
 }
 
 // BenchmarkSearchIndexFiles builds the Rust blog's search index, on
-// searchWorkers goroutines and, for comparison, as its oracle.
+// searchWorkers goroutines, on one, and, for comparison, as its oracle.
 func BenchmarkSearchIndexFiles(b *testing.B) {
 	site, err := posts.Load(b.Context(), zolaContent(b, "https://blog.rust-lang.org/"), posts.Options{Now: fixedNow})
 	if err != nil {
@@ -236,6 +236,12 @@ func BenchmarkSearchIndexFiles(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			bd.searchIndexFiles(searchWorkers(len(bd.posts)))
+		}
+	})
+	b.Run("fast1", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			bd.searchIndexFiles(1)
 		}
 	})
 	b.Run("oracle", func(b *testing.B) {
