@@ -2,8 +2,8 @@ package templates
 
 import (
 	"context"
-	"encoding/binary"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"runtime"
 	"slices"
