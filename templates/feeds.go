@@ -92,7 +92,7 @@ type atomEntry struct {
 	Authors    []atomPerson   `xml:"author"`
 	Categories []atomCategory `xml:"category"`
 	Summary    *atomText      `xml:"summary,omitempty"`
-	Content    atomText       `xml:"content"`
+	Content    atomRawText    `xml:"content"` // feedText
 }
 
 type atomFeed struct {
@@ -143,7 +143,7 @@ func (b *build) atomOf(list []*PostData, title, self, alt string) ([]byte, error
 			ID:        d.FeedID,
 			Published: rfc3339(d.Date),
 			Updated:   rfc3339(d.Date),
-			Content:   atomText{Type: "html", Body: b.feedHTML[d]},
+			Content:   atomRawText{Type: "html", Escaped: b.feedText(d)},
 		}
 		if d.Updated.After(d.Date) {
 			e.Updated = rfc3339(d.Updated)
@@ -179,7 +179,7 @@ type rssItem struct {
 	Authors     []string `xml:"dc:creator"`
 	Categories  []string `xml:"category"`
 	Description string   `xml:"description"`
-	Content     string   `xml:"content:encoded"`
+	Content     xmlText  `xml:"content:encoded"` // feedText
 }
 
 type rssChannel struct {
@@ -227,7 +227,7 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			GUID:        rssGUID{IsPermaLink: "true", Value: d.AbsURL},
 			PubDate:     d.Date.Format(time.RFC1123Z),
 			Description: d.Summary,
-			Content:     b.feedHTML[d],
+			Content:     xmlText{b.feedText(d)},
 		}
 		for _, a := range d.Authors {
 			it.Authors = append(it.Authors, a.Name)

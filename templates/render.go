@@ -280,6 +280,7 @@ type build struct {
 	intro    template.HTML
 
 	feedHTML map[*PostData]string // post bodies with absolute URLs, for the feeds
+	feedXML  map[*PostData]string // feedHTML escaped as XML character data (feedText)
 
 	pages   []*PageData              // the pages this render shows
 	headers map[string]template.HTML // site-header per menu target (headerKey)
