@@ -136,6 +136,7 @@ func (b *build) atomOf(list []*PostData, title, self, alt string) ([]byte, error
 	if b.cfg.Author != "" {
 		f.Author = &atomPerson{Name: b.cfg.Author}
 	}
+	size := 1024 // of the feed, about
 	for _, d := range list {
 		e := atomEntry{
 			Title:     atomText{Type: "text", Body: d.Title},
@@ -162,8 +163,9 @@ func (b *build) atomOf(list []*PostData, title, self, alt string) ([]byte, error
 			e.Categories = append(e.Categories, atomCategory{Term: t.Slug, Label: t.Name})
 		}
 		f.Entries = append(f.Entries, e)
+		size += len(e.Content.Escaped) + 2*len(d.Summary) + 1024
 	}
-	return marshalXML(f)
+	return marshalXML(f, size)
 }
 
 type rssGUID struct {
@@ -220,6 +222,7 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			AtomLink:      atomLink{Href: b.cfg.URL("rss.xml"), Rel: "self", Type: "application/rss+xml"},
 		},
 	}
+	size := 1024 // of the feed, about
 	for _, d := range list {
 		it := rssItem{
 			Title:       d.Title,
@@ -236,12 +239,14 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			it.Categories = append(it.Categories, t.Name)
 		}
 		f.Channel.Items = append(f.Channel.Items, it)
+		size += len(it.Content.Escaped) + 2*len(d.Summary) + 1024
 	}
-	return marshalXML(f)
+	return marshalXML(f, size)
 }
 
-func marshalXML(v any) ([]byte, error) {
+func marshalXML(v any, sizeHint int) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(sizeHint)
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
@@ -348,7 +353,7 @@ func (b *build) fixedFiles() error {
 		}
 		set.URLs = append(set.URLs, e)
 	}
-	data, err := marshalXML(set)
+	data, err := marshalXML(set, 128*len(set.URLs)+1024)
 	if err != nil {
 		return fmt.Errorf("render sitemap.xml: %w", err)
 	}

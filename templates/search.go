@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -125,12 +126,21 @@ func searchWords(text string, add func(string)) {
 // appendSearchWords calls add for every word of text, folded, exactly as
 // searchWords does, without allocating for words of ASCII letters and
 // digits, the most of a text: the word add gets is only valid during the
-// call (it lives in buf, which is returned for the next call to reuse).
-// Other words go through searchWords's folding.
+// call, and add must not change it. buf is text with its ASCII letters in
+// lower case, whose slices are those words; it is returned for the next
+// call to reuse. Other words go through searchWords's folding (ASCII
+// letters in lower case first fold the same).
 func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
-	i := 0
-	for i < len(text) {
+	buf = slices.Grow(buf[:0], len(text))[:len(text)]
+	for i := 0; i < len(text); i++ {
 		c := text[i]
+		buf[i] = c | asciiCase[c]
+	}
+	var other []byte // a word outside ASCII, folded
+	addOther := func(w string) { other = append(other[:0], w...); add(other) }
+	i := 0
+	for i < len(buf) {
+		c := buf[i]
 		if !isASCIIWordByte(c) {
 			if c < utf8.RuneSelf {
 				i++
@@ -139,33 +149,29 @@ func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
 			// a word, or CJK, or a separator outside ASCII: searchWords's way
 			// from here to the next ASCII separator (a word never spans one)
 			j := i + 1
-			for j < len(text) && (text[j] >= utf8.RuneSelf || isASCIIWordByte(text[j])) {
+			for j < len(buf) && (buf[j] >= utf8.RuneSelf || isASCIIWordByte(buf[j])) {
 				j++
 			}
-			searchWords(text[i:j], func(w string) { buf = append(buf[:0], w...); add(buf) })
+			searchWords(text[i:j], addOther)
 			i = j
 			continue
 		}
 		j := i + 1
-		for j < len(text) && isASCIIWordByte(text[j]) {
+		for j < len(buf) && isASCIIWordByte(buf[j]) {
 			j++
 		}
-		if j < len(text) && text[j] >= utf8.RuneSelf {
+		if j < len(buf) && buf[j] >= utf8.RuneSelf {
 			// the word goes on outside ASCII (or meets CJK): searchWords's way
 			// to the next ASCII separator
-			for j < len(text) && (text[j] >= utf8.RuneSelf || isASCIIWordByte(text[j])) {
+			for j < len(buf) && (buf[j] >= utf8.RuneSelf || isASCIIWordByte(buf[j])) {
 				j++
 			}
-			searchWords(text[i:j], func(w string) { buf = append(buf[:0], w...); add(buf) })
+			searchWords(text[i:j], addOther)
 			i = j
 			continue
 		}
 		if n := j - i; n >= minWordRunes && n <= maxWordRunes {
-			buf = append(buf[:0], text[i:j]...)
-			for k, c := range buf {
-				buf[k] = c | asciiCase[c] // lower case
-			}
-			add(buf)
+			add(buf[i:j:j])
 		}
 		i = j
 	}

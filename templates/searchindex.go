@@ -60,11 +60,15 @@ func (b *build) searchIndexFiles(workers int) (map[string][]byte, string) {
 	keys := make([]string, len(shards))
 	for i, s := range shards {
 		keys[i] = s.key
-		data := words.appendShardJSON(nil, s.words)
+		data := words.appendShardJSON(make([]byte, 0, s.size+16), s.words)
 		files[shardPath(s.key)] = data
 		hash.Write(data)
 	}
-	data := b.appendSearchIndexJSON(nil, keys, split)
+	size := 64
+	for _, d := range b.posts {
+		size += len(d.Title) + len(d.URL) + len(d.DateText) + len(d.description) + 32*len(d.TagLinks) + 32
+	}
+	data := b.appendSearchIndexJSON(make([]byte, 0, size), keys, split)
 	files[searchIndexPath] = data
 	hash.Write(data)
 	return files, hex.EncodeToString(hash.Sum(nil)[:4])
@@ -139,7 +143,14 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int) *sea
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := len(list)*w/workers, len(list)*(w+1)/workers
-		t := &wordTable{ids: make(map[string]int32, 1<<10), hot: new([hotWords]hotWord)}
+		text := 0
+		for _, d := range list[lo:hi] {
+			text += len(d.Post.Text)
+		}
+		// about one pair for every 12 bytes of text, and a new word for
+		// every 200 (the Jekyll news and the Rust blog)
+		t := &wordTable{ids: make(map[string]int32, min(text/200, 1<<16)), hot: new([hotWords]hotWord),
+			pairs: make([]wordPost, 0, text/12+64)}
 		tables[w] = t
 		wg.Go(func() {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
@@ -235,6 +246,7 @@ func (t *wordTable) wordSet() *searchWordSet {
 type wordShard struct {
 	key   string
 	words []int32
+	size  int // of its JSON, about
 }
 
 // shards groups the words into shards by shardKey, in the order of their
@@ -288,6 +300,7 @@ func (s *searchWordSet) shards() ([]wordShard, []string) {
 			shards = append(shards, sh)
 		}
 		sh.words = append(sh.words, id)
+		sh.size += len(s.words[id]) + 4 + 4*int(s.start[id+1]-s.start[id])
 	}
 	slices.SortFunc(shards, func(a, b *wordShard) int { return strings.Compare(a.key, b.key) })
 	out := make([]wordShard, len(shards))
