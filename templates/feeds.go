@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"sort"
 	"time"
 )
@@ -34,14 +33,7 @@ func (b *build) feedUpdated() time.Time {
 
 func (b *build) feeds() error {
 	list := b.feedPosts()
-	b.feedHTML = make(map[*PostData]string, len(list))
-	for _, d := range list {
-		base, err := url.Parse(d.AbsURL)
-		if err != nil {
-			base = nil
-		}
-		b.feedHTML[d] = absoluteHTML(d.Post.HTML, base)
-	}
+	b.waitFeedBodies()
 	for _, f := range []struct {
 		path string
 		gen  func([]*PostData) ([]byte, error)
@@ -305,7 +297,7 @@ func (b *build) jsonFeed(list []*PostData) ([]byte, error) {
 			ID:            d.FeedID,
 			URL:           d.AbsURL,
 			Title:         d.Title,
-			ContentHTML:   b.feedHTML[d],
+			ContentHTML:   b.feedBody(d),
 			Summary:       d.Summary,
 			Image:         d.ImageURL,
 			DatePublished: rfc3339(d.Date),

@@ -1,7 +1,11 @@
 package templates
 
 import (
+	"net/url"
+	"slices"
 	"unicode/utf8"
+
+	"github.com/publishbot/publishbot/posts"
 )
 
 // The feeds carry each post's body, escaped as XML character data; a post
@@ -21,8 +25,31 @@ type atomRawText struct {
 	Escaped string `xml:",innerxml"`
 }
 
-// feedText is d's body with absolute URLs (feedHTML), escaped as XML
-// character data; computed once per post and render.
+// feedBody is d's body with absolute URLs (absoluteHTML), as the feeds
+// carry it; computed once per post and render.
+func (b *build) feedBody(d *PostData) string {
+	if s, ok := b.feedHTML[d]; ok {
+		return s
+	}
+	if b.feedHTML == nil {
+		b.feedHTML = map[*PostData]string{}
+	}
+	s := absoluteBody(d)
+	b.feedHTML[d] = s
+	return s
+}
+
+// absoluteBody is d's body with its URLs made absolute against the post's.
+func absoluteBody(d *PostData) string {
+	base, err := url.Parse(d.AbsURL)
+	if err != nil {
+		base = nil
+	}
+	return absoluteHTML(d.Post.HTML, base)
+}
+
+// feedText is feedBody escaped as XML character data; computed once per
+// post and render.
 func (b *build) feedText(d *PostData) string {
 	if s, ok := b.feedXML[d]; ok {
 		return s
@@ -30,9 +57,55 @@ func (b *build) feedText(d *PostData) string {
 	if b.feedXML == nil {
 		b.feedXML = map[*PostData]string{}
 	}
-	s := string(appendXMLText(nil, b.feedHTML[d]))
+	s := string(appendXMLText(nil, b.feedBody(d)))
 	b.feedXML[d] = s
 	return s
+}
+
+// startFeedBodies computes feedBody and feedText of every post a feed
+// will carry (the site's, its tags' and its sections') on a goroutine of
+// its own while the pages render; waitFeedBodies waits for it, and then
+// the feeds find them made. It reads of the prepared posts only their
+// address and Post.HTML, which stay as they are.
+func (b *build) startFeedBodies(sections []*posts.Section) {
+	need := slices.Clone(b.feedPosts())
+	for _, tag := range b.tags {
+		need = append(need, b.tagFeedList(tag.Slug)...)
+	}
+	for _, sec := range sections {
+		need = append(need, b.sectionFeedList(sec)...)
+	}
+	j := &feedJob{done: make(chan struct{}), html: map[*PostData]string{}, text: map[*PostData]string{}}
+	b.feedJob = j
+	go func() {
+		defer close(j.done)
+		var buf []byte
+		for _, d := range need {
+			if _, ok := j.html[d]; ok || b.ctx.Err() != nil {
+				continue
+			}
+			h := absoluteBody(d)
+			buf = appendXMLText(buf[:0], h)
+			j.html[d], j.text[d] = h, string(buf)
+		}
+	}()
+}
+
+// feedJob is the feeds' bodies being computed (startFeedBodies): html and
+// text are feedHTML and feedXML once done is closed.
+type feedJob struct {
+	done       chan struct{}
+	html, text map[*PostData]string
+}
+
+// waitFeedBodies waits for the bodies startFeedBodies computes, if it
+// started, and makes them the feeds'.
+func (b *build) waitFeedBodies() {
+	if j := b.feedJob; j != nil {
+		<-j.done
+		b.feedJob = nil
+		b.feedHTML, b.feedXML = j.html, j.text
+	}
 }
 
 // xmlEscapes are the escapes of the ASCII bytes that encoding/xml escapes
