@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -88,6 +89,15 @@ func plainBlogs(tb testing.TB) map[string]fstest.MapFS {
 	return map[string]fstest.MapFS{"jekyll1000": jekyll, "zola": zola}
 }
 
+// benchCPU is the CPU time (user and system) the process has used.
+func benchCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkRenderPlain renders the plainBlogs, loaded once: the templates'
 // share of site's BenchmarkBuildPlain. It compiles unchanged at older
 // commits, to compare against them.
@@ -106,6 +116,7 @@ func BenchmarkRenderPlain(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			files := 0
+			cpu0 := benchCPU()
 			for b.Loop() {
 				out, err := r.Render(b.Context(), site, content, Options{})
 				if err != nil {
@@ -113,6 +124,7 @@ func BenchmarkRenderPlain(b *testing.B) {
 				}
 				files = len(out.Files)
 			}
+			b.ReportMetric(float64((benchCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(float64(files), "files")
 		})
 	}

@@ -10,9 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/publishbot/publishbot/locale"
 	"github.com/publishbot/publishbot/posts"
@@ -226,15 +224,6 @@ func FuzzSearchIndexFiles(f *testing.F) {
 	})
 }
 
-// processCPU is the CPU time (user and system) this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkSearchIndexFiles builds the Rust blog's search index, on
 // searchWorkers goroutines, on one, and, for comparison, as its oracle.
 func BenchmarkSearchIndexFiles(b *testing.B) {
@@ -251,11 +240,11 @@ func BenchmarkSearchIndexFiles(b *testing.B) {
 	})
 	b.Run("fast1", func(b *testing.B) {
 		b.ReportAllocs()
-		c0 := processCPU()
+		c0 := benchCPU()
 		for b.Loop() {
 			bd.searchIndexFiles(1)
 		}
-		b.ReportMetric(float64((processCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		b.ReportMetric(float64((benchCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	})
 	b.Run("oracle", func(b *testing.B) {
 		b.ReportAllocs()
