@@ -163,7 +163,7 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int) *sea
 	for _, t := range tables[1:] {
 		all.merge(t)
 	}
-	return all.wordSet()
+	return wordSet(all.words, tables)
 }
 
 // add records that the current post uses w; w is only read during the
@@ -205,7 +205,8 @@ func (t *wordTable) addPost(i int32, d *PostData) {
 	t.fold = appendSearchWords(t.fold, d.Post.Text, t.add)
 }
 
-// merge adds o's words and pairs after t's: o's posts come after t's.
+// merge adds o's words to t's, and numbers o's pairs as t numbers their
+// words.
 func (t *wordTable) merge(o *wordTable) {
 	remap := make([]int32, len(o.words))
 	for id, w := range o.words {
@@ -218,28 +219,34 @@ func (t *wordTable) merge(o *wordTable) {
 		}
 		remap[id] = g
 	}
-	t.pairs = slices.Grow(t.pairs, len(o.pairs))
-	for _, p := range o.pairs {
-		t.pairs = append(t.pairs, wordPost{remap[p.word], p.post})
+	for i, p := range o.pairs {
+		o.pairs[i].word = remap[p.word]
 	}
 }
 
-// wordSet sorts t's pairs by word, keeping their order of posts.
-func (t *wordTable) wordSet() *searchWordSet {
-	start := make([]int32, len(t.words)+1)
-	for _, p := range t.pairs {
-		start[p.word+1]++
+// wordSet sorts the pairs of tables, in their order (merged: numbered
+// alike), by word, keeping their order of posts.
+func wordSet(words []string, tables []*wordTable) *searchWordSet {
+	start := make([]int32, len(words)+1)
+	n := 0
+	for _, t := range tables {
+		for _, p := range t.pairs {
+			start[p.word+1]++
+		}
+		n += len(t.pairs)
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	next := slices.Clone(start[:len(t.words)])
-	posts := make([]int32, len(t.pairs))
-	for _, p := range t.pairs {
-		posts[next[p.word]] = p.post
-		next[p.word]++
+	next := slices.Clone(start[:len(words)])
+	posts := make([]int32, n)
+	for _, t := range tables {
+		for _, p := range t.pairs {
+			posts[next[p.word]] = p.post
+			next[p.word]++
+		}
 	}
-	return &searchWordSet{words: t.words, posts: posts, start: start}
+	return &searchWordSet{words: words, posts: posts, start: start}
 }
 
 // wordShard is the words of one shard, by number, in sorted order.
