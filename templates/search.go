@@ -178,8 +178,9 @@ func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
 	return buf
 }
 
-// asciiWord says which bytes are ASCII letters and digits; asciiCase has
-// the bit that makes an ASCII upper-case letter lower case at the letter.
+// asciiWord is 1 at the ASCII letters and digits; asciiCase is the bit
+// that turns an ASCII upper-case letter into lower case at the letter, 0
+// elsewhere.
 var asciiWord, asciiCase = func() (w, c [256]byte) {
 	for b := 0; b < 256; b++ {
 		switch {
