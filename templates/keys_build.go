@@ -53,6 +53,34 @@ func (b *build) addKeyed(sitePath string, data []byte, k Key, keyed, kept bool) 
 	}
 }
 
+// forkKeys gives a copy of the build (a page step run beside others, see
+// pageSteps) keys and kept files of its own; joinKeys takes them back.
+func (b *build) forkKeys() {
+	if b.keyer != nil {
+		b.keys, b.kept = map[string]Key{}, map[string]bool{}
+	}
+}
+
+// A file of part replaces b's at the same path, and so do its key and
+// whether it was kept.
+func (b *build) joinKeys(part *build) {
+	if b.keyer == nil {
+		return
+	}
+	for p := range part.out {
+		if k, ok := part.keys[p]; ok {
+			b.keys[p] = k
+		} else {
+			delete(b.keys, p)
+		}
+		if part.kept[p] {
+			b.kept[p] = true
+		} else {
+			delete(b.kept, p)
+		}
+	}
+}
+
 // keyPosts digests the posts every listing shares, once and in their
 // order, so that their digests (and the keys of the pages that show them)
 // are the same from one render to the next even where posts point at

@@ -287,12 +287,16 @@ type build struct {
 	intro    template.HTML
 
 	feedHTML map[*PostData]string // post bodies with absolute URLs, for the feeds
+	feedXML  map[*PostData]string // feedHTML escaped as XML character data (feedText)
+	feedJob  *feedJob             // feedHTML and feedXML being made beside the pages (startFeedBodies); nil before and after
 
 	pages   []*PageData              // the pages this render shows
 	headers map[string]template.HTML // site-header per menu target (headerKey)
 
 	imgs  map[string]*imageEntry // published raster images by site path (images.go)
 	diags []posts.Diagnostic     // warnings about images
+
+	search *searchJob // the search index, built beside the pages (searchindex.go); nil when off
 
 	keyer *dataHasher    // nil: no keys asked for
 	theme Key            // the part of every page's key that is the same for all: theme and locale
@@ -369,6 +373,10 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	visible := visiblePosts(site, opts)
 	b.preparePosts(visible)
+	b.startSearch()
+	defer b.waitSearch() // no goroutine outlives Render
+	b.startFeedBodies(site.Sections)
+	defer b.waitFeedBodies()
 	b.preparePages(site.Pages)
 	b.prepareReaders()
 	b.site.Menu = b.menuLinks(site.Menu)
@@ -411,8 +419,12 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	b.intro = template.HTML(site.Intro) // rendered and sanitised by posts.Load
 	b.keyPosts()
-	steps := []func() error{b.postPages, b.indexPages, b.tagPages, func() error { return b.sectionPages(site.Sections) }, b.archivePage, b.notFoundPage,
-		b.pagePages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds, func() error { return b.sectionFeeds(site.Sections) }, b.searchFiles, b.fixedFiles}
+	pages := func() error {
+		return b.pageSteps((*build).postPages, (*build).indexPages, (*build).tagPages,
+			func(b *build) error { return b.sectionPages(site.Sections) }, (*build).archivePage, (*build).notFoundPage, (*build).pagePages)
+	}
+	steps := []func() error{pages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds,
+		func() error { return b.sectionFeeds(site.Sections) }, b.searchFiles, b.fixedFiles}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
