@@ -129,15 +129,29 @@ func validName(n string) bool {
 	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00") && utf8.ValidString(n)
 }
 
+// size is a file's size from its object's header: for a packed object
+// go-git reads the pack entry's header (and a delta's first bytes), never
+// inflating the blob, where EncodedObject would inflate it whole.
 func (f *treeFS) size(e entry) (int64, error) {
 	if e.isDir() {
 		return 0, nil
 	}
-	o, err := f.shared.s.EncodedObject(plumbing.BlobObject, e.hash)
-	if err != nil {
-		return 0, err
+	return f.shared.s.EncodedObjectSize(e.hash)
+}
+
+// ContentID names the content of the regular file name without reading it:
+// its git blob id (40 hex digits). Two files with the same id have the same
+// bytes, in any repository. It is false for a folder, a symbolic link or a
+// path that does not exist. Consumers that cache work per file (posts,
+// imagery) find it through an interface of their own.
+func (f *treeFS) ContentID(name string) (string, bool) {
+	f.shared.mu.Lock()
+	defer f.shared.mu.Unlock()
+	e, err := f.lookup("contentid", name)
+	if err != nil || e.isDir() || e.mode == filemode.Symlink {
+		return "", false
 	}
-	return o.Size(), nil
+	return e.hash.String(), true
 }
 
 func (f *treeFS) read(op, name string, e entry) ([]byte, error) {
