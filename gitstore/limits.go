@@ -88,7 +88,7 @@ func (b *blobSizes) get(s storer.EncodedObjectStorer, h plumbing.Hash) (int64, e
 			return n, nil
 		}
 	}
-	n, err := s.EncodedObjectSize(h) // a pack entry's header: the blob is not inflated
+	n, err := objectSize(s, h)
 	if err != nil {
 		return 0, err
 	}

@@ -129,14 +129,28 @@ func validName(n string) bool {
 	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00") && utf8.ValidString(n)
 }
 
-// size is a file's size from its object's header: for a packed object
-// go-git reads the pack entry's header (and a delta's first bytes), never
-// inflating the blob, where EncodedObject would inflate it whole.
+// size is a file's size (objectSize).
 func (f *treeFS) size(e entry) (int64, error) {
 	if e.isDir() {
 		return 0, nil
 	}
-	return f.shared.s.EncodedObjectSize(e.hash)
+	return objectSize(f.shared.s, e.hash)
+}
+
+// objectSize is an object's size from its header: for a packed object
+// go-git reads the pack entry's header (and a delta's first bytes), never
+// inflating the object, where EncodedObject would inflate it whole. When
+// that fails (a damaged pack says only EOF) the object is read, for the
+// error that tells damage (IsCorrupt).
+func objectSize(s storer.EncodedObjectStorer, h plumbing.Hash) (int64, error) {
+	if n, err := s.EncodedObjectSize(h); err == nil {
+		return n, nil
+	}
+	o, err := s.EncodedObject(plumbing.AnyObject, h)
+	if err != nil {
+		return 0, err
+	}
+	return o.Size(), nil
 }
 
 // ContentID names the content of the regular file name without reading it:

@@ -3,7 +3,6 @@ package posts
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -29,7 +28,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-4"
+const renderVersion = "posts-render-5"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -96,18 +95,23 @@ func (l *loader) answer(idx *siteIndex, kind, arg string) string {
 	case readPrefix:
 		return idx.prefix
 	case readBytes:
-		b, err := fs.ReadFile(l.tree.fsys, arg)
-		return bytesAnswer(b, err)
+		return l.bytesAnswer(arg, nil, nil)
 	}
 	return "\x00unknown" // a kind this version does not know: never equal
 }
 
-func bytesAnswer(b []byte, err error) string {
+// bytesAnswer is what a read of the file name's bytes records: its
+// content's name (contentSum: a git tree's blob id, else the bytes'
+// SHA-256), so that replaying the read does not read the file from a git
+// tree; b and err are the read's result when it was made.
+func (l *loader) bytesAnswer(name string, b []byte, err error) string {
 	if err != nil {
 		return "error"
 	}
-	sum := sha256.Sum256(b)
-	return string(sum[:])
+	if sum := l.contentSum(name, b); sum != "" {
+		return sum
+	}
+	return "error"
 }
 
 // The walker's lookups: each answers from the site index or the tree and
@@ -165,7 +169,9 @@ func (w *walker) linkedTarget(source string) string {
 // template) and records its content: the one way rendering reads bytes.
 func (w *walker) readFile(name string) ([]byte, error) {
 	b, err := fs.ReadFile(w.l.tree.fsys, name)
-	w.reads.add(readBytes, name, bytesAnswer(b, err))
+	if w.reads != nil {
+		w.reads.add(readBytes, name, w.l.bytesAnswer(name, b, err))
+	}
 	return b, err
 }
 
@@ -218,10 +224,7 @@ func (l *loader) cacheKey(r *postResult) [32]byte {
 	p := r.post
 	fmt.Fprintf(h, "%q|%q|%t|%t|%d|%t|%t|%q|%q|%q|%t|%t|%d\x00", r.file.path, r.file.bundle, r.file.page, r.file.section,
 		r.kind, r.claimed, r.hasError, p.Address, p.Section, p.Summary, p.Draft, p.Future, len(r.diags))
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(r.src)))
-	h.Write(n[:])
-	h.Write(r.src)
+	h.Write([]byte(r.sum)) // the source's content (contentSum)
 	var k [32]byte
 	h.Sum(k[:0])
 	return k
@@ -245,6 +248,9 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 			l.apply(r, c)
 			return
 		}
+	}
+	if !l.loadSource(r) {
+		return
 	}
 	before, checks, linked := len(r.diags), len(r.checks), len(r.linked)
 	reads := &Reads{}
