@@ -424,22 +424,22 @@ const (
 
 // postResult is one post file through both phases.
 type postResult struct {
-	file     postFile
-	kind     resultKind
-	post     *Post // nil when the file could not be read at all; a section's and a redirect's fields too
-	meta     postMeta
-	src      []byte
-	body     []byte // Markdown body; nil when not rendered, or not read yet (lazy)
-	bodyOff  int
-	lines    []int // byte offset of each line start in src
+	file    postFile
+	kind    resultKind
+	post    *Post // nil when the file could not be read at all; a section's and a redirect's fields too
+	meta    postMeta
+	src     []byte
+	body    []byte // Markdown body; nil when not rendered, or not read yet (lazy)
+	bodyOff int
+	lines   []int // byte offset of each line start in src
 	// sum names the source's content (contentSum), for the caches; lazy
 	// says src, body and lines are not read yet: its front matter came
 	// from the cache, and loadSource reads it if it is rendered.
 	// syntax says the body has other generators' template syntax
 	// (templated), known before it is read.
-	sum    string
-	lazy   bool
-	syntax bool
+	sum      string
+	lazy     bool
+	syntax   bool
 	diags    []Diagnostic
 	hasError bool // an error from phase 1, or expired: the post is left out
 	linkable bool // set between the phases: other posts may link here
