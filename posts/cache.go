@@ -22,6 +22,10 @@ import (
 // (see Reads), which Load replays against the current site before it uses
 // the value. The cache's implementation adds the publishbot version to the
 // key. A value that does not decode is a miss.
+//
+// The bytes Get returns must never change afterwards, neither in the cache
+// nor for the caller (Load never writes to them): the HTML and text of a
+// cached render are strings that share them rather than copies.
 type RenderCache interface {
 	Get(key [32]byte) ([]byte, bool)
 	Put(key [32]byte, value []byte)
