@@ -36,7 +36,7 @@ type treeShared struct {
 	mu      sync.Mutex
 	s       storer.EncodedObjectStorer
 	trees   map[plumbing.Hash]*dirIndex
-	maxFile int64       // ReadFile/Open refuse larger blobs; 0 = no limit
+	maxFile int64      // ReadFile/Open refuse larger blobs; 0 = no limit
 	sizes   *blobSizes // blob sizes the store already knows (CheckTree's); nil: none
 }
 
