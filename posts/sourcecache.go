@@ -42,6 +42,12 @@ type parsedSource struct {
 	hint      string // noFrontMatterHint, when format is 0
 	templated bool   // the body has {{ or {% (templated)
 	fields    []fmField
+
+	// fail is the problem that stops phase 1 (invalid UTF-8, front matter
+	// unclosed or invalid), nil when there is none; failPost says phase 1
+	// still makes a Post of the file.
+	fail     *posErr
+	failPost bool
 }
 
 // contentSum names the content of the file name: "git-blob:<id>" when the
@@ -70,23 +76,36 @@ func sourceKey(sum string) [32]byte {
 }
 
 // parseSource gives res its source's front matter: from the cache when the
-// content is known there (the file is then not read at all, and res.lazy
-// says so), else by reading and parsing the file. It is false, with the
-// problem added to res, when the file cannot be read or its front matter
-// not parsed; res.post is then set as read always set it.
+// content is known there (a file of a tree that names contents is then not
+// read at all, and res.lazy says so), else by reading and parsing the
+// file. It is false, with the problem added to res, when the file cannot be
+// read or its front matter not parsed; res.post is then set as phase 1
+// always set it.
 func (l *loader) parseSource(res *postResult) (*parsedSource, bool) {
 	pf := res.file
+	use := func(ps *parsedSource) bool {
+		if ps.fail == nil || ps.failPost {
+			res.post = &Post{Path: pf.path, Bundle: pf.bundle}
+		}
+		if ps.fail != nil {
+			res.add(ps.fail.line, ps.fail.col, ps.fail.code, ps.fail.msg)
+			return false
+		}
+		res.bodyOff, res.syntax = ps.bodyOff, ps.templated
+		if res.src != nil {
+			res.body = res.src[ps.bodyOff:]
+		}
+		return true
+	}
 	cached := func() *parsedSource {
 		data, ok := l.cache.Get(sourceKey(res.sum))
 		if !ok {
 			return nil
 		}
 		ps, err := decodeSource(data)
-		if err != nil {
+		if err != nil || (res.src != nil && ps.bodyOff > len(res.src)) {
 			return nil
 		}
-		res.post = &Post{Path: pf.path, Bundle: pf.bundle}
-		res.bodyOff, res.syntax = ps.bodyOff, ps.templated
 		return ps
 	}
 	if l.cache != nil {
@@ -94,8 +113,8 @@ func (l *loader) parseSource(res *postResult) (*parsedSource, bool) {
 			if id, ok := ids.ContentID(pf.path); ok {
 				res.sum = "git-blob:" + id
 				if ps := cached(); ps != nil {
-					res.lazy = true // read by loadSource if its render is not cached
-					return ps, true
+					res.lazy = ps.fail == nil // read by loadSource if its render is not cached
+					return ps, use(ps)
 				}
 			}
 		}
@@ -109,44 +128,48 @@ func (l *loader) parseSource(res *postResult) (*parsedSource, bool) {
 	res.lines = lineStarts(src)
 	if l.cache != nil && res.sum == "" {
 		res.sum = l.contentSum(pf.path, src)
-		if ps := cached(); ps != nil && ps.bodyOff <= len(src) {
-			res.body = src[ps.bodyOff:]
-			return ps, true
+		if ps := cached(); ps != nil {
+			return ps, use(ps)
 		}
 	}
-	if line, col, bad := invalidUTF8At(src); bad {
-		res.add(line, col, CodeInvalidUTF8, "the file is not valid UTF-8 text; save it as UTF-8")
-		return nil, false
+	ps := parseBytes(src)
+	if l.cache != nil {
+		l.cache.Put(sourceKey(res.sum), encodeSource(ps))
 	}
-	res.post = &Post{Path: pf.path, Bundle: pf.bundle}
+	return ps, use(ps)
+}
+
+// parseBytes is phase 1's work on a source's bytes alone.
+func parseBytes(src []byte) *parsedSource {
+	ps := &parsedSource{}
+	if line, col, bad := invalidUTF8At(src); bad {
+		ps.fail = &posErr{line: line, col: col, code: CodeInvalidUTF8, msg: "the file is not valid UTF-8 text; save it as UTF-8"}
+		return ps
+	}
+	ps.failPost = true // from here on, a problem is one of a post
 	fm, ok := splitFrontMatter(src)
 	if !ok {
 		delim := string(src[bytes.IndexAny(src, "-+"):][:3])
-		res.add(1, 1, CodeFMUnclosed, fmt.Sprintf("front matter opened with %q is never closed; add a line %q after the last field", delim, delim))
-		return nil, false
+		ps.fail = &posErr{line: 1, col: 1, code: CodeFMUnclosed,
+			msg: fmt.Sprintf("front matter opened with %q is never closed; add a line %q after the last field", delim, delim)}
+		return ps
 	}
-	ps := &parsedSource{format: fm.format, bodyOff: fm.bodyOffset}
-	var pe *posErr
+	ps.format, ps.bodyOff = fm.format, fm.bodyOffset
 	switch fm.format {
 	case 'y':
-		ps.fields, pe = parseYAMLMapping(fm.text, fm.startLine-1, fm.endLine)
+		ps.fields, ps.fail = parseYAMLMapping(fm.text, fm.startLine-1, fm.endLine)
 	case 't':
-		ps.fields, pe = parseTOMLMapping(fm.text, fm.startLine-1)
+		ps.fields, ps.fail = parseTOMLMapping(fm.text, fm.startLine-1)
 	}
-	if pe != nil {
-		res.add(pe.line, pe.col, pe.code, pe.msg)
-		return nil, false
+	if ps.fail != nil {
+		ps.fields = nil
+		return ps
 	}
 	if fm.format == 0 {
 		ps.hint = noFrontMatterHint(src)
 	}
-	res.body, res.bodyOff = src[fm.bodyOffset:], fm.bodyOffset
-	ps.templated = templated(res.body)
-	res.syntax = ps.templated
-	if l.cache != nil {
-		l.cache.Put(sourceKey(res.sum), encodeSource(ps))
-	}
-	return ps, true
+	ps.templated = templated(src[fm.bodyOffset:])
+	return ps
 }
 
 // loadSource reads the source of a post whose front matter came from the
@@ -188,6 +211,14 @@ func encodeSource(ps *parsedSource) []byte {
 	e.str(ps.hint)
 	e.bool(ps.templated)
 	e.fields(ps.fields)
+	e.bool(ps.fail != nil)
+	if ps.fail != nil {
+		e.int(ps.fail.line)
+		e.int(ps.fail.col)
+		e.str(ps.fail.code)
+		e.str(ps.fail.msg)
+		e.bool(ps.failPost)
+	}
 	return e.b
 }
 
@@ -235,6 +266,10 @@ func decodeSource(b []byte) (*parsedSource, error) {
 	ps.hint = d.str()
 	ps.templated = d.bool()
 	ps.fields = d.fields(0)
+	if d.bool() {
+		ps.fail = &posErr{line: d.int(), col: d.int(), code: d.str(), msg: d.str()}
+		ps.failPost = d.bool()
+	}
 	if d.err != nil || len(d.b) != 0 || ps.bodyOff < 0 || (ps.format != 0 && ps.format != 'y' && ps.format != 't') {
 		return nil, errCodec
 	}
