@@ -28,6 +28,16 @@ func cacheKey(data []byte, o Options) string {
 	return "img-" + hex.EncodeToString(h.Sum(nil))
 }
 
+// idCacheKey names the result of processing the image whose git blob id
+// is id with o: as cacheKey, for a content named by its store instead of
+// hashed here ("git-blob:" keeps the two kinds of names apart).
+func idCacheKey(id string, o Options) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "git-blob:%s", id)
+	fmt.Fprintf(h, "\x00v%d resize=%t keep=%t max=%d widths=%v", cacheVersion, o.Resize, o.KeepMetadata, o.maxPixels(), o.widths())
+	return "img-" + hex.EncodeToString(h.Sum(nil))
+}
+
 // cachedResult is a Result as stored: Data left out when it is the input.
 type cachedResult struct {
 	R        Result

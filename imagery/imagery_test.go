@@ -303,3 +303,52 @@ func TestICCProfileCopiedToVariants(t *testing.T) {
 		}
 	}
 }
+
+// TestProcessContentKeyedByID: an image named by its content id is cached
+// under the id, apart from the entries of hashed bytes, with the same
+// result; a hit does not depend on hashing the bytes; another id (or
+// other options) is another entry; a damaged entry is recomputed.
+func TestProcessContentKeyedByID(t *testing.T) {
+	ctx := context.Background()
+	src := it.PNG(t, it.Photo(1000, 600))
+	want, err := New(nil).Process(ctx, src, Options{Resize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := NewMemCache()
+	p := New(cache)
+	const id = "0123456789abcdef0123456789abcdef01234567"
+	for round := range 2 {
+		got, err := p.ProcessContent(ctx, id, src, Options{Resize: true})
+		if err != nil || !sameResult(want, got) {
+			t.Fatalf("round %d: result differs (%v)", round, err)
+		}
+		if cache.Len() != 1 {
+			t.Fatalf("round %d: %d entries, want 1", round, cache.Len())
+		}
+	}
+	if _, ok := cache.Get(idCacheKey(id, Options{Resize: true})); !ok {
+		t.Fatal("the result is not under its id")
+	}
+	if _, ok := cache.Get(cacheKey(src, Options{Resize: true})); ok {
+		t.Fatal("an id's entry is also under the bytes' hash")
+	}
+	// No id: the bytes' hash, as Process.
+	if got, _ := p.ProcessContent(ctx, "", src, Options{Resize: true}); !sameResult(want, got) || cache.Len() != 2 {
+		t.Fatalf("without an id: %d entries", cache.Len())
+	}
+	if _, _ = p.ProcessContent(ctx, id, src, Options{}); cache.Len() != 3 {
+		t.Fatalf("other options share the id's entry: %d entries", cache.Len())
+	}
+	if _, _ = p.ProcessContent(ctx, "fedcba9876543210fedcba9876543210fedcba98", src, Options{Resize: true}); cache.Len() != 4 {
+		t.Fatalf("another id shares the entry: %d entries", cache.Len())
+	}
+	for k, v := range cache.m {
+		c := bytes.Clone(v)
+		c[len(c)/2] ^= 1
+		cache.m[k] = c
+	}
+	if got, _ := p.ProcessContent(ctx, id, src, Options{Resize: true}); !sameResult(want, got) {
+		t.Fatal("a damaged entry was used")
+	}
+}
