@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,9 @@ func (c *memCache) Put(k [32]byte, v []byte) {
 // step of a one-post edit publish. The tree comes as a publish job gets it:
 // fetched from a git server on loopback into a gitstore cache, checked
 // (CheckTree), then read through Commit's tree; only Commit and Load are
-// timed. The size is PUBLISHBOT_BENCH_POSTS (default 1000):
+// timed. The size is PUBLISHBOT_BENCH_POSTS (default 1000);
+// PUBLISHBOT_BENCH_CPUPROFILE=file profiles the edits (with the fetches
+// and checks between them, not the set-up):
 //
 //	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench LoadGitOneEdit -benchmem ./posts
 func BenchmarkLoadGitOneEdit(b *testing.B) {
@@ -114,6 +117,17 @@ func BenchmarkLoadGitOneEdit(b *testing.B) {
 	}
 	want := len(load(fetch()).Posts) // warms the cache
 	edits := 0
+	if f := os.Getenv("PUBLISHBOT_BENCH_CPUPROFILE"); f != "" {
+		// the edits' loads only, not the set-up
+		out, err := os.Create(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); out.Close() }()
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -261,7 +261,7 @@ func decodeSource(b []byte) (*parsedSource, error) {
 		return nil, errCodec
 	}
 	ps := &parsedSource{format: b[1]}
-	d := &decoder{b: b[2:]}
+	d := &decoder{b: b[2:], share: true}
 	ps.bodyOff = d.int()
 	ps.hint = d.str()
 	ps.templated = d.bool()
