@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // RenderCache keeps what rendering a post's Markdown made (its HTML, table
@@ -43,7 +46,14 @@ const (
 	readFile    = "file"    // whether a repository file exists
 	readDir     = "dir"     // whether a repository folder exists
 	readPrefix  = "prefix"  // the folder all posts' addresses share
-	readBytes   = "bytes"   // a repository file's content (its SHA-256)
+	readBytes   = "bytes"   // a repository file's content (contentSum)
+	// readTemplating is everything other generators' template syntax
+	// (textpl, expandTemplates) can read: every source's facts (links,
+	// post_url, ref), the generator the repository's files name, and the
+	// contents of _includes/ and of the shortcode templates. Coarse, and
+	// so never stale: a retitled post renders the templated posts again,
+	// an edited body does not.
+	readTemplating = "templating"
 )
 
 // Reads records what rendering one post reads of the site beyond its own
@@ -100,6 +110,8 @@ func (l *loader) answer(idx *siteIndex, kind, arg string) string {
 		return idx.prefix
 	case readBytes:
 		return l.bytesAnswer(arg, nil, nil)
+	case readTemplating:
+		return l.templatingAnswer(idx)
 	}
 	return "\x00unknown" // a kind this version does not know: never equal
 }
@@ -235,11 +247,50 @@ func (l *loader) cacheKey(r *postResult) [32]byte {
 }
 
 // templated reports a body with other generators' template syntax, which
-// expandTemplates expands before Markdown. Such posts are always rendered:
-// the template engine reads includes, shortcodes and other posts' addresses
-// without going through Reads yet, so a cached result could be stale.
+// expandTemplates expands before Markdown. The template engine reads
+// includes, shortcodes and other posts' addresses without going through
+// the walker's lookups, so rendering such a post records readTemplating.
 func templated(body []byte) bool {
 	return bytes.Contains(body, []byte("{{")) || bytes.Contains(body, []byte("{%"))
+}
+
+// templatingAnswer is the answer to readTemplating in this build (see
+// there): worked out once, after the index, by the first post that needs
+// it. Files are named by contentSum: a git tree's are not read.
+func (l *loader) templatingAnswer(idx *siteIndex) string {
+	t := &l.tplRead
+	t.once.Do(func() {
+		h := sha256.New()
+		for _, src := range slices.Sorted(maps.Keys(idx.bySource)) {
+			fmt.Fprintf(h, "%q=%s\n", src, facts(idx.bySource[src]))
+		}
+		fmt.Fprintf(h, "hint=%q\n", l.generatorHint())
+		shortcodes := "templates/shortcodes/"
+		if l.tpl.tmplDir != nil {
+			shortcodes = "\x00" // not in the content tree
+			entries, _ := fs.ReadDir(l.tpl.tmplDir, "shortcodes")
+			for _, e := range entries {
+				b, err := fs.ReadFile(l.tpl.tmplDir, "shortcodes/"+e.Name())
+				sum := sha256.Sum256(b)
+				fmt.Fprintf(h, "shortcode %q %t %x\n", e.Name(), err == nil, sum)
+			}
+		}
+		for _, p := range l.tree.order {
+			if strings.HasPrefix(p, "_includes/") || strings.HasPrefix(p, shortcodes) {
+				fmt.Fprintf(h, "%q=%q\n", p, l.contentSum(p, nil))
+			}
+		}
+		for _, d := range l.tree.diags {
+			// A link the listing does not follow, a folder's fs.FS may
+			// (os.Root, within the folder): what reading it gives.
+			if d.Code == CodeSymlink && (strings.HasPrefix(d.File, "_includes/") || strings.HasPrefix(d.File, shortcodes)) {
+				b, err := fs.ReadFile(l.tree.fsys, d.File)
+				fmt.Fprintf(h, "link %q=%q\n", d.File, l.bytesAnswer(d.File, b, err))
+			}
+		}
+		t.answer = string(h.Sum(nil))
+	})
+	return t.answer
 }
 
 // renderCached is render through the cache: a cached result whose reads
@@ -258,8 +309,16 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	}
 	before, checks, linked := len(r.diags), len(r.checks), len(r.linked)
 	reads := &Reads{}
+	if r.syntax {
+		reads.add(readTemplating, "", l.templatingAnswer(idx))
+	}
 	if !l.renderWith(r, idx, reads) {
 		return // a panic: not cached
+	}
+	for _, d := range r.diags[before:] {
+		if d.Code == CodeLiquid && strings.Contains(d.Message, "time is up") {
+			return // the template engine ran out of time: another build may not
+		}
 	}
 	p := r.post
 	c := cachedRender{Reads: reads.list, HTML: p.HTML, TOC: p.TOC, Summary: p.Summary, Image: p.Image, Text: p.Text,

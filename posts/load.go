@@ -524,6 +524,10 @@ type loader struct {
 
 	cache        RenderCache // nil: every post is rendered
 	cacheKeyBase [32]byte    // the build's part of every cache key (cache.go)
+	tplRead      struct {    // the answer to readTemplating in this build (templatingAnswer)
+		once   sync.Once
+		answer string
+	}
 }
 
 // read is phase 1: read the file, split and parse front matter, fill the

@@ -25,7 +25,7 @@ const summaryRunes = 400
 // report body problems, and render HTML. A panic becomes an internal-error
 // diagnostic.
 func (l *loader) render(r *postResult, idx *siteIndex) {
-	if l.cache != nil && !r.syntax {
+	if l.cache != nil {
 		l.renderCached(r, idx)
 		return
 	}
