@@ -14,7 +14,8 @@
 //   - one-post edit publish, -edits times: commit an edit of one post to the
 //     source, then `publishbot publish` (fetch → pushed);
 //   - cold build (`publishbot build`, empty build cache when the binary
-//     has one) and warm no-change build (same folder, cache kept).
+//     has one, and an empty image cache: PUBLISHBOT_DATA_DIR) and warm
+//     no-change build (same folder, caches kept).
 //
 // The binaries take turns at every step, so that the load of a shared
 // machine falls on all of them alike; the load average is printed.
@@ -131,7 +132,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return out
 	}
 	publish := func(b *binary, step string) error {
-		s, out, err := measure(b.path, "", "publish", "--repo", srv.RepoURL(b.repo), "--ref", "main", "--data-dir", filepath.Join(b.work, "data"))
+		s, out, err := measure(b.path, "", nil, "publish", "--repo", srv.RepoURL(b.repo), "--ref", "main", "--data-dir", filepath.Join(b.work, "data"))
 		if err != nil {
 			return fmt.Errorf("%s %s: %w\n%s", b.label, step, err, out)
 		}
@@ -150,7 +151,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				os.RemoveAll(cache)
 				args = append(args, "--cache-dir", cache)
 			}
-			s, text, err := measure(b.path, "", append(args, srcDir)...)
+			// Images are resized into a fresh cache too, as the first
+			// publish resizes them into its fresh data folder.
+			images := filepath.Join(b.work, "images-cold")
+			os.RemoveAll(images)
+			s, text, err := measure(b.path, "", []string{"PUBLISHBOT_DATA_DIR=" + images}, append(args, srcDir)...)
 			if err != nil && !strings.Contains(text, "built ") {
 				return fmt.Errorf("%s cold build: %w\n%s", b.label, err, text)
 			}
@@ -173,7 +178,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, c := range [][]string{{"init", "-q", "-b", "gh-pages"}, {"add", "-A"},
 			{"-c", "user.name=bench", "-c", "user.email=bench@example.com", "commit", "-q", "-m", "site"},
 			{"-c", "http.postBuffer=1073741824", "push", "-q", srv.RepoURL(name), "gh-pages"}} {
-			s, text, err := measure("git", site, c...)
+			s, text, err := measure("git", site, nil, c...)
 			if err != nil {
 				return fmt.Errorf("git %s: %w\n%s", c[0], err, text)
 			}
@@ -212,7 +217,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			if b.hasCache {
 				args = append(args, "--cache-dir", filepath.Join(b.work, "cache-warm"))
 			}
-			s, text, err := measure(b.path, "", append(args, srcDir)...)
+			s, text, err := measure(b.path, "", []string{"PUBLISHBOT_DATA_DIR=" + filepath.Join(b.work, "images-warm")}, append(args, srcDir)...)
 			if err != nil && !strings.Contains(text, "built ") {
 				return fmt.Errorf("%s warm build: %w\n%s", b.label, err, text)
 			}
@@ -268,7 +273,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 // its output.
 // The peak RSS is /usr/bin/time's: a child's own rusage would start from
 // this process's peak (Linux keeps ru_maxrss across fork and exec).
-func measure(prog, dir string, args ...string) (sample, string, error) {
+func measure(prog, dir string, env []string, args ...string) (sample, string, error) {
 	rssFile, err := os.CreateTemp("", "benchpublish-rss-")
 	if err != nil {
 		return sample{}, "", err
@@ -277,6 +282,7 @@ func measure(prog, dir string, args ...string) (sample, string, error) {
 	defer os.Remove(rssFile.Name())
 	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M %U %S", "-o", rssFile.Name(), prog}, args...)...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	t0 := time.Now()
