@@ -35,7 +35,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-5"
+const renderVersion = "posts-render-6"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -77,11 +77,18 @@ func (rs *Reads) add(kind, arg, answer string) {
 }
 
 // facts is what a link to t depends on: whether it is there and published,
-// its kind, source, address, title and state.
+// its kind, source, address, title and state. It is asked only once the
+// index is built (rendering, replaying reads), when none of them changes
+// any more: worked out once per post and build.
 func facts(t *postResult) string {
 	if t == nil {
 		return "-"
 	}
+	t.factsOnce.Do(func() { t.facts = factsOf(t) })
+	return t.facts
+}
+
+func factsOf(t *postResult) string {
 	if t.post == nil {
 		return "nopost"
 	}
@@ -235,15 +242,24 @@ func (l *loader) cacheBase() [32]byte {
 // cacheKey is the key of r's render: the build's part, and the post's
 // source and the fields phase 1 and the index gave it that rendering reads.
 func (l *loader) cacheKey(r *postResult) [32]byte {
-	h := sha256.New()
-	h.Write(l.cacheKeyBase[:])
 	p := r.post
-	fmt.Fprintf(h, "%q|%q|%t|%t|%d|%t|%t|%q|%q|%q|%t|%t|%d\x00", r.file.path, r.file.bundle, r.file.page, r.file.section,
-		r.kind, r.claimed, r.hasError, p.Address, p.Section, p.Summary, p.Draft, p.Future, len(r.diags))
-	h.Write([]byte(r.sum)) // the source's content (contentSum)
-	var k [32]byte
-	h.Sum(k[:0])
-	return k
+	e := &encoder{b: make([]byte, 0, 128+len(r.file.path)+len(p.Address)+len(p.Summary))}
+	e.b = append(e.b, l.cacheKeyBase[:]...)
+	e.str(r.file.path)
+	e.str(r.file.bundle)
+	e.bool(r.file.page)
+	e.bool(r.file.section)
+	e.int(int(r.kind))
+	e.bool(r.claimed)
+	e.bool(r.hasError)
+	e.str(p.Address)
+	e.str(p.Section)
+	e.str(p.Summary)
+	e.bool(p.Draft)
+	e.bool(p.Future)
+	e.int(len(r.diags))
+	e.str(r.sum) // the source's content (contentSum)
+	return sha256.Sum256(e.b)
 }
 
 // templated reports a body with other generators' template syntax, which

@@ -462,6 +462,9 @@ type postResult struct {
 	page    *Page  // a page's own fields; nil for a post
 	pageAt  [2]int // line and column of a page's permalink or url
 	expired bool   // the post's expiryDate has passed (schedule.go)
+
+	factsOnce sync.Once // facts (cache.go)
+	facts     string
 }
 
 // renders says phase 2 renders r: it has a body, read or not yet.
