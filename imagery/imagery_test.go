@@ -3,6 +3,8 @@ package imagery
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/gob"
 	"errors"
 	"image"
 	"image/color"
@@ -350,5 +352,77 @@ func TestProcessContentKeyedByID(t *testing.T) {
 	}
 	if got, _ := p.ProcessContent(ctx, id, src, Options{Resize: true}); !sameResult(want, got) {
 		t.Fatal("a damaged entry was used")
+	}
+}
+
+// oldEntry is an entry as publishbot wrote them before the PBI2 format: a
+// SHA-256 of the rest, then gob.
+func oldEntry(t *testing.T, r *Result, input []byte) []byte {
+	c := cachedResult{R: *r}
+	if r.Data != nil && bytes.Equal(r.Data, input) {
+		c.R.Data, c.SameData = nil, true
+	}
+	if n := len(c.R.Variants); n > 0 {
+		vs := append([]Variant(nil), c.R.Variants...)
+		vs[n-1].Data = nil
+		c.R.Variants = vs
+	}
+	var buf bytes.Buffer
+	buf.Write(make([]byte, sha256.Size))
+	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	sum := sha256.Sum256(b[sha256.Size:])
+	copy(b, sum[:])
+	return b
+}
+
+// TestResultEntries: an entry gives back the result it was made from (an
+// unchanged original, a cleaned one, none), entries of the earlier format
+// are still read, and every cut or flipped entry is refused.
+func TestResultEntries(t *testing.T) {
+	ctx := context.Background()
+	src := it.PNG(t, it.Photo(1000, 600))
+	resized, err := New(nil).Process(ctx, src, Options{Resize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := New(nil).Process(ctx, src, Options{})
+	for name, r := range map[string]*Result{"resized": resized, "as is": plain,
+		"bomb": {Format: "png", Width: 1, Height: 1, Problem: ProblemBomb},
+		"other": {Format: "jpeg", Width: 3, Height: 2, Data: []byte{}, Location: true,
+			Variants: []Variant{{Width: 1, Height: 1, Data: []byte("a"), WebP: []byte("w")}, {Width: 3, Height: 2}}}} {
+		input := src
+		enc, err := encodeResult(r, input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range [][]byte{enc, oldEntry(t, r, input)} {
+			got, err := decodeResult(e, input)
+			// (gob, the old format, does not tell an empty Data from none)
+			if err != nil || !sameResult(got, r) || (i == 0 && (got.Data == nil) != (r.Data == nil)) {
+				t.Errorf("%s: decoded %+v, %v", name, got, err)
+			}
+		}
+		// Cut and flipped at the first and last 64 bytes, and every 4093rd.
+		var at []int
+		for i := range enc {
+			if i < 64 || i >= len(enc)-64 || i%4093 == 0 {
+				at = append(at, i)
+			}
+		}
+		for _, n := range at {
+			if _, err := decodeResult(enc[:n], input); err == nil {
+				t.Errorf("%s: the first %d of %d bytes decode", name, n, len(enc))
+			}
+		}
+		for _, i := range at {
+			c := bytes.Clone(enc)
+			c[i] ^= 0x10
+			if _, err := decodeResult(c, input); err == nil {
+				t.Errorf("%s: byte %d flipped decodes", name, i)
+			}
+		}
 	}
 }
