@@ -127,7 +127,9 @@ type Result struct {
 
 // Cache keeps Process's results by key. Get reports whether it has the
 // key; Put stores a value (a cache that cannot store simply drops it).
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use, and must never change
+// the bytes Get returned or Put was given: a cached Result's Data and
+// variants share them (so a caller never changes a Result's bytes either).
 type Cache interface {
 	Get(key string) ([]byte, bool)
 	Put(key string, value []byte)
