@@ -114,10 +114,12 @@ func Languages() []string {
 func (l *Locale) T(key string, args ...any) string {
 	if len(args) > 0 {
 		if n, ok := args[0].(int); ok {
-			if s, ok := l.lookup(key + "." + l.pluralForm(n)); ok {
+			var buf [64]byte // "key.form" without a string for it
+			k := append(append(buf[:0], key...), '.')
+			if s, ok := l.lookupBytes(append(k, l.pluralForm(n)...)); ok {
 				return fmt.Sprintf(s, args...)
 			}
-			if s, ok := l.lookup(key + ".other"); ok {
+			if s, ok := l.lookupBytes(append(k, "other"...)); ok {
 				return fmt.Sprintf(s, args...)
 			}
 		}
@@ -130,6 +132,18 @@ func (l *Locale) T(key string, args ...any) string {
 		return s
 	}
 	return fmt.Sprintf(s, args...)
+}
+
+// lookupBytes is lookup of a key held in bytes.
+func (l *Locale) lookupBytes(key []byte) (string, bool) {
+	if s, ok := l.strings[string(key)]; ok {
+		return s, true
+	}
+	if s, ok := l.table.strings[string(key)]; ok {
+		return s, true
+	}
+	s, ok := english[string(key)]
+	return s, ok
 }
 
 func (l *Locale) lookup(key string) (string, bool) {

@@ -29,6 +29,10 @@ func absoluteHTML(body string, base *url.URL) string {
 			return out.String() // io.EOF: the whole body was read
 		case html.StartTagToken, html.SelfClosingTagToken:
 			raw := z.Raw()
+			if !mayHoldURLAttr(raw) {
+				out.Write(raw) // most tags: the spans of highlighted code
+				continue
+			}
 			tok := z.Token()
 			changed := false
 			for i, a := range tok.Attr {
@@ -53,6 +57,50 @@ func absoluteHTML(body string, base *url.URL) string {
 			out.Write(z.Raw())
 		}
 	}
+}
+
+// mayHoldURLAttr says whether a tag as written may have an attribute that
+// absoluteHTML rewrites: one of urlAttrs or srcset, whose names the
+// tokenizer lower-cases, so only a tag holding one of them in any ASCII
+// case can. (The tokenizer does not change the tag's raw bytes.)
+func mayHoldURLAttr(tag []byte) bool {
+	for i, c := range tag {
+		var name string
+		switch c | 0x20 { // ASCII lower case
+		case 'h':
+			name = "href"
+		case 's':
+			name = "src" // and srcset
+		case 'p':
+			name = "poster"
+		case 'c':
+			name = "cite"
+		default:
+			continue
+		}
+		if hasASCIIPrefixFold(tag[i:], name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasASCIIPrefixFold says whether b starts with lower, a lower-case ASCII
+// word, in any ASCII case.
+func hasASCIIPrefixFold(b []byte, lower string) bool {
+	if len(b) < len(lower) {
+		return false
+	}
+	for i := 0; i < len(lower); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // resolveURL makes ref absolute against base (a footnote's "#fn:1" too:

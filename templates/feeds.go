@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"sort"
 	"time"
 )
@@ -34,14 +33,7 @@ func (b *build) feedUpdated() time.Time {
 
 func (b *build) feeds() error {
 	list := b.feedPosts()
-	b.feedHTML = make(map[*PostData]string, len(list))
-	for _, d := range list {
-		base, err := url.Parse(d.AbsURL)
-		if err != nil {
-			base = nil
-		}
-		b.feedHTML[d] = absoluteHTML(d.Post.HTML, base)
-	}
+	b.waitFeedBodies()
 	for _, f := range []struct {
 		path string
 		gen  func([]*PostData) ([]byte, error)
@@ -92,7 +84,7 @@ type atomEntry struct {
 	Authors    []atomPerson   `xml:"author"`
 	Categories []atomCategory `xml:"category"`
 	Summary    *atomText      `xml:"summary,omitempty"`
-	Content    atomText       `xml:"content"`
+	Content    atomRawText    `xml:"content"` // feedText
 }
 
 type atomFeed struct {
@@ -136,6 +128,7 @@ func (b *build) atomOf(list []*PostData, title, self, alt string) ([]byte, error
 	if b.cfg.Author != "" {
 		f.Author = &atomPerson{Name: b.cfg.Author}
 	}
+	size := 1024 // of the feed, about
 	for _, d := range list {
 		e := atomEntry{
 			Title:     atomText{Type: "text", Body: d.Title},
@@ -143,7 +136,7 @@ func (b *build) atomOf(list []*PostData, title, self, alt string) ([]byte, error
 			ID:        d.FeedID,
 			Published: rfc3339(d.Date),
 			Updated:   rfc3339(d.Date),
-			Content:   atomText{Type: "html", Body: b.feedHTML[d]},
+			Content:   atomRawText{Type: "html", Escaped: b.feedText(d)},
 		}
 		if d.Updated.After(d.Date) {
 			e.Updated = rfc3339(d.Updated)
@@ -162,8 +155,9 @@ func (b *build) atomOf(list []*PostData, title, self, alt string) ([]byte, error
 			e.Categories = append(e.Categories, atomCategory{Term: t.Slug, Label: t.Name})
 		}
 		f.Entries = append(f.Entries, e)
+		size += len(e.Content.Escaped) + 2*len(d.Summary) + 1024
 	}
-	return marshalXML(f)
+	return marshalXML(f, size)
 }
 
 type rssGUID struct {
@@ -179,7 +173,7 @@ type rssItem struct {
 	Authors     []string `xml:"dc:creator"`
 	Categories  []string `xml:"category"`
 	Description string   `xml:"description"`
-	Content     string   `xml:"content:encoded"`
+	Content     xmlText  `xml:"content:encoded"` // feedText
 }
 
 type rssChannel struct {
@@ -220,6 +214,7 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			AtomLink:      atomLink{Href: b.cfg.URL("rss.xml"), Rel: "self", Type: "application/rss+xml"},
 		},
 	}
+	size := 1024 // of the feed, about
 	for _, d := range list {
 		it := rssItem{
 			Title:       d.Title,
@@ -227,7 +222,7 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			GUID:        rssGUID{IsPermaLink: "true", Value: d.AbsURL},
 			PubDate:     d.Date.Format(time.RFC1123Z),
 			Description: d.Summary,
-			Content:     b.feedHTML[d],
+			Content:     xmlText{b.feedText(d)},
 		}
 		for _, a := range d.Authors {
 			it.Authors = append(it.Authors, a.Name)
@@ -236,12 +231,14 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 			it.Categories = append(it.Categories, t.Name)
 		}
 		f.Channel.Items = append(f.Channel.Items, it)
+		size += len(it.Content.Escaped) + 2*len(d.Summary) + 1024
 	}
-	return marshalXML(f)
+	return marshalXML(f, size)
 }
 
-func marshalXML(v any) ([]byte, error) {
+func marshalXML(v any, sizeHint int) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(sizeHint)
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
@@ -300,7 +297,7 @@ func (b *build) jsonFeed(list []*PostData) ([]byte, error) {
 			ID:            d.FeedID,
 			URL:           d.AbsURL,
 			Title:         d.Title,
-			ContentHTML:   b.feedHTML[d],
+			ContentHTML:   b.feedBody(d),
 			Summary:       d.Summary,
 			Image:         d.ImageURL,
 			DatePublished: rfc3339(d.Date),
@@ -348,7 +345,7 @@ func (b *build) fixedFiles() error {
 		}
 		set.URLs = append(set.URLs, e)
 	}
-	data, err := marshalXML(set)
+	data, err := marshalXML(set, 128*len(set.URLs)+1024)
 	if err != nil {
 		return fmt.Errorf("render sitemap.xml: %w", err)
 	}

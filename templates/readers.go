@@ -278,25 +278,20 @@ const tagFeedEntries = 20
 // tagFeedPath is the site path of a tag's Atom feed.
 func tagFeedPath(slug string) string { return "tags/" + slug + "/feed.xml" }
 
+// tagFeedList is the posts of the feed of the tag slug: its newest.
+func (b *build) tagFeedList(slug string) []*PostData {
+	list := b.byTag[slug]
+	return list[:min(len(list), tagFeedEntries)]
+}
+
 // tagFeeds writes an Atom feed per tag, of its newest posts.
 func (b *build) tagFeeds() error {
+	b.waitFeedBodies()
 	for _, tag := range b.tags {
 		if err := b.ctx.Err(); err != nil {
 			return err
 		}
-		list := b.byTag[tag.Slug]
-		if len(list) > tagFeedEntries {
-			list = list[:tagFeedEntries]
-		}
-		for _, d := range list {
-			if _, ok := b.feedHTML[d]; !ok {
-				base, err := url.Parse(d.AbsURL)
-				if err != nil {
-					base = nil
-				}
-				b.feedHTML[d] = absoluteHTML(d.Post.HTML, base)
-			}
-		}
+		list := b.tagFeedList(tag.Slug)
 		title := b.cfg.Title + ": " + tag.Name
 		data, err := b.atomOf(list, title, tagFeedPath(tag.Slug), "tags/"+tag.Slug+"/")
 		if err != nil {

@@ -280,12 +280,16 @@ type build struct {
 	intro    template.HTML
 
 	feedHTML map[*PostData]string // post bodies with absolute URLs, for the feeds
+	feedXML  map[*PostData]string // feedHTML escaped as XML character data (feedText)
+	feedJob  *feedJob             // feedHTML and feedXML being made beside the pages (startFeedBodies); nil before and after
 
 	pages   []*PageData              // the pages this render shows
 	headers map[string]template.HTML // site-header per menu target (headerKey)
 
 	imgs  map[string]*imageEntry // published raster images by site path (images.go)
 	diags []posts.Diagnostic     // warnings about images
+
+	search *searchJob // the search index, built beside the pages (searchindex.go); nil when off
 }
 
 type sitemapURL struct {
@@ -352,6 +356,10 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	visible := visiblePosts(site, opts)
 	b.preparePosts(visible)
+	b.startSearch()
+	defer b.waitSearch() // no goroutine outlives Render
+	b.startFeedBodies(site.Sections)
+	defer b.waitFeedBodies()
 	b.preparePages(site.Pages)
 	b.prepareReaders()
 	b.site.Menu = b.menuLinks(site.Menu)
@@ -393,8 +401,12 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		return nil, fmt.Errorf("execute template site-header: %w", err)
 	}
 	b.intro = template.HTML(site.Intro) // rendered and sanitised by posts.Load
-	steps := []func() error{b.postPages, b.indexPages, b.tagPages, func() error { return b.sectionPages(site.Sections) }, b.archivePage, b.notFoundPage,
-		b.pagePages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds, func() error { return b.sectionFeeds(site.Sections) }, b.searchFiles, b.fixedFiles}
+	pages := func() error {
+		return b.pageSteps((*build).postPages, (*build).indexPages, (*build).tagPages,
+			func(b *build) error { return b.sectionPages(site.Sections) }, (*build).archivePage, (*build).notFoundPage, (*build).pagePages)
+	}
+	steps := []func() error{pages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds,
+		func() error { return b.sectionFeeds(site.Sections) }, b.searchFiles, b.fixedFiles}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err

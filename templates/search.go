@@ -6,9 +6,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -128,12 +126,21 @@ func searchWords(text string, add func(string)) {
 // appendSearchWords calls add for every word of text, folded, exactly as
 // searchWords does, without allocating for words of ASCII letters and
 // digits, the most of a text: the word add gets is only valid during the
-// call (it lives in buf, which is returned for the next call to reuse).
-// Other words go through searchWords's folding.
+// call, and add must not change it. buf is text with its ASCII letters in
+// lower case, whose slices are those words; it is returned for the next
+// call to reuse. Other words go through searchWords's folding (ASCII
+// letters in lower case first fold the same).
 func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
-	i := 0
-	for i < len(text) {
+	buf = slices.Grow(buf[:0], len(text))[:len(text)]
+	for i := 0; i < len(text); i++ {
 		c := text[i]
+		buf[i] = c | asciiCase[c]
+	}
+	var other []byte // a word outside ASCII, folded
+	addOther := func(w string) { other = append(other[:0], w...); add(other) }
+	i := 0
+	for i < len(buf) {
+		c := buf[i]
 		if !isASCIIWordByte(c) {
 			if c < utf8.RuneSelf {
 				i++
@@ -142,46 +149,52 @@ func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
 			// a word, or CJK, or a separator outside ASCII: searchWords's way
 			// from here to the next ASCII separator (a word never spans one)
 			j := i + 1
-			for j < len(text) && (text[j] >= utf8.RuneSelf || isASCIIWordByte(text[j])) {
+			for j < len(buf) && (buf[j] >= utf8.RuneSelf || isASCIIWordByte(buf[j])) {
 				j++
 			}
-			searchWords(text[i:j], func(w string) { buf = append(buf[:0], w...); add(buf) })
+			searchWords(text[i:j], addOther)
 			i = j
 			continue
 		}
 		j := i + 1
-		for j < len(text) && isASCIIWordByte(text[j]) {
+		for j < len(buf) && isASCIIWordByte(buf[j]) {
 			j++
 		}
-		if j < len(text) && text[j] >= utf8.RuneSelf {
+		if j < len(buf) && buf[j] >= utf8.RuneSelf {
 			// the word goes on outside ASCII (or meets CJK): searchWords's way
 			// to the next ASCII separator
-			for j < len(text) && (text[j] >= utf8.RuneSelf || isASCIIWordByte(text[j])) {
+			for j < len(buf) && (buf[j] >= utf8.RuneSelf || isASCIIWordByte(buf[j])) {
 				j++
 			}
-			searchWords(text[i:j], func(w string) { buf = append(buf[:0], w...); add(buf) })
+			searchWords(text[i:j], addOther)
 			i = j
 			continue
 		}
 		if n := j - i; n >= minWordRunes && n <= maxWordRunes {
-			buf = buf[:0]
-			for k := i; k < j; k++ {
-				c := text[k]
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				buf = append(buf, c)
-			}
-			add(buf)
+			add(buf[i:j:j])
 		}
 		i = j
 	}
 	return buf
 }
 
-func isASCIIWordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
+// asciiWord is 1 at the ASCII letters and digits; asciiCase is the bit
+// that turns an ASCII upper-case letter into lower case at the letter, 0
+// elsewhere.
+var asciiWord, asciiCase = func() (w, c [256]byte) {
+	for b := 0; b < 256; b++ {
+		switch {
+		case 'a' <= b && b <= 'z', '0' <= b && b <= '9':
+			w[b] = 1
+		case 'A' <= b && b <= 'Z':
+			w[b] = 1
+			c[b] = 'a' - 'A'
+		}
+	}
+	return w, c
+}()
+
+func isASCIIWordByte(c byte) bool { return asciiWord[c] != 0 }
 
 // shardKey is the shard of a word: "" (all words in one shard) unless
 // that shard was split, then its first character, or its first two when
@@ -209,65 +222,19 @@ func runeKey(r rune) string {
 }
 
 // searchFiles writes the search page's index and script (search: true).
-// The index is the posts this render shows; its files are named by their
-// content's hash in the page, so a reader never mixes two builds.
+// The index is the posts this render shows, built since startSearch; its
+// files are named by their content's hash in the page, so a reader never
+// mixes two builds.
 func (b *build) searchFiles() error {
 	if !b.cfg.Search {
 		return nil
 	}
-	idx := searchIndex{Version: 1, Docs: make([][5]string, len(b.posts))}
-	words := map[string]*[]int{} // a pointer: adding a post to a word is then no map assignment, which would copy the word
-	var fold []byte              // appendSearchWords's buffer
-	for i, d := range b.posts {
-		tags := make([]string, len(d.TagLinks))
-		for j, t := range d.TagLinks {
-			tags[j] = t.Name
-		}
-		idx.Docs[i] = [5]string{d.Title, strings.TrimPrefix(d.URL, b.base), d.DateText, strings.Join(tags, ", "),
-			d.description}
-		add := func(w []byte) {
-			// words[string(w)] does not copy w; only a new word is stored as a string
-			l := words[string(w)]
-			if l == nil {
-				words[string(w)] = &[]int{i}
-			} else if (*l)[len(*l)-1] != i {
-				*l = append(*l, i)
-			}
-		}
-		fold = appendSearchWords(fold, d.Title, add)
-		fold = appendSearchWords(fold, strings.Join(tags, " "), add)
-		fold = appendSearchWords(fold, d.Summary, add)
-		fold = appendSearchWords(fold, d.Post.Text, add)
-	}
-	shards, split := b.searchShards(words)
-	idx.Split = split
-	keys := make([]string, 0, len(shards))
-	for k := range shards {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	idx.Shards = keys
-	files := map[string][]byte{}
-	hash := sha256.New()
-	for _, k := range keys {
-		data, err := json.Marshal(shards[k])
-		if err != nil {
-			return fmt.Errorf("render search index: %w", err)
-		}
-		files[shardPath(k)] = data
-		hash.Write(data)
-	}
-	data, err := json.Marshal(idx)
-	if err != nil {
-		return fmt.Errorf("render search index: %w", err)
-	}
-	files[searchIndexPath] = data
-	hash.Write(data)
-	for p, data := range files {
+	b.waitSearch()
+	for p, data := range b.search.files {
 		b.add(p, data)
 	}
 	b.add(searchScriptPath, searchScript)
-	return b.searchPage(hex.EncodeToString(hash.Sum(nil)[:4]))
+	return b.searchPage(b.search.version)
 }
 
 // shardPath is the site path of the shard of key: search/<key>.json, and
@@ -277,54 +244,6 @@ func shardPath(key string) string {
 		key = "words"
 	}
 	return searchDir + key + ".json"
-}
-
-// searchShards groups the words into shards by shardKey, splitting a
-// shard by two characters when it grows past maxShardBytes.
-func (b *build) searchShards(words map[string]*[]int) (map[string]*searchShard, []string) {
-	sorted := make([]string, 0, len(words))
-	for w := range words {
-		sorted = append(sorted, w)
-	}
-	sort.Strings(sorted)
-	size := map[string]int{}
-	total := 0
-	for _, w := range sorted {
-		n := len(w) + 4 + 3*len(*words[w]) // about its JSON
-		size[shardKey(w, map[string]bool{"": true})] += n
-		total += n
-	}
-	split := map[string]bool{}
-	splitKeys := []string{}
-	if total <= maxShardBytes {
-		size = nil // one shard
-	} else {
-		split[""] = true
-		splitKeys = append(splitKeys, "")
-	}
-	for k, n := range size {
-		if n > maxShardBytes {
-			split[k] = true
-			splitKeys = append(splitKeys, k)
-		}
-	}
-	sort.Strings(splitKeys)
-	shards := map[string]*searchShard{}
-	for _, w := range sorted {
-		k := shardKey(w, split)
-		s := shards[k]
-		if s == nil {
-			s = &searchShard{}
-			shards[k] = s
-		}
-		ids := slices.Clone(*words[w])
-		for i := len(ids) - 1; i > 0; i-- {
-			ids[i] -= ids[i-1]
-		}
-		s.Words = append(s.Words, w)
-		s.Posts = append(s.Posts, ids)
-	}
-	return shards, splitKeys
 }
 
 // searchPage writes search/index.html; version names the index's build.

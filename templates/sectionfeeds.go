@@ -3,7 +3,6 @@ package templates
 import (
 	"fmt"
 	"io/fs"
-	"net/url"
 	"path"
 	"strings"
 
@@ -24,6 +23,26 @@ func sectionFeedTitle(sec *posts.Section, site string) string {
 	return site
 }
 
+// sectionFeedList is the posts of sec's feed: as many of its newest
+// (its subfolders' included) as the site's feed carries; none for the
+// top section, which introduces the index, whose feeds are the site's.
+func (b *build) sectionFeedList(sec *posts.Section) []*PostData {
+	if sec.Address == "" || sec.Address == "/" {
+		return nil
+	}
+	limit := len(b.feedPosts())
+	var list []*PostData
+	for _, d := range b.posts {
+		if s := d.Post.Section; s == sec.Dir || strings.HasPrefix(s, sec.Dir+"/") {
+			list = append(list, d)
+			if len(list) == limit {
+				break
+			}
+		}
+	}
+	return list
+}
+
 // sectionFeeds writes an Atom feed for every section that lists a post:
 // a Zola section with generate_feeds (Inside Rust's atom.xml) or a Hugo
 // section (its index.xml) has one, and readers of a moved blog keep their
@@ -32,34 +51,14 @@ func sectionFeedTitle(sec *posts.Section, site string) string {
 // index.xml) beside it; a file the site already writes there is kept.
 // It carries as many of the section's newest posts as the site's feed.
 func (b *build) sectionFeeds(sections []*posts.Section) error {
-	limit := len(b.feedPosts())
+	b.waitFeedBodies()
 	for _, sec := range sections {
 		if err := b.ctx.Err(); err != nil {
 			return err
 		}
-		if sec.Address == "" || sec.Address == "/" {
-			continue // the top section introduces the index, whose feeds are the site's
-		}
-		var list []*PostData
-		for _, d := range b.posts {
-			if s := d.Post.Section; s == sec.Dir || strings.HasPrefix(s, sec.Dir+"/") {
-				list = append(list, d)
-				if len(list) == limit {
-					break
-				}
-			}
-		}
+		list := b.sectionFeedList(sec)
 		if len(list) == 0 {
 			continue
-		}
-		for _, d := range list {
-			if _, ok := b.feedHTML[d]; !ok {
-				base, err := url.Parse(d.AbsURL)
-				if err != nil {
-					base = nil
-				}
-				b.feedHTML[d] = absoluteHTML(d.Post.HTML, base)
-			}
 		}
 		feedPath := sectionFeedPath(sec)
 		data, err := b.atomOf(list, sectionFeedTitle(sec, b.cfg.Title), feedPath, sec.Address)

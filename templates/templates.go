@@ -227,6 +227,7 @@ func (r *Renderer) forLocale(loc *locale.Locale) (pageSet, error) {
 			return nil, fmt.Errorf("prepare template %s: %w", name, err)
 		}
 		set[name] = t.Funcs(fm)
+		foldWords(set[name], loc)
 	}
 	r.sets[key] = set
 	return set, nil
