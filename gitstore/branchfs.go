@@ -25,5 +25,5 @@ func BranchFS(dir, branch string) (fs.FS, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("read commit %s: %w", ref.Hash(), err)
 	}
-	return newTreeFS(repo.Storer, commit.TreeHash, 0), commit.Hash.String(), nil
+	return newTreeFS(repo.Storer, commit.TreeHash, 0, nil), commit.Hash.String(), nil
 }

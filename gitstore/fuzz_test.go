@@ -53,7 +53,7 @@ func FuzzTreeFSNames(f *testing.F) {
 			t.Fatal(err)
 		}
 		rh, _ := s.SetEncodedObject(root)
-		fsys := newTreeFS(s, rh, 1<<20)
+		fsys := newTreeFS(s, rh, 1<<20, nil)
 		_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return nil
@@ -105,7 +105,7 @@ func FuzzFilesTree(f *testing.F) {
 		if err := w.flush(); err != nil {
 			t.Fatal(err)
 		}
-		fsys := newTreeFS(w.s, h, 0)
+		fsys := newTreeFS(w.s, h, 0, nil)
 		n := 0
 		err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 			if err != nil {

@@ -45,7 +45,7 @@ func (r *Repo) Commit(hash string) (Commit, error) {
 		return Commit{}, err
 	}
 	out := Commit{Hash: c.Hash.String(), Message: c.Message,
-		Tree: newTreeFS(r.st, c.TreeHash, r.store.limits.MaxFileBytes)}
+		Tree: newTreeFS(r.st, c.TreeHash, r.store.limits.MaxFileBytes, r.store.sizes)}
 	for _, p := range c.ParentHashes {
 		out.Parents = append(out.Parents, p.String())
 	}

@@ -71,8 +71,8 @@ func (e *limitError) Is(target error) bool { return target == ErrPermanent }
 
 // blobSizes remembers blob sizes across checks (a blob's size never changes),
 // so a check after one changed file asks the object store about one blob,
-// not a thousand: go-git inflates a packed object to tell its size. Safe for
-// concurrent use; it forgets everything past maxEntries.
+// not a thousand. Safe for concurrent use; it forgets everything past
+// maxEntries.
 type blobSizes struct {
 	mu         sync.Mutex
 	m          map[plumbing.Hash]int64
@@ -88,11 +88,10 @@ func (b *blobSizes) get(s storer.EncodedObjectStorer, h plumbing.Hash) (int64, e
 			return n, nil
 		}
 	}
-	o, err := s.EncodedObject(plumbing.BlobObject, h)
+	n, err := objectSize(s, h)
 	if err != nil {
 		return 0, err
 	}
-	n := o.Size()
 	if b != nil {
 		b.mu.Lock()
 		if b.m == nil || len(b.m) >= b.maxEntries {

@@ -36,7 +36,8 @@ type treeShared struct {
 	mu      sync.Mutex
 	s       storer.EncodedObjectStorer
 	trees   map[plumbing.Hash]*dirIndex
-	maxFile int64 // ReadFile/Open refuse larger blobs; 0 = no limit
+	maxFile int64      // ReadFile/Open refuse larger blobs; 0 = no limit
+	sizes   *blobSizes // blob sizes the store already knows (CheckTree's); nil: none
 }
 
 // dirIndex is a decoded tree with its usable entries by name. Trees from
@@ -47,8 +48,11 @@ type dirIndex struct {
 	byName  map[string]int
 }
 
-func newTreeFS(s storer.EncodedObjectStorer, root plumbing.Hash, maxFile int64) *treeFS {
-	return &treeFS{shared: &treeShared{s: s, trees: map[plumbing.Hash]*dirIndex{}, maxFile: maxFile}, root: root}
+// newTreeFS reads the tree root from s. sizes, when not nil, answers the
+// sizes of blobs it has seen (a publish checks the tree first, CheckTree,
+// so a listing then reads no blob header at all).
+func newTreeFS(s storer.EncodedObjectStorer, root plumbing.Hash, maxFile int64, sizes *blobSizes) *treeFS {
+	return &treeFS{shared: &treeShared{s: s, trees: map[plumbing.Hash]*dirIndex{}, maxFile: maxFile, sizes: sizes}, root: root}
 }
 
 var (
@@ -129,15 +133,43 @@ func validName(n string) bool {
 	return n != "" && n != "." && n != ".." && !strings.ContainsAny(n, "/\x00") && utf8.ValidString(n)
 }
 
+// size is a file's size (objectSize).
 func (f *treeFS) size(e entry) (int64, error) {
 	if e.isDir() {
 		return 0, nil
 	}
-	o, err := f.shared.s.EncodedObject(plumbing.BlobObject, e.hash)
+	return f.shared.sizes.get(f.shared.s, e.hash)
+}
+
+// objectSize is an object's size from its header: for a packed object
+// go-git reads the pack entry's header (and a delta's first bytes), never
+// inflating the object, where EncodedObject would inflate it whole. When
+// that fails (a damaged pack says only EOF) the object is read, for the
+// error that tells damage (IsCorrupt).
+func objectSize(s storer.EncodedObjectStorer, h plumbing.Hash) (int64, error) {
+	if n, err := s.EncodedObjectSize(h); err == nil {
+		return n, nil
+	}
+	o, err := s.EncodedObject(plumbing.AnyObject, h)
 	if err != nil {
 		return 0, err
 	}
 	return o.Size(), nil
+}
+
+// ContentID names the content of the regular file name without reading it:
+// its git blob id (40 hex digits). Two files with the same id have the same
+// bytes, in any repository. It is false for a folder, a symbolic link or a
+// path that does not exist. Consumers that cache work per file (posts,
+// imagery) find it through an interface of their own.
+func (f *treeFS) ContentID(name string) (string, bool) {
+	f.shared.mu.Lock()
+	defer f.shared.mu.Unlock()
+	e, err := f.lookup("contentid", name)
+	if err != nil || e.isDir() || e.mode == filemode.Symlink {
+		return "", false
+	}
+	return e.hash.String(), true
 }
 
 func (f *treeFS) read(op, name string, e entry) ([]byte, error) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/publishbot/publishbot/gitserver"
 )
 
@@ -59,6 +60,9 @@ func TestTreeFSSymlinksAndSubmodules(t *testing.T) {
 		Submodules: map[string]string{"themes/sub": "1111111111111111111111111111111111111111"},
 	})
 	fsys := e.fetchTree(0)
+	if id, ok := fsys.(interface{ ContentID(string) (string, bool) }).ContentID("posts/evil.md"); ok {
+		t.Errorf("a symbolic link has the content id %s", id)
+	}
 	entries, err := fs.ReadDir(fsys, "posts")
 	if err != nil {
 		t.Fatal(err)
@@ -117,5 +121,45 @@ func TestBranchFS(t *testing.T) {
 	}
 	if _, _, err := BranchFS(e.srv.RepoPath(testRepo), "nope"); err == nil {
 		t.Fatal("a missing branch was opened")
+	}
+}
+
+// TestContentID: a file's id is its blob id, through Sub too, equal for
+// equal bytes anywhere in the tree, and there is none for a folder, a link
+// or a missing path.
+func TestContentID(t *testing.T) {
+	e := newEnv(t)
+	e.commit(gitserver.Change{Ref: "main", Message: "ids", Files: map[string]string{
+		"a.md": "same", "dir/b.md": "same", "dir/c.md": "other"}})
+	fsys := e.fetchTree(0)
+	type ider interface{ ContentID(string) (string, bool) }
+	ids, ok := fsys.(ider)
+	if !ok {
+		t.Fatal("the tree has no ContentID")
+	}
+	a, okA := ids.ContentID("a.md")
+	b, okB := ids.ContentID("dir/b.md")
+	c, okC := ids.ContentID("dir/c.md")
+	if !okA || !okB || !okC || a != b || a == c || len(a) != 40 {
+		t.Fatalf("ids %q %t, %q %t, %q %t", a, okA, b, okB, c, okC)
+	}
+	// git hash-object of "same"
+	if want := plumbing.ComputeHash(plumbing.BlobObject, []byte("same")).String(); a != want {
+		t.Errorf("id %s, want the blob id %s", a, want)
+	}
+	sub, err := fs.Sub(fsys, "dir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := sub.(ider).ContentID("c.md"); !ok || id != c {
+		t.Errorf("through Sub: %q %t, want %q", id, ok, c)
+	}
+	for _, name := range []string{"dir", "missing.md", "dir/missing.md", "../a.md", "."} {
+		if id, ok := ids.ContentID(name); ok {
+			t.Errorf("ContentID(%q) = %q", name, id)
+		}
+	}
+	if info, err := fs.Stat(fsys, "dir/c.md"); err != nil || info.Size() != 5 {
+		t.Errorf("size %v, %v", info, err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -28,38 +30,156 @@ func cacheKey(data []byte, o Options) string {
 	return "img-" + hex.EncodeToString(h.Sum(nil))
 }
 
+// idCacheKey names the result of processing the image whose git blob id
+// is id with o: as cacheKey, for a content named by its store instead of
+// hashed here ("git-blob:" keeps the two kinds of names apart).
+func idCacheKey(id string, o Options) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "git-blob:%s", id)
+	fmt.Fprintf(h, "\x00v%d resize=%t keep=%t max=%d widths=%v", cacheVersion, o.Resize, o.KeepMetadata, o.maxPixels(), o.widths())
+	return "img-" + hex.EncodeToString(h.Sum(nil))
+}
+
 // cachedResult is a Result as stored: Data left out when it is the input.
 type cachedResult struct {
 	R        Result
 	SameData bool
 }
 
-// encodeResult is r as bytes for a Cache: a SHA-256 of the rest, then gob.
+// The entry format: resultMagic, a CRC-32C (Castagnoli) of the rest, then
+// the fields of cachedResult in order (lengths and numbers as uvarints).
+// A build reads back every image's entry, so both are cheap: the checksum
+// finds a damaged or cut file (the folder is publishbot's own, nothing
+// adversarial writes it), the encoding needs no reflection. Entries of
+// earlier versions (a SHA-256, then gob) are still read.
+var resultMagic = []byte("PBI2")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// encodeResult is r as bytes for a Cache.
 func encodeResult(r *Result, input []byte) ([]byte, error) {
 	c := cachedResult{R: *r}
 	if r.Data != nil && bytes.Equal(r.Data, input) {
 		c.R.Data, c.SameData = nil, true
 	}
-	if n := len(c.R.Variants); n > 0 {
-		vs := append([]Variant(nil), c.R.Variants...)
-		vs[n-1].Data = nil // it is Data
-		c.R.Variants = vs
+	size := len(c.R.Data) + 64
+	for _, v := range c.R.Variants {
+		size += len(v.Data) + len(v.WebP) + 32
 	}
-	var buf bytes.Buffer
-	buf.Write(make([]byte, sha256.Size))
-	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
-		return nil, err
+	b := make([]byte, 0, size)
+	b = append(b, resultMagic...)
+	b = append(b, 0, 0, 0, 0) // the checksum, below
+	str := func(x []byte, present bool) {
+		if !present {
+			b = append(b, 0)
+			return
+		}
+		b = binary.AppendUvarint(b, uint64(len(x))+1)
+		b = append(b, x...)
 	}
-	b := buf.Bytes()
-	sum := sha256.Sum256(b[sha256.Size:])
-	copy(b, sum[:])
+	num := func(n int) { b = binary.AppendUvarint(b, uint64(n)) }
+	flag := func(v bool) {
+		if v {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	str([]byte(c.R.Format), true)
+	num(c.R.Width)
+	num(c.R.Height)
+	str(c.R.Data, c.R.Data != nil)
+	num(len(c.R.Variants))
+	for i, v := range c.R.Variants {
+		num(v.Width)
+		num(v.Height)
+		last := i == len(c.R.Variants)-1
+		str(v.Data, v.Data != nil && !last) // the last one's is Data
+		str(v.WebP, v.WebP != nil)
+	}
+	flag(c.R.Location)
+	num(int(c.R.Problem))
+	flag(c.SameData)
+	binary.BigEndian.PutUint32(b[len(resultMagic):], crc32.Checksum(b[len(resultMagic)+4:], castagnoli))
 	return b, nil
 }
 
 var errCorrupt = errors.New("corrupt cache entry")
 
-// decodeResult reads what encodeResult wrote; a damaged entry is an error.
+// decodeResult reads what encodeResult wrote (or an earlier version's
+// entry); a damaged entry is an error.
 func decodeResult(b, input []byte) (*Result, error) {
+	if !bytes.HasPrefix(b, resultMagic) {
+		return decodeGobResult(b, input)
+	}
+	b = b[len(resultMagic):]
+	if len(b) < 4 || crc32.Checksum(b[4:], castagnoli) != binary.BigEndian.Uint32(b) {
+		return nil, errCorrupt
+	}
+	b = b[4:]
+	bad := false
+	num := func() int {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > math.MaxInt32 {
+			bad, b = true, nil
+			return 0
+		}
+		b = b[k:]
+		return int(n)
+	}
+	bytesOf := func() []byte {
+		n := num()
+		if n == 0 || bad {
+			return nil
+		}
+		if n-1 > len(b) {
+			bad, b = true, nil
+			return nil
+		}
+		x := b[: n-1 : n-1]
+		b = b[n-1:]
+		return x
+	}
+	flag := func() bool {
+		if len(b) == 0 {
+			bad = true
+			return false
+		}
+		v := b[0] == 1
+		b = b[1:]
+		return v
+	}
+	r := &Result{}
+	r.Format = string(bytesOf())
+	r.Width, r.Height = num(), num()
+	r.Data = bytesOf()
+	if n := num(); n > 0 && !bad {
+		if n > len(b) {
+			return nil, errCorrupt
+		}
+		r.Variants = make([]Variant, n)
+		for i := range r.Variants {
+			r.Variants[i] = Variant{Width: num(), Height: num(), Data: bytesOf(), WebP: bytesOf()}
+		}
+	}
+	r.Location = flag()
+	r.Problem = Problem(num())
+	same := flag()
+	if bad || len(b) != 0 {
+		return nil, errCorrupt
+	}
+	if same {
+		r.Data = input
+	}
+	if n := len(r.Variants); n > 0 {
+		r.Variants[n-1].Data = r.Data
+	}
+	return r, nil
+}
+
+// decodeGobResult reads an entry of cacheVersion 1's first format: a
+// SHA-256 of the rest, then gob.
+func decodeGobResult(b, input []byte) (*Result, error) {
 	if len(b) < sha256.Size {
 		return nil, errCorrupt
 	}

@@ -82,3 +82,31 @@ func FuzzParseTIFF(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeResult: no bytes read back from an image cache make the entry
+// decoder panic, and what decodes encodes back to what decodes the same.
+func FuzzDecodeResult(f *testing.F) {
+	input := []byte("input bytes")
+	for _, r := range []*Result{
+		{Format: "png", Width: 3, Height: 2, Data: input},
+		{Format: "jpeg", Width: 3, Height: 2, Data: []byte("clean"), Location: true,
+			Variants: []Variant{{Width: 1, Height: 1, Data: []byte("a"), WebP: []byte("w")}, {Width: 3, Height: 2}}},
+		{Problem: ProblemBomb},
+	} {
+		b, _ := encodeResult(r, input)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := decodeResult(b, input)
+		if err != nil {
+			return
+		}
+		enc, err := encodeResult(r, input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeResult(enc, input); err != nil {
+			t.Fatalf("a decoded entry does not decode again: %v", err)
+		}
+	})
+}

@@ -2,7 +2,8 @@
 // publishes: reading their size and EXIF orientation, removing their
 // metadata (camera, GPS location) without re-encoding them, making smaller
 // variants and WebP variants for responsive images, refusing decompression
-// bombs, and caching that work by content hash so an unchanged image is
+// bombs, and caching that work by content (a hash of the bytes, or the
+// git blob id the caller knows) so an unchanged image is
 // never resized twice. It knows nothing about posts, pages or HTML: the
 // renderer asks it about one image at a time (Processor.Process) and
 // writes the files and attributes.
@@ -126,7 +127,9 @@ type Result struct {
 
 // Cache keeps Process's results by key. Get reports whether it has the
 // key; Put stores a value (a cache that cannot store simply drops it).
-// Implementations must be safe for concurrent use.
+// Implementations must be safe for concurrent use, and must never change
+// the bytes Get returned or Put was given: a cached Result's Data and
+// variants share them (so a caller never changes a Result's bytes either).
 type Cache interface {
 	Get(key string) ([]byte, bool)
 	Put(key string, value []byte)
@@ -148,22 +151,40 @@ func New(cache Cache) *Processor {
 // anything. Problems of the image are in Result.Problem; the error is only
 // ctx's, once it ends (checked between variants).
 func (p *Processor) Process(ctx context.Context, data []byte, o Options) (*Result, error) {
-	key := cacheKey(data, o)
-	if p.cache != nil {
-		if v, ok := p.cache.Get(key); ok {
-			if r, err := decodeResult(v, data); err == nil {
-				return r, nil
-			}
+	return p.process(ctx, "", data, o)
+}
+
+// ProcessContent is Process for an image whose store names its content:
+// id is a git blob id (gitstore's trees give it, see posts.ContentIDs), or
+// "" for none. With an id, the cached result is found by it, without
+// hashing data (an unchanged image of a big blog then costs a lookup). Two
+// images with the same id must have the same bytes; ids and hashes of
+// bytes never name each other's entries.
+func (p *Processor) ProcessContent(ctx context.Context, id string, data []byte, o Options) (*Result, error) {
+	return p.process(ctx, id, data, o)
+}
+
+func (p *Processor) process(ctx context.Context, id string, data []byte, o Options) (*Result, error) {
+	if p.cache == nil {
+		return process(ctx, data, o)
+	}
+	var key string
+	if id != "" {
+		key = idCacheKey(id, o)
+	} else {
+		key = cacheKey(data, o)
+	}
+	if v, ok := p.cache.Get(key); ok {
+		if r, err := decodeResult(v, data); err == nil {
+			return r, nil
 		}
 	}
 	r, err := process(ctx, data, o)
 	if err != nil {
 		return nil, err
 	}
-	if p.cache != nil {
-		if v, err := encodeResult(r, data); err == nil {
-			p.cache.Put(key, v)
-		}
+	if v, err := encodeResult(r, data); err == nil {
+		p.cache.Put(key, v)
 	}
 	return r, nil
 }

@@ -3,6 +3,8 @@ package imagery
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/gob"
 	"errors"
 	"image"
 	"image/color"
@@ -300,6 +302,127 @@ func TestICCProfileCopiedToVariants(t *testing.T) {
 	for _, v := range append(r.Variants, Variant{Data: r.Data}) {
 		if !bytes.Contains(v.Data, []byte("fake profile body")) {
 			t.Errorf("variant %d lost its ICC profile", v.Width)
+		}
+	}
+}
+
+// TestProcessContentKeyedByID: an image named by its content id is cached
+// under the id, apart from the entries of hashed bytes, with the same
+// result; a hit does not depend on hashing the bytes; another id (or
+// other options) is another entry; a damaged entry is recomputed.
+func TestProcessContentKeyedByID(t *testing.T) {
+	ctx := context.Background()
+	src := it.PNG(t, it.Photo(1000, 600))
+	want, err := New(nil).Process(ctx, src, Options{Resize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := NewMemCache()
+	p := New(cache)
+	const id = "0123456789abcdef0123456789abcdef01234567"
+	for round := range 2 {
+		got, err := p.ProcessContent(ctx, id, src, Options{Resize: true})
+		if err != nil || !sameResult(want, got) {
+			t.Fatalf("round %d: result differs (%v)", round, err)
+		}
+		if cache.Len() != 1 {
+			t.Fatalf("round %d: %d entries, want 1", round, cache.Len())
+		}
+	}
+	if _, ok := cache.Get(idCacheKey(id, Options{Resize: true})); !ok {
+		t.Fatal("the result is not under its id")
+	}
+	if _, ok := cache.Get(cacheKey(src, Options{Resize: true})); ok {
+		t.Fatal("an id's entry is also under the bytes' hash")
+	}
+	// No id: the bytes' hash, as Process.
+	if got, _ := p.ProcessContent(ctx, "", src, Options{Resize: true}); !sameResult(want, got) || cache.Len() != 2 {
+		t.Fatalf("without an id: %d entries", cache.Len())
+	}
+	if _, _ = p.ProcessContent(ctx, id, src, Options{}); cache.Len() != 3 {
+		t.Fatalf("other options share the id's entry: %d entries", cache.Len())
+	}
+	if _, _ = p.ProcessContent(ctx, "fedcba9876543210fedcba9876543210fedcba98", src, Options{Resize: true}); cache.Len() != 4 {
+		t.Fatalf("another id shares the entry: %d entries", cache.Len())
+	}
+	for k, v := range cache.m {
+		c := bytes.Clone(v)
+		c[len(c)/2] ^= 1
+		cache.m[k] = c
+	}
+	if got, _ := p.ProcessContent(ctx, id, src, Options{Resize: true}); !sameResult(want, got) {
+		t.Fatal("a damaged entry was used")
+	}
+}
+
+// oldEntry is an entry as publishbot wrote them before the PBI2 format: a
+// SHA-256 of the rest, then gob.
+func oldEntry(t *testing.T, r *Result, input []byte) []byte {
+	c := cachedResult{R: *r}
+	if r.Data != nil && bytes.Equal(r.Data, input) {
+		c.R.Data, c.SameData = nil, true
+	}
+	if n := len(c.R.Variants); n > 0 {
+		vs := append([]Variant(nil), c.R.Variants...)
+		vs[n-1].Data = nil
+		c.R.Variants = vs
+	}
+	var buf bytes.Buffer
+	buf.Write(make([]byte, sha256.Size))
+	if err := gob.NewEncoder(&buf).Encode(&c); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	sum := sha256.Sum256(b[sha256.Size:])
+	copy(b, sum[:])
+	return b
+}
+
+// TestResultEntries: an entry gives back the result it was made from (an
+// unchanged original, a cleaned one, none), entries of the earlier format
+// are still read, and every cut or flipped entry is refused.
+func TestResultEntries(t *testing.T) {
+	ctx := context.Background()
+	src := it.PNG(t, it.Photo(1000, 600))
+	resized, err := New(nil).Process(ctx, src, Options{Resize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := New(nil).Process(ctx, src, Options{})
+	for name, r := range map[string]*Result{"resized": resized, "as is": plain,
+		"bomb": {Format: "png", Width: 1, Height: 1, Problem: ProblemBomb},
+		"other": {Format: "jpeg", Width: 3, Height: 2, Data: []byte{}, Location: true,
+			Variants: []Variant{{Width: 1, Height: 1, Data: []byte("a"), WebP: []byte("w")}, {Width: 3, Height: 2}}}} {
+		input := src
+		enc, err := encodeResult(r, input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range [][]byte{enc, oldEntry(t, r, input)} {
+			got, err := decodeResult(e, input)
+			// (gob, the old format, does not tell an empty Data from none)
+			if err != nil || !sameResult(got, r) || (i == 0 && (got.Data == nil) != (r.Data == nil)) {
+				t.Errorf("%s: decoded %+v, %v", name, got, err)
+			}
+		}
+		// Cut and flipped at the first and last 64 bytes, and every 4093rd.
+		var at []int
+		for i := range enc {
+			if i < 64 || i >= len(enc)-64 || i%4093 == 0 {
+				at = append(at, i)
+			}
+		}
+		for _, n := range at {
+			if _, err := decodeResult(enc[:n], input); err == nil {
+				t.Errorf("%s: the first %d of %d bytes decode", name, n, len(enc))
+			}
+		}
+		for _, i := range at {
+			c := bytes.Clone(enc)
+			c[i] ^= 0x10
+			if _, err := decodeResult(c, input); err == nil {
+				t.Errorf("%s: byte %d flipped decodes", name, i)
+			}
 		}
 	}
 }

@@ -3,11 +3,13 @@ package posts
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // RenderCache keeps what rendering a post's Markdown made (its HTML, table
@@ -23,13 +25,17 @@ import (
 // (see Reads), which Load replays against the current site before it uses
 // the value. The cache's implementation adds the publishbot version to the
 // key. A value that does not decode is a miss.
+//
+// The bytes Get returns must never change afterwards, neither in the cache
+// nor for the caller (Load never writes to them): the HTML and text of a
+// cached render are strings that share them rather than copies.
 type RenderCache interface {
 	Get(key [32]byte) ([]byte, bool)
 	Put(key [32]byte, value []byte)
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-4"
+const renderVersion = "posts-render-6"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -40,7 +46,14 @@ const (
 	readFile    = "file"    // whether a repository file exists
 	readDir     = "dir"     // whether a repository folder exists
 	readPrefix  = "prefix"  // the folder all posts' addresses share
-	readBytes   = "bytes"   // a repository file's content (its SHA-256)
+	readBytes   = "bytes"   // a repository file's content (contentSum)
+	// readTemplating is everything other generators' template syntax
+	// (textpl, expandTemplates) can read: every source's facts (links,
+	// post_url, ref), the generator the repository's files name, and the
+	// contents of _includes/ and of the shortcode templates. Coarse, and
+	// so never stale: a retitled post renders the templated posts again,
+	// an edited body does not.
+	readTemplating = "templating"
 )
 
 // Reads records what rendering one post reads of the site beyond its own
@@ -64,11 +77,18 @@ func (rs *Reads) add(kind, arg, answer string) {
 }
 
 // facts is what a link to t depends on: whether it is there and published,
-// its kind, source, address, title and state.
+// its kind, source, address, title and state. It is asked only once the
+// index is built (rendering, replaying reads), when none of them changes
+// any more: worked out once per post and build.
 func facts(t *postResult) string {
 	if t == nil {
 		return "-"
 	}
+	t.factsOnce.Do(func() { t.facts = factsOf(t) })
+	return t.facts
+}
+
+func factsOf(t *postResult) string {
 	if t.post == nil {
 		return "nopost"
 	}
@@ -96,18 +116,25 @@ func (l *loader) answer(idx *siteIndex, kind, arg string) string {
 	case readPrefix:
 		return idx.prefix
 	case readBytes:
-		b, err := fs.ReadFile(l.tree.fsys, arg)
-		return bytesAnswer(b, err)
+		return l.bytesAnswer(arg, nil, nil)
+	case readTemplating:
+		return l.templatingAnswer(idx)
 	}
 	return "\x00unknown" // a kind this version does not know: never equal
 }
 
-func bytesAnswer(b []byte, err error) string {
+// bytesAnswer is what a read of the file name's bytes records: its
+// content's name (contentSum: a git tree's blob id, else the bytes'
+// SHA-256), so that replaying the read does not read the file from a git
+// tree; b and err are the read's result when it was made.
+func (l *loader) bytesAnswer(name string, b []byte, err error) string {
 	if err != nil {
 		return "error"
 	}
-	sum := sha256.Sum256(b)
-	return string(sum[:])
+	if sum := l.contentSum(name, b); sum != "" {
+		return sum
+	}
+	return "error"
 }
 
 // The walker's lookups: each answers from the site index or the tree and
@@ -165,7 +192,9 @@ func (w *walker) linkedTarget(source string) string {
 // template) and records its content: the one way rendering reads bytes.
 func (w *walker) readFile(name string) ([]byte, error) {
 	b, err := fs.ReadFile(w.l.tree.fsys, name)
-	w.reads.add(readBytes, name, bytesAnswer(b, err))
+	if w.reads != nil {
+		w.reads.add(readBytes, name, w.l.bytesAnswer(name, b, err))
+	}
 	return b, err
 }
 
@@ -213,26 +242,71 @@ func (l *loader) cacheBase() [32]byte {
 // cacheKey is the key of r's render: the build's part, and the post's
 // source and the fields phase 1 and the index gave it that rendering reads.
 func (l *loader) cacheKey(r *postResult) [32]byte {
-	h := sha256.New()
-	h.Write(l.cacheKeyBase[:])
 	p := r.post
-	fmt.Fprintf(h, "%q|%q|%t|%t|%d|%t|%t|%q|%q|%q|%t|%t|%d\x00", r.file.path, r.file.bundle, r.file.page, r.file.section,
-		r.kind, r.claimed, r.hasError, p.Address, p.Section, p.Summary, p.Draft, p.Future, len(r.diags))
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(r.src)))
-	h.Write(n[:])
-	h.Write(r.src)
-	var k [32]byte
-	h.Sum(k[:0])
-	return k
+	e := &encoder{b: make([]byte, 0, 128+len(r.file.path)+len(p.Address)+len(p.Summary))}
+	e.b = append(e.b, l.cacheKeyBase[:]...)
+	e.str(r.file.path)
+	e.str(r.file.bundle)
+	e.bool(r.file.page)
+	e.bool(r.file.section)
+	e.int(int(r.kind))
+	e.bool(r.claimed)
+	e.bool(r.hasError)
+	e.str(p.Address)
+	e.str(p.Section)
+	e.str(p.Summary)
+	e.bool(p.Draft)
+	e.bool(p.Future)
+	e.int(len(r.diags))
+	e.str(r.sum) // the source's content (contentSum)
+	return sha256.Sum256(e.b)
 }
 
 // templated reports a body with other generators' template syntax, which
-// expandTemplates expands before Markdown. Such posts are always rendered:
-// the template engine reads includes, shortcodes and other posts' addresses
-// without going through Reads yet, so a cached result could be stale.
+// expandTemplates expands before Markdown. The template engine reads
+// includes, shortcodes and other posts' addresses without going through
+// the walker's lookups, so rendering such a post records readTemplating.
 func templated(body []byte) bool {
 	return bytes.Contains(body, []byte("{{")) || bytes.Contains(body, []byte("{%"))
+}
+
+// templatingAnswer is the answer to readTemplating in this build (see
+// there): worked out once, after the index, by the first post that needs
+// it. Files are named by contentSum: a git tree's are not read.
+func (l *loader) templatingAnswer(idx *siteIndex) string {
+	t := &l.tplRead
+	t.once.Do(func() {
+		h := sha256.New()
+		for _, src := range slices.Sorted(maps.Keys(idx.bySource)) {
+			fmt.Fprintf(h, "%q=%s\n", src, facts(idx.bySource[src]))
+		}
+		fmt.Fprintf(h, "hint=%q\n", l.generatorHint())
+		shortcodes := "templates/shortcodes/"
+		if l.tpl.tmplDir != nil {
+			shortcodes = "\x00" // not in the content tree
+			entries, _ := fs.ReadDir(l.tpl.tmplDir, "shortcodes")
+			for _, e := range entries {
+				b, err := fs.ReadFile(l.tpl.tmplDir, "shortcodes/"+e.Name())
+				sum := sha256.Sum256(b)
+				fmt.Fprintf(h, "shortcode %q %t %x\n", e.Name(), err == nil, sum)
+			}
+		}
+		for _, p := range l.tree.order {
+			if strings.HasPrefix(p, "_includes/") || strings.HasPrefix(p, shortcodes) {
+				fmt.Fprintf(h, "%q=%q\n", p, l.contentSum(p, nil))
+			}
+		}
+		for _, d := range l.tree.diags {
+			// A link the listing does not follow, a folder's fs.FS may
+			// (os.Root, within the folder): what reading it gives.
+			if d.Code == CodeSymlink && (strings.HasPrefix(d.File, "_includes/") || strings.HasPrefix(d.File, shortcodes)) {
+				b, err := fs.ReadFile(l.tree.fsys, d.File)
+				fmt.Fprintf(h, "link %q=%q\n", d.File, l.bytesAnswer(d.File, b, err))
+			}
+		}
+		t.answer = string(h.Sum(nil))
+	})
+	return t.answer
 }
 
 // renderCached is render through the cache: a cached result whose reads
@@ -246,10 +320,21 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 			return
 		}
 	}
+	if !l.loadSource(r) {
+		return
+	}
 	before, checks, linked := len(r.diags), len(r.checks), len(r.linked)
 	reads := &Reads{}
+	if r.syntax {
+		reads.add(readTemplating, "", l.templatingAnswer(idx))
+	}
 	if !l.renderWith(r, idx, reads) {
 		return // a panic: not cached
+	}
+	for _, d := range r.diags[before:] {
+		if d.Code == CodeLiquid && strings.Contains(d.Message, "time is up") {
+			return // the template engine ran out of time: another build may not
+		}
 	}
 	p := r.post
 	c := cachedRender{Reads: reads.list, HTML: p.HTML, TOC: p.TOC, Summary: p.Summary, Image: p.Image, Text: p.Text,

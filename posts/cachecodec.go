@@ -3,6 +3,7 @@ package posts
 import (
 	"encoding/binary"
 	"errors"
+	"unsafe"
 )
 
 // The RenderCache value format: a version byte, then every field of
@@ -82,6 +83,9 @@ func encodeRender(c *cachedRender) []byte {
 type decoder struct {
 	b   []byte
 	err error
+	// share makes strings share b's bytes instead of copying them: b must
+	// never change afterwards (RenderCache's contract for Get's value).
+	share bool
 }
 
 func (d *decoder) str() string {
@@ -90,7 +94,12 @@ func (d *decoder) str() string {
 		d.err, d.b = errCodec, nil
 		return ""
 	}
-	s := string(d.b[k : k+int(n)])
+	var s string
+	if d.share && n > 0 {
+		s = unsafe.String(&d.b[k], int(n))
+	} else {
+		s = string(d.b[k : k+int(n)])
+	}
 	d.b = d.b[k+int(n):]
 	return s
 }
@@ -129,7 +138,7 @@ func decodeRender(b []byte) (*cachedRender, error) {
 	if len(b) == 0 || b[0] != codecVersion {
 		return nil, errCodec
 	}
-	d := &decoder{b: b[1:]}
+	d := &decoder{b: b[1:], share: true}
 	c := &cachedRender{}
 	if n := d.count(); n > 0 {
 		c.Reads = make([]cachedRead, n)

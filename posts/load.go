@@ -149,7 +149,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 
 	idx := l.index(results, assets)
 	err = parallel(ctx, len(results), func(i int) {
-		if results[i].body != nil {
+		if results[i].renders() {
 			l.render(results[i], idx)
 		}
 	})
@@ -424,14 +424,22 @@ const (
 
 // postResult is one post file through both phases.
 type postResult struct {
-	file     postFile
-	kind     resultKind
-	post     *Post // nil when the file could not be read at all; a section's and a redirect's fields too
-	meta     postMeta
-	src      []byte
-	body     []byte // Markdown body; nil when not rendered
-	bodyOff  int
-	lines    []int // byte offset of each line start in src
+	file    postFile
+	kind    resultKind
+	post    *Post // nil when the file could not be read at all; a section's and a redirect's fields too
+	meta    postMeta
+	src     []byte
+	body    []byte // Markdown body; nil when not rendered, or not read yet (lazy)
+	bodyOff int
+	lines   []int // byte offset of each line start in src
+	// sum names the source's content (contentSum), for the caches; lazy
+	// says src, body and lines are not read yet: its front matter came
+	// from the cache, and loadSource reads it if it is rendered.
+	// syntax says the body has other generators' template syntax
+	// (templated), known before it is read.
+	sum      string
+	lazy     bool
+	syntax   bool
 	diags    []Diagnostic
 	hasError bool // an error from phase 1, or expired: the post is left out
 	linkable bool // set between the phases: other posts may link here
@@ -454,7 +462,16 @@ type postResult struct {
 	page    *Page  // a page's own fields; nil for a post
 	pageAt  [2]int // line and column of a page's permalink or url
 	expired bool   // the post's expiryDate has passed (schedule.go)
+
+	factsOnce sync.Once // facts (cache.go)
+	facts     string
 }
+
+// renders says phase 2 renders r: it has a body, read or not yet.
+func (r *postResult) renders() bool { return r.body != nil || r.lazy }
+
+// noRender keeps phase 2 from rendering r.
+func (r *postResult) noRender() { r.body, r.lazy = nil, false }
 
 func (r *postResult) add(line, col int, code, msg string) {
 	d := newDiag(r.file.path, line, col, code, msg)
@@ -510,6 +527,10 @@ type loader struct {
 
 	cache        RenderCache // nil: every post is rendered
 	cacheKeyBase [32]byte    // the build's part of every cache key (cache.go)
+	tplRead      struct {    // the answer to readTemplating in this build (templatingAnswer)
+		once   sync.Once
+		answer string
+	}
 }
 
 // read is phase 1: read the file, split and parse front matter, fill the
@@ -522,48 +543,22 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			res.post, res.body = nil, nil
+			res.post = nil
+			res.noRender()
 			res.add(0, 0, CodeInternal, fmt.Sprintf("publishbot failed on this file (please report it): %v", v))
 		}
 	}()
-	src, err := fs.ReadFile(l.tree.fsys, pf.path)
-	if err != nil {
-		res.add(0, 0, CodeUnreadable, fmt.Sprintf("cannot read: %v", err))
-		return res
-	}
-	res.src = src
-	res.lines = lineStarts(src)
-	if line, col, bad := invalidUTF8At(src); bad {
-		res.add(line, col, CodeInvalidUTF8, "the file is not valid UTF-8 text; save it as UTF-8")
-		return res
-	}
-	p := &Post{Path: pf.path, Bundle: pf.bundle}
-	res.post = p
-	fm, ok := splitFrontMatter(src)
+	ps, ok := l.parseSource(res)
 	if !ok {
-		delim := string(src[bytes.IndexAny(src, "-+"):][:3])
-		res.add(1, 1, CodeFMUnclosed, fmt.Sprintf("front matter opened with %q is never closed; add a line %q after the last field", delim, delim))
 		return res
 	}
-	var fields []fmField
-	var pe *posErr
-	switch fm.format {
-	case 'y':
-		fields, pe = parseYAMLMapping(fm.text, fm.startLine-1, fm.endLine)
-	case 't':
-		fields, pe = parseTOMLMapping(fm.text, fm.startLine-1)
-	}
-	if pe != nil {
-		res.add(pe.line, pe.col, pe.code, pe.msg)
-		return res
-	}
+	p, fields := res.post, ps.fields
 	if pf.page {
 		hint := ""
-		if fm.format == 0 {
-			hint = noFrontMatterHint(src)
+		if ps.format == 0 {
+			hint = ps.hint
 		}
 		l.readPage(res, fields, hint)
-		res.body, res.bodyOff = src[fm.bodyOffset:], fm.bodyOffset
 		return res
 	}
 	// Date and slug candidates from the file (or bundle folder) name.
@@ -578,8 +573,6 @@ func (l *loader) read(pf postFile) (res *postResult) {
 		dir = path.Dir(pf.bundle)
 	}
 	p.Section = l.sectionOf(dir)
-	res.body = src[fm.bodyOffset:]
-	res.bodyOff = fm.bodyOffset
 	res.fields = fields
 	if pf.section {
 		res.kind = kindSection
@@ -593,8 +586,8 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	}
 	fmLine := 1
 	hint := ""
-	if fm.format == 0 {
-		hint = noFrontMatterHint(src)
+	if ps.format == 0 {
+		hint = ps.hint
 	}
 	ds := applyFields(p, &res.meta, fields, fileDate, l.cfg, fmLine, l.limits)
 	if tmpl := templateField(fields); tmpl != nil && p.Title == "" && res.meta.redirect == nil {
@@ -602,7 +595,8 @@ func (l *loader) read(pf postFile) (res *postResult) {
 		// and no title: publishbot does not run the generator's templates, so
 		// the file is left out with one warning, not errors for what it lacks.
 		res.add(tmpl.line, tmpl.col, CodeNotCarried, fmt.Sprintf("this file is made by the generator's own template %q, which publishbot does not run; it is left out of the site", strings.TrimSpace(tmpl.value.s)))
-		res.post, res.body = nil, nil
+		res.post = nil
+		res.noRender()
 		return res
 	}
 	if res.meta.redirect != nil {

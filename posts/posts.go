@@ -6,8 +6,9 @@
 // Problems in content are data (Diagnostics), never Go errors: one broken post
 // is one diagnostic and the rest of the site still loads.
 //
-// With Options.Cache, a post's rendering is reused while nothing it was made
-// from changed (cache.go). Rendering code that reads anything beyond the
+// With Options.Cache, a source file's parsed front matter is reused while
+// its content is the same (sourcecache.go), and a post's rendering while
+// nothing it was made from changed (cache.go). Rendering code that reads anything beyond the
 // post's own source and the configuration — another post, a file of the
 // repository (an include, an image, a shortcode template), whether a file
 // exists — must read it through the walker's recording lookups (source,
@@ -235,7 +236,10 @@ type Options struct {
 	// the defaults (DefaultMaxTags, DefaultMaxAliases).
 	Limits Limits
 	// Cache, when non-nil, keeps the rendering of each post between builds
-	// (see RenderCache); the Site is the same with or without it.
+	// (see RenderCache), and each source file's parsed front matter by its
+	// content (sourcecache.go): with a tree that names contents
+	// (ContentIDs), a file whose front matter and rendering are cached is
+	// not read at all. The Site is the same with or without it.
 	Cache RenderCache
 	// Templates is the templates/ folder custom Hugo shortcodes are read
 	// from (shortcodes/<name>.html): a fork's preview passes the base

@@ -25,11 +25,13 @@ const summaryRunes = 400
 // report body problems, and render HTML. A panic becomes an internal-error
 // diagnostic.
 func (l *loader) render(r *postResult, idx *siteIndex) {
-	if l.cache != nil && !templated(r.body) {
+	if l.cache != nil {
 		l.renderCached(r, idx)
 		return
 	}
-	l.renderWith(r, idx, nil)
+	if l.loadSource(r) {
+		l.renderWith(r, idx, nil)
+	}
 }
 
 // renderWith is render, recording what it reads of the rest of the site in

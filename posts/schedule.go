@@ -41,7 +41,7 @@ func (l *loader) checkSchedule(res *postResult) {
 	p.Future = p.Date.After(l.now) || p.PublishDate.After(l.now)
 	if !p.Expires.IsZero() && !p.Expires.After(l.now) && !res.hasError {
 		res.expired, res.hasError = true, true
-		res.body = nil // not rendered: it is not published
+		res.noRender() // not rendered: it is not published
 		res.add(res.meta.expiryLine, res.meta.expiryCol, CodeExpired,
 			fmt.Sprintf("this post expired on %s (expiryDate) and is left out of the site; remove expiryDate to publish it again", p.Expires.Format("Jan 2, 2006 15:04 MST")))
 	}
