@@ -24,9 +24,12 @@ import (
 
 // ImageProcessor reads, cleans and resizes one image; *imagery.Processor
 // is the one publishbot uses (with its cache). The renderer calls it
-// concurrently, once per raster image the site publishes.
+// concurrently, once per raster image the site publishes. id names the
+// image's content when the content tree can say it without reading (a git
+// blob id, posts.ContentIDs), else "": with an id a cached result is found
+// without hashing the bytes.
 type ImageProcessor interface {
-	Process(ctx context.Context, data []byte, o imagery.Options) (*imagery.Result, error)
+	ProcessContent(ctx context.Context, id string, data []byte, o imagery.Options) (*imagery.Result, error)
 }
 
 // columnSizes is the sizes attribute of every responsive image: the width
@@ -44,6 +47,7 @@ func isRaster(p string) bool { return rasterExt[strings.ToLower(path.Ext(p))] }
 // pendingImage is a raster asset waiting for the image pass.
 type pendingImage struct {
 	asset posts.Asset
+	id    string // content id of the source, "" when the tree gives none
 	data  []byte
 }
 
@@ -78,7 +82,7 @@ func (b *build) processImages(pending []pendingImage) error {
 				if i >= len(pending) {
 					return
 				}
-				results[i], errs[i] = proc.Process(b.ctx, pending[i].data, o)
+				results[i], errs[i] = proc.ProcessContent(b.ctx, pending[i].id, pending[i].data, o)
 			}
 		})
 	}

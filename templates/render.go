@@ -1028,7 +1028,11 @@ func (b *build) assets(assets []posts.Asset, content fs.FS, shown map[string]boo
 			return fmt.Errorf("copy asset %s: %w", a.Source, err)
 		}
 		if isRaster(a.Target) {
-			images = append(images, pendingImage{asset: a, data: data})
+			var id string
+			if ids, ok := content.(posts.ContentIDs); ok {
+				id, _ = ids.ContentID(a.Source)
+			}
+			images = append(images, pendingImage{asset: a, id: id, data: data})
 			continue
 		}
 		b.add(a.Target, data)
