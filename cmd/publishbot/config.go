@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/publishbot/publishbot/gitauth"
+	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/webhook"
@@ -74,6 +75,9 @@ type serveConfig struct {
 	// the operator's to raise, never the content's.
 	MaxFiles int   `json:"max_files"`
 	MaxBytes int64 `json:"max_bytes"`
+	// MaxContentBytes bounds the content repository's tree a job reads
+	// (gitstore.Limits.MaxTotalBytes).
+	MaxContentBytes int64 `json:"max_content_bytes"`
 	// MaxTags and MaxAliases bound one post (posts.Limits).
 	MaxTags    int `json:"max_tags"`
 	MaxAliases int `json:"max_aliases"`
@@ -108,6 +112,7 @@ func defaultServeConfig() serveConfig {
 		IgnoreBranches:    []string{"gh-pages"},
 		MaxFiles:          site.DefaultMaxFiles,
 		MaxBytes:          site.DefaultMaxBytes,
+		MaxContentBytes:   gitstore.DefaultLimits.MaxTotalBytes,
 		MaxTags:           posts.DefaultMaxTags,
 		MaxAliases:        posts.DefaultMaxAliases,
 	}
@@ -234,6 +239,14 @@ func envVars() []envVar {
 			c.MaxBytes = n
 			return nil
 		}},
+		{contentBytesEnv, func(c *serveConfig, v string) error {
+			n, err := parseBytes(v)
+			if err != nil {
+				return err
+			}
+			c.MaxContentBytes = n
+			return nil
+		}},
 		{"PUBLISHBOT_MAX_TAGS", func(c *serveConfig, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -309,6 +322,8 @@ over both.
   PUBLISHBOT_MAX_FILES             files one build may write (default 250000)
   PUBLISHBOT_MAX_BYTES             bytes one build may write: a number, or with
                                    KiB, MiB, GiB (default 4GiB)
+  PUBLISHBOT_MAX_CONTENT_BYTES     bytes of all files of the content repository
+                                   a job reads (default 512MiB)
   PUBLISHBOT_MAX_TAGS              tags one post may have (default 100)
   PUBLISHBOT_MAX_ALIASES           aliases one post may have (default 100)
 `
@@ -545,6 +560,9 @@ func (c serveConfig) problems() []error {
 	if c.MaxBytes < 1 {
 		bad("PUBLISHBOT_MAX_BYTES %d: want at least 1", c.MaxBytes)
 	}
+	if c.MaxContentBytes < 1 {
+		bad("%s %d: want at least 1", contentBytesEnv, c.MaxContentBytes)
+	}
 	if c.MaxTags < 1 {
 		bad("PUBLISHBOT_MAX_TAGS %d: want at least 1", c.MaxTags)
 	}
@@ -588,6 +606,30 @@ func (c serveConfig) gitURL() string {
 func (c serveConfig) buildLimits() site.Limits {
 	return site.Limits{MaxFiles: c.MaxFiles, MaxBytes: c.MaxBytes,
 		Post: posts.Limits{MaxTags: c.MaxTags, MaxAliases: c.MaxAliases}}
+}
+
+// contentBytesEnv raises (or lowers) the size of content repository a job
+// accepts: a blog with many photos outgrows the default.
+const contentBytesEnv = "PUBLISHBOT_MAX_CONTENT_BYTES"
+
+// storeLimits are the limits of the repository store: the content
+// repository's size.
+func (c serveConfig) storeLimits() gitstore.Limits {
+	return gitstore.Limits{MaxTotalBytes: c.MaxContentBytes}
+}
+
+// envStoreLimits are the store limits of `publish`: serve's
+// PUBLISHBOT_MAX_CONTENT_BYTES when set, else the defaults.
+func envStoreLimits(getenv func(string) string) (gitstore.Limits, error) {
+	var l gitstore.Limits
+	if v := getenv(contentBytesEnv); v != "" {
+		n, err := parseBytes(v)
+		if err != nil || n < 1 {
+			return l, fmt.Errorf("%s %q: want a positive byte count such as 2GiB", contentBytesEnv, v)
+		}
+		l.MaxTotalBytes = n
+	}
+	return l, nil
 }
 
 // envBuildLimits are the build limits of `build`, `check` and `publish`:

@@ -430,6 +430,20 @@ func TestServeConfigBuildLimits(t *testing.T) {
 	if err != nil || cfg.MaxFiles != 1_000_000 || cfg.MaxBytes != 16<<30 || cfg.validate() != nil {
 		t.Fatalf("env: %d files, %d bytes, %v", cfg.MaxFiles, cfg.MaxBytes, err)
 	}
+	if cfg.MaxContentBytes != 512<<20 {
+		t.Errorf("default content size %d", cfg.MaxContentBytes)
+	}
+	env["PUBLISHBOT_MAX_CONTENT_BYTES"] = "2GiB"
+	if cfg, _, err := parseServeConfig(nil, envMap(env), &bytes.Buffer{}); err != nil || cfg.storeLimits().MaxTotalBytes != 2<<30 || cfg.validate() != nil {
+		t.Errorf("content size from the environment: %d, %v", cfg.MaxContentBytes, err)
+	}
+	if l, err := envStoreLimits(envMap(map[string]string{"PUBLISHBOT_MAX_CONTENT_BYTES": "1GiB"})); err != nil || l.MaxTotalBytes != 1<<30 {
+		t.Errorf("publish's content size: %+v, %v", l, err)
+	}
+	if _, err := envStoreLimits(envMap(map[string]string{"PUBLISHBOT_MAX_CONTENT_BYTES": "0"})); err == nil || !strings.Contains(err.Error(), "PUBLISHBOT_MAX_CONTENT_BYTES") {
+		t.Errorf("a content size of 0: %v", err)
+	}
+	delete(env, "PUBLISHBOT_MAX_CONTENT_BYTES")
 	if l := cfg.buildLimits(); l.MaxFiles != 1_000_000 || l.MaxBytes != 16<<30 || l.Post.MaxTags != 500 || l.Post.MaxAliases != 300 {
 		t.Errorf("build limits %+v", l)
 	}

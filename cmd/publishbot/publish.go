@@ -85,7 +85,11 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 
 	// The token goes to the --repo URL's own host, and nowhere a redirect
 	// leads.
-	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(dir, "repos"), GitBase: gitBase})
+	storeLimits, err := envStoreLimits(getenv)
+	if err != nil {
+		return usageError("publish: %w", err)
+	}
+	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(dir, "repos"), GitBase: gitBase, Limits: storeLimits})
 	if err != nil {
 		return err
 	}
