@@ -30,7 +30,11 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	endProfiles, err := startProfiles(os.Getenv)
+	if err == nil {
+		err = run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	}
+	endProfiles()
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
