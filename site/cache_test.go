@@ -3,7 +3,6 @@ package site
 import (
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -107,88 +106,15 @@ func (p blogPost) text(posts []*blogPost) string {
 func TestCacheRandomEdits(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(seed, 13))
+			blog := newRandomBlog(seed, 12)
 			cache := &countingCache{Cache: openCache(t, t.TempDir(), "test")}
-			var ps []*blogPost
-			for i := range 12 {
-				ps = append(ps, &blogPost{title: fmt.Sprintf("Post %d", i), date: fmt.Sprintf("2026-0%d-%02d", 1+i%5, 1+i), body: fmt.Sprintf("Body of post %d, with *emphasis*.\n\n## A heading\n\nMore text.", i), tags: []string{"t" + fmt.Sprint(i%3)}, link: (i + 1) % 12})
-			}
-			config := "title: Cached\nbase_url: https://acme.github.io/blog/\nper_page: 3\n"
-			now := cacheNow
-			static := "PNG"
 			build := func(step string) {
-				content := fstest.MapFS{"publish.yaml": {Data: []byte(config)}}
-				if static != "" {
-					content["static/img.png"] = &fstest.MapFile{Data: []byte(static)}
-				}
-				for i, p := range ps {
-					if p != nil {
-						content[fmt.Sprintf("posts/p%03d.md", i)] = &fstest.MapFile{Data: []byte(p.text(ps))}
-					}
-				}
-				assertSameBuild(t, step, content, cache, Options{Now: now})
+				assertSameBuild(t, step, blog.content(), cache, Options{Now: blog.now})
 				cache.Flush()
 			}
 			build("first")
-			pick := func() *blogPost {
-				for {
-					if p := ps[rng.IntN(len(ps))]; p != nil {
-						return p
-					}
-				}
-			}
 			for step := range 40 {
-				var what string
-				switch rng.IntN(11) {
-				case 0:
-					p := pick()
-					p.body += fmt.Sprintf("\n\nEdit %d.", step)
-					what = "body"
-				case 1:
-					p := pick()
-					p.title = fmt.Sprintf("Retitled %d", step)
-					what = "title"
-				case 2:
-					p := pick()
-					p.date = fmt.Sprintf("2026-0%d-%02d", 1+rng.IntN(5), 1+rng.IntN(28))
-					what = "date"
-				case 3:
-					ps = append(ps, &blogPost{title: fmt.Sprintf("New %d", step), date: "2026-05-30", body: "A new post.", link: rng.IntN(len(ps))})
-					what = "new post"
-				case 4:
-					ps[rng.IntN(len(ps))] = nil // links to it break
-					what = "deleted post"
-				case 5:
-					p := pick()
-					p.tags = []string{"t" + fmt.Sprint(rng.IntN(5))}
-					what = "tags"
-				case 6:
-					p := pick()
-					p.draft = !p.draft
-					what = "draft"
-				case 7:
-					p := pick()
-					p.date = now.Add(time.Duration(1+rng.IntN(48)) * time.Hour).Format("2006-01-02T15:04:05Z")
-					build(fmt.Sprintf("step %d: scheduled", step))
-					now = now.Add(72 * time.Hour) // it becomes due
-					what = "future post due"
-				case 8:
-					configs := []string{"per_page: 2\n", "toc: true\n", "timezone: America/New_York\n", "unsafe_html: true\n", "permalink: /:year/:slug/\n"}
-					config = "title: Cached\nbase_url: https://acme.github.io/blog/\n" + configs[rng.IntN(len(configs))]
-					what = "config"
-				case 9:
-					if static == "" {
-						static = "PNG"
-					} else {
-						static = ""
-					}
-					what = "static file"
-				case 10:
-					p := pick()
-					p.link = rng.IntN(len(ps))
-					what = "link"
-				}
-				build(fmt.Sprintf("step %d: %s", step, what))
+				build(fmt.Sprintf("step %d: %s", step, blog.edit(step, build)))
 			}
 			if cache.hits.Load() == 0 {
 				t.Error("the cache was never used")

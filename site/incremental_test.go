@@ -3,11 +3,9 @@ package site
 import (
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/publishbot/publishbot/templates"
 )
@@ -81,43 +79,22 @@ func incremental(t *testing.T, step string, content fstest.MapFS, opts Options, 
 func TestIncrementalRandomEdits(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(seed, 2))
-			var ps []*blogPost
-			for i := range 14 {
-				ps = append(ps, &blogPost{title: fmt.Sprintf("Post %d", i), date: fmt.Sprintf("2026-0%d-%02d", 1+i%5, 1+i),
-					body: fmt.Sprintf("Body of post %d, with *emphasis*.\n\n## A heading\n\nMore text.", i), tags: []string{"t" + fmt.Sprint(i%3)}, link: (i + 1) % 14})
-			}
-			config := "title: Incremental\nbase_url: https://acme.github.io/blog/\nper_page: 3\n"
-			footer := ""
-			now := cacheNow
-			static := "PNG"
+			blog := newRandomBlog(seed, 14)
 			var files map[string][]byte
 			var keys map[string]templates.Key
 			var rendered []string
 			forget := true
 			build := func(step string) {
-				content := fstest.MapFS{"publish.yaml": {Data: []byte(config)}}
-				if static != "" {
-					content["static/img.png"] = &fstest.MapFile{Data: []byte(static)}
-				}
-				if footer != "" {
-					content["templates/post-footer.html"] = &fstest.MapFile{Data: []byte(footer)}
-				}
-				for i, p := range ps {
-					if p != nil {
-						content[fmt.Sprintf("posts/p%03d.md", i)] = &fstest.MapFile{Data: []byte(p.text(ps))}
-					}
-				}
 				prev := keys
-				if prev != nil && forget && rng.IntN(4) == 0 {
+				if prev != nil && forget && blog.rng.IntN(4) == 0 {
 					prev = maps.Clone(keys)
 					for p := range prev {
-						if rng.IntN(3) == 0 {
+						if blog.rng.IntN(3) == 0 {
 							delete(prev, p)
 						}
 					}
 				}
-				files, keys, rendered = incremental(t, step, content, Options{Now: now}, files, prev)
+				files, keys, rendered = incremental(t, step, blog.content(), Options{Now: blog.now}, files, prev)
 			}
 			build("first")
 			total := len(files)
@@ -127,69 +104,9 @@ func TestIncrementalRandomEdits(t *testing.T) {
 			if len(rendered) != 0 {
 				t.Errorf("a build with nothing changed made %d of %d files again: %v", len(rendered), total, rendered)
 			}
-			pick := func() *blogPost {
-				for {
-					if p := ps[rng.IntN(len(ps))]; p != nil {
-						return p
-					}
-				}
-			}
 			sawFewer := false
 			for step := range 40 {
-				var what string
-				switch rng.IntN(12) {
-				case 0:
-					p := pick()
-					p.body += fmt.Sprintf("\n\nEdit %d.", step)
-					what = "body"
-				case 1:
-					p := pick()
-					p.title = fmt.Sprintf("Retitled %d", step)
-					what = "title"
-				case 2:
-					p := pick()
-					p.date = fmt.Sprintf("2026-0%d-%02d", 1+rng.IntN(5), 1+rng.IntN(28))
-					what = "date"
-				case 3:
-					ps = append(ps, &blogPost{title: fmt.Sprintf("New %d", step), date: "2026-05-30", body: "A new post.", link: rng.IntN(len(ps))})
-					what = "new post"
-				case 4:
-					ps[rng.IntN(len(ps))] = nil
-					what = "deleted post"
-				case 5:
-					p := pick()
-					p.tags = []string{"t" + fmt.Sprint(rng.IntN(5))}
-					what = "tags"
-				case 6:
-					p := pick()
-					p.draft = !p.draft
-					what = "draft"
-				case 7:
-					p := pick()
-					p.date = now.Add(time.Duration(1+rng.IntN(48)) * time.Hour).Format("2006-01-02T15:04:05Z")
-					build(fmt.Sprintf("step %d: scheduled", step))
-					now = now.Add(72 * time.Hour)
-					what = "future post due"
-				case 8:
-					configs := []string{"per_page: 2\n", "toc: true\n", "timezone: America/New_York\n", "unsafe_html: true\n", "permalink: /:year/:slug/\n", "related: 0\n", "language: de\n"}
-					config = "title: Incremental\nbase_url: https://acme.github.io/blog/\n" + configs[rng.IntN(len(configs))]
-					what = "config"
-				case 9:
-					footers := []string{"", `<p class="licence">CC BY {{.Title}}</p>`, `<p>Comments for {{.Post.Title}}</p>`}
-					footer = footers[rng.IntN(len(footers))]
-					what = "template override"
-				case 10:
-					if static == "" {
-						static = "PNG"
-					} else {
-						static = ""
-					}
-					what = "static file"
-				case 11:
-					p := pick()
-					p.link = rng.IntN(len(ps))
-					what = "link"
-				}
+				what := blog.edit(step, build)
 				build(fmt.Sprintf("step %d: %s", step, what))
 				t.Logf("step %d: %s: made %d of %d files: %v", step, what, len(rendered), len(files), rendered)
 				if len(rendered) > 0 && len(rendered) < len(files)/2 {

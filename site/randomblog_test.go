@@ -1,0 +1,112 @@
+package site
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing/fstest"
+	"time"
+)
+
+// randomBlog is a blog that random edits change, for the tests that build
+// it after every edit with the cache (TestCacheRandomEdits) or on top of
+// the build before (TestIncrementalRandomEdits) and compare with a full
+// build. Its posts link to each other, to a static file and to a missing
+// page.
+type randomBlog struct {
+	rng    *rand.Rand
+	posts  []*blogPost // nil: a deleted post (links to it break)
+	config string      // publish.yaml's line after title and base_url
+	footer string      // templates/post-footer.html, "" for none
+	static string      // static/img.png, "" for none
+	now    time.Time
+}
+
+func newRandomBlog(seed uint64, n int) *randomBlog {
+	b := &randomBlog{rng: rand.New(rand.NewPCG(seed, 13)), config: "per_page: 3\n", static: "PNG", now: cacheNow}
+	for i := range n {
+		b.posts = append(b.posts, &blogPost{title: fmt.Sprintf("Post %d", i), date: fmt.Sprintf("2026-0%d-%02d", 1+i%5, 1+i),
+			body: fmt.Sprintf("Body of post %d, with *emphasis*.\n\n## A heading\n\nMore text.", i), tags: []string{"t" + fmt.Sprint(i%3)}, link: (i + 1) % n})
+	}
+	return b
+}
+
+// content is the blog's repository as it stands.
+func (b *randomBlog) content() fstest.MapFS {
+	content := fstest.MapFS{"publish.yaml": {Data: []byte("title: Random\nbase_url: https://acme.github.io/blog/\n" + b.config)}}
+	if b.static != "" {
+		content["static/img.png"] = &fstest.MapFile{Data: []byte(b.static)}
+	}
+	if b.footer != "" {
+		content["templates/post-footer.html"] = &fstest.MapFile{Data: []byte(b.footer)}
+	}
+	for i, p := range b.posts {
+		if p != nil {
+			content[fmt.Sprintf("posts/p%03d.md", i)] = &fstest.MapFile{Data: []byte(p.text(b.posts))}
+		}
+	}
+	return content
+}
+
+func (b *randomBlog) pick() *blogPost {
+	for {
+		if p := b.posts[b.rng.IntN(len(b.posts))]; p != nil {
+			return p
+		}
+	}
+}
+
+// edit makes step's random edit and says what it was: a post's body,
+// title, date (which reorders), tags, draft state or link; a new or deleted
+// post; a scheduled post becoming due (built once by build while it is
+// still in the future); the configuration; a template override; the
+// static file.
+func (b *randomBlog) edit(step int, build func(step string)) string {
+	switch b.rng.IntN(12) {
+	case 0:
+		b.pick().body += fmt.Sprintf("\n\nEdit %d.", step)
+		return "body"
+	case 1:
+		b.pick().title = fmt.Sprintf("Retitled %d", step)
+		return "title"
+	case 2:
+		b.pick().date = fmt.Sprintf("2026-0%d-%02d", 1+b.rng.IntN(5), 1+b.rng.IntN(28))
+		return "date"
+	case 3:
+		b.posts = append(b.posts, &blogPost{title: fmt.Sprintf("New %d", step), date: "2026-05-30", body: "A new post.", link: b.rng.IntN(len(b.posts))})
+		return "new post"
+	case 4:
+		b.posts[b.rng.IntN(len(b.posts))] = nil
+		return "deleted post"
+	case 5:
+		b.pick().tags = []string{"t" + fmt.Sprint(b.rng.IntN(5))}
+		return "tags"
+	case 6:
+		p := b.pick()
+		p.draft = !p.draft
+		return "draft"
+	case 7:
+		b.pick().date = b.now.Add(time.Duration(1+b.rng.IntN(48)) * time.Hour).Format("2006-01-02T15:04:05Z")
+		build(fmt.Sprintf("step %d: scheduled", step))
+		b.now = b.now.Add(72 * time.Hour) // it becomes due
+		return "future post due"
+	case 8:
+		configs := []string{"per_page: 2\n", "toc: true\n", "timezone: America/New_York\n", "unsafe_html: true\n",
+			"permalink: /:year/:slug/\n", "related: 0\n", "language: de\n"}
+		b.config = configs[b.rng.IntN(len(configs))]
+		return "config"
+	case 9:
+		footers := []string{"", `<p class="licence">CC BY {{.Title}}</p>`, `<p>Comments for {{.Post.Title}}</p>`}
+		b.footer = footers[b.rng.IntN(len(footers))]
+		return "template override"
+	case 10:
+		if b.static == "" {
+			b.static = "PNG"
+		} else {
+			b.static = ""
+		}
+		return "static file"
+	default:
+		b.pick().link = b.rng.IntN(len(b.posts))
+		return "link"
+	}
+}
