@@ -6,9 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,26 +46,19 @@ func (c *memCache) Put(k [32]byte, v []byte) {
 //
 //	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench LoadGitOneEdit -benchmem ./posts
 func BenchmarkLoadGitOneEdit(b *testing.B) {
-	n := 1000
-	if v := os.Getenv("PUBLISHBOT_BENCH_POSTS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatal(err)
-		}
+	n, err := corpusgen.BenchSize(os.Getenv)
+	if err != nil {
+		b.Fatal(err)
 	}
 	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
 	if err != nil {
 		b.Fatal(err)
 	}
-	files := map[string]string{"publish.yaml": corpusgen.Config}
-	var postPaths []string
+	files := make(map[string]string, len(raw))
 	for p, data := range raw {
 		files[p] = string(data)
-		if strings.Contains(files[p], "\ndate = ") {
-			postPaths = append(postPaths, p)
-		}
 	}
-	sort.Strings(postPaths)
+	postPaths := corpusgen.DatedPosts(raw)
 	const token, name = "ghs_benchToken1234567890", "acme/blog"
 	srv, err := gitserver.Start(gitserver.Options{Root: b.TempDir(), User: gitstore.TokenUser, Password: token})
 	if err != nil {

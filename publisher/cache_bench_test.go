@@ -6,9 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/publishbot/publishbot/buildcache"
@@ -29,26 +26,19 @@ import (
 // PUBLISHBOT_BENCH_CPUPROFILE=file writes a CPU profile of the edits with
 // the cache (not of the first publish).
 func BenchmarkPublishCorpusOneEdit(b *testing.B) {
-	n := 1000
-	if v := os.Getenv("PUBLISHBOT_BENCH_POSTS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatal(err)
-		}
+	n, err := corpusgen.BenchSize(os.Getenv)
+	if err != nil {
+		b.Fatal(err)
 	}
 	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
 	if err != nil {
 		b.Fatal(err)
 	}
 	files := make(map[string]string, len(raw))
-	var posts []string
 	for k, v := range raw {
 		files[k] = string(v)
-		if strings.Contains(files[k], "\ndate = ") {
-			posts = append(posts, k)
-		}
 	}
-	sort.Strings(posts)
+	posts := corpusgen.DatedPosts(raw)
 	for _, cached := range []bool{true, false} {
 		// PUBLISHBOT_BENCH_CACHE=on (or off) sets up only that
 		// configuration: a first publish of 6,629 posts takes minutes.

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -141,4 +142,31 @@ func Write(dir string, files map[string][]byte) error {
 		}
 	}
 	return nil
+}
+
+// DatedPosts are the paths of the dated Markdown posts of files, sorted:
+// the posts the benchmarks edit.
+func DatedPosts(files map[string][]byte) []string {
+	var out []string
+	for p, data := range files {
+		if strings.HasSuffix(p, ".md") && bytes.Contains(data, []byte("\ndate = ")) {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// BenchSize is the size of blog a benchmark makes: PUBLISHBOT_BENCH_POSTS
+// (issue 13 uses 1000, 6629 and 20000), else 1000.
+func BenchSize(getenv func(string) string) (int, error) {
+	v := getenv("PUBLISHBOT_BENCH_POSTS")
+	if v == "" {
+		return 1000, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("PUBLISHBOT_BENCH_POSTS %q: want a number of posts", v)
+	}
+	return n, nil
 }

@@ -189,13 +189,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	// One-post edits, each published by every binary in turn.
-	posts := make([]string, 0, len(files))
-	for p := range files {
-		if strings.HasSuffix(p, ".md") && strings.Contains(files[p], "\ndate = ") {
-			posts = append(posts, p)
-		}
-	}
-	sort.Strings(posts)
+	posts := corpusgen.DatedPosts(raw)
 	for e := range *edits {
 		p := posts[(e*7919)%len(posts)]
 		text := files[p] + fmt.Sprintf("\n\nEdit number %d.\n", e)
