@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	builds := fl.Int("builds", 2, "cold and warm builds of each kind")
 	corpus := fl.String("corpus", filepath.Join("..", "shared", "testdata", "corpus", "zola-rust-blog"), "the Rust blog corpus")
 	keep := fl.Bool("keep", false, "keep the work folder")
-	verbose := fl.Bool("v", false, "print the output of every publish, with its wall and CPU time")
+	verbose := fl.Bool("v", false, "print the last line of every publish's output, with its wall and CPU time")
 	profile := fl.String("profile", "", "write CPU and heap profiles of each one-post edit publish to this folder (<label>-edit<N>.cpu, .mem)")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -139,7 +139,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s %s: %w\n%s", b.label, step, err, out)
 		}
 		if *verbose {
-			fmt.Fprintf(stdout, "%s %s: %.2fs wall, %.2fs CPU, %d MB: %s", b.label, step, s.wall.Seconds(), s.cpu.Seconds(), s.rss/1024, out)
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			fmt.Fprintf(stdout, "%s %s: %.2fs wall, %.2fs CPU, %d MB: %s\n", b.label, step, s.wall.Seconds(), s.cpu.Seconds(), s.rss/1024, lines[len(lines)-1])
 		}
 		b.results[step] = append(b.results[step], s)
 		return nil
