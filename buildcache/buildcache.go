@@ -365,6 +365,19 @@ func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 	return rec[headerLen:], true
 }
 
+// Has says whether the cache holds a value under key, without reading it
+// (a damaged one is found by Get).
+func (c *Cache) Has(key [32]byte) bool {
+	k := c.key(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.pending[k]; ok {
+		return true
+	}
+	_, ok := c.index[k]
+	return ok
+}
+
 // Put stores value under key; the caller must not change value afterwards.
 // Values are kept in memory and written by Flush, or by Put itself once
 // they pass 32 MiB. A failure to write is logged once per Cache and
