@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	xhtml "golang.org/x/net/html"
+
+	"github.com/publishbot/publishbot/internal/searchwords"
 )
 
 // postBody is a post's rendered HTML and plain text. A post rendered in
@@ -23,10 +25,11 @@ type postBody struct {
 	htmlKey, textKey [32]byte    // their RenderCache keys, when lazy
 	cache            RenderCache // nil: html and text are set
 
-	htmlOnce, textOnce sync.Once
-	html, text         string
-	mu                 sync.Mutex
-	err                error // the first failed read
+	htmlOnce, textOnce, wordsOnce sync.Once
+	html, text                    string
+	words                         string // searchwords.Unique(text)
+	mu                            sync.Mutex
+	err                           error // the first failed read
 }
 
 func newBody(html, text string) *postBody {
@@ -95,6 +98,18 @@ func (p *Post) Text() string {
 	}
 	b.textOnce.Do(func() { b.text = b.load(b.textKey, "text") })
 	return b.text
+}
+
+// SearchWords are the words of Text for the site's search index, each
+// once, as searchwords.Unique gives them; known without reading Text
+// when the render came from the build cache.
+func (p *Post) SearchWords() string {
+	b := p.body
+	if b == nil {
+		return ""
+	}
+	b.wordsOnce.Do(func() { b.words = searchwords.Unique(p.Text()) })
+	return b.words
 }
 
 // SetBody gives the post its HTML and text.

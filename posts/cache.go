@@ -35,7 +35,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-7"
+const renderVersion = "posts-render-8"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -203,9 +203,11 @@ func (w *walker) readFile(name string) ([]byte, error) {
 type cachedRender struct {
 	Reads []cachedRead
 	// HTMLSum and TextSum are the SHA-256 of the HTML and of the text,
-	// kept apart under bodyKey; Images are the HTML's img sources.
+	// kept apart under bodyKey; Images are the HTML's img sources and
+	// SearchWords the text's words (Post.SearchWords).
 	HTMLSum, TextSum    [32]byte
 	Images              []string
+	SearchWords         string
 	TOC, Summary, Image string
 	Words, ReadingTime  int
 	Math, Diagrams      bool
@@ -342,7 +344,7 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	p := r.post
 	html, text := p.HTML(), p.Text()
 	hk, tk := sha256.Sum256([]byte(html)), sha256.Sum256([]byte(text))
-	c := cachedRender{Reads: reads.list, HTMLSum: hk, TextSum: tk, Images: p.ImageSources(), TOC: p.TOC, Summary: p.Summary, Image: p.Image,
+	c := cachedRender{Reads: reads.list, HTMLSum: hk, TextSum: tk, Images: p.ImageSources(), SearchWords: p.SearchWords(), TOC: p.TOC, Summary: p.Summary, Image: p.Image,
 		Words: p.Words, ReadingTime: p.ReadingTime, Math: p.Math, Diagrams: p.Diagrams, Diags: r.diags[before:]}
 	for _, lf := range r.linked[linked:] {
 		c.Linked = append(c.Linked, cachedLinked{lf.source, lf.target, lf.dest, lf.line, lf.col, lf.image})
@@ -391,6 +393,8 @@ func (l *loader) apply(r *postResult, c *cachedRender) {
 	p.TOC, p.Summary, p.Image, p.Words, p.ReadingTime = c.TOC, c.Summary, c.Image, c.Words, c.ReadingTime
 	p.body = &postBody{digest: bodyDigest(c.HTMLSum, c.TextSum), images: c.Images,
 		htmlKey: bodyKey("html", c.HTMLSum), textKey: bodyKey("text", c.TextSum), cache: l.cache}
+	p.body.words = c.SearchWords
+	p.body.wordsOnce.Do(func() {})
 	p.Math, p.Diagrams = p.Math || c.Math, p.Diagrams || c.Diagrams
 	for _, d := range c.Diags {
 		if d.Severity == SeverityError {

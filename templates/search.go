@@ -6,13 +6,9 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // searchScript is the search page's script: it fetches the index parts a
@@ -31,13 +27,9 @@ const (
 
 // Bounds of the search index. A word shard holds the words that start
 // with one character; one larger than maxShardBytes is split by the first
-// two. Words shorter than minWordRunes or longer than maxWordRunes are
-// left out (the script ignores shorter query terms too), except single
-// CJK characters, which are words of their own.
+// two. What a word is: package searchwords.
 const (
 	maxShardBytes   = 96 << 10
-	minWordRunes    = 2
-	maxWordRunes    = 24
 	searchSummaries = maxDescription // characters of summary per post
 )
 
@@ -57,144 +49,6 @@ type searchShard struct {
 	Words []string `json:"w"`
 	Posts [][]int  `json:"p"`
 }
-
-// foldWord is how the index and the script compare words: lower case,
-// without accents (NFD, marks dropped), so "Café" finds "cafe".
-func foldWord(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.ToLower(s) // returns s itself when it has no upper case
-	}
-	s = norm.NFD.String(strings.ToLower(s))
-	return strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Mn, r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// isCJK says whether r is written without spaces between words: each such
-// character is a word of the index.
-func isCJK(r rune) bool {
-	return r >= 0x1100 && unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul)
-}
-
-// searchWords calls add for every word of text, folded (see foldWord).
-func searchWords(text string, add func(string)) {
-	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
-		}
-		w := foldWord(text[start:end])
-		start = -1
-		if n := utf8.RuneCountInString(w); n >= minWordRunes && n <= maxWordRunes {
-			add(w)
-		}
-	}
-	for i, r := range text {
-		switch {
-		case r < utf8.RuneSelf:
-			if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
-				if start < 0 {
-					start = i
-				}
-			} else {
-				flush(i)
-			}
-		case isCJK(r):
-			flush(i)
-			add(string(r))
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
-			if start < 0 {
-				start = i
-			}
-		default:
-			flush(i)
-		}
-	}
-	flush(len(text))
-}
-
-// appendSearchWords calls add for every word of text, folded, exactly as
-// searchWords does, without allocating for words of ASCII letters and
-// digits, the most of a text: the word add gets is only valid during the
-// call, and add must not change it. buf is text with its ASCII letters in
-// lower case, whose slices are those words; it is returned for the next
-// call to reuse. Other words go through searchWords's folding (ASCII
-// letters in lower case first fold the same).
-func appendSearchWords(buf []byte, text string, add func([]byte)) []byte {
-	buf = slices.Grow(buf[:0], len(text))[:len(text)]
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		buf[i] = c | asciiCase[c]
-	}
-	var other []byte // a word outside ASCII, folded
-	addOther := func(w string) { other = append(other[:0], w...); add(other) }
-	i := 0
-	for i < len(buf) {
-		c := buf[i]
-		if !isASCIIWordByte(c) {
-			if c < utf8.RuneSelf {
-				i++
-				continue
-			}
-			// a word, or CJK, or a separator outside ASCII: searchWords's way
-			// from here to the next ASCII separator (a word never spans one)
-			j := i + 1
-			for j < len(buf) && (buf[j] >= utf8.RuneSelf || isASCIIWordByte(buf[j])) {
-				j++
-			}
-			searchWords(text[i:j], addOther)
-			i = j
-			continue
-		}
-		j := i + 1
-		for j < len(buf) && isASCIIWordByte(buf[j]) {
-			j++
-		}
-		if j < len(buf) && buf[j] >= utf8.RuneSelf {
-			// the word goes on outside ASCII (or meets CJK): searchWords's way
-			// to the next ASCII separator
-			for j < len(buf) && (buf[j] >= utf8.RuneSelf || isASCIIWordByte(buf[j])) {
-				j++
-			}
-			searchWords(text[i:j], addOther)
-			i = j
-			continue
-		}
-		if n := j - i; n >= minWordRunes && n <= maxWordRunes {
-			add(buf[i:j:j])
-		}
-		i = j
-	}
-	return buf
-}
-
-// asciiWord is 1 at the ASCII letters and digits; asciiCase is the bit
-// that turns an ASCII upper-case letter into lower case at the letter, 0
-// elsewhere.
-var asciiWord, asciiCase = func() (w, c [256]byte) {
-	for b := 0; b < 256; b++ {
-		switch {
-		case 'a' <= b && b <= 'z', '0' <= b && b <= '9':
-			w[b] = 1
-		case 'A' <= b && b <= 'Z':
-			w[b] = 1
-			c[b] = 'a' - 'A'
-		}
-	}
-	return w, c
-}()
-
-func isASCIIWordByte(c byte) bool { return asciiWord[c] != 0 }
 
 // shardKey is the shard of a word: "" (all words in one shard) unless
 // that shard was split, then its first character, or its first two when

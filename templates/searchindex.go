@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/publishbot/publishbot/internal/searchwords"
 )
 
 // searchJob is the search index being built on a goroutine of its own
@@ -145,7 +147,7 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int) *sea
 		lo, hi := len(list)*w/workers, len(list)*(w+1)/workers
 		text := 0
 		for _, d := range list[lo:hi] {
-			text += len(d.Post.Text())
+			text += 2 * len(d.Post.SearchWords()) // each word once: about half the text's bytes
 		}
 		// about one pair for every 12 bytes of text, and a new word for
 		// every 200 (the Jekyll news and the Rust blog)
@@ -196,13 +198,13 @@ func (t *wordTable) add(w []byte) {
 // text.
 func (t *wordTable) addPost(i int32, d *PostData) {
 	t.post = i
-	t.fold = appendSearchWords(t.fold, d.Title, t.add)
+	t.fold = searchwords.Append(t.fold, d.Title, t.add)
 	for _, tag := range d.TagLinks {
 		// a word never spans the space that joins two tags
-		t.fold = appendSearchWords(t.fold, tag.Name, t.add)
+		t.fold = searchwords.Append(t.fold, tag.Name, t.add)
 	}
-	t.fold = appendSearchWords(t.fold, d.Summary, t.add)
-	t.fold = appendSearchWords(t.fold, d.Post.Text(), t.add)
+	t.fold = searchwords.Append(t.fold, d.Summary, t.add)
+	searchwords.Range(d.Post.SearchWords(), t.add) // the text's words, folded once by posts
 }
 
 // merge adds o's words to t's, and numbers o's pairs as t numbers their

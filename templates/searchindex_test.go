@@ -14,6 +14,8 @@ import (
 
 	"github.com/publishbot/publishbot/locale"
 	"github.com/publishbot/publishbot/posts"
+
+	"github.com/publishbot/publishbot/internal/searchwords"
 )
 
 // oracleSearchIndexFiles is the search index as it was first written
@@ -38,10 +40,10 @@ func oracleSearchIndexFiles(b *build) (map[string][]byte, string) {
 				*l = append(*l, i)
 			}
 		}
-		fold = appendSearchWords(fold, d.Title, add)
-		fold = appendSearchWords(fold, strings.Join(tags, " "), add)
-		fold = appendSearchWords(fold, d.Summary, add)
-		fold = appendSearchWords(fold, d.Post.Text(), add)
+		fold = searchwords.Append(fold, d.Title, add)
+		fold = searchwords.Append(fold, strings.Join(tags, " "), add)
+		fold = searchwords.Append(fold, d.Summary, add)
+		fold = searchwords.Append(fold, d.Post.Text(), add)
 	}
 	shards, split := oracleSearchShards(words)
 	idx.Split = split
