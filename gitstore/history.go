@@ -32,10 +32,30 @@ func (r *Repo) Has(hash string) bool {
 	return ok && r.st.HasEncodedObject(h) == nil
 }
 
-// parseHash reads a full lower-case hex object name.
+// parseHash reads a full lower-case hex object name (not all zeros).
 func parseHash(s string) (plumbing.Hash, bool) {
-	h := plumbing.NewHash(s)
-	return h, !h.IsZero() && h.String() == s
+	var h plumbing.Hash
+	if len(s) != 2*len(h) {
+		return plumbing.ZeroHash, false
+	}
+	for i := range h {
+		hi, lo := unhex(s[2*i]), unhex(s[2*i+1])
+		if hi < 0 || lo < 0 {
+			return plumbing.ZeroHash, false
+		}
+		h[i] = byte(hi<<4 | lo)
+	}
+	return h, !h.IsZero()
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return -1
 }
 
 // Commit reads a commit and gives its tree as an fs.FS.
@@ -45,7 +65,7 @@ func (r *Repo) Commit(hash string) (Commit, error) {
 		return Commit{}, err
 	}
 	out := Commit{Hash: c.Hash.String(), Message: c.Message,
-		Tree: newTreeFS(r.st, c.TreeHash, r.store.limits.MaxFileBytes, r.store.sizes)}
+		Tree: newTreeFS(r.st, c.TreeHash, r.store.limits.MaxFileBytes, r.store.facts)}
 	for _, p := range c.ParentHashes {
 		out.Parents = append(out.Parents, p.String())
 	}

@@ -73,8 +73,12 @@ func (s *Store) Open(r Remote) (*Repo, error) {
 	return repo, nil
 }
 
-// Close releases the cache's open files.
-func (r *Repo) Close() error { return r.st.Close() }
+// Close releases the cache's open files and saves the Store's facts about
+// objects learnt meanwhile (a tree listing's file sizes) for the next process.
+func (r *Repo) Close() error {
+	r.store.facts.save()
+	return r.st.Close()
+}
 
 // Discard closes the cache and removes it from disk, for a cache that
 // IsCorrupt: the next Open starts from an empty one.
