@@ -95,8 +95,8 @@ type objectFacts struct {
 	// in the file (maxBlobFacts and maxTreeFacts but in tests).
 	maxSizes, maxTrees int
 
-	load sync.Once
-	mu   sync.Mutex
+	load  sync.Once
+	mu    sync.Mutex
 	sizes map[plumbing.Hash]fact[int64]
 	trees map[plumbing.Hash]fact[treeSummary]
 	// added says there are facts the file lacks.

@@ -92,7 +92,8 @@ type Options struct {
 	// means each Remote's own URL's scheme, host and port.
 	GitBase *url.URL
 	// MaxPacks and MaxLoose: past this many packs or loose objects,
-	// Repo.Maintain repacks a cache; zero means 64 and 8,192.
+	// Repo.Maintain repacks a cache; zero means 64 and 8,192. Loose
+	// objects are estimated as `git gc --auto` does (see Repo.shape).
 	MaxPacks, MaxLoose int
 	// Log, when not nil, is told of a damaged cache file the Store
 	// discards and of one it cannot write; nil says nothing.
