@@ -346,7 +346,7 @@ func (b *build) responsiveImages() {
 	for _, d := range b.posts {
 		page := address(d.Post)
 		d.Cover = b.coverHTML(d.Image, d.ImageAlt, page)
-		d.Body = b.responsiveBody(d.Body, page, d.Image != "")
+		d.body = b.postBody(d.Post, page, d.Image != "")
 	}
 	for _, d := range b.pages {
 		page := addressPath(d.Page.Address)
