@@ -65,7 +65,7 @@ func (r *Repo) Commit(hash string) (Commit, error) {
 		return Commit{}, err
 	}
 	out := Commit{Hash: c.Hash.String(), Message: c.Message,
-		Tree: newTreeFS(r.st, c.TreeHash, r.store.limits.MaxFileBytes, r.store.facts)}
+		Tree: newTreeFS(r.objects, c.TreeHash, r.store.limits.MaxFileBytes, r.store.facts)}
 	for _, p := range c.ParentHashes {
 		out.Parents = append(out.Parents, p.String())
 	}
@@ -73,7 +73,7 @@ func (r *Repo) Commit(hash string) (Commit, error) {
 }
 
 func (r *Repo) commit(hash string) (*object.Commit, error) {
-	c, err := object.GetCommit(r.st, plumbing.NewHash(hash))
+	c, err := object.GetCommit(r.objects, plumbing.NewHash(hash))
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", hash, err)
 	}
@@ -137,7 +137,7 @@ func (r *Repo) Diff(a, b, dir string) (map[string]Change, error) {
 		if err != nil {
 			return nil, err
 		}
-		if roots[i], err = subtree(r.st, c.TreeHash, dir); err != nil {
+		if roots[i], err = subtree(r.objects, c.TreeHash, dir); err != nil {
 			return nil, fmt.Errorf("read the trees of %s: %w", hash, err)
 		}
 	}
@@ -149,7 +149,7 @@ func (r *Repo) Diff(a, b, dir string) (map[string]Change, error) {
 		prefix += "/"
 	}
 	out := map[string]Change{}
-	if err := diffTrees(r.st, roots[0], roots[1], prefix, out); err != nil {
+	if err := diffTrees(r.objects, roots[0], roots[1], prefix, out); err != nil {
 		return nil, fmt.Errorf("compare trees: %w", err)
 	}
 	return out, nil

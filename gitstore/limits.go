@@ -81,7 +81,7 @@ func (r *Repo) CheckTree(commit string) error {
 		return err
 	}
 	defer r.store.facts.save()
-	return checkTree(r.st, c.TreeHash, r.store.limits, r.store.facts)
+	return checkTree(r.objects, c.TreeHash, r.store.limits, r.store.facts)
 }
 
 func checkTree(s storer.EncodedObjectStorer, root plumbing.Hash, l Limits, facts *objectFacts) error {

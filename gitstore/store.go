@@ -63,7 +63,7 @@ func IsCorrupt(err error) bool {
 		return false
 	}
 	for _, target := range []error{
-		plumbing.ErrObjectNotFound, objfile.ErrHeader, objfile.ErrNegativeSize,
+		errDamaged, plumbing.ErrObjectNotFound, objfile.ErrHeader, objfile.ErrNegativeSize,
 		packfile.ErrMalformedPackFile, packfile.ErrInvalidDelta, packfile.ErrReferenceDeltaNotFound,
 		idxfile.ErrMalformedIdxFile, zlib.ErrChecksum, zlib.ErrHeader,
 	} {

@@ -432,6 +432,29 @@ func TestMaintainRepacksPiledUpLooseObjects(t *testing.T) {
 	}
 }
 
+// A pack cut short (go-git says only EOF) is damage too, even where the
+// Store's facts answer CheckTree and sizes without reading the pack.
+func TestTruncatedPackIsCorrupt(t *testing.T) {
+	e := newEnv(t)
+	h := e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"a": "a", "d/b": "b"}})
+	r := e.open(Options{})
+	fetch(t, r, "refs/heads/main")
+	if err := r.CheckTree(h); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	packs, _ := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "*.pack"))
+	for _, f := range packs {
+		if err := os.Truncate(f, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := e.open(Options{})
+	if _, err := fresh.Commit(h); !IsCorrupt(err) {
+		t.Fatalf("reading a truncated pack: %v, IsCorrupt false", err)
+	}
+}
+
 func TestDamagedCacheIsCorruptAndDiscarded(t *testing.T) {
 	e := newEnv(t)
 	h := e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"a": "a"}})
