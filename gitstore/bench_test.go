@@ -6,6 +6,10 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/publishbot/publishbot/gitserver"
 )
@@ -47,4 +51,141 @@ func BenchmarkFirstFetch(b *testing.B) {
 			b.ReportMetric(float64(received), "pack-bytes")
 		})
 	}
+}
+
+// benchFiles makes n similar files (a shared body and a line of their
+// own, so a pack holds them as deltas, as a blog's posts are) spread over
+// folders as a blog's are: copy/year/slug (source) or copy/slug/index.html
+// (site). They are the same for the same n.
+func benchFiles(n int, site bool) map[string][]byte {
+	body := strings.Repeat("The build reads every post, renders it and writes the page of each. ", 20)
+	files := make(map[string][]byte, n)
+	for i := range n {
+		p := fmt.Sprintf("posts/copy-%d/%d/post-%05d.md", i%10, 2015+i/10%10, i)
+		if site {
+			p = fmt.Sprintf("posts/copy-%d/post-%05d/index.html", i%10, i)
+		}
+		files[p] = fmt.Appendf(nil, "---\ntitle: Post %d\n---\n\n%s\nPost %d says its own thing.\n", i, body, i)
+	}
+	return files
+}
+
+func stringFiles(files map[string][]byte) map[string]string {
+	out := make(map[string]string, len(files))
+	for p, b := range files {
+		out[p] = string(b)
+	}
+	return out
+}
+
+// commitLocally makes a commit in r's cache whose tree is parent's with the
+// file p set to data, as a fetch of a one-file edit would bring.
+func commitLocally(tb testing.TB, r *Repo, parent plumbing.Hash, p string, data []byte) plumbing.Hash {
+	tb.Helper()
+	w := &treeWriter{s: r.st}
+	t, err := r.startTree(w, parent)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := t.SetFile(p, data); err != nil {
+		tb.Fatal(err)
+	}
+	tree, err := w.writeRoot(t.root, t.old)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sig := object.Signature{Name: testAuthor.Name, Email: testAuthor.Email, When: testAuthor.When}
+	c, err := w.writeCommit(&object.Commit{Author: sig, Committer: sig, Message: "edit\n", TreeHash: tree, ParentHashes: []plumbing.Hash{parent}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.flush(); err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// BenchmarkCheckTreeAfterOneChange checks the tree of a 20,000-file
+// repository, fetched and checked once before, after one file changed, in
+// a new Store over the same folder each time: what a `publishbot publish`
+// process pays.
+func BenchmarkCheckTreeAfterOneChange(b *testing.B) {
+	e := newEnv(b)
+	files := benchFiles(20_000, false)
+	head := plumbing.NewHash(e.commit(gitserver.Change{Ref: "main", Files: stringFiles(files)}))
+	r := e.open(Options{})
+	fetch(b, r, "refs/heads/main")
+	if err := r.CheckTree(head.String()); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		head = commitLocally(b, r, head, "posts/copy-3/2018/post-00083.md", fmt.Appendf(nil, "edit %d\n", i))
+		b.StartTimer()
+		s, err := New(Options{Dir: e.dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		fresh, err := s.Open(e.remote())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := fresh.CheckTree(head.String()); err != nil {
+			b.Fatal(err)
+		}
+		fresh.Close()
+	}
+}
+
+// BenchmarkPushOneChangedFile pushes a 20,000-file site (ReplaceKeeping:
+// every other file kept by its blob hash) with one file changed, from a new
+// Store over the same folder each time, as `publishbot publish` does; write
+// is the part before the push (building the tree and the push list).
+func BenchmarkPushOneChangedFile(b *testing.B) {
+	e := newEnv(b)
+	site := benchFiles(20_000, true)
+	e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"publish.yaml": "title: Blog\n"}})
+	r := e.open(Options{})
+	fetch(b, r, "refs/heads/site")
+	var blobs *Blobs
+	first, err := r.Push(context.Background(), Update{Branch: "site", Message: "first\n", Author: testAuthor,
+		Build: func(t *Tree) error {
+			var err error
+			blobs, err = t.ReplaceKeeping(site, nil)
+			return err
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	kept := blobs.Hashes()
+	const p = "posts/copy-7/post-00777/index.html"
+	delete(kept, p)
+	head := first.Commit
+	var write time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		s, err := New(Options{Dir: e.dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		fresh, err := s.Open(e.remote())
+		if err != nil {
+			b.Fatal(err)
+		}
+		pushed, err := fresh.Push(context.Background(), Update{Branch: "site", Head: head, Message: "edit\n", Author: testAuthor,
+			Build: func(t *Tree) error {
+				_, err := t.ReplaceKeeping(map[string][]byte{p: fmt.Appendf(nil, "edit %d\n", i)}, kept)
+				return err
+			}})
+		if err != nil || !pushed.Changed {
+			b.Fatalf("%+v %v", pushed, err)
+		}
+		head = pushed.Commit
+		write += pushed.Write
+		fresh.Close()
+	}
+	b.ReportMetric(float64(write.Microseconds())/1000/float64(i), "write-ms/op")
 }

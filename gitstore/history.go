@@ -32,10 +32,30 @@ func (r *Repo) Has(hash string) bool {
 	return ok && r.st.HasEncodedObject(h) == nil
 }
 
-// parseHash reads a full lower-case hex object name.
+// parseHash reads a full lower-case hex object name (not all zeros).
 func parseHash(s string) (plumbing.Hash, bool) {
-	h := plumbing.NewHash(s)
-	return h, !h.IsZero() && h.String() == s
+	var h plumbing.Hash
+	if len(s) != 2*len(h) {
+		return plumbing.ZeroHash, false
+	}
+	for i := range h {
+		hi, lo := unhex(s[2*i]), unhex(s[2*i+1])
+		if hi < 0 || lo < 0 {
+			return plumbing.ZeroHash, false
+		}
+		h[i] = byte(hi<<4 | lo)
+	}
+	return h, !h.IsZero()
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return -1
 }
 
 // Commit reads a commit and gives its tree as an fs.FS.
@@ -45,7 +65,7 @@ func (r *Repo) Commit(hash string) (Commit, error) {
 		return Commit{}, err
 	}
 	out := Commit{Hash: c.Hash.String(), Message: c.Message,
-		Tree: newTreeFS(r.st, c.TreeHash, r.store.limits.MaxFileBytes, r.store.sizes)}
+		Tree: newTreeFS(r.objects, c.TreeHash, r.store.limits.MaxFileBytes, r.store.facts)}
 	for _, p := range c.ParentHashes {
 		out.Parents = append(out.Parents, p.String())
 	}
@@ -53,7 +73,7 @@ func (r *Repo) Commit(hash string) (Commit, error) {
 }
 
 func (r *Repo) commit(hash string) (*object.Commit, error) {
-	c, err := object.GetCommit(r.st, plumbing.NewHash(hash))
+	c, err := object.GetCommit(r.objects, plumbing.NewHash(hash))
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", hash, err)
 	}
@@ -117,7 +137,7 @@ func (r *Repo) Diff(a, b, dir string) (map[string]Change, error) {
 		if err != nil {
 			return nil, err
 		}
-		if roots[i], err = subtree(r.st, c.TreeHash, dir); err != nil {
+		if roots[i], err = subtree(r.objects, c.TreeHash, dir); err != nil {
 			return nil, fmt.Errorf("read the trees of %s: %w", hash, err)
 		}
 	}
@@ -129,7 +149,7 @@ func (r *Repo) Diff(a, b, dir string) (map[string]Change, error) {
 		prefix += "/"
 	}
 	out := map[string]Change{}
-	if err := diffTrees(r.st, roots[0], roots[1], prefix, out); err != nil {
+	if err := diffTrees(r.objects, roots[0], roots[1], prefix, out); err != nil {
 		return nil, fmt.Errorf("compare trees: %w", err)
 	}
 	return out, nil

@@ -2,7 +2,6 @@ package gitstore
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -69,93 +68,106 @@ func (e *limitError) Error() string {
 // Is makes a limit error a permanent one: retrying the same tree cannot help.
 func (e *limitError) Is(target error) bool { return target == ErrPermanent }
 
-// blobSizes remembers blob sizes across checks (a blob's size never changes),
-// so a check after one changed file asks the object store about one blob,
-// not a thousand. Safe for concurrent use; it forgets everything past
-// maxEntries.
-type blobSizes struct {
-	mu         sync.Mutex
-	m          map[plumbing.Hash]int64
-	maxEntries int
-}
-
-func (b *blobSizes) get(s storer.EncodedObjectStorer, h plumbing.Hash) (int64, error) {
-	if b != nil {
-		b.mu.Lock()
-		n, ok := b.m[h]
-		b.mu.Unlock()
-		if ok {
-			return n, nil
-		}
-	}
-	n, err := objectSize(s, h)
-	if err != nil {
-		return 0, err
-	}
-	if b != nil {
-		b.mu.Lock()
-		if b.m == nil || len(b.m) >= b.maxEntries {
-			b.m = map[plumbing.Hash]int64{}
-		}
-		b.m[h] = n
-		b.mu.Unlock()
-	}
-	return n, nil
-}
-
-// CheckTree walks the tree of a commit (tree objects, and blob sizes from
-// memory or the cache) and enforces the Store's Limits on it: file count,
-// path length, file size and total size. It reads no file's content.
+// CheckTree enforces the Store's Limits on the tree of a commit: file
+// count, path length, file size and total size. It reads no file's
+// content, and no tree it summarised before, in this process or an
+// earlier one sharing the Store's folder (see objectFacts): after a
+// one-file change it reads the trees on that file's path and the sizes of
+// their files. An exceeded limit is an error naming the limit, the value
+// and, for a path or a file, the path.
 func (r *Repo) CheckTree(commit string) error {
 	c, err := r.commit(commit)
 	if err != nil {
 		return err
 	}
-	return checkTree(r.st, c.TreeHash, r.store.limits, r.store.sizes)
+	defer r.store.facts.save()
+	return checkTree(r.objects, c.TreeHash, r.store.limits, r.store.facts)
 }
 
-func checkTree(s storer.EncodedObjectStorer, root plumbing.Hash, l Limits, sizes *blobSizes) error {
-	var files int
-	var bytes int64
-	var walk func(h plumbing.Hash, prefix string) error
-	walk = func(h plumbing.Hash, prefix string) error {
-		t, err := object.GetTree(s, h)
-		if err != nil {
-			return fmt.Errorf("read tree %s: %w", prefix, err)
-		}
-		for _, e := range t.Entries {
-			p := prefix + e.Name
-			if l.MaxPathLength > 0 && len(p) > l.MaxPathLength {
-				return &limitError{what: "path length", path: truncate(p, 80), got: int64(len(p)), max: int64(l.MaxPathLength)}
-			}
-			switch e.Mode {
-			case filemode.Dir:
-				if err := walk(e.Hash, p+"/"); err != nil {
-					return err
-				}
-				continue
-			case filemode.Submodule:
-				continue
-			}
-			files++
-			if l.MaxFiles > 0 && files > l.MaxFiles {
-				return &limitError{what: "file count", got: int64(files), max: int64(l.MaxFiles)}
-			}
-			size, err := sizes.get(s, e.Hash)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", p, err)
-			}
-			if l.MaxFileBytes > 0 && size > l.MaxFileBytes {
-				return &limitError{what: "file size", path: p, got: size, max: l.MaxFileBytes}
-			}
-			bytes += size
-			if l.MaxTotalBytes > 0 && bytes > l.MaxTotalBytes {
-				return &limitError{what: "total content size", got: bytes, max: l.MaxTotalBytes}
-			}
-		}
-		return nil
+func checkTree(s storer.EncodedObjectStorer, root plumbing.Hash, l Limits, facts *objectFacts) error {
+	c := &treeCheck{s: s, l: l, facts: facts}
+	_, err := c.walk(root, "")
+	return err
+}
+
+// treeCheck is one CheckTree walk: the files and bytes counted so far.
+type treeCheck struct {
+	s            storer.EncodedObjectStorer
+	l            Limits
+	facts        *objectFacts
+	files, bytes int64
+}
+
+// walk checks the tree h at prefix ("" or ending in "/") and returns its
+// summary, remembering the summaries of the trees it reads. A remembered
+// tree is taken whole, unless its summary breaks the limit of a path or of
+// a file: then it is walked, to name the path. The walk stops at the first
+// limit exceeded, as soon as the files or bytes counted exceed theirs, so
+// a huge tree costs no more than the limits allow.
+func (c *treeCheck) walk(h plumbing.Hash, prefix string) (treeSummary, error) {
+	if sum, ok := c.facts.tree(h); ok && !c.breaksPathOrFile(sum, prefix) {
+		return sum, c.count(sum)
 	}
-	return walk(root, "")
+	t, err := object.GetTree(c.s, h)
+	if err != nil {
+		return treeSummary{}, fmt.Errorf("read tree %s: %w", prefix, err)
+	}
+	l := c.l
+	var sum treeSummary
+	for _, e := range t.Entries {
+		p := prefix + e.Name
+		if l.MaxPathLength > 0 && len(p) > l.MaxPathLength {
+			return sum, &limitError{what: "path length", path: truncate(p, 80), got: int64(len(p)), max: int64(l.MaxPathLength)}
+		}
+		switch e.Mode {
+		case filemode.Dir:
+			sub, err := c.walk(e.Hash, p+"/")
+			if err != nil {
+				return sum, err
+			}
+			sum.addDir(e.Name, sub)
+			continue
+		case filemode.Submodule:
+			sum.addEntry(e.Name)
+			continue
+		}
+		size, err := c.facts.blobSize(c.s, e.Hash)
+		if err != nil {
+			return sum, fmt.Errorf("read %s: %w", p, err)
+		}
+		if l.MaxFileBytes > 0 && size > l.MaxFileBytes {
+			return sum, &limitError{what: "file size", path: p, got: size, max: l.MaxFileBytes}
+		}
+		var file treeSummary
+		file.addFile(size)
+		sum.addEntry(e.Name)
+		sum.addFile(size)
+		if err := c.count(file); err != nil {
+			return sum, err
+		}
+	}
+	c.facts.putTree(h, sum)
+	return sum, nil
+}
+
+// breaksPathOrFile says whether a tree of summary sum at prefix holds a
+// path or a file over the limits.
+func (c *treeCheck) breaksPathOrFile(sum treeSummary, prefix string) bool {
+	return c.l.MaxPathLength > 0 && sum.maxPath > 0 && satAdd(int64(len(prefix)), sum.maxPath) > int64(c.l.MaxPathLength) ||
+		c.l.MaxFileBytes > 0 && sum.maxFile > c.l.MaxFileBytes
+}
+
+// count adds the files and bytes of sum to the walk's, against the limits.
+func (c *treeCheck) count(sum treeSummary) error {
+	c.files = satAdd(c.files, sum.files)
+	c.bytes = satAdd(c.bytes, sum.bytes)
+	if c.l.MaxFiles > 0 && c.files > int64(c.l.MaxFiles) {
+		return &limitError{what: "file count", got: c.files, max: int64(c.l.MaxFiles)}
+	}
+	if c.l.MaxTotalBytes > 0 && c.bytes > c.l.MaxTotalBytes {
+		return &limitError{what: "total content size", got: c.bytes, max: c.l.MaxTotalBytes}
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

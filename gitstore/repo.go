@@ -34,6 +34,8 @@ type Repo struct {
 	dir   string
 	url   string
 	st    *filesystem.Storage
+	// objects reads st's objects, telling a damaged one (see damaged).
+	objects storer.EncodedObjectStorer
 	// client speaks smart HTTP through creds, which adds the token only
 	// where credentials may go.
 	client transport.Transport
@@ -66,15 +68,19 @@ func (s *Store) Open(r Remote) (*Repo, error) {
 			return nil, fmt.Errorf("init repository cache: %w", err)
 		}
 	}
-	repo := &Repo{store: s, name: r.Name, dir: dir, url: r.URL, st: st}
+	repo := &Repo{store: s, name: r.Name, dir: dir, url: r.URL, st: st, objects: cacheObjects{st}}
 	// The token never goes into a URL, and goes with a request only when
 	// gitauth.CredentialsAllowed says so (see authTransport).
 	repo.client, repo.creds = newTransport(r.URL, r.Token, s.gitBase)
 	return repo, nil
 }
 
-// Close releases the cache's open files.
-func (r *Repo) Close() error { return r.st.Close() }
+// Close releases the cache's open files and saves the Store's facts about
+// objects learnt meanwhile (a tree listing's file sizes) for the next process.
+func (r *Repo) Close() error {
+	r.store.facts.save()
+	return r.st.Close()
+}
 
 // Discard closes the cache and removes it from disk, for a cache that
 // IsCorrupt: the next Open starts from an empty one.
@@ -290,17 +296,58 @@ func (c *countReader) Read(p []byte) (int, error) {
 
 var _ storer.EncodedObjectStorer = (*filesystem.Storage)(nil)
 
-// shape counts the cache's packs and loose objects.
+// errDamaged marks an object the cache lists but cannot read whole (a
+// pack or a loose object cut short): IsCorrupt.
+var errDamaged = errors.New("damaged object in the repository cache")
+
+type damagedError struct{ error }
+
+func (e damagedError) Unwrap() error        { return e.error }
+func (e damagedError) Is(target error) bool { return target == errDamaged }
+
+// cacheObjects reads a cache's objects and marks the end of data where an
+// object should be as damage. go-git says only EOF there, which a fetch
+// cut short by the network says too: only here does it mean a damaged
+// cache. It is how the cache's objects are read; it still writes packs
+// (storer.PackfileWriter).
+type cacheObjects struct{ *filesystem.Storage }
+
+func (c cacheObjects) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	o, err := c.Storage.EncodedObject(t, h)
+	return o, damaged(err)
+}
+
+func (c cacheObjects) EncodedObjectSize(h plumbing.Hash) (int64, error) {
+	n, err := c.Storage.EncodedObjectSize(h)
+	return n, damaged(err)
+}
+
+func damaged(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return damagedError{err}
+	}
+	return err
+}
+
+// shape counts the cache's packs and estimates its loose objects as
+// `git gc --auto` does: those in one of the 256 folders git spreads them
+// over, times 256. Counting them all reads up to 257 folders, tens of
+// milliseconds on every publish once pushes have left a few thousand.
 func (r *Repo) shape() (packs, loose int, err error) {
 	hs, err := r.st.ObjectPacks()
 	if err != nil {
 		return 0, 0, err
 	}
-	err = r.st.ForEachObjectHash(func(plumbing.Hash) error {
-		loose++
-		return nil
-	})
-	return len(hs), loose, err
+	entries, err := os.ReadDir(filepath.Join(r.dir, "objects", "17"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return 0, 0, err
+	}
+	for _, e := range entries {
+		if len(e.Name()) == 2*len(plumbing.ZeroHash)-2 && e.Type().IsRegular() {
+			loose++
+		}
+	}
+	return len(hs), loose * 256, nil
 }
 
 // Maintain repacks the cache into one pack once fetches (one pack each) and

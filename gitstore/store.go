@@ -16,6 +16,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -24,6 +25,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/objfile"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/sirupsen/logrus"
 )
 
 // ErrPermanent marks a failure that retrying the same operation cannot fix:
@@ -61,7 +63,7 @@ func IsCorrupt(err error) bool {
 		return false
 	}
 	for _, target := range []error{
-		plumbing.ErrObjectNotFound, objfile.ErrHeader, objfile.ErrNegativeSize,
+		errDamaged, plumbing.ErrObjectNotFound, objfile.ErrHeader, objfile.ErrNegativeSize,
 		packfile.ErrMalformedPackFile, packfile.ErrInvalidDelta, packfile.ErrReferenceDeltaNotFound,
 		idxfile.ErrMalformedIdxFile, zlib.ErrChecksum, zlib.ErrHeader,
 	} {
@@ -90,13 +92,20 @@ type Options struct {
 	// means each Remote's own URL's scheme, host and port.
 	GitBase *url.URL
 	// MaxPacks and MaxLoose: past this many packs or loose objects,
-	// Repo.Maintain repacks a cache; zero means 64 and 8,192.
+	// Repo.Maintain repacks a cache; zero means 64 and 8,192. Loose
+	// objects are estimated as `git gc --auto` does (see Repo.shape).
 	MaxPacks, MaxLoose int
+	// Log, when not nil, is told of a damaged cache file the Store
+	// discards and of one it cannot write; nil says nothing.
+	Log *logrus.Entry
 }
 
 // Store is a folder of repository caches. Its decoded-object cache and
-// blob-size memory are shared by every repository it opens. It is safe for
-// concurrent use; each Repo it opens is not (see Repo).
+// its facts about objects (blob sizes, tree summaries; kept in the folder
+// for the next process) are shared by every repository it opens. It is
+// safe for concurrent use, and several processes may share its folder as
+// long as each remote's cache is used by one at a time; each Repo it opens
+// is not safe for concurrent use (see Repo).
 type Store struct {
 	dir                string
 	limits             Limits
@@ -104,7 +113,7 @@ type Store struct {
 	maxPacks, maxLoose int
 	gitBase            *url.URL
 
-	sizes   *blobSizes   // blob sizes for CheckTree, shared by all repositories
+	facts   *objectFacts // blob sizes and tree summaries: content-addressed, so shared by all repositories
 	objects cache.Object // decoded objects: content-addressed, so shared by all repositories
 }
 
@@ -123,7 +132,7 @@ func New(opts Options) (*Store, error) {
 		maxPacks: opts.MaxPacks,
 		maxLoose: opts.MaxLoose,
 		gitBase:  opts.GitBase,
-		sizes:    &blobSizes{maxEntries: 1 << 20},
+		facts:    newObjectFacts(filepath.Join(opts.Dir, factsFile), opts.Log),
 		objects:  cache.NewObjectLRU(128 * cache.MiByte),
 	}
 	if s.backoff == nil {

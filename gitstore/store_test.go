@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/publishbot/publishbot/gitserver"
 )
 
@@ -345,22 +347,32 @@ func TestCheckTreeLimits(t *testing.T) {
 		{Limits{MaxPathLength: 12}, "path length limit exceeded by posts/long.md: 13 > 12"},
 		{Limits{MaxFiles: -1, MaxFileBytes: -1, MaxTotalBytes: -1, MaxPathLength: -1}, ""},
 	} {
-		t.Run(fmt.Sprintf("%+v", tc.limits), func(t *testing.T) {
-			e.dir = t.TempDir()
-			// Fetched with the default limits: a fetch refuses a file over
-			// MaxFileBytes itself (TestFetchRefusesLargeObjects).
-			fetch(t, e.open(Options{}), "refs/heads/main")
-			err := e.open(Options{Limits: tc.limits}).CheckTree(src)
-			if tc.want == "" {
-				if err != nil {
-					t.Fatal(err)
+		// Cold, and warm: the folder remembers the tree from a check with
+		// the default limits, and the errors still name paths and values.
+		for _, warm := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%+v/warm=%v", tc.limits, warm), func(t *testing.T) {
+				e.dir = t.TempDir()
+				// Fetched with the default limits: a fetch refuses a file over
+				// MaxFileBytes itself (TestFetchRefusesLargeObjects).
+				r := e.open(Options{})
+				fetch(t, r, "refs/heads/main")
+				if warm {
+					if err := r.CheckTree(src); err != nil {
+						t.Fatal(err)
+					}
 				}
-				return
-			}
-			if !errors.Is(err, ErrPermanent) || err.Error() != tc.want {
-				t.Fatalf("err = %v, want %q", err, tc.want)
-			}
-		})
+				err := e.open(Options{Limits: tc.limits}).CheckTree(src)
+				if tc.want == "" {
+					if err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				if !errors.Is(err, ErrPermanent) || err.Error() != tc.want {
+					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+			})
+		}
 	}
 }
 
@@ -383,6 +395,63 @@ func TestMaintainRepacksAndDropsUnreachable(t *testing.T) {
 	h, _ := fetch(t, r, "refs/heads/main").Hash("refs/heads/main")
 	if c, err := r.Commit(h); err != nil || len(c.Parents) != 1 {
 		t.Fatalf("after repack: %+v %v", c, err)
+	}
+}
+
+// Loose objects are estimated from one of git's 256 folders, as git does:
+// once that one holds more than MaxLoose/256, Maintain repacks, and no
+// loose object is left.
+func TestMaintainRepacksPiledUpLooseObjects(t *testing.T) {
+	e := newEnv(t)
+	head := plumbing.NewHash(e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"a": "a"}}))
+	r := e.open(Options{MaxLoose: 256})
+	fetch(t, r, "refs/heads/main")
+	if ran, err := r.Maintain(); err != nil || ran {
+		t.Fatalf("maintain of a fresh cache: %v %v", ran, err)
+	}
+	sample := filepath.Join(r.dir, "objects", "17")
+	for i := 0; ; i++ {
+		if entries, _ := os.ReadDir(sample); len(entries) >= 2 {
+			break
+		}
+		// Each a commit on main, as pushes leave them.
+		head = commitLocally(t, r, head, "a", fmt.Appendf(nil, "%d", i))
+	}
+	if err := r.st.SetReference(plumbing.NewHashReference(tracking("refs/heads/main"), head)); err != nil {
+		t.Fatal(err)
+	}
+	if ran, err := r.Maintain(); err != nil || !ran {
+		t.Fatalf("maintain: %v %v", ran, err)
+	}
+	loose := 0
+	if err := r.st.ForEachObjectHash(func(plumbing.Hash) error { loose++; return nil }); err != nil || loose != 0 {
+		t.Fatalf("%d loose objects left: %v", loose, err)
+	}
+	if c, err := r.Commit(head.String()); err != nil {
+		t.Fatalf("after repack: %+v %v", c, err)
+	}
+}
+
+// A pack cut short (go-git says only EOF) is damage too, even where the
+// Store's facts answer CheckTree and sizes without reading the pack.
+func TestTruncatedPackIsCorrupt(t *testing.T) {
+	e := newEnv(t)
+	h := e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"a": "a", "d/b": "b"}})
+	r := e.open(Options{})
+	fetch(t, r, "refs/heads/main")
+	if err := r.CheckTree(h); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	packs, _ := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "*.pack"))
+	for _, f := range packs {
+		if err := os.Truncate(f, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := e.open(Options{})
+	if _, err := fresh.Commit(h); !IsCorrupt(err) {
+		t.Fatalf("reading a truncated pack: %v, IsCorrupt false", err)
 	}
 }
 

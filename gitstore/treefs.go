@@ -36,8 +36,8 @@ type treeShared struct {
 	mu      sync.Mutex
 	s       storer.EncodedObjectStorer
 	trees   map[plumbing.Hash]*dirIndex
-	maxFile int64      // ReadFile/Open refuse larger blobs; 0 = no limit
-	sizes   *blobSizes // blob sizes the store already knows (CheckTree's); nil: none
+	maxFile int64        // ReadFile/Open refuse larger blobs; 0 = no limit
+	facts   *objectFacts // blob sizes the store knows (CheckTree's, and earlier processes'); nil: none
 }
 
 // dirIndex is a decoded tree with its usable entries by name. Trees from
@@ -48,11 +48,11 @@ type dirIndex struct {
 	byName  map[string]int
 }
 
-// newTreeFS reads the tree root from s. sizes, when not nil, answers the
-// sizes of blobs it has seen (a publish checks the tree first, CheckTree,
+// newTreeFS reads the tree root from s. facts, when not nil, answers the
+// sizes of blobs it knows (a publish checks the tree first, CheckTree,
 // so a listing then reads no blob header at all).
-func newTreeFS(s storer.EncodedObjectStorer, root plumbing.Hash, maxFile int64, sizes *blobSizes) *treeFS {
-	return &treeFS{shared: &treeShared{s: s, trees: map[plumbing.Hash]*dirIndex{}, maxFile: maxFile, sizes: sizes}, root: root}
+func newTreeFS(s storer.EncodedObjectStorer, root plumbing.Hash, maxFile int64, facts *objectFacts) *treeFS {
+	return &treeFS{shared: &treeShared{s: s, trees: map[plumbing.Hash]*dirIndex{}, maxFile: maxFile, facts: facts}, root: root}
 }
 
 var (
@@ -138,7 +138,7 @@ func (f *treeFS) size(e entry) (int64, error) {
 	if e.isDir() {
 		return 0, nil
 	}
-	return f.shared.sizes.get(f.shared.s, e.hash)
+	return f.shared.facts.blobSize(f.shared.s, e.hash)
 }
 
 // objectSize is an object's size from its header: for a packed object

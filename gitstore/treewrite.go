@@ -1,9 +1,11 @@
 package gitstore
 
 import (
+	"cmp"
 	"fmt"
 	"path"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -23,7 +25,10 @@ type node struct {
 	hash plumbing.Hash // kept entry; zero for new content
 	data []byte        // new file bytes
 	kids map[string]*node
-	sum  plumbing.Hash // a new file's blob hash, once written
+	// sum is a new file's blob hash or a built folder's tree hash (zero for
+	// an empty one), once hashed; tree is that folder's tree object.
+	sum  plumbing.Hash
+	tree []byte
 }
 
 func newDir() *node { return &node{mode: filemode.Dir, kids: map[string]*node{}} }
@@ -130,10 +135,10 @@ func (w *treeWriter) get(root *node, p string) (*node, error) {
 }
 
 // filesTree builds a folder node from files keyed by relative path and
-// kept files (blob hashes of objects in the store, keyed by path; nil for
-// none). Paths must be clean, relative, and never name .git. blobs, when
-// not nil, gets the node of each file of files.
-func filesTree(files map[string][]byte, kept map[string]plumbing.Hash, blobs map[string]*node) (*node, error) {
+// kept files (blob hashes, hex, of objects in the store, keyed by path;
+// nil for none). Paths must be clean, relative, and never name .git.
+// blobs, when not nil, gets the node of each file of files.
+func filesTree(files map[string][]byte, kept map[string]string, blobs map[string]*node) (*node, error) {
 	root := newDir()
 	paths := make([]string, 0, len(files)+len(kept))
 	for p := range files {
@@ -145,24 +150,33 @@ func filesTree(files map[string][]byte, kept map[string]plumbing.Hash, blobs map
 		}
 		paths = append(paths, p)
 	}
-	sort.Strings(paths)
+	slices.Sort(paths)
+	// Sorted paths come folder by folder: the last folder is looked up once.
+	lastDir, lastNode := "", root
 	for _, p := range paths {
 		if err := checkOutputPath(p); err != nil {
 			return nil, err
 		}
-		parts := strings.Split(p, "/")
-		cur := root
-		for i, part := range parts[:len(parts)-1] {
-			next, ok := cur.kids[part]
-			if !ok {
-				next = newDir()
-				cur.kids[part] = next
-			} else if !next.isDir() {
-				return nil, fmt.Errorf("output path %s: %s is a file", p, strings.Join(parts[:i+1], "/"))
-			}
-			cur = next
+		dir, last := "", p
+		if i := strings.LastIndexByte(p, '/'); i >= 0 {
+			dir, last = p[:i], p[i+1:]
 		}
-		last := parts[len(parts)-1]
+		cur := lastNode
+		if dir != lastDir {
+			cur = root
+			for rest := dir; rest != ""; {
+				part, tail, _ := strings.Cut(rest, "/")
+				next, ok := cur.kids[part]
+				if !ok {
+					next = newDir()
+					cur.kids[part] = next
+				} else if !next.isDir() {
+					return nil, fmt.Errorf("output path %s: %s is a file", p, dir[:len(dir)-len(rest)+len(part)])
+				}
+				cur, rest = next, tail
+			}
+			lastDir, lastNode = dir, cur
+		}
 		if existing, ok := cur.kids[last]; ok && existing.isDir() {
 			return nil, fmt.Errorf("output path %s is also a folder", p)
 		}
@@ -173,7 +187,11 @@ func filesTree(files map[string][]byte, kept map[string]plumbing.Hash, blobs map
 				blobs[p] = n
 			}
 		} else {
-			n.hash = kept[p]
+			h, ok := parseHash(kept[p])
+			if !ok {
+				return nil, fmt.Errorf("kept file %s: %q is not an object name", p, kept[p])
+			}
+			n.hash = h
 		}
 		cur.kids[last] = n
 	}
@@ -195,27 +213,104 @@ func checkOutputPath(p string) error {
 // gitOrder sorts tree entries the way git does: a folder sorts as if its
 // name ended in "/".
 func gitOrder(entries []object.TreeEntry) {
-	key := func(e object.TreeEntry) string {
-		if e.Mode == filemode.Dir {
-			return e.Name + "/"
-		}
-		return e.Name
-	}
-	sort.Slice(entries, func(i, j int) bool { return key(entries[i]) < key(entries[j]) })
+	slices.SortFunc(entries, gitCompare)
 }
 
-// write stores n (compared with old, the tree at the same path before, nil
-// when none) and returns its hash. An empty folder returns the zero hash and
-// is left out by its parent, as git has no empty trees below the root.
-func (w *treeWriter) write(n *node, old *object.Tree) (plumbing.Hash, error) {
+// gitCompare compares two entries of one tree in git's order without
+// building their keys (names hold no "/").
+func gitCompare(a, b object.TreeEntry) int {
+	n := min(len(a.Name), len(b.Name))
+	if c := strings.Compare(a.Name[:n], b.Name[:n]); c != 0 {
+		return c
+	}
+	next := func(e object.TreeEntry) int {
+		switch {
+		case n < len(e.Name):
+			return int(e.Name[n])
+		case e.Mode == filemode.Dir:
+			return '/'
+		}
+		return -1
+	}
+	if c := cmp.Compare(next(a), next(b)); c != 0 {
+		return c
+	}
+	return cmp.Compare(len(a.Name), len(b.Name))
+}
+
+// encodeTree is the content of the tree object of entries (in git's
+// order), as go-git's Tree.Encode writes it, without its formatting cost:
+// a site's tree writes thousands.
+func encodeTree(entries []object.TreeEntry) []byte {
+	size := 0
+	for _, e := range entries {
+		size += 8 + len(e.Name) + len(e.Hash)
+	}
+	b := make([]byte, 0, size)
+	for _, e := range entries {
+		b = strconv.AppendUint(b, uint64(e.Mode), 8)
+		b = append(b, ' ')
+		b = append(b, e.Name...)
+		b = append(b, 0)
+		b = append(b, e.Hash[:]...)
+	}
+	return b
+}
+
+// hash computes, bottom up, the hash of every new file and the tree of
+// every folder being built under n (kept entries by their hash), reading
+// nothing, and returns n's: the zero hash for a folder that ends up empty,
+// which its parent leaves out, as git has no empty trees below the root.
+func (w *treeWriter) hash(n *node) (plumbing.Hash, error) {
+	entries := make([]object.TreeEntry, 0, len(n.kids))
+	for name, kid := range n.kids {
+		h := kid.hash
+		switch {
+		case !h.IsZero():
+		case kid.isDir():
+			var err error
+			if h, err = w.hash(kid); err != nil {
+				return plumbing.ZeroHash, err
+			}
+			if h.IsZero() {
+				continue
+			}
+		default:
+			h = plumbing.ComputeHash(plumbing.BlobObject, kid.data)
+			kid.sum = h
+		}
+		entries = append(entries, object.TreeEntry{Name: name, Mode: kid.mode, Hash: h})
+	}
+	n.sum, n.tree = plumbing.ZeroHash, nil
+	if len(entries) == 0 {
+		return plumbing.ZeroHash, nil
+	}
+	gitOrder(entries)
+	n.tree = encodeTree(entries)
+	n.sum = plumbing.ComputeHash(plumbing.TreeObject, n.tree)
+	return n.sum, nil
+}
+
+// write stores the objects of the hashed folder n that differ from old
+// (the tree at the same path before, zero when none) and lists them for
+// the push, each with its delta base: the object at its path in old. A
+// folder whose hash is old's is the same tree, so nothing under it is read
+// or listed: after a one-file change only the trees on its path are read.
+func (w *treeWriter) write(n *node, old plumbing.Hash) error {
+	if n.sum == old {
+		return nil
+	}
 	var oldEntries map[string]object.TreeEntry
-	if old != nil {
-		oldEntries = make(map[string]object.TreeEntry, len(old.Entries))
-		for _, e := range old.Entries {
+	if !old.IsZero() {
+		t, err := object.GetTree(w.s, old)
+		if err != nil {
+			return fmt.Errorf("read tree %s: %w", old, err)
+		}
+		oldEntries = make(map[string]object.TreeEntry, len(t.Entries))
+		for _, e := range t.Entries {
 			oldEntries[e.Name] = e
 		}
 	}
-	entries := make([]object.TreeEntry, 0, len(n.kids))
 	for name, kid := range n.kids {
 		oe, hadOld := oldEntries[name]
 		switch {
@@ -224,77 +319,68 @@ func (w *treeWriter) write(n *node, old *object.Tree) (plumbing.Hash, error) {
 			// may still have it elsewhere, but be safe and send it.
 			if !hadOld || oe.Hash != kid.hash {
 				if err := w.pushClosure(kid.hash, kid.mode); err != nil {
-					return plumbing.ZeroHash, err
+					return err
 				}
 			}
-			entries = append(entries, object.TreeEntry{Name: name, Mode: kid.mode, Hash: kid.hash})
 		case kid.isDir():
-			var oldSub *object.Tree
-			if hadOld && oe.Mode == filemode.Dir {
-				t, err := object.GetTree(w.s, oe.Hash)
-				if err != nil {
-					return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", name, err)
-				}
-				oldSub = t
-			}
-			h, err := w.write(kid, oldSub)
-			if err != nil {
-				return plumbing.ZeroHash, err
-			}
-			if h.IsZero() {
+			if kid.sum.IsZero() {
 				continue
 			}
-			entries = append(entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: h})
-		default:
-			h := plumbing.ComputeHash(plumbing.BlobObject, kid.data)
-			kid.sum = h
-			if !hadOld || oe.Hash != h {
-				if err := w.storeBlob(h, kid.data); err != nil {
-					return plumbing.ZeroHash, fmt.Errorf("write %s: %w", name, err)
-				}
-				w.push = append(w.push, h)
-				if hadOld && oe.Mode.IsFile() {
-					w.base(h, oe.Hash)
-				}
+			var oldSub plumbing.Hash
+			if hadOld && oe.Mode == filemode.Dir {
+				oldSub = oe.Hash
 			}
-			entries = append(entries, object.TreeEntry{Name: name, Mode: kid.mode, Hash: h})
+			if err := w.write(kid, oldSub); err != nil {
+				return err
+			}
+		default:
+			if hadOld && oe.Hash == kid.sum {
+				continue
+			}
+			if err := w.storeBlob(kid.sum, kid.data); err != nil {
+				return fmt.Errorf("write %s: %w", name, err)
+			}
+			w.push = append(w.push, kid.sum)
+			if hadOld && oe.Mode.IsFile() {
+				w.base(kid.sum, oe.Hash)
+			}
 		}
 	}
-	if len(entries) == 0 {
-		return plumbing.ZeroHash, nil
-	}
-	gitOrder(entries)
-	t := &object.Tree{Entries: entries}
 	obj := &plumbing.MemoryObject{}
-	if err := t.Encode(obj); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("encode tree: %w", err)
-	}
-	h := obj.Hash()
-	if old != nil && old.Hash == h {
-		return h, nil
+	obj.SetType(plumbing.TreeObject)
+	if _, err := obj.Write(n.tree); err != nil {
+		return err
 	}
 	w.stage(obj)
-	w.push = append(w.push, h)
-	if old != nil {
-		w.base(h, old.Hash)
+	w.push = append(w.push, n.sum)
+	if !old.IsZero() {
+		w.base(n.sum, old)
 	}
-	return h, nil
+	return nil
 }
 
-// writeRoot writes the root folder; an empty root is the empty tree.
+// writeRoot writes the root folder n over old (the head's tree, nil on a
+// new branch); an empty root is the empty tree.
 func (w *treeWriter) writeRoot(n *node, old *object.Tree) (plumbing.Hash, error) {
-	h, err := w.write(n, old)
-	if err != nil || !h.IsZero() {
-		return h, err
-	}
-	obj := &plumbing.MemoryObject{}
-	if err := (&object.Tree{}).Encode(obj); err != nil {
+	h, err := w.hash(n)
+	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	h = obj.Hash()
-	w.stage(obj)
-	w.push = append(w.push, h)
-	return h, nil
+	if h.IsZero() {
+		obj := &plumbing.MemoryObject{}
+		if err := (&object.Tree{}).Encode(obj); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		h = obj.Hash()
+		w.stage(obj)
+		w.push = append(w.push, h)
+		return h, nil
+	}
+	var oldHash plumbing.Hash
+	if old != nil {
+		oldHash = old.Hash
+	}
+	return h, w.write(n, oldHash)
 }
 
 func (w *treeWriter) storeBlob(h plumbing.Hash, data []byte) error {
@@ -480,19 +566,8 @@ func (t *Tree) SetKeeping(dir string, files map[string][]byte, kept map[string]s
 }
 
 func newFilesTree(files map[string][]byte, kept map[string]string) (*node, *Blobs, error) {
-	var hashes map[string]plumbing.Hash
-	if len(kept) > 0 {
-		hashes = make(map[string]plumbing.Hash, len(kept))
-		for p, s := range kept {
-			h, ok := parseHash(s)
-			if !ok {
-				return nil, nil, fmt.Errorf("kept file %s: %q is not an object name", p, s)
-			}
-			hashes[p] = h
-		}
-	}
 	blobs := &Blobs{nodes: make(map[string]*node, len(files))}
-	root, err := filesTree(files, hashes, blobs.nodes)
+	root, err := filesTree(files, kept, blobs.nodes)
 	if err != nil {
 		return nil, nil, err
 	}
