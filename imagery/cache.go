@@ -30,8 +30,10 @@ const cacheVersion = 1
 //
 //   - recordPrefix+name: its record (encodeRecord), the Image without
 //     bytes: sizes, problems, and each file's size, SHA-256 and CRC-32C;
-//   - fileKey(sum): the bytes of each file it publishes, but a file that is
-//     the image as it is (read from the image itself);
+//   - packPrefix+name: the bytes of the files it publishes, one after the
+//     other in the order of Image.Files, but a file that is the image as it
+//     is (read from the image itself): the files of one image are written
+//     together, so one read fetches them;
 //   - catalogKey: the records of the images treated lately, all in one
 //     entry that a Processor reads once, so that a build of thousands of
 //     unchanged images costs one read of the cache, not thousands (each a
@@ -41,6 +43,7 @@ const cacheVersion = 1
 // bytes: read once and stored anew.
 const (
 	recordPrefix = "imm-"
+	packPrefix   = "bin-"
 	oldPrefix    = "img-"
 	catalogKey   = "catalog-v1"
 )
@@ -70,9 +73,6 @@ func idName(id string, o Options) string {
 	fmt.Fprintf(h, "\x00v%d resize=%t keep=%t max=%d widths=%v", cacheVersion, o.Resize, o.KeepMetadata, o.maxPixels(), o.widths())
 	return hex.EncodeToString(h.Sum(nil))
 }
-
-// fileKey is where the bytes of a file with SHA-256 sum are kept.
-func fileKey(sum [32]byte) string { return "bin-" + hex.EncodeToString(sum[:]) }
 
 // A record is recordMagic, a CRC-32C of the rest, then the image's name
 // and the fields of the Image in order (numbers as uvarints; a file as a
@@ -214,6 +214,7 @@ func decodeRecord(b []byte, name string) (*Image, error) {
 	if r.bad || len(r.b) != 0 {
 		return nil, errCorrupt
 	}
+	img.layout()
 	return img, nil
 }
 

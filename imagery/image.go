@@ -52,6 +52,7 @@ type File struct {
 
 	crc    uint32 // CRC-32C of the bytes, checked when read back from the cache
 	source bool   // the bytes are the image's own (not cleaned): read from the source, never cached
+	off    int64  // where the bytes are in the image's pack (layout)
 	data   []byte
 	loaded bool
 }
@@ -74,6 +75,19 @@ func (img *Image) Files() []*File {
 		}
 	}
 	return fs
+}
+
+// layout places the files of img that are not the source in its pack, in
+// the order of Files, and returns the pack's size.
+func (img *Image) layout() int64 {
+	var off int64
+	for _, f := range img.Files() {
+		if !f.source {
+			f.off = off
+			off += f.Size
+		}
+	}
+	return off
 }
 
 // result is img with every file's bytes, which Load fetched, as a Result.
@@ -119,6 +133,7 @@ func imageOf(r *Result, input []byte) *Image {
 		}
 		img.Variants = append(img.Variants, iv)
 	}
+	img.layout()
 	return img
 }
 
@@ -166,6 +181,8 @@ func (p *Processor) Image(ctx context.Context, id string, read func() ([]byte, e
 // of img: callers go on with the Image Load returns. The error is the
 // source's read error, or ctx's.
 func (p *Processor) Load(ctx context.Context, img *Image, files ...*File) (*Image, error) {
+	var pack []byte
+	packed := false
 	for _, f := range files {
 		if f.loaded {
 			continue
@@ -176,12 +193,22 @@ func (p *Processor) Load(ctx context.Context, img *Image, files ...*File) (*Imag
 			if data, err = img.src.bytes(); err != nil {
 				return nil, err
 			}
-		} else if p.cache != nil {
-			data, _ = p.cache.Get(fileKey(f.Sum))
+		} else {
+			if !packed && p.cache != nil {
+				pack, _ = p.cache.Get(packPrefix + img.key)
+				packed = true
+				if pack != nil && int64(len(pack)) != img.layout() {
+					p.log.WithField(FieldEntry, packPrefix+img.key).Warn("image cache files damaged; discarded, treating the image again")
+					pack = nil
+				}
+			}
+			if pack != nil {
+				data = pack[f.off : f.off+f.Size : f.off+f.Size]
+			}
 		}
 		if data == nil || int64(len(data)) != f.Size || crc32.Checksum(data, castagnoli) != f.crc {
 			if data != nil && !f.source {
-				p.log.WithField(FieldEntry, fileKey(f.Sum)).Warn("image cache file damaged; discarded, treating the image again")
+				p.log.WithField(FieldEntry, packPrefix+img.key).Warn("image cache files damaged; discarded, treating the image again")
 			}
 			return p.treat(ctx, img.key, img.src, img.o)
 		}
@@ -215,16 +242,23 @@ func (p *Processor) treat(ctx context.Context, name string, src *source, o Optio
 	return img, nil
 }
 
-// store keeps img's files (but those that are the source image) and its
-// record, under the record's own key and in the catalog.
+// store keeps img's files (but one that is the source image) in one pack,
+// and its record under its own key and in the catalog.
 func (p *Processor) store(img *Image) {
 	if p.cache == nil || img.key == "" {
 		return
 	}
+	var pack []byte
 	for _, f := range img.Files() {
 		if !f.source {
-			p.cache.Put(fileKey(f.Sum), f.data)
+			if pack == nil {
+				pack = make([]byte, 0, img.layout())
+			}
+			pack = append(pack, f.data...)
 		}
+	}
+	if pack != nil {
+		p.cache.Put(packPrefix+img.key, pack)
 	}
 	rec := encodeRecord(img)
 	p.cache.Put(recordPrefix+img.key, rec)
