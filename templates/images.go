@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -413,56 +414,75 @@ func (b *build) responsiveBody(body template.HTML, page string, cover bool) temp
 		return body
 	}
 	z := xhtml.NewTokenizer(strings.NewReader(string(body)))
-	var out strings.Builder
+	var out bytes.Buffer
 	out.Grow(len(body) + 512)
 	first := !cover
 	inPicture := 0
+	// Every token is copied as it is but img elements; a tag's name is read
+	// from its source (Token and TagName copy, and most tags are neither
+	// img nor picture).
 	for {
 		tt := z.Next()
 		if tt == xhtml.ErrorToken {
 			break
 		}
-		raw := string(z.Raw()) // before Token, which lower-cases the buffer
 		if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken && tt != xhtml.EndTagToken {
-			out.WriteString(raw)
+			out.Write(z.Raw())
 			continue
 		}
-		tok := z.Token()
+		name := rawTagName(z.Raw())
 		switch {
-		case tok.Data == "picture" && tt == xhtml.StartTagToken:
+		case bytes.EqualFold(name, []byte("picture")) && tt == xhtml.StartTagToken:
 			inPicture++
-		case tok.Data == "picture" && tt == xhtml.EndTagToken:
+		case bytes.EqualFold(name, []byte("picture")) && tt == xhtml.EndTagToken:
 			inPicture = max(0, inPicture-1)
-		case tok.Data == "img" && tt != xhtml.EndTagToken:
+		case bytes.EqualFold(name, []byte("img")) && tt != xhtml.EndTagToken:
+			_, more := z.TagName()
+			var attrs []xhtml.Attribute
 			var src string
-			for _, a := range tok.Attr {
+			for more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				a := xhtml.Attribute{Key: string(k), Val: string(v)}
 				if a.Key == "src" {
 					src = a.Val
 				}
+				attrs = append(attrs, a)
 			}
 			e := b.imageAt(src, page)
 			if inPicture > 0 && e != nil { // the author's own sources: size only
 				e = &imageEntry{width: e.width, height: e.height}
 			}
-			out.WriteString(imgHTML(tok.Attr, e, first))
+			out.WriteString(imgHTML(attrs, e, first))
 			first = false
 			continue
 		}
-		out.WriteString(raw)
+		out.Write(z.Raw())
 	}
 	// the tokenizer's output of posts' sanitised HTML, with attributes we
 	// escaped ourselves
 	return template.HTML(out.String())
 }
 
+// rawTagName is the name of the tag whose source is raw ("<IMG src=…>",
+// "</p>"), where the tokenizer reads it, as written.
+func rawTagName(raw []byte) []byte {
+	raw = bytes.TrimPrefix(bytes.TrimPrefix(raw, []byte("<")), []byte("/"))
+	if i := bytes.IndexAny(raw, " \t\n\r\f/>"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
+}
+
 // responsiveImages completes the bodies and covers of the posts and pages
 // shown, once the images are treated.
 func (b *build) responsiveImages() {
-	for _, d := range b.posts {
+	parallel(len(b.posts), func(i int) {
+		d := b.posts[i]
 		page := address(d.Post)
 		d.Cover = b.coverHTML(d.Image, d.ImageAlt, page)
 		d.Body = b.responsiveBody(d.Body, page, d.Image != "")
-	}
+	})
 	for _, d := range b.pages {
 		page := addressPath(d.Page.Address)
 		d.Cover = b.coverHTML(d.Image, d.ImageAlt, page)
