@@ -30,6 +30,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -105,6 +106,47 @@ type pack struct {
 	size    int64
 	touched time.Time
 	bad     bool
+
+	// mu guards data against close while a Get copies from it.
+	mu   sync.RWMutex
+	data []byte // the file mapped read-only; nil: read it (see mapFile)
+}
+
+func newPack(name string, f *os.File, size int64, touched time.Time) *pack {
+	return &pack{name: name, f: f, size: size, touched: touched, data: mapFile(f, size)}
+}
+
+// read returns a copy of the n bytes at off. A pack file truncated under
+// the mapping faults instead of reading short: the fault is an error too.
+func (p *pack) read(off, n int64) (rec []byte, err error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	rec = make([]byte, n)
+	if p.data == nil {
+		_, err = p.f.ReadAt(rec, off)
+		return rec, err
+	}
+	if off < 0 || n < 0 || off+n > int64(len(p.data)) {
+		return nil, io.ErrUnexpectedEOF
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			rec, err = nil, fmt.Errorf("read mapped pack: %v", r)
+		}
+	}()
+	copy(rec, p.data[off:off+n])
+	return rec, nil
+}
+
+// close unmaps and closes the pack's file; a Get reading it afterwards
+// fails (and the caller has marked the pack bad first, so quietly).
+func (p *pack) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	unmapFile(p.data)
+	p.data = nil
+	p.f.Close()
 }
 
 type loc struct {
@@ -178,7 +220,7 @@ func (c *Cache) load(name string, at time.Time) {
 		f.Close()
 		return
 	}
-	p := &pack{name: name, f: f, size: info.Size(), touched: at}
+	p := newPack(name, f, info.Size(), at)
 	if c.loadIndex(p) {
 		return
 	}
@@ -248,7 +290,7 @@ func (c *Cache) loadIndex(p *pack) bool {
 func (c *Cache) discard(p *pack, why string) {
 	c.log.WithField(FieldPack, p.name).Warnf("build cache pack damaged, discarded: %s", why)
 	p.bad = true
-	p.f.Close()
+	p.close()
 	os.Remove(filepath.Join(c.dir, p.name))
 	os.Remove(filepath.Join(c.dir, strings.TrimSuffix(p.name, ".pack")+".idx"))
 	delete(c.packs, p.name)
@@ -295,8 +337,7 @@ func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 		l.p.touched = c.now()
 	}
 	c.mu.Unlock()
-	rec := make([]byte, l.len)
-	_, err := l.p.f.ReadAt(rec, l.off)
+	rec, err := l.p.read(l.off, l.len)
 	why := ""
 	switch {
 	case err != nil:
@@ -322,6 +363,19 @@ func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 		os.Chtimes(filepath.Join(c.dir, l.p.name), now, now) // best effort: only the LRU order depends on it
 	}
 	return rec[headerLen:], true
+}
+
+// Has says whether the cache holds a value under key, without reading it
+// (a damaged one is found by Get).
+func (c *Cache) Has(key [32]byte) bool {
+	k := c.key(key)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.pending[k]; ok {
+		return true
+	}
+	_, ok := c.index[k]
+	return ok
 }
 
 // Put stores value under key; the caller must not change value afterwards.
@@ -387,7 +441,7 @@ func (c *Cache) Flush() {
 	// The index only saves reading the pack's headers at Open; Get checks
 	// every record it reads, so a wrong index is a miss, never a wrong value.
 	os.WriteFile(filepath.Join(c.dir, strings.TrimSuffix(name, ".pack")+".idx"), idx, 0o644)
-	p := &pack{name: name, f: f, size: int64(len(buf)), touched: c.now()}
+	p := newPack(name, f, int64(len(buf)), c.now())
 	c.packs[name] = p
 	for i, k := range keys {
 		c.index[k] = loc{p, offs[i], int64(headerLen + len(pending[k]))}
@@ -473,7 +527,7 @@ func (c *Cache) evict(keep *pack) {
 		os.Remove(filepath.Join(c.dir, strings.TrimSuffix(e.name, ".pack")+".idx"))
 		if p := c.packs[e.name]; p != nil {
 			p.bad = true // a Get reading it now misses, quietly
-			p.f.Close()
+			p.close()
 			delete(c.packs, e.name)
 			for k, l := range c.index {
 				if l.p == p {
@@ -491,7 +545,7 @@ func (c *Cache) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range c.packs {
-		p.f.Close()
+		p.close()
 	}
 	c.packs, c.index = map[string]*pack{}, map[[32]byte]loc{}
 	return nil

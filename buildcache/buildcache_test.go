@@ -124,6 +124,64 @@ func TestDamagedWhileOpen(t *testing.T) {
 	}
 }
 
+// TestTruncatedWhileOpen: a pack cut short after Open (another process,
+// a full disk) is a miss and a log line, not a crash: its mapping faults
+// past the new end of the file.
+func TestTruncatedWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	lg, hook := test.NewNullLogger()
+	c := open(t, dir, Options{Log: logrus.NewEntry(lg)})
+	big := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB: pages past the cut
+	c.Put(key("a"), big)
+	c.Put(key("b"), []byte("beta"))
+	c.Flush()
+	p := packs(t, dir)[0]
+	if err := os.Truncate(p, 100); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b"} {
+		if v, ok := c.Get(key(k)); ok && !(k == "b" && string(v) == "beta") {
+			t.Fatalf("%s: a truncated value was read (%d bytes)", k, len(v))
+		}
+	}
+	if len(hook.AllEntries()) == 0 || !strings.Contains(hook.LastEntry().Message, "damaged, discarded") {
+		t.Errorf("no log line for the truncated pack: %v", hook.AllEntries())
+	}
+	c.Put(key("a"), []byte("again"))
+	c.Flush()
+	if v, ok := c.Get(key("a")); !ok || string(v) != "again" {
+		t.Errorf("after the damage: %q %v", v, ok)
+	}
+}
+
+// BenchmarkGet reads cached values of the size of a cached post, as a
+// build of a big blog does once per post.
+func BenchmarkGet(b *testing.B) {
+	dir := b.TempDir()
+	c, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 4096
+	val := bytes.Repeat([]byte("<p>cached post body</p>\n"), 400) // ≈10 KB
+	for i := range n {
+		c.Put(key(fmt.Sprint(i)), val)
+	}
+	c.Close()
+	c, err = Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.SetBytes(int64(len(val)))
+	b.ResetTimer()
+	for i := range b.N {
+		if _, ok := c.Get(key(fmt.Sprint(i % n))); !ok {
+			b.Fatal("miss")
+		}
+	}
+}
+
 // TestEvictsLeastRecentlyUsed: over the cap, the pack used longest ago goes.
 func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	dir := t.TempDir()

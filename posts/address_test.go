@@ -185,8 +185,8 @@ func TestSections(t *testing.T) {
 	if empty.Title != "empty" || empty.Address != "posts/empty/" {
 		t.Errorf("section without a title %+v", empty)
 	}
-	if top := postBySlug(s, "top"); !strings.Contains(top.HTML, `href="/blog/posts/inside/"`) || strings.Count(top.HTML, `href="/blog/posts/inside/"`) != 2 {
-		t.Errorf("links to a section:\n%s", top.HTML)
+	if top := postBySlug(s, "top"); !strings.Contains(top.HTML(), `href="/blog/posts/inside/"`) || strings.Count(top.HTML(), `href="/blog/posts/inside/"`) != 2 {
+		t.Errorf("links to a section:\n%s", top.HTML())
 	}
 	if b := postBySlug(s, "b"); b.Section != "inside/deep" || b.Address != "posts/b/" {
 		t.Errorf("nested post %+v", b)
@@ -359,8 +359,8 @@ func TestLinksToAddresses(t *testing.T) {
 	}
 	for _, w := range []string{`href="/blog/news/2024/05/08/second/#x"`, `href="/blog/news/2024/05/08/second/"`, `href="../../08/second/"`,
 		`src="/blog/news/img/pic.png"`, `href="/blog/files/paper.pdf"`, `href="/blog/2019/old-first.html"`} {
-		if !strings.Contains(first.HTML, w) {
-			t.Errorf("post lacks %s:\n%s", w, first.HTML)
+		if !strings.Contains(first.HTML(), w) {
+			t.Errorf("post lacks %s:\n%s", w, first.HTML())
 		}
 	}
 	// The image two posts link to is one file, published for both, in the

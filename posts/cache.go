@@ -35,7 +35,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-6"
+const renderVersion = "posts-render-7"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -201,14 +201,17 @@ func (w *walker) readFile(name string) ([]byte, error) {
 // cachedRender is the value of a RenderCache entry: every field of Post
 // that render sets (TestCachedRenderRestoresPost fails on one it misses).
 type cachedRender struct {
-	Reads                     []cachedRead
-	HTML, TOC, Summary, Image string
-	Text                      string
-	Words, ReadingTime        int
-	Math, Diagrams            bool
-	Diags                     []Diagnostic
-	Linked                    []cachedLinked
-	Checks                    []cachedCheck
+	Reads []cachedRead
+	// HTMLSum and TextSum are the SHA-256 of the HTML and of the text,
+	// kept apart under bodyKey; Images are the HTML's img sources.
+	HTMLSum, TextSum    [32]byte
+	Images              []string
+	TOC, Summary, Image string
+	Words, ReadingTime  int
+	Math, Diagrams      bool
+	Diags               []Diagnostic
+	Linked              []cachedLinked
+	Checks              []cachedCheck
 }
 
 type cachedLinked struct {
@@ -315,7 +318,7 @@ func (l *loader) templatingAnswer(idx *siteIndex) string {
 func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	key := l.cacheKey(r)
 	if data, ok := l.cache.Get(key); ok {
-		if c, err := decodeRender(data); err == nil && l.stillValid(idx, c.Reads) {
+		if c, err := decodeRender(data); err == nil && l.stillValid(idx, c.Reads) && l.bodyCached(c) {
 			l.apply(r, c)
 			return
 		}
@@ -337,7 +340,9 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 		}
 	}
 	p := r.post
-	c := cachedRender{Reads: reads.list, HTML: p.HTML, TOC: p.TOC, Summary: p.Summary, Image: p.Image, Text: p.Text,
+	html, text := p.HTML(), p.Text()
+	hk, tk := sha256.Sum256([]byte(html)), sha256.Sum256([]byte(text))
+	c := cachedRender{Reads: reads.list, HTMLSum: hk, TextSum: tk, Images: p.ImageSources(), TOC: p.TOC, Summary: p.Summary, Image: p.Image,
 		Words: p.Words, ReadingTime: p.ReadingTime, Math: p.Math, Diagrams: p.Diagrams, Diags: r.diags[before:]}
 	for _, lf := range r.linked[linked:] {
 		c.Linked = append(c.Linked, cachedLinked{lf.source, lf.target, lf.dest, lf.line, lf.col, lf.image})
@@ -345,7 +350,30 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	for _, ch := range r.checks[checks:] {
 		c.Checks = append(c.Checks, cachedCheck{ch.site, ch.dest, ch.from, ch.redirect, ch.line, ch.col, ch.image, ch.cover})
 	}
+	// The body apart, under its content: a build that does not render the
+	// post again reads only the rest (see postBody).
+	l.cache.Put(bodyKey("html", hk), bodyValue(html))
+	l.cache.Put(bodyKey("text", tk), bodyValue(text))
 	l.cache.Put(key, encodeRender(&c))
+}
+
+// bodyKey is the RenderCache key of a post's HTML or text whose SHA-256 is
+// sum.
+func bodyKey(part string, sum [32]byte) [32]byte {
+	return sha256.Sum256(append([]byte("post-"+part+"\x00"), sum[:]...))
+}
+
+// cacheHas is what a RenderCache that can say whether it holds a key
+// without reading it implements (buildcache.Cache does): a cached render
+// whose body is no longer in the cache is then rendered again rather than
+// failing when the body is read.
+type cacheHas interface{ Has(key [32]byte) bool }
+
+// bodyCached says whether the cache still holds c's body, when it can
+// tell (else it assumes so; a body that turns out missing is Post.BodyErr).
+func (l *loader) bodyCached(c *cachedRender) bool {
+	h, ok := l.cache.(cacheHas)
+	return !ok || h.Has(bodyKey("html", c.HTMLSum)) && h.Has(bodyKey("text", c.TextSum))
 }
 
 func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
@@ -360,7 +388,9 @@ func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
 // apply gives r what rendering it made before, as render would have.
 func (l *loader) apply(r *postResult, c *cachedRender) {
 	p := r.post
-	p.HTML, p.TOC, p.Summary, p.Image, p.Text, p.Words, p.ReadingTime = c.HTML, c.TOC, c.Summary, c.Image, c.Text, c.Words, c.ReadingTime
+	p.TOC, p.Summary, p.Image, p.Words, p.ReadingTime = c.TOC, c.Summary, c.Image, c.Words, c.ReadingTime
+	p.body = &postBody{digest: bodyDigest(c.HTMLSum, c.TextSum), images: c.Images,
+		htmlKey: bodyKey("html", c.HTMLSum), textKey: bodyKey("text", c.TextSum), cache: l.cache}
 	p.Math, p.Diagrams = p.Math || c.Math, p.Diagrams || c.Diagrams
 	for _, d := range c.Diags {
 		if d.Severity == SeverityError {

@@ -11,7 +11,7 @@ import (
 // for the megabytes of HTML a build reads back, and a value that does not
 // decode whole is a miss.
 
-const codecVersion = 3
+const codecVersion = 4
 
 var errCodec = errors.New("cached render does not decode")
 
@@ -31,7 +31,7 @@ func (e *encoder) bool(v bool) {
 }
 
 func encodeRender(c *cachedRender) []byte {
-	e := &encoder{b: make([]byte, 0, len(c.HTML)+len(c.TOC)+len(c.Summary)+256)}
+	e := &encoder{b: make([]byte, 0, len(c.TOC)+len(c.Summary)+256)}
 	e.b = append(e.b, codecVersion)
 	e.int(len(c.Reads))
 	for _, r := range c.Reads {
@@ -39,11 +39,15 @@ func encodeRender(c *cachedRender) []byte {
 		e.str(r.Arg)
 		e.str(r.Answer)
 	}
-	e.str(c.HTML)
+	e.b = append(e.b, c.HTMLSum[:]...)
+	e.b = append(e.b, c.TextSum[:]...)
+	e.int(len(c.Images))
+	for _, src := range c.Images {
+		e.str(src)
+	}
 	e.str(c.TOC)
 	e.str(c.Summary)
 	e.str(c.Image)
-	e.str(c.Text)
 	e.int(c.Words)
 	e.int(c.ReadingTime)
 	e.bool(c.Math)
@@ -104,6 +108,16 @@ func (d *decoder) str() string {
 	return s
 }
 
+func (d *decoder) sum() (s [32]byte) {
+	if len(d.b) < len(s) {
+		d.err, d.b = errCodec, nil
+		return s
+	}
+	copy(s[:], d.b)
+	d.b = d.b[len(s):]
+	return s
+}
+
 func (d *decoder) int() int {
 	n, k := binary.Varint(d.b)
 	if k <= 0 {
@@ -146,7 +160,14 @@ func decodeRender(b []byte) (*cachedRender, error) {
 			c.Reads[i] = cachedRead{Kind: d.str(), Arg: d.str(), Answer: d.str()}
 		}
 	}
-	c.HTML, c.TOC, c.Summary, c.Image, c.Text = d.str(), d.str(), d.str(), d.str(), d.str()
+	c.HTMLSum, c.TextSum = d.sum(), d.sum()
+	if n := d.count(); n > 0 {
+		c.Images = make([]string, n)
+		for i := range c.Images {
+			c.Images[i] = d.str()
+		}
+	}
+	c.TOC, c.Summary, c.Image = d.str(), d.str(), d.str()
 	c.Words, c.ReadingTime = d.int(), d.int()
 	c.Math, c.Diagrams = d.bool(), d.bool()
 	if n := d.count(); n > 0 {

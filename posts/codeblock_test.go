@@ -65,7 +65,7 @@ func TestCodeBlockOptions(t *testing.T) {
 	if !strings.Contains(s.Diagnostics[0].Message, "code block option foo is not supported") {
 		t.Errorf("message %q", s.Diagnostics[0].Message)
 	}
-	h := s.Posts[0].HTML
+	h := s.Posts[0].HTML()
 	for _, want := range []string{
 		`<pre class="chroma" tabindex="0" role="group" aria-label="Go code"><code><span class="line"><span class="ln">10</span>`,
 		`<span class="line hl"><span class="ln">11</span><span class="cl"><span class="nx">b</span>`,
@@ -148,7 +148,7 @@ func TestTOC(t *testing.T) {
 				t.Errorf("TOC:\n%s\nwant:\n%s", p.TOC, want)
 			}
 			for _, id := range []string{"before-any-h2", "first-part", "a-detail", "another", "second-last", "first-part-1"} {
-				if !strings.Contains(p.HTML, ` id="`+id+`"`) {
+				if !strings.Contains(p.HTML(), ` id="`+id+`"`) {
 					t.Errorf("no heading has id %s", id)
 				}
 			}

@@ -224,7 +224,7 @@ func TestSymlinksAreNeverFollowed(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 	for _, p := range s.Posts {
-		if strings.Contains(p.HTML, "SECRET") {
+		if strings.Contains(p.HTML(), "SECRET") {
 			t.Error("a symlink was followed")
 		}
 	}
@@ -326,7 +326,7 @@ func TestOrderAndDeterminism(t *testing.T) {
 		t.Fatalf("%d posts: %v", len(a.Posts), a.Diagnostics)
 	}
 	for i := range a.Posts {
-		if a.Posts[i].Path != b.Posts[i].Path || a.Posts[i].HTML != b.Posts[i].HTML {
+		if a.Posts[i].Path != b.Posts[i].Path || a.Posts[i].HTML() != b.Posts[i].HTML() {
 			t.Fatalf("not deterministic at %d", i)
 		}
 		if i > 0 {

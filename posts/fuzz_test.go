@@ -147,16 +147,16 @@ func FuzzLoadFile(f *testing.F) {
 			if p.Path == "posts/a.md" && HasErrors(filterFile(s.Diagnostics, p.Path)) {
 				t.Fatalf("post with errors in Site.Posts")
 			}
-			if dangerousAttr.MatchString(p.HTML) {
-				t.Fatalf("dangerous URL in HTML: %s", p.HTML)
+			if dangerousAttr.MatchString(p.HTML()) {
+				t.Fatalf("dangerous URL in HTML: %s", p.HTML())
 			}
-			if bad := runnable(p.HTML+p.TOC, DefaultEmbeds); !unsafe && bad != "" {
-				t.Fatalf("%s in the sanitised HTML: %s", bad, p.HTML)
+			if bad := runnable(p.HTML()+p.TOC, DefaultEmbeds); !unsafe && bad != "" {
+				t.Fatalf("%s in the sanitised HTML: %s", bad, p.HTML())
 			}
 			// No shape multiplies its text (a table padded to its header's
 			// width did): an empty heading, the most, is 50 times its "#\n".
-			if len(p.HTML) > 100*len(src)+1<<16 {
-				t.Fatalf("%d bytes of HTML from %d bytes", len(p.HTML), len(src))
+			if len(p.HTML()) > 100*len(src)+1<<16 {
+				t.Fatalf("%d bytes of HTML from %d bytes", len(p.HTML()), len(src))
 			}
 			if strings.ContainsRune(p.Summary, '<') && !strings.Contains(string(src), "<") {
 				t.Fatalf("markup in summary %q", p.Summary)

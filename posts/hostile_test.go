@@ -224,7 +224,7 @@ func TestHeadingIDs(t *testing.T) {
 		t.Fatalf("%v", s.Diagnostics)
 	}
 	var ids []string
-	for _, part := range strings.Split(s.Posts[0].HTML, `<h2 id="`)[1:] {
+	for _, part := range strings.Split(s.Posts[0].HTML(), `<h2 id="`)[1:] {
 		ids = append(ids, part[:strings.IndexByte(part, '"')])
 	}
 	want := []string{"same", "same-1", "same-2", "same-3", "same-2-1", "section", "section-1", "same-4"}

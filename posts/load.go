@@ -170,11 +170,11 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		case ok && r.kind == kindPost:
 			site.Posts = append(site.Posts, r.post)
 		case ok && r.kind == kindSection && r.post.Section == "":
-			site.Intro = r.post.HTML
+			site.Intro = r.post.HTML()
 		case ok && r.kind == kindSection:
 			p := r.post
 			site.Sections = append(site.Sections, &Section{Path: r.file.path, Dir: p.Section, Title: p.Title,
-				Summary: p.Summary, HTML: p.HTML, Address: p.Address, Aliases: p.Aliases, Math: p.Math, Diagrams: p.Diagrams})
+				Summary: p.Summary, HTML: p.HTML(), Address: p.Address, Aliases: p.Aliases, Math: p.Math, Diagrams: p.Diagrams})
 		case ok && r.kind == kindRedirect && r.target != "":
 			site.Redirects = append(site.Redirects, &Redirect{Path: r.file.path, Title: r.post.Title, Address: r.post.Address, Target: r.target, Aliases: r.post.Aliases})
 		case r.file.bundle != "":

@@ -161,8 +161,8 @@ func TestFields(t *testing.T) {
 			}
 		}},
 		{"CRLF and BOM", "posts/a.md", "\ufeff---\r\ntitle: Windows\r\ndate: 2026-01-01\r\n---\r\nBody\r\n", func(t *testing.T, p *Post) {
-			if p.Title != "Windows" || !strings.Contains(p.HTML, "<p>Body</p>") {
-				t.Errorf("got %q %q", p.Title, p.HTML)
+			if p.Title != "Windows" || !strings.Contains(p.HTML(), "<p>Body</p>") {
+				t.Errorf("got %q %q", p.Title, p.HTML())
 			}
 		}},
 		{"word count and reading time", "posts/a.md", "---\ntitle: A\ndate: 2026-01-01\n---\n" + strings.Repeat("word ", 450) + "\n\n東京\n", func(t *testing.T, p *Post) {

@@ -60,9 +60,9 @@ func TestMathDelimiters(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, ds := mathPost(t, tc.body)
-			all, display := maths(p.HTML)
+			all, display := maths(p.HTML())
 			if all-display != tc.inline || display != tc.display {
-				t.Errorf("%d inline and %d displayed formulas, want %d and %d:\n%s", all-display, display, tc.inline, tc.display, p.HTML)
+				t.Errorf("%d inline and %d displayed formulas, want %d and %d:\n%s", all-display, display, tc.inline, tc.display, p.HTML())
 			}
 			if len(ds) > 0 {
 				t.Errorf("diagnostics: %v", ds)
@@ -70,7 +70,7 @@ func TestMathDelimiters(t *testing.T) {
 			if !p.Math {
 				t.Error("Post.Math is false")
 			}
-			checkMathParses(t, p.HTML)
+			checkMathParses(t, p.HTML())
 		})
 	}
 }
@@ -132,8 +132,8 @@ func TestMathLeavesTextAlone(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, ds := mathPost(t, tc.body)
-			if p.HTML != tc.want {
-				t.Errorf("got  %q\nwant %q", p.HTML, tc.want)
+			if p.HTML() != tc.want {
+				t.Errorf("got  %q\nwant %q", p.HTML(), tc.want)
 			}
 			if len(ds) > 0 || p.Math {
 				t.Errorf("diagnostics %v, Math %v", ds, p.Math)
@@ -141,8 +141,8 @@ func TestMathLeavesTextAlone(t *testing.T) {
 		})
 	}
 	p, _ := mathPost(t, "```\n$x$ and $$y$$\n\\[z\\]\n```\n\n    $$\n    indented code\n    $$\n\n<div>$x$</div>\n")
-	if strings.Contains(p.HTML, "<math") {
-		t.Errorf("math in code or raw HTML was converted:\n%s", p.HTML)
+	if strings.Contains(p.HTML(), "<math") {
+		t.Errorf("math in code or raw HTML was converted:\n%s", p.HTML())
 	}
 }
 
@@ -157,8 +157,8 @@ func TestMathOff(t *testing.T) {
 		"publish.yaml": "title: T\n",
 	}), Options{})
 	for _, p := range s.Posts {
-		if strings.Contains(p.HTML, "<math") || p.Math {
-			t.Errorf("%s: math without math: true:\n%s", p.Path, p.HTML)
+		if strings.Contains(p.HTML(), "<math") || p.Math {
+			t.Errorf("%s: math without math: true:\n%s", p.Path, p.HTML())
 		}
 	}
 	s = load(t, mapFS(map[string]string{
@@ -167,8 +167,8 @@ func TestMathOff(t *testing.T) {
 		"publish.yaml": "title: T\nmath: true\n",
 	}), Options{})
 	for _, p := range s.Posts {
-		if got := strings.Count(p.HTML, "<math"); (p.Path == "posts/c.md") != (got == 3) || p.Path == "posts/b.md" && got != 0 {
-			t.Errorf("%s: %d formulas:\n%s", p.Path, got, p.HTML)
+		if got := strings.Count(p.HTML(), "<math"); (p.Path == "posts/c.md") != (got == 3) || p.Path == "posts/b.md" && got != 0 {
+			t.Errorf("%s: %d formulas:\n%s", p.Path, got, p.HTML())
 		}
 	}
 	for _, d := range s.Diagnostics {
@@ -202,12 +202,12 @@ func TestMathInvalidFormula(t *testing.T) {
 		}
 	}
 	for _, s := range []string{`Bad $\frac{1}{$ here and \(\foo{x}\).`, "<p>$$a +\n\\bar$$</p>", "<p>$$x</p>"} {
-		if !strings.Contains(p.HTML, s) {
-			t.Errorf("%q not shown as written in\n%s", s, p.HTML)
+		if !strings.Contains(p.HTML(), s) {
+			t.Errorf("%q not shown as written in\n%s", s, p.HTML())
 		}
 	}
-	if n, _ := maths(p.HTML); n != 1 {
-		t.Errorf("%d formulas, want the good one:\n%s", n, p.HTML)
+	if n, _ := maths(p.HTML()); n != 1 {
+		t.Errorf("%d formulas, want the good one:\n%s", n, p.HTML())
 	}
 }
 
@@ -222,8 +222,8 @@ func TestMathHostile(t *testing.T) {
 		`$\htmlStyle{color:red}{x}$ $\htmlClass{x}{y}$ $\htmlId{main}{z}$ $\htmlData{a=b}{w}$`,
 	} {
 		p, _ := mathPost(t, body+"\n")
-		checkMathParses(t, p.HTML)
-		nodes, err := xhtml.ParseFragment(strings.NewReader(p.HTML), &xhtml.Node{Type: xhtml.ElementNode, Data: "div", DataAtom: atom.Div})
+		checkMathParses(t, p.HTML())
+		nodes, err := xhtml.ParseFragment(strings.NewReader(p.HTML()), &xhtml.Node{Type: xhtml.ElementNode, Data: "div", DataAtom: atom.Div})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,11 +231,11 @@ func TestMathHostile(t *testing.T) {
 		walk = func(n *xhtml.Node) {
 			if n.Type == xhtml.ElementNode {
 				if n.Data == "script" || n.Data == "img" || n.Data == "svg" || n.Data == "iframe" {
-					t.Errorf("%s gave <%s>: %s", body, n.Data, p.HTML)
+					t.Errorf("%s gave <%s>: %s", body, n.Data, p.HTML())
 				}
 				for _, a := range n.Attr {
 					if strings.HasPrefix(a.Key, "on") || a.Key == "href" || a.Key == "src" || strings.Contains(a.Val, "url(") {
-						t.Errorf("%s gave %s=%q: %s", body, a.Key, a.Val, p.HTML)
+						t.Errorf("%s gave %s=%q: %s", body, a.Key, a.Val, p.HTML())
 					}
 				}
 			}
@@ -259,8 +259,8 @@ func TestMathDeepNesting(t *testing.T) {
 	if len(ds) != 2 || ds[0].Line != 8 || ds[1].Line != 11 || !strings.Contains(ds[0].Message, "nests more than 64 levels deep") {
 		t.Fatalf("diagnostics %v", ds)
 	}
-	if n, _ := maths(p.HTML); n != 2 || !strings.Contains(p.HTML, "Last") {
-		t.Errorf("%d formulas; the rest of the post:\n%.300s", n, p.HTML)
+	if n, _ := maths(p.HTML()); n != 2 || !strings.Contains(p.HTML(), "Last") {
+		t.Errorf("%d formulas; the rest of the post:\n%.300s", n, p.HTML())
 	}
 }
 
@@ -271,7 +271,7 @@ func TestMathDeepNesting(t *testing.T) {
 // allocates). Not a timed test; see BenchmarkMathUnclosed for the time.
 func TestMathManyOpeners(t *testing.T) {
 	p, ds := mathPost(t, strings.Repeat("$x \\(y ", 20000)+"\n")
-	if len(ds) != 0 || strings.Contains(p.HTML, "<math") {
+	if len(ds) != 0 || strings.Contains(p.HTML(), "<math") {
 		t.Errorf("diagnostics %v", ds)
 	}
 	allocs := func(n int) float64 {
@@ -340,7 +340,7 @@ func TestMathNotTemplated(t *testing.T) {
 	if len(ds) != 0 {
 		t.Errorf("diagnostics %v", ds)
 	}
-	if n, _ := maths(p.HTML); n != 2 || !strings.Contains(p.HTML, "<p>A Math and <math>") {
-		t.Errorf("formulas %d:\n%s", n, p.HTML)
+	if n, _ := maths(p.HTML()); n != 2 || !strings.Contains(p.HTML(), "<p>A Math and <math>") {
+		t.Errorf("formulas %d:\n%s", n, p.HTML())
 	}
 }

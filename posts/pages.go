@@ -517,7 +517,7 @@ func sitePages(results []*postResult) []*Page {
 		}
 		pg, p := r.page, r.post
 		pg.Title, pg.Summary, pg.Draft = p.Title, p.Summary, p.Draft
-		pg.Image, pg.ImageAlt, pg.HTML, pg.Words = p.Image, p.ImageAlt, p.HTML, p.Words
+		pg.Image, pg.ImageAlt, pg.HTML, pg.Words = p.Image, p.ImageAlt, p.HTML(), p.Words
 		pg.Math, pg.Diagrams = p.Math, p.Diagrams
 		out = append(out, pg)
 	}

@@ -170,7 +170,7 @@ func TestPageFields(t *testing.T) {
 	if !strings.Contains(about.HTML, `href="/blog/posts/hello/"`) || !strings.Contains(about.HTML, `href="/blog/"`) {
 		t.Errorf("about's links: %s", about.HTML)
 	}
-	if p := postBySlug(s, "hello"); p == nil || !strings.Contains(p.HTML, `href="/blog/%C3%BCber-uns/#team"`) {
+	if p := postBySlug(s, "hello"); p == nil || !strings.Contains(p.HTML(), `href="/blog/%C3%BCber-uns/#team"`) {
 		t.Errorf("a link to a page's file is not its address: %+v", p)
 	}
 	cafe := s.Pages[1]
@@ -342,7 +342,7 @@ func TestPagesWithAddresses(t *testing.T) {
 		t.Errorf("pages: %s", addrs)
 	}
 	hello := postBySlug(s, "hello")
-	if hello == nil || hello.Address != "2026/hello/" || !strings.Contains(hello.HTML, `href="/blog/about-us/"`) {
+	if hello == nil || hello.Address != "2026/hello/" || !strings.Contains(hello.HTML(), `href="/blog/about-us/"`) {
 		t.Fatalf("hello: %+v", hello)
 	}
 	var about *Page

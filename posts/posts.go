@@ -131,14 +131,13 @@ type Post struct {
 	Image       string // cover image URL, absolute or base-path-relative ("/blog/posts/x/cover.jpg"); "" for none
 	ImageAlt    string
 	Aliases     []string // old site addresses that redirect here, root-relative and unescaped: "/2019/01/old-name/", "/releases/1.88.0"; see AliasFiles
-	HTML        string   // rendered, sanitised body; links to bundle files stay relative to the post's page, all others are absolute paths under the base path
 	TOC         string   // the table of contents (a <nav> of links to the body's h2 and h3 headings) when toc is on and there are any, else ""; sanitised like HTML
 	Words       int      // word count of the plain text
 	ReadingTime int      // minutes, at least 1
 
-	// Text is the plain text of the body (without code blocks and
-	// footnotes), for the site's search index.
-	Text string
+	// body is the rendered HTML and plain text: see HTML, Text and
+	// SetBody (body.go).
+	body *postBody
 
 	// Authors are the post's authors (author, authors, by), each resolved
 	// through Config.Authors; Config.Author alone when front matter names

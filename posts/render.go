@@ -79,16 +79,16 @@ func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok boo
 			p.Summary = cutSummary(collapsePrefix(prose[:w.summaryEnd()], summaryRunes+1), summaryRunes)
 		}
 	}
-	p.Text = prose
 	p.Words = countWords(prose) + countWords(w.notes.String()) + w.codeWords
 	p.ReadingTime = l.locale.ReadingMinutes(p.Words)
 	var buf bytes.Buffer
 	buf.Grow(len(r.body) * 2)
 	if err := l.md.md.Renderer().Render(&buf, r.body, doc); err != nil {
 		r.add(0, 0, CodeInternal, fmt.Sprintf("rendering failed: %v", err))
+		p.SetBody("", prose)
 		return true
 	}
-	p.HTML = buf.String()
+	p.SetBody(buf.String(), prose)
 	return true
 }
 

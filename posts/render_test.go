@@ -50,7 +50,7 @@ func TestRenderGolden(t *testing.T) {
 			if len(s.Posts) != 1 {
 				t.Fatalf("no post: %v", s.Diagnostics)
 			}
-			golden(t, "golden/"+c.name+".html", s.Posts[0].HTML)
+			golden(t, "golden/"+c.name+".html", s.Posts[0].HTML())
 		})
 	}
 }
@@ -65,16 +65,16 @@ func TestNoDangerousURLs(t *testing.T) {
 			cfg += "unsafe_html: true\n"
 		}
 		s := load(t, mapFS(map[string]string{ConfigFile: cfg, "posts/a.md": renderFront + body}), Options{})
-		html := strings.ToLower(s.Posts[0].HTML)
+		html := strings.ToLower(s.Posts[0].HTML())
 		for _, bad := range []string{"javascript:", "vbscript:", "data:text", "file:"} {
 			for _, attr := range []string{`href="`, `src="`, `href='`} {
 				if strings.Contains(html, attr+bad) || strings.Contains(html, attr+" "+bad) {
-					t.Errorf("unsafe=%v: %s%s reached the HTML:\n%s", unsafe, attr, bad, s.Posts[0].HTML)
+					t.Errorf("unsafe=%v: %s%s reached the HTML:\n%s", unsafe, attr, bad, s.Posts[0].HTML())
 				}
 			}
 		}
 		if unsafe != strings.Contains(html, "<a href=\"#\">raw</a>") {
-			t.Errorf("unsafe=%v: raw HTML handling wrong:\n%s", unsafe, s.Posts[0].HTML)
+			t.Errorf("unsafe=%v: raw HTML handling wrong:\n%s", unsafe, s.Posts[0].HTML())
 		}
 	}
 }
@@ -102,17 +102,17 @@ func TestLinks(t *testing.T) {
 		`href="/blog/posts/bundle/pic.png"`, `href="/blog/about/"`, `href="/blog/logo.svg"`, `src="/blog/logo.svg"`,
 		`href="#x"`, `href="https://example.com/a"`, `href="mailto:x@example.com"`,
 	} {
-		if !strings.Contains(a.HTML, want) {
-			t.Errorf("post a lacks %s:\n%s", want, a.HTML)
+		if !strings.Contains(a.HTML(), want) {
+			t.Errorf("post a lacks %s:\n%s", want, a.HTML())
 		}
 	}
-	if strings.Count(a.HTML, `href="/blog/posts/bundle/"`) != 2 || strings.Count(a.HTML, `href="/blog/about/"`) != 2 {
-		t.Errorf("bundle links or base path not deduplicated:\n%s", a.HTML)
+	if strings.Count(a.HTML(), `href="/blog/posts/bundle/"`) != 2 || strings.Count(a.HTML(), `href="/blog/about/"`) != 2 {
+		t.Errorf("bundle links or base path not deduplicated:\n%s", a.HTML())
 	}
 	b := postBySlug(s, "bundle")
 	for _, want := range []string{`src="pic.png"`, `href="files/data.csv"`, `href="/blog/posts/other/#sec"`, `href="/blog/posts/other/"`} {
-		if !strings.Contains(b.HTML, want) {
-			t.Errorf("bundle lacks %s:\n%s", want, b.HTML)
+		if !strings.Contains(b.HTML(), want) {
+			t.Errorf("bundle lacks %s:\n%s", want, b.HTML())
 		}
 	}
 	if b.Image != "/blog/posts/bundle/cover.png" {
@@ -131,12 +131,12 @@ func TestLinks(t *testing.T) {
 	p := load(t, mapFS(files), Options{BaseURL: "https://acme.github.io/blog/pr-preview/pr-7"})
 	pa := postBySlug(p, "a")
 	for _, want := range []string{`href="/blog/pr-preview/pr-7/posts/other/"`, `href="/blog/pr-preview/pr-7/about/"`, `src="/blog/pr-preview/pr-7/logo.svg"`} {
-		if !strings.Contains(pa.HTML, want) {
-			t.Errorf("preview lacks %s:\n%s", want, pa.HTML)
+		if !strings.Contains(pa.HTML(), want) {
+			t.Errorf("preview lacks %s:\n%s", want, pa.HTML())
 		}
 	}
-	if strings.Count(pa.HTML, `href="/blog/pr-preview/pr-7/about/"`) != 2 {
-		t.Errorf("a link written with /blog/ is not relocated:\n%s", pa.HTML)
+	if strings.Count(pa.HTML(), `href="/blog/pr-preview/pr-7/about/"`) != 2 {
+		t.Errorf("a link written with /blog/ is not relocated:\n%s", pa.HTML())
 	}
 	if got := postBySlug(p, "bundle").Image; got != "/blog/pr-preview/pr-7/posts/bundle/cover.png" {
 		t.Errorf("preview cover %q", got)

@@ -118,8 +118,8 @@ func TestSanitizeKeeps(t *testing.T) {
 		t.Errorf("diagnostics for markup that is kept:\n%s", formatDiags(s.Diagnostics))
 	}
 	for _, k := range keep {
-		if !strings.Contains(s.Posts[0].HTML, k) {
-			t.Errorf("lost or changed:\n%s\nin:\n%s", k, s.Posts[0].HTML)
+		if !strings.Contains(s.Posts[0].HTML(), k) {
+			t.Errorf("lost or changed:\n%s\nin:\n%s", k, s.Posts[0].HTML())
 		}
 	}
 	if p := s.Posts[0]; !strings.Contains(p.Summary, "Sizes A 1 2") || p.Words < 20 {
@@ -190,7 +190,7 @@ func TestSanitizeHostile(t *testing.T) {
 			if len(s.Posts) != 1 {
 				t.Fatalf("post left out: %v", s.Diagnostics)
 			}
-			h := s.Posts[0].HTML
+			h := s.Posts[0].HTML()
 			if bad := runnable(h, DefaultEmbeds); bad != "" {
 				t.Errorf("%s reached the page:\n%s", bad, h)
 			}
@@ -243,7 +243,7 @@ func TestSanitizeWarnings(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("warnings:\n got %q\nwant %q", got, want)
 	}
-	h := s.Posts[0].HTML
+	h := s.Posts[0].HTML()
 	for _, w := range []string{`<div class="card" style="padding: 1em">`, `<a>x</a> <img src="/blog/img/cat.png" alt="cat">`, `A <span>span</span> and <b>bold</b>.`} {
 		if !strings.Contains(h, w) {
 			t.Errorf("lacks %s:\n%s", w, h)
@@ -275,7 +275,7 @@ func TestSanitizeEmbeds(t *testing.T) {
 			if len(s.Posts) != 1 {
 				t.Fatalf("no post: %v", s.Diagnostics)
 			}
-			h := s.Posts[0].HTML
+			h := s.Posts[0].HTML()
 			if got := strings.Count(h, "<iframe"); got != len(c.kept) {
 				t.Errorf("%d iframes, want %d:\n%s", got, len(c.kept), h)
 			}
@@ -330,8 +330,8 @@ func TestConfigEmbeds(t *testing.T) {
 	// default hosts unless it says embeds.
 	s := load(t, mapFS(map[string]string{"posts/a.md": renderFront + `<iframe src="https://player.vimeo.com/video/1"></iframe>` + "\n"}),
 		Options{Config: &Config{Title: "T", BaseURL: "https://a.example/"}})
-	if !strings.Contains(s.Posts[0].HTML, "<iframe") {
-		t.Errorf("a hand-made Config lost the default embeds:\n%s", s.Posts[0].HTML)
+	if !strings.Contains(s.Posts[0].HTML(), "<iframe") {
+		t.Errorf("a hand-made Config lost the default embeds:\n%s", s.Posts[0].HTML())
 	}
 }
 
@@ -341,8 +341,8 @@ func TestUnsafeHTMLKeepsRaw(t *testing.T) {
 	body := "<div style=\"position: fixed\" onclick=\"go()\"><script>track()</script><a href=\"javascript:x()\">a</a></div>\n"
 	s := load(t, mapFS(map[string]string{ConfigFile: testConfig + "unsafe_html: true\n", "posts/a.md": renderFront + body}), Options{})
 	want := "<div style=\"position: fixed\" onclick=\"go()\"><script>track()</script><a href=\"#\">a</a></div>\n"
-	if s.Posts[0].HTML != want || len(s.Diagnostics) != 0 {
-		t.Errorf("got %q, %v; want %q", s.Posts[0].HTML, s.Diagnostics, want)
+	if s.Posts[0].HTML() != want || len(s.Diagnostics) != 0 {
+		t.Errorf("got %q, %v; want %q", s.Posts[0].HTML(), s.Diagnostics, want)
 	}
 }
 
@@ -379,7 +379,7 @@ func TestZolaCorpusRawHTML(t *testing.T) {
 			t.Errorf("%s is not published: %v", path, filterFile(s.Diagnostics, path))
 			continue
 		}
-		if bad := runnable(p.HTML, DefaultEmbeds); bad != "" {
+		if bad := runnable(p.HTML(), DefaultEmbeds); bad != "" {
 			t.Errorf("%s: %s reached the page", path, bad)
 		}
 		raw, mdTables, mdImages := rawHTMLOf(body)
@@ -391,10 +391,10 @@ func TestZolaCorpusRawHTML(t *testing.T) {
 		posts++
 		tables += wantTables
 		images += wantImages
-		if got := len(tableRE.FindAllString(p.HTML, -1)) - mdTables; got != wantTables {
+		if got := len(tableRE.FindAllString(p.HTML(), -1)) - mdTables; got != wantTables {
 			t.Errorf("%s: %d of %d raw HTML tables in the page", path, got, wantTables)
 		}
-		if got := len(imgRE.FindAllString(p.HTML, -1)) - mdImages; got != wantImages {
+		if got := len(imgRE.FindAllString(p.HTML(), -1)) - mdImages; got != wantImages {
 			t.Errorf("%s: %d of %d raw HTML images in the page", path, got, wantImages)
 		}
 	}

@@ -37,23 +37,23 @@ func TestJekyllCorpusTemplates(t *testing.T) {
 	}
 	highlighted := 0
 	for _, p := range s.Posts {
-		out := codeRE.ReplaceAllString(p.HTML, "")
+		out := codeRE.ReplaceAllString(p.HTML(), "")
 		for _, bad := range []string{"{%", "{{", "endhighlight"} {
 			if i := strings.Index(out, bad); i >= 0 {
 				t.Errorf("%s: %q outside code: …%s…", p.Path, bad, out[max(0, i-60):min(len(out), i+60)])
 			}
 		}
 		if strings.Contains(p.Path, "2014-03-27-jekyll-1-5-1") {
-			highlighted = strings.Count(p.HTML, `aria-label="Ruby code"`)
-			if !strings.Contains(p.HTML, `sanitized_path`) || strings.Contains(p.HTML, "<blockquote>") {
-				t.Errorf("highlight block not code: %s", p.HTML)
+			highlighted = strings.Count(p.HTML(), `aria-label="Ruby code"`)
+			if !strings.Contains(p.HTML(), `sanitized_path`) || strings.Contains(p.HTML(), "<blockquote>") {
+				t.Errorf("highlight block not code: %s", p.HTML())
 			}
 		}
-		if strings.Contains(p.Path, "2013-05-08-jekyll-1-0-1") && !strings.Contains(p.HTML, `href="https://github.com/jekyll/jekyll/issues/1037"`) {
-			t.Errorf("reference links from the for loop not made: %s", p.HTML)
+		if strings.Contains(p.Path, "2013-05-08-jekyll-1-0-1") && !strings.Contains(p.HTML(), `href="https://github.com/jekyll/jekyll/issues/1037"`) {
+			t.Errorf("reference links from the for loop not made: %s", p.HTML())
 		}
-		if strings.Contains(p.Path, "2017-03-21-jekyll-3-4-3") && !strings.Contains(p.HTML, `href="/news/2017/01/18/jekyll-3-4-0-released/"`) && !strings.Contains(p.HTML, `jekyll-3-4-0-released`) {
-			t.Errorf("{%% link %%} not resolved: %s", p.HTML)
+		if strings.Contains(p.Path, "2017-03-21-jekyll-3-4-3") && !strings.Contains(p.HTML(), `href="/news/2017/01/18/jekyll-3-4-0-released/"`) && !strings.Contains(p.HTML(), `jekyll-3-4-0-released`) {
+			t.Errorf("{%% link %%} not resolved: %s", p.HTML())
 		}
 	}
 	if highlighted != 2 {
@@ -91,7 +91,7 @@ func TestTemplatesHostile(t *testing.T) {
 			if len(s.Posts) != 1 {
 				t.Fatalf("post left out: %s", formatDiags(s.Diagnostics))
 			}
-			html := s.Posts[0].HTML
+			html := s.Posts[0].HTML()
 			if !strings.Contains(html, "Before.") || !strings.Contains(html, "After.") {
 				t.Errorf("the rest of the post is not kept: %.300s", html)
 			}
@@ -118,7 +118,7 @@ func TestShortcodeXSS(t *testing.T) {
 		"posts/a.md":                     "---\ntitle: A\ndate: 2026-01-01\n---\nIntro.\n\n{{< evil \"<img src=x onerror=alert(3)>\" >}}\n\n{{< details >}}\nmore\nlines\n{{< /details >}}\n\n[broken](nowhere.md)\n",
 	})
 	s := load(t, files, Options{})
-	html := s.Posts[0].HTML
+	html := s.Posts[0].HTML()
 	for _, bad := range []string{"<script", "onclick", "<img"} {
 		if strings.Contains(html, bad) {
 			t.Errorf("%s in %s", bad, html)
@@ -147,7 +147,7 @@ func TestTemplatesKeepLines(t *testing.T) {
 	if len(s.Posts) != 1 {
 		t.Fatal(formatDiags(s.Diagnostics))
 	}
-	if h := s.Posts[0].HTML; !strings.Contains(h, "line 3 odd") || !strings.Contains(h, `aria-label="Go code"`) {
+	if h := s.Posts[0].HTML(); !strings.Contains(h, "line 3 odd") || !strings.Contains(h, `aria-label="Go code"`) {
 		t.Errorf("not expanded: %s", h)
 	}
 	var got []string
@@ -169,15 +169,15 @@ func TestShortcodeTemplatesFrom(t *testing.T) {
 		"templates/shortcodes/note.html": `<p class="fork">{{ .Inner }}</p>`,
 		"posts/a.md":                     "---\ntitle: A\ndate: 2026-01-01\n---\n{{< note >}}hi{{< /note >}}\n",
 	})
-	if h := load(t, content, Options{}).Posts[0].HTML; !strings.Contains(h, `class="fork"`) {
+	if h := load(t, content, Options{}).Posts[0].HTML(); !strings.Contains(h, `class="fork"`) {
 		t.Errorf("content's own shortcode not used: %s", h)
 	}
 	base := fstest.MapFS{"shortcodes/note.html": {Data: []byte(`<p class="base">{{ .Inner }}</p>`)}}
-	if h := load(t, content, Options{Templates: base}).Posts[0].HTML; !strings.Contains(h, `class="base"`) || strings.Contains(h, "fork") {
+	if h := load(t, content, Options{Templates: base}).Posts[0].HTML(); !strings.Contains(h, `class="base"`) || strings.Contains(h, "fork") {
 		t.Errorf("base templates not used: %s", h)
 	}
 	s := load(t, content, Options{Templates: fstest.MapFS{}})
-	if h := s.Posts[0].HTML; strings.Contains(h, "fork") {
+	if h := s.Posts[0].HTML(); strings.Contains(h, "fork") {
 		t.Errorf("content's shortcode used with other templates given: %s", h)
 	}
 }
@@ -188,11 +188,11 @@ func TestShortcodeTemplatesFrom(t *testing.T) {
 func TestGeneratorHint(t *testing.T) {
 	post := "---\ntitle: A\ndate: 2026-01-01\n---\n{{ page.title }} {{< youtube abcdef >}}\n"
 	jekyll := load(t, mapFS(map[string]string{"_config.yml": "title: x\n", "publish.yaml": "title: T\n", "posts/a.md": post}), Options{})
-	if h := jekyll.Posts[0].HTML; !strings.Contains(h, "A {{&lt; youtube") || strings.Contains(h, "iframe") {
+	if h := jekyll.Posts[0].HTML(); !strings.Contains(h, "A {{&lt; youtube") || strings.Contains(h, "iframe") {
 		t.Errorf("jekyll: %s", h)
 	}
 	hugo := load(t, mapFS(map[string]string{"hugo.toml": "title = 'x'\n", "publish.yaml": "title: T\n", "posts/a.md": post}), Options{})
-	if h := hugo.Posts[0].HTML; !strings.Contains(h, "{{ page.title }}") || !strings.Contains(h, "youtube-nocookie.com/embed/abcdef") {
+	if h := hugo.Posts[0].HTML(); !strings.Contains(h, "{{ page.title }}") || !strings.Contains(h, "youtube-nocookie.com/embed/abcdef") {
 		t.Errorf("hugo: %s", h)
 	}
 	for _, d := range jekyll.Diagnostics {

@@ -76,7 +76,7 @@ func TestAbsoluteHTMLOracle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range site.Posts {
-		checkAbsoluteHTML(t, p.HTML)
+		checkAbsoluteHTML(t, p.HTML())
 	}
 }
 

@@ -15,7 +15,7 @@ func BenchmarkRender(b *testing.B) {
 		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
 			site := handSite(n)
 			for _, p := range site.Posts {
-				p.HTML = body
+				p.SetBody(body, "")
 			}
 			r, err := New(nil)
 			if err != nil {

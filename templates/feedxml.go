@@ -45,7 +45,7 @@ func absoluteBody(d *PostData) string {
 	if err != nil {
 		base = nil
 	}
-	return absoluteHTML(d.Post.HTML, base)
+	return absoluteHTML(d.Post.HTML(), base)
 }
 
 // feedText is feedBody escaped as XML character data; computed once per

@@ -48,10 +48,10 @@ func handSite(n int) *posts.Site {
 			Summary:     fmt.Sprintf("Summary of post %02d.", i),
 			Tags:        tags[i%len(tags)],
 			Author:      "Ada Lovelace",
-			HTML:        fmt.Sprintf("<p>Body of post %02d with <a href=\"#fn1\">a note</a>.</p>\n<p id=\"fn1\">The note.</p>\n", i),
 			Words:       120,
 			ReadingTime: 1,
 		}
+		p.SetBody(fmt.Sprintf("<p>Body of post %02d with <a href=\"#fn1\">a note</a>.</p>\n<p id=\"fn1\">The note.</p>\n", i), "")
 		site.Posts = append(site.Posts, p)
 	}
 	return site

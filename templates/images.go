@@ -477,12 +477,11 @@ func rawTagName(raw []byte) []byte {
 // responsiveImages completes the bodies and covers of the posts and pages
 // shown, once the images are treated.
 func (b *build) responsiveImages() {
-	parallel(len(b.posts), func(i int) {
-		d := b.posts[i]
+	for _, d := range b.posts {
 		page := address(d.Post)
 		d.Cover = b.coverHTML(d.Image, d.ImageAlt, page)
-		d.Body = b.responsiveBody(d.Body, page, d.Image != "")
-	})
+		d.body = b.postBody(d.Post, page, d.Image != "")
+	}
 	for _, d := range b.pages {
 		page := addressPath(d.Page.Address)
 		d.Cover = b.coverHTML(d.Image, d.ImageAlt, page)

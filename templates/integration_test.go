@@ -123,7 +123,7 @@ func checkFeedsHave(t *testing.T, out map[string][]byte, list []*posts.Post, cfg
 		if _, err := time.Parse(time.RFC3339, jf.Items[i].DatePublished); err != nil {
 			t.Errorf("json feed date: %v", err)
 		}
-		if got, want := strings.Join(textOf(t, []byte(jf.Items[i].ContentHTML)), " "), strings.Join(textOf(t, []byte(list[i].HTML)), " "); got != want {
+		if got, want := strings.Join(textOf(t, []byte(jf.Items[i].ContentHTML)), " "), strings.Join(textOf(t, []byte(list[i].HTML())), " "); got != want {
 			t.Errorf("json feed item %d lacks the full content:\n%s\nwant\n%s", i, got, want)
 		}
 		refs, _, err := pageLinks([]byte(jf.Items[i].ContentHTML))

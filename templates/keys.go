@@ -23,12 +23,13 @@ type Key [32]byte
 // reading only the locale, which is in the key) over one *Page. Everything
 // a template can reach from the *Page is hashed by dataHasher below, by
 // reflection: every field, exported or not, so a field added later is
-// covered without a change here. Files the renderer writes without a
-// template (feeds, sitemap, search) are keyed by their bytes (contentKey):
-// they are always made, and only skip the caller's hashing and writing
-// when unchanged. Assets are keyed by the content tree's name of their
-// content (assetKey) and images by the hash of their bytes that imagery
-// records (imageKey): a kept one is not even read.
+// covered without a change here; a value that says its own digest
+// (keyDigester: the posts' bodies) is hashed by it. Files the renderer
+// writes without a template (feeds, sitemap, search) are keyed by their
+// bytes (contentKey): they are always made, and only skip the caller's
+// hashing and writing when unchanged. Assets are keyed by the content
+// tree's name of their content (assetKey) and images by the hash of their
+// bytes that imagery records (imageKey): a kept one is not even read.
 
 // dataHasher digests Go values deterministically: structs field by field
 // (exported and unexported), pointers by what they point to, slices and
@@ -134,7 +135,29 @@ const (
 	tagIface
 	tagTime
 	tagLocation
+	tagDigest
 )
+
+// keyDigester is a value that says its own digest, which the hasher uses
+// instead of walking it: a post's body (posts.Post's, and PostData's
+// lazyBody), which is read or made only when a page that shows it is
+// rendered.
+type keyDigester interface{ KeyDigest() [32]byte }
+
+var (
+	keyDigesterType = reflect.TypeFor[keyDigester]()
+	digesterTypes   sync.Map // reflect.Type -> bool
+)
+
+// digests says whether t (a pointer type) is a keyDigester.
+func digests(t reflect.Type) bool {
+	if v, ok := digesterTypes.Load(t); ok {
+		return v.(bool)
+	}
+	is := t.Implements(keyDigesterType)
+	digesterTypes.Store(t, is)
+	return is
+}
 
 func (w *walk) tag(t byte) { w.h.Write([]byte{t}) }
 
@@ -281,6 +304,14 @@ func (w *walk) sub(fn func(s *walk)) Key {
 func (w *walk) pointer(v reflect.Value) {
 	if v.IsNil() {
 		w.tag(tagNil)
+		return
+	}
+	if digests(v.Type()) {
+		// NewAt: a value read from an unexported field cannot call methods
+		kd := reflect.NewAt(v.Type().Elem(), v.UnsafePointer()).Interface().(keyDigester)
+		w.tag(tagDigest)
+		sum := kd.KeyDigest()
+		w.h.Write(sum[:])
 		return
 	}
 	k := ptrKey{v.Type(), v.UnsafePointer()}

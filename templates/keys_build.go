@@ -93,7 +93,7 @@ func (b *build) keyPosts() {
 	}
 	parallel(len(b.posts), func(i int) {
 		d := b.posts[i]
-		b.keyer.sum(d.Post, string(d.Body), string(d.TOC), string(d.Cover))
+		b.keyer.sum(d.Post, d.body, string(d.TOC), string(d.Cover))
 	})
 	for _, d := range b.posts {
 		b.keyer.sum(d)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/publishbot/publishbot/posts"
 )
 
 // filler sets every field reachable from a type, exported or not, each to
@@ -127,7 +129,9 @@ func (f *filler) fill(v reflect.Value) {
 		}
 		v.Set(reflect.ValueOf(s))
 	case reflect.Pointer:
-		if f.onPath[t.Elem()] {
+		if f.onPath[t.Elem()] || t.Implements(keyDigesterType) {
+			// a keyDigester says its own digest: TestPostBodyKey and
+			// posts' TestBodyDigest test what it covers
 			return
 		}
 		f.onPath[t.Elem()] = true
@@ -231,8 +235,8 @@ func TestKeyDetails(t *testing.T) {
 // equal keys whichever post the hasher meets first.
 func TestKeyCycles(t *testing.T) {
 	pair := func(body string) (*PostData, *PostData) {
-		a := &PostData{Title: "A", Body: "a"}
-		b := &PostData{Title: "B", Body: template.HTML(body)}
+		a := &PostData{Title: "A", body: eagerBody("a")}
+		b := &PostData{Title: "B", body: eagerBody(template.HTML(body))}
 		a.Related, b.Related = []*PostData{b}, []*PostData{a}
 		return a, b
 	}
@@ -255,5 +259,52 @@ func TestKeyCycles(t *testing.T) {
 	}
 	if keyOf(t, &Page{Newer: a1, Older: b1}) == keyOf(t, &Page{Newer: b1, Older: a1}) {
 		t.Error("swapped neighbours have the same key")
+	}
+}
+
+// TestPostBodyKey: the key of a post's lazy body changes with the post's
+// body, its page, its cover, and the entry of every image it shows, and
+// not with an image it does not show; the body it makes is responsiveBody's.
+func TestPostBodyKey(t *testing.T) {
+	imgs := func() map[string]*imageEntry {
+		return map[string]*imageEntry{
+			"posts/a/one.png": {width: 800, height: 600, srcset: "/posts/a/one-480.png 480w"},
+			"other.png":       {width: 10, height: 10},
+		}
+	}
+	post := func(html string) *posts.Post {
+		p := &posts.Post{}
+		p.SetBody(html, "text")
+		return p
+	}
+	html := `<p><img src="one.png" alt="one"> and <img src="/missing.png" alt="none"></p>`
+	key := func(b *build, p *posts.Post, page string, cover bool) Key {
+		return b.postBody(p, page, cover).KeyDigest()
+	}
+	base := &build{imgs: imgs(), base: "/"}
+	k := key(base, post(html), "posts/a/", false)
+	if key(&build{imgs: imgs(), base: "/"}, post(html), "posts/a/", false) != k {
+		t.Fatal("equal bodies have different keys")
+	}
+	changed := imgs()
+	changed["posts/a/one.png"].srcset += ", /posts/a/one-960.png 960w"
+	unrelated := imgs()
+	unrelated["other.png"].width = 20
+	for name, k2 := range map[string]Key{
+		"body":           key(base, post(html+"<p>more</p>"), "posts/a/", false),
+		"page":           key(base, post(html), "posts/b/", false),
+		"cover":          key(base, post(html), "posts/a/", true),
+		"image it shows": key(&build{imgs: changed, base: "/"}, post(html), "posts/a/", false),
+	} {
+		if k2 == k {
+			t.Errorf("a change of %s leaves the body's key as it is", name)
+		}
+	}
+	if key(&build{imgs: unrelated, base: "/"}, post(html), "posts/a/", false) != k {
+		t.Error("an image the post does not show changed its body's key")
+	}
+	p := post(html)
+	if got, want := base.postBody(p, "posts/a/", false).get(), base.responsiveBody(template.HTML(html), "posts/a/", false); got != want {
+		t.Errorf("lazy body %q, want %q", got, want)
 	}
 }

@@ -88,7 +88,7 @@ type PostData struct {
 	URL       string        // URL path, "/blog/posts/hello/"
 	AbsURL    string        // absolute URL
 	FeedID    string        // absolute URL that identifies the post in feeds (see posts.Post.FeedID)
-	Body      template.HTML // Post.HTML: rendered and sanitised by posts
+	body      *lazyBody     // Body() (body.go)
 	TOC       template.HTML // Post.TOC: the table of contents, "" for none; rendered and sanitised by posts
 	ImageURL  string        // absolute URL of the cover image, "" for none
 	Cover     template.HTML // the cover's img (or picture) element with size and srcset, "" for none
@@ -433,6 +433,14 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 			return nil, err
 		}
 	}
+	// A body that could not be read from the build cache went out empty:
+	// fail rather than publish it (the cache has dropped what it could not
+	// read, so the next build renders it).
+	for _, d := range b.posts {
+		if err := d.Post.BodyErr(); err != nil {
+			return nil, fmt.Errorf("render: %w", err)
+		}
+	}
 	out := &Output{Files: b.out, IndexPages: b.listedOn, Diagnostics: b.diags}
 	b.finishKeys(out)
 	return out, nil
@@ -488,8 +496,7 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			DateISO:     p.Date.Format(time.RFC3339),
 			URL:         b.pathURL(address(p)),
 			AbsURL:      b.siteURL(address(p)),
-			Body:        template.HTML(p.HTML), // rendered and sanitised by posts.Load
-			TOC:         template.HTML(p.TOC),  // likewise
+			TOC:         template.HTML(p.TOC), // rendered and sanitised by posts.Load
 			Scheduled:   p.Future,
 			Authors:     b.authorLinks(p),
 		}
@@ -596,7 +603,7 @@ func (b *build) postPages() error {
 					kept[i] = true
 					continue
 				}
-				results[i], errs[i] = b.tpl.execute(tplPost, pg, len(b.posts[i].Post.HTML)+6<<10)
+				results[i], errs[i] = b.tpl.execute(tplPost, pg, len(b.posts[i].Body())+6<<10)
 			}
 		}()
 	}

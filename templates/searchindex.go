@@ -145,7 +145,7 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int) *sea
 		lo, hi := len(list)*w/workers, len(list)*(w+1)/workers
 		text := 0
 		for _, d := range list[lo:hi] {
-			text += len(d.Post.Text)
+			text += len(d.Post.Text())
 		}
 		// about one pair for every 12 bytes of text, and a new word for
 		// every 200 (the Jekyll news and the Rust blog)
@@ -202,7 +202,7 @@ func (t *wordTable) addPost(i int32, d *PostData) {
 		t.fold = appendSearchWords(t.fold, tag.Name, t.add)
 	}
 	t.fold = appendSearchWords(t.fold, d.Summary, t.add)
-	t.fold = appendSearchWords(t.fold, d.Post.Text, t.add)
+	t.fold = appendSearchWords(t.fold, d.Post.Text(), t.add)
 }
 
 // merge adds o's words to t's, and numbers o's pairs as t numbers their

@@ -41,7 +41,7 @@ func oracleSearchIndexFiles(b *build) (map[string][]byte, string) {
 		fold = appendSearchWords(fold, d.Title, add)
 		fold = appendSearchWords(fold, strings.Join(tags, " "), add)
 		fold = appendSearchWords(fold, d.Summary, add)
-		fold = appendSearchWords(fold, d.Post.Text, add)
+		fold = appendSearchWords(fold, d.Post.Text(), add)
 	}
 	shards, split := oracleSearchShards(words)
 	idx.Split = split
@@ -198,7 +198,8 @@ func fuzzPost(s string, i int) *PostData {
 		parts = append(parts, "")
 	}
 	d := &PostData{Title: parts[0], Summary: parts[2], description: metaDescription(parts[2]), URL: "/blog/p" + string(rune('a'+i%26)) + "/",
-		DateText: "Jan 2, 2026", Post: &posts.Post{Text: parts[3]}}
+		DateText: "Jan 2, 2026", Post: &posts.Post{}}
+	d.Post.SetBody("", parts[3])
 	for _, tag := range strings.Split(parts[1], ",") {
 		if tag != "" {
 			d.TagLinks = append(d.TagLinks, TagLink{Name: tag})

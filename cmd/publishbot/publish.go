@@ -127,7 +127,8 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	switch res.Outcome {
 	case publisher.OutcomePublished:
-		fmt.Fprintf(stdout, "published %s at %s to %s (%s)\n", repo.FullName, shortSHAText(res.SourceSHA), shortSHAText(res.PagesCommit), res.SiteURL)
+		fmt.Fprintf(stdout, "published %s at %s to %s (%s) in %s: fetch %s, build %s, push %s\n", repo.FullName, shortSHAText(res.SourceSHA), shortSHAText(res.PagesCommit), res.SiteURL,
+			seconds(res.Total), seconds(res.Fetch), seconds(res.Build), seconds(res.Push))
 	case publisher.OutcomeUnchanged:
 		fmt.Fprintf(stdout, "unchanged: %s at %s: %s\n", repo.FullName, shortSHAText(res.SourceSHA), res.Reason)
 	case publisher.OutcomeSkipped:
@@ -202,3 +203,6 @@ func shortSHAText(sha string) string {
 	}
 	return sha
 }
+
+// seconds shows a duration to the hundredth of a second: "1.23s".
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }

@@ -67,6 +67,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	builds := fl.Int("builds", 2, "cold and warm builds of each kind")
 	corpus := fl.String("corpus", filepath.Join("..", "shared", "testdata", "corpus", "zola-rust-blog"), "the Rust blog corpus")
 	keep := fl.Bool("keep", false, "keep the work folder")
+	verbose := fl.Bool("v", false, "print the last line of every publish's output, with its wall and CPU time")
+	profile := fl.String("profile", "", "write CPU and heap profiles of each one-post edit publish to this folder (<label>-edit<N>.cpu, .mem)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -131,10 +133,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return out
 	}
-	publish := func(b *binary, step string) error {
-		s, out, err := measure(b.path, "", nil, "publish", "--repo", srv.RepoURL(b.repo), "--ref", "main", "--data-dir", filepath.Join(b.work, "data"))
+	publish := func(b *binary, step string, env ...string) error {
+		s, out, err := measure(b.path, "", env, "publish", "--repo", srv.RepoURL(b.repo), "--ref", "main", "--data-dir", filepath.Join(b.work, "data"))
 		if err != nil {
 			return fmt.Errorf("%s %s: %w\n%s", b.label, step, err, out)
+		}
+		if *verbose {
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			fmt.Fprintf(stdout, "%s %s: %.2fs wall, %.2fs CPU, %d MB: %s\n", b.label, step, s.wall.Seconds(), s.cpu.Seconds(), s.rss/1024, lines[len(lines)-1])
 		}
 		b.results[step] = append(b.results[step], s)
 		return nil
@@ -197,7 +203,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			if _, err := srv.Commit(ctx, b.repo, gitserver.Change{Ref: "main", Message: "edit", Files: map[string]string{p: text}}); err != nil {
 				return err
 			}
-			if err := publish(b, "one-post edit publish"); err != nil {
+			var env []string
+			if *profile != "" {
+				name := filepath.Join(*profile, fmt.Sprintf("%s-edit%d", b.label, e))
+				env = []string{"PUBLISHBOT_CPUPROFILE=" + name + ".cpu", "PUBLISHBOT_MEMPROFILE=" + name + ".mem"}
+			}
+			if err := publish(b, "one-post edit publish", env...); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,92 @@
+package templates
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"html/template"
+	"sync"
+
+	"github.com/publishbot/publishbot/posts"
+)
+
+// lazyBody is a post's body as its page shows it (posts' HTML with the
+// images made responsive), made the first time a template asks for it.
+// A render that keeps most pages as they were makes only the bodies of
+// the pages it renders, and reads no other post's HTML from the build
+// cache (see posts.Post.HTML). Its input key is known before: the post's
+// body digest and everything the image rewriting looks up.
+type lazyBody struct {
+	key  [32]byte
+	once sync.Once
+	html template.HTML
+	make func() template.HTML
+}
+
+// KeyDigest is what input keys hash for the body (keyDigester).
+func (l *lazyBody) KeyDigest() [32]byte { return l.key }
+
+func (l *lazyBody) get() template.HTML {
+	l.once.Do(func() { l.html, l.make = l.make(), nil })
+	return l.html
+}
+
+// eagerBody is a body that is already made.
+func eagerBody(html template.HTML) *lazyBody {
+	l := &lazyBody{key: sha256.Sum256([]byte("eager\x00" + html))}
+	l.once.Do(func() { l.html = html })
+	return l
+}
+
+// Body is the post's body as trusted HTML: posts.Post.HTML, rendered and
+// sanitised by posts.Load, with width, height, srcset and loading on its
+// images.
+func (d *PostData) Body() template.HTML {
+	if d.body == nil {
+		if d.Post == nil {
+			return ""
+		}
+		return template.HTML(d.Post.HTML()) // rendered and sanitised by posts.Load
+	}
+	return d.body.get()
+}
+
+// postBody is the lazy body of post p shown at page (cover: the page shows
+// a cover image first). Its key covers the post's body and, for each of
+// its images, what imageAt finds: all responsiveBody reads.
+func (b *build) postBody(p *posts.Post, page string, cover bool) *lazyBody {
+	h := sha256.New()
+	dg := p.BodyDigest()
+	h.Write([]byte("body\x00"))
+	h.Write(dg[:])
+	var n [8]byte
+	writeStr := func(s string) {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	writeStr(page)
+	if cover {
+		h.Write([]byte{1})
+	} else {
+		h.Write([]byte{0})
+	}
+	for _, src := range p.ImageSources() {
+		e := b.imageAt(src, page)
+		if e == nil {
+			h.Write([]byte{0})
+			continue
+		}
+		h.Write([]byte{1})
+		binary.LittleEndian.PutUint64(n[:], uint64(e.width))
+		h.Write(n[:])
+		binary.LittleEndian.PutUint64(n[:], uint64(e.height))
+		h.Write(n[:])
+		writeStr(e.srcset)
+		writeStr(e.webpSrcset)
+	}
+	l := &lazyBody{make: func() template.HTML {
+		return b.responsiveBody(template.HTML(p.HTML()), page, cover) // rendered and sanitised by posts.Load
+	}}
+	h.Sum(l.key[:0])
+	return l
+}
