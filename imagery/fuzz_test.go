@@ -110,3 +110,34 @@ func FuzzDecodeResult(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeRecord: no bytes read back from an image cache make the record
+// or catalog decoders panic, and what decodes encodes back to the same.
+func FuzzDecodeRecord(f *testing.F) {
+	input := []byte("input bytes")
+	for _, r := range []*Result{
+		{Format: "png", Width: 3, Height: 2, Data: input},
+		{Format: "jpeg", Width: 3, Height: 2, Data: []byte("clean"), Location: true,
+			Variants: []Variant{{Width: 1, Height: 1, Data: []byte("a"), WebP: []byte("w")}, {Width: 3, Height: 2, Data: []byte("clean")}}},
+		{Problem: ProblemBomb},
+	} {
+		img := imageOf(r, input)
+		img.key = "k"
+		rec := encodeRecord(img)
+		f.Add(rec)
+		f.Add(encodeCatalog(map[string]catEntry{"k": {rec: rec, day: 20000}}))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if img, err := decodeRecord(b, "k"); err == nil {
+			img.key = "k"
+			if !bytes.Equal(encodeRecord(img), b) {
+				t.Fatal("a decoded record encodes to other bytes")
+			}
+		}
+		if cat, err := decodeCatalog(b); err == nil {
+			if _, err := decodeCatalog(encodeCatalog(cat)); err != nil {
+				t.Fatalf("a decoded catalog does not decode again: %v", err)
+			}
+		}
+	})
+}

@@ -5,8 +5,15 @@
 // bombs, and caching that work by content (a hash of the bytes, or the
 // git blob id the caller knows) so an unchanged image is
 // never resized twice. It knows nothing about posts, pages or HTML: the
-// renderer asks it about one image at a time (Processor.Process) and
+// renderer asks it about one image at a time (Processor.Image) and
 // writes the files and attributes.
+//
+// The cache keeps a small record per image and treatment (the files it
+// publishes, by size and SHA-256, and what the pages need: size,
+// problems) apart from the files' bytes, and the records of all recent
+// images in one catalog read once: a renderer names and keys an unchanged
+// image's files from the record alone, and fetches bytes (Processor.Load)
+// only for the files it must write.
 //
 // Everything it makes is a pure function of the image's bytes and the
 // Options: the same input gives byte-for-byte the same output, with or
@@ -19,11 +26,15 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
+	"sync"
+	"time"
 
 	_ "image/gif" // DecodeConfig of GIF images (sizes only)
 
 	"github.com/HugoSmits86/nativewebp"
+	"github.com/sirupsen/logrus"
 	_ "golang.org/x/image/webp" // DecodeConfig of WebP images (sizes only)
 )
 
@@ -125,11 +136,13 @@ type Result struct {
 	Problem Problem
 }
 
-// Cache keeps Process's results by key. Get reports whether it has the
-// key; Put stores a value (a cache that cannot store simply drops it).
-// Implementations must be safe for concurrent use, and must never change
-// the bytes Get returned or Put was given: a cached Result's Data and
-// variants share them (so a caller never changes a Result's bytes either).
+// Cache keeps what Process makes by key: a small record per image and
+// treatment (its files' sizes and hashes, see Image), the bytes of each
+// file it published, and one catalog of records loaded at once. Get
+// reports whether it has the key; Put stores a value (a cache that cannot
+// store simply drops it). Implementations must be safe for concurrent use,
+// and must never change the bytes Get returned or Put was given: an
+// Image's files share them (so a caller never changes them either).
 type Cache interface {
 	Get(key string) ([]byte, bool)
 	Put(key string, value []byte)
@@ -137,13 +150,40 @@ type Cache interface {
 
 // Processor treats images, remembering results in its Cache.
 type Processor struct {
-	cache Cache
+	cache      Cache
+	log        *logrus.Entry
+	now        func() time.Time
+	maxCatalog int
+
+	catOnce sync.Once
+	mu      sync.Mutex
+	cat     map[string]catEntry // the catalog: records by key
+	dirty   bool                // cat has what the cache's catalog lacks
+	flushMu sync.Mutex
+}
+
+// Option tunes New.
+type Option func(*Processor)
+
+// WithLog sends a line to log for every damaged cache entry discarded;
+// without it they are discarded silently.
+func WithLog(log *logrus.Entry) Option {
+	return func(p *Processor) { p.log = log }
 }
 
 // New returns a Processor that keeps its results in cache; nil means no
 // cache (every image is treated anew). Safe for concurrent use.
-func New(cache Cache) *Processor {
-	return &Processor{cache: cache}
+func New(cache Cache, opts ...Option) *Processor {
+	p := &Processor{cache: cache, now: time.Now, maxCatalog: catalogSize}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		p.log = logrus.NewEntry(l)
+	}
+	return p
 }
 
 // Process reads, cleans and resizes one image, data, as o says. A cached
@@ -151,7 +191,7 @@ func New(cache Cache) *Processor {
 // anything. Problems of the image are in Result.Problem; the error is only
 // ctx's, once it ends (checked between variants).
 func (p *Processor) Process(ctx context.Context, data []byte, o Options) (*Result, error) {
-	return p.process(ctx, "", data, o)
+	return p.ProcessContent(ctx, "", data, o)
 }
 
 // ProcessContent is Process for an image whose store names its content:
@@ -161,32 +201,14 @@ func (p *Processor) Process(ctx context.Context, data []byte, o Options) (*Resul
 // images with the same id must have the same bytes; ids and hashes of
 // bytes never name each other's entries.
 func (p *Processor) ProcessContent(ctx context.Context, id string, data []byte, o Options) (*Result, error) {
-	return p.process(ctx, id, data, o)
-}
-
-func (p *Processor) process(ctx context.Context, id string, data []byte, o Options) (*Result, error) {
-	if p.cache == nil {
-		return process(ctx, data, o)
-	}
-	var key string
-	if id != "" {
-		key = idCacheKey(id, o)
-	} else {
-		key = cacheKey(data, o)
-	}
-	if v, ok := p.cache.Get(key); ok {
-		if r, err := decodeResult(v, data); err == nil {
-			return r, nil
-		}
-	}
-	r, err := process(ctx, data, o)
+	img, err := p.Image(ctx, id, func() ([]byte, error) { return data, nil }, o)
 	if err != nil {
 		return nil, err
 	}
-	if v, err := encodeResult(r, data); err == nil {
-		p.cache.Put(key, v)
+	if img, err = p.Load(ctx, img, img.Files()...); err != nil {
+		return nil, err
 	}
-	return r, nil
+	return img.result(), nil
 }
 
 func process(ctx context.Context, data []byte, o Options) (*Result, error) {

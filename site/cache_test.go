@@ -13,6 +13,7 @@ import (
 
 	"github.com/publishbot/publishbot/buildcache"
 	"github.com/publishbot/publishbot/posts"
+	"github.com/publishbot/publishbot/templates"
 )
 
 // The build cache must never change a build: every test here builds the
@@ -82,7 +83,8 @@ type blogPost struct {
 	title, date, body string
 	tags              []string
 	draft             bool
-	link              int // index of a post it links to by its source file, -1 none
+	link              int  // index of a post it links to by its source file, -1 none
+	photo             bool // shows the blog's photos (randomBlog.photos)
 }
 
 func (p blogPost) text(posts []*blogPost) string {
@@ -95,6 +97,9 @@ func (p blogPost) text(posts []*blogPost) string {
 		b.WriteString("draft: true\n")
 	}
 	b.WriteString("---\n\n" + p.body + "\n")
+	if p.photo {
+		b.WriteString("\n![A photo](../static/photo.jpg)\n\n![A shot](shot.png)\n")
+	}
 	if p.link >= 0 && p.link < len(posts) && posts[p.link] != nil {
 		fmt.Fprintf(&b, "\nSee [the other one](p%03d.md), [an image](../static/img.png) and [a missing page](/nowhere/).\n", p.link)
 	}
@@ -109,7 +114,7 @@ func TestCacheRandomEdits(t *testing.T) {
 			blog := newRandomBlog(seed, 12)
 			cache := &countingCache{Cache: openCache(t, t.TempDir(), "test")}
 			build := func(step string) {
-				assertSameBuild(t, step, blog.content(), cache, Options{Now: blog.now})
+				assertSameBuild(t, step, blog.content(), cache, Options{Now: blog.now, Render: templates.Options{Images: referenceImages}})
 				cache.Flush()
 			}
 			build("first")

@@ -2,13 +2,21 @@ package site
 
 import (
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
-	"testing/fstest"
 
+	"github.com/publishbot/publishbot/imagery"
 	"github.com/publishbot/publishbot/templates"
 )
+
+// referenceImages treats the images of the full builds the incremental
+// ones are compared with: cached by the images' bytes, apart from any
+// cache of an incremental build.
+var referenceImages = imagery.New(imagery.NewMemCache())
 
 // An incremental build (Render.Previous: the keys of the build before)
 // with each kept file filled from the build before must be byte for byte
@@ -17,13 +25,23 @@ import (
 // incremental builds content fully and incrementally on top of prev (the
 // files and keys of the step before) and fails on any difference. It
 // returns the filled incremental build and what it rendered.
-func incremental(t *testing.T, step string, content fstest.MapFS, opts Options, prevFiles map[string][]byte, prevKeys map[string]templates.Key) (files map[string][]byte, keys map[string]templates.Key, rendered []string) {
+//
+// content may name its files' contents (an idFS, as gitstore's trees do);
+// the full build reads the same files without those names, and treats
+// images with a processor of its own (referenceImages): nothing of the
+// incremental build's image cache reaches it.
+func incremental(t *testing.T, step string, content fs.FS, opts Options, prevFiles map[string][]byte, prevKeys map[string]templates.Key) (files map[string][]byte, keys map[string]templates.Key, rendered []string) {
 	t.Helper()
 	theme, err := TemplatesDir(content)
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, ferr := Build(t.Context(), content, theme, opts)
+	plain, fullOpts := content, opts
+	if f, ok := content.(*idFS); ok {
+		plain = f.MapFS
+	}
+	fullOpts.Render.Images = referenceImages
+	full, ferr := Build(t.Context(), plain, theme, fullOpts)
 	opts.Render.Keys, opts.Render.Previous = true, prevKeys
 	opts.KeptSize = func(p string) int64 { return int64(len(prevFiles[p])) }
 	inc, ierr := Build(t.Context(), content, theme, opts)
@@ -73,13 +91,18 @@ func incremental(t *testing.T, step string, content fstest.MapFS, opts Options, 
 // TestIncrementalRandomEdits applies random sequences of edits to a blog
 // (body, title, a date that reorders, new and deleted posts, tags, draft,
 // a scheduled post becoming due, configuration, a template override, a
-// static file, links) and compares the incremental build with a full one
-// after every step. Some steps forget part of the previous keys, as a
-// publisher does for files whose bytes it no longer has.
+// static file, images replaced, removed and added, images settings,
+// links) and compares the incremental build with a full one after every
+// step. The content tree names its files' contents, as a git tree does,
+// and images go through a cache in a folder that each build opens anew,
+// as a `publishbot publish` process does. Some steps forget part of the
+// previous keys, as a publisher does for files whose bytes it no longer
+// has, and some damage the image cache.
 func TestIncrementalRandomEdits(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			blog := newRandomBlog(seed, 14)
+			imageDir := t.TempDir()
 			var files map[string][]byte
 			var keys map[string]templates.Key
 			var rendered []string
@@ -94,7 +117,11 @@ func TestIncrementalRandomEdits(t *testing.T) {
 						}
 					}
 				}
-				files, keys, rendered = incremental(t, step, blog.content(), Options{Now: blog.now}, files, prev)
+				if forget && blog.rng.IntN(6) == 0 {
+					damageOneFile(t, imageDir, blog.rng.IntN)
+				}
+				opts := Options{Now: blog.now, Render: templates.Options{Images: imagery.New(imagery.NewDirCache(imageDir))}}
+				files, keys, rendered = incremental(t, step, withIDs(blog.content()), opts, files, prev)
 			}
 			build("first")
 			total := len(files)
@@ -117,5 +144,35 @@ func TestIncrementalRandomEdits(t *testing.T) {
 				t.Error("no step made fewer than half the files again")
 			}
 		})
+	}
+}
+
+// damageOneFile flips a byte of one of the files under dir, chosen with
+// intn, or cuts it short.
+func damageOneFile(t *testing.T, dir string, intn func(int) int) {
+	t.Helper()
+	var all []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			all = append(all, p)
+		}
+		return err
+	})
+	if len(all) == 0 {
+		return
+	}
+	slices.Sort(all)
+	p := all[intn(len(all))]
+	b, err := os.ReadFile(p)
+	if err != nil || len(b) == 0 {
+		return
+	}
+	if intn(2) == 0 {
+		b = b[:len(b)/2]
+	} else {
+		b[intn(len(b))] ^= 0x08
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,40 +1,85 @@
 package site
 
 import (
+	"bytes"
 	"fmt"
+	"image/jpeg"
+	"image/png"
 	"math/rand/v2"
+	"sync"
 	"testing/fstest"
 	"time"
+
+	it "github.com/publishbot/publishbot/imagery/imagerytest"
 )
 
 // randomBlog is a blog that random edits change, for the tests that build
 // it after every edit with the cache (TestCacheRandomEdits) or on top of
 // the build before (TestIncrementalRandomEdits) and compare with a full
 // build. Its posts link to each other, to a static file and to a missing
-// page.
+// page; some show two images (a static photo and one beside the posts).
 type randomBlog struct {
 	rng    *rand.Rand
 	posts  []*blogPost // nil: a deleted post (links to it break)
 	config string      // publish.yaml's line after title and base_url
 	footer string      // templates/post-footer.html, "" for none
 	static string      // static/img.png, "" for none
+	notes  string      // static/notes.txt, "" for none
+	photos [2]int      // static/photo.jpg and posts/shot.png: an index into blogImages, -1 for none
+	images string      // publish.yaml's images line
 	now    time.Time
 }
 
+// photoPaths are where the random blog's images go.
+var photoPaths = [2]string{"static/photo.jpg", "posts/shot.png"}
+
+// blogImages are the images the random blog's edits choose from: small
+// (one variant each), a JPEG with a GPS location, another JPEG, a PNG.
+var blogImages = sync.OnceValue(func() [][]byte {
+	var imgs [][]byte
+	for i, size := range [][2]int{{560, 320}, {520, 390}, {600, 300}} {
+		var buf bytes.Buffer
+		var err error
+		if i < 2 {
+			err = jpeg.Encode(&buf, it.Photo(size[0], size[1]), &jpeg.Options{Quality: 90})
+		} else {
+			err = png.Encode(&buf, it.Photo(size[0], size[1]))
+		}
+		if err != nil {
+			panic(err)
+		}
+		b := buf.Bytes()
+		if i == 0 {
+			b = it.WithEXIF(b, it.EXIF(1, true))
+		}
+		imgs = append(imgs, b)
+	}
+	return imgs
+})
+
 func newRandomBlog(seed uint64, n int) *randomBlog {
-	b := &randomBlog{rng: rand.New(rand.NewPCG(seed, 13)), config: "per_page: 3\n", static: "PNG", now: cacheNow}
+	b := &randomBlog{rng: rand.New(rand.NewPCG(seed, 13)), config: "per_page: 3\n", static: "PNG", notes: "Notes.", photos: [2]int{0, 2}, now: cacheNow}
 	for i := range n {
 		b.posts = append(b.posts, &blogPost{title: fmt.Sprintf("Post %d", i), date: fmt.Sprintf("2026-0%d-%02d", 1+i%5, 1+i),
-			body: fmt.Sprintf("Body of post %d, with *emphasis*.\n\n## A heading\n\nMore text.", i), tags: []string{"t" + fmt.Sprint(i%3)}, link: (i + 1) % n})
+			body: fmt.Sprintf("Body of post %d, with *emphasis*.\n\n## A heading\n\nMore text.", i), tags: []string{"t" + fmt.Sprint(i%3)}, link: (i + 1) % n,
+			photo: i%4 == 1})
 	}
 	return b
 }
 
 // content is the blog's repository as it stands.
 func (b *randomBlog) content() fstest.MapFS {
-	content := fstest.MapFS{"publish.yaml": {Data: []byte("title: Random\nbase_url: https://acme.github.io/blog/\n" + b.config)}}
+	content := fstest.MapFS{"publish.yaml": {Data: []byte("title: Random\nbase_url: https://acme.github.io/blog/\n" + b.config + b.images)}}
+	for i, p := range photoPaths {
+		if b.photos[i] >= 0 {
+			content[p] = &fstest.MapFile{Data: blogImages()[b.photos[i]]}
+		}
+	}
 	if b.static != "" {
 		content["static/img.png"] = &fstest.MapFile{Data: []byte(b.static)}
+	}
+	if b.notes != "" {
+		content["static/notes.txt"] = &fstest.MapFile{Data: []byte(b.notes)}
 	}
 	if b.footer != "" {
 		content["templates/post-footer.html"] = &fstest.MapFile{Data: []byte(b.footer)}
@@ -59,9 +104,10 @@ func (b *randomBlog) pick() *blogPost {
 // title, date (which reorders), tags, draft state or link; a new or deleted
 // post; a scheduled post becoming due (built once by build while it is
 // still in the future); the configuration; a template override; the
-// static file.
+// static file; an image replaced, removed or added back; the images
+// settings.
 func (b *randomBlog) edit(step int, build func(step string)) string {
-	switch b.rng.IntN(12) {
+	switch b.rng.IntN(15) {
 	case 0:
 		b.pick().body += fmt.Sprintf("\n\nEdit %d.", step)
 		return "body"
@@ -99,12 +145,35 @@ func (b *randomBlog) edit(step int, build func(step string)) string {
 		b.footer = footers[b.rng.IntN(len(footers))]
 		return "template override"
 	case 10:
-		if b.static == "" {
-			b.static = "PNG"
-		} else {
-			b.static = ""
+		switch b.rng.IntN(3) {
+		case 0:
+			if b.static == "" {
+				b.static = "PNG"
+			} else {
+				b.static = ""
+			}
+		case 1:
+			b.notes = fmt.Sprintf("Notes of step %d.", step)
+		default:
+			b.notes = ""
 		}
 		return "static file"
+	case 11:
+		i := b.rng.IntN(len(b.photos))
+		b.photos[i] = (max(b.photos[i], 0) + 1 + b.rng.IntN(len(blogImages())-1)) % len(blogImages())
+		return "image replaced"
+	case 12:
+		i := b.rng.IntN(len(b.photos))
+		if b.photos[i] < 0 {
+			b.photos[i] = b.rng.IntN(len(blogImages()))
+			return "image added"
+		}
+		b.photos[i] = -1
+		return "image removed"
+	case 13:
+		settings := []string{"", "images: {resize: false}\n", "images: {keep_metadata: true}\n", "images: {resize: false, keep_metadata: true}\n"}
+		b.images = settings[b.rng.IntN(len(settings))]
+		return "images settings"
 	default:
 		b.pick().link = b.rng.IntN(len(b.posts))
 		return "link"

@@ -62,3 +62,26 @@ func TestResponsiveBodyKeepsOtherBytes(t *testing.T) {
 		t.Errorf("first image: %s", got)
 	}
 }
+
+// BenchmarkResponsiveBody is the rewrite of one long post body with a few
+// images among many other tags, which every render does for every post
+// with an image.
+//
+//	go test -run '^$' -bench ResponsiveBody -benchmem ./templates
+func BenchmarkResponsiveBody(b *testing.B) {
+	bd := &build{base: "/blog/", host: "https://example.org", imgs: map[string]*imageEntry{
+		"posts/x/a.png": {width: 800, height: 400, srcset: "/blog/posts/x/a-480w-1.png 480w, /blog/posts/x/a.png 800w"},
+	}}
+	var s strings.Builder
+	for i := range 200 {
+		s.WriteString(`<p>Some <em>text</em> with <a href="https://example.org/x">a link</a> and <code>code</code>.</p>`)
+		if i%50 == 0 {
+			s.WriteString(`<p><img src="a.png" alt="a picture"></p>`)
+		}
+	}
+	body := template.HTML(s.String())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		bd.responsiveBody(body, "posts/x/", false)
+	}
+}

@@ -24,10 +24,12 @@ type Key [32]byte
 // a template can reach from the *Page is hashed by dataHasher below, by
 // reflection: every field, exported or not, so a field added later is
 // covered without a change here; a value that says its own digest
-// (keyDigester: the posts' bodies) is hashed by it. Files the renderer writes without a
-// template (feeds, sitemap, search, assets, images) are keyed by their
+// (keyDigester: the posts' bodies) is hashed by it. Files the renderer
+// writes without a template (feeds, sitemap, search) are keyed by their
 // bytes (contentKey): they are always made, and only skip the caller's
-// hashing and writing when unchanged.
+// hashing and writing when unchanged. Assets are keyed by the content
+// tree's name of their content (assetKey) and images by the hash of their
+// bytes that imagery records (imageKey): a kept one is not even read.
 
 // dataHasher digests Go values deterministically: structs field by field
 // (exported and unexported), pointers by what they point to, slices and

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"crypto/sha256"
 	"runtime"
 	"sort"
 	"sync"
@@ -100,9 +101,25 @@ func (b *build) keyPosts() {
 	b.keyer.sum(b.site)
 }
 
+// assetKey is the key of a file copied as it is from a content tree that
+// names its content: id, the tree's name for it (posts.ContentIDs, a git
+// blob id). It is never a contentKey or an imageKey, so a change of how a
+// file is keyed can only make it look changed, never kept.
+func assetKey(id string) Key {
+	return sha256.Sum256([]byte("asset\x00" + id))
+}
+
+// imageKey is the key of a file imagery made (an image cleaned, a
+// variant), whose bytes have the SHA-256 sum: the image processor knows it
+// without the bytes (imagery.File).
+func imageKey(sum [32]byte) Key {
+	return sha256.Sum256(append([]byte("image\x00"), sum[:]...))
+}
+
 // finishKeys moves kept pages from out.Files to out.Kept, keys every file
-// made without a template by its bytes (and keeps it when Previous gives
-// it that key), and fills out.Keys.
+// made without a template and not keyed yet (assets and images are) by its
+// bytes (and keeps it when Previous gives it that key), and fills
+// out.Keys.
 func (b *build) finishKeys(out *Output) {
 	if b.keyer == nil {
 		return

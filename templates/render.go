@@ -559,7 +559,15 @@ func (b *build) describedPage(kind, title, description, sitePath string) *Page {
 	}
 }
 
-func (b *build) add(sitePath string, data []byte) { b.out[sitePath] = data }
+// add writes a file; one it replaces takes its key along (a kept asset
+// replaced by a generated robots.txt is no longer kept).
+func (b *build) add(sitePath string, data []byte) {
+	b.out[sitePath] = data
+	if b.keys != nil {
+		delete(b.keys, sitePath)
+		delete(b.kept, sitePath)
+	}
+}
 
 func (b *build) addPage(sitePath string, lastMod time.Time) {
 	b.urls = append(b.urls, sitemapURL{Loc: b.siteURL(sitePath), LastMod: lastMod})
@@ -1014,9 +1022,14 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 }
 
 // assets copies static files, bundle files and the files posts link to.
-// A file only of posts that this render hides (drafts) is left out.
+// A file only of posts that this render hides (drafts) is left out. A file
+// whose content the tree names (posts.ContentIDs) is keyed by that name
+// and, when the previous render made it from the same content, kept
+// without being read; raster images go to processImages unread.
 func (b *build) assets(assets []posts.Asset, content fs.FS, shown map[string]bool) error {
 	var images []pendingImage
+	ids, _ := content.(posts.ContentIDs)
+	var kept map[string]string // kept assets' sources by site path
 	for _, a := range assets {
 		if err := b.ctx.Err(); err != nil {
 			return err
@@ -1030,19 +1043,32 @@ func (b *build) assets(assets []posts.Asset, content fs.FS, shown map[string]boo
 		if content == nil {
 			return fmt.Errorf("copy asset %s: no content tree", a.Source)
 		}
+		var id string
+		if ids != nil {
+			id, _ = ids.ContentID(a.Source)
+		}
+		if isRaster(a.Target) {
+			images = append(images, pendingImage{asset: a, id: id})
+			continue
+		}
+		var k Key
+		keyed := b.keyer != nil && id != ""
+		if keyed {
+			k = assetKey(id)
+			if b.unchanged(a.Target, k) {
+				b.addKeyed(a.Target, nil, k, true, true)
+				if kept == nil {
+					kept = map[string]string{}
+				}
+				kept[a.Target] = a.Source
+				continue
+			}
+		}
 		data, err := fs.ReadFile(content, a.Source)
 		if err != nil {
 			return fmt.Errorf("copy asset %s: %w", a.Source, err)
 		}
-		if isRaster(a.Target) {
-			var id string
-			if ids, ok := content.(posts.ContentIDs); ok {
-				id, _ = ids.ContentID(a.Source)
-			}
-			images = append(images, pendingImage{asset: a, id: id, data: data})
-			continue
-		}
-		b.add(a.Target, data)
+		b.addKeyed(a.Target, data, k, keyed, false)
 	}
-	return b.processImages(images)
+	return b.processImages(content, images, kept)
 }

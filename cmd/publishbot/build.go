@@ -61,7 +61,7 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	}
 
 	start := time.Now()
-	opts := site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future, Images: localImageProcessor(getenv)}, Limits: limits}
+	opts := site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future, Images: localImageProcessor(getenv, cliLog(stderr))}, Limits: limits}
 	cache := openBuildCache(cdir, cacheMax, cliLog(stderr))
 	var content [32]byte
 	if cache != nil {

@@ -39,7 +39,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// The whole build runs, in memory: template overrides and what only
 	// rendering finds are checked too.
-	out, err := site.BuildDir(ctx, dir, site.Options{Limits: limits, Render: templates.Options{Images: localImageProcessor(getenv)}})
+	out, err := site.BuildDir(ctx, dir, site.Options{Limits: limits, Render: templates.Options{Images: localImageProcessor(getenv, cliLog(stderr))}})
 	if out == nil || out.Site == nil {
 		return &exitError{Code: 2, Err: fmt.Errorf("check %s: %w", dir, err)}
 	}

@@ -3,13 +3,15 @@ package main
 import (
 	"path/filepath"
 
+	"github.com/sirupsen/logrus"
+
 	"github.com/publishbot/publishbot/imagery"
 )
 
 // imageProcessor is the image treatment of serve and publish, its results
-// cached in dataDir/images.
-func imageProcessor(dataDir string) *imagery.Processor {
-	return imagery.New(imagery.NewDirCache(filepath.Join(dataDir, "images")))
+// cached in dataDir/images; damaged cache entries are logged on log.
+func imageProcessor(dataDir string, log *logrus.Entry) *imagery.Processor {
+	return imagery.New(imagery.NewDirCache(filepath.Join(dataDir, "images")), imagery.WithLog(log))
 }
 
 // localImageProcessor is the image treatment of build and check: cached in
@@ -17,15 +19,15 @@ func imageProcessor(dataDir string) *imagery.Processor {
 // ($XDG_CACHE_HOME/publishbot/images, else ~/.cache/publishbot/images).
 // With none of those set it caches nothing: the output is the same, only
 // slower.
-func localImageProcessor(getenv func(string) string) *imagery.Processor {
+func localImageProcessor(getenv func(string) string, log *logrus.Entry) *imagery.Processor {
 	if d := getenv("PUBLISHBOT_DATA_DIR"); d != "" {
-		return imageProcessor(d)
+		return imageProcessor(d, log)
 	}
 	if d := getenv("XDG_CACHE_HOME"); d != "" {
-		return imageProcessor(filepath.Join(d, "publishbot"))
+		return imageProcessor(filepath.Join(d, "publishbot"), log)
 	}
 	if h := getenv("HOME"); h != "" {
-		return imageProcessor(filepath.Join(h, ".cache", "publishbot"))
+		return imageProcessor(filepath.Join(h, ".cache", "publishbot"), log)
 	}
 	return imagery.New(nil)
 }

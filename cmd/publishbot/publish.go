@@ -102,7 +102,7 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 		Tokens:      publisher.StaticToken(tok),
 		PagesBranch: *pagesBranch,
 		Limits:      publisher.Limits{JobTimeout: *timeout, Build: limits},
-		Images:      imageProcessor(dir),
+		Images:      imageProcessor(dir, logrus.NewEntry(logger)),
 	}
 	if c := openBuildCache(filepath.Join(dir, "build-cache"), cacheMax, logrus.NewEntry(logger)); c != nil {
 		defer c.Close()

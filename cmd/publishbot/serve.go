@@ -142,7 +142,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	if err != nil {
 		return err
 	}
-	pubOpts := publisher.Options{Store: publisher.OpenWith(store.Open), Limits: publisher.Limits{Build: cfg.buildLimits()}, Images: imageProcessor(cfg.DataDir)}
+	pubOpts := publisher.Options{Store: publisher.OpenWith(store.Open), Limits: publisher.Limits{Build: cfg.buildLimits()}, Images: imageProcessor(cfg.DataDir, log.WithField("component", "imagery"))}
 	if c := openBuildCache(filepath.Join(cfg.DataDir, "build-cache"), cfg.BuildCacheMB<<20, log.WithField("component", "buildcache")); c != nil {
 		defer c.Close()
 		pubOpts.Cache = c
