@@ -89,7 +89,7 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return usageError("publish: %w", err)
 	}
-	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(dir, "repos"), GitBase: gitBase, Limits: storeLimits})
+	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(dir, "repos"), GitBase: gitBase, Limits: storeLimits, Log: logrus.NewEntry(logger).WithField("component", "gitstore")})
 	if err != nil {
 		return err
 	}

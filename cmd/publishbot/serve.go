@@ -138,7 +138,7 @@ func serve(ctx context.Context, cfg serveConfig, logger *logrus.Logger) error {
 	}
 	// The token goes only to the configured git host, request by request:
 	// not to a redirect's target, nor to an old job's clone URL elsewhere.
-	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(cfg.DataDir, "repos"), GitBase: gitBase, Limits: cfg.storeLimits()})
+	store, err := gitstore.New(gitstore.Options{Dir: filepath.Join(cfg.DataDir, "repos"), GitBase: gitBase, Limits: cfg.storeLimits(), Log: log.WithField("component", "gitstore")})
 	if err != nil {
 		return err
 	}
