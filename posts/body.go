@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	xhtml "golang.org/x/net/html"
@@ -19,8 +20,12 @@ import (
 // renders ten pages of a blog of thousands does not read, decode or keep
 // the bodies of the others.
 type postBody struct {
-	digest [32]byte // SHA-256 of the HTML's and the text's own SHA-256s
-	images []string // the src of every <img> of the HTML, in order
+	// Known from the cached render, or worked out from html and text on
+	// first use: a build that asks for no input keys and no cache never
+	// hashes or tokenizes a body.
+	sumsOnce, imagesOnce     sync.Once
+	htmlSum, textSum, digest [32]byte // SHA-256s of html and text; of both sums
+	images                   []string // the src of every <img> of the HTML, in order
 
 	htmlKey, textKey [32]byte    // their RenderCache keys, when lazy
 	cache            RenderCache // nil: html and text are set
@@ -28,17 +33,42 @@ type postBody struct {
 	htmlOnce, textOnce, wordsOnce sync.Once
 	html, text                    string
 	words                         string // searchwords.Unique(text)
+	wordsKnown                    atomic.Bool
 	mu                            sync.Mutex
 	err                           error // the first failed read
 }
 
 func newBody(html, text string) *postBody {
-	hk, tk := sha256.Sum256([]byte(html)), sha256.Sum256([]byte(text))
-	b := &postBody{html: html, text: text, images: imageSources(html)}
-	b.digest = bodyDigest(hk, tk)
+	b := &postBody{html: html, text: text}
 	b.htmlOnce.Do(func() {})
 	b.textOnce.Do(func() {})
 	return b
+}
+
+// cachedBody is the body of a cached render: its sums and image sources
+// are known, html and text are read from cache on first use.
+func cachedBody(cache RenderCache, htmlSum, textSum [32]byte, images []string, words string) *postBody {
+	b := &postBody{htmlSum: htmlSum, textSum: textSum, digest: bodyDigest(htmlSum, textSum), images: images,
+		htmlKey: bodyKey("html", htmlSum), textKey: bodyKey("text", textSum), cache: cache, words: words}
+	b.sumsOnce.Do(func() {})
+	b.imagesOnce.Do(func() {})
+	b.wordsOnce.Do(func() {})
+	b.wordsKnown.Store(true)
+	return b
+}
+
+// sums are the SHA-256 of the HTML and of the text, and the body's digest.
+func (b *postBody) sums() (html, text, digest [32]byte) {
+	b.sumsOnce.Do(func() {
+		b.htmlSum, b.textSum = sha256.Sum256([]byte(b.html)), sha256.Sum256([]byte(b.text))
+		b.digest = bodyDigest(b.htmlSum, b.textSum)
+	})
+	return b.htmlSum, b.textSum, b.digest
+}
+
+func (b *postBody) imageList() []string {
+	b.imagesOnce.Do(func() { b.images = imageSources(b.html) })
+	return b.images
 }
 
 func bodyDigest(htmlKey, textKey [32]byte) [32]byte {
@@ -66,7 +96,10 @@ func (b *postBody) load(key [32]byte, what string) string {
 
 // KeyDigest is the body's digest: what templates' input keys hash for it
 // (see templates.keyDigester) instead of reading it.
-func (b *postBody) KeyDigest() [32]byte { return b.digest }
+func (b *postBody) KeyDigest() [32]byte {
+	_, _, d := b.sums()
+	return d
+}
 
 // bodyValue is the cache value of a body part: the codec version and the
 // bytes.
@@ -108,8 +141,26 @@ func (p *Post) SearchWords() string {
 	if b == nil {
 		return ""
 	}
-	b.wordsOnce.Do(func() { b.words = searchwords.Unique(p.Text()) })
+	b.wordsOnce.Do(func() {
+		b.words = searchwords.Unique(p.Text())
+		b.wordsKnown.Store(true)
+	})
 	return b.words
+}
+
+// KnownSearchWords are SearchWords when they are known without folding
+// Text (a cached render, or asked for before); ok is false otherwise,
+// and a caller that goes through the words once anyway does better to
+// fold Text itself than to have them listed first.
+func (p *Post) KnownSearchWords() (words string, ok bool) {
+	b := p.body
+	if b == nil {
+		return "", true
+	}
+	if !b.wordsKnown.Load() {
+		return "", false
+	}
+	return p.SearchWords(), true
 }
 
 // SetBody gives the post its HTML and text.
@@ -122,10 +173,10 @@ func (p *Post) BodyDigest() [32]byte {
 	if p.body == nil {
 		return emptyBody
 	}
-	return p.body.digest
+	return p.body.KeyDigest()
 }
 
-var emptyBody = newBody("", "").digest
+var emptyBody = newBody("", "").KeyDigest()
 
 // ImageSources are the src attributes of the <img> elements of HTML, in
 // order, known without reading it: what a renderer that rewrites the
@@ -134,7 +185,7 @@ func (p *Post) ImageSources() []string {
 	if p.body == nil {
 		return nil
 	}
-	return p.body.images
+	return p.body.imageList()
 }
 
 // BodyErr is the error of a failed read of the post's HTML or text from

@@ -342,8 +342,11 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 		}
 	}
 	p := r.post
+	if p.body == nil {
+		return // render always gives a body; nothing to keep without one
+	}
 	html, text := p.HTML(), p.Text()
-	hk, tk := sha256.Sum256([]byte(html)), sha256.Sum256([]byte(text))
+	hk, tk, _ := p.body.sums()
 	c := cachedRender{Reads: reads.list, HTMLSum: hk, TextSum: tk, Images: p.ImageSources(), SearchWords: p.SearchWords(), TOC: p.TOC, Summary: p.Summary, Image: p.Image,
 		Words: p.Words, ReadingTime: p.ReadingTime, Math: p.Math, Diagrams: p.Diagrams, Diags: r.diags[before:]}
 	for _, lf := range r.linked[linked:] {
@@ -391,10 +394,7 @@ func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
 func (l *loader) apply(r *postResult, c *cachedRender) {
 	p := r.post
 	p.TOC, p.Summary, p.Image, p.Words, p.ReadingTime = c.TOC, c.Summary, c.Image, c.Words, c.ReadingTime
-	p.body = &postBody{digest: bodyDigest(c.HTMLSum, c.TextSum), images: c.Images,
-		htmlKey: bodyKey("html", c.HTMLSum), textKey: bodyKey("text", c.TextSum), cache: l.cache}
-	p.body.words = c.SearchWords
-	p.body.wordsOnce.Do(func() {})
+	p.body = cachedBody(l.cache, c.HTMLSum, c.TextSum, c.Images, c.SearchWords)
 	p.Math, p.Diagrams = p.Math || c.Math, p.Diagrams || c.Diagrams
 	for _, d := range c.Diags {
 		if d.Severity == SeverityError {

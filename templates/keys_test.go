@@ -281,9 +281,9 @@ func TestPostBodyKey(t *testing.T) {
 	key := func(b *build, p *posts.Post, page string, cover bool) Key {
 		return b.postBody(p, page, cover).KeyDigest()
 	}
-	base := &build{imgs: imgs(), base: "/"}
+	base := &build{imgs: imgs(), base: "/", keyer: newDataHasher()}
 	k := key(base, post(html), "posts/a/", false)
-	if key(&build{imgs: imgs(), base: "/"}, post(html), "posts/a/", false) != k {
+	if key(&build{imgs: imgs(), base: "/", keyer: newDataHasher()}, post(html), "posts/a/", false) != k {
 		t.Fatal("equal bodies have different keys")
 	}
 	changed := imgs()
@@ -294,13 +294,13 @@ func TestPostBodyKey(t *testing.T) {
 		"body":           key(base, post(html+"<p>more</p>"), "posts/a/", false),
 		"page":           key(base, post(html), "posts/b/", false),
 		"cover":          key(base, post(html), "posts/a/", true),
-		"image it shows": key(&build{imgs: changed, base: "/"}, post(html), "posts/a/", false),
+		"image it shows": key(&build{imgs: changed, base: "/", keyer: newDataHasher()}, post(html), "posts/a/", false),
 	} {
 		if k2 == k {
 			t.Errorf("a change of %s leaves the body's key as it is", name)
 		}
 	}
-	if key(&build{imgs: unrelated, base: "/"}, post(html), "posts/a/", false) != k {
+	if key(&build{imgs: unrelated, base: "/", keyer: newDataHasher()}, post(html), "posts/a/", false) != k {
 		t.Error("an image the post does not show changed its body's key")
 	}
 	p := post(html)

@@ -147,7 +147,11 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int) *sea
 		lo, hi := len(list)*w/workers, len(list)*(w+1)/workers
 		text := 0
 		for _, d := range list[lo:hi] {
-			text += 2 * len(d.Post.SearchWords()) // each word once: about half the text's bytes
+			if words, ok := d.Post.KnownSearchWords(); ok {
+				text += 2 * len(words) // each word once: about half the text's bytes
+			} else {
+				text += len(d.Post.Text())
+			}
 		}
 		// about one pair for every 12 bytes of text, and a new word for
 		// every 200 (the Jekyll news and the Rust blog)
@@ -204,7 +208,11 @@ func (t *wordTable) addPost(i int32, d *PostData) {
 		t.fold = searchwords.Append(t.fold, tag.Name, t.add)
 	}
 	t.fold = searchwords.Append(t.fold, d.Summary, t.add)
-	searchwords.Range(d.Post.SearchWords(), t.add) // the text's words, folded once by posts
+	if words, ok := d.Post.KnownSearchWords(); ok {
+		searchwords.Range(words, t.add) // the text's words, folded once by posts
+	} else {
+		t.fold = searchwords.Append(t.fold, d.Post.Text(), t.add) // t keeps each word once per post
+	}
 }
 
 // merge adds o's words to t's, and numbers o's pairs as t numbers their

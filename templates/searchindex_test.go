@@ -134,6 +134,16 @@ func checkSearchIndex(t *testing.T, b *build) {
 			t.Fatalf("workers=%d: version %s, files %d; the oracle's %s, %d", workers, version, len(got), wantVersion, len(want))
 		}
 	}
+	// posts whose words are known (a cached render) are read through
+	// them, the others by folding their text: the same index either way
+	for i, d := range b.posts {
+		if i%2 == 0 {
+			d.Post.SearchWords()
+		}
+	}
+	if got, version := b.searchIndexFiles(2); version != wantVersion || !maps.EqualFunc(got, want, bytes.Equal) {
+		t.Fatalf("with the words of half the posts known: version %s, the oracle's %s", version, wantVersion)
+	}
 }
 
 // preparedBuild is a build of site's posts as Render prepares them.
