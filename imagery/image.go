@@ -167,11 +167,59 @@ func (p *Processor) Image(ctx context.Context, id string, read func() ([]byte, e
 		}
 		name = bytesName(data, o)
 	}
-	if img := p.cached(name); img != nil {
-		img.key, img.o, img.src = name, o, src
-		return img, nil
+	for {
+		if img := p.cached(name); img != nil {
+			img.key, img.o, img.src = name, o, src
+			return img, nil
+		}
+		done, first := p.startTreating(name)
+		if first {
+			defer p.finishTreating(name, done)
+			return p.treat(ctx, name, src, o)
+		}
+		// another goroutine treats the same image: its result is then in
+		// the cache (or, if it failed, this one tries in its turn)
+		select {
+		case <-done.wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	return p.treat(ctx, name, src, o)
+}
+
+// treatDone is a key being treated: wait is closed when it is done.
+type treatDone struct{ wait chan struct{} }
+
+// startTreating claims name for the caller (first is true, and done must
+// be called when the image is treated) or returns the claim of the
+// goroutine that treats it now. Without a cache there is nothing to
+// share, and every caller is first.
+func (p *Processor) startTreating(name string) (done treatDone, first bool) {
+	if p.cache == nil || name == "" {
+		return treatDone{}, true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if ch, ok := p.treating[name]; ok {
+		return treatDone{ch}, false
+	}
+	if p.treating == nil {
+		p.treating = map[string]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	p.treating[name] = ch
+	return treatDone{ch}, true
+}
+
+// finishTreating ends a claim of startTreating.
+func (p *Processor) finishTreating(name string, d treatDone) {
+	if d.wait == nil {
+		return
+	}
+	p.mu.Lock()
+	delete(p.treating, name)
+	p.mu.Unlock()
+	close(d.wait)
 }
 
 // Load fetches the bytes of files (files of img) from the cache, or from

@@ -393,3 +393,49 @@ func sameImage(a, b *Image) bool {
 	}
 	return true
 }
+
+// TestSameImageAtOnce: posts that show the same image (one blob) ask for
+// it on several goroutines at once; it is treated once, the others wait
+// and are served from the cache, and every one gets the same files.
+func TestSameImageAtOnce(t *testing.T) {
+	ctx := context.Background()
+	data := photo(t)
+	var mu sync.Mutex
+	reads := 0
+	read := func() ([]byte, error) {
+		mu.Lock()
+		reads++
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // the others arrive while it is treated
+		return data, nil
+	}
+	p := New(NewDirCache(t.TempDir()))
+	o := Options{Resize: true}
+	imgs := make([]*Image, 8)
+	errs := make([]error, len(imgs))
+	var wg sync.WaitGroup
+	for i := range imgs {
+		wg.Go(func() { imgs[i], errs[i] = p.Image(ctx, photoID, read, o) })
+	}
+	wg.Wait()
+	if reads != 1 {
+		t.Fatalf("the image's bytes were read %d times; want once", reads)
+	}
+	want, err := New(nil).Process(ctx, data, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, img := range imgs {
+		if errs[i] != nil {
+			t.Fatalf("caller %d: %v", i, errs[i])
+		}
+		img, err := p.Load(ctx, img, img.Files()...)
+		if err != nil {
+			t.Fatalf("caller %d: load: %v", i, err)
+		}
+		if !sameResult(want, img.result()) {
+			t.Fatalf("caller %d: the image differs from Process's", i)
+		}
+	}
+
+}

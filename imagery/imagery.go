@@ -159,6 +159,10 @@ type Processor struct {
 	mu      sync.Mutex
 	cat     map[string]catEntry // the catalog: records by key
 	dirty   bool                // cat has what the cache's catalog lacks
+	// treating: the keys being treated now, closed when done: an image
+	// used by several posts (the same blob) is treated once per build,
+	// not once per post on every core at the same time
+	treating map[string]chan struct{}
 	flushMu sync.Mutex
 }
 

@@ -38,6 +38,11 @@ func startProfiles(getenv func(string) string) (stop func(), err error) {
 				return
 			}
 			defer f.Close()
+			// the process's memory at its end (peak, anonymous, mapped
+			// files), beside the heap profile: the heap is only part of it
+			if st, err := os.ReadFile("/proc/self/status"); err == nil {
+				os.WriteFile(p+".status", st, 0o644)
+			}
 			runtime.GC() // the heap that is live at the end, with what was allocated on the way
 			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 				fmt.Fprintln(os.Stderr, "PUBLISHBOT_MEMPROFILE:", err)

@@ -68,9 +68,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	corpus := fl.String("corpus", filepath.Join("..", "shared", "testdata", "corpus", "zola-rust-blog"), "the Rust blog corpus")
 	keep := fl.Bool("keep", false, "keep the work folder")
 	verbose := fl.Bool("v", false, "print the last line of every publish's output, with its wall and CPU time")
-	profile := fl.String("profile", "", "write CPU and heap profiles of each one-post edit publish to this folder (<label>-edit<N>.cpu, .mem)")
+	editsOnly := fl.Bool("edits-only", false, "measure only the first publish and the one-post edits (no cold, by-hand or warm builds)")
+	profile := fl.String("profile", "", "write CPU and heap profiles of the first publish and of each one-post edit publish to this folder (<label>-first.cpu, <label>-edit<N>.cpu, .mem)")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *profile != "" {
+		if err := os.MkdirAll(*profile, 0o755); err != nil {
+			return fmt.Errorf("make the profile folder: %w", err)
+		}
 	}
 	if fl.NArg() == 0 {
 		return fmt.Errorf("usage: benchpublish [-posts N] [-edits K] label=binary [label=binary]")
@@ -146,6 +152,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	}
 
+	if *editsOnly {
+		*builds = 0
+	}
 	// Cold builds, then the first publish against build + git add/commit/push.
 	for r := range *builds {
 		for _, b := range turns(r) {
@@ -169,8 +178,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	for _, b := range turns(0) {
-		if err := publish(b, "first publish"); err != nil {
+		var env []string
+		if *profile != "" {
+			name := filepath.Join(*profile, b.label+"-first")
+			env = []string{"PUBLISHBOT_CPUPROFILE=" + name + ".cpu", "PUBLISHBOT_MEMPROFILE=" + name + ".mem"}
+		}
+		if err := publish(b, "first publish", env...); err != nil {
 			return err
+		}
+		if *editsOnly {
+			continue
 		}
 		// The same site by hand: build, then git add/commit/push to a fresh repository.
 		site := filepath.Join(b.work, "out-cold")
@@ -217,6 +234,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	// Warm builds with nothing changed: the cache of a first build kept.
 	for r := range *builds + 1 {
+		if *editsOnly {
+			break
+		}
 		for _, b := range turns(r) {
 			args := []string{"build", "-o", filepath.Join(b.work, "out-warm")}
 			if b.hasCache {
