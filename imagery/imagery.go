@@ -163,7 +163,7 @@ type Processor struct {
 	// used by several posts (the same blob) is treated once per build,
 	// not once per post on every core at the same time
 	treating map[string]chan struct{}
-	flushMu sync.Mutex
+	flushMu  sync.Mutex
 }
 
 // Option tunes New.
