@@ -353,6 +353,10 @@ func (jb *job) build(ctx context.Context, src gitstore.Commit, look fs.FS, in bu
 	start := time.Now()
 	out, err := jb.runBuild(ctx, in)
 	jb.res.Build += time.Since(start)
+	if out != nil {
+		jb.res.Load += out.Load
+		jb.res.Render += out.Render
+	}
 	if out != nil && out.Site != nil {
 		jb.res.Diagnostics = out.Site.Diagnostics
 	}

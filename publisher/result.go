@@ -74,6 +74,10 @@ type Result struct {
 
 	Fetch, Build, Push time.Duration
 	Total              time.Duration
+	// Load and Render are the parts of Build spent loading the content
+	// and rendering the site (site.Output's); the rest of Build is
+	// writing the pages' git objects.
+	Load, Render time.Duration
 
 	// ObjectsWritten counts git objects stored in the cache by this job;
 	// ObjectsPushed counts the objects of the last push's pack.

@@ -127,8 +127,8 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	switch res.Outcome {
 	case publisher.OutcomePublished:
-		fmt.Fprintf(stdout, "published %s at %s to %s (%s) in %s: fetch %s, build %s, push %s\n", repo.FullName, shortSHAText(res.SourceSHA), shortSHAText(res.PagesCommit), res.SiteURL,
-			seconds(res.Total), seconds(res.Fetch), seconds(res.Build), seconds(res.Push))
+		fmt.Fprintf(stdout, "published %s at %s to %s (%s) in %s: fetch %s, build %s (load %s, render %s), push %s\n", repo.FullName, shortSHAText(res.SourceSHA), shortSHAText(res.PagesCommit), res.SiteURL,
+			seconds(res.Total), seconds(res.Fetch), seconds(res.Build), seconds(res.Load), seconds(res.Render), seconds(res.Push))
 	case publisher.OutcomeUnchanged:
 		fmt.Fprintf(stdout, "unchanged: %s at %s: %s\n", repo.FullName, shortSHAText(res.SourceSHA), res.Reason)
 	case publisher.OutcomeSkipped:
