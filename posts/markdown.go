@@ -566,6 +566,12 @@ func dangerousURL(u []byte) bool {
 		i++
 	}
 	u = u[i:]
+	if len(u) == 0 || !schemeStart[u[0]] {
+		// most links: "https:", "/", "#", "../": not one of the schemes
+		// below (each starts with a letter of one of theirs, and no
+		// control character can come first after the trim)
+		return false
+	}
 	if bytes.IndexFunc(u[:min(len(u), 16)], func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
 		// Browsers drop tabs and newlines inside the scheme: "java\tscript:".
 		u = bytes.Map(func(r rune) rune {
@@ -577,6 +583,16 @@ func dangerousURL(u []byte) bool {
 	}
 	return html.IsDangerousURL(u)
 }
+
+// schemeStart is true at the first letters of javascript:, vbscript:,
+// file: and data:, in either case: a URL starting with another byte is
+// none of them (html.IsDangerousURL lowers a copy of every URL).
+var schemeStart = func() (t [256]bool) {
+	for _, c := range "jvfdJVFD" {
+		t[c] = true
+	}
+	return t
+}()
 
 var moreRE = regexp.MustCompile(`^<!--\s*more\s*-->`)
 

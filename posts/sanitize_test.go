@@ -13,6 +13,7 @@ import (
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
 	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/text"
 	xhtml "golang.org/x/net/html"
@@ -500,4 +501,31 @@ func FuzzSanitize(f *testing.F) {
 			t.Fatalf("cleaning %q again gave %q (from %q)", out, again, frag)
 		}
 	})
+}
+
+// TestDangerousURLFastPath: the first-byte shortcut says what
+// html.IsDangerousURL says of the trimmed URL, for every scheme in any
+// case and for the links that take the shortcut.
+func TestDangerousURLFastPath(t *testing.T) {
+	reference := func(u string) bool {
+		u = strings.TrimLeftFunc(u, func(r rune) bool { return r <= ' ' || r == 0x7f })
+		u = strings.Map(func(r rune) rune {
+			if r < ' ' || r == 0x7f {
+				return -1
+			}
+			return r
+		}, u)
+		return html.IsDangerousURL([]byte(u))
+	}
+	for _, u := range []string{
+		"", " ", "https://example.com/", "/a", "#fn:1", "../x.png", "mailto:a@b",
+		"javascript:alert(1)", "JaVaScRiPt:alert(1)", " \tjavascript:x", "java\tscript:x",
+		"vbscript:x", "VBScript:x", "file:///etc/passwd", "FILE:x", "data:text/html,x",
+		"DATA:text/html,x", "data:image/png;base64,AAAA", "Data:Image/PNG;base64,AA",
+		"data:image/svg+xml,<svg>", "feed.xml", "docs/x", "valid.html", "jpg", "\x00javascript:x",
+	} {
+		if got, want := dangerousURL([]byte(u)), reference(u); got != want {
+			t.Errorf("dangerousURL(%q) = %v, html.IsDangerousURL says %v", u, got, want)
+		}
+	}
 }
