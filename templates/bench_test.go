@@ -38,3 +38,38 @@ func BenchmarkRender(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRenderUnchanged renders a site again with the keys of its
+// previous render and nothing changed: every page's input key is
+// computed (the reflection walk of its data) and no template runs but for
+// the files made without one (feeds, sitemap, search). The cost of an
+// incremental build that is not in its changed posts.
+func BenchmarkRenderUnchanged(b *testing.B) {
+	body := strings.Repeat("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n", 24)
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
+			site := handSite(n)
+			for _, p := range site.Posts {
+				p.SetBody(body, "")
+			}
+			r, err := New(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			first, err := r.Render(b.Context(), site, nil, Options{Keys: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			var rendered int
+			for b.Loop() {
+				out, err := r.Render(b.Context(), site, nil, Options{Previous: first.Keys})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rendered = len(out.Files) // kept files are not in it
+			}
+			b.ReportMetric(float64(rendered), "rendered")
+		})
+	}
+}

@@ -82,29 +82,80 @@ type walk struct {
 	stack []ptrKey
 	low   int  // lowest stack index a back reference pointed to
 	bad   bool // something could not be hashed
-	buf   [8]byte
+	// pend holds the bytes not yet written to h: a walk writes a few
+	// bytes at a time, and a call of h.Write per tag and number cost more
+	// than the hashing (the digest is of the same bytes)
+	pend [512]byte
+	n    int
+}
+
+// walks are reused: a walk per pointer digested, each with its hash and
+// buffer, was most of the hasher's allocation.
+var walks = sync.Pool{New: func() any { return &walk{h: sha256.New()} }}
+
+// walk is a walk of d from the stack of pointers being hashed, with the
+// lowest back reference seen so far low.
+func (d *dataHasher) walk(stack []ptrKey, low int) *walk {
+	w := walks.Get().(*walk)
+	w.d, w.stack, w.low, w.bad, w.n = d, stack, low, false, 0
+	w.h.Reset()
+	return w
+}
+
+// release gives w back for reuse: it must not be used after.
+func (w *walk) release() {
+	w.d, w.stack = nil, nil
+	walks.Put(w)
+}
+
+// flush writes the pending bytes to h.
+func (w *walk) flush() {
+	w.h.Write(w.pend[:w.n])
+	w.n = 0
+}
+
+// write adds p to the bytes being hashed.
+func (w *walk) write(p []byte) {
+	if w.n+len(p) > len(w.pend) {
+		w.flush()
+		if len(p) > len(w.pend) {
+			w.h.Write(p)
+			return
+		}
+	}
+	w.n += copy(w.pend[w.n:], p)
+}
+
+// sumTo ends the walk's digest in k.
+func (w *walk) sumTo(k *[32]byte) {
+	w.flush()
+	w.h.Sum(k[:0])
 }
 
 // sum digests vs in order. ok is false when one of them holds something
 // that cannot be hashed.
 func (d *dataHasher) sum(vs ...any) (k Key, ok bool) {
-	w := &walk{d: d, h: sha256.New(), low: math.MaxInt}
+	w := d.walk(nil, math.MaxInt)
+	defer w.release()
 	for _, v := range vs {
 		w.value(reflect.ValueOf(v))
 	}
-	w.h.Sum(k[:0])
+	w.sumTo((*[32]byte)(&k))
 	return k, !w.bad
 }
 
 func (w *walk) uint(u uint64) {
-	binary.LittleEndian.PutUint64(w.buf[:], u)
-	w.h.Write(w.buf[:])
+	if w.n+8 > len(w.pend) {
+		w.flush()
+	}
+	binary.LittleEndian.PutUint64(w.pend[w.n:], u)
+	w.n += 8
 }
 
 func (w *walk) str(s string) {
 	w.uint(uint64(len(s)))
 	if len(s) < longString {
-		w.h.Write(unsafe.Slice(unsafe.StringData(s), len(s)))
+		w.write(unsafe.Slice(unsafe.StringData(s), len(s)))
 		return
 	}
 	k := strKey{unsafe.StringData(s), len(s)}
@@ -118,7 +169,7 @@ func (w *walk) str(s string) {
 		w.d.strs[k] = dg
 		w.d.mu.Unlock()
 	}
-	w.h.Write(dg.sum[:])
+	w.write(dg.sum[:])
 }
 
 var (
@@ -159,7 +210,13 @@ func digests(t reflect.Type) bool {
 	return is
 }
 
-func (w *walk) tag(t byte) { w.h.Write([]byte{t}) }
+func (w *walk) tag(t byte) {
+	if w.n == len(w.pend) {
+		w.flush()
+	}
+	w.pend[w.n] = t
+	w.n++
+}
 
 func (w *walk) value(v reflect.Value) {
 	if !v.IsValid() {
@@ -226,7 +283,7 @@ func (w *walk) value(v reflect.Value) {
 		}
 		w.uint(uint64(v.Len()))
 		if t.Elem().Kind() == reflect.Uint8 {
-			w.h.Write(v.Bytes())
+			w.write(v.Bytes())
 			return
 		}
 		for i := range v.Len() {
@@ -284,20 +341,21 @@ func (w *walk) mapValue(v reflect.Value) {
 	})
 	w.uint(uint64(len(entries)))
 	for _, e := range entries {
-		w.h.Write(e.k[:])
-		w.h.Write(e.v[:])
+		w.write(e.k[:])
+		w.write(e.v[:])
 	}
 }
 
 // sub digests what fn writes in a walk of its own that shares w's stack,
 // so back references still resolve.
 func (w *walk) sub(fn func(s *walk)) Key {
-	s := &walk{d: w.d, h: sha256.New(), stack: w.stack, low: w.low}
+	s := w.d.walk(w.stack, w.low)
+	defer s.release()
 	fn(s)
 	w.bad = w.bad || s.bad
 	w.low = min(w.low, s.low)
 	var k Key
-	s.h.Sum(k[:0])
+	s.sumTo((*[32]byte)(&k))
 	return k
 }
 
@@ -311,7 +369,7 @@ func (w *walk) pointer(v reflect.Value) {
 		kd := reflect.NewAt(v.Type().Elem(), v.UnsafePointer()).Interface().(keyDigester)
 		w.tag(tagDigest)
 		sum := kd.KeyDigest()
-		w.h.Write(sum[:])
+		w.write(sum[:])
 		return
 	}
 	k := ptrKey{v.Type(), v.UnsafePointer()}
@@ -328,22 +386,24 @@ func (w *walk) pointer(v reflect.Value) {
 	w.d.mu.Unlock()
 	if !ok {
 		depth := len(w.stack)
-		s := &walk{d: w.d, h: sha256.New(), stack: append(w.stack[:depth:depth], k), low: math.MaxInt}
+		s := w.d.walk(append(w.stack[:depth:depth], k), math.MaxInt)
 		s.value(v.Elem())
-		s.h.Sum(dg.sum[:0])
+		s.sumTo(&dg.sum)
 		dg.ok = !s.bad
-		if s.low >= depth {
+		low := s.low
+		s.release()
+		if low >= depth {
 			// nothing in it points back above it: its digest does not
 			// depend on the way here
 			w.d.mu.Lock()
 			w.d.ptrs[k] = dg
 			w.d.mu.Unlock()
 		} else {
-			w.low = min(w.low, s.low)
+			w.low = min(w.low, low)
 		}
 	}
 	w.tag(tagPtr)
-	w.h.Write(dg.sum[:])
+	w.write(dg.sum[:])
 	w.bad = w.bad || !dg.ok
 }
 

@@ -4,12 +4,16 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
+	"time"
 )
 
 // startProfiles writes a CPU profile of the whole command to
 // $PUBLISHBOT_CPUPROFILE and a heap profile at its end to
-// $PUBLISHBOT_MEMPROFILE, when they are set: how the figures of README's
+// $PUBLISHBOT_MEMPROFILE (and, in <that>.peak, the heap profile of the
+// largest live heap a collection found: what the peak memory is made of),
+// when they are set: how the figures of README's
 // Performance section say where the time and memory of a publish go. The
 // returned function ends them.
 func startProfiles(getenv func(string) string) (stop func(), err error) {
@@ -31,7 +35,9 @@ func startProfiles(getenv func(string) string) (stop func(), err error) {
 		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
 	}
 	if p := getenv("PUBLISHBOT_MEMPROFILE"); p != "" {
+		stopPeak := watchPeakHeap(p + ".peak")
 		stops = append(stops, func() {
+			stopPeak()
 			f, err := os.Create(p)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "PUBLISHBOT_MEMPROFILE:", err)
@@ -50,4 +56,39 @@ func startProfiles(getenv func(string) string) (stop func(), err error) {
 		})
 	}
 	return stop, nil
+}
+
+// watchPeakHeap writes the in-use heap profile to path each time a
+// collection finds a live heap larger than any before, checking every
+// 20 ms: a heap profile describes the heap as of the last collection, so
+// the file ends up describing the largest one seen. The returned function
+// stops it and waits for it.
+func watchPeakHeap(path string) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var peak uint64
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			metrics.Read(sample)
+			if sample[0].Value.Kind() != metrics.KindUint64 {
+				return
+			}
+			if live := sample[0].Value.Uint64(); live > peak+peak/20 {
+				peak = live
+				if f, err := os.Create(path); err == nil {
+					pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
