@@ -78,7 +78,7 @@ func openBuildCache(dir string, maxBytes int64, log *logrus.Entry) *buildcache.C
 	if dir == "" {
 		return nil
 	}
-	c, err := buildcache.Open(dir, buildcache.Options{MaxBytes: maxBytes, Version: buildcache.Version(), Log: log})
+	c, err := buildcache.Open(dir, buildcache.Options{MaxBytes: maxBytes, Version: buildcache.VersionIn(dir), Log: log})
 	if err != nil {
 		log.WithError(err).Warn("build cache unavailable; building without it")
 		return nil
