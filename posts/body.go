@@ -29,6 +29,12 @@ type postBody struct {
 
 	htmlKey, textKey [32]byte    // their RenderCache keys, when lazy
 	cache            RenderCache // nil: html and text are set
+	// wordsKey is the RenderCache key of the words of a cached render's
+	// text, read on every call of SearchWords and not kept: a build reads
+	// them once, for the search index, and keeping every post's words
+	// would keep them all in memory for the whole build
+	wordsKey  [32]byte
+	wordsLazy bool
 
 	htmlOnce, textOnce, wordsOnce sync.Once
 	html, text                    string
@@ -47,14 +53,27 @@ func newBody(html, text string) *postBody {
 
 // cachedBody is the body of a cached render: its sums and image sources
 // are known, html and text are read from cache on first use.
-func cachedBody(cache RenderCache, htmlSum, textSum [32]byte, images []string, words string) *postBody {
+func cachedBody(cache RenderCache, htmlSum, textSum [32]byte, images []string) *postBody {
 	b := &postBody{htmlSum: htmlSum, textSum: textSum, digest: bodyDigest(htmlSum, textSum), images: images,
-		htmlKey: bodyKey("html", htmlSum), textKey: bodyKey("text", textSum), cache: cache, words: words}
+		htmlKey: bodyKey("html", htmlSum), textKey: bodyKey("text", textSum), cache: cache,
+		wordsKey: wordsKey(textSum), wordsLazy: true}
 	b.sumsOnce.Do(func() {})
 	b.imagesOnce.Do(func() {})
-	b.wordsOnce.Do(func() {})
-	b.wordsKnown.Store(true)
 	return b
+}
+
+// cachedWords reads the words of a cached render's text from the cache;
+// ok is false when they are not there any more (SearchWords then folds
+// the text).
+func (b *postBody) cachedWords() (words string, ok bool) {
+	v, ok := b.cache.Get(b.wordsKey)
+	if !ok || len(v) == 0 || v[0] != codecVersion {
+		return "", false
+	}
+	if len(v) == 1 {
+		return "", true
+	}
+	return unsafe.String(&v[1], len(v)-1), true // the cache's value never changes
 }
 
 // sums are the SHA-256 of the HTML and of the text, and the body's digest.
@@ -141,6 +160,11 @@ func (p *Post) SearchWords() string {
 	if b == nil {
 		return ""
 	}
+	if b.wordsLazy {
+		if w, ok := b.cachedWords(); ok {
+			return w
+		}
+	}
 	b.wordsOnce.Do(func() {
 		b.words = searchwords.Unique(p.Text())
 		b.wordsKnown.Store(true)
@@ -156,6 +180,11 @@ func (p *Post) KnownSearchWords() (words string, ok bool) {
 	b := p.body
 	if b == nil {
 		return "", true
+	}
+	if b.wordsLazy {
+		if w, ok := b.cachedWords(); ok {
+			return w, true
+		}
 	}
 	if !b.wordsKnown.Load() {
 		return "", false

@@ -137,3 +137,66 @@ func TestBodyDigest(t *testing.T) {
 		t.Error("a changed body kept its digest")
 	}
 }
+
+// TestCachedSearchWords: a post served from the cache reads its search
+// words from the cache on every call and keeps nothing (so that a build
+// does not hold every post's words); they are those of a render; words
+// gone from the cache after Load are folded from the text instead, and
+// words gone before Load make the post render again.
+func TestCachedSearchWords(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	plain, err := Load(t.Context(), lazySite, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := &countingCache{mapCache: mapCache{m: map[[32]byte][]byte{}}, keys: map[[32]byte]bool{}}
+	if _, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plain.Posts {
+		cache.keys[wordsKey(sha256.Sum256([]byte(p.Text())))] = true
+	}
+	got, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cache.bodies != 0 {
+		t.Errorf("Load read the words of %d posts", cache.bodies)
+	}
+	for i, p := range got.Posts {
+		want := plain.Posts[i].SearchWords()
+		if want == "" {
+			t.Fatalf("%s: no words to compare", p.Title)
+		}
+		w, ok := p.KnownSearchWords()
+		if !ok || w != want || p.SearchWords() != want {
+			t.Errorf("%s: cached words %q (%v), want %q", p.Title, w, ok, want)
+		}
+		if p.body.words != "" {
+			t.Errorf("%s: the cached words were kept in the post", p.Title)
+		}
+	}
+	if cache.bodies != 2*len(got.Posts) {
+		t.Errorf("%d reads of words for 2 calls on %d posts", cache.bodies, len(got.Posts))
+	}
+
+	// Gone after Load: folded from the text.
+	p := got.Posts[0]
+	cache.mapCache.mu.Lock()
+	delete(cache.m, p.body.wordsKey)
+	cache.mapCache.mu.Unlock()
+	if w := p.SearchWords(); w != plain.Posts[0].SearchWords() || p.BodyErr() != nil {
+		t.Errorf("words gone from the cache: %q, %v", w, p.BodyErr())
+	}
+	// Gone before Load: the post is rendered again, and its words put back.
+	again, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Posts[0].body.wordsLazy || again.Posts[0].SearchWords() != plain.Posts[0].SearchWords() {
+		t.Errorf("a post whose words were missing at Load was not rendered again")
+	}
+	if !cache.Has(p.body.wordsKey) {
+		t.Errorf("the render did not put the words back")
+	}
+}

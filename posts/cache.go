@@ -35,7 +35,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-8"
+const renderVersion = "posts-render-9"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -203,11 +203,10 @@ func (w *walker) readFile(name string) ([]byte, error) {
 type cachedRender struct {
 	Reads []cachedRead
 	// HTMLSum and TextSum are the SHA-256 of the HTML and of the text,
-	// kept apart under bodyKey; Images are the HTML's img sources and
-	// SearchWords the text's words (Post.SearchWords).
+	// kept apart under bodyKey, as are the text's words (Post.SearchWords,
+	// under wordsKey(TextSum)); Images are the HTML's img sources.
 	HTMLSum, TextSum    [32]byte
 	Images              []string
-	SearchWords         string
 	TOC, Summary, Image string
 	Words, ReadingTime  int
 	Math, Diagrams      bool
@@ -347,7 +346,7 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	}
 	html, text := p.HTML(), p.Text()
 	hk, tk, _ := p.body.sums()
-	c := cachedRender{Reads: reads.list, HTMLSum: hk, TextSum: tk, Images: p.ImageSources(), SearchWords: p.SearchWords(), TOC: p.TOC, Summary: p.Summary, Image: p.Image,
+	c := cachedRender{Reads: reads.list, HTMLSum: hk, TextSum: tk, Images: p.ImageSources(), TOC: p.TOC, Summary: p.Summary, Image: p.Image,
 		Words: p.Words, ReadingTime: p.ReadingTime, Math: p.Math, Diagrams: p.Diagrams, Diags: r.diags[before:]}
 	for _, lf := range r.linked[linked:] {
 		c.Linked = append(c.Linked, cachedLinked{lf.source, lf.target, lf.dest, lf.line, lf.col, lf.image})
@@ -359,6 +358,7 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	// post again reads only the rest (see postBody).
 	l.cache.Put(bodyKey("html", hk), bodyValue(html))
 	l.cache.Put(bodyKey("text", tk), bodyValue(text))
+	l.cache.Put(wordsKey(tk), bodyValue(p.SearchWords()))
 	l.cache.Put(key, encodeRender(&c))
 }
 
@@ -366,6 +366,15 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 // sum.
 func bodyKey(part string, sum [32]byte) [32]byte {
 	return sha256.Sum256(append([]byte("post-"+part+"\x00"), sum[:]...))
+}
+
+// wordsKey is the RenderCache key of the search words of a post's text
+// whose SHA-256 is textSum. The words are made from the text by
+// searchwords, so unlike the HTML and the text they are not named by
+// their content alone: renderVersion, which changes with searchwords, is
+// in the key.
+func wordsKey(textSum [32]byte) [32]byte {
+	return bodyKey("words\x00"+renderVersion, textSum)
 }
 
 // cacheHas is what a RenderCache that can say whether it holds a key
@@ -378,7 +387,7 @@ type cacheHas interface{ Has(key [32]byte) bool }
 // tell (else it assumes so; a body that turns out missing is Post.BodyErr).
 func (l *loader) bodyCached(c *cachedRender) bool {
 	h, ok := l.cache.(cacheHas)
-	return !ok || h.Has(bodyKey("html", c.HTMLSum)) && h.Has(bodyKey("text", c.TextSum))
+	return !ok || h.Has(bodyKey("html", c.HTMLSum)) && h.Has(bodyKey("text", c.TextSum)) && h.Has(wordsKey(c.TextSum))
 }
 
 func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
@@ -393,19 +402,27 @@ func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
 // apply gives r what rendering it made before, as render would have.
 func (l *loader) apply(r *postResult, c *cachedRender) {
 	p := r.post
-	p.TOC, p.Summary, p.Image, p.Words, p.ReadingTime = c.TOC, c.Summary, c.Image, c.Words, c.ReadingTime
-	p.body = cachedBody(l.cache, c.HTMLSum, c.TextSum, c.Images, c.SearchWords)
+	// c's strings share the record's bytes (decodeRender): what the post
+	// keeps is copied, so that the record is not kept whole for the build
+	p.TOC, p.Summary, p.Image = strings.Clone(c.TOC), strings.Clone(c.Summary), strings.Clone(c.Image)
+	p.Words, p.ReadingTime = c.Words, c.ReadingTime
+	var images []string // nil for none, as a render gives
+	for _, src := range c.Images {
+		images = append(images, strings.Clone(src))
+	}
+	p.body = cachedBody(l.cache, c.HTMLSum, c.TextSum, images)
 	p.Math, p.Diagrams = p.Math || c.Math, p.Diagrams || c.Diagrams
 	for _, d := range c.Diags {
 		if d.Severity == SeverityError {
 			r.hasError = true
 		}
+		d.File, d.Severity, d.Code, d.Message = strings.Clone(d.File), Severity(strings.Clone(string(d.Severity))), strings.Clone(d.Code), strings.Clone(d.Message)
 		r.diags = append(r.diags, d)
 	}
 	for _, lf := range c.Linked {
-		r.linked = append(r.linked, linkedFile{source: lf.Source, target: lf.Target, dest: lf.Dest, line: lf.Line, col: lf.Col, image: lf.Image})
+		r.linked = append(r.linked, linkedFile{source: strings.Clone(lf.Source), target: strings.Clone(lf.Target), dest: strings.Clone(lf.Dest), line: lf.Line, col: lf.Col, image: lf.Image})
 	}
 	for _, ch := range c.Checks {
-		r.checks = append(r.checks, linkCheck{site: ch.Site, dest: ch.Dest, from: ch.From, redirect: ch.Redirect, line: ch.Line, col: ch.Col, image: ch.Image, cover: ch.Cover})
+		r.checks = append(r.checks, linkCheck{site: strings.Clone(ch.Site), dest: strings.Clone(ch.Dest), from: strings.Clone(ch.From), redirect: strings.Clone(ch.Redirect), line: ch.Line, col: ch.Col, image: ch.Image, cover: ch.Cover})
 	}
 }

@@ -11,7 +11,7 @@ import (
 // for the megabytes of HTML a build reads back, and a value that does not
 // decode whole is a miss.
 
-const codecVersion = 5
+const codecVersion = 6
 
 var errCodec = errors.New("cached render does not decode")
 
@@ -45,7 +45,6 @@ func encodeRender(c *cachedRender) []byte {
 	for _, src := range c.Images {
 		e.str(src)
 	}
-	e.str(c.SearchWords)
 	e.str(c.TOC)
 	e.str(c.Summary)
 	e.str(c.Image)
@@ -168,7 +167,7 @@ func decodeRender(b []byte) (*cachedRender, error) {
 			c.Images[i] = d.str()
 		}
 	}
-	c.SearchWords, c.TOC, c.Summary, c.Image = d.str(), d.str(), d.str(), d.str()
+	c.TOC, c.Summary, c.Image = d.str(), d.str(), d.str()
 	c.Words, c.ReadingTime = d.int(), d.int()
 	c.Math, c.Diagrams = d.bool(), d.bool()
 	if n := d.count(); n > 0 {

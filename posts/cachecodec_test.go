@@ -8,7 +8,7 @@ import (
 func TestRenderCodecRoundTrip(t *testing.T) {
 	c := &cachedRender{
 		Reads:   []cachedRead{{readSource, "posts/a.md", "x|y"}, {readBytes, "inc/a.html", "\x00\xff"}},
-		HTMLSum: [32]byte{1, 2}, TextSum: [32]byte{3}, Images: []string{"a.png", "", "/x/b.jpg"}, SearchWords: "h\x00t\x00",
+		HTMLSum: [32]byte{1, 2}, TextSum: [32]byte{3}, Images: []string{"a.png", "", "/x/b.jpg"},
 		TOC: "<nav></nav>", Summary: "héllo", Image: "/blog/a.png", Words: 12, ReadingTime: 1, Math: true, Diagrams: true,
 		Diags:  []Diagnostic{{File: "posts/a.md", Line: 3, Column: 4, Severity: SeverityWarning, Code: CodeImageAlt, Message: "m"}},
 		Linked: []cachedLinked{{"posts/x.pdf", "posts/x.pdf", "x.pdf", 5, 6, false}},

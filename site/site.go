@@ -114,7 +114,11 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 	if err != nil {
 		return out, &TemplateError{Err: err}
 	}
-	res, err := r.Render(ctx, site, content, opts.Render)
+	ropts := opts.Render
+	if ropts.Cache == nil {
+		ropts.Cache = opts.Cache // the search index's words too
+	}
+	res, err := r.Render(ctx, site, content, ropts)
 	out.Render = time.Since(start)
 	if err != nil {
 		return out, fmt.Errorf("render site: %w", err)

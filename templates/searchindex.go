@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/publishbot/publishbot/internal/searchwords"
+	"github.com/publishbot/publishbot/posts"
 )
 
 // searchJob is the search index being built on a goroutine of its own
@@ -52,7 +53,7 @@ func (b *build) waitSearch() {
 // and the index. The words of the posts are found on up to workers
 // goroutines; the files do not depend on how many.
 func (b *build) searchIndexFiles(workers int) (map[string][]byte, string) {
-	words := collectSearchWords(b.ctx, b.posts, workers)
+	words := collectSearchWords(b.ctx, b.posts, workers, b.opts.Cache)
 	if b.ctx.Err() != nil {
 		return nil, "" // Render returns the error
 	}
@@ -137,26 +138,21 @@ func searchWorkers(n int) int {
 // collectSearchWords finds the words of list's posts (title, tags,
 // summary, text; folded, as searchWords does), a post's number being its
 // place in list: runs of posts on workers goroutines (at least one),
-// merged in order.
+// merged in order. With a cache, the runs are searchChunk posts each,
+// counted from the oldest post, and a run whose posts did not change is
+// read from the cache instead (searchchunks.go): a build that changed one
+// post folds and counts the words of one run.
 // It stops early, with some words left out, once ctx ends.
-func collectSearchWords(ctx context.Context, list []*PostData, workers int) *searchWordSet {
+func collectSearchWords(ctx context.Context, list []*PostData, workers int, cache posts.RenderCache) *searchWordSet {
+	if cache != nil && len(list) > 0 {
+		return collectSearchChunks(ctx, list, workers, cache)
+	}
 	workers = max(1, min(workers, len(list)))
 	tables := make([]*wordTable, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := len(list)*w/workers, len(list)*(w+1)/workers
-		text := 0
-		for _, d := range list[lo:hi] {
-			if words, ok := d.Post.KnownSearchWords(); ok {
-				text += 2 * len(words) // each word once: about half the text's bytes
-			} else {
-				text += len(d.Post.Text())
-			}
-		}
-		// about one pair for every 12 bytes of text, and a new word for
-		// every 200 (the Jekyll news and the Rust blog)
-		t := &wordTable{ids: make(map[string]int32, min(text/200, 1<<16)), hot: new([hotWords]hotWord),
-			pairs: make([]wordPost, 0, text/12+64)}
+		t := newWordTable(list[lo:hi])
 		tables[w] = t
 		wg.Go(func() {
 			for i := lo; i < hi && ctx.Err() == nil; i++ {
@@ -170,6 +166,18 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int) *sea
 		all.merge(t)
 	}
 	return wordSet(all.words, tables)
+}
+
+// newWordTable is an empty table sized for the words of list.
+func newWordTable(list []*PostData) *wordTable {
+	text := 0
+	for _, d := range list {
+		text += 6 * d.Post.Words // bytes of text, about (reading the words to count them costs a read)
+	}
+	// about one pair for every 12 bytes of text, and a new word for
+	// every 200 (the Jekyll news and the Rust blog)
+	return &wordTable{ids: make(map[string]int32, min(text/200, 1<<16)), hot: new([hotWords]hotWord),
+		pairs: make([]wordPost, 0, text/12+64)}
 }
 
 // add records that the current post uses w; w is only read during the

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/publishbot/publishbot/locale"
@@ -263,6 +264,104 @@ func BenchmarkSearchIndexFiles(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			oracleSearchIndexFiles(bd)
+		}
+	})
+}
+
+// mapCache is a RenderCache in memory that counts its puts.
+type mapCache struct {
+	mu   sync.Mutex
+	m    map[[32]byte][]byte
+	puts int
+}
+
+func (c *mapCache) Get(k [32]byte) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return bytes.Clone(v), ok
+}
+
+func (c *mapCache) Put(k [32]byte, v []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[k] = bytes.Clone(v)
+	c.puts++
+}
+
+// TestSearchChunksCached: on the Rust blog (750 posts, 3 runs), the index
+// made with cached runs of words is the one made without, cold, warm,
+// after a post is edited, after a newest post is added, after an old one
+// is deleted and after a cached run is damaged; and only the runs whose
+// posts changed are found again.
+func TestSearchChunksCached(t *testing.T) {
+	site, err := posts.Load(t.Context(), zolaContent(t, "https://blog.rust-lang.org/"), posts.Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := preparedBuild(t, site)
+	if len(b.posts) <= 2*searchChunk {
+		t.Fatalf("%d posts: too few for 3 runs", len(b.posts))
+	}
+	cache := &mapCache{m: map[[32]byte][]byte{}}
+	check := func(step string, wantPuts int) {
+		t.Helper()
+		b.opts.Cache = nil
+		want, wantVersion := b.searchIndexFiles(2)
+		b.opts.Cache = cache
+		puts := cache.puts
+		got, version := b.searchIndexFiles(2)
+		if version != wantVersion || len(got) != len(want) {
+			t.Fatalf("%s: %d files, version %s with the cache; %d, %s without", step, len(got), version, len(want), wantVersion)
+		}
+		for p, data := range want {
+			if !bytes.Equal(got[p], data) {
+				t.Fatalf("%s: %s differs with the cache", step, p)
+			}
+		}
+		if n := cache.puts - puts; n != wantPuts {
+			t.Errorf("%s: %d runs found again, want %d", step, n, wantPuts)
+		}
+	}
+	runs := len(chunkBounds(len(b.posts)))
+	check("cold", runs)
+	check("warm", 0)
+	b.posts[len(b.posts)/2].Title += " retitled"
+	check("a post in the middle retitled", 1)
+	newest := *b.posts[0]
+	newest.Title, newest.TagLinks = "The newest post", []TagLink{{Name: "brand-new"}}
+	b.posts = append([]*PostData{&newest}, b.posts...)
+	check("a newest post", 1)
+	b.posts = slices.Delete(b.posts, len(b.posts)-3, len(b.posts)-2)
+	check("an old post deleted", runs) // every run shifts by one
+	for k, v := range cache.m {
+		cache.m[k] = v[:len(v)/2] // cut short: not trusted
+	}
+	check("every run damaged", runs)
+}
+
+// FuzzDecodeWordTable: a cached run of any bytes decodes to a table whose
+// pairs name its words and its posts, or to an error; never a panic.
+func FuzzDecodeWordTable(f *testing.F) {
+	t := &wordTable{ids: map[string]int32{}, hot: new([hotWords]hotWord)}
+	t.addPost(5, &PostData{Title: "Café au lait", Post: &posts.Post{}})
+	t.addPost(6, &PostData{Title: "lait noir", Post: &posts.Post{}})
+	f.Add(encodeWordTable(t, 5, 2), 2)
+	f.Add([]byte(searchChunkVersion+"\x01\x02ab\x01\x05"), 1)
+	f.Fuzz(func(t *testing.T, v []byte, n int) {
+		n = max(0, min(n, 300))
+		tb, err := decodeWordTable(v, 10, n)
+		if err != nil {
+			return
+		}
+		for _, p := range tb.pairs {
+			if p.word < 0 || int(p.word) >= len(tb.words) || p.post < 10 || p.post >= int32(10+n) {
+				t.Fatalf("pair %v outside %d words and posts 10..%d", p, len(tb.words), 10+n)
+			}
+		}
+		again, err := decodeWordTable(encodeWordTable(tb, 10, n), 10, n)
+		if err != nil || !slices.Equal(again.words, tb.words) || !slices.Equal(again.pairs, tb.pairs) {
+			t.Fatalf("a decoded table does not survive encoding: %v", err)
 		}
 	})
 }

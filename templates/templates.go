@@ -41,6 +41,7 @@ import (
 	"sync"
 
 	"github.com/publishbot/publishbot/locale"
+	"github.com/publishbot/publishbot/posts"
 )
 
 //go:embed theme
@@ -69,6 +70,11 @@ type Options struct {
 	// it and Output.Files leaves it out, and the caller uses the bytes it
 	// has. Non-nil Previous implies Keys.
 	Previous map[string]Key
+
+	// Cache, when non-nil, keeps the words of the search index between
+	// renders, by runs of posts (searchchunks.go): the index is the same
+	// with or without it.
+	Cache posts.RenderCache
 }
 
 // DefaultFeedEntries is the number of posts in feed.xml, rss.xml and
