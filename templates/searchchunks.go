@@ -126,8 +126,12 @@ func encodeWordTable(t *wordTable, first int32, n int) []byte {
 	}
 	b := make([]byte, 0, size)
 	b = append(b, searchChunkVersion...)
-	b = binary.AppendUvarint(b, uint64(len(t.words)))
+	b = binary.AppendUvarint(b, uint64(len(t.words)+len(t.raw)))
 	for _, w := range t.words {
+		b = binary.AppendUvarint(b, uint64(len(w)))
+		b = append(b, w...)
+	}
+	for _, w := range t.raw {
 		b = binary.AppendUvarint(b, uint64(len(w)))
 		b = append(b, w...)
 	}
@@ -167,13 +171,15 @@ func decodeWordTable(v []byte, first int32, n int) (*wordTable, error) {
 	if !ok || nw > uint64(len(v)) {
 		return nil, errWordTable
 	}
-	t := &wordTable{words: make([]string, nw)}
-	for i := range t.words {
+	// the words stay slices of v: merge looks each up in the merged
+	// table without a string, and copies only the words new to it
+	t := &wordTable{raw: make([][]byte, nw)}
+	for i := range t.raw {
 		l, ok := next()
 		if !ok || l > uint64(len(v)) {
 			return nil, errWordTable
 		}
-		t.words[i] = string(v[:l])
+		t.raw[i] = v[:l:l]
 		v = v[l:]
 	}
 	t.pairs = make([]wordPost, 0, len(v)/2)

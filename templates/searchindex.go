@@ -92,7 +92,8 @@ type wordTable struct {
 	ids   map[string]int32
 	hot   *[hotWords]hotWord // recent words by wordHash: most lookups end here, not in ids
 	words []string
-	last  []int32 // per word: the last post that used it
+	raw   [][]byte // instead of words, in a table read from the cache (decodeWordTable)
+	last  []int32  // per word: the last post that used it
 	pairs []wordPost
 	post  int32  // the post being added
 	fold  []byte // appendSearchWords's buffer
@@ -226,13 +227,24 @@ func (t *wordTable) addPost(i int32, d *PostData) {
 // merge adds o's words to t's, and numbers o's pairs as t numbers their
 // words.
 func (t *wordTable) merge(o *wordTable) {
-	remap := make([]int32, len(o.words))
+	remap := make([]int32, len(o.words)+len(o.raw))
 	for id, w := range o.words {
 		g, ok := t.ids[w]
 		if !ok {
 			g = int32(len(t.words))
 			t.ids[w] = g
 			t.words = append(t.words, w)
+			t.last = append(t.last, -1)
+		}
+		remap[id] = g
+	}
+	for id, w := range o.raw {
+		g, ok := t.ids[string(w)] // no copy of w for the lookup
+		if !ok {
+			s := string(w)
+			g = int32(len(t.words))
+			t.ids[s] = g
+			t.words = append(t.words, s)
 			t.last = append(t.last, -1)
 		}
 		remap[id] = g
