@@ -953,69 +953,88 @@ func (b *build) sectionPages(sections []*posts.Section) error {
 // redirects. posts.Load made sure none of them lies at, under or over
 // another file; a file already written is still never replaced.
 func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirect) error {
-	redirect := func(pg *Page, aliases ...string) error {
-		pg.NoIndex = true
-		var data []byte
-		for _, a := range aliases {
-			for _, f := range posts.AliasFiles(a) {
-				if _, taken := b.out[f]; taken || !fs.ValidPath(f) {
-					continue
-				}
-				k, keyed := b.pageKey(f, tplRedirect, pg)
-				if keyed && b.unchanged(f, k) {
-					b.addKeyed(f, nil, k, true, true)
-					continue
-				}
-				if data == nil {
-					var err error
-					if data, err = b.tpl.execute(tplRedirect, pg, 1<<10); err != nil {
-						return err
-					}
-				}
-				b.addKeyed(f, data, k, keyed, false)
-			}
-		}
-		return nil
+	// The pages and their keys are made on every core (a blog of 20,000
+	// posts has as many alias files to key); the files are then written
+	// in order, the first to claim a path keeping it.
+	type redirectPage struct {
+		make  func() (*Page, []string) // the page and the addresses it redirects from
+		pg    *Page
+		files []string
+		keys  []Key
+		keyed []bool
 	}
+	var list []redirectPage
 	for _, d := range b.posts {
-		if err := b.ctx.Err(); err != nil {
-			return err
-		}
 		if len(d.Post.Aliases) == 0 {
 			continue
 		}
-		pg := b.page("redirect", d.Title, d.Summary, address(d.Post))
-		pg.Post = d
-		pg.Target = d.AbsURL
-		if err := redirect(pg, d.Post.Aliases...); err != nil {
-			return err
-		}
+		list = append(list, redirectPage{make: func() (*Page, []string) {
+			pg := b.page("redirect", d.Title, d.Summary, address(d.Post))
+			pg.Post = d
+			pg.Target = d.AbsURL
+			return pg, d.Post.Aliases
+		}})
 	}
 	for _, sec := range sections {
 		if len(sec.Aliases) == 0 {
 			continue
 		}
-		pg := b.page("redirect", sec.Title, sec.Summary, sec.Address)
-		pg.Post = &PostData{Title: sec.Title}
-		pg.Target = b.siteURL(sec.Address)
-		if err := redirect(pg, sec.Aliases...); err != nil {
-			return err
-		}
+		list = append(list, redirectPage{make: func() (*Page, []string) {
+			pg := b.page("redirect", sec.Title, sec.Summary, sec.Address)
+			pg.Post = &PostData{Title: sec.Title}
+			pg.Target = b.siteURL(sec.Address)
+			return pg, sec.Aliases
+		}})
 	}
 	for _, rd := range redirects {
-		if err := b.ctx.Err(); err != nil {
-			return err
+		list = append(list, redirectPage{make: func() (*Page, []string) {
+			title := rd.Title
+			if title == "" {
+				title = rd.Target
+			}
+			pg := b.page("redirect", title, "", rd.Address)
+			pg.Post = &PostData{Title: title}
+			pg.Target = b.absURL(rd.Target)
+			pg.Canonical = pg.Target
+			return pg, append([]string{"/" + rd.Address}, rd.Aliases...)
+		}})
+	}
+	parallel(len(list), func(i int) {
+		if b.ctx.Err() != nil {
+			return
 		}
-		title := rd.Title
-		if title == "" {
-			title = rd.Target
+		r := &list[i]
+		var aliases []string
+		r.pg, aliases = r.make()
+		r.pg.NoIndex = true
+		for _, a := range aliases {
+			for _, f := range posts.AliasFiles(a) {
+				k, keyed := b.pageKey(f, tplRedirect, r.pg)
+				r.files, r.keys, r.keyed = append(r.files, f), append(r.keys, k), append(r.keyed, keyed)
+			}
 		}
-		pg := b.page("redirect", title, "", rd.Address)
-		pg.Post = &PostData{Title: title}
-		pg.Target = b.absURL(rd.Target)
-		pg.Canonical = pg.Target
-		if err := redirect(pg, append([]string{"/" + rd.Address}, rd.Aliases...)...); err != nil {
-			return err
+	})
+	if err := b.ctx.Err(); err != nil {
+		return err
+	}
+	for _, r := range list {
+		var data []byte
+		for i, f := range r.files {
+			if _, taken := b.out[f]; taken || !fs.ValidPath(f) {
+				continue
+			}
+			k, keyed := r.keys[i], r.keyed[i]
+			if keyed && b.unchanged(f, k) {
+				b.addKeyed(f, nil, k, true, true)
+				continue
+			}
+			if data == nil {
+				var err error
+				if data, err = b.tpl.execute(tplRedirect, r.pg, 1<<10); err != nil {
+					return err
+				}
+			}
+			b.addKeyed(f, data, k, keyed, false)
 		}
 	}
 	return nil
