@@ -126,12 +126,8 @@ func encodeWordTable(t *wordTable, first int32, n int) []byte {
 	}
 	b := make([]byte, 0, size)
 	b = append(b, searchChunkVersion...)
-	b = binary.AppendUvarint(b, uint64(len(t.words)+len(t.raw)))
+	b = binary.AppendUvarint(b, uint64(len(t.words)))
 	for _, w := range t.words {
-		b = binary.AppendUvarint(b, uint64(len(w)))
-		b = append(b, w...)
-	}
-	for _, w := range t.raw {
 		b = binary.AppendUvarint(b, uint64(len(w)))
 		b = append(b, w...)
 	}
@@ -152,40 +148,41 @@ func encodeWordTable(t *wordTable, first int32, n int) []byte {
 var errWordTable = errors.New("cached search words do not decode")
 
 // decodeWordTable is the table encodeWordTable wrote, its posts numbered
-// from first. A value that does not decode whole, or names a word it does
-// not hold, is an error (a damaged record is never trusted).
+// from first, checked whole but not copied out of v: merge and wordSet
+// read it in place. A value that does not decode whole, or names a word
+// it does not hold, is an error (a damaged record is never trusted).
 func decodeWordTable(v []byte, first int32, n int) (*wordTable, error) {
 	if len(v) < len(searchChunkVersion) || string(v[:len(searchChunkVersion)]) != searchChunkVersion {
 		return nil, errWordTable
 	}
 	v = v[len(searchChunkVersion):]
+	at := 0
 	next := func() (uint64, bool) {
-		x, k := binary.Uvarint(v)
+		x, k := binary.Uvarint(v[at:])
 		if k <= 0 {
 			return 0, false
 		}
-		v = v[k:]
+		at += k
 		return x, true
 	}
 	nw, ok := next()
 	if !ok || nw > uint64(len(v)) {
 		return nil, errWordTable
 	}
-	// the words stay slices of v: merge looks each up in the merged
-	// table without a string, and copies only the words new to it
-	t := &wordTable{raw: make([][]byte, nw)}
-	for i := range t.raw {
+	t := &wordTable{nWords: int(nw), nPosts: n, first: first}
+	wordsAt := at
+	for range nw {
 		l, ok := next()
-		if !ok || l > uint64(len(v)) {
+		if !ok || l > uint64(len(v)-at) {
 			return nil, errWordTable
 		}
-		t.raw[i] = v[:l:l]
-		v = v[l:]
+		at += int(l)
 	}
-	t.pairs = make([]wordPost, 0, len(v)/2)
-	for post := first; post < first+int32(n); post++ {
+	t.encWords = v[wordsAt:at:at]
+	postsAt := at
+	for range n {
 		np, ok := next()
-		if !ok || np > uint64(len(v)) {
+		if !ok || np > uint64(len(v)-at) {
 			return nil, errWordTable
 		}
 		for range np {
@@ -193,11 +190,11 @@ func decodeWordTable(v []byte, first int32, n int) (*wordTable, error) {
 			if !ok || w >= nw {
 				return nil, errWordTable
 			}
-			t.pairs = append(t.pairs, wordPost{int32(w), post})
 		}
 	}
-	if len(v) != 0 {
+	if at != len(v) {
 		return nil, errWordTable
 	}
+	t.encPosts = v[postsAt:at:at]
 	return t, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/publishbot/publishbot/internal/searchwords"
 	"github.com/publishbot/publishbot/posts"
@@ -92,11 +93,62 @@ type wordTable struct {
 	ids   map[string]int32
 	hot   *[hotWords]hotWord // recent words by wordHash: most lookups end here, not in ids
 	words []string
-	raw   [][]byte // instead of words, in a table read from the cache (decodeWordTable)
-	last  []int32  // per word: the last post that used it
+	last  []int32 // per word: the last post that used it
 	pairs []wordPost
 	post  int32  // the post being added
 	fold  []byte // appendSearchWords's buffer
+
+	// A run read from the cache (decodeWordTable) has no words and pairs
+	// but their encoding, read in place by merge and wordSet (a blog of
+	// 20,000 posts has millions of pairs): nWords words in encWords, and
+	// nPosts posts from number first, each its count and word numbers, in
+	// encPosts; remap is the number merge gave each of its words.
+	encWords, encPosts []byte
+	nWords, nPosts     int
+	first              int32
+	remap              []int32
+}
+
+// eachPair calls fn with every (word, post) pair of t in order, the word
+// numbered as merge numbered it (as it was found, before a merge).
+func (t *wordTable) eachPair(fn func(word, post int32)) {
+	if t.encPosts == nil {
+		for _, p := range t.pairs {
+			fn(p.word, p.post)
+		}
+		return
+	}
+	v := t.encPosts // checked whole by decodeWordTable
+	for post := t.first; post < t.first+int32(t.nPosts); post++ {
+		np, k := binary.Uvarint(v)
+		v = v[k:]
+		for range np {
+			w, k := binary.Uvarint(v)
+			v = v[k:]
+			if t.remap != nil {
+				fn(t.remap[w], post)
+			} else {
+				fn(int32(w), post)
+			}
+		}
+	}
+}
+
+// eachWord calls fn with t's words in their order; w is only valid during
+// the call.
+func (t *wordTable) eachWord(fn func(i int, w []byte)) {
+	if t.encWords == nil {
+		for i, w := range t.words {
+			fn(i, unsafe.Slice(unsafe.StringData(w), len(w)))
+		}
+		return
+	}
+	v := t.encWords // checked whole by decodeWordTable
+	for i := range t.nWords {
+		l, k := binary.Uvarint(v)
+		fn(i, v[k:k+int(l)])
+		v = v[k+int(l):]
+	}
 }
 
 type wordPost struct{ word, post int32 }
@@ -227,7 +279,7 @@ func (t *wordTable) addPost(i int32, d *PostData) {
 // merge adds o's words to t's, and numbers o's pairs as t numbers their
 // words.
 func (t *wordTable) merge(o *wordTable) {
-	remap := make([]int32, len(o.words)+len(o.raw))
+	remap := make([]int32, len(o.words)+o.nWords)
 	for id, w := range o.words {
 		g, ok := t.ids[w]
 		if !ok {
@@ -238,16 +290,20 @@ func (t *wordTable) merge(o *wordTable) {
 		}
 		remap[id] = g
 	}
-	for id, w := range o.raw {
-		g, ok := t.ids[string(w)] // no copy of w for the lookup
-		if !ok {
-			s := string(w)
-			g = int32(len(t.words))
-			t.ids[s] = g
-			t.words = append(t.words, s)
-			t.last = append(t.last, -1)
-		}
-		remap[id] = g
+	if o.encWords != nil {
+		o.eachWord(func(id int, w []byte) {
+			g, ok := t.ids[string(w)] // no copy of w for the lookup
+			if !ok {
+				s := string(w)
+				g = int32(len(t.words))
+				t.ids[s] = g
+				t.words = append(t.words, s)
+				t.last = append(t.last, -1)
+			}
+			remap[id] = g
+		})
+		o.remap = remap // its pairs are renumbered as wordSet reads them
+		return
 	}
 	for i, p := range o.pairs {
 		o.pairs[i].word = remap[p.word]
@@ -260,10 +316,7 @@ func wordSet(words []string, tables []*wordTable) *searchWordSet {
 	start := make([]int32, len(words)+1)
 	n := 0
 	for _, t := range tables {
-		for _, p := range t.pairs {
-			start[p.word+1]++
-		}
-		n += len(t.pairs)
+		t.eachPair(func(word, _ int32) { start[word+1]++; n++ })
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
@@ -271,10 +324,10 @@ func wordSet(words []string, tables []*wordTable) *searchWordSet {
 	next := slices.Clone(start[:len(words)])
 	posts := make([]int32, n)
 	for _, t := range tables {
-		for _, p := range t.pairs {
-			posts[next[p.word]] = p.post
-			next[p.word]++
-		}
+		t.eachPair(func(word, post int32) {
+			posts[next[word]] = post
+			next[word]++
+		})
 	}
 	return &searchWordSet{words: words, posts: posts, start: start}
 }
