@@ -377,3 +377,66 @@ func FuzzDecodeWordTable(f *testing.F) {
 		}
 	})
 }
+
+// hasCache is a mapCache that says what it holds (as buildcache.Cache
+// does), and can forget a record after it has been read a number of
+// times (evicted in the middle of a build).
+type hasCache struct {
+	*mapCache
+	forgetAfter int // reads of any record after which it is forgotten; 0: never
+	reads       map[[32]byte]int
+}
+
+func (c *hasCache) Has(k [32]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.m[k]
+	return ok
+}
+
+func (c *hasCache) Get(k [32]byte) ([]byte, bool) {
+	v, ok := c.mapCache.Get(k)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads[k]++
+	if c.forgetAfter > 0 && c.reads[k] >= c.forgetAfter {
+		delete(c.m, k)
+	}
+	return v, ok
+}
+
+// TestSearchChunksReadAgain: runs read from a cache that can say what it
+// holds are read one at a time, when merged and when listed; a run that
+// leaves the cache at any of those reads still gives the index made
+// without a cache.
+func TestSearchChunksReadAgain(t *testing.T) {
+	site, err := posts.Load(t.Context(), zolaContent(t, "https://blog.rust-lang.org/"), posts.Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := preparedBuild(t, site)
+	want, wantVersion := b.searchIndexFiles(2)
+	for forget := range 4 { // never, at the merge's read, the count's, the fill's
+		cache := &hasCache{mapCache: &mapCache{m: map[[32]byte][]byte{}}, reads: map[[32]byte]int{}}
+		b.opts.Cache = cache
+		b.searchIndexFiles(2) // fills it
+		cache.reads, cache.forgetAfter = map[[32]byte]int{}, forget
+		got, version := b.searchIndexFiles(2)
+		if version != wantVersion || len(got) != len(want) {
+			t.Fatalf("forgotten at read %d: version %s, %d files; want %s, %d", forget, version, len(got), wantVersion, len(want))
+		}
+		for p, data := range want {
+			if !bytes.Equal(got[p], data) {
+				t.Fatalf("forgotten at read %d: %s differs", forget, p)
+			}
+		}
+		if forget == 0 {
+			for k, n := range cache.reads {
+				if n != 3 {
+					t.Errorf("run %x read %d times, want 3 (merge, count, fill)", k[:4], n)
+				}
+			}
+		}
+	}
+	b.opts.Cache = nil
+}
