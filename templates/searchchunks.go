@@ -39,24 +39,10 @@ func chunkBounds(n int) [][2]int {
 // of (every post's title, tag names, summary and body) is there, else
 // found (on up to workers goroutines) and put there; the runs' tables are
 // merged in list order, as collectSearchWords merges its own, so the set
-// is the same. A cached run's bytes are read when it is merged and twice
-// more when the set is listed (wordSet), one run at a time: a blog of
-// 20,000 posts has tens of megabytes of them.
+// is the same.
 func collectSearchChunks(ctx context.Context, list []*PostData, workers int, cache posts.RenderCache) *searchWordSet {
 	bounds := chunkBounds(len(list))
 	tables := make([]*wordTable, len(bounds))
-	has, canTell := cache.(interface{ Has(key [32]byte) bool })
-	find := func(c int, key [32]byte) *wordTable {
-		lo, hi := bounds[c][0], bounds[c][1]
-		t := newWordTable(list[lo:hi])
-		for i := lo; i < hi && ctx.Err() == nil; i++ {
-			t.addPost(int32(i), list[i])
-		}
-		if ctx.Err() == nil {
-			cache.Put(key, encodeWordTable(t, int32(lo), hi-lo))
-		}
-		return t
-	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range max(1, min(workers, len(bounds))) {
@@ -64,15 +50,21 @@ func collectSearchChunks(ctx context.Context, list []*PostData, workers int, cac
 			for c := range next {
 				lo, hi := bounds[c][0], bounds[c][1]
 				key := searchChunkKey(list[lo:hi])
-				cached := &wordTable{cached: true, cache: cache, key: key, first: int32(lo), nPosts: hi - lo}
-				// A run the cache holds is read when merged, one at a
-				// time; one that does not decode is found again then.
-				if canTell && has.Has(key) || !canTell && cached.open() {
-					cached.close()
-					tables[c] = cached
-					continue
+				if v, ok := cache.Get(key); ok {
+					if t, err := decodeWordTable(v, int32(lo), hi-lo); err == nil {
+						tables[c] = t
+						continue
+					}
+					// damaged: found again and put back below
 				}
-				tables[c] = find(c, key)
+				t := newWordTable(list[lo:hi])
+				for i := lo; i < hi && ctx.Err() == nil; i++ {
+					t.addPost(int32(i), list[i])
+				}
+				if ctx.Err() == nil {
+					cache.Put(key, encodeWordTable(t, int32(lo), hi-lo))
+				}
+				tables[c] = t
 			}
 		})
 	}
@@ -86,23 +78,13 @@ func collectSearchChunks(ctx context.Context, list []*PostData, workers int, cac
 	wg.Wait()
 	all := &wordTable{ids: map[string]int32{}}
 	var got []*wordTable
-	for c, t := range tables {
-		if t == nil { // only once ctx ended
-			continue
+	for _, t := range tables {
+		if t != nil { // nil only once ctx ended
+			all.merge(t)
+			got = append(got, t)
 		}
-		if !t.open() {
-			t = find(c, t.key) // gone or damaged since
-		}
-		all.merge(t)
-		t.close()
-		got = append(got, t)
 	}
-	set, ok := wordSet(all.words, got)
-	if !ok {
-		// a run left the cache between the merge and now: without it
-		return collectSearchWords(ctx, list, workers, nil)
-	}
-	return set
+	return wordSet(all.words, got)
 }
 
 // searchChunkKey is the cache key of the words of run: what addPost reads
@@ -187,7 +169,7 @@ func decodeWordTable(v []byte, first int32, n int) (*wordTable, error) {
 	if !ok || nw > uint64(len(v)) {
 		return nil, errWordTable
 	}
-	t := &wordTable{nWords: int(nw), nPosts: n, first: first, cached: true}
+	t := &wordTable{nWords: int(nw), nPosts: n, first: first}
 	wordsAt := at
 	for range nw {
 		l, ok := next()

@@ -102,52 +102,17 @@ type wordTable struct {
 	// but their encoding, read in place by merge and wordSet (a blog of
 	// 20,000 posts has millions of pairs): nWords words in encWords, and
 	// nPosts posts from number first, each its count and word numbers, in
-	// encPosts; remap is the number merge gave each of its words. A run
-	// with a cache and key is read from it when opened and dropped when
-	// closed, so that only one run's bytes are held at a time.
+	// encPosts; remap is the number merge gave each of its words.
 	encWords, encPosts []byte
 	nWords, nPosts     int
 	first              int32
 	remap              []int32
-	cached             bool
-	cache              posts.RenderCache
-	key                [32]byte
-}
-
-// open makes a cached run's encoding readable, reading it from the cache
-// when it was dropped; false when the cache does not have it whole any
-// more (or has other words than merge saw). A run found in this build is
-// always open.
-func (t *wordTable) open() bool {
-	if !t.cached || t.encPosts != nil {
-		return true
-	}
-	if t.cache == nil {
-		return false
-	}
-	v, ok := t.cache.Get(t.key)
-	if !ok {
-		return false
-	}
-	d, err := decodeWordTable(v, t.first, t.nPosts)
-	if err != nil || t.remap != nil && d.nWords != len(t.remap) {
-		return false
-	}
-	t.encWords, t.encPosts, t.nWords = d.encWords, d.encPosts, d.nWords
-	return true
-}
-
-// close drops a cached run's encoding, which open reads again.
-func (t *wordTable) close() {
-	if t.cached && t.cache != nil {
-		t.encWords, t.encPosts = nil, nil
-	}
 }
 
 // eachPair calls fn with every (word, post) pair of t in order, the word
 // numbered as merge numbered it (as it was found, before a merge).
 func (t *wordTable) eachPair(fn func(word, post int32)) {
-	if !t.cached {
+	if t.encPosts == nil {
 		for _, p := range t.pairs {
 			fn(p.word, p.post)
 		}
@@ -172,7 +137,7 @@ func (t *wordTable) eachPair(fn func(word, post int32)) {
 // eachWord calls fn with t's words in their order; w is only valid during
 // the call.
 func (t *wordTable) eachWord(fn func(i int, w []byte)) {
-	if !t.cached {
+	if t.encWords == nil {
 		for i, w := range t.words {
 			fn(i, unsafe.Slice(unsafe.StringData(w), len(w)))
 		}
@@ -253,8 +218,7 @@ func collectSearchWords(ctx context.Context, list []*PostData, workers int, cach
 	for _, t := range tables[1:] {
 		all.merge(t)
 	}
-	set, _ := wordSet(all.words, tables) // no cached runs: always ok
-	return set
+	return wordSet(all.words, tables)
 }
 
 // newWordTable is an empty table sized for the words of list.
@@ -326,7 +290,7 @@ func (t *wordTable) merge(o *wordTable) {
 		}
 		remap[id] = g
 	}
-	if o.cached {
+	if o.encWords != nil {
 		o.eachWord(func(id int, w []byte) {
 			g, ok := t.ids[string(w)] // no copy of w for the lookup
 			if !ok {
@@ -348,16 +312,11 @@ func (t *wordTable) merge(o *wordTable) {
 
 // wordSet sorts the pairs of tables, in their order (merged: numbered
 // alike), by word, keeping their order of posts.
-// ok is false when a cached run could not be read again (see open).
-func wordSet(words []string, tables []*wordTable) (set *searchWordSet, ok bool) {
+func wordSet(words []string, tables []*wordTable) *searchWordSet {
 	start := make([]int32, len(words)+1)
 	n := 0
 	for _, t := range tables {
-		if !t.open() {
-			return nil, false
-		}
 		t.eachPair(func(word, _ int32) { start[word+1]++; n++ })
-		t.close()
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
@@ -365,16 +324,12 @@ func wordSet(words []string, tables []*wordTable) (set *searchWordSet, ok bool) 
 	next := slices.Clone(start[:len(words)])
 	posts := make([]int32, n)
 	for _, t := range tables {
-		if !t.open() {
-			return nil, false
-		}
 		t.eachPair(func(word, post int32) {
 			posts[next[word]] = post
 			next[word]++
 		})
-		t.close()
 	}
-	return &searchWordSet{words: words, posts: posts, start: start}, true
+	return &searchWordSet{words: words, posts: posts, start: start}
 }
 
 // wordShard is the words of one shard, by number, in sorted order.
