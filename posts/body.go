@@ -62,18 +62,19 @@ func cachedBody(cache RenderCache, htmlSum, textSum [32]byte, images []string) *
 	return b
 }
 
-// cachedWords reads the words of a cached render's text from the cache;
-// ok is false when they are not there any more (SearchWords then folds
-// the text).
-func (b *postBody) cachedWords() (words string, ok bool) {
-	v, ok := b.cache.Get(b.wordsKey)
+// get reads one body value (bodyValue) from the cache; ok is false for a
+// miss or a value that does not decode (cached words that are gone are
+// then folded from the text again).
+func (b *postBody) get(key [32]byte) (string, bool) {
+	v, ok := b.cache.Get(key)
 	if !ok || len(v) == 0 || v[0] != codecVersion {
 		return "", false
 	}
 	if len(v) == 1 {
 		return "", true
 	}
-	return unsafe.String(&v[1], len(v)-1), true // the cache's value never changes
+	// the cache's value never changes: share it (see RenderCache)
+	return unsafe.String(&v[1], len(v)-1), true
 }
 
 // sums are the SHA-256 of the HTML and of the text, and the body's digest.
@@ -97,13 +98,8 @@ func bodyDigest(htmlKey, textKey [32]byte) [32]byte {
 // load reads one part from the cache; a miss or a value that does not
 // decode is remembered as the body's error and reads as "".
 func (b *postBody) load(key [32]byte, what string) string {
-	v, ok := b.cache.Get(key)
-	if ok && len(v) > 0 && v[0] == codecVersion {
-		if len(v) == 1 {
-			return ""
-		}
-		// the cache's value never changes: share it (see RenderCache)
-		return unsafe.String(&v[1], len(v)-1)
+	if s, ok := b.get(key); ok {
+		return s
 	}
 	b.mu.Lock()
 	if b.err == nil {
@@ -161,7 +157,7 @@ func (p *Post) SearchWords() string {
 		return ""
 	}
 	if b.wordsLazy {
-		if w, ok := b.cachedWords(); ok {
+		if w, ok := b.get(b.wordsKey); ok {
 			return w
 		}
 	}
@@ -182,7 +178,7 @@ func (p *Post) KnownSearchWords() (words string, ok bool) {
 		return "", true
 	}
 	if b.wordsLazy {
-		if w, ok := b.cachedWords(); ok {
+		if w, ok := b.get(b.wordsKey); ok {
 			return w, true
 		}
 	}

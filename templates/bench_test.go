@@ -4,23 +4,17 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/publishbot/publishbot/posts"
 )
 
 // BenchmarkRender renders hand-built sites whose posts carry 3 KB bodies,
 // the size of an average post of the Jekyll corpus: templates alone, no
 // Markdown and no writing.
 func BenchmarkRender(b *testing.B) {
-	body := strings.Repeat("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n", 24)
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
-			site := handSite(n)
-			for _, p := range site.Posts {
-				p.SetBody(body, "")
-			}
-			r, err := New(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			site, r := benchSite(b, n)
 			b.ReportAllocs()
 			var bytes int
 			for b.Loop() {
@@ -45,17 +39,9 @@ func BenchmarkRender(b *testing.B) {
 // the files made without one (feeds, sitemap, search). The cost of an
 // incremental build that is not in its changed posts.
 func BenchmarkRenderUnchanged(b *testing.B) {
-	body := strings.Repeat("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n", 24)
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
-			site := handSite(n)
-			for _, p := range site.Posts {
-				p.SetBody(body, "")
-			}
-			r, err := New(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			site, r := benchSite(b, n)
 			first, err := r.Render(b.Context(), site, nil, Options{Keys: true})
 			if err != nil {
 				b.Fatal(err)
@@ -72,4 +58,20 @@ func BenchmarkRenderUnchanged(b *testing.B) {
 			b.ReportMetric(float64(rendered), "rendered")
 		})
 	}
+}
+
+// benchSite is a hand-built site of n posts with 3 KB bodies, and the
+// default theme.
+func benchSite(b *testing.B, n int) (*posts.Site, *Renderer) {
+	b.Helper()
+	body := strings.Repeat("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n", 24)
+	site := handSite(n)
+	for _, p := range site.Posts {
+		p.SetBody(body, "")
+	}
+	r, err := New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return site, r
 }

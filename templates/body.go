@@ -2,7 +2,6 @@ package templates
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"html/template"
 	"sync"
 
@@ -64,13 +63,7 @@ func (b *build) postBody(p *posts.Post, page string, cover bool) *lazyBody {
 	dg := p.BodyDigest()
 	h.Write([]byte("body\x00"))
 	h.Write(dg[:])
-	var n [8]byte
-	writeStr := func(s string) {
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	writeStr(page)
+	hashString(h, page)
 	if cover {
 		h.Write([]byte{1})
 	} else {
@@ -83,12 +76,10 @@ func (b *build) postBody(p *posts.Post, page string, cover bool) *lazyBody {
 			continue
 		}
 		h.Write([]byte{1})
-		binary.LittleEndian.PutUint64(n[:], uint64(e.width))
-		h.Write(n[:])
-		binary.LittleEndian.PutUint64(n[:], uint64(e.height))
-		h.Write(n[:])
-		writeStr(e.srcset)
-		writeStr(e.webpSrcset)
+		hashUint(h, uint64(e.width))
+		hashUint(h, uint64(e.height))
+		hashString(h, e.srcset)
+		hashString(h, e.webpSrcset)
 	}
 	h.Sum(l.key[:0])
 	return l

@@ -2,6 +2,8 @@ package templates
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
+	"hash"
 	"runtime"
 	"sort"
 	"sync"
@@ -164,4 +166,17 @@ func parallel(n int, fn func(i int)) {
 	}
 	close(next)
 	wg.Wait()
+}
+
+// hashUint writes u to h as 8 bytes; hashString writes s with its length
+// before it, so that no two lists of strings write the same bytes.
+func hashUint(h hash.Hash, u uint64) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], u)
+	h.Write(n[:])
+}
+
+func hashString(h hash.Hash, s string) {
+	hashUint(h, uint64(len(s)))
+	h.Write([]byte(s))
 }

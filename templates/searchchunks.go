@@ -91,23 +91,15 @@ func collectSearchChunks(ctx context.Context, list []*PostData, workers int, cac
 // of each post, in order.
 func searchChunkKey(run []*PostData) [32]byte {
 	h := sha256.New()
-	var n [8]byte
-	str := func(s string) {
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	str(searchChunkVersion)
-	binary.LittleEndian.PutUint64(n[:], uint64(len(run)))
-	h.Write(n[:])
+	hashString(h, searchChunkVersion)
+	hashUint(h, uint64(len(run)))
 	for _, d := range run {
-		str(d.Title)
-		binary.LittleEndian.PutUint64(n[:], uint64(len(d.TagLinks)))
-		h.Write(n[:])
+		hashString(h, d.Title)
+		hashUint(h, uint64(len(d.TagLinks)))
 		for _, t := range d.TagLinks {
-			str(t.Name)
+			hashString(h, t.Name)
 		}
-		str(d.Summary)
+		hashString(h, d.Summary)
 		body := d.Post.BodyDigest() // its text's words are made from the text
 		h.Write(body[:])
 	}
