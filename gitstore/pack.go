@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bufio"
+	"bytes"
 	"compress/zlib"
 	"crypto/sha1"
 	"encoding/binary"
@@ -77,16 +78,21 @@ func readObject(s storer.EncodedObjectStorer, h plumbing.Hash) (plumbing.ObjectT
 // writeEntry writes one pack entry: the type-and-size header, the base of a
 // REF_DELTA, and the zlib-compressed data.
 func writeEntry(w io.Writer, zw *zlib.Writer, typ plumbing.ObjectType, base *plumbing.Hash, data []byte) error {
+	return writeEntryFrom(w, zw, typ, base, int64(len(data)), bytes.NewReader(data))
+}
+
+// writeEntryFrom is writeEntry of the size bytes read from r.
+func writeEntryFrom(w io.Writer, zw *zlib.Writer, typ plumbing.ObjectType, base *plumbing.Hash, size int64, r io.Reader) error {
 	var hdr [16]byte
-	size := uint64(len(data))
-	b := byte(typ)<<4 | byte(size&0x0f)
-	size >>= 4
 	n := 0
-	for size != 0 {
+	u := uint64(size)
+	b := byte(typ)<<4 | byte(u&0x0f)
+	u >>= 4
+	for u != 0 {
 		hdr[n] = b | 0x80
 		n++
-		b = byte(size & 0x7f)
-		size >>= 7
+		b = byte(u & 0x7f)
+		u >>= 7
 	}
 	hdr[n] = b
 	n++
@@ -99,8 +105,10 @@ func writeEntry(w io.Writer, zw *zlib.Writer, typ plumbing.ObjectType, base *plu
 		}
 	}
 	zw.Reset(w)
-	if _, err := zw.Write(data); err != nil {
+	if m, err := io.Copy(zw, r); err != nil {
 		return err
+	} else if m != size {
+		return fmt.Errorf("object is %d bytes, not %d", m, size)
 	}
 	return zw.Close()
 }

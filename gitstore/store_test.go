@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -498,5 +500,59 @@ func TestDamagedCacheIsCorruptAndDiscarded(t *testing.T) {
 	fetch(t, r, "refs/heads/main")
 	if _, err := r.Commit(h); err != nil {
 		t.Fatalf("after a fresh fetch: %v", err)
+	}
+}
+
+// A new branch of many files is stored as one pack that publishbot indexes
+// itself: git accepts the pack and its index as its own, a store opened
+// afresh reads every object from it, and the next push builds on it.
+func TestManyObjectsAreStoredAsOnePackGitReads(t *testing.T) {
+	e := newEnv(t)
+	e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"a": "a"}})
+	r := e.open(Options{})
+	fetch(t, r, "refs/heads/site")
+	site := map[string][]byte{"empty": {}}
+	for i := range 300 {
+		site[fmt.Sprintf("posts/%03d/index.html", i)] = []byte(strings.Repeat(fmt.Sprintf("<p>post %d</p>\n", i), i))
+	}
+	noise := make([]byte, 1<<20) // does not compress
+	_, _ = rand.NewChaCha8([32]byte{1}).Read(noise)
+	site["photo.jpg"] = noise
+	first, err := r.Push(context.Background(), Update{Branch: "site", Message: "first", Author: testAuthor,
+		Build: func(t *Tree) error { return t.Replace(site) }})
+	if err != nil || !first.Changed || first.Written < packThreshold {
+		t.Fatalf("first push: %+v %v", first, err)
+	}
+	packs, _ := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "pack-*.pack"))
+	if len(packs) != 1 {
+		t.Fatalf("packs after the first push: %v", packs)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "tmp_*")); len(tmp) != 0 {
+		t.Fatalf("temporary files left: %v", tmp)
+	}
+	for _, args := range [][]string{{"verify-pack", strings.TrimSuffix(packs[0], ".pack") + ".idx"}, {"fsck", "--strict", "--no-dangling"}} {
+		cmd := exec.Command("git", append([]string{"-C", r.dir}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", args[0], err, out)
+		}
+	}
+	if got := e.git("rev-parse", "site:photo.jpg"); got != plumbing.ComputeHash(plumbing.BlobObject, noise).String() {
+		t.Fatalf("the server's photo is %s", got)
+	}
+	// A store opened afresh reads the pack: the next push builds on the
+	// head's tree and sends only the change.
+	r.Close()
+	again := e.open(Options{})
+	site["posts/007/index.html"] = []byte("edited")
+	next, err := again.Push(context.Background(), Update{Branch: "site", Head: first.Commit, Message: "edit", Author: testAuthor,
+		Build: func(t *Tree) error { return t.Replace(site) }})
+	if err != nil || !next.Changed || next.Sent != 5 {
+		t.Fatalf("edit push: %+v %v", next, err)
+	}
+	if got, want := e.git("rev-parse", "site:posts/299/index.html"), plumbing.ComputeHash(plumbing.BlobObject, site["posts/299/index.html"]).String(); got != want {
+		t.Fatalf("posts/299 on the server is %s, not %s", got, want)
+	}
+	if out := e.git("fsck", "--strict", "--no-dangling"); strings.Contains(out, "error") || strings.Contains(out, "missing") {
+		t.Fatalf("fsck: %s", out)
 	}
 }

@@ -11,10 +11,9 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-	"github.com/go-git/go-git/v5/storage/memory"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // node is a tree under construction. A node is either kept (hash set: an
@@ -425,39 +424,48 @@ func (w *treeWriter) stage(obj plumbing.EncodedObject) {
 const packThreshold = 64
 
 // flush writes the staged objects to the store: loose objects for a few,
-// one packfile (no deltas: fast) for many.
+// one packfile (no deltas: fast) for many in a repository on disk. The
+// staged objects stay readable from memory (staged) for the push.
 func (w *treeWriter) flush() error {
 	if len(w.order) == 0 {
 		return nil
 	}
-	pw, ok := w.s.(storer.PackfileWriter)
-	if !ok || len(w.order) < packThreshold {
+	if st := onDisk(w.s); st != nil && len(w.order) >= packThreshold {
+		objs := make([]plumbing.EncodedObject, len(w.order))
+		for i, h := range w.order {
+			objs[i] = w.staged[h]
+		}
+		if err := storePack(st, objs); err != nil {
+			return fmt.Errorf("write objects: %w", err)
+		}
+	} else {
 		for _, h := range w.order {
 			if _, err := w.s.SetEncodedObject(w.staged[h]); err != nil {
 				return fmt.Errorf("write object: %w", err)
 			}
 		}
-	} else {
-		mem := memory.NewStorage()
-		for _, h := range w.order {
-			if _, err := mem.SetEncodedObject(w.staged[h]); err != nil {
-				return err
-			}
-		}
-		out, err := pw.PackfileWriter()
-		if err != nil {
-			return fmt.Errorf("write objects: %w", err)
-		}
-		if _, err := packfile.NewEncoder(out, mem, false).Encode(w.order, 0); err != nil {
-			out.Close()
-			return fmt.Errorf("write objects: %w", err)
-		}
-		if err := out.Close(); err != nil {
-			return fmt.Errorf("write objects: %w", err)
-		}
 	}
-	w.staged, w.order = nil, nil
+	w.order = nil
 	return nil
+}
+
+// onDisk is the repository on disk behind s, or nil.
+func onDisk(s storer.EncodedObjectStorer) *filesystem.Storage {
+	switch s := s.(type) {
+	case *filesystem.Storage:
+		return s
+	case cacheObjects:
+		return s.Storage
+	}
+	return nil
+}
+
+// stagedOver reads the objects this writer made from memory, then from s.
+func (w *treeWriter) stagedOver(s storer.EncodedObjectStorer) storer.EncodedObjectStorer {
+	if len(w.staged) == 0 {
+		return s
+	}
+	return stagedObjects{EncodedObjectStorer: s, staged: w.staged}
 }
 
 // pushClosure adds an existing entry and, for a folder, everything in it.
