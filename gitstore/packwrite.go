@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"crypto/sha1"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -160,14 +161,14 @@ func compressEntries(objs []plumbing.EncodedObject, out [][]byte) error {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			zw, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
+			var c entryCompressor
 			for i := w; i < len(objs); i += workers {
-				var buf bytes.Buffer
-				if err := packEntry(&buf, zw, objs[i]); err != nil {
+				e, err := c.entry(objs[i])
+				if err != nil {
 					errs[w] = err
 					return
 				}
-				out[i] = buf.Bytes()
+				out[i] = e
 			}
 		})
 	}
@@ -180,17 +181,88 @@ func compressEntries(objs []plumbing.EncodedObject, out [][]byte) error {
 	return nil
 }
 
-func packEntry(buf *bytes.Buffer, zw *zlib.Writer, o plumbing.EncodedObject) error {
+// entryCompressor makes pack entries, one at a time.
+type entryCompressor struct {
+	fast, stored, probe *zlib.Writer
+	sample              countWriter
+}
+
+// probeBytes: an object larger than this whose first probeBytes do not
+// shrink by a sixteenth at zlib's fastest level (a photo, a font) is stored
+// without compression, which costs nothing to write or read.
+const probeBytes = 16 << 10
+
+func (c *entryCompressor) entry(o plumbing.EncodedObject) ([]byte, error) {
+	data, err := objectBytes(o)
+	if err != nil {
+		return nil, err
+	}
+	if c.fast == nil {
+		c.fast, _ = zlib.NewWriterLevel(nil, zlib.BestSpeed)
+		c.stored, _ = zlib.NewWriterLevel(nil, zlib.NoCompression)
+		c.probe, _ = zlib.NewWriterLevel(&c.sample, zlib.BestSpeed)
+	}
+	zw := c.fast
+	if len(data) > 2*probeBytes {
+		c.sample = 0
+		c.probe.Reset(&c.sample)
+		_, _ = c.probe.Write(data[:probeBytes])
+		_ = c.probe.Close()
+		if c.sample > probeBytes-probeBytes/16 {
+			zw = c.stored
+		}
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(data)/2 + 32)
+	if err := writeEntry(&buf, zw, o.Type(), nil, data); err != nil {
+		return nil, fmt.Errorf("compress object %s: %w", o.Hash(), err)
+	}
+	return buf.Bytes(), nil
+}
+
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
+}
+
+// objectBytes is o's content: the bytes themselves for a dataObject.
+func objectBytes(o plumbing.EncodedObject) ([]byte, error) {
+	if d, ok := o.(*dataObject); ok {
+		return d.data, nil
+	}
 	r, err := o.Reader()
 	if err != nil {
-		return fmt.Errorf("read object %s: %w", o.Hash(), err)
+		return nil, fmt.Errorf("read object %s: %w", o.Hash(), err)
 	}
 	defer r.Close()
-	buf.Grow(int(o.Size()/2) + 32)
-	if err := writeEntryFrom(buf, zw, o.Type(), nil, o.Size(), r); err != nil {
-		return fmt.Errorf("compress object %s: %w", o.Hash(), err)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read object %s: %w", o.Hash(), err)
 	}
-	return nil
+	return data, nil
+}
+
+// dataObject is a new object over bytes it does not copy (a page of the
+// site being built, a tree the writer encoded); its hash is computed by
+// its maker. It is only ever read.
+type dataObject struct {
+	h    plumbing.Hash
+	typ  plumbing.ObjectType
+	data []byte
+}
+
+func (o *dataObject) Hash() plumbing.Hash           { return o.h }
+func (o *dataObject) Type() plumbing.ObjectType     { return o.typ }
+func (o *dataObject) SetType(t plumbing.ObjectType) { o.typ = t }
+func (o *dataObject) Size() int64                   { return int64(len(o.data)) }
+func (o *dataObject) SetSize(int64)                 {}
+func (o *dataObject) Reader() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(o.data)), nil
+}
+func (o *dataObject) Writer() (io.WriteCloser, error) {
+	return nil, errors.New("a staged object is read-only")
 }
 
 // stagedObjects reads the objects a build just wrote from memory before

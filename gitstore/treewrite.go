@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"fmt"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -275,8 +277,10 @@ func (w *treeWriter) hash(n *node) (plumbing.Hash, error) {
 				continue
 			}
 		default:
-			h = plumbing.ComputeHash(plumbing.BlobObject, kid.data)
-			kid.sum = h
+			if kid.sum.IsZero() {
+				kid.sum = plumbing.ComputeHash(plumbing.BlobObject, kid.data)
+			}
+			h = kid.sum
 		}
 		entries = append(entries, object.TreeEntry{Name: name, Mode: kid.mode, Hash: h})
 	}
@@ -288,6 +292,38 @@ func (w *treeWriter) hash(n *node) (plumbing.Hash, error) {
 	n.tree = encodeTree(entries)
 	n.sum = plumbing.ComputeHash(plumbing.TreeObject, n.tree)
 	return n.sum, nil
+}
+
+// hashFiles computes the blob hash of every new file under n on every
+// core: a new branch hashes the whole site.
+func hashFiles(n *node) {
+	var files []*node
+	var walk func(n *node)
+	walk = func(n *node) {
+		for _, kid := range n.kids {
+			switch {
+			case !kid.hash.IsZero():
+			case kid.isDir():
+				walk(kid)
+			case kid.sum.IsZero():
+				files = append(files, kid)
+			}
+		}
+	}
+	walk(n)
+	if len(files) < packThreshold {
+		return // hash does them, one by one
+	}
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(files); i += workers {
+				files[i].sum = plumbing.ComputeHash(plumbing.BlobObject, files[i].data)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // write stores the objects of the hashed folder n that differ from old
@@ -345,12 +381,7 @@ func (w *treeWriter) write(n *node, old plumbing.Hash) error {
 			}
 		}
 	}
-	obj := &plumbing.MemoryObject{}
-	obj.SetType(plumbing.TreeObject)
-	if _, err := obj.Write(n.tree); err != nil {
-		return err
-	}
-	w.stage(obj)
+	w.stage(&dataObject{h: n.sum, typ: plumbing.TreeObject, data: n.tree})
 	w.push = append(w.push, n.sum)
 	if !old.IsZero() {
 		w.base(n.sum, old)
@@ -361,6 +392,7 @@ func (w *treeWriter) write(n *node, old plumbing.Hash) error {
 // writeRoot writes the root folder n over old (the head's tree, nil on a
 // new branch); an empty root is the empty tree.
 func (w *treeWriter) writeRoot(n *node, old *object.Tree) (plumbing.Hash, error) {
+	hashFiles(n)
 	h, err := w.hash(n)
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -386,13 +418,7 @@ func (w *treeWriter) storeBlob(h plumbing.Hash, data []byte) error {
 	if w.has(h) {
 		return nil
 	}
-	obj := &plumbing.MemoryObject{}
-	obj.SetType(plumbing.BlobObject)
-	obj.SetSize(int64(len(data)))
-	if _, err := obj.Write(data); err != nil {
-		return err
-	}
-	w.stage(obj)
+	w.stage(&dataObject{h: h, typ: plumbing.BlobObject, data: data})
 	return nil
 }
 
