@@ -30,7 +30,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -106,48 +105,31 @@ type pack struct {
 	size    int64
 	touched time.Time
 	bad     bool
-
-	// mu guards data against close while a Get copies from it.
-	mu   sync.RWMutex
-	data []byte // the file mapped read-only; nil: read it (see mapFile)
 }
 
+// Packs are read with a read system call per record, not mapped: the
+// mapped pages of the packs a build read counted in the process's memory
+// (30 MB of a one-post publish's 210 at 6,629 posts, 100 MB at 20,000)
+// and saved no measurable time.
 func newPack(name string, f *os.File, size int64, touched time.Time) *pack {
-	return &pack{name: name, f: f, size: size, touched: touched, data: mapFile(f, size)}
+	return &pack{name: name, f: f, size: size, touched: touched}
 }
 
-// read returns a copy of the n bytes at off. A pack file truncated under
-// the mapping faults instead of reading short: the fault is an error too.
-func (p *pack) read(off, n int64) (rec []byte, err error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	rec = make([]byte, n)
-	if p.data == nil {
-		_, err = p.f.ReadAt(rec, off)
-		return rec, err
-	}
-	if off < 0 || n < 0 || off+n > int64(len(p.data)) {
+// read returns the n bytes at off; a pack cut short reads short, an error.
+func (p *pack) read(off, n int64) ([]byte, error) {
+	if off < 0 || n < 0 || off+n > p.size {
 		return nil, io.ErrUnexpectedEOF
 	}
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			rec, err = nil, fmt.Errorf("read mapped pack: %v", r)
-		}
-	}()
-	copy(rec, p.data[off:off+n])
+	rec := make([]byte, n)
+	if _, err := p.f.ReadAt(rec, off); err != nil {
+		return nil, err
+	}
 	return rec, nil
 }
 
-// close unmaps and closes the pack's file; a Get reading it afterwards
-// fails (and the caller has marked the pack bad first, so quietly).
-func (p *pack) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	unmapFile(p.data)
-	p.data = nil
-	p.f.Close()
-}
+// close closes the pack's file; a Get reading it afterwards fails (and
+// the caller has marked the pack bad first, so quietly).
+func (p *pack) close() { p.f.Close() }
 
 type loc struct {
 	p        *pack

@@ -125,8 +125,7 @@ func TestDamagedWhileOpen(t *testing.T) {
 }
 
 // TestTruncatedWhileOpen: a pack cut short after Open (another process,
-// a full disk) is a miss and a log line, not a crash: its mapping faults
-// past the new end of the file.
+// a full disk) is a miss and a log line, not a crash: it reads short.
 func TestTruncatedWhileOpen(t *testing.T) {
 	dir := t.TempDir()
 	lg, hook := test.NewNullLogger()

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"strings"
 	"time"
 )
 
@@ -46,9 +47,8 @@ func startProfiles(getenv func(string) string) (stop func(), err error) {
 			defer f.Close()
 			// the process's memory at its end (peak, anonymous, mapped
 			// files), beside the heap profile: the heap is only part of it
-			if st, err := os.ReadFile("/proc/self/status"); err == nil {
-				os.WriteFile(p+".status", st, 0o644)
-			}
+			st, _ := os.ReadFile("/proc/self/status")
+			os.WriteFile(p+".status", append(st, memoryClasses()...), 0o644)
 			runtime.GC() // the heap that is live at the end, with what was allocated on the way
 			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
 				fmt.Fprintln(os.Stderr, "PUBLISHBOT_MEMPROFILE:", err)
@@ -56,6 +56,23 @@ func startProfiles(getenv func(string) string) (stop func(), err error) {
 		})
 	}
 	return stop, nil
+}
+
+// memoryClasses lists the Go runtime's memory by class (heap objects, free
+// heap not yet returned, stacks, metadata…), one "name: MiB" per line.
+func memoryClasses() []byte {
+	var samples []metrics.Sample
+	for _, d := range metrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") && d.Kind == metrics.KindUint64 {
+			samples = append(samples, metrics.Sample{Name: d.Name})
+		}
+	}
+	metrics.Read(samples)
+	var b []byte
+	for _, s := range samples {
+		b = fmt.Appendf(b, "%s\t%.1f MiB\n", s.Name, float64(s.Value.Uint64())/(1<<20))
+	}
+	return b
 }
 
 // watchPeakHeap writes the in-use heap profile to path each time a
