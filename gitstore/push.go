@@ -42,6 +42,11 @@ type Update struct {
 	// Retry, when not nil, is told that attempt failed because the branch
 	// moved, before Push waits, fetches the new head and builds again.
 	Retry func(attempt int, err error)
+	// Written, when not nil, is told each attempt's new commit once it and
+	// everything it holds are in the repository cache, while the push
+	// runs: what needs only the cache (a record of the build) can be done
+	// meanwhile. Push does not wait for it.
+	Written func(commit string)
 }
 
 // Pushed is what Push did.
@@ -113,6 +118,9 @@ func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 		}
 		if err := w.flush(); err != nil {
 			return out, err
+		}
+		if u.Written != nil {
+			u.Written(commit.String())
 		}
 		out.Write += time.Since(start)
 		objs := w.pushList()

@@ -518,10 +518,20 @@ func TestManyObjectsAreStoredAsOnePackGitReads(t *testing.T) {
 	noise := make([]byte, 1<<20) // does not compress
 	_, _ = rand.NewChaCha8([32]byte{1}).Read(noise)
 	site["photo.jpg"] = noise
+	var written []string
 	first, err := r.Push(context.Background(), Update{Branch: "site", Message: "first", Author: testAuthor,
-		Build: func(t *Tree) error { return t.Replace(site) }})
+		Build: func(t *Tree) error { return t.Replace(site) },
+		Written: func(commit string) {
+			if !r.Has(commit) {
+				t.Errorf("Written(%s) before the cache holds it", commit)
+			}
+			written = append(written, commit)
+		}})
 	if err != nil || !first.Changed || first.Written < packThreshold {
 		t.Fatalf("first push: %+v %v", first, err)
+	}
+	if len(written) != 1 || written[0] != first.Commit {
+		t.Fatalf("Written was told %v, the commit is %s", written, first.Commit)
 	}
 	packs, _ := filepath.Glob(filepath.Join(r.dir, "objects", "pack", "pack-*.pack"))
 	if len(packs) != 1 {

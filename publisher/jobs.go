@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -93,9 +94,10 @@ type pagesChange struct {
 	// pages branch does not exist ("": create it).
 	done                Outcome
 	unchanged, noBranch string
-	// pushed, when not nil, runs after the pages branch holds the tree
-	// (pushed, or already so).
-	pushed func()
+	// pushed, when not nil, records the build of the pages commit: once
+	// the repository cache holds the commit (while it is pushed), or
+	// after Push found the branch already holding the tree.
+	pushed func(commit string)
 }
 
 // do runs the job: one path for every kind.
@@ -474,7 +476,7 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 		},
 		done:      OutcomePublished,
 		unchanged: "the site on " + pages + " is already up to date",
-		pushed:    func() { jb.remember(inc, out, blobs) },
+		pushed:    func(commit string) { jb.remember(inc, out, blobs, commit) },
 	}, nil
 }
 
@@ -591,7 +593,7 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 		},
 		done:      OutcomePublished,
 		unchanged: "the preview is already up to date",
-		pushed:    func() { jb.remember(inc, out, blobs) },
+		pushed:    func(commit string) { jb.remember(inc, out, blobs, commit) },
 	}, nil
 }
 
@@ -636,16 +638,35 @@ func (jb *job) apply(ctx context.Context, b *branches, ch *pagesChange) error {
 		jb.res.Reason = ch.noBranch
 		return nil
 	}
+	// The build's record needs only the repository cache: it is written
+	// while the push runs (a manifest of 20,000 posts' files takes about
+	// as long to write as the push), and always before another attempt's
+	// Build or the job's end. It stands if the push fails: it names only
+	// blobs the cache holds.
+	var recording sync.WaitGroup
+	recorded := false
+	var written func(commit string)
+	if ch.pushed != nil {
+		written = func(commit string) {
+			recorded = true
+			recording.Go(func() { ch.pushed(commit) })
+		}
+	}
 	pushed, err := jb.repo.Push(ctx, gitstore.Update{
 		Branch:  ch.pages,
 		Head:    head,
 		Message: ch.message,
 		Author:  gitstore.Signature{Name: "publishbot", Email: "publishbot@users.noreply.github.com", When: jb.p.now()},
-		Build:   ch.tree,
+		Build: func(t *gitstore.Tree) error {
+			recording.Wait() // an earlier attempt's record reads what Build remakes
+			return ch.tree(t)
+		},
 		Retry: func(attempt int, err error) {
 			jb.log.WithField("push_attempt", attempt).WithError(maskErr(jb.mask, err)).Info("pages branch moved; rebuilding on its new head")
 		},
+		Written: written,
 	})
+	recording.Wait()
 	jb.res.Build += pushed.Write
 	jb.res.Push += pushed.Push
 	jb.res.Fetch += pushed.Fetch
@@ -655,8 +676,8 @@ func (jb *job) apply(ctx context.Context, b *branches, ch *pagesChange) error {
 		return err
 	}
 	jb.res.PagesCommit = pushed.Commit
-	if ch.pushed != nil {
-		ch.pushed()
+	if ch.pushed != nil && !recorded {
+		ch.pushed(pushed.Commit) // the branch already held the tree
 	}
 	if !pushed.Changed {
 		jb.res.Outcome = OutcomeUnchanged
