@@ -97,6 +97,9 @@ type Cache struct {
 	pendN   int
 	warned  bool
 	now     func() time.Time
+	// unread is the size of the packs of other Versions (see ownPack),
+	// as of Open or the last eviction: they count toward the cap.
+	unread int64
 }
 
 type pack struct {
@@ -179,10 +182,24 @@ func Open(dir string, opts Options) (*Cache, error) {
 			continue
 		}
 		if strings.HasSuffix(e.Name(), ".pack") {
+			if !c.ownPack(e.Name()) {
+				c.unread += info.Size()
+				continue
+			}
 			names = append(names, found{e.Name(), info.ModTime()})
 		}
 	}
 	sort.Slice(names, func(i, j int) bool { return names[i].name < names[j].name })
+	// The index is made at its size: grown record by record, it was most
+	// of the time a publish of a big blog spent opening the cache (400,000
+	// records: 117 ms).
+	records := 0
+	for _, n := range names {
+		if info, err := os.Stat(filepath.Join(root, strings.TrimSuffix(n.name, ".pack")+".idx")); err == nil {
+			records += int(min(info.Size(), 1<<30) / 48)
+		}
+	}
+	c.index = make(map[[32]byte]loc, records)
 	for _, n := range names {
 		c.load(n.name, n.at)
 	}
@@ -285,6 +302,32 @@ func (c *Cache) discard(p *pack, why string) {
 
 // Dir is the folder the packs are in.
 func (c *Cache) Dir() string { return c.dir }
+
+// A pack's name ends with a tag of the Version that wrote it (all its
+// records are of that Version): Open leaves the packs of other Versions
+// unread, whose records it could never use (their indexes were most of
+// the time opening a cache took once a few upgrades had left their packs
+// there). They count toward the cap and go by age like the others;
+// nothing of this Version makes them younger.
+func versionSuffix(version string) string {
+	if version == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(version))
+	return "-v" + hex.EncodeToString(sum[:6])
+}
+
+// ownPack says whether the pack name may hold records of c's Version: it
+// has c's tag, or none (written by a cache without a Version, or before
+// packs were tagged).
+func (c *Cache) ownPack(name string) bool {
+	base := strings.TrimSuffix(name, ".pack")
+	i := strings.LastIndex(base, "-v")
+	if i < 0 || strings.Count(base, "-") < 2 {
+		return true
+	}
+	return base[i:] == versionSuffix(c.version)
+}
 
 // key is k under the cache's Version.
 func (c *Cache) key(k [32]byte) [32]byte {
@@ -434,7 +477,7 @@ func (c *Cache) Flush() {
 func (c *Cache) write(data []byte) (string, *os.File, error) {
 	var rnd [8]byte
 	rand.Read(rnd[:])
-	name := fmt.Sprintf("%d-%s.pack", c.now().UnixNano(), hex.EncodeToString(rnd[:]))
+	name := fmt.Sprintf("%d-%s%s.pack", c.now().UnixNano(), hex.EncodeToString(rnd[:]), versionSuffix(c.version))
 	f, err := os.CreateTemp(c.dir, ".tmp-*")
 	if errors.Is(err, fs.ErrNotExist) { // the folder was removed under us
 		if err = os.MkdirAll(c.dir, 0o755); err == nil {
@@ -467,7 +510,7 @@ func (c *Cache) write(data []byte) (string, *os.File, error) {
 // under nine tenths of its cap. The folder is listed, so the packs of other
 // processes count too. Callers hold c.mu.
 func (c *Cache) evict(keep *pack) {
-	var total int64
+	total := c.unread
 	for _, p := range c.packs {
 		total += p.size
 	}
@@ -496,11 +539,12 @@ func (c *Cache) evict(keep *pack) {
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
 	target := c.max / 10 * 9
+	c.unread = 0
 	for _, e := range all {
-		if total <= target {
-			break
-		}
-		if e.name == keep.name {
+		if total <= target || e.name == keep.name {
+			if !c.ownPack(e.name) {
+				c.unread += e.size
+			}
 			continue
 		}
 		if err := os.Remove(filepath.Join(c.dir, e.name)); err == nil || errors.Is(err, fs.ErrNotExist) {

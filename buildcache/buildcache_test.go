@@ -266,3 +266,48 @@ func TestPutReplaces(t *testing.T) {
 		t.Fatalf("after restart: %q", v)
 	}
 }
+
+// TestOtherVersionsPacksAreNotRead: a cache leaves unread the packs another
+// Version wrote (it could use none of their records) but counts them
+// toward its cap, and reads its own again.
+func TestOtherVersionsPacksAreNotRead(t *testing.T) {
+	dir := t.TempDir()
+	old := open(t, dir, Options{Version: "publishbot 1"})
+	old.Put(key("a"), []byte("one"))
+	old.Flush()
+	old.Close()
+	now := open(t, dir, Options{Version: "publishbot 2", MaxBytes: 1 << 20})
+	if len(now.packs) != 0 || len(now.index) != 0 {
+		t.Fatalf("another version's pack was read: %d packs, %d records", len(now.packs), len(now.index))
+	}
+	if _, ok := now.Get(key("a")); ok {
+		t.Fatal("another version's value was read")
+	}
+	now.Put(key("b"), []byte("two"))
+	now.Flush()
+	now.Close()
+	if again := open(t, dir, Options{Version: "publishbot 1"}); len(again.packs) != 1 {
+		t.Fatalf("its own pack: %d packs read", len(again.packs))
+	} else if v, ok := again.Get(key("a")); !ok || string(v) != "one" {
+		t.Fatalf("its own value: %q %v", v, ok)
+	}
+	// Over the cap, the unread pack, the oldest, goes.
+	dir = t.TempDir()
+	old = open(t, dir, Options{Version: "publishbot 1"})
+	old.Put(key("a"), []byte("one"))
+	old.Flush()
+	old.Close()
+	full := open(t, dir, Options{Version: "publishbot 2", MaxBytes: 150})
+	full.Put(key("b"), []byte("two"))
+	full.Flush()
+	full.Put(key("c"), []byte("three"))
+	full.Flush()
+	for _, p := range packs(t, dir) {
+		if strings.HasSuffix(p, versionSuffix("publishbot 1")+".pack") {
+			t.Errorf("the other version's pack was kept: %s", p)
+		}
+	}
+	if v, ok := full.Get(key("c")); !ok || string(v) != "three" {
+		t.Fatalf("after eviction: %q %v", v, ok)
+	}
+}
