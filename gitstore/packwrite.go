@@ -154,70 +154,85 @@ func readOnly(fs billy.Filesystem, name string) {
 }
 
 // compressEntries sets out[i] to the pack entry of objs[i] (type and size
-// header, zlib data), on every core.
+// header, zlib data at the fastest level), on every core.
 func compressEntries(objs []plumbing.EncodedObject, out [][]byte) error {
-	workers := min(runtime.GOMAXPROCS(0), len(objs))
-	errs := make([]error, workers)
+	errs := make([]error, len(objs))
+	onEveryCore(len(objs), zlib.BestSpeed, func(c *entryCompressor, i int) {
+		data, err := objectBytes(objs[i])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		z := c.compress(data, c.incompressible(data))
+		e := appendEntryHeader(make([]byte, 0, len(z)+16), objs[i].Type(), len(data))
+		out[i] = append(e, z...)
+	})
+	return errors.Join(errs...)
+}
+
+// onEveryCore runs f(c, 0) … f(c, n-1) on every core, each goroutine with
+// its own compressor at level.
+func onEveryCore(n, level int, f func(c *entryCompressor, i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			var c entryCompressor
-			for i := w; i < len(objs); i += workers {
-				e, err := c.entry(objs[i])
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				out[i] = e
+			c := &entryCompressor{level: level}
+			for i := w; i < n; i += workers {
+				f(c, i)
 			}
 		})
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
-// entryCompressor makes pack entries, one at a time.
+// entryCompressor compresses pack entries, one at a time.
 type entryCompressor struct {
-	fast, stored, probe *zlib.Writer
-	sample              countWriter
+	level             int
+	zw, stored, probe *zlib.Writer
+	sample            countWriter
 }
 
-// probeBytes: an object larger than this whose first probeBytes do not
-// shrink by a sixteenth at zlib's fastest level (a photo, a font) is stored
-// without compression, which costs nothing to write or read.
+// probeBytes: an object larger than twice this whose first probeBytes do
+// not shrink by a sixteenth at zlib's fastest level (a photo, a font) is
+// stored without compression, which costs nothing to write or read.
 const probeBytes = 16 << 10
 
-func (c *entryCompressor) entry(o plumbing.EncodedObject) ([]byte, error) {
-	data, err := objectBytes(o)
-	if err != nil {
-		return nil, err
+// incompressible says whether data is such an object.
+func (c *entryCompressor) incompressible(data []byte) bool {
+	if len(data) <= 2*probeBytes {
+		return false
 	}
-	if c.fast == nil {
-		c.fast, _ = zlib.NewWriterLevel(nil, zlib.BestSpeed)
-		c.stored, _ = zlib.NewWriterLevel(nil, zlib.NoCompression)
+	if c.probe == nil {
 		c.probe, _ = zlib.NewWriterLevel(&c.sample, zlib.BestSpeed)
 	}
-	zw := c.fast
-	if len(data) > 2*probeBytes {
-		c.sample = 0
-		c.probe.Reset(&c.sample)
-		_, _ = c.probe.Write(data[:probeBytes])
-		_ = c.probe.Close()
-		if c.sample > probeBytes-probeBytes/16 {
-			zw = c.stored
-		}
+	c.sample = 0
+	c.probe.Reset(&c.sample)
+	_, _ = c.probe.Write(data[:probeBytes])
+	_ = c.probe.Close()
+	return c.sample > probeBytes-probeBytes/16
+}
+
+// compress is data as a zlib stream: stored as it is when stored, else
+// compressed at c's level.
+func (c *entryCompressor) compress(data []byte, stored bool) []byte {
+	var zw **zlib.Writer
+	level := c.level
+	if stored {
+		zw, level = &c.stored, zlib.NoCompression
+	} else {
+		zw = &c.zw
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(data)/2 + 32)
-	if err := writeEntry(&buf, zw, o.Type(), nil, data); err != nil {
-		return nil, fmt.Errorf("compress object %s: %w", o.Hash(), err)
+	buf.Grow(len(data)/2 + 64)
+	if *zw == nil {
+		*zw, _ = zlib.NewWriterLevel(&buf, level)
+	} else {
+		(*zw).Reset(&buf)
 	}
-	return buf.Bytes(), nil
+	_, _ = (*zw).Write(data) // a bytes.Buffer takes everything
+	_ = (*zw).Close()
+	return buf.Bytes()
 }
 
 type countWriter int

@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
@@ -268,15 +267,9 @@ func (r *Repo) send(ctx context.Context, objs storer.EncodedObjectStorer, ref pl
 			done <- wr.Close()
 			return
 		}
-		// A new branch: deltas between the objects of the pack, each
-		// tried against its one neighbour in go-git's order (type, then
-		// size). git's window of 10 made go-git spend half of a first
-		// publish's CPU on delta search; one neighbour keeps most of the
-		// gain (pages of one theme are alike): at 1,000 posts 2.0 MB
-		// instead of 1.45 (3.6 without deltas) in two thirds of the time
-		// (BenchmarkFirstPublish1000Posts).
-		enc := packfile.NewEncoder(wr, objs, !ar.Capabilities.Supports(capability.OFSDelta))
-		if _, err := enc.Encode(objects, firstPushWindow); err != nil {
+		// A new branch: deltas between the objects of the pack (see
+		// writeNewPack).
+		if err := writeNewPack(wr, objs, objects, ar.Capabilities.Supports(capability.OFSDelta)); err != nil {
 			done <- wr.CloseWithError(err)
 			return
 		}
@@ -302,10 +295,6 @@ func (r *Repo) send(ctx context.Context, objs storer.EncodedObjectStorer, ref pl
 	}
 	return nil
 }
-
-// firstPushWindow is go-git's delta window for the pack of a new branch:
-// 2 tries each object against one other (1 would try none).
-const firstPushWindow = 2
 
 // isConflict says whether a push failed because the remote ref moved, in any
 // of the ways go-git or git's receive-pack say so.
