@@ -118,7 +118,7 @@ func writeIdx(fs billy.Filesystem, dir, name string, mi *idxfile.MemoryIndex) (e
 	if _, err := fs.Lstat(name); err == nil {
 		return nil
 	}
-	f, err := fs.TempFile(dir, "tmp_idx_")
+	f, err := fs.TempFile(dir, "tmp_pack_idx_")
 	if err != nil {
 		return fmt.Errorf("write pack index: %w", err)
 	}
