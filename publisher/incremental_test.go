@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"slices"
@@ -207,5 +208,48 @@ func TestManifestBlobMissingIsRendered(t *testing.T) {
 	}
 	if got := e.git("rev-parse", "gh-pages^{tree}"); got != want {
 		t.Errorf("tree %s, want %s", got, want)
+	}
+}
+
+// The build's manifest is written while the push runs, so a push the
+// server refuses leaves the manifest of a commit only the cache holds: the
+// next publish builds on it and makes the very tree a publisher without a
+// cache makes.
+func TestManifestOfARefusedPushStaysCorrect(t *testing.T) {
+	bc := openBuildCache(t)
+	inc := newEnv(t, func(o *Options) { o.Cache = bc })
+	full := newEnv(t)
+	blog := incrementalBlog(8)
+	for _, e := range []*env{inc, full} {
+		mustOutcome(t, e.publish(e.commit(gitserver.Change{Ref: "main", Message: "import", Files: blog})), OutcomePublished)
+	}
+	edited := map[string]string{"posts/p003.md": strings.Replace(blog["posts/p003.md"], "The body", "The refused body", 1)}
+	if err := inc.srv.Hook(testRepo, "pre-receive", "#!/bin/sh\necho 'frozen' >&2\nexit 1\n"); err != nil {
+		t.Fatal(err)
+	}
+	mustOutcome(t, inc.publish(inc.commit(gitserver.Change{Ref: "main", Message: "refused", Files: edited})), OutcomeFailed)
+	data, _ := bc.Get(manifestKey(testRepo, "site"))
+	m, err := decodeManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refused := hex.EncodeToString(m.commit[:]); refused == inc.head("gh-pages") {
+		t.Fatalf("the manifest names %s, the pushed head, not the refused commit", refused)
+	}
+	if err := inc.srv.Hook(testRepo, "pre-receive", "#!/bin/sh\nexit 0\n"); err != nil {
+		t.Fatal(err)
+	}
+	edited["posts/p005.md"] = strings.Replace(blog["posts/p005.md"], "The body", "Another body", 1)
+	var kept int
+	for _, e := range []*env{inc, full} {
+		r := e.publish(e.commit(gitserver.Change{Ref: "main", Message: "edit", Files: edited}))
+		mustOutcome(t, r, OutcomePublished)
+		kept += r.Kept
+	}
+	if a, b := inc.git("rev-parse", "gh-pages^{tree}"), full.git("rev-parse", "gh-pages^{tree}"); a != b || kept == 0 {
+		t.Fatalf("after a refused push the incremental publish (%d files kept) made tree %s, the full one %s:\n%s", kept, a, b, inc.git("diff", "--stat", b, a))
+	}
+	if out := inc.git("fsck", "--strict", "--no-dangling"); strings.Contains(out, "error") || strings.Contains(out, "missing") {
+		t.Fatalf("fsck: %s", out)
 	}
 }
