@@ -108,3 +108,17 @@ func (e *env) fetchTree(maxFile int64) fs.FS {
 	}
 	return c.Tree
 }
+
+// keptFrom is the kept files of m: object names (hex) by path.
+func keptFrom(t testing.TB, m map[string]string) []Kept {
+	t.Helper()
+	var kept []Kept
+	for p, hex := range m {
+		h, ok := parseHash(hex)
+		if !ok {
+			t.Fatalf("kept %s: %q is not an object name", p, hex)
+		}
+		kept = append(kept, Kept{Path: p, Blob: h})
+	}
+	return kept
+}

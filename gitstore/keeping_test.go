@@ -48,7 +48,7 @@ func TestReplaceKeepingPushesKeptBlobsTheRemoteLacks(t *testing.T) {
 	next, err := r.Push(context.Background(), Update{Branch: "site", Head: first.Commit, Message: "next\n", Author: testAuthor,
 		Build: func(t *Tree) error {
 			var err error
-			blobs, err = t.ReplaceKeeping(map[string][]byte{"index.html": []byte("home, edited")}, kept)
+			blobs, err = t.ReplaceKeeping(map[string][]byte{"index.html": []byte("home, edited")}, keptFrom(e.t, kept))
 			return err
 		}})
 	if err != nil || !next.Changed {
@@ -69,7 +69,7 @@ func TestReplaceKeepingPushesKeptBlobsTheRemoteLacks(t *testing.T) {
 	// Nonsense is refused.
 	_, err = r.Push(context.Background(), Update{Branch: "site", Head: next.Commit, Author: testAuthor,
 		Build: func(t *Tree) error {
-			_, err := t.ReplaceKeeping(map[string][]byte{"x": nil}, map[string]string{"x": local.String()})
+			_, err := t.ReplaceKeeping(map[string][]byte{"x": nil}, []Kept{{Path: "x", Blob: local}})
 			return err
 		}})
 	if err == nil || !strings.Contains(err.Error(), "both new and kept") {
@@ -77,10 +77,18 @@ func TestReplaceKeepingPushesKeptBlobsTheRemoteLacks(t *testing.T) {
 	}
 	_, err = r.Push(context.Background(), Update{Branch: "site", Head: next.Commit, Author: testAuthor,
 		Build: func(t *Tree) error {
-			_, err := t.SetKeeping("pr", nil, map[string]string{"x": "nope"})
+			_, err := t.SetKeeping("pr", nil, []Kept{{Path: "x"}})
 			return err
 		}})
-	if err == nil || !strings.Contains(err.Error(), "not an object name") {
-		t.Fatalf("a bad hash: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "no object name") {
+		t.Fatalf("no hash: %v", err)
+	}
+	_, err = r.Push(context.Background(), Update{Branch: "site", Head: next.Commit, Author: testAuthor,
+		Build: func(t *Tree) error {
+			_, err := t.SetKeeping("pr", nil, []Kept{{Path: "y", Blob: local}, {Path: "x", Blob: local}, {Path: "y", Blob: local}})
+			return err
+		}})
+	if err == nil || !strings.Contains(err.Error(), "kept twice") {
+		t.Fatalf("a path kept twice: %v", err)
 	}
 }

@@ -138,26 +138,54 @@ func (w *treeWriter) get(root *node, p string) (*node, error) {
 	return cur, nil
 }
 
+// Kept is a file a tree keeps as it is: a blob the repository cache
+// already has, by its object name, at Path.
+type Kept struct {
+	Path string
+	Blob [20]byte
+}
+
+func compareKept(a, b Kept) int { return strings.Compare(a.Path, b.Path) }
+
 // filesTree builds a folder node from files keyed by relative path and
-// kept files (blob hashes, hex, of objects in the store, keyed by path;
-// nil for none). Paths must be clean, relative, and never name .git.
-// blobs, when not nil, gets the node of each file of files.
-func filesTree(files map[string][]byte, kept map[string]string, blobs map[string]*node) (*node, error) {
+// kept files (nil for none; sorted by path is fastest: a site of 20,000
+// posts keeps some 60,000 files on every publish). Paths must be clean,
+// relative, and never name .git. blobs, when not nil, gets the node of
+// each file of files.
+func filesTree(files map[string][]byte, kept []Kept, blobs map[string]*node) (*node, error) {
 	root := newDir()
-	paths := make([]string, 0, len(files)+len(kept))
+	made := make([]string, 0, len(files))
 	for p := range files {
-		paths = append(paths, p)
+		made = append(made, p)
 	}
-	for p := range kept {
-		if _, dup := files[p]; dup {
-			return nil, fmt.Errorf("output path %s is both new and kept", p)
-		}
-		paths = append(paths, p)
+	slices.Sort(made)
+	if !slices.IsSortedFunc(kept, compareKept) {
+		kept = slices.Clone(kept)
+		slices.SortFunc(kept, compareKept)
 	}
-	slices.Sort(paths)
 	// Sorted paths come folder by folder: the last folder is looked up once.
 	lastDir, lastNode := "", root
-	for _, p := range paths {
+	for len(made) > 0 || len(kept) > 0 {
+		n := &node{mode: filemode.Regular}
+		var p string
+		switch {
+		case len(kept) == 0 || len(made) > 0 && made[0] < kept[0].Path:
+			p, made = made[0], made[1:]
+			n.data = files[p]
+			if blobs != nil {
+				blobs[p] = n
+			}
+		case len(made) > 0 && made[0] == kept[0].Path:
+			return nil, fmt.Errorf("output path %s is both new and kept", made[0])
+		default:
+			p, n.hash, kept = kept[0].Path, kept[0].Blob, kept[1:]
+			if n.hash.IsZero() {
+				return nil, fmt.Errorf("kept file %s has no object name", p)
+			}
+			if len(kept) > 0 && kept[0].Path == p {
+				return nil, fmt.Errorf("output path %s is kept twice", p)
+			}
+		}
 		if err := checkOutputPath(p); err != nil {
 			return nil, err
 		}
@@ -184,19 +212,6 @@ func filesTree(files map[string][]byte, kept map[string]string, blobs map[string
 		if existing, ok := cur.kids[last]; ok && existing.isDir() {
 			return nil, fmt.Errorf("output path %s is also a folder", p)
 		}
-		n := &node{mode: filemode.Regular}
-		if data, ok := files[p]; ok {
-			n.data = data
-			if blobs != nil {
-				blobs[p] = n
-			}
-		} else {
-			h, ok := parseHash(kept[p])
-			if !ok {
-				return nil, fmt.Errorf("kept file %s: %q is not an object name", p, kept[p])
-			}
-			n.hash = h
-		}
 		cur.kids[last] = n
 	}
 	return root, nil
@@ -206,7 +221,9 @@ func checkOutputPath(p string) error {
 	if p == "" || strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.Contains(p, "\\") || strings.ContainsRune(p, 0) || !utf8.ValidString(p) {
 		return fmt.Errorf("output path %q is not a clean relative path", p)
 	}
-	for _, part := range strings.Split(p, "/") {
+	for rest := p; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, "/")
 		if part == ".." || part == "." || strings.EqualFold(part, ".git") {
 			return fmt.Errorf("output path %q is not allowed", p)
 		}
@@ -603,13 +620,13 @@ func (t *Tree) Replace(files map[string][]byte) error {
 }
 
 // ReplaceKeeping makes the whole tree files (keyed by path) and the kept
-// files: blob hashes (hex object names) of objects the repository cache
-// already has, keyed by path, which nothing reads, hashes or writes again
-// (Push still sends each one the remote's head lacks at its path). The
-// Blobs it returns tells, once Push has written the tree, the blob hash of
-// each file of files. The error is for a path that is not clean, is both
-// in files and in kept, or for a hash that is not an object name.
-func (t *Tree) ReplaceKeeping(files map[string][]byte, kept map[string]string) (*Blobs, error) {
+// files: blobs the repository cache already has, which nothing reads,
+// hashes or writes again (Push still sends each one the remote's head
+// lacks at its path). The Blobs it returns tells, once Push has written
+// the tree, the blob hash of each file of files. The error is for a path
+// that is not clean, is both in files and in kept or twice in kept, or for
+// a kept file without an object name.
+func (t *Tree) ReplaceKeeping(files map[string][]byte, kept []Kept) (*Blobs, error) {
 	root, blobs, err := newFilesTree(files, kept)
 	if err != nil {
 		return nil, err
@@ -627,7 +644,7 @@ func (t *Tree) Set(dir string, files map[string][]byte) error {
 
 // SetKeeping is Set with kept files, as in ReplaceKeeping; paths are under
 // dir, and so are those of the Blobs it returns.
-func (t *Tree) SetKeeping(dir string, files map[string][]byte, kept map[string]string) (*Blobs, error) {
+func (t *Tree) SetKeeping(dir string, files map[string][]byte, kept []Kept) (*Blobs, error) {
 	if err := checkOutputPath(dir); err != nil {
 		return nil, err
 	}
@@ -638,7 +655,7 @@ func (t *Tree) SetKeeping(dir string, files map[string][]byte, kept map[string]s
 	return blobs, t.w.set(t.root, dir, sub)
 }
 
-func newFilesTree(files map[string][]byte, kept map[string]string) (*node, *Blobs, error) {
+func newFilesTree(files map[string][]byte, kept []Kept) (*node, *Blobs, error) {
 	blobs := &Blobs{nodes: make(map[string]*node, len(files))}
 	root, err := filesTree(files, kept, blobs.nodes)
 	if err != nil {

@@ -43,7 +43,7 @@ func (c *countingStorer) EncodedObjectSize(h plumbing.Hash) (int64, error) {
 // s and returns the writer, unflushed, and the tree's hash.
 func writeFiles(t *testing.T, s storer.EncodedObjectStorer, old *object.Tree, files map[string][]byte, kept map[string]string) (*treeWriter, plumbing.Hash) {
 	t.Helper()
-	root, _, err := newFilesTree(files, kept)
+	root, _, err := newFilesTree(files, keptFrom(t, kept))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestTreeWriterMatchesOldAlgorithmOnRandomEdits(t *testing.T) {
 		pushed, err := r.Push(context.Background(), Update{Branch: "site", Head: head, Message: fmt.Sprintf("step %d\n", step), Author: testAuthor,
 			Build: func(tr *Tree) error {
 				var err error
-				if blobs, err = tr.ReplaceKeeping(changed, kept); err != nil {
+				if blobs, err = tr.ReplaceKeeping(changed, keptFrom(t, kept)); err != nil {
 					return err
 				}
 				if rng.IntN(3) == 0 { // a preview folder next to it

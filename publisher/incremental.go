@@ -198,15 +198,14 @@ func (inc *incremental) options(in *buildInput) {
 	in.KeptSize = func(p string) int64 { return last[p].size }
 }
 
-// kept gives the blob hash of each file the build kept.
-func (inc *incremental) kept(out *site.Output) map[string]string {
+// kept gives the blob of each file the build kept, in path order.
+func (inc *incremental) kept(out *site.Output) []gitstore.Kept {
 	if inc == nil || len(out.Kept) == 0 {
 		return nil
 	}
-	kept := make(map[string]string, len(out.Kept))
-	for _, p := range out.Kept {
-		e := inc.last[p]
-		kept[p] = hex.EncodeToString(e.blob[:])
+	kept := make([]gitstore.Kept, len(out.Kept))
+	for i, p := range out.Kept {
+		kept[i] = gitstore.Kept{Path: p, Blob: inc.last[p].blob}
 	}
 	return kept
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -452,7 +453,7 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 	}
 	files, kept := out.Files, inc.kept(out)
 	_, ownCNAME := files["CNAME"]
-	if kept["CNAME"] != "" {
+	if slices.ContainsFunc(kept, func(k gitstore.Kept) bool { return k.Path == "CNAME" }) {
 		ownCNAME = true
 	}
 	jb.res.Rendered, jb.res.Kept = len(files), len(out.Kept)
