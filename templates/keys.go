@@ -50,6 +50,22 @@ type dataHasher struct {
 	mu   sync.Mutex
 	ptrs map[ptrKey]digest
 	strs map[strKey]digest
+	owns map[ptrKey]digest // see splitFields
+}
+
+// splitFields names, for a struct type, the one field through which its
+// pointers can lead back to it: PostData.Related. A pointer to such a
+// struct is digested as the digest of its other fields, made once per
+// pointer whatever the way there (nothing in them leads back, so it can be
+// made on any core, in any order: own), then that field. Only the walk of
+// that field depends on where a cycle was entered; it used to be the walk
+// of every field of every post, in one fixed order.
+var splitFields = map[reflect.Type]int{}
+
+func init() {
+	t := reflect.TypeFor[PostData]()
+	f, _ := t.FieldByName("Related")
+	splitFields[t] = f.Index[0]
 }
 
 type digest struct {
@@ -71,7 +87,7 @@ type strKey struct {
 const longString = 512
 
 func newDataHasher() *dataHasher {
-	return &dataHasher{ptrs: map[ptrKey]digest{}, strs: map[strKey]digest{}}
+	return &dataHasher{ptrs: map[ptrKey]digest{}, strs: map[strKey]digest{}, owns: map[ptrKey]digest{}}
 }
 
 // walk is one digest computation: its hash state and the pointers being
@@ -187,6 +203,7 @@ const (
 	tagTime
 	tagLocation
 	tagDigest
+	tagOwn
 )
 
 // keyDigester is a value that says its own digest, which the hasher uses
@@ -387,7 +404,15 @@ func (w *walk) pointer(v reflect.Value) {
 	if !ok {
 		depth := len(w.stack)
 		s := w.d.walk(append(w.stack[:depth:depth], k), math.MaxInt)
-		s.value(v.Elem())
+		if f, split := splitFields[v.Type().Elem()]; split {
+			own := w.d.own(k, v.Elem(), f)
+			s.tag(tagOwn)
+			s.write(own.sum[:])
+			s.bad = s.bad || !own.ok
+			s.value(v.Elem().Field(f))
+		} else {
+			s.value(v.Elem())
+		}
 		s.sumTo(&dg.sum)
 		dg.ok = !s.bad
 		low := s.low
@@ -405,6 +430,36 @@ func (w *walk) pointer(v reflect.Value) {
 	w.tag(tagPtr)
 	w.write(dg.sum[:])
 	w.bad = w.bad || !dg.ok
+}
+
+// own is the digest of the fields of the struct v, at k, but field skip
+// (see splitFields), made once per pointer.
+func (d *dataHasher) own(k ptrKey, v reflect.Value, skip int) digest {
+	d.mu.Lock()
+	dg, ok := d.owns[k]
+	d.mu.Unlock()
+	if ok {
+		return dg
+	}
+	s := d.walk([]ptrKey{k}, math.MaxInt)
+	for i := range v.NumField() {
+		if i != skip {
+			s.value(v.Field(i))
+		}
+	}
+	s.sumTo(&dg.sum)
+	dg.ok = !s.bad
+	s.release()
+	d.mu.Lock()
+	d.owns[k] = dg
+	d.mu.Unlock()
+	return dg
+}
+
+// ownOf makes the digest of d's fields but Related (see splitFields).
+func (d *dataHasher) ownOf(p *PostData) {
+	v := reflect.ValueOf(p)
+	d.own(ptrKey{v.Type(), v.UnsafePointer()}, v.Elem(), splitFields[v.Type().Elem()])
 }
 
 // contentKey is the key of a file made without a template: its bytes.

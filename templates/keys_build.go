@@ -93,10 +93,10 @@ func (b *build) keyPosts() {
 	if b.keyer == nil {
 		return
 	}
-	parallel(len(b.posts), func(i int) {
-		d := b.posts[i]
-		b.keyer.sum(d.Post, d.body, string(d.TOC), string(d.Cover))
-	})
+	// Each post's own fields on every core, then the posts in a fixed
+	// order: their digests walk Related, whose cycles are hashed as back
+	// references that depend on where the walk entered (see splitFields).
+	parallel(len(b.posts), func(i int) { b.keyer.ownOf(b.posts[i]) })
 	for _, d := range b.posts {
 		b.keyer.sum(d)
 	}

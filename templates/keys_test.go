@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -259,6 +260,50 @@ func TestKeyCycles(t *testing.T) {
 	}
 	if keyOf(t, &Page{Newer: a1, Older: b1}) == keyOf(t, &Page{Newer: b1, Older: a1}) {
 		t.Error("swapped neighbours have the same key")
+	}
+}
+
+// TestKeyOwnFieldsAnyOrder: a post's own fields (all but Related) are
+// digested once, on any core and in any order, with the same keys as when
+// they are made on the way; Related and every field still count.
+func TestKeyOwnFieldsAnyOrder(t *testing.T) {
+	ring := func(n int, title0 string) []*PostData {
+		ps := make([]*PostData, n)
+		for i := range ps {
+			ps[i] = &PostData{Title: fmt.Sprint("post ", i), Summary: "s", body: eagerBody("b")}
+		}
+		ps[0].Title = title0
+		for i, p := range ps { // each related to its two neighbours: cycles
+			p.Related = []*PostData{ps[(i+1)%n], ps[(i+n-1)%n]}
+		}
+		return ps
+	}
+	keys := func(ps []*PostData, own func(h *dataHasher)) []Key {
+		h := newDataHasher()
+		own(h)
+		var ks []Key
+		for _, p := range ps {
+			k, _ := h.sum(p)
+			ks = append(ks, k)
+		}
+		return ks
+	}
+	ps := ring(50, "first")
+	onTheWay := keys(ps, func(*dataHasher) {})
+	backwards := keys(ps, func(h *dataHasher) {
+		for i := len(ps) - 1; i >= 0; i-- {
+			h.ownOf(ps[i])
+		}
+	})
+	together := keys(ps, func(h *dataHasher) { parallel(len(ps), func(i int) { h.ownOf(ps[i]) }) })
+	if !slices.Equal(onTheWay, backwards) || !slices.Equal(onTheWay, together) {
+		t.Fatal("the keys depend on when the posts' own fields were digested")
+	}
+	retitled := keys(ring(50, "first, retitled"), func(*dataHasher) {})
+	for i := range retitled {
+		if retitled[i] == onTheWay[i] {
+			t.Errorf("post %d: a title across its related posts changed, its key did not", i)
+		}
 	}
 }
 
