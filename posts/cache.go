@@ -88,13 +88,34 @@ func facts(t *postResult) string {
 	return t.facts
 }
 
+// factsOf is fmt's "%t|%t|%t|%d|%q|%q|%q|%t|%t|%q" of the facts, written
+// without fmt: a templating answer lists every post's (20,000 at a time).
 func factsOf(t *postResult) string {
 	if t.post == nil {
 		return "nopost"
 	}
 	p := t.post
-	return fmt.Sprintf("%t|%t|%t|%d|%q|%q|%q|%t|%t|%q", t.linkable, t.expired, t.claimed, t.kind, t.file.path,
-		p.Section, t.escapedAddress(), p.Draft, p.Future, p.Title)
+	b := make([]byte, 0, 64+len(t.file.path)+len(p.Section)+len(p.Title)+len(p.Address))
+	b = strconv.AppendBool(b, t.linkable)
+	b = append(b, '|')
+	b = strconv.AppendBool(b, t.expired)
+	b = append(b, '|')
+	b = strconv.AppendBool(b, t.claimed)
+	b = append(b, '|')
+	b = strconv.AppendUint(b, uint64(t.kind), 10)
+	b = append(b, '|')
+	b = strconv.AppendQuote(b, t.file.path)
+	b = append(b, '|')
+	b = strconv.AppendQuote(b, p.Section)
+	b = append(b, '|')
+	b = strconv.AppendQuote(b, t.escapedAddress())
+	b = append(b, '|')
+	b = strconv.AppendBool(b, p.Draft)
+	b = append(b, '|')
+	b = strconv.AppendBool(b, p.Future)
+	b = append(b, '|')
+	b = strconv.AppendQuote(b, p.Title)
+	return string(b)
 }
 
 // answer is the answer the current site gives to a recorded read.
@@ -280,9 +301,17 @@ func templated(body []byte) bool {
 func (l *loader) templatingAnswer(idx *siteIndex) string {
 	t := &l.tplRead
 	t.once.Do(func() {
+		// Every post's facts, on every core (the other posts wait for
+		// this answer), then hashed in order as "%q=%s\n" lines.
+		sources := slices.Sorted(maps.Keys(idx.bySource))
+		_ = parallel(l.tree.ctx, len(sources), func(i int) { facts(idx.bySource[sources[i]]) })
 		h := sha256.New()
-		for _, src := range slices.Sorted(maps.Keys(idx.bySource)) {
-			fmt.Fprintf(h, "%q=%s\n", src, facts(idx.bySource[src]))
+		var line []byte
+		for _, src := range sources {
+			line = strconv.AppendQuote(line[:0], src)
+			line = append(line, '=')
+			line = append(line, facts(idx.bySource[src])...)
+			h.Write(append(line, '\n'))
 		}
 		fmt.Fprintf(h, "hint=%q\n", l.generatorHint())
 		shortcodes := "templates/shortcodes/"

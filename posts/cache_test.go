@@ -1,6 +1,7 @@
 package posts
 
 import (
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -93,5 +94,25 @@ func TestCachedRenderRestoresPost(t *testing.T) {
 	}
 	if len(cache.m) == 0 {
 		t.Error("nothing was cached")
+	}
+}
+
+// TestFactsAreFmts: the facts a recorded read compares are written without
+// fmt, byte for byte as fmt wrote them (answers cached by earlier builds
+// stay equal).
+func TestFactsAreFmts(t *testing.T) {
+	for _, r := range []*postResult{
+		{file: postFile{path: "posts/a.md"}, kind: kindPost, linkable: true, claimed: true, post: &Post{Title: `Say "hi" \ é 漢`, Section: "blog", Address: "posts/a b/"}},
+		{file: postFile{path: "posts/\x01odd.md"}, kind: kindSection, expired: true, post: &Post{Title: "\xff", Draft: true, Future: true, Address: "x/"}},
+		{file: postFile{path: "p.md"}},
+	} {
+		want := "nopost"
+		if p := r.post; p != nil {
+			want = fmt.Sprintf("%t|%t|%t|%d|%q|%q|%q|%t|%t|%q", r.linkable, r.expired, r.claimed, r.kind, r.file.path,
+				p.Section, r.escapedAddress(), p.Draft, p.Future, p.Title)
+		}
+		if got := factsOf(r); got != want {
+			t.Errorf("facts = %s, fmt made %s", got, want)
+		}
 	}
 }
