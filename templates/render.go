@@ -474,13 +474,43 @@ func (b *build) absURL(p string) string {
 
 func (b *build) preparePosts(visible []*posts.Post) {
 	b.posts = make([]*PostData, len(visible))
-	// Each post's data on every core (its dates, URLs and description are
-	// most of a large blog's preparation), then its tags in order.
-	parallel(len(visible), func(i int) { b.posts[i] = b.postData(visible[i]) })
 	b.byTag = map[string][]*PostData{}
 	names := map[string]string{} // tag slug -> first spelling seen (newest post)
 	for i, p := range visible {
-		d := b.posts[i]
+		d := &PostData{
+			Post:        p,
+			Title:       p.Title,
+			Slug:        p.Slug,
+			Summary:     p.Summary,
+			description: metaDescription(p.Summary),
+			Author:      p.Author,
+			Image:       p.Image,
+			ImageAlt:    p.ImageAlt,
+			Draft:       p.Draft,
+			Featured:    p.Featured,
+			ReadingTime: p.ReadingTime,
+			Words:       p.Words,
+			Date:        p.Date,
+			Updated:     p.Updated,
+			DateText:    b.loc.Date(p.Date),
+			DateISO:     p.Date.Format(time.RFC3339),
+			URL:         b.pathURL(address(p)),
+			AbsURL:      b.siteURL(address(p)),
+			TOC:         template.HTML(p.TOC), // rendered and sanitised by posts.Load
+			Scheduled:   p.Future,
+			Authors:     b.authorLinks(p),
+		}
+		d.FeedID = d.AbsURL
+		if p.FeedID != "" {
+			d.FeedID = b.siteURL(p.FeedID)
+		}
+		if p.Image != "" {
+			d.ImageURL = b.absURL(p.Image)
+		}
+		if !p.Updated.IsZero() {
+			d.UpdatedText = b.loc.Date(p.Updated)
+			d.UpdatedISO = p.Updated.Format(time.RFC3339)
+		}
 		seen := map[string]bool{}
 		for _, tag := range p.Tags {
 			slug := posts.TagSlug(tag)
@@ -494,51 +524,13 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			d.TagLinks = append(d.TagLinks, TagLink{Name: tag, Slug: slug, URL: b.pathURL("tags/" + slug + "/")})
 			b.byTag[slug] = append(b.byTag[slug], d)
 		}
+		b.posts[i] = d
 	}
 	b.tags = make([]TagLink, 0, len(names))
 	for slug, name := range names {
 		b.tags = append(b.tags, TagLink{Name: name, Slug: slug, URL: b.pathURL("tags/" + slug + "/"), Count: len(b.byTag[slug])})
 	}
 	sort.Slice(b.tags, func(i, j int) bool { return b.tags[i].Slug < b.tags[j].Slug })
-}
-
-// postData is p as templates see it, but for its tags.
-func (b *build) postData(p *posts.Post) *PostData {
-	d := &PostData{
-		Post:        p,
-		Title:       p.Title,
-		Slug:        p.Slug,
-		Summary:     p.Summary,
-		description: metaDescription(p.Summary),
-		Author:      p.Author,
-		Image:       p.Image,
-		ImageAlt:    p.ImageAlt,
-		Draft:       p.Draft,
-		Featured:    p.Featured,
-		ReadingTime: p.ReadingTime,
-		Words:       p.Words,
-		Date:        p.Date,
-		Updated:     p.Updated,
-		DateText:    b.loc.Date(p.Date),
-		DateISO:     p.Date.Format(time.RFC3339),
-		URL:         b.pathURL(address(p)),
-		AbsURL:      b.siteURL(address(p)),
-		TOC:         template.HTML(p.TOC), // rendered and sanitised by posts.Load
-		Scheduled:   p.Future,
-		Authors:     b.authorLinks(p),
-	}
-	d.FeedID = d.AbsURL
-	if p.FeedID != "" {
-		d.FeedID = b.siteURL(p.FeedID)
-	}
-	if p.Image != "" {
-		d.ImageURL = b.absURL(p.Image)
-	}
-	if !p.Updated.IsZero() {
-		d.UpdatedText = b.loc.Date(p.Updated)
-		d.UpdatedISO = p.Updated.Format(time.RFC3339)
-	}
-	return d
 }
 
 func (b *build) page(kind, title, desc, sitePath string) *Page {
