@@ -2,7 +2,6 @@ package gitstore
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"compress/zlib"
 	"crypto/sha1"
@@ -26,11 +25,7 @@ func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbi
 	sum := sha1.New()
 	bw := bufio.NewWriterSize(out, 64<<10)
 	w := io.MultiWriter(bw, sum)
-	var hdr [12]byte
-	copy(hdr[:4], "PACK")
-	binary.BigEndian.PutUint32(hdr[4:8], 2)
-	binary.BigEndian.PutUint32(hdr[8:12], uint32(len(objects)))
-	if _, err := w.Write(hdr[:]); err != nil {
+	if _, err := w.Write(packHeader(len(objects))); err != nil {
 		return err
 	}
 	zw := zlib.NewWriter(nil)
@@ -65,16 +60,15 @@ func readObject(s storer.EncodedObjectStorer, h plumbing.Hash) (plumbing.ObjectT
 	if err != nil {
 		return 0, nil, fmt.Errorf("read object %s: %w", h, err)
 	}
-	r, err := o.Reader()
-	if err != nil {
-		return 0, nil, fmt.Errorf("read object %s: %w", h, err)
-	}
-	defer r.Close()
-	data := make([]byte, o.Size())
-	if _, err := io.ReadFull(r, data); err != nil {
-		return 0, nil, fmt.Errorf("read object %s: %w", h, err)
-	}
-	return o.Type(), data, nil
+	data, err := objectBytes(o)
+	return o.Type(), data, err
+}
+
+// packHeader is the 12 bytes that start a version 2 pack of n objects.
+func packHeader(n int) []byte {
+	hdr := []byte("PACK\x00\x00\x00\x02\x00\x00\x00\x00")
+	binary.BigEndian.PutUint32(hdr[8:], uint32(n))
+	return hdr
 }
 
 // appendEntryHeader appends a pack entry's type and size header.
@@ -91,25 +85,17 @@ func appendEntryHeader(b []byte, typ plumbing.ObjectType, size int) []byte {
 // writeEntry writes one pack entry: the type-and-size header, the base of a
 // REF_DELTA, and the zlib-compressed data.
 func writeEntry(w io.Writer, zw *zlib.Writer, typ plumbing.ObjectType, base *plumbing.Hash, data []byte) error {
-	return writeEntryFrom(w, zw, typ, base, int64(len(data)), bytes.NewReader(data))
-}
-
-// writeEntryFrom is writeEntry of the size bytes read from r.
-func writeEntryFrom(w io.Writer, zw *zlib.Writer, typ plumbing.ObjectType, base *plumbing.Hash, size int64, r io.Reader) error {
-	var hdr [16]byte
-	if _, err := w.Write(appendEntryHeader(hdr[:0], typ, int(size))); err != nil {
-		return err
-	}
+	var hdr [16 + len(plumbing.Hash{})]byte
+	head := appendEntryHeader(hdr[:0], typ, len(data))
 	if base != nil {
-		if _, err := w.Write(base[:]); err != nil {
-			return err
-		}
+		head = append(head, base[:]...)
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
 	}
 	zw.Reset(w)
-	if m, err := io.Copy(zw, r); err != nil {
+	if _, err := zw.Write(data); err != nil {
 		return err
-	} else if m != size {
-		return fmt.Errorf("object is %d bytes, not %d", m, size)
 	}
 	return zw.Close()
 }
@@ -153,15 +139,11 @@ func (it *packItem) deltaBase(base *packItem) bool {
 func writeNewPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbing.Hash, ofs bool) error {
 	items := make([]packItem, len(objects))
 	for i, h := range objects {
-		o, err := s.EncodedObject(plumbing.AnyObject, h)
-		if err != nil {
-			return fmt.Errorf("read object %s: %w", h, err)
-		}
-		data, err := objectBytes(o)
+		typ, data, err := readObject(s, h)
 		if err != nil {
 			return err
 		}
-		items[i] = packItem{h: h, typ: o.Type(), data: data}
+		items[i] = packItem{h: h, typ: typ, data: data}
 	}
 	slices.SortStableFunc(items, func(a, b packItem) int {
 		return cmp.Or(cmp.Compare(b.typ, a.typ), cmp.Compare(len(b.data), len(a.data)))
@@ -169,11 +151,8 @@ func writeNewPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbin
 	sum := sha1.New()
 	bw := bufio.NewWriterSize(out, 256<<10)
 	w := io.MultiWriter(bw, sum)
-	var hdr [12]byte
-	copy(hdr[:4], "PACK")
-	binary.BigEndian.PutUint32(hdr[4:8], 2)
-	binary.BigEndian.PutUint32(hdr[8:12], uint32(len(items)))
-	if _, err := w.Write(hdr[:]); err != nil {
+	hdr := packHeader(len(items))
+	if _, err := w.Write(hdr); err != nil {
 		return err
 	}
 	off, prevOff, depth := int64(len(hdr)), int64(0), 0

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/zlib"
 	"crypto/sha1"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -50,11 +49,8 @@ func storePack(st *filesystem.Storage, objs []plumbing.EncodedObject) (err error
 	}()
 	sum := sha1.New()
 	bw := bufio.NewWriterSize(io.MultiWriter(f, sum), 256<<10)
-	var hdr [12]byte
-	copy(hdr[:4], "PACK")
-	binary.BigEndian.PutUint32(hdr[4:8], 2)
-	binary.BigEndian.PutUint32(hdr[8:12], uint32(len(objs)))
-	if _, err := bw.Write(hdr[:]); err != nil {
+	hdr := packHeader(len(objs))
+	if _, err := bw.Write(hdr); err != nil {
 		return fmt.Errorf("write pack: %w", err)
 	}
 	idx := new(idxfile.Writer)
@@ -173,13 +169,25 @@ func compressEntries(objs []plumbing.EncodedObject, out [][]byte) error {
 // onEveryCore runs f(c, 0) … f(c, n-1) on every core, each goroutine with
 // its own compressor at level.
 func onEveryCore(n, level int, f func(c *entryCompressor, i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+	cs := make([]entryCompressor, workers(n))
+	for w := range cs {
+		cs[w].level = level
+	}
+	parallel(n, func(w, i int) { f(&cs[w], i) })
+}
+
+// workers is how many goroutines parallel runs for n items.
+func workers(n int) int { return min(runtime.GOMAXPROCS(0), n) }
+
+// parallel runs f(w, 0) … f(w, n-1) on every core, worker w (below
+// workers(n)) taking every w-th item, and returns when all are done.
+func parallel(n int, f func(w, i int)) {
+	k := workers(n)
 	var wg sync.WaitGroup
-	for w := range workers {
+	for w := range k {
 		wg.Go(func() {
-			c := &entryCompressor{level: level}
-			for i := w; i < n; i += workers {
-				f(c, i)
+			for i := w; i < n; i += k {
+				f(w, i)
 			}
 		})
 	}

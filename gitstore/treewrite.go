@@ -4,11 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"path"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -339,16 +337,7 @@ func hashFiles(n *node) {
 	if len(files) < packThreshold {
 		return // hash does them, one by one
 	}
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(files); i += workers {
-				files[i].sum = plumbing.ComputeHash(plumbing.BlobObject, files[i].data)
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(files), func(_, i int) { files[i].sum = plumbing.ComputeHash(plumbing.BlobObject, files[i].data) })
 }
 
 // hashFolders hashes the folders two levels under root on every core,
@@ -369,16 +358,7 @@ func (w *treeWriter) hashFolders(root *node) {
 	if len(dirs) < 2 {
 		return
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(dirs))
-	var wg sync.WaitGroup
-	for k := range workers {
-		wg.Go(func() {
-			for i := k; i < len(dirs); i += workers {
-				_, _ = w.hash(dirs[i]) // hash fails on nothing; root's hash would say
-			}
-		})
-	}
-	wg.Wait()
+	parallel(len(dirs), func(_, i int) { _, _ = w.hash(dirs[i]) }) // hash fails on nothing; root's hash would say
 }
 
 // write stores the objects of the hashed folder n that differ from old

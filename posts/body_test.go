@@ -42,26 +42,36 @@ var lazySite = fstest.MapFS{
 	"posts/x.png":           {Data: []byte("PNG")},
 }
 
+// lazyNow is the time lazySite is loaded at.
+var lazyNow = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// loadLazySite loads lazySite without a cache (plain) and once through an
+// empty counting cache, which it returns filled.
+func loadLazySite(t *testing.T) (plain *Site, cache *countingCache) {
+	t.Helper()
+	plain, err := Load(t.Context(), lazySite, Options{Now: lazyNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache = &countingCache{mapCache: mapCache{m: map[[32]byte][]byte{}}, keys: map[[32]byte]bool{}}
+	if _, err := Load(t.Context(), lazySite, Options{Now: lazyNow, Cache: cache}); err != nil {
+		t.Fatal(err)
+	}
+	return plain, cache
+}
+
 // TestLazyBodies: a Load served from the cache reads no post's HTML or text
 // until asked, gives the same bodies, digests and image sources as a Load
 // that rendered them, and a body gone from the cache since is BodyErr, not
 // a silent empty post.
 func TestLazyBodies(t *testing.T) {
-	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	plain, err := Load(t.Context(), lazySite, Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := &countingCache{mapCache: mapCache{m: map[[32]byte][]byte{}}, keys: map[[32]byte]bool{}}
-	if _, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache}); err != nil {
-		t.Fatal(err)
-	}
+	plain, cache := loadLazySite(t)
 	for _, p := range plain.Posts {
 		html, text := p.HTML(), p.Text()
 		cache.keys[bodyKey("html", sha256.Sum256([]byte(html)))] = true
 		cache.keys[bodyKey("text", sha256.Sum256([]byte(text)))] = true
 	}
-	got, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache})
+	got, err := Load(t.Context(), lazySite, Options{Now: lazyNow, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +92,7 @@ func TestLazyBodies(t *testing.T) {
 	}
 
 	// A body removed after Load: an error, not an empty page.
-	again, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache})
+	again, err := Load(t.Context(), lazySite, Options{Now: lazyNow, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +105,7 @@ func TestLazyBodies(t *testing.T) {
 	}
 
 	// A body gone before Load: the post is rendered again.
-	again, err = Load(t.Context(), lazySite, Options{Now: now, Cache: cache})
+	again, err = Load(t.Context(), lazySite, Options{Now: lazyNow, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,19 +154,11 @@ func TestBodyDigest(t *testing.T) {
 // gone from the cache after Load are folded from the text instead, and
 // words gone before Load make the post render again.
 func TestCachedSearchWords(t *testing.T) {
-	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	plain, err := Load(t.Context(), lazySite, Options{Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := &countingCache{mapCache: mapCache{m: map[[32]byte][]byte{}}, keys: map[[32]byte]bool{}}
-	if _, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache}); err != nil {
-		t.Fatal(err)
-	}
+	plain, cache := loadLazySite(t)
 	for _, p := range plain.Posts {
 		cache.keys[wordsKey(sha256.Sum256([]byte(p.Text())))] = true
 	}
-	got, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache})
+	got, err := Load(t.Context(), lazySite, Options{Now: lazyNow, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +191,7 @@ func TestCachedSearchWords(t *testing.T) {
 		t.Errorf("words gone from the cache: %q, %v", w, p.BodyErr())
 	}
 	// Gone before Load: the post is rendered again, and its words put back.
-	again, err := Load(t.Context(), lazySite, Options{Now: now, Cache: cache})
+	again, err := Load(t.Context(), lazySite, Options{Now: lazyNow, Cache: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
