@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -300,9 +301,29 @@ func TestOneBadPathCostsOnlyItself(t *testing.T) {
 }
 
 func TestDropNested(t *testing.T) {
-	files := map[string][]byte{"a.html": nil, "a.html/b/index.html": nil, "c/index.html": nil}
+	files := map[string][]byte{"a.html": nil, "a.html/b/index.html": nil, "c/index.html": nil, "a.html-2/index.html": nil}
 	ds := dropNested(files, new([]string))
-	if len(ds) != 1 || ds[0].File != "a.html/b/index.html" || len(files) != 2 {
+	if len(ds) != 1 || ds[0].File != "a.html/b/index.html" || len(files) != 3 {
 		t.Errorf("diagnostics %v, files %v", ds, files)
+	}
+	// Kept files count as files: under one, beside one, and one under a
+	// file just made; a path between a file and one under it ("a-b" sorts
+	// between "a" and "a/b") changes nothing.
+	files = map[string][]byte{"k/x.html/y": nil, "n/index.html": nil, "m": nil}
+	kept := []string{"k/x.html", "k/x.html-old", "m/under/index.html", "n/index.htm", "z"}
+	ds = dropNested(files, &kept)
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.File+" under "+strings.TrimSuffix(strings.SplitAfter(d.Message, "under the file ")[1], "; it is left out (please report it)"))
+	}
+	slices.Sort(got)
+	if want := []string{"k/x.html/y under k/x.html", "m/under/index.html under m"}; !slices.Equal(got, want) {
+		t.Errorf("nested %q, want %q", got, want)
+	}
+	if _, ok := files["k/x.html/y"]; ok || len(files) != 2 {
+		t.Errorf("files left %v", files)
+	}
+	if want := []string{"k/x.html", "k/x.html-old", "n/index.htm", "z"}; !slices.Equal(kept, want) {
+		t.Errorf("kept left %q, want %q", kept, want)
 	}
 }

@@ -13,9 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
-	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/publishbot/publishbot/posts"
@@ -142,38 +143,50 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 // The files *kept (see Output.Kept) count as files, and are dropped from
 // it the same way.
 func dropNested(files map[string][]byte, kept *[]string) []posts.Diagnostic {
-	isFile := func(p string) bool { _, ok := files[p]; return ok }
+	// In path order, the files a path lies under come before it, and
+	// every path between such a file and it starts with that file's path:
+	// open holds the files that the current path starts with.
+	all := slices.Sorted(maps.Keys(files))
 	if len(*kept) > 0 {
-		all := make(map[string]bool, len(files)+len(*kept))
-		for p := range files {
-			all[p] = true
+		k := *kept
+		if !slices.IsSorted(k) {
+			k = slices.Sorted(slices.Values(k))
 		}
-		for _, p := range *kept {
-			all[p] = true
-		}
-		isFile = func(p string) bool { return all[p] }
+		all = mergeSorted(all, k)
 	}
 	var ds []posts.Diagnostic
-	check := func(p string) {
-		for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
-			if isFile(d) {
+	var open []string
+	for _, p := range all {
+		for len(open) > 0 && !strings.HasPrefix(p, open[len(open)-1]) {
+			open = open[:len(open)-1]
+		}
+		for i := len(open) - 1; i >= 0; i-- {
+			if d := open[i]; len(p) > len(d) && p[len(d)] == '/' {
 				ds = append(ds, posts.Diagnostic{File: p, Severity: posts.SeverityError, Code: posts.CodeInternal,
 					Message: fmt.Sprintf("publishbot made %s, which lies under the file %s; it is left out (please report it)", p, d)})
 				break
 			}
 		}
-	}
-	for p := range files {
-		check(p)
-	}
-	for _, p := range *kept {
-		check(p)
+		open = append(open, p)
 	}
 	for _, d := range ds {
 		delete(files, d.File)
 		*kept = slices.DeleteFunc(*kept, func(p string) bool { return p == d.File })
 	}
 	return ds
+}
+
+// mergeSorted is the sorted list of the sorted lists a and b.
+func mergeSorted(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] <= b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // BuildDir builds the content folder dir with its own templates/ folder as
