@@ -23,6 +23,7 @@ type randomBlog struct {
 	posts  []*blogPost // nil: a deleted post (links to it break)
 	config string      // publish.yaml's line after title and base_url
 	footer string      // templates/post-footer.html, "" for none
+	list   string      // templates/archive.html, "" for none
 	static string      // static/img.png, "" for none
 	notes  string      // static/notes.txt, "" for none
 	photos [2]int      // static/photo.jpg and posts/shot.png: an index into blogImages, -1 for none
@@ -84,6 +85,9 @@ func (b *randomBlog) content() fstest.MapFS {
 	if b.footer != "" {
 		content["templates/post-footer.html"] = &fstest.MapFile{Data: []byte(b.footer)}
 	}
+	if b.list != "" {
+		content["templates/archive.html"] = &fstest.MapFile{Data: []byte(b.list)}
+	}
 	for i, p := range b.posts {
 		if p != nil {
 			content[fmt.Sprintf("posts/p%03d.md", i)] = &fstest.MapFile{Data: []byte(p.text(b.posts))}
@@ -141,9 +145,18 @@ func (b *randomBlog) edit(step int, build func(step string)) string {
 		b.config = configs[b.rng.IntN(len(configs))]
 		return "config"
 	case 9:
-		footers := []string{"", `<p class="licence">CC BY {{.Title}}</p>`, `<p>Comments for {{.Post.Title}}</p>`}
-		b.footer = footers[b.rng.IntN(len(footers))]
-		return "template override"
+		if b.rng.IntN(2) == 0 {
+			footers := []string{"", `<p class="licence">CC BY {{.Title}}</p>`, `<p>Comments for {{.Post.Title}}</p>`}
+			b.footer = footers[b.rng.IntN(len(footers))]
+			return "template override"
+		}
+		// archives that read more of the posts than the default one: their
+		// pages' keys must hold what they read (templates.postReads)
+		lists := []string{"", archiveReading(`{{.Title}}: {{.Words}} words`), archiveReading(`{{.Body}}`),
+			archiveReading(`{{.Title}}{{if eq . .}}.{{end}}`), archiveReading(`{{$p := .}}{{with $p.Summary}}{{.}}{{end}}`),
+			archiveReading(`{{template "teaser" .}}`) + `{{define "teaser"}}{{len .TagLinks}} {{.ReadingTime}}{{end}}`}
+		b.list = lists[b.rng.IntN(len(lists))]
+		return "archive override"
 	case 10:
 		switch b.rng.IntN(3) {
 		case 0:
@@ -178,4 +191,9 @@ func (b *randomBlog) edit(step int, build func(step string)) string {
 		b.pick().link = b.rng.IntN(len(b.posts))
 		return "link"
 	}
+}
+
+// archiveReading is an archive.html that shows each post with item.
+func archiveReading(item string) string {
+	return `{{template "base" .}}{{define "main"}}{{range .Years}}{{range .Posts}}<p>` + item + `</p>{{end}}{{end}}{{end}}`
 }

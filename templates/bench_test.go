@@ -3,7 +3,9 @@ package templates
 import (
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/publishbot/publishbot/posts"
 )
@@ -48,6 +50,7 @@ func BenchmarkRenderUnchanged(b *testing.B) {
 			}
 			b.ReportAllocs()
 			var rendered int
+			cpu := cpuTime()
 			for b.Loop() {
 				out, err := r.Render(b.Context(), site, nil, Options{Previous: first.Keys})
 				if err != nil {
@@ -56,6 +59,7 @@ func BenchmarkRenderUnchanged(b *testing.B) {
 				rendered = len(out.Files) // kept files are not in it
 			}
 			b.ReportMetric(float64(rendered), "rendered")
+			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
@@ -74,4 +78,47 @@ func benchSite(b *testing.B, n int) (*posts.Site, *Renderer) {
 		b.Fatal(err)
 	}
 	return site, r
+}
+
+// BenchmarkRenderOneBodyEdited renders a site again after the text of one
+// of its posts changed (its summary did not), with the keys of the render
+// before: the cost of the render of a typo fixed.
+func BenchmarkRenderOneBodyEdited(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
+			site, r := benchSite(b, n)
+			first, err := r.Render(b.Context(), site, nil, Options{Keys: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			keys := first.Keys
+			p := site.Posts[n/2]
+			bodies := [2]string{p.HTML() + "<p>A typo fixed.</p>\n", p.HTML()}
+			b.ReportAllocs()
+			var rendered int
+			i := 0
+			cpu := cpuTime()
+			for b.Loop() {
+				p.SetBody(bodies[i%2], "")
+				i++
+				out, err := r.Render(b.Context(), site, nil, Options{Previous: keys})
+				if err != nil {
+					b.Fatal(err)
+				}
+				keys, rendered = out.Keys, len(out.Files)
+			}
+			b.ReportMetric(float64(rendered), "rendered")
+			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
+// cpuTime is the CPU time (user and system) this process has used: on a
+// shared machine, a steadier measure of work than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -75,6 +76,56 @@ func FuzzAbsoluteHTML(f *testing.F) {
 		got := absoluteHTML(body, base)
 		if a, b := strings.Join(textOf(t, []byte(got)), " "), strings.Join(textOf(t, []byte(body)), " "); a != b {
 			t.Fatalf("text changed:\n%q\n%q", a, b)
+		}
+	})
+}
+
+// FuzzArchiveReads renders a site with an arbitrary archive.html, changes
+// one thing of one post, and renders it again with the keys of the first
+// render: when the archive is kept (its key says the template reads
+// nothing that changed, see postReads), its bytes are those of a full
+// render.
+func FuzzArchiveReads(f *testing.F) {
+	f.Add(`{{template "base" .}}{{define "main"}}{{range .Years}}{{range .Posts}}{{.Title}}{{end}}{{end}}{{end}}`, uint8(0))
+	f.Add(`{{range .Years}}{{range $p := .Posts}}{{$p.Words}}{{end}}{{end}}`, uint8(0))
+	f.Add(`{{range .Years}}{{range .Posts}}{{with .Post}}{{.Summary}}{{end}}{{end}}{{end}}`, uint8(3))
+	f.Add(`{{range .Years}}{{range .Posts}}{{template "x" .}}{{end}}{{end}}{{define "x"}}{{.Body}}{{end}}`, uint8(1))
+	f.Add(`{{$x := 0}}{{range .Years}}{{range .Posts}}{{$x = .ReadingTime}}{{end}}{{end}}{{$x}}`, uint8(0))
+	f.Fuzz(func(t *testing.T, src string, change uint8) {
+		r, err := New(fstest.MapFS{"archive.html": {Data: []byte(src)}})
+		if err != nil {
+			return
+		}
+		site := handSite(3)
+		first, err := r.Render(t.Context(), site, nil, Options{Keys: true})
+		if err != nil {
+			return
+		}
+		p := site.Posts[1]
+		switch change % 5 {
+		case 0:
+			p.Words++
+			p.ReadingTime++
+		case 1:
+			p.SetBody(p.HTML()+"<p>More.</p>\n", "")
+		case 2:
+			p.Title += "!"
+		case 3:
+			p.Summary += "!"
+		case 4:
+			p.Tags = append(p.Tags, "new")
+		}
+		again, err := r.Render(t.Context(), site, nil, Options{Previous: first.Keys})
+		if err != nil {
+			return
+		}
+		full, err := r.Render(t.Context(), site, nil, Options{})
+		if err != nil {
+			t.Fatalf("a full render fails where the incremental one did not: %v", err)
+		}
+		const archive = "archive/index.html"
+		if slices.Contains(again.Kept, archive) && string(first.Files[archive]) != string(full.Files[archive]) {
+			t.Errorf("the archive was kept, but change %d makes it\n%s\nnot\n%s", change%5, full.Files[archive], first.Files[archive])
 		}
 	})
 }

@@ -27,7 +27,11 @@ type Key [32]byte
 // (keyDigester: the posts' bodies) is hashed by it. Files the renderer
 // writes without a template (feeds, sitemap, search) are keyed by their
 // bytes (contentKey): they are always made, and only skip the caller's
-// hashing and writing when unchanged. Assets are keyed by the content
+// hashing and writing when unchanged. A page template that provably reads
+// only some fields of the posts it shows (postReads, reads.go: the
+// archive reads titles, addresses and dates) has its pages keyed by those
+// fields of each post, so that a post's text edited leaves it unchanged;
+// post pages are keyed by whole posts. Assets are keyed by the content
 // tree's name of their content (assetKey) and images by the hash of their
 // bytes that imagery records (imageKey): a kept one is not even read.
 
@@ -50,7 +54,17 @@ type dataHasher struct {
 	mu   sync.Mutex
 	ptrs map[ptrKey]digest
 	strs map[strKey]digest
-	owns map[ptrKey]digest // see splitFields
+	owns map[ptrKey]*ownDigest // see splitFields
+	// masks are the post masks pages are keyed with (postReads): a post's
+	// digest by each is made with its own digest, from the same bytes
+	masks []*postMask
+}
+
+// ownDigest is the digest of a struct's fields but its split one, and,
+// for a PostData, that of the fields of each of the hasher's masks.
+type ownDigest struct {
+	digest
+	masked []digest // by mask id
 }
 
 // splitFields names, for a struct type, the one field through which its
@@ -76,6 +90,7 @@ type digest struct {
 type ptrKey struct {
 	t reflect.Type
 	p unsafe.Pointer // keeps the value alive: the key cannot be reused by another value
+	m *postMask      // the posts' fields hashed (see postReads); nil: all
 }
 
 type strKey struct {
@@ -87,7 +102,7 @@ type strKey struct {
 const longString = 512
 
 func newDataHasher() *dataHasher {
-	return &dataHasher{ptrs: map[ptrKey]digest{}, strs: map[strKey]digest{}, owns: map[ptrKey]digest{}}
+	return &dataHasher{ptrs: map[ptrKey]digest{}, strs: map[strKey]digest{}, owns: map[ptrKey]*ownDigest{}}
 }
 
 // walk is one digest computation: its hash state and the pointers being
@@ -96,8 +111,9 @@ type walk struct {
 	d     *dataHasher
 	h     hash.Hash
 	stack []ptrKey
-	low   int  // lowest stack index a back reference pointed to
-	bad   bool // something could not be hashed
+	low   int       // lowest stack index a back reference pointed to
+	bad   bool      // something could not be hashed
+	mask  *postMask // the fields of the posts hashed; nil: all
 	// pend holds the bytes not yet written to h: a walk writes a few
 	// bytes at a time, and a call of h.Write per tag and number cost more
 	// than the hashing (the digest is of the same bytes)
@@ -113,7 +129,7 @@ var walks = sync.Pool{New: func() any { return &walk{h: sha256.New()} }}
 // lowest back reference seen so far low.
 func (d *dataHasher) walk(stack []ptrKey, low int) *walk {
 	w := walks.Get().(*walk)
-	w.d, w.stack, w.low, w.bad, w.n = d, stack, low, false, 0
+	w.d, w.stack, w.low, w.bad, w.n, w.mask = d, stack, low, false, 0, nil
 	w.h.Reset()
 	return w
 }
@@ -151,7 +167,14 @@ func (w *walk) sumTo(k *[32]byte) {
 // sum digests vs in order. ok is false when one of them holds something
 // that cannot be hashed.
 func (d *dataHasher) sum(vs ...any) (k Key, ok bool) {
+	return d.sumReading(nil, vs...)
+}
+
+// sumReading is sum where every PostData is hashed by the fields of mask
+// only (see postReads); nil is every field.
+func (d *dataHasher) sumReading(mask *postMask, vs ...any) (k Key, ok bool) {
 	w := d.walk(nil, math.MaxInt)
+	w.mask = mask
 	defer w.release()
 	for _, v := range vs {
 		w.value(reflect.ValueOf(v))
@@ -204,6 +227,7 @@ const (
 	tagLocation
 	tagDigest
 	tagOwn
+	tagFields
 )
 
 // keyDigester is a value that says its own digest, which the hasher uses
@@ -367,6 +391,7 @@ func (w *walk) mapValue(v reflect.Value) {
 // so back references still resolve.
 func (w *walk) sub(fn func(s *walk)) Key {
 	s := w.d.walk(w.stack, w.low)
+	s.mask = w.mask
 	defer s.release()
 	fn(s)
 	w.bad = w.bad || s.bad
@@ -389,7 +414,17 @@ func (w *walk) pointer(v reflect.Value) {
 		w.write(sum[:])
 		return
 	}
-	k := ptrKey{v.Type(), v.UnsafePointer()}
+	if m := w.mask; m != nil && v.Type() == postDataPtrType && m.id < len(w.d.masks) && w.d.masks[m.id] == m {
+		// only what the page's template reads (postReads): made with the
+		// post's own digest, which never leads back to another post
+		own := w.d.own(ptrKey{v.Type(), v.UnsafePointer(), nil}, v.Elem(), splitFields[postDataType])
+		dg := own.masked[w.mask.id]
+		w.tag(tagPtr)
+		w.write(dg.sum[:])
+		w.bad = w.bad || !dg.ok
+		return
+	}
+	k := ptrKey{v.Type(), v.UnsafePointer(), w.mask}
 	for i, on := range w.stack {
 		if on == k {
 			w.tag(tagBackRef)
@@ -404,6 +439,7 @@ func (w *walk) pointer(v reflect.Value) {
 	if !ok {
 		depth := len(w.stack)
 		s := w.d.walk(append(w.stack[:depth:depth], k), math.MaxInt)
+		s.mask = w.mask
 		if f, split := splitFields[v.Type().Elem()]; split {
 			own := w.d.own(k, v.Elem(), f)
 			s.tag(tagOwn)
@@ -433,33 +469,70 @@ func (w *walk) pointer(v reflect.Value) {
 }
 
 // own is the digest of the fields of the struct v, at k, but field skip
-// (see splitFields), made once per pointer.
-func (d *dataHasher) own(k ptrKey, v reflect.Value, skip int) digest {
+// (see splitFields), made once per pointer. The bytes of the fields are
+// recorded rather than hashed as they come, so that the digests by the
+// masks are made from the same bytes.
+func (d *dataHasher) own(k ptrKey, v reflect.Value, skip int) *ownDigest {
 	d.mu.Lock()
 	dg, ok := d.owns[k]
 	d.mu.Unlock()
 	if ok {
 		return dg
 	}
+	dg = &ownDigest{}
 	s := d.walk([]ptrKey{k}, math.MaxInt)
-	for i := range v.NumField() {
+	rec := recorders.Get().(*recorder)
+	rec.buf = rec.buf[:0]
+	h := s.h
+	s.h = rec
+	n := v.NumField()
+	ends := make([]int, n+1) // field i's bytes are rec.buf[ends[i]:ends[i+1]]
+	for i := range n {
+		ends[i] = len(rec.buf) + s.n
 		if i != skip {
 			s.value(v.Field(i))
 		}
 	}
-	s.sumTo(&dg.sum)
-	dg.ok = !s.bad
+	ends[n] = len(rec.buf) + s.n
+	s.flush()
+	dg.sum, dg.ok = sha256.Sum256(rec.buf), !s.bad
+	if v.Type() == postDataType && len(d.masks) > 0 {
+		dg.masked = make([]digest, len(d.masks))
+		var sel []byte
+		for id, m := range d.masks {
+			sel = append(sel[:0], tagFields)
+			sel = append(sel, m.sig...)
+			for _, i := range m.fields {
+				sel = append(sel, rec.buf[ends[i]:ends[i+1]]...)
+			}
+			dg.masked[id] = digest{sum: sha256.Sum256(sel), ok: dg.ok}
+		}
+	}
+	s.h = h
 	s.release()
+	recorders.Put(rec)
 	d.mu.Lock()
 	d.owns[k] = dg
 	d.mu.Unlock()
 	return dg
 }
 
+// recorder is the hash.Hash of a walk whose bytes are kept (own): it
+// only collects them.
+type recorder struct{ buf []byte }
+
+var recorders = sync.Pool{New: func() any { return &recorder{} }}
+
+func (r *recorder) Write(p []byte) (int, error) { r.buf = append(r.buf, p...); return len(p), nil }
+func (r *recorder) Sum(b []byte) []byte         { s := sha256.Sum256(r.buf); return append(b, s[:]...) }
+func (r *recorder) Reset()                      { r.buf = r.buf[:0] }
+func (r *recorder) Size() int                   { return sha256.Size }
+func (r *recorder) BlockSize() int              { return sha256.BlockSize }
+
 // ownOf makes the digest of d's fields but Related (see splitFields).
 func (d *dataHasher) ownOf(p *PostData) {
 	v := reflect.ValueOf(p)
-	d.own(ptrKey{v.Type(), v.UnsafePointer()}, v.Elem(), splitFields[v.Type().Elem()])
+	d.own(ptrKey{v.Type(), v.UnsafePointer(), nil}, v.Elem(), splitFields[v.Type().Elem()])
 }
 
 // contentKey is the key of a file made without a template: its bytes.

@@ -17,7 +17,28 @@ func (b *build) pageKey(sitePath, tpl string, pg *Page) (Key, bool) {
 		return Key{}, false
 	}
 	// *pg, not pg: a page is hashed once, its pointer need not be kept
-	return b.keyer.sum(b.theme, tpl, sitePath, *pg)
+	return b.keyer.sumReading(b.r.reads[tpl], b.theme, tpl, sitePath, *pg)
+}
+
+// postPageKey is the key of a post page pg without its JSONLD, which ld
+// makes: the key holds ld in its place.
+func (b *build) postPageKey(sitePath string, pg *Page, ld postLD) (Key, bool) {
+	if b.keyer == nil {
+		return Key{}, false
+	}
+	return b.keyer.sumReading(b.r.reads[tplPost], b.theme, tplPost, sitePath, *pg, ld)
+}
+
+// redirectKey is the key of the redirect file f of the page whose key
+// (made with no site path) is page.
+func redirectKey(page Key, f string) Key {
+	h := sha256.New()
+	h.Write([]byte("redirect\x00"))
+	h.Write(page[:])
+	h.Write([]byte(f))
+	var k Key
+	h.Sum(k[:0])
+	return k
 }
 
 // unchanged says whether Options.Previous gives sitePath the key k.

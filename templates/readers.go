@@ -227,8 +227,23 @@ type ldBlog struct {
 	Image       string    `json:"image,omitempty"`
 }
 
-// postJSONLD is the BlogPosting of a post page.
-func (b *build) postJSONLD(d *PostData, image string) (template.JS, error) {
+// postLD is everything the BlogPosting of a post page is made from: a
+// post page's key holds it in place of the BlogPosting, which is made
+// only when the page is rendered (most pages of an edit are kept).
+type postLD struct {
+	d                   *PostData
+	image               string
+	lang, blog, blogURL string
+}
+
+// postLD is what the BlogPosting of d's page, with the cover image, is made of.
+func (b *build) postLD(d *PostData, image string) postLD {
+	return postLD{d: d, image: image, lang: b.cfg.Language, blog: b.cfg.Title, blogURL: b.cfg.URL("")}
+}
+
+// jsonLD is the BlogPosting of a post page.
+func (in postLD) jsonLD() template.JS {
+	d := in.d
 	v := ldBlogPosting{
 		Context:       "https://schema.org",
 		Type:          "BlogPosting",
@@ -238,10 +253,10 @@ func (b *build) postJSONLD(d *PostData, image string) (template.JS, error) {
 		MainEntity:    d.AbsURL,
 		DatePublished: d.DateISO,
 		DateModified:  d.DateISO,
-		Image:         image,
+		Image:         in.image,
 		WordCount:     d.Words,
-		InLanguage:    b.cfg.Language,
-		IsPartOf:      &ldBlog{Type: "Blog", Name: b.cfg.Title, URL: b.cfg.URL("")},
+		InLanguage:    in.lang,
+		IsPartOf:      &ldBlog{Type: "Blog", Name: in.blog, URL: in.blogURL},
 	}
 	if d.UpdatedISO != "" && d.Updated.After(d.Date) {
 		v.DateModified = d.UpdatedISO
@@ -252,7 +267,7 @@ func (b *build) postJSONLD(d *PostData, image string) (template.JS, error) {
 	for _, t := range d.TagLinks {
 		v.Keywords = append(v.Keywords, t.Name)
 	}
-	return template.JS(v.appendJSON(make([]byte, 0, 1024))), nil // escaped for a script element as jsonLD's (jsonld.go)
+	return template.JS(v.appendJSON(make([]byte, 0, 1024))) // escaped for a script element as jsonLD's (jsonld.go)
 }
 
 // blogJSONLD is the Blog of the index page.

@@ -329,6 +329,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	b.loc = locale.For(b.cfg.Language, b.cfg.Strings)
 	if opts.Keys || opts.Previous != nil {
 		b.keyer = newDataHasher()
+		b.keyer.masks = r.masks
 		b.theme, _ = b.keyer.sum("page\x00", r.digest, localeKey(b.loc))
 		b.keys, b.kept = map[string]Key{}, map[string]bool{}
 	}
@@ -594,15 +595,13 @@ func (b *build) postPages() error {
 				if errs[i] = b.ctx.Err(); errs[i] != nil {
 					continue
 				}
-				var pg *Page
-				if pg, errs[i] = b.postPage(i); errs[i] != nil {
-					continue
-				}
+				pg, ld := b.postPage(i)
 				p := posts.OutputPath(address(b.posts[i].Post))
-				if keys[i], keyed[i] = b.pageKey(p, tplPost, pg); keyed[i] && b.unchanged(p, keys[i]) {
+				if keys[i], keyed[i] = b.postPageKey(p, pg, ld); keyed[i] && b.unchanged(p, keys[i]) {
 					kept[i] = true
 					continue
 				}
+				pg.JSONLD = ld.jsonLD()
 				results[i], errs[i] = b.tpl.execute(tplPost, pg, len(b.posts[i].Body())+6<<10)
 			}
 		}()
@@ -633,8 +632,9 @@ func (b *build) postPages() error {
 	return nil
 }
 
-// postPage is the data of post i's page.
-func (b *build) postPage(i int) (*Page, error) {
+// postPage is the data of post i's page but its JSONLD, and what that is
+// made from.
+func (b *build) postPage(i int) (*Page, postLD) {
 	d := b.posts[i]
 	title := d.Title
 	if b.site.Title != "" {
@@ -652,17 +652,13 @@ func (b *build) postPage(i int) (*Page, error) {
 	if d.ImageURL != "" {
 		pg.Image, pg.ImageAlt = d.ImageURL, d.ImageAlt
 	}
-	var err error
-	if pg.JSONLD, err = b.postJSONLD(d, pg.Image); err != nil {
-		return nil, err
-	}
 	if i > 0 {
 		pg.Newer = b.posts[i-1]
 	}
 	if i+1 < len(b.posts) {
 		pg.Older = b.posts[i+1]
 	}
-	return pg, nil
+	return pg, b.postLD(d, pg.Image)
 }
 
 // featured is the newest featured post, or nil.
@@ -1007,10 +1003,12 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 		var aliases []string
 		r.pg, aliases = r.make()
 		r.pg.NoIndex = true
+		// the files of one page are the same bytes: its key is made once
+		// (most posts of a migrated blog have two alias files)
+		k, keyed := b.pageKey("", tplRedirect, r.pg)
 		for _, a := range aliases {
 			for _, f := range posts.AliasFiles(a) {
-				k, keyed := b.pageKey(f, tplRedirect, r.pg)
-				r.files, r.keys, r.keyed = append(r.files, f), append(r.keys, k), append(r.keyed, keyed)
+				r.files, r.keys, r.keyed = append(r.files, f), append(r.keys, redirectKey(k, f)), append(r.keyed, keyed)
 			}
 		}
 	})

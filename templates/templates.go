@@ -115,6 +115,11 @@ type Renderer struct {
 	cssHash string
 	favicon []byte
 	digest  Key // of every template source, the stylesheet and the icon: the part of every page key that is the theme
+	// reads is, by page template, the fields of the posts it can read
+	// (postReads): its pages' keys hold only those. Post pages, which
+	// show their post whole, are keyed by whole posts.
+	reads map[string]*postMask
+	masks []*postMask // the distinct masks of reads, by id
 
 	mu   sync.Mutex
 	sets map[string]pageSet // by localeKey
@@ -173,7 +178,8 @@ func New(overrides fs.FS) (*Renderer, error) {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
 	}
-	r := &Renderer{protos: pageSet{}, css: css, favicon: icon, sets: map[string]pageSet{}}
+	r := &Renderer{protos: pageSet{}, css: css, favicon: icon, sets: map[string]pageSet{}, reads: map[string]*postMask{}}
+	masks := map[string]*postMask{}
 	for _, name := range pageTemplates {
 		src, ok := sources[name]
 		if !ok {
@@ -187,6 +193,21 @@ func New(overrides fs.FS) (*Renderer, error) {
 			return nil, fmt.Errorf("parse template %s: %w", name, err)
 		}
 		r.protos[name] = t
+		if name != tplPost {
+			// one mask per set of fields: the posts' digests made with it
+			// are shared by the pages of every template that reads them
+			m := postReads(t, name)
+			if m != nil {
+				if same, ok := masks[string(m.sig)]; ok {
+					m = same
+				} else {
+					masks[string(m.sig)] = m
+					m.id = len(r.masks)
+					r.masks = append(r.masks, m)
+				}
+			}
+			r.reads[name] = m
+		}
 	}
 	sum := sha256.Sum256(css)
 	r.cssHash = hex.EncodeToString(sum[:4])
