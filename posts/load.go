@@ -257,18 +257,90 @@ func (t *tree) has(file string) bool { _, ok := t.files[file]; return ok }
 // walk lists dir recursively. Entries are never followed when they are
 // symlinks; bad names are reported and skipped with their subtree.
 func (t *tree) walk(dir string, depth int) {
+	t.walkListed(dir, depth, t.list(dir, depth))
+}
+
+// listing is a folder's entries, the sizes of its files and the listings
+// of the folders walk enters, read ahead of walk on every core (a git
+// tree's folders are objects to read, and its files' sizes are in their
+// blobs' headers): walk reads them in order as if it had read the folders
+// itself.
+type listing struct {
+	entries []fs.DirEntry
+	err     error
+	infos   []fs.FileInfo // by entry: a regular file's, else nil
+	infoErr []error
+	subs    []*listing // by entry: a folder walk enters, else nil
+}
+
+// enters says whether walk goes into the folder entry e of a folder at
+// depth.
+func enters(e fs.DirEntry, depth int) bool {
+	name := e.Name()
+	return e.IsDir() && e.Type()&fs.ModeSymlink == 0 && depth <= 64 && badName(name) == "" &&
+		!(depth == 0 && strings.HasPrefix(name, "."))
+}
+
+// list reads dir and what walk will read under it, its subfolders on
+// other goroutines while there are cores free.
+func (t *tree) list(dir string, depth int) *listing {
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0)-1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	return t.listInto(dir, depth, slots, &wg)
+}
+
+func (t *tree) listInto(dir string, depth int, slots chan struct{}, wg *sync.WaitGroup) *listing {
+	l := &listing{}
+	if t.ctx.Err() != nil {
+		return l // walk stops first
+	}
+	l.entries, l.err = fs.ReadDir(t.fsys, dir)
+	if l.err != nil {
+		return l
+	}
+	l.infos = make([]fs.FileInfo, len(l.entries))
+	l.infoErr = make([]error, len(l.entries))
+	l.subs = make([]*listing, len(l.entries))
+	for i, e := range l.entries {
+		switch {
+		case enters(e, depth):
+			p := e.Name()
+			if dir != "." {
+				p = dir + "/" + p
+			}
+			select {
+			case slots <- struct{}{}:
+				wg.Go(func() {
+					defer func() { <-slots }()
+					l.subs[i] = t.listInto(p, depth+1, slots, wg)
+				})
+			default:
+				l.subs[i] = t.listInto(p, depth+1, slots, wg)
+			}
+		case e.Type().IsRegular() && badName(e.Name()) == "":
+			l.infos[i], l.infoErr[i] = e.Info()
+		}
+	}
+	return l
+}
+
+// walkListed is walk of dir from its listing.
+func (t *tree) walkListed(dir string, depth int, l *listing) {
+	if l == nil { // not read ahead (enters and this walk disagree)
+		l = t.list(dir, depth)
+	}
 	if t.dirs == nil {
 		t.dirs = map[string]bool{}
 	}
 	if t.ctx.Err() != nil {
 		return // Load reports it
 	}
-	entries, err := fs.ReadDir(t.fsys, dir)
-	if err != nil {
-		t.diags = append(t.diags, newDiag(dir, 0, 0, CodeUnreadable, fmt.Sprintf("cannot list folder: %v", err)))
+	if l.err != nil {
+		t.diags = append(t.diags, newDiag(dir, 0, 0, CodeUnreadable, fmt.Sprintf("cannot list folder: %v", l.err)))
 		return
 	}
-	for _, e := range entries {
+	for i, e := range l.entries {
 		name := e.Name()
 		p := name
 		if dir != "." {
@@ -291,9 +363,9 @@ func (t *tree) walk(dir string, depth int) {
 				continue
 			}
 			t.dirs[p] = true
-			t.walk(p, depth+1)
+			t.walkListed(p, depth+1, l.subs[i])
 		case typ.IsRegular():
-			info, err := e.Info()
+			info, err := l.infos[i], l.infoErr[i]
 			if err != nil {
 				t.diags = append(t.diags, newDiag(p, 0, 0, CodeUnreadable, fmt.Sprintf("cannot read: %v", err)))
 				continue

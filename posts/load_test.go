@@ -539,3 +539,43 @@ func TestDiagnosticsCappedPerCode(t *testing.T) {
 		t.Errorf("%d posts, want 2 (warnings only)", len(s.Posts))
 	}
 }
+
+// The tree is read ahead on every core (tree.list) but walked in order:
+// the files come in the order fs.WalkDir gives them, with their sizes, and
+// nothing under a skipped folder (.git, one too deep) is listed.
+func TestWalkOrder(t *testing.T) {
+	m := fstest.MapFS{}
+	var want []string
+	for i := range 40 {
+		for j := range 5 {
+			p := fmt.Sprintf("posts/d%02d/sub%d/f%d.md", i, j%2, j)
+			m[p] = &fstest.MapFile{Data: []byte(strings.Repeat("x", i+j))}
+		}
+	}
+	m[".git/HEAD"] = &fstest.MapFile{Data: []byte("ref")}
+	m["static/.well-known/a.txt"] = &fstest.MapFile{Data: []byte("a")}
+	deep := "static" + strings.Repeat("/d", 70) + "/deep.txt"
+	m[deep] = &fstest.MapFile{Data: []byte("d")}
+	fs.WalkDir(m, ".", func(p string, d fs.DirEntry, err error) error {
+		if d.IsDir() && (p == ".git") {
+			return fs.SkipDir
+		}
+		if !d.IsDir() && p != deep {
+			want = append(want, p)
+		}
+		return nil
+	})
+	tr := &tree{ctx: t.Context(), fsys: m, files: map[string]int64{}}
+	tr.walk(".", 0)
+	if !slices.Equal(tr.order, want) {
+		t.Errorf("walk order\n%q\nwant\n%q", tr.order, want)
+	}
+	for _, p := range want {
+		if tr.files[p] != int64(len(m[p].Data)) {
+			t.Errorf("%s: size %d, want %d", p, tr.files[p], len(m[p].Data))
+		}
+	}
+	if len(tr.diags) != 1 {
+		t.Errorf("diagnostics %v, want the deep folder's", tr.diags)
+	}
+}
