@@ -184,18 +184,61 @@ func (jb *job) previousBuild(target string) *incremental {
 	return inc
 }
 
-// options are the build options that make the build incremental.
-func (inc *incremental) options(in *buildInput) {
-	if inc == nil {
+// previous are the keys of the last build's files and their sizes.
+func (inc *incremental) previous() (map[string]templates.Key, func(string) int64) {
+	keys := make(map[string]templates.Key, len(inc.last))
+	for p, e := range inc.last {
+		keys[p] = e.key
+	}
+	last := inc.last
+	return keys, func(p string) int64 { return last[p].size }
+}
+
+// pendingBuild is previousBuild read on a goroutine of its own: a manifest
+// of 20,000 posts' files takes about as long to read as the content tree
+// takes to walk, and the build needs it only when it renders.
+type pendingBuild struct {
+	done chan struct{}
+	inc  *incremental
+}
+
+// previousBuildSoon starts previousBuild(target); nil without a build
+// cache. The job must wait for it (wait) before it ends.
+func (jb *job) previousBuildSoon(target string) *pendingBuild {
+	if jb.p.cache == nil {
+		return nil
+	}
+	p := &pendingBuild{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.inc = jb.previousBuild(target)
+	}()
+	return p
+}
+
+// wait is the previous build, once read.
+func (p *pendingBuild) wait() *incremental {
+	if p == nil {
+		return nil
+	}
+	<-p.done
+	return p.inc
+}
+
+// options are the build options that make the build incremental: the
+// previous build's keys, given to the build when it renders.
+func (p *pendingBuild) options(in *buildInput) {
+	if p == nil {
 		return
 	}
 	in.Render.Keys = true
-	in.Render.Previous = make(map[string]templates.Key, len(inc.last))
-	for p, e := range inc.last {
-		in.Render.Previous[p] = e.key
+	in.Previous = func() (map[string]templates.Key, func(string) int64) {
+		inc := p.wait()
+		if inc == nil {
+			return nil, nil
+		}
+		return inc.previous()
 	}
-	last := inc.last
-	in.KeptSize = func(p string) int64 { return last[p].size }
 }
 
 // kept gives the blob of each file the build kept, in path order.

@@ -439,10 +439,12 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 		return nil, err
 	}
 	now := jb.p.now()
-	inc := jb.previousBuild("site")
+	pending := jb.previousBuildSoon("site")
+	defer pending.wait() // read, whatever happens to the build
 	in := buildInput{Now: now}
-	inc.options(&in)
+	pending.options(&in)
 	out, err := jb.build(ctx, srcCommit, srcCommit.Tree, in)
+	inc := pending.wait()
 	jb.res.SiteURL = cfg.BaseURL
 	if out != nil && out.Site != nil {
 		jb.res.SiteURL = out.Site.Config.BaseURL
@@ -546,12 +548,14 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 	}
 	// A fork's files are checked after the build (leaveOut), which needs
 	// every file's bytes: its previews are always rendered whole.
-	var inc *incremental
+	var pending *pendingBuild
 	if !jb.fork {
-		inc = jb.previousBuild(previewDir(j.PR))
+		pending = jb.previousBuildSoon(previewDir(j.PR))
+		defer pending.wait() // read, whatever happens to the build
 	}
-	inc.options(&in)
+	pending.options(&in)
 	out, err := jb.build(ctx, head, baseCommit.Tree, in)
+	inc := pending.wait()
 	if err != nil {
 		return nil, fmt.Errorf("build preview of #%d at %s: %w", j.PR, shortSHA(src), err)
 	}

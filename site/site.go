@@ -50,6 +50,10 @@ type Options struct {
 	// previous build (templates.Options.Previous). KeptSize gives the size
 	// of such a file, for Limits; nil counts kept files as empty.
 	KeptSize func(path string) int64 `json:"-"`
+	// Previous, when non-nil, gives Render.Previous and KeptSize in their
+	// place: it is called once the content is loaded, so that the caller
+	// can read the previous build's record meanwhile.
+	Previous func() (map[string]templates.Key, func(path string) int64) `json:"-"`
 }
 
 // Output is one built site.
@@ -119,12 +123,16 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 	if ropts.Cache == nil {
 		ropts.Cache = opts.Cache // the search index's words too
 	}
+	keptSize := opts.KeptSize
+	if opts.Previous != nil {
+		ropts.Previous, keptSize = opts.Previous()
+	}
 	res, err := r.Render(ctx, site, content, ropts)
 	out.Render = time.Since(start)
 	if err != nil {
 		return out, fmt.Errorf("render site: %w", err)
 	}
-	if err := opts.Limits.check(res.Files, res.Kept, opts.KeptSize); err != nil {
+	if err := opts.Limits.check(res.Files, res.Kept, keptSize); err != nil {
 		return out, err
 	}
 	out.Files, out.IndexPages, out.Keys, out.Kept = res.Files, res.IndexPages, res.Keys, res.Kept
