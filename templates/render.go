@@ -965,7 +965,12 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 			continue
 		}
 		list = append(list, redirectPage{make: func() (*Page, []string) {
-			pg := b.page("redirect", d.Title, d.Summary, address(d.Post))
+			var pg *Page
+			if d.Summary != "" {
+				pg = b.describedPage("redirect", d.Title, d.description, address(d.Post)) // the post page's, cut once
+			} else {
+				pg = b.page("redirect", d.Title, "", address(d.Post))
+			}
 			pg.Post = d
 			pg.Target = d.AbsURL
 			return pg, d.Post.Aliases

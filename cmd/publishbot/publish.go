@@ -122,9 +122,7 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 		Created: time.Now(),
 	}
 	res := p.Run(ctx, job, logrus.NewEntry(logger))
-	for _, d := range res.Diagnostics {
-		fmt.Fprintln(stderr, d.String())
-	}
+	writeDiagnosticsText(stderr, res.Diagnostics) // one write: a migrated blog can have thousands
 	switch res.Outcome {
 	case publisher.OutcomePublished:
 		fmt.Fprintf(stdout, "published %s at %s to %s (%s) in %s: fetch %s, build %s (load %s, render %s), push %s\n", repo.FullName, shortSHAText(res.SourceSHA), shortSHAText(res.PagesCommit), res.SiteURL,
