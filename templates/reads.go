@@ -416,29 +416,37 @@ func (a *readAnalysis) holdsPost(t reflect.Type) bool {
 	if h, ok := a.holds[t]; ok {
 		return h
 	}
-	a.holds[t] = false // a type that leads back to itself holds what its other parts hold
-	h := false
+	h := leadsToPost(t, map[reflect.Type]bool{})
+	a.holds[t] = h
+	return h
+}
+
+// leadsToPost is holdsPost's search; seen is the types already searched
+// (only the answer for the first type is kept: one found on a cycle's way
+// back would be partial).
+func leadsToPost(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if t == postDataType {
+		return true
+	}
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
 	switch t.Kind() {
 	case reflect.Struct:
-		if t == postDataType {
-			h = true
-			break
-		}
 		for i := range t.NumField() {
-			if a.holdsPost(t.Field(i).Type) {
-				h = true
-				break
+			if leadsToPost(t.Field(i).Type, seen) {
+				return true
 			}
 		}
 	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan:
-		h = a.holdsPost(t.Elem())
+		return leadsToPost(t.Elem(), seen)
 	case reflect.Map:
-		h = a.holdsPost(t.Key()) || a.holdsPost(t.Elem())
+		return leadsToPost(t.Key(), seen) || leadsToPost(t.Elem(), seen)
 	case reflect.Interface, reflect.Func, reflect.UnsafePointer:
-		h = true
+		return true
 	}
-	a.holds[t] = h
-	return h
+	return false
 }
 
 // knownType is t, or nil (not known) for an interface: text/template

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/publishbot/publishbot/posts"
 )
@@ -185,5 +186,22 @@ func TestMaskedPostKeys(t *testing.T) {
 	}
 	if key(nil, true, post("A", 10)) == key(nil, true, post("A", 11)) {
 		t.Error("no mask left out a field")
+	}
+}
+
+// A type that leads to a post only through a cycle back to a type being
+// searched still holds one, whichever is asked first.
+func TestHoldsPostThroughCycles(t *testing.T) {
+	type outer struct {
+		Inner *struct{ Back *PageData }
+		Post  *PostData
+	}
+	type inner struct{ Out *outer }
+	a := &readAnalysis{holds: map[reflect.Type]bool{}}
+	if !a.holdsPost(reflect.TypeFor[outer]()) || !a.holdsPost(reflect.TypeFor[inner]()) || !a.holdsPost(reflect.TypeFor[*inner]()) {
+		t.Error("a type that leads to a post does not hold one")
+	}
+	if a.holdsPost(reflect.TypeFor[TagLink]()) || a.holdsPost(reflect.TypeFor[time.Time]()) {
+		t.Error("a type with no post holds one")
 	}
 }
