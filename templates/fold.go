@@ -20,37 +20,40 @@ import (
 func foldWords(set *template.Template, loc *locale.Locale) {
 	for _, t := range set.Templates() {
 		if t.Tree != nil && t.Tree.Root != nil {
-			foldNode(t.Tree.Root, loc)
+			eachPipe(t.Tree.Root, func(p *parse.PipeNode) { foldPipe(p, loc) })
 		}
 	}
 }
 
-func foldNode(n parse.Node, loc *locale.Locale) {
+// eachPipe calls fn with the pipeline of every action, if, range, with
+// and template call in the tree n, in order (not those nested in
+// parentheses: fn sees them in its pipeline's commands).
+func eachPipe(n parse.Node, fn func(*parse.PipeNode)) {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n == nil {
 			return
 		}
 		for _, c := range n.Nodes {
-			foldNode(c, loc)
+			eachPipe(c, fn)
 		}
 	case *parse.ActionNode:
-		foldPipe(n.Pipe, loc)
+		fn(n.Pipe)
 	case *parse.IfNode:
-		foldBranch(&n.BranchNode, loc)
+		eachBranchPipe(&n.BranchNode, fn)
 	case *parse.RangeNode:
-		foldBranch(&n.BranchNode, loc)
+		eachBranchPipe(&n.BranchNode, fn)
 	case *parse.WithNode:
-		foldBranch(&n.BranchNode, loc)
+		eachBranchPipe(&n.BranchNode, fn)
 	case *parse.TemplateNode:
-		foldPipe(n.Pipe, loc)
+		fn(n.Pipe)
 	}
 }
 
-func foldBranch(n *parse.BranchNode, loc *locale.Locale) {
-	foldPipe(n.Pipe, loc)
-	foldNode(n.List, loc)
-	foldNode(n.ElseList, loc)
+func eachBranchPipe(n *parse.BranchNode, fn func(*parse.PipeNode)) {
+	fn(n.Pipe)
+	eachPipe(n.List, fn)
+	eachPipe(n.ElseList, fn)
 }
 
 func foldPipe(p *parse.PipeNode, loc *locale.Locale) {

@@ -60,7 +60,7 @@ func postReads(set *template.Template, name string) *postMask {
 	}
 	for _, t := range set.Templates() {
 		if t.Tree != nil {
-			collectAssigned(t.Tree.Root, a.assigned)
+			eachPipe(t.Tree.Root, func(p *parse.PipeNode) { collectAssignedPipe(p, a.assigned) })
 		}
 	}
 	a.template(name, pageType)
@@ -499,35 +499,7 @@ func rangeTypes(t reflect.Type) (key, elem reflect.Type) {
 	return nil, nil
 }
 
-// collectAssigned adds the variables a tree assigns with = to names.
-func collectAssigned(n parse.Node, names map[string]bool) {
-	switch n := n.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Nodes {
-			collectAssigned(c, names)
-		}
-	case *parse.ActionNode:
-		collectAssignedPipe(n.Pipe, names)
-	case *parse.IfNode:
-		collectAssignedBranch(&n.BranchNode, names)
-	case *parse.WithNode:
-		collectAssignedBranch(&n.BranchNode, names)
-	case *parse.RangeNode:
-		collectAssignedBranch(&n.BranchNode, names)
-	case *parse.TemplateNode:
-		collectAssignedPipe(n.Pipe, names)
-	}
-}
-
-func collectAssignedBranch(b *parse.BranchNode, names map[string]bool) {
-	collectAssignedPipe(b.Pipe, names)
-	collectAssigned(b.List, names)
-	collectAssigned(b.ElseList, names)
-}
-
+// collectAssignedPipe adds the variables p assigns with = to names.
 func collectAssignedPipe(p *parse.PipeNode, names map[string]bool) {
 	if p == nil {
 		return
