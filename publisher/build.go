@@ -22,11 +22,8 @@ type buildInput struct {
 	Render    templates.Options
 	Limits    site.Limits       // what the build may make
 	Cache     posts.RenderCache // nil: none
-	// KeptSize is the size of a file the build keeps from the previous
-	// one (Render.Previous); see site.Options.KeptSize.
-	KeptSize func(path string) int64
-	// Previous gives Render.Previous and KeptSize once the content is
-	// loaded (site.Options.Previous); nil: they are set.
+	// Previous gives Render.Previous and the sizes of the files kept from
+	// the previous build once the content is loaded (site.Options.Previous).
 	Previous func() (map[string]templates.Key, func(path string) int64)
 }
 
@@ -42,7 +39,7 @@ type buildFunc func(ctx context.Context, in buildInput) (*site.Output, error)
 func buildSite(ctx context.Context, in buildInput) (*site.Output, error) {
 	out, err := site.Build(ctx, in.Content, in.Templates, site.Options{
 		Config: in.Config, BaseURL: in.BaseURL, Repo: in.Repo, Now: in.Now, Render: in.Render, Limits: in.Limits,
-		Cache: in.Cache, KeptSize: in.KeptSize, Previous: in.Previous,
+		Cache: in.Cache, Previous: in.Previous,
 	})
 	_, badTemplates := errors.AsType[*site.TemplateError](err)
 	_, tooLarge := errors.AsType[*site.LimitError](err)

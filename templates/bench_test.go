@@ -41,27 +41,7 @@ func BenchmarkRender(b *testing.B) {
 // the files made without one (feeds, sitemap, search). The cost of an
 // incremental build that is not in its changed posts.
 func BenchmarkRenderUnchanged(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
-			site, r := benchSite(b, n)
-			first, err := r.Render(b.Context(), site, nil, Options{Keys: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			var rendered int
-			cpu := cpuTime()
-			for b.Loop() {
-				out, err := r.Render(b.Context(), site, nil, Options{Previous: first.Keys})
-				if err != nil {
-					b.Fatal(err)
-				}
-				rendered = len(out.Files) // kept files are not in it
-			}
-			b.ReportMetric(float64(rendered), "rendered")
-			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
-		})
-	}
+	benchRenderAgain(b, func(*posts.Site) func(int) { return func(int) {} })
 }
 
 // benchSite is a hand-built site of n posts with 3 KB bodies, and the
@@ -84,6 +64,16 @@ func benchSite(b *testing.B, n int) (*posts.Site, *Renderer) {
 // of its posts changed (its summary did not), with the keys of the render
 // before: the cost of the render of a typo fixed.
 func BenchmarkRenderOneBodyEdited(b *testing.B) {
+	benchRenderAgain(b, func(site *posts.Site) func(int) {
+		p := site.Posts[len(site.Posts)/2]
+		bodies := [2]string{p.HTML() + "<p>A typo fixed.</p>\n", p.HTML()}
+		return func(i int) { p.SetBody(bodies[i%2], "") }
+	})
+}
+
+// benchRenderAgain renders sites of 1,000 and 10,000 posts again and again,
+// each time after edit(site)(i) and with the keys of the render before.
+func benchRenderAgain(b *testing.B, edit func(*posts.Site) func(i int)) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
 			site, r := benchSite(b, n)
@@ -91,21 +81,18 @@ func BenchmarkRenderOneBodyEdited(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			change := edit(site)
 			keys := first.Keys
-			p := site.Posts[n/2]
-			bodies := [2]string{p.HTML() + "<p>A typo fixed.</p>\n", p.HTML()}
 			b.ReportAllocs()
 			var rendered int
-			i := 0
 			cpu := cpuTime()
-			for b.Loop() {
-				p.SetBody(bodies[i%2], "")
-				i++
+			for i := 0; b.Loop(); i++ {
+				change(i)
 				out, err := r.Render(b.Context(), site, nil, Options{Previous: keys})
 				if err != nil {
 					b.Fatal(err)
 				}
-				keys, rendered = out.Keys, len(out.Files)
+				keys, rendered = out.Keys, len(out.Files) // kept files are not in Files
 			}
 			b.ReportMetric(float64(rendered), "rendered")
 			b.ReportMetric(float64((cpuTime()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")

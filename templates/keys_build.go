@@ -10,23 +10,16 @@ import (
 )
 
 // pageKey is the input key of the page at sitePath made by template tpl
-// from pg; false when no keys were asked for or pg holds something the
-// hasher cannot see into (the page is then keyed by its bytes).
-func (b *build) pageKey(sitePath, tpl string, pg *Page) (Key, bool) {
+// from pg and extra (what the page's fields left empty are made from when
+// it is rendered); false when no keys were asked for or pg holds
+// something the hasher cannot see into (the page is then keyed by its
+// bytes).
+func (b *build) pageKey(sitePath, tpl string, pg *Page, extra ...any) (Key, bool) {
 	if b.keyer == nil {
 		return Key{}, false
 	}
 	// *pg, not pg: a page is hashed once, its pointer need not be kept
-	return b.keyer.sumReading(b.r.reads[tpl], b.theme, tpl, sitePath, *pg)
-}
-
-// postPageKey is the key of a post page pg without its JSONLD, which ld
-// makes: the key holds ld in its place.
-func (b *build) postPageKey(sitePath string, pg *Page, ld postLD) (Key, bool) {
-	if b.keyer == nil {
-		return Key{}, false
-	}
-	return b.keyer.sumReading(b.r.reads[tplPost], b.theme, tplPost, sitePath, *pg, ld)
+	return b.keyer.sumReading(b.r.reads[tpl], append([]any{b.theme, tpl, sitePath, *pg}, extra...)...)
 }
 
 // redirectKey is the key of the redirect file f of the page whose key

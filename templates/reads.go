@@ -2,6 +2,7 @@ package templates
 
 import (
 	"html/template"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -111,15 +112,7 @@ type scope struct {
 }
 
 func (s scope) with(dot reflect.Type) scope {
-	return scope{dot: dot, vars: cloneVars(s.vars)}
-}
-
-func cloneVars(v map[string]reflect.Type) map[string]reflect.Type {
-	c := make(map[string]reflect.Type, len(v))
-	for k, t := range v {
-		c[k] = t
-	}
-	return c
+	return scope{dot: dot, vars: maps.Clone(s.vars)}
 }
 
 func (a *readAnalysis) template(name string, dot reflect.Type) {

@@ -544,6 +544,15 @@ func (b *build) page(kind, title, desc, sitePath string) *Page {
 	return b.describedPage(kind, title, metaDescription(desc), sitePath)
 }
 
+// postKindPage is a page of kind at d's address described by d's summary
+// (cut once, in preparePosts), or as page describes one without.
+func (b *build) postKindPage(kind, title string, d *PostData) *Page {
+	if d.Summary != "" {
+		return b.describedPage(kind, title, d.description, address(d.Post))
+	}
+	return b.page(kind, title, "", address(d.Post))
+}
+
 // describedPage is page with its meta description already cut (see
 // metaDescription).
 func (b *build) describedPage(kind, title, description, sitePath string) *Page {
@@ -597,7 +606,7 @@ func (b *build) postPages() error {
 				}
 				pg, ld := b.postPage(i)
 				p := posts.OutputPath(address(b.posts[i].Post))
-				if keys[i], keyed[i] = b.postPageKey(p, pg, ld); keyed[i] && b.unchanged(p, keys[i]) {
+				if keys[i], keyed[i] = b.pageKey(p, tplPost, pg, ld); keyed[i] && b.unchanged(p, keys[i]) {
 					kept[i] = true
 					continue
 				}
@@ -640,12 +649,7 @@ func (b *build) postPage(i int) (*Page, postLD) {
 	if b.site.Title != "" {
 		title += " · " + b.site.Title
 	}
-	var pg *Page
-	if d.Summary != "" {
-		pg = b.describedPage("post", title, d.description, address(d.Post))
-	} else {
-		pg = b.page("post", title, "", address(d.Post))
-	}
+	pg := b.postKindPage("post", title, d)
 	pg.OGType = "article"
 	pg.Post = d
 	pg.Stylesheets, pg.Scripts = b.extras(d.Post.Math, d.Post.Diagrams)
@@ -965,12 +969,7 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 			continue
 		}
 		list = append(list, redirectPage{make: func() (*Page, []string) {
-			var pg *Page
-			if d.Summary != "" {
-				pg = b.describedPage("redirect", d.Title, d.description, address(d.Post)) // the post page's, cut once
-			} else {
-				pg = b.page("redirect", d.Title, "", address(d.Post))
-			}
+			pg := b.postKindPage("redirect", d.Title, d)
 			pg.Post = d
 			pg.Target = d.AbsURL
 			return pg, d.Post.Aliases
