@@ -84,11 +84,19 @@ func (b *build) searchFiles() error {
 		return nil
 	}
 	b.waitSearch()
-	for p, data := range b.search.files {
-		b.add(p, data)
+	res := b.search.res
+	for p, data := range res.files {
+		if k, ok := res.keys[p]; ok && b.keyer != nil {
+			b.addKeyed(p, data, k, true, false)
+		} else {
+			b.add(p, data)
+		}
+	}
+	for _, p := range res.kept {
+		b.addKeyed(p, nil, res.keys[p], true, true)
 	}
 	b.add(searchScriptPath, searchScript)
-	return b.searchPage(b.search.version)
+	return b.searchPage(res.version)
 }
 
 // shardPath is the site path of the shard of key: search/<key>.json, and

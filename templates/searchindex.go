@@ -1,27 +1,37 @@
 package templates
 
 import (
-	"context"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"unsafe"
+	"unicode/utf8"
 
 	"github.com/publishbot/publishbot/internal/searchwords"
-	"github.com/publishbot/publishbot/posts"
 )
 
 // searchJob is the search index being built on a goroutine of its own
-// while the pages render (startSearch); files and version are set once
-// done is closed.
+// while the pages render (startSearch); res is set once done is closed.
 type searchJob struct {
-	done    chan struct{}
+	done chan struct{}
+	res  *searchResult
+}
+
+// searchResult is the search index's files (search/index.json and the
+// word shards, see searchIndex and searchShard): those made, and those
+// kept from the previous render (Options.Previous gave them their key),
+// the key of every shard, and the version that names them in the search
+// page.
+type searchResult struct {
 	files   map[string][]byte
+	keys    map[string]Key // of the shards, made or kept
+	kept    []string
 	version string
 }
 
@@ -36,7 +46,7 @@ func (b *build) startSearch() {
 	b.search = j
 	go func() {
 		defer close(j.done)
-		j.files, j.version = b.searchIndexFiles(searchWorkers(len(b.posts)))
+		j.res = b.searchIndexFiles(searchWorkers(len(b.posts)))
 	}()
 }
 
@@ -47,43 +57,242 @@ func (b *build) waitSearch() {
 	}
 }
 
-// searchIndexFiles are the files of the search index by site path
-// (search/index.json and the word shards, see searchIndex and
-// searchShard) and the version that names them in the search page: the
-// first 4 bytes of the SHA-256 of the shards, in the order of their keys,
-// and the index. The words of the posts are found on up to workers
-// goroutines; the files do not depend on how many.
-func (b *build) searchIndexFiles(workers int) (map[string][]byte, string) {
-	words := collectSearchWords(b.ctx, b.posts, workers, b.opts.Cache)
-	if b.ctx.Err() != nil {
-		return nil, "" // Render returns the error
+// searchIndexFiles makes the search index on up to workers goroutines
+// (the files do not depend on how many). A shard is made from one group
+// of words (searchchunks.go) of every run of posts; one whose key, that
+// of its group's parts, is the one the previous render gave its files is
+// kept. The version is the first 4 bytes of the SHA-256 of every group's
+// key and the index.
+func (b *build) searchIndexFiles(workers int) *searchResult {
+	res, err := b.searchIndexFrom(searchRuns(b.ctx, b.posts, workers, b.opts.Cache, false), workers)
+	if err != nil {
+		// a part of a cached run is missing or damaged: find every run again
+		res, _ = b.searchIndexFrom(searchRuns(b.ctx, b.posts, workers, b.opts.Cache, true), workers)
 	}
-	shards, split := words.shards()
-	files := make(map[string][]byte, len(shards)+1)
-	hash := sha256.New()
-	keys := make([]string, len(shards))
-	for i, s := range shards {
-		keys[i] = s.key
-		data := words.appendShardJSON(make([]byte, 0, s.size+16), s.words)
-		files[shardPath(s.key)] = data
-		hash.Write(data)
-	}
-	size := 64
-	for _, d := range b.posts {
-		size += len(d.Title) + len(d.URL) + len(d.DateText) + len(d.description) + 32*len(d.TagLinks) + 32
-	}
-	data := b.appendSearchIndexJSON(make([]byte, 0, size), keys, split)
-	files[searchIndexPath] = data
-	hash.Write(data)
-	return files, hex.EncodeToString(hash.Sum(nil)[:4])
+	return res
 }
 
-// searchWordSet is every word of the index with the posts that use it.
-type searchWordSet struct {
-	words []string // by number, in no order
-	// posts of word n are posts[start[n]:start[n+1]], increasing
-	posts []int32
-	start []int32
+// searchGroup is the words of one or more groups that make one or more
+// shards: every group, in one shard, when the words of the site fit in
+// one (all); else one group, in one shard or, if split, in one shard per
+// subKey.
+type searchGroup struct {
+	group      string // "" when all
+	all, split bool
+	key        Key
+	shards     []string // their keys (shardKey), sorted
+}
+
+// has says whether g holds the words of part p.
+func (g *searchGroup) has(p *searchPart) bool { return g.all || p.group == g.group }
+
+func (b *build) searchIndexFrom(runs []*searchRun, workers int) (*searchResult, error) {
+	res := &searchResult{files: map[string][]byte{}, keys: map[string]Key{}}
+	if b.ctx.Err() != nil {
+		return res, nil // Render returns the error
+	}
+	size, total := map[string]int{}, 0
+	for _, r := range runs {
+		for _, p := range r.parts {
+			size[p.group] += p.size
+			total += p.size
+		}
+	}
+	var groups []*searchGroup
+	var split []string
+	if total <= maxShardBytes {
+		g := &searchGroup{all: true}
+		if len(size) > 0 {
+			g.shards = []string{""}
+		}
+		groups = append(groups, g)
+	} else {
+		split = append(split, "")
+		for _, name := range slices.Sorted(maps.Keys(size)) {
+			g := &searchGroup{group: name, split: size[name] > maxShardBytes}
+			if g.split {
+				split = append(split, name)
+			} else {
+				g.shards = []string{name}
+			}
+			groups = append(groups, g)
+		}
+	}
+	for _, g := range groups {
+		h := sha256.New()
+		hashString(h, searchGroupVersion)
+		hashString(h, g.group)
+		hashUint(h, uint64(boolInt(g.all)<<1|boolInt(g.split)))
+		var subs []string
+		for _, r := range runs {
+			hashUint(h, uint64(r.lo))
+			hashUint(h, uint64(r.hi))
+			for i := range r.parts {
+				if p := &r.parts[i]; g.has(p) {
+					hashString(h, p.group)
+					h.Write(p.digest[:])
+					if g.split {
+						subs = append(subs, p.subs...)
+					}
+				}
+			}
+		}
+		h.Sum(g.key[:0])
+		if g.split {
+			slices.Sort(subs)
+			g.shards = slices.Compact(subs)
+		}
+	}
+
+	// made or kept, the groups on up to workers goroutines
+	made := make([]map[string][]byte, len(groups))
+	errs := make([]error, len(groups))
+	kept := make([]bool, len(groups))
+	parallelN(len(groups), workers, func(i int) {
+		g := groups[i]
+		if b.keyer != nil {
+			kept[i] = true
+			for _, s := range g.shards {
+				kept[i] = kept[i] && b.unchanged(shardPath(s), shardFileKey(g.key, s))
+			}
+		}
+		if !kept[i] && b.ctx.Err() == nil {
+			made[i], errs[i] = b.searchGroupShards(g, runs)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var keys []string
+	version := sha256.New()
+	for i, g := range groups {
+		version.Write(g.key[:])
+		for _, s := range g.shards {
+			keys = append(keys, s)
+			p := shardPath(s)
+			res.keys[p] = shardFileKey(g.key, s)
+			if kept[i] {
+				res.kept = append(res.kept, p)
+			} else {
+				res.files[p] = made[i][s]
+			}
+		}
+	}
+	slices.Sort(keys)
+	n := 64
+	for _, d := range b.posts {
+		n += len(d.Title) + len(d.URL) + len(d.DateText) + len(d.description) + 32*len(d.TagLinks) + 32
+	}
+	data := b.appendSearchIndexJSON(make([]byte, 0, n), keys, split)
+	res.files[searchIndexPath] = data
+	version.Write(data)
+	res.version = hex.EncodeToString(version.Sum(nil)[:4])
+	return res, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// shardFileKey is the key of the file of shard s of the group whose key
+// is group.
+func shardFileKey(group Key, s string) Key {
+	return sha256.Sum256(append(append([]byte("search-shard\x00"), group[:]...), s...))
+}
+
+// searchGroupShards makes the shards of g from its parts of runs: every
+// run's words merged in order, a word's posts in list order, as
+// encoding/json writes a searchShard (the words, and the numbers of the
+// posts of each as gaps from the one before). A part that cannot be read
+// or does not decode is an error.
+func (b *build) searchGroupShards(g *searchGroup, runs []*searchRun) (map[string][]byte, error) {
+	var h cursorHeap
+	for order, r := range runs {
+		for i := range r.parts {
+			p := &r.parts[i]
+			if !g.has(p) {
+				continue
+			}
+			body, ok := p.body, r.fresh
+			if !ok {
+				body, ok = b.partBody(p)
+			}
+			c := newPartCursor(body, int32(r.lo), int32(r.hi-r.lo), order)
+			if !ok || c.bad {
+				return nil, errSearchRun
+			}
+			if c.word != nil {
+				h = append(h, c)
+			}
+		}
+	}
+	h.init()
+	type shard struct{ w, p []byte }
+	shards := map[string]*shard{}
+	var sh *shard
+	var prefix []byte // of the current word's shard: its first two characters
+	for len(h) > 0 {
+		word := h[0].word
+		if sh == nil || g.split && !bytes.HasPrefix(word, prefix) {
+			key := g.group
+			if g.all {
+				key = ""
+			} else if g.split {
+				key = subKey(string(word))
+				_, n1 := utf8.DecodeRune(word)
+				_, n2 := utf8.DecodeRune(word[n1:])
+				prefix = word[:n1+n2]
+			}
+			if sh = shards[key]; sh == nil {
+				sh = &shard{w: []byte(`{"w":[`), p: []byte(`],"p":[`)}
+				shards[key] = sh
+			} else {
+				sh.w = append(sh.w, ',')
+				sh.p = append(sh.p, ',')
+			}
+		} else {
+			sh.w = append(sh.w, ',')
+			sh.p = append(sh.p, ',')
+		}
+		sh.w = appendJSONString(sh.w, string(word))
+		sh.p = append(sh.p, '[')
+		prev, first := int32(0), true
+		for len(h) > 0 && bytes.Equal(h[0].word, word) {
+			c := h[0]
+			c.eachPost(func(post int32) {
+				if !first {
+					sh.p = append(sh.p, ',')
+				}
+				first = false
+				sh.p = strconv.AppendInt(sh.p, int64(post-prev), 10)
+				prev = post
+			})
+			c.next()
+			if c.bad {
+				return nil, errSearchRun
+			}
+			h.fix()
+		}
+		sh.p = append(sh.p, ']')
+	}
+	out := make(map[string][]byte, len(shards))
+	for key, sh := range shards {
+		out[key] = append(append(sh.w, sh.p...), "]}"...)
+	}
+	return out, nil
+}
+
+// partBody reads the body of p from the cache; false when it is not
+// there or is not the body p names.
+func (b *build) partBody(p *searchPart) ([]byte, bool) {
+	if b.opts.Cache == nil {
+		return nil, false
+	}
+	v, ok := b.opts.Cache.Get(partKey(p.digest))
+	return v, ok && sha256.Sum256(v) == p.digest
 }
 
 // wordTable gathers the words of a run of posts: a word gets its number
@@ -97,58 +306,6 @@ type wordTable struct {
 	pairs []wordPost
 	post  int32  // the post being added
 	fold  []byte // appendSearchWords's buffer
-
-	// A run read from the cache (decodeWordTable) has no words and pairs
-	// but their encoding, read in place by merge and wordSet (a blog of
-	// 20,000 posts has millions of pairs): nWords words in encWords, and
-	// nPosts posts from number first, each its count and word numbers, in
-	// encPosts; remap is the number merge gave each of its words.
-	encWords, encPosts []byte
-	nWords, nPosts     int
-	first              int32
-	remap              []int32
-}
-
-// eachPair calls fn with every (word, post) pair of t in order, the word
-// numbered as merge numbered it (as it was found, before a merge).
-func (t *wordTable) eachPair(fn func(word, post int32)) {
-	if t.encPosts == nil {
-		for _, p := range t.pairs {
-			fn(p.word, p.post)
-		}
-		return
-	}
-	v := t.encPosts // checked whole by decodeWordTable
-	for post := t.first; post < t.first+int32(t.nPosts); post++ {
-		np, k := binary.Uvarint(v)
-		v = v[k:]
-		for range np {
-			w, k := binary.Uvarint(v)
-			v = v[k:]
-			if t.remap != nil {
-				fn(t.remap[w], post)
-			} else {
-				fn(int32(w), post)
-			}
-		}
-	}
-}
-
-// eachWord calls fn with t's words in their order; w is only valid during
-// the call.
-func (t *wordTable) eachWord(fn func(i int, w []byte)) {
-	if t.encWords == nil {
-		for i, w := range t.words {
-			fn(i, unsafe.Slice(unsafe.StringData(w), len(w)))
-		}
-		return
-	}
-	v := t.encWords // checked whole by decodeWordTable
-	for i := range t.nWords {
-		l, k := binary.Uvarint(v)
-		fn(i, v[k:k+int(l)])
-		v = v[k+int(l):]
-	}
 }
 
 type wordPost struct{ word, post int32 }
@@ -186,39 +343,6 @@ const postsPerWordWorker = 64
 // per postsPerWordWorker posts, at most GOMAXPROCS.
 func searchWorkers(n int) int {
 	return max(1, min(runtime.GOMAXPROCS(0), n/postsPerWordWorker))
-}
-
-// collectSearchWords finds the words of list's posts (title, tags,
-// summary, text; folded, as searchWords does), a post's number being its
-// place in list: runs of posts on workers goroutines (at least one),
-// merged in order. With a cache, the runs are searchChunk posts each,
-// counted from the oldest post, and a run whose posts did not change is
-// read from the cache instead (searchchunks.go): a build that changed one
-// post folds and counts the words of one run.
-// It stops early, with some words left out, once ctx ends.
-func collectSearchWords(ctx context.Context, list []*PostData, workers int, cache posts.RenderCache) *searchWordSet {
-	if cache != nil && len(list) > 0 {
-		return collectSearchChunks(ctx, list, workers, cache)
-	}
-	workers = max(1, min(workers, len(list)))
-	tables := make([]*wordTable, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := len(list)*w/workers, len(list)*(w+1)/workers
-		t := newWordTable(list[lo:hi])
-		tables[w] = t
-		wg.Go(func() {
-			for i := lo; i < hi && ctx.Err() == nil; i++ {
-				t.addPost(int32(i), list[i])
-			}
-		})
-	}
-	wg.Wait()
-	all := tables[0]
-	for _, t := range tables[1:] {
-		all.merge(t)
-	}
-	return wordSet(all.words, tables)
 }
 
 // newWordTable is an empty table sized for the words of list.
@@ -274,163 +398,6 @@ func (t *wordTable) addPost(i int32, d *PostData) {
 	} else {
 		t.fold = searchwords.Append(t.fold, d.Post.Text(), t.add) // t keeps each word once per post
 	}
-}
-
-// merge adds o's words to t's, and numbers o's pairs as t numbers their
-// words.
-func (t *wordTable) merge(o *wordTable) {
-	remap := make([]int32, len(o.words)+o.nWords)
-	for id, w := range o.words {
-		g, ok := t.ids[w]
-		if !ok {
-			g = int32(len(t.words))
-			t.ids[w] = g
-			t.words = append(t.words, w)
-			t.last = append(t.last, -1)
-		}
-		remap[id] = g
-	}
-	if o.encWords != nil {
-		o.eachWord(func(id int, w []byte) {
-			g, ok := t.ids[string(w)] // no copy of w for the lookup
-			if !ok {
-				s := string(w)
-				g = int32(len(t.words))
-				t.ids[s] = g
-				t.words = append(t.words, s)
-				t.last = append(t.last, -1)
-			}
-			remap[id] = g
-		})
-		o.remap = remap // its pairs are renumbered as wordSet reads them
-		return
-	}
-	for i, p := range o.pairs {
-		o.pairs[i].word = remap[p.word]
-	}
-}
-
-// wordSet sorts the pairs of tables, in their order (merged: numbered
-// alike), by word, keeping their order of posts.
-func wordSet(words []string, tables []*wordTable) *searchWordSet {
-	start := make([]int32, len(words)+1)
-	n := 0
-	for _, t := range tables {
-		t.eachPair(func(word, _ int32) { start[word+1]++; n++ })
-	}
-	for i := 1; i < len(start); i++ {
-		start[i] += start[i-1]
-	}
-	next := slices.Clone(start[:len(words)])
-	posts := make([]int32, n)
-	for _, t := range tables {
-		t.eachPair(func(word, post int32) {
-			posts[next[word]] = post
-			next[word]++
-		})
-	}
-	return &searchWordSet{words: words, posts: posts, start: start}
-}
-
-// wordShard is the words of one shard, by number, in sorted order.
-type wordShard struct {
-	key   string
-	words []int32
-	size  int // of its JSON, about
-}
-
-// shards groups the words into shards by shardKey, in the order of their
-// keys, splitting a shard by two characters when it grows past
-// maxShardBytes; the keys that were split come second, sorted.
-func (s *searchWordSet) shards() ([]wordShard, []string) {
-	sorted := make([]int32, len(s.words))
-	for i := range sorted {
-		sorted[i] = int32(i)
-	}
-	slices.SortFunc(sorted, func(a, b int32) int { return strings.Compare(s.words[a], s.words[b]) })
-	first := make([]string, len(s.words)) // by number: runeKey of the first character
-	size := map[string]int{}
-	total := 0
-	for _, id := range sorted {
-		w := s.words[id]
-		n := len(w) + 4 + 3*int(s.start[id+1]-s.start[id]) // about its JSON
-		first[id] = shardKey(w, oneSplit)
-		size[first[id]] += n
-		total += n
-	}
-	split := map[string]bool{}
-	splitKeys := []string{}
-	if total <= maxShardBytes {
-		size = nil // one shard
-	} else {
-		split[""] = true
-		splitKeys = append(splitKeys, "")
-	}
-	for k, n := range size {
-		if n > maxShardBytes {
-			split[k] = true
-			splitKeys = append(splitKeys, k)
-		}
-	}
-	slices.Sort(splitKeys)
-	byKey := map[string]*wordShard{}
-	var shards []*wordShard
-	for _, id := range sorted {
-		k := ""
-		if split[""] {
-			k = first[id]
-			if split[k] {
-				k = shardKey(s.words[id], split)
-			}
-		}
-		sh := byKey[k]
-		if sh == nil {
-			sh = &wordShard{key: k}
-			byKey[k] = sh
-			shards = append(shards, sh)
-		}
-		sh.words = append(sh.words, id)
-		sh.size += len(s.words[id]) + 4 + 4*int(s.start[id+1]-s.start[id])
-	}
-	slices.SortFunc(shards, func(a, b *wordShard) int { return strings.Compare(a.key, b.key) })
-	out := make([]wordShard, len(shards))
-	for i, sh := range shards {
-		out[i] = *sh
-	}
-	return out, splitKeys
-}
-
-// oneSplit makes shardKey give a word's first character's key.
-var oneSplit = map[string]bool{"": true}
-
-// appendShardJSON appends the shard of words (numbers, sorted) as
-// encoding/json writes a searchShard: the words, and the numbers of the
-// posts of each as gaps from the one before.
-func (s *searchWordSet) appendShardJSON(dst []byte, words []int32) []byte {
-	dst = append(dst, `{"w":[`...)
-	for i, id := range words {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, s.words[id])
-	}
-	dst = append(dst, `],"p":[`...)
-	for i, id := range words {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '[')
-		prev := int32(0)
-		for j, p := range s.posts[s.start[id]:s.start[id+1]] {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = strconv.AppendInt(dst, int64(p-prev), 10)
-			prev = p
-		}
-		dst = append(dst, ']')
-	}
-	return append(dst, "]}"...)
 }
 
 // appendSearchIndexJSON appends search/index.json as encoding/json writes
