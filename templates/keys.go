@@ -25,9 +25,10 @@ type Key [32]byte
 // reflection: every field, exported or not, so a field added later is
 // covered without a change here; a value that says its own digest
 // (keyDigester: the posts' bodies) is hashed by it. Files the renderer
-// writes without a template (feeds, sitemap, search) are keyed by their
-// bytes (contentKey): they are always made, and only skip the caller's
-// hashing and writing when unchanged. A page template that provably reads
+// writes without a template (feeds, sitemap, the search index) are keyed
+// by their bytes (contentKey): they are always made, and only skip the
+// caller's hashing and writing when unchanged; but a search shard is keyed
+// by the words and posts it is made from (shardFileKey), and kept unmade. A page template that provably reads
 // only some fields of the posts it shows (postReads, reads.go: the
 // archive reads titles, addresses and dates) has its pages keyed by those
 // fields of each post, so that a post's text edited leaves it unchanged;
