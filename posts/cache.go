@@ -2,6 +2,7 @@ package posts
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -266,7 +267,10 @@ func (l *loader) cacheBase() [32]byte {
 
 // cacheKey is the key of r's render: the build's part, and the post's
 // source and the fields phase 1 and the index gave it that rendering reads.
-func (l *loader) cacheKey(r *postResult) [32]byte {
+func (l *loader) cacheKey(r *postResult) [32]byte { return l.cacheKeyClaimed(r, r.claimed) }
+
+// cacheKeyClaimed is cacheKey with claimed for r.claimed.
+func (l *loader) cacheKeyClaimed(r *postResult, claimed bool) [32]byte {
 	p := r.post
 	e := &encoder{b: make([]byte, 0, 128+len(r.file.path)+len(p.Address)+len(p.Summary))}
 	e.b = append(e.b, l.cacheKeyBase[:]...)
@@ -275,7 +279,7 @@ func (l *loader) cacheKey(r *postResult) [32]byte {
 	e.bool(r.file.page)
 	e.bool(r.file.section)
 	e.int(int(r.kind))
-	e.bool(r.claimed)
+	e.bool(claimed)
 	e.bool(r.hasError)
 	e.str(p.Address)
 	e.str(p.Section)
@@ -347,11 +351,14 @@ func (l *loader) templatingAnswer(idx *siteIndex) string {
 // recording its reads, and the result stored.
 func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	key := l.cacheKey(r)
-	if data, ok := l.cache.Get(key); ok {
-		if c, err := decodeRender(data); err == nil && l.stillValid(idx, c.Reads) && l.bodyCached(c) {
-			l.apply(r, c)
-			return
-		}
+	pre := r.cached
+	r.cached = nil
+	if pre == nil || pre.key != key {
+		pre = l.readRender(key)
+	}
+	if c := pre.render; c != nil && l.stillValid(idx, c.Reads) {
+		l.apply(r, c)
+		return
 	}
 	if !l.loadSource(r) {
 		return
@@ -414,6 +421,61 @@ type cacheHas interface{ Has(key [32]byte) bool }
 
 // bodyCached says whether the cache still holds c's body, when it can
 // tell (else it assumes so; a body that turns out missing is Post.BodyErr).
+// prefetched is a render read from the cache under key: nil when there
+// is none, or it does not decode, or its body is not cached.
+type prefetched struct {
+	key    [32]byte
+	render *cachedRender
+}
+
+// readRender reads the render cached under key.
+func (l *loader) readRender(key [32]byte) *prefetched {
+	pre := &prefetched{key: key}
+	if data, ok := l.cache.Get(key); ok {
+		if c, err := decodeRender(data); err == nil && l.bodyCached(c) {
+			pre.render = c
+		}
+	}
+	return pre
+}
+
+// prefetchRenders starts reading, on one goroutine, the cached render of
+// each post of results that renders, under the key it has once the index
+// claims its address (most posts' do), and returns the function that
+// waits for it and hands each post its render. The keys are made before
+// it returns: the goroutine reads nothing of results, which the index
+// changes meanwhile. renderCached checks the key again.
+func (l *loader) prefetchRenders(ctx context.Context, results []*postResult) (wait func()) {
+	if l.cache == nil {
+		return func() {}
+	}
+	var todo []int
+	for i, r := range results {
+		if r.post != nil && r.renders() {
+			todo = append(todo, i)
+		}
+	}
+	keys := make([][32]byte, len(todo))
+	_ = parallel(ctx, len(todo), func(j int) { keys[j] = l.cacheKeyClaimed(results[todo[j]], true) })
+	got := make([]*prefetched, len(todo))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for j, k := range keys {
+			if ctx.Err() != nil {
+				return
+			}
+			got[j] = l.readRender(k)
+		}
+	}()
+	return func() {
+		<-done
+		for j, i := range todo {
+			results[i].cached = got[j]
+		}
+	}
+}
+
 func (l *loader) bodyCached(c *cachedRender) bool {
 	h, ok := l.cache.(cacheHas)
 	return !ok || h.Has(bodyKey("html", c.HTMLSum)) && h.Has(bodyKey("text", c.TextSum)) && h.Has(wordsKey(c.TextSum))

@@ -147,7 +147,12 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		return nil, err
 	}
 
+	// The cached renders are read while the index is built (on one
+	// core: claims are made in order), under the key each will have if
+	// the index leaves it as it is; render checks that it did.
+	prefetch := l.prefetchRenders(ctx, results)
 	idx := l.index(results, assets)
+	prefetch()
 	err = parallel(ctx, len(results), func(i int) {
 		if results[i].renders() {
 			l.render(results[i], idx)
@@ -525,6 +530,8 @@ type postResult struct {
 
 	claimed bool   // its address is its own: no other post, page or file is there
 	target  string // a redirect's target URL
+
+	cached *prefetched // its cached render, read before the index was built (prefetchRenders)
 
 	linked []linkedFile // phase 2: the repository files its links publish
 	checks []linkCheck  // phase 2: site paths its links go to, checked once every output is known
