@@ -176,6 +176,14 @@ func TestSourceCacheSameSite(t *testing.T) {
 			m["posts/2026-01-08-u.md"] = "---\ntitle: Unclosed\n---\n\nBody.\n"
 		}, nil},
 		{"back as before", func(m map[string]string) { maps.Copy(m, sourceSite) }, nil},
+		// The cached renders are read ahead under the key of a post whose
+		// address is its own: one that loses it, or wins it back, is
+		// rendered under the key it has.
+		{"a post takes b's address", func(m map[string]string) {
+			m["posts/2026-01-12-x.md"] = "---\ntitle: X\nslug: b\n---\n\nX links to [a](2026-01-01-a.md).\n"
+		}, nil},
+		{"b gone, x has the address", func(m map[string]string) { delete(m, "posts/2026-01-02-b.md") }, nil},
+		{"b back, x loses it again", func(m map[string]string) { m["posts/2026-01-02-b.md"] = sourceSite["posts/2026-01-02-b.md"] }, nil},
 	}
 	for _, ids := range []bool{true, false} {
 		t.Run(map[bool]string{true: "content ids", false: "folder"}[ids], func(t *testing.T) {

@@ -475,9 +475,9 @@ func (b *build) absURL(p string) string {
 
 func (b *build) preparePosts(visible []*posts.Post) {
 	b.posts = make([]*PostData, len(visible))
-	b.byTag = map[string][]*PostData{}
-	names := map[string]string{} // tag slug -> first spelling seen (newest post)
-	for i, p := range visible {
+	// each post on every core, then the tags in the posts' order
+	parallel(len(visible), func(i int) {
+		p := visible[i]
 		d := &PostData{
 			Post:        p,
 			Title:       p.Title,
@@ -512,20 +512,24 @@ func (b *build) preparePosts(visible []*posts.Post) {
 			d.UpdatedText = b.loc.Date(p.Updated)
 			d.UpdatedISO = p.Updated.Format(time.RFC3339)
 		}
-		seen := map[string]bool{}
 		for _, tag := range p.Tags {
 			slug := posts.TagSlug(tag)
-			if slug == "" || seen[slug] {
+			if slug == "" || slices.ContainsFunc(d.TagLinks, func(t TagLink) bool { return t.Slug == slug }) {
 				continue
 			}
-			seen[slug] = true
-			if _, ok := names[slug]; !ok {
-				names[slug] = tag
-			}
 			d.TagLinks = append(d.TagLinks, TagLink{Name: tag, Slug: slug, URL: b.pathURL("tags/" + slug + "/")})
-			b.byTag[slug] = append(b.byTag[slug], d)
 		}
 		b.posts[i] = d
+	})
+	b.byTag = map[string][]*PostData{}
+	names := map[string]string{} // tag slug -> first spelling seen (newest post)
+	for _, d := range b.posts {
+		for _, t := range d.TagLinks {
+			if _, ok := names[t.Slug]; !ok {
+				names[t.Slug] = t.Name
+			}
+			b.byTag[t.Slug] = append(b.byTag[t.Slug], d)
+		}
 	}
 	b.tags = make([]TagLink, 0, len(names))
 	for slug, name := range names {
