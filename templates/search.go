@@ -85,6 +85,9 @@ func (b *build) searchFiles() error {
 	}
 	b.waitSearch()
 	res := b.search.res
+	if b.search.err != nil {
+		return b.search.err
+	}
 	for p, data := range res.files {
 		if k, ok := res.keys[p]; ok && b.keyer != nil {
 			b.addKeyed(p, data, k, true, false)

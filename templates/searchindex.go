@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"maps"
 	"runtime"
 	"slices"
@@ -21,6 +22,7 @@ import (
 type searchJob struct {
 	done chan struct{}
 	res  *searchResult
+	err  error
 }
 
 // searchResult is the search index's files (search/index.json and the
@@ -46,7 +48,7 @@ func (b *build) startSearch() {
 	b.search = j
 	go func() {
 		defer close(j.done)
-		j.res = b.searchIndexFiles(searchWorkers(len(b.posts)))
+		j.res, j.err = b.searchIndexFiles(searchWorkers(len(b.posts)))
 	}()
 }
 
@@ -63,67 +65,137 @@ func (b *build) waitSearch() {
 // of its group's parts, is the one the previous render gave its files is
 // kept. The version is the first 4 bytes of the SHA-256 of every group's
 // key and the index.
-func (b *build) searchIndexFiles(workers int) *searchResult {
+func (b *build) searchIndexFiles(workers int) (*searchResult, error) {
 	res, err := b.searchIndexFrom(searchRuns(b.ctx, b.posts, workers, b.opts.Cache, false), workers)
-	if err != nil {
+	if errors.Is(err, errSearchRun) {
 		// a part of a cached run is missing or damaged: find every run again
-		res, _ = b.searchIndexFrom(searchRuns(b.ctx, b.posts, workers, b.opts.Cache, true), workers)
+		res, err = b.searchIndexFrom(searchRuns(b.ctx, b.posts, workers, b.opts.Cache, true), workers)
 	}
-	return res
+	if err != nil {
+		return nil, fmt.Errorf("make the search index: %w", err)
+	}
+	return res, nil
 }
 
-// searchGroup is the words of one or more groups that make one or more
-// shards: every group, in one shard, when the words of the site fit in
-// one (all); else one group, in one shard or, if split, in one shard per
-// subKey.
+// searchGroup is the words that make one or more shards: every group's,
+// in one shard, when the words of the site fit in one (all); else those
+// of one group (by first character), in one shard or, if the group is
+// split, in one shard per subKey. Groups whose shard keys meet (a split
+// group's "_1"+"a" is the group "_1a") are one searchGroup, so that each
+// shard is made once, with all its words.
 type searchGroup struct {
-	group      string // "" when all
-	all, split bool
-	key        Key
-	shards     []string // their keys (shardKey), sorted
+	names  []string        // of the groups, sorted; nil when all
+	split  map[string]bool // the names that are split
+	all    bool
+	key    Key
+	shards []string // their keys (shardKey), sorted
 }
 
 // has says whether g holds the words of part p.
-func (g *searchGroup) has(p *searchPart) bool { return g.all || p.group == g.group }
+func (g *searchGroup) has(p *searchPart) bool {
+	_, ok := slices.BinarySearch(g.names, p.group)
+	return g.all || ok
+}
+
+// shardOf is the shard of word in g.
+func (g *searchGroup) shardOf(word string) string {
+	switch name := groupKey(word); {
+	case g.all:
+		return ""
+	case g.split[name]:
+		return subKey(word)
+	default:
+		return name
+	}
+}
+
+// searchGroups are the groups of words of runs, in the order of their
+// names, and the keys that are split, as search/index.json lists them.
+func searchGroups(runs []*searchRun) ([]*searchGroup, []string) {
+	size, total := map[string]int{}, 0
+	subs := map[string][]string{}
+	for _, r := range runs {
+		for _, p := range r.parts {
+			size[p.group] += p.size
+			total += p.size
+			subs[p.group] = append(subs[p.group], p.subs...)
+		}
+	}
+	if total <= maxShardBytes {
+		g := &searchGroup{all: true}
+		if len(size) > 0 {
+			g.shards = []string{""}
+		}
+		return []*searchGroup{g}, nil
+	}
+	split := []string{""}
+	names := slices.Sorted(maps.Keys(size))
+	shardsOf := make([][]string, len(names))
+	for i, name := range names {
+		if size[name] > maxShardBytes {
+			split = append(split, name)
+			shardsOf[i] = slices.Compact(slices.Sorted(slices.Values(subs[name])))
+		} else {
+			shardsOf[i] = []string{name}
+		}
+	}
+	// groups that share a shard key are one (union-find over the names)
+	root := make([]int, len(names))
+	for i := range root {
+		root[i] = i
+	}
+	find := func(i int) int {
+		for root[i] != i {
+			root[i] = root[root[i]]
+			i = root[i]
+		}
+		return i
+	}
+	first := map[string]int{} // shard key -> the first name that has it
+	for i, keys := range shardsOf {
+		for _, k := range keys {
+			if j, ok := first[k]; ok {
+				root[find(i)] = find(j)
+			} else {
+				first[k] = i
+			}
+		}
+	}
+	var groups []*searchGroup
+	byRoot := map[int]*searchGroup{}
+	for i, name := range names {
+		g := byRoot[find(i)]
+		if g == nil {
+			g = &searchGroup{split: map[string]bool{}}
+			byRoot[find(i)] = g
+			groups = append(groups, g)
+		}
+		g.names = append(g.names, name) // in order: sorted
+		g.split[name] = size[name] > maxShardBytes
+		g.shards = append(g.shards, shardsOf[i]...)
+	}
+	for _, g := range groups {
+		slices.Sort(g.shards)
+		g.shards = slices.Compact(g.shards)
+	}
+	return groups, split
+}
 
 func (b *build) searchIndexFrom(runs []*searchRun, workers int) (*searchResult, error) {
 	res := &searchResult{files: map[string][]byte{}, keys: map[string]Key{}}
 	if b.ctx.Err() != nil {
 		return res, nil // Render returns the error
 	}
-	size, total := map[string]int{}, 0
-	for _, r := range runs {
-		for _, p := range r.parts {
-			size[p.group] += p.size
-			total += p.size
-		}
-	}
-	var groups []*searchGroup
-	var split []string
-	if total <= maxShardBytes {
-		g := &searchGroup{all: true}
-		if len(size) > 0 {
-			g.shards = []string{""}
-		}
-		groups = append(groups, g)
-	} else {
-		split = append(split, "")
-		for _, name := range slices.Sorted(maps.Keys(size)) {
-			g := &searchGroup{group: name, split: size[name] > maxShardBytes}
-			if g.split {
-				split = append(split, name)
-			} else {
-				g.shards = []string{name}
-			}
-			groups = append(groups, g)
-		}
-	}
+	groups, split := searchGroups(runs)
 	for _, g := range groups {
 		h := sha256.New()
 		hashString(h, searchGroupVersion)
-		hashString(h, g.group)
-		hashUint(h, uint64(boolInt(g.all)<<1|boolInt(g.split)))
-		var subs []string
+		hashUint(h, uint64(boolInt(g.all)))
+		hashUint(h, uint64(len(g.names)))
+		for _, name := range g.names {
+			hashString(h, name)
+			hashUint(h, uint64(boolInt(g.split[name])))
+		}
 		for _, r := range runs {
 			hashUint(h, uint64(r.lo))
 			hashUint(h, uint64(r.hi))
@@ -131,17 +203,10 @@ func (b *build) searchIndexFrom(runs []*searchRun, workers int) (*searchResult, 
 				if p := &r.parts[i]; g.has(p) {
 					hashString(h, p.group)
 					h.Write(p.digest[:])
-					if g.split {
-						subs = append(subs, p.subs...)
-					}
 				}
 			}
 		}
 		h.Sum(g.key[:0])
-		if g.split {
-			slices.Sort(subs)
-			g.shards = slices.Compact(subs)
-		}
 	}
 
 	// made or kept, the groups on up to workers goroutines
@@ -236,20 +301,18 @@ func (b *build) searchGroupShards(g *searchGroup, runs []*searchRun) (map[string
 	var prefix []byte // of the current word's shard: its first two characters
 	for len(h) > 0 {
 		word := h[0].word
-		if sh == nil || g.split && !bytes.HasPrefix(word, prefix) {
-			key := g.group
-			if g.all {
-				key = ""
-			} else if g.split {
-				key = subKey(string(word))
-				_, n1 := utf8.DecodeRune(word)
-				_, n2 := utf8.DecodeRune(word[n1:])
-				prefix = word[:n1+n2]
-			}
-			if sh = shards[key]; sh == nil {
+		if sh == nil || !bytes.HasPrefix(word, prefix) {
+			// a word of another shard, maybe: a shard is worked out once
+			// for all the words that share its first two characters
+			_, n1 := utf8.DecodeRune(word)
+			_, n2 := utf8.DecodeRune(word[n1:])
+			prefix = word[:n1+n2]
+			key := g.shardOf(string(prefix))
+			if next := shards[key]; next == nil {
 				sh = &shard{w: []byte(`{"w":[`), p: []byte(`],"p":[`)}
 				shards[key] = sh
 			} else {
+				sh = next
 				sh.w = append(sh.w, ',')
 				sh.p = append(sh.p, ',')
 			}

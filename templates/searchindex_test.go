@@ -136,7 +136,7 @@ func checkSearchIndex(t *testing.T, b *build) {
 	want := oracleSearchIndexFiles(b)
 	var version string
 	for workers := 1; workers <= 4; workers++ {
-		got := b.searchIndexFiles(workers)
+		got := mustSearchIndex(t, b, workers)
 		if !maps.EqualFunc(got.files, want, bytes.Equal) || len(got.kept) > 0 {
 			for p, data := range want {
 				if !bytes.Equal(got.files[p], data) {
@@ -157,9 +157,19 @@ func checkSearchIndex(t *testing.T, b *build) {
 			d.Post.SearchWords()
 		}
 	}
-	if got := b.searchIndexFiles(2); got.version != version || !maps.EqualFunc(got.files, want, bytes.Equal) {
+	if got := mustSearchIndex(t, b, 2); got.version != version || !maps.EqualFunc(got.files, want, bytes.Equal) {
 		t.Fatalf("with the words of half the posts known: version %s, %s without", got.version, version)
 	}
+}
+
+// mustSearchIndex is b's search index on workers goroutines.
+func mustSearchIndex(t testing.TB, b *build, workers int) *searchResult {
+	t.Helper()
+	res, err := b.searchIndexFiles(workers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // preparedBuild is a build of site's posts as Render prepares them.
@@ -180,7 +190,7 @@ func TestSearchIndexFilesCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := preparedBuild(t, site)
-	files := b.searchIndexFiles(2).files
+	files := mustSearchIndex(t, b, 2).files
 	var idx searchIndex
 	if err := json.Unmarshal(files[searchIndexPath], &idx); err != nil {
 		t.Fatal(err)
@@ -199,7 +209,7 @@ func TestSearchIndexFilesCorpus(t *testing.T) {
 		}
 		b.posts = append(b.posts, fuzzPost(fmt.Sprintf("Post %d|tag|sum|%s", i, text.String()), i))
 	}
-	files = b.searchIndexFiles(2).files
+	files = mustSearchIndex(t, b, 2).files
 	idx = searchIndex{}
 	if err := json.Unmarshal(files[searchIndexPath], &idx); err != nil {
 		t.Fatal(err)
@@ -216,6 +226,38 @@ func TestSearchIndexFilesCorpus(t *testing.T) {
 	})
 	checkSearchIndex(t, preparedBuild(t, site))
 	checkSearchIndex(t, &build{ctx: t.Context(), base: "/"}) // no posts
+}
+
+// TestSearchShardKeysMeet: a split group's shard key can be another
+// group's ("_g", Cyrillic, split by two characters: "ж" then "a" is
+// "_ga", the key of the Han characters from U+9280): both groups' words
+// go to the one shard, as the search script looks them up.
+func TestSearchShardKeysMeet(t *testing.T) {
+	b := &build{ctx: t.Context(), base: "/blog/"}
+	for i := range 100 {
+		var text strings.Builder
+		for j := range 200 {
+			fmt.Fprintf(&text, "жa%x жб%x ", i*200+j, j)
+		}
+		b.posts = append(b.posts, fuzzPost(fmt.Sprintf("Post %d|tag|sum|%s", i, text.String()), i))
+	}
+	b.posts = append(b.posts, fuzzPost("銀行|bank|sum|銀行 жa", 100))
+	res := mustSearchIndex(t, b, 2)
+	var idx searchIndex
+	if err := json.Unmarshal(res.files[searchIndexPath], &idx); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(idx.Split, "_g") || !slices.Contains(idx.Shards, "_ga") {
+		t.Fatalf("split %q, shards %q: want _g split and a shard _ga", idx.Split, idx.Shards)
+	}
+	var sh searchShard
+	if err := json.Unmarshal(res.files[shardPath("_ga")], &sh); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(sh.Words, "銀") || !slices.Contains(sh.Words, "жa") {
+		t.Fatalf("the shard _ga lacks 銀 or жa: %.200q", sh.Words)
+	}
+	checkSearchIndex(t, b)
 }
 
 // fuzzPost is a post for FuzzSearchIndexFiles: title, tags, summary and
@@ -264,14 +306,14 @@ func BenchmarkSearchIndexFiles(b *testing.B) {
 	b.Run("fast", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			bd.searchIndexFiles(searchWorkers(len(bd.posts)))
+			mustSearchIndex(b, bd, searchWorkers(len(bd.posts)))
 		}
 	})
 	b.Run("fast1", func(b *testing.B) {
 		b.ReportAllocs()
 		c0 := benchCPU()
 		for b.Loop() {
-			bd.searchIndexFiles(1)
+			mustSearchIndex(b, bd, 1)
 		}
 		b.ReportMetric(float64((benchCPU()-c0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 	})
@@ -336,10 +378,10 @@ func TestSearchChunksCached(t *testing.T) {
 	check := func(step string, wantRuns int) {
 		t.Helper()
 		b.opts.Cache = nil
-		want := b.searchIndexFiles(2)
+		want := mustSearchIndex(t, b, 2)
 		b.opts.Cache = cache
 		before := cache.heads
-		got := b.searchIndexFiles(2)
+		got := mustSearchIndex(t, b, 2)
 		if got.version != want.version || !maps.EqualFunc(got.files, want.files, bytes.Equal) {
 			t.Fatalf("%s: %d files, version %s with the cache; %d, %s without", step, len(got.files), got.version, len(want.files), want.version)
 		}
@@ -402,18 +444,18 @@ func TestSearchShardsKept(t *testing.T) {
 	b := preparedBuild(t, site)
 	b.keyer = newDataHasher()
 	b.opts.Cache = &mapCache{m: map[[32]byte][]byte{}}
-	first := b.searchIndexFiles(2)
+	first := mustSearchIndex(t, b, 2)
 	if len(first.kept) != 0 || len(first.keys) < 20 {
 		t.Fatalf("first render: %d kept, %d shards", len(first.kept), len(first.keys))
 	}
 	b.opts.Previous = maps.Clone(first.keys)
-	again := b.searchIndexFiles(2)
+	again := mustSearchIndex(t, b, 2)
 	if len(again.files) != 1 || len(again.kept) != len(first.keys) {
 		t.Fatalf("nothing changed: %d files made, %d kept of %d", len(again.files), len(again.kept), len(first.keys))
 	}
 	d := b.posts[len(b.posts)/3]
 	d.Summary += " Zyzzyva quokka"
-	got := b.searchIndexFiles(2)
+	got := mustSearchIndex(t, b, 2)
 	var made []string
 	for p := range got.files {
 		if p != searchIndexPath {
@@ -428,7 +470,7 @@ func TestSearchShardsKept(t *testing.T) {
 		t.Fatalf("%d kept and %d made of %d shards", len(got.kept), len(made), len(got.keys))
 	}
 	b.keyer, b.opts.Previous, b.opts.Cache = nil, nil, nil
-	full := b.searchIndexFiles(2)
+	full := mustSearchIndex(t, b, 2)
 	if !maps.Equal(full.keys, got.keys) || full.version != got.version {
 		t.Fatalf("the keys or version of the shards differ from a full render's")
 	}
