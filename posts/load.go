@@ -1204,6 +1204,9 @@ const maxPerCode = 100
 // file's, in the order found) and replaces the others of that code with one
 // diagnostic, at the first left out, that says how many there are.
 func capPerCode(ds []Diagnostic, max int) []Diagnostic {
+	if len(ds) <= max {
+		return ds // no code can pass max (most files have no diagnostic at all)
+	}
 	count := map[string]int{}
 	var out []Diagnostic
 	first := map[string]int{} // code -> index in out of its "more" diagnostic
