@@ -200,6 +200,10 @@ func (inc *incremental) previous() (map[string]templates.Key, func(string) int64
 type pendingBuild struct {
 	done chan struct{}
 	inc  *incremental
+	// the keys and sizes the build asks for (previous), made on the
+	// same goroutine: 60,000 files' at 20,000 posts
+	keys map[string]templates.Key
+	size func(string) int64
 }
 
 // previousBuildSoon starts previousBuild(target); nil without a build
@@ -211,7 +215,9 @@ func (jb *job) previousBuildSoon(target string) *pendingBuild {
 	p := &pendingBuild{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		p.inc = jb.previousBuild(target)
+		if p.inc = jb.previousBuild(target); p.inc != nil {
+			p.keys, p.size = p.inc.previous()
+		}
 	}()
 	return p
 }
@@ -233,11 +239,10 @@ func (p *pendingBuild) options(in *buildInput) {
 	}
 	in.Render.Keys = true
 	in.Previous = func() (map[string]templates.Key, func(string) int64) {
-		inc := p.wait()
-		if inc == nil {
+		if p.wait() == nil {
 			return nil, nil
 		}
-		return inc.previous()
+		return p.keys, p.size
 	}
 }
 
