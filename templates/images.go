@@ -477,11 +477,12 @@ func rawTagName(raw []byte) []byte {
 // responsiveImages completes the bodies and covers of the posts and pages
 // shown, once the images are treated.
 func (b *build) responsiveImages() {
-	for _, d := range b.posts {
+	parallel(len(b.posts), func(i int) { // b.imgs is complete: only read
+		d := b.posts[i]
 		page := address(d.Post)
 		d.Cover = b.coverHTML(d.Image, d.ImageAlt, page)
 		d.body = b.postBody(d.Post, page, d.Image != "")
-	}
+	})
 	for _, d := range b.pages {
 		page := addressPath(d.Page.Address)
 		d.Cover = b.coverHTML(d.Image, d.ImageAlt, page)
