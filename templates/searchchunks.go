@@ -88,6 +88,30 @@ func groupKey(word string) string {
 	return runeKey(r)
 }
 
+// runKeys gives sorted words their groupKey and subKey, worked out again
+// only when the first characters change (runeKey makes a string).
+type runKeys struct {
+	first, firstKey string
+	two, twoKey     string
+}
+
+func (k *runKeys) group(word string) string {
+	_, n := utf8.DecodeRuneInString(word)
+	if word[:n] != k.first || k.firstKey == "" {
+		k.first, k.firstKey = word[:n], groupKey(word)
+	}
+	return k.firstKey
+}
+
+func (k *runKeys) sub(word string) string {
+	_, n1 := utf8.DecodeRuneInString(word)
+	_, n2 := utf8.DecodeRuneInString(word[n1:])
+	if word[:n1+n2] != k.two || k.twoKey == "" {
+		k.two, k.twoKey = word[:n1+n2], subKey(word)
+	}
+	return k.twoKey
+}
+
 // makeRun finds the words of the posts [lo, hi) of list.
 func makeRun(list []*PostData, lo, hi int) *searchRun {
 	t := newWordTable(list[lo:hi])
@@ -114,8 +138,9 @@ func makeRun(list []*PostData, lo, hi int) *searchRun {
 	}
 	slices.SortFunc(ids, func(a, b int32) int { return strings.Compare(t.words[a], t.words[b]) })
 	byGroup := map[string][]int32{}
+	var keys runKeys
 	for _, id := range ids {
-		g := groupKey(t.words[id])
+		g := keys.group(t.words[id])
 		byGroup[g] = append(byGroup[g], id)
 	}
 	run := &searchRun{lo: lo, hi: hi, fresh: true}
@@ -133,7 +158,7 @@ func makeRun(list []*PostData, lo, hi int) *searchRun {
 				prev = post
 			}
 			p.size += len(w) + 4 + 3*len(ps)
-			if s := subKey(w); len(p.subs) == 0 || p.subs[len(p.subs)-1] != s {
+			if s := keys.sub(w); len(p.subs) == 0 || p.subs[len(p.subs)-1] != s {
 				p.subs = append(p.subs, s)
 			}
 		}

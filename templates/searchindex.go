@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/publishbot/publishbot/internal/searchwords"
 )
@@ -320,7 +321,7 @@ func (b *build) searchGroupShards(g *searchGroup, runs []*searchRun) (map[string
 			sh.w = append(sh.w, ',')
 			sh.p = append(sh.p, ',')
 		}
-		sh.w = appendJSONString(sh.w, string(word))
+		sh.w = appendJSONString(sh.w, unsafe.String(unsafe.SliceData(word), len(word))) // a part's bytes never change
 		sh.p = append(sh.p, '[')
 		prev, first := int32(0), true
 		for len(h) > 0 && bytes.Equal(h[0].word, word) {
