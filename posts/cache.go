@@ -419,8 +419,6 @@ func wordsKey(textSum [32]byte) [32]byte {
 // failing when the body is read.
 type cacheHas interface{ Has(key [32]byte) bool }
 
-// bodyCached says whether the cache still holds c's body, when it can
-// tell (else it assumes so; a body that turns out missing is Post.BodyErr).
 // prefetched is a render read from the cache under key: nil when there
 // is none, or it does not decode, or its body is not cached.
 type prefetched struct {
@@ -476,6 +474,8 @@ func (l *loader) prefetchRenders(ctx context.Context, results []*postResult) (wa
 	}
 }
 
+// bodyCached says whether the cache still holds c's body, when it can
+// tell (else it assumes so; a body that turns out missing is Post.BodyErr).
 func (l *loader) bodyCached(c *cachedRender) bool {
 	h, ok := l.cache.(cacheHas)
 	return !ok || h.Has(bodyKey("html", c.HTMLSum)) && h.Has(bodyKey("text", c.TextSum)) && h.Has(wordsKey(c.TextSum))
