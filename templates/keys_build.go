@@ -164,8 +164,12 @@ func (b *build) finishKeys(out *Output) {
 
 // parallel runs fn(0) … fn(n-1) on every core and returns when all are
 // done.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
+func parallel(n int, fn func(i int)) { parallelN(n, runtime.GOMAXPROCS(0), fn) }
+
+// parallelN runs fn(0) … fn(n-1) on up to workers goroutines (at least
+// one) and returns when all are done.
+func parallelN(n, workers int, fn func(i int)) {
+	workers = max(1, min(workers, n))
 	var wg sync.WaitGroup
 	next := make(chan int, workers)
 	for range workers {

@@ -84,10 +84,10 @@ func (b *build) searchFiles() error {
 		return nil
 	}
 	b.waitSearch()
-	res := b.search.res
 	if b.search.err != nil {
 		return b.search.err
 	}
+	res := b.search.res
 	for p, data := range res.files {
 		if k, ok := res.keys[p]; ok && b.keyer != nil {
 			b.addKeyed(p, data, k, true, false)

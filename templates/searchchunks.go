@@ -8,7 +8,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/publishbot/publishbot/posts"
@@ -208,26 +207,6 @@ func searchRuns(ctx context.Context, list []*PostData, workers int, cache posts.
 		runs[c] = r
 	})
 	return runs
-}
-
-// parallelN runs fn(0) … fn(n-1) on up to workers goroutines (at least
-// one) and returns when all are done.
-func parallelN(n, workers int, fn func(i int)) {
-	workers = max(1, min(workers, n))
-	var wg sync.WaitGroup
-	next := make(chan int, workers)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				fn(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // searchChunkKey is the cache key of the words of run: what addPost reads

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"maps"
 	"runtime"
 	"slices"
@@ -188,7 +189,11 @@ func (b *build) searchIndexFrom(runs []*searchRun, workers int) (*searchResult, 
 		return res, nil // Render returns the error
 	}
 	groups, split := searchGroups(runs)
-	for _, g := range groups {
+	// each group's key: its names, and every run's bounds and parts of it,
+	// the runs read once for all the groups
+	hashes := make([]hash.Hash, len(groups))
+	of := map[string]int{} // group name -> its searchGroup
+	for i, g := range groups {
 		h := sha256.New()
 		hashString(h, searchGroupVersion)
 		hashUint(h, uint64(boolInt(g.all)))
@@ -196,18 +201,23 @@ func (b *build) searchIndexFrom(runs []*searchRun, workers int) (*searchResult, 
 		for _, name := range g.names {
 			hashString(h, name)
 			hashUint(h, uint64(boolInt(g.split[name])))
+			of[name] = i
 		}
-		for _, r := range runs {
+		hashes[i] = h
+	}
+	for _, r := range runs {
+		for _, h := range hashes {
 			hashUint(h, uint64(r.lo))
 			hashUint(h, uint64(r.hi))
-			for i := range r.parts {
-				if p := &r.parts[i]; g.has(p) {
-					hashString(h, p.group)
-					h.Write(p.digest[:])
-				}
-			}
 		}
-		h.Sum(g.key[:0])
+		for _, p := range r.parts {
+			h := hashes[of[p.group]] // 0, the one group, when all
+			hashString(h, p.group)
+			h.Write(p.digest[:])
+		}
+	}
+	for i, g := range groups {
+		hashes[i].Sum(g.key[:0])
 	}
 
 	// made or kept, the groups on up to workers goroutines
