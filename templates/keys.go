@@ -6,7 +6,9 @@ import (
 	"hash"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -57,7 +59,8 @@ type dataHasher struct {
 	strs map[strKey]digest
 	owns map[ptrKey]*ownDigest // see splitFields
 	// masks are the post masks pages are keyed with (postReads): a post's
-	// digest by each is made with its own digest, from the same bytes
+	// digest by each is made from the bytes its own walk writes for those
+	// fields, when a page keyed by it first shows the post
 	masks []*postMask
 }
 
@@ -65,7 +68,7 @@ type dataHasher struct {
 // for a PostData, that of the fields of each of the hasher's masks.
 type ownDigest struct {
 	digest
-	masked []digest // by mask id
+	masked []maskedDigest // by mask id
 }
 
 // splitFields names, for a struct type, the one field through which its
@@ -120,6 +123,10 @@ type walk struct {
 	// than the hashing (the digest is of the same bytes)
 	pend [512]byte
 	n    int
+	// stackBuf holds the stack of a root walk and of the walks under it
+	// (root: this walk owns it)
+	stackBuf [16]ptrKey
+	root     bool
 }
 
 // walks are reused: a walk per pointer digested, each with its hash and
@@ -135,8 +142,25 @@ func (d *dataHasher) walk(stack []ptrKey, low int) *walk {
 	return w
 }
 
+// rootWalk is a walk that starts a stack of its own, in its buffer, with
+// first on it when not nil: the walks under it push onto that buffer
+// (pointer) rather than each copying the stack.
+func (d *dataHasher) rootWalk(first ptrKey) *walk {
+	w := d.walk(nil, math.MaxInt)
+	w.stack = w.stackBuf[:0]
+	if first != (ptrKey{}) {
+		w.stack = append(w.stack, first)
+	}
+	w.root = true
+	return w
+}
+
 // release gives w back for reuse: it must not be used after.
 func (w *walk) release() {
+	if w.root {
+		clear(w.stackBuf[:]) // what the stack pointed to may be freed
+		w.root = false
+	}
 	w.d, w.stack = nil, nil
 	walks.Put(w)
 }
@@ -174,7 +198,7 @@ func (d *dataHasher) sum(vs ...any) (k Key, ok bool) {
 // sumReading is sum where every PostData is hashed by the fields of mask
 // only (see postReads); nil is every field.
 func (d *dataHasher) sumReading(mask *postMask, vs ...any) (k Key, ok bool) {
-	w := d.walk(nil, math.MaxInt)
+	w := d.rootWalk(ptrKey{})
 	w.mask = mask
 	defer w.release()
 	for _, v := range vs {
@@ -369,6 +393,18 @@ func (w *walk) mapValue(v reflect.Value) {
 		w.tag(tagNil)
 		return
 	}
+	if v.Type().Key().Kind() == reflect.String {
+		// keys in their order (a front matter's params): each key and
+		// value written as they come, which the type makes unambiguous
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		w.uint(uint64(len(keys)))
+		for _, k := range keys {
+			w.str(k.String())
+			w.value(v.MapIndex(k))
+		}
+		return
+	}
 	type entry struct{ k, v Key }
 	entries := make([]entry, 0, v.Len())
 	it := v.MapRange()
@@ -418,8 +454,9 @@ func (w *walk) pointer(v reflect.Value) {
 	if m := w.mask; m != nil && v.Type() == postDataPtrType && m.id < len(w.d.masks) && w.d.masks[m.id] == m {
 		// only what the page's template reads (postReads): made with the
 		// post's own digest, which never leads back to another post
-		own := w.d.own(ptrKey{v.Type(), v.UnsafePointer(), nil}, v.Elem(), splitFields[postDataType])
-		dg := own.masked[w.mask.id]
+		k := ptrKey{v.Type(), v.UnsafePointer(), nil}
+		own := w.d.own(k, v.Elem(), splitFields[postDataType])
+		dg := w.d.masked(k, v.Elem(), own, m)
 		w.tag(tagPtr)
 		w.write(dg.sum[:])
 		w.bad = w.bad || !dg.ok
@@ -438,8 +475,11 @@ func (w *walk) pointer(v reflect.Value) {
 	dg, ok := w.d.ptrs[k]
 	w.d.mu.Unlock()
 	if !ok {
+		// The walk under this one pushes k on the same stack: walks
+		// under a root run one at a time, each done before the next
+		// pushes in its place.
 		depth := len(w.stack)
-		s := w.d.walk(append(w.stack[:depth:depth], k), math.MaxInt)
+		s := w.d.walk(append(w.stack, k), math.MaxInt)
 		s.mask = w.mask
 		if f, split := splitFields[v.Type().Elem()]; split {
 			own := w.d.own(k, v.Elem(), f)
@@ -470,9 +510,7 @@ func (w *walk) pointer(v reflect.Value) {
 }
 
 // own is the digest of the fields of the struct v, at k, but field skip
-// (see splitFields), made once per pointer. The bytes of the fields are
-// recorded rather than hashed as they come, so that the digests by the
-// masks are made from the same bytes.
+// (see splitFields), made once per pointer.
 func (d *dataHasher) own(k ptrKey, v reflect.Value, skip int) *ownDigest {
 	d.mu.Lock()
 	dg, ok := d.owns[k]
@@ -481,54 +519,54 @@ func (d *dataHasher) own(k ptrKey, v reflect.Value, skip int) *ownDigest {
 		return dg
 	}
 	dg = &ownDigest{}
-	s := d.walk([]ptrKey{k}, math.MaxInt)
-	rec := recorders.Get().(*recorder)
-	rec.buf = rec.buf[:0]
-	h := s.h
-	s.h = rec
+	s := d.rootWalk(k)
 	n := v.NumField()
-	ends := make([]int, n+1) // field i's bytes are rec.buf[ends[i]:ends[i+1]]
 	for i := range n {
-		ends[i] = len(rec.buf) + s.n
 		if i != skip {
 			s.value(v.Field(i))
 		}
 	}
-	ends[n] = len(rec.buf) + s.n
-	s.flush()
-	dg.sum, dg.ok = sha256.Sum256(rec.buf), !s.bad
-	if v.Type() == postDataType && len(d.masks) > 0 {
-		dg.masked = make([]digest, len(d.masks))
-		var sel []byte
-		for id, m := range d.masks {
-			sel = append(sel[:0], tagFields)
-			sel = append(sel, m.sig...)
-			for _, i := range m.fields {
-				sel = append(sel, rec.buf[ends[i]:ends[i+1]]...)
-			}
-			dg.masked[id] = digest{sum: sha256.Sum256(sel), ok: dg.ok}
-		}
-	}
-	s.h = h
+	s.sumTo(&dg.sum)
+	dg.ok = !s.bad
 	s.release()
-	recorders.Put(rec)
+	if v.Type() == postDataType && len(d.masks) > 0 {
+		dg.masked = make([]maskedDigest, len(d.masks))
+	}
 	d.mu.Lock()
-	d.owns[k] = dg
+	if prev, ok := d.owns[k]; ok { // made on another core meanwhile
+		dg = prev
+	} else {
+		d.owns[k] = dg
+	}
 	d.mu.Unlock()
 	return dg
 }
 
-// recorder is the hash.Hash of a walk whose bytes are kept (own): it
-// only collects them.
-type recorder struct{ buf []byte }
+// maskedDigest is a post's digest by one mask, made when a page keyed by
+// that mask first shows the post (most masks are of a page or two).
+type maskedDigest struct {
+	once sync.Once
+	digest
+}
 
-var recorders = sync.Pool{New: func() any { return &recorder{} }}
-
-func (r *recorder) Write(p []byte) (int, error) { r.buf = append(r.buf, p...); return len(p), nil }
-func (r *recorder) Sum(b []byte) []byte         { s := sha256.Sum256(r.buf); return append(b, s[:]...) }
-func (r *recorder) Reset()                      { r.buf = r.buf[:0] }
-func (r *recorder) Size() int                   { return sha256.Size }
-func (r *recorder) BlockSize() int              { return sha256.BlockSize }
+// masked is the digest of the PostData v, at k, by the fields of m: the
+// mask's signature and those fields' bytes, as the post's own walk writes
+// them (the same stack, so the same bytes).
+func (d *dataHasher) masked(k ptrKey, v reflect.Value, own *ownDigest, m *postMask) digest {
+	md := &own.masked[m.id]
+	md.once.Do(func() {
+		s := d.rootWalk(k)
+		s.tag(tagFields)
+		s.write(m.sig)
+		for _, i := range m.fields {
+			s.value(v.Field(i))
+		}
+		s.sumTo(&md.sum)
+		md.ok = own.ok && !s.bad
+		s.release()
+	})
+	return md.digest
+}
 
 // ownOf makes the digest of d's fields but Related (see splitFields).
 func (d *dataHasher) ownOf(p *PostData) {

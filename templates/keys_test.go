@@ -204,6 +204,14 @@ func TestKeyDetails(t *testing.T) {
 	if keyOf(t, m{"a": 1, "b": 2}) != keyOf(t, m{"b": 2, "a": 1}) {
 		t.Error("equal maps have different keys")
 	}
+	if keyOf(t, m{"ab": "c"}) == keyOf(t, m{"a": "bc"}) || keyOf(t, m{"a": m{"b": 1}}) == keyOf(t, m{"a": m{"b": 2}}) ||
+		keyOf(t, m{"a": 1}) == keyOf(t, m{"a": 1, "b": nil}) || keyOf(t, m{"a": "1"}) == keyOf(t, m{"a": 1}) {
+		t.Error("maps with other keys or values have the same key")
+	}
+	if keyOf(t, map[int]string{1: "a", 2: "b"}) != keyOf(t, map[int]string{2: "b", 1: "a"}) ||
+		keyOf(t, map[int]string{1: "a", 2: "b"}) == keyOf(t, map[int]string{1: "b", 2: "a"}) {
+		t.Error("maps not keyed by text are keyed by their order, or not by their entries")
+	}
 	if keyOf(t, []string{"ab", "c"}) == keyOf(t, []string{"a", "bc"}) {
 		t.Error("the strings' boundaries are not in the key")
 	}
@@ -352,4 +360,28 @@ func TestPostBodyKey(t *testing.T) {
 	if got, want := base.postBody(p, "posts/a/", false).get(), base.responsiveBody(template.HTML(html), "posts/a/", false); got != want {
 		t.Errorf("lazy body %q, want %q", got, want)
 	}
+}
+
+// BenchmarkOwnDigests is the posts' own digests of an edit (keyPosts'
+// first step) on the Rust blog, on one goroutine: the reflection walk of
+// every PostData and the posts.Post it points to.
+func BenchmarkOwnDigests(b *testing.B) {
+	site, err := posts.Load(b.Context(), zolaContent(b, "https://blog.rust-lang.org/"), posts.Options{Now: fixedNow})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bd := preparedBuild(b, site)
+	b.ReportAllocs()
+	for b.Loop() {
+		d := newDataHasher()
+		d.masks = r.masks
+		for _, p := range bd.posts {
+			d.ownOf(p)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(bd.posts)), "µs/post")
 }
