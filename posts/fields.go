@@ -140,21 +140,34 @@ type fmText struct {
 	line, col int
 }
 
-// pathDateRE finds the first YYYY/MM/DD run of a Zola path.
-var pathDateRE = regexp.MustCompile(`(?:^|/)(\d{4})/(\d{2})/(\d{2})(?:/|$)`)
-
 // pathDate is the date a Zola path gives ("inside-rust/2020/07/27/x":
-// 2020-07-27), zero for none.
+// 2020-07-27): its first run of segments YYYY/MM/DD; zero for none, or
+// for a run that is no date. (A regular expression did this at a fifth of
+// the front matter's cost.)
 func pathDate(p string, loc *time.Location) time.Time {
-	m := pathDateRE.FindStringSubmatch(p)
-	if m == nil {
-		return time.Time{}
+	digits := func(s string) bool {
+		for i := range len(s) {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return true
 	}
-	t, err := time.ParseInLocation("2006-01-02", m[1]+"-"+m[2]+"-"+m[3], loc)
-	if err != nil {
-		return time.Time{}
+	for i := 0; i+10 <= len(p); i++ {
+		if i > 0 && p[i-1] != '/' {
+			continue
+		}
+		r := p[i : i+10]
+		if r[4] != '/' || r[7] != '/' || !digits(r[:4]) || !digits(r[5:7]) || !digits(r[8:]) || i+10 < len(p) && p[i+10] != '/' {
+			continue
+		}
+		t, err := time.ParseInLocation("2006/01/02", r, loc)
+		if err != nil {
+			return time.Time{}
+		}
+		return t
 	}
-	return t
+	return time.Time{}
 }
 
 // applyFields fills p from the front matter fields and returns diagnostics.

@@ -530,6 +530,9 @@ type postResult struct {
 
 	claimed bool   // its address is its own: no other post, page or file is there
 	target  string // a redirect's target URL
+	// aliases are the post's aliases worked out ahead (rootAliases), by
+	// Post.Aliases; nil: the index works them out
+	aliases []aliasTarget
 
 	cached *prefetched // its cached render, read before the index was built (prefetchRenders)
 
@@ -703,8 +706,34 @@ func (l *loader) read(pf postFile) (res *postResult) {
 	l.checkSchedule(res)
 	if !res.hasError {
 		l.address(res)
+		res.aliases = rootAliases(p.Aliases, l.cfg)
 	}
 	return res
+}
+
+// aliasTarget is an alias as the index claims it: its site address and
+// files, or why it is none.
+type aliasTarget struct {
+	addr, why string
+	files     []string
+}
+
+// rootAliases works out what the index would of aliases relative to the
+// site's root: on every core, ahead of the index, which claims them in
+// order on one (most of a migrated blog's posts have aliases). nil when
+// they are relative to something only the index knows (Hugo's sections).
+func rootAliases(aliases []string, cfg *Config) []aliasTarget {
+	if len(aliases) == 0 || cfg.Generator == "hugo" {
+		return nil
+	}
+	out := make([]aliasTarget, len(aliases))
+	for i, a := range aliases {
+		t := &out[i]
+		if t.addr, t.why = aliasAddress(a, "/"); t.why == "" {
+			t.files = AliasFiles(t.addr)
+		}
+	}
+	return out
 }
 
 // sectionOf is the section of a post in the repository folder dir: the
@@ -1092,9 +1121,16 @@ func (l *loader) claimAliases(idx *siteIndex, r *postResult) {
 	}
 	var kept []string
 	keep := map[string]bool{}
+	ahead := relBase == "/" && len(r.aliases) == len(p.Aliases)
 	for i, a := range p.Aliases {
 		ap := r.meta.aliasPos[i]
-		n, why := aliasAddress(a, relBase)
+		var n, why string
+		var files []string
+		if ahead {
+			n, why, files = r.aliases[i].addr, r.aliases[i].why, r.aliases[i].files
+		} else if n, why = aliasAddress(a, relBase); why == "" {
+			files = AliasFiles(n)
+		}
 		switch {
 		case why != "":
 			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q %s", a, why))
@@ -1102,7 +1138,7 @@ func (l *loader) claimAliases(idx *siteIndex, r *postResult) {
 		case keep[n]:
 			continue
 		}
-		c, why := idx.out.claim(&owner{kind: byAlias, source: r.file.path}, AliasFiles(n)...)
+		c, why := idx.out.claim(&owner{kind: byAlias, source: r.file.path}, files...)
 		switch {
 		case c == nil:
 		case c.kind == byAlias:
