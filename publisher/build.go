@@ -24,7 +24,7 @@ type buildInput struct {
 	Cache     posts.RenderCache // nil: none
 	// Previous gives Render.Previous and the sizes of the files kept from
 	// the previous build once the content is loaded (site.Options.Previous).
-	Previous func() (map[string]templates.Key, func(path string) int64)
+	Previous func() site.Previous
 }
 
 // buildFunc renders a site in memory: output files keyed by site-relative

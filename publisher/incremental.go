@@ -47,6 +47,7 @@ type manifestEntry struct {
 type manifest struct {
 	commit [20]byte
 	files  map[string]manifestEntry
+	paths  []string // the files' paths, sorted (as the record keeps them)
 }
 
 // manifestKey is where the manifest of repo's target lives in the cache.
@@ -116,6 +117,7 @@ func decodeManifest(data []byte) (manifest, error) {
 		return manifest{}, fmt.Errorf("%w: bad count", errDamagedManifest)
 	}
 	m.files = make(map[string]manifestEntry, min(n, uint64(len(rest)/53+1)))
+	m.paths = make([]string, 0, min(n, uint64(len(rest)/53+1)))
 	prev := ""
 	for i := uint64(0); i < n; i++ {
 		l, ok := uvarint()
@@ -138,6 +140,7 @@ func decodeManifest(data []byte) (manifest, error) {
 		}
 		e.size = int64(size)
 		m.files[p] = e
+		m.paths = append(m.paths, p)
 	}
 	if len(rest) != 0 {
 		return manifest{}, fmt.Errorf("%w: %d bytes after the last entry", errDamagedManifest, len(rest))
@@ -149,6 +152,7 @@ func decodeManifest(data []byte) (manifest, error) {
 type incremental struct {
 	target string
 	last   map[string]manifestEntry // the files whose blobs the repository cache has
+	paths  []string                 // last's paths, sorted
 }
 
 // previousBuild reads the manifest of target's last build and gives the
@@ -179,19 +183,21 @@ func (jb *job) previousBuild(target string) *incremental {
 				delete(m.files, p)
 			}
 		}
+		m.paths = slices.DeleteFunc(m.paths, func(p string) bool { _, ok := m.files[p]; return !ok })
 	}
-	inc.last = m.files
+	inc.last, inc.paths = m.files, m.paths
 	return inc
 }
 
-// previous are the keys of the last build's files and their sizes.
-func (inc *incremental) previous() (map[string]templates.Key, func(string) int64) {
+// previous are the keys of the last build's files, their paths in order
+// and their sizes.
+func (inc *incremental) previous() site.Previous {
 	keys := make(map[string]templates.Key, len(inc.last))
 	for p, e := range inc.last {
 		keys[p] = e.key
 	}
 	last := inc.last
-	return keys, func(p string) int64 { return last[p].size }
+	return site.Previous{Keys: keys, Paths: inc.paths, Size: func(p string) int64 { return last[p].size }}
 }
 
 // pendingBuild is previousBuild read on a goroutine of its own: a manifest
@@ -200,10 +206,9 @@ func (inc *incremental) previous() (map[string]templates.Key, func(string) int64
 type pendingBuild struct {
 	done chan struct{}
 	inc  *incremental
-	// the keys and sizes the build asks for (previous), made on the
-	// same goroutine: 60,000 files' at 20,000 posts
-	keys map[string]templates.Key
-	size func(string) int64
+	// the keys, paths and sizes the build asks for (previous), made on
+	// the same goroutine: 60,000 files' at 20,000 posts
+	prev site.Previous
 }
 
 // previousBuildSoon starts previousBuild(target); nil without a build
@@ -216,7 +221,7 @@ func (jb *job) previousBuildSoon(target string) *pendingBuild {
 	go func() {
 		defer close(p.done)
 		if p.inc = jb.previousBuild(target); p.inc != nil {
-			p.keys, p.size = p.inc.previous()
+			p.prev = p.inc.previous()
 		}
 	}()
 	return p
@@ -238,11 +243,11 @@ func (p *pendingBuild) options(in *buildInput) {
 		return
 	}
 	in.Render.Keys = true
-	in.Previous = func() (map[string]templates.Key, func(string) int64) {
+	in.Previous = func() site.Previous {
 		if p.wait() == nil {
-			return nil, nil
+			return site.Previous{}
 		}
-		return p.keys, p.size
+		return p.prev
 	}
 }
 

@@ -50,10 +50,19 @@ type Options struct {
 	// previous build (templates.Options.Previous). KeptSize gives the size
 	// of such a file, for Limits; nil counts kept files as empty.
 	KeptSize func(path string) int64 `json:"-"`
-	// Previous, when non-nil, gives Render.Previous and KeptSize in their
-	// place: it is called once the content is loaded, so that the caller
-	// can read the previous build's record meanwhile.
-	Previous func() (map[string]templates.Key, func(path string) int64) `json:"-"`
+	// Previous, when non-nil, gives Render.Previous, Render.PreviousPaths
+	// and KeptSize in their place: it is called once the content is
+	// loaded, so that the caller can read the previous build's record
+	// meanwhile.
+	Previous func() Previous `json:"-"`
+}
+
+// Previous is what a build knows of the one before it (Options.Previous):
+// its files' keys, their paths in order when known, and their sizes.
+type Previous struct {
+	Keys  map[string]templates.Key
+	Paths []string
+	Size  func(path string) int64
 }
 
 // Output is one built site.
@@ -125,7 +134,8 @@ func Build(ctx context.Context, content, theme fs.FS, opts Options) (*Output, er
 	}
 	keptSize := opts.KeptSize
 	if opts.Previous != nil {
-		ropts.Previous, keptSize = opts.Previous()
+		prev := opts.Previous()
+		ropts.Previous, ropts.PreviousPaths, keptSize = prev.Keys, prev.Paths, prev.Size
 	}
 	res, err := r.Render(ctx, site, content, ropts)
 	out.Render = time.Since(start)

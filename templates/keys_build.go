@@ -4,8 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"maps"
 	"runtime"
-	"sort"
+	"slices"
 	"sync"
 )
 
@@ -71,30 +72,26 @@ func (b *build) addKeyed(sitePath string, data []byte, k Key, keyed, kept bool) 
 }
 
 // forkKeys gives a copy of the build (a page step run beside others, see
-// pageSteps) keys and kept files of its own; joinKeys takes them back.
+// pageSteps) keys and kept files of its own; join takes them back.
 func (b *build) forkKeys() {
 	if b.keyer != nil {
 		b.keys, b.kept = map[string]Key{}, map[string]bool{}
 	}
 }
 
-// A file of part replaces b's at the same path, and so do its key and
-// whether it was kept.
-func (b *build) joinKeys(part *build) {
-	if b.keyer == nil {
-		return
-	}
-	for p := range part.out {
-		if k, ok := part.keys[p]; ok {
-			b.keys[p] = k
-		} else {
+// join takes part's files: a file of part replaces b's at the same path,
+// and so do its key and whether it was kept.
+func (b *build) join(part *build) {
+	for p, data := range part.out {
+		if _, had := b.out[p]; had && b.keys != nil {
 			delete(b.keys, p)
-		}
-		if part.kept[p] {
-			b.kept[p] = true
-		} else {
 			delete(b.kept, p)
 		}
+		b.out[p] = data
+	}
+	if b.keyer != nil {
+		maps.Copy(b.keys, part.keys)
+		maps.Copy(b.kept, part.kept)
 	}
 }
 
@@ -154,11 +151,28 @@ func (b *build) finishKeys(out *Output) {
 			b.kept[p] = true
 		}
 	}
-	for p := range b.kept {
-		delete(b.out, p)
-		out.Kept = append(out.Kept, p)
+	// Most files are kept: the files made go to a map of their own rather
+	// than every kept one being deleted from b.out, and Kept is made in the
+	// previous render's order when the caller gave it.
+	made := make(map[string][]byte, len(b.out)-len(b.kept))
+	for p, data := range b.out {
+		if !b.kept[p] {
+			made[p] = data
+		}
 	}
-	sort.Strings(out.Kept)
+	b.out = made
+	out.Files = made
+	if len(b.opts.PreviousPaths) == len(b.opts.Previous) {
+		out.Kept = make([]string, 0, len(b.kept))
+		for _, p := range b.opts.PreviousPaths {
+			if b.kept[p] {
+				out.Kept = append(out.Kept, p)
+			}
+		}
+	}
+	if len(out.Kept) != len(b.kept) || !slices.IsSorted(out.Kept) { // no order given, or not Previous's
+		out.Kept = slices.Sorted(maps.Keys(b.kept))
+	}
 	out.Keys = b.keys
 }
 

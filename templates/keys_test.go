@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"html/template"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -384,4 +385,52 @@ func BenchmarkOwnDigests(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(bd.posts)), "µs/post")
+}
+
+// TestKeptInPreviousOrder: Kept is sorted whether it is made in the order
+// of PreviousPaths or, without them (or with paths that are not
+// Previous's), sorted; a file made again is in Files and not in Kept.
+func TestKeptInPreviousOrder(t *testing.T) {
+	r, err := New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := handSite(40)
+	first, err := r.Render(t.Context(), site, nil, Options{Keys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.Posts[3].Title += "!"
+	paths := slices.Sorted(maps.Keys(first.Keys))
+	reversed := slices.Clone(paths)
+	slices.Reverse(reversed)
+	var kept []string
+	for i, o := range []Options{
+		{Previous: first.Keys},
+		{Previous: first.Keys, PreviousPaths: paths},
+		{Previous: first.Keys, PreviousPaths: paths[1:]},                             // not Previous's: sorted
+		{Previous: first.Keys, PreviousPaths: append(slices.Clone(paths[1:]), "zz")}, // same length, one not there
+		{Previous: first.Keys, PreviousPaths: reversed},                              // not in order: sorted
+	} {
+		out, err := r.Render(t.Context(), site, nil, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.IsSorted(out.Kept) {
+			t.Errorf("render %d: Kept is not sorted", i)
+		}
+		if len(out.Files) == 0 || len(out.Kept) == 0 {
+			t.Fatalf("render %d: %d files made, %d kept", i, len(out.Files), len(out.Kept))
+		}
+		for _, p := range out.Kept {
+			if _, ok := out.Files[p]; ok {
+				t.Errorf("render %d: %s is both made and kept", i, p)
+			}
+		}
+		if i == 0 {
+			kept = out.Kept
+		} else if !slices.Equal(out.Kept, kept) {
+			t.Errorf("render %d keeps %d files, the render without paths %d", i, len(out.Kept), len(kept))
+		}
+	}
 }

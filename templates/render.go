@@ -578,11 +578,11 @@ func (b *build) describedPage(kind, title, description, sitePath string) *Page {
 // add writes a file; one it replaces takes its key along (a kept asset
 // replaced by a generated robots.txt is no longer kept).
 func (b *build) add(sitePath string, data []byte) {
-	b.out[sitePath] = data
-	if b.keys != nil {
+	if _, had := b.out[sitePath]; had && b.keys != nil {
 		delete(b.keys, sitePath)
 		delete(b.kept, sitePath)
 	}
+	b.out[sitePath] = data
 }
 
 func (b *build) addPage(sitePath string, lastMod time.Time) {

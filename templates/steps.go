@@ -1,7 +1,6 @@
 package templates
 
 import (
-	"maps"
 	"sync"
 )
 
@@ -33,9 +32,8 @@ func (b *build) pageSteps(steps ...pageStep) error {
 		if errs[i] != nil {
 			return errs[i]
 		}
-		maps.Copy(b.out, p.out)
+		b.join(p)
 		b.urls = append(b.urls, p.urls...)
-		b.joinKeys(p)
 		if p.listedOn != nil {
 			b.listedOn = p.listedOn
 		}

@@ -70,6 +70,9 @@ type Options struct {
 	// it and Output.Files leaves it out, and the caller uses the bytes it
 	// has. Non-nil Previous implies Keys.
 	Previous map[string]Key
+	// PreviousPaths, when the caller has them, are Previous's paths in
+	// order: Output.Kept is then made in that order, not sorted.
+	PreviousPaths []string
 
 	// Cache, when non-nil, keeps the words of the search index between
 	// renders, by runs of posts (searchchunks.go): the index is the same
