@@ -156,6 +156,11 @@ type outputs struct {
 	files    map[string]*owner
 	dirs     map[string]*owner // folder -> the owner of the first file under it
 	reserved map[string]*owner // folder -> the theme, which alone writes under it (themeDirs)
+	// claimed says a file not the theme's was claimed; lateReserve, that
+	// a folder was reserved after that (claim then checks every folder
+	// above a file against reserved, not only those above the first
+	// folder it finds holding a file)
+	claimed, lateReserve bool
 }
 
 func newOutputs(n int) *outputs {
@@ -164,7 +169,10 @@ func newOutputs(n int) *outputs {
 
 // reserve keeps the folder dir for o (the theme): nobody else may claim a
 // file under it.
-func (t *outputs) reserve(o *owner, dir string) { t.reserved[dir] = o }
+func (t *outputs) reserve(o *owner, dir string) {
+	t.reserved[dir] = o
+	t.lateReserve = t.lateReserve || t.claimed
+}
 
 // shadowed says who is served at the unescaped site-relative address a
 // when it is written as a.html (an address without a trailing slash or
@@ -192,6 +200,12 @@ func (t *outputs) conflict(file string) (*owner, string) {
 		if o, ok := t.files[d]; ok {
 			return o, fmt.Sprintf("%s would lie under %s, which is %s", file, d, o.what())
 		}
+		if _, ok := t.dirs[d]; ok {
+			// d holds a file: it and every folder above it are folders
+			// (claim records them all, and no file is claimed where a
+			// folder is)
+			break
+		}
 	}
 	return nil, ""
 }
@@ -210,7 +224,15 @@ func (t *outputs) claim(o *owner, files ...string) (*owner, string) {
 			if c, ok := t.reserved[d]; ok {
 				return c, fmt.Sprintf("%s would lie under %s/, %s", f, d, c.what())
 			}
+			if c, ok := t.dirs[d]; ok && c.kind != byTheme && !t.lateReserve {
+				// a file not the theme's is under d: d and the folders
+				// above it were checked then
+				break
+			}
 		}
+	}
+	if o.kind != byTheme {
+		t.claimed = true
 	}
 	for _, f := range files {
 		t.files[f] = o

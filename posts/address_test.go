@@ -435,3 +435,32 @@ func TestPopularByAddress(t *testing.T) {
 		t.Errorf("diagnostics %v", s.Diagnostics)
 	}
 }
+
+// TestOutputsClaimStopsAtKnownFolders: claim stops looking up the folders
+// above a file at the first that holds a file already, and still finds
+// every clash: a file where a folder is, a file under a file, a file under
+// a folder the theme reserved, also one reserved after posts claimed
+// files beside it.
+func TestOutputsClaimStopsAtKnownFolders(t *testing.T) {
+	post := func(n string) *owner { return &owner{kind: byPost, source: n} }
+	theme := &owner{kind: byTheme, label: "the theme"}
+	out := newOutputs(8)
+	out.reserve(theme, "search")
+	for _, f := range []string{"a/b/c/index.html", "a/b/d/index.html", "a/x.html"} {
+		if c, why := out.claim(post(f), f); c != nil {
+			t.Fatalf("claim %s: %s", f, why)
+		}
+	}
+	for _, f := range []string{"a/b", "a", "a/b/c", "a/x.html/y", "a/b/c/index.html/z", "search/x.json", "search/a/b/x.json"} {
+		if c, _ := out.claim(post(f), f); c == nil {
+			t.Errorf("%s was claimed", f)
+		}
+	}
+	if c, why := out.claim(post("ok"), "z/e/index.html"); c != nil {
+		t.Errorf("z/e/index.html: %s", why)
+	}
+	out.reserve(theme, "a") // late: the folders above files are checked again
+	if c, _ := out.claim(post("new"), "a/b/e/index.html"); c != theme {
+		t.Errorf("a file under a folder reserved late was claimed (%v)", c)
+	}
+}
