@@ -105,8 +105,13 @@ type strKey struct {
 // longString is the length from which a string's digest is memoised.
 const longString = 512
 
-func newDataHasher() *dataHasher {
-	return &dataHasher{ptrs: map[ptrKey]digest{}, strs: map[strKey]digest{}, owns: map[ptrKey]*ownDigest{}}
+func newDataHasher() *dataHasher { return newDataHasherFor(0) }
+
+// newDataHasherFor is a hasher for a render of n posts: its maps are made
+// for what such a render digests (each post and its posts.Post, a few
+// more), not grown a doubling at a time.
+func newDataHasherFor(n int) *dataHasher {
+	return &dataHasher{ptrs: make(map[ptrKey]digest, 2*n+64), strs: map[strKey]digest{}, owns: make(map[ptrKey]*ownDigest, n)}
 }
 
 // walk is one digest computation: its hash state and the pointers being

@@ -328,7 +328,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	b := &build{ctx: ctx, r: r, cfg: site.Config, opts: opts}
 	b.loc = locale.For(b.cfg.Language, b.cfg.Strings)
 	if opts.Keys || opts.Previous != nil {
-		b.keyer = newDataHasher()
+		b.keyer = newDataHasherFor(len(site.Posts))
 		b.keyer.masks = r.masks
 		b.theme, _ = b.keyer.sum("page\x00", r.digest, localeKey(b.loc))
 		// sized for the files of the previous render, which most renders
