@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"sync"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -155,38 +156,46 @@ type incremental struct {
 	paths  []string                 // last's paths, sorted
 }
 
-// previousBuild reads the manifest of target's last build and gives the
-// keys of its files whose blob the repository cache still has, for
-// templates.Options.Previous, and their sizes. Without a build cache it
-// returns nil; a damaged manifest is logged and ignored.
-func (jb *job) previousBuild(target string) *incremental {
+// readPreviousBuild reads the manifest of target's last build: every file
+// it lists, whether or not the repository cache still has its blob (see
+// checkBlobs). Without a build cache it returns nil; a damaged manifest is
+// logged and ignored. It reads only the build cache, never the repository,
+// so it may run while a fetch writes there.
+func (jb *job) readPreviousBuild(target string) (*incremental, [20]byte) {
 	if jb.p.cache == nil {
-		return nil
+		return nil, [20]byte{}
 	}
 	inc := &incremental{target: target}
 	data, ok := jb.p.cache.Get(manifestKey(jb.j.Repo.FullName, target))
 	if !ok {
-		return inc
+		return inc, [20]byte{}
 	}
 	m, err := decodeManifest(data)
 	if err != nil {
 		jb.log.WithError(err).WithField("target", target).Warn("build manifest is damaged; rendering every file")
-		return inc
-	}
-	// The cache holds an object only with everything it points to (it
-	// fetched or wrote it so, and repacking drops what no branch reaches
-	// as a whole): with the commit that held every file of the manifest,
-	// it has every blob. Without it, each blob is looked up.
-	if !jb.repo.Has(hex.EncodeToString(m.commit[:])) {
-		for p, e := range m.files {
-			if !jb.repo.Has(hex.EncodeToString(e.blob[:])) {
-				delete(m.files, p)
-			}
-		}
-		m.paths = slices.DeleteFunc(m.paths, func(p string) bool { _, ok := m.files[p]; return !ok })
+		return inc, [20]byte{}
 	}
 	inc.last, inc.paths = m.files, m.paths
-	return inc
+	return inc, m.commit
+}
+
+// checkBlobs leaves out of inc the files whose blob the repository cache
+// no longer has; it reports whether it left out any. The cache holds an
+// object only with everything it points to (it fetched or wrote it so,
+// and repacking drops what no branch reaches as a whole): with the commit
+// that held every file of the manifest, it has every blob. Without it,
+// each blob is looked up.
+func (jb *job) checkBlobs(inc *incremental, commit [20]byte) bool {
+	if len(inc.last) == 0 || jb.repo.Has(hex.EncodeToString(commit[:])) {
+		return false
+	}
+	for p, e := range inc.last {
+		if !jb.repo.Has(hex.EncodeToString(e.blob[:])) {
+			delete(inc.last, p)
+		}
+	}
+	inc.paths = slices.DeleteFunc(inc.paths, func(p string) bool { _, ok := inc.last[p]; return !ok })
+	return true
 }
 
 // previous are the keys of the last build's files, their paths in order
@@ -200,39 +209,64 @@ func (inc *incremental) previous() site.Previous {
 	return site.Previous{Keys: keys, Paths: inc.paths, Size: func(p string) int64 { return last[p].size }}
 }
 
-// pendingBuild is previousBuild read on a goroutine of its own: a manifest
-// of 20,000 posts' files takes about as long to read as the content tree
-// takes to walk, and the build needs it only when it renders.
+// pendingBuild is the previous build's manifest read on a goroutine of its
+// own: a manifest of 20,000 posts' files takes about as long to read as
+// the content tree takes to walk, and the build needs it only when it
+// renders. A publish starts it before it fetches (doKind), while the
+// process waits for the remote; whether the repository still has the
+// manifest's blobs is asked once the fetch is done (wait).
 type pendingBuild struct {
-	done chan struct{}
-	inc  *incremental
+	jb     *job
+	target string
+	done   chan struct{}
+	inc    *incremental
+	commit [20]byte
 	// the keys, paths and sizes the build asks for (previous), made on
 	// the same goroutine: 60,000 files' at 20,000 posts
-	prev site.Previous
+	prev    site.Previous
+	checked sync.Once
 }
 
-// previousBuildSoon starts previousBuild(target); nil without a build
-// cache. The job must wait for it (wait) before it ends.
+// previousBuildSoon starts reading target's previous build; nil without a
+// build cache. The job must wait for it (wait, or drain) before it ends.
+// The read doKind started for target, if any, is the one given.
 func (jb *job) previousBuildSoon(target string) *pendingBuild {
 	if jb.p.cache == nil {
 		return nil
 	}
-	p := &pendingBuild{done: make(chan struct{})}
+	if p := jb.early; p != nil && p.target == target {
+		jb.early = nil
+		return p
+	}
+	p := &pendingBuild{jb: jb, target: target, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		if p.inc = jb.previousBuild(target); p.inc != nil {
+		if p.inc, p.commit = jb.readPreviousBuild(target); p.inc != nil {
 			p.prev = p.inc.previous()
 		}
 	}()
 	return p
 }
 
-// wait is the previous build, once read.
+// drain waits for the read to end, when the job will not use it.
+func (p *pendingBuild) drain() {
+	if p != nil {
+		<-p.done
+	}
+}
+
+// wait is the previous build, once read, with only the files whose blobs
+// the repository has. The job calls it after its fetches.
 func (p *pendingBuild) wait() *incremental {
 	if p == nil {
 		return nil
 	}
 	<-p.done
+	p.checked.Do(func() {
+		if p.inc != nil && p.jb.checkBlobs(p.inc, p.commit) {
+			p.prev = p.inc.previous()
+		}
+	})
 	return p.inc
 }
 

@@ -41,6 +41,9 @@ type job struct {
 	// fork: a preview's pull request comes from another repository, whose
 	// files are not trusted (queue.Job.FromFork, or GitHub's answer).
 	fork bool
+	// early is the previous build's read started before the fetch
+	// (doKind), for previousBuildSoon
+	early *pendingBuild
 }
 
 // skipError stops a job without failing it.
@@ -70,6 +73,9 @@ type plan struct {
 	noSettings error
 	// pages says what the pages tree becomes.
 	pages func(ctx context.Context, b *branches) (*pagesChange, error)
+	// previous is the target whose previous build pages reads (see
+	// previousBuildSoon), read while the job fetches; "" for none.
+	previous string
 }
 
 // branches is what a job found out about the repository's branches: the
@@ -121,6 +127,10 @@ func (jb *job) doKind(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if pl.previous != "" {
+		jb.early = jb.previousBuildSoon(pl.previous)
+		defer jb.early.drain() // a no-op once pages took it
+	}
 	b, err := jb.resolve(ctx, pl)
 	if err != nil {
 		return err
@@ -151,13 +161,18 @@ func (jb *job) plan() (plan, error) {
 		pl.pages = func(ctx context.Context, b *branches) (*pagesChange, error) {
 			return jb.publishPages(ctx, b, branch)
 		}
+		pl.previous = "site"
 		return pl, nil
 	case queue.KindPreview:
 		if j.PR <= 0 {
 			return plan{}, permanent(errors.New("preview job without a pull request number"))
 		}
-		return plan{refs: []string{jb.prRef()}, settings: jb.baseBranch(),
-			noSettings: errors.New("pull request has no base branch"), pages: jb.previewPages}, nil
+		pl := plan{refs: []string{jb.prRef()}, settings: jb.baseBranch(),
+			noSettings: errors.New("pull request has no base branch"), pages: jb.previewPages}
+		if !jb.fork {
+			pl.previous = previewDir(j.PR)
+		}
+		return pl, nil
 	case queue.KindCleanup:
 		if j.PR <= 0 {
 			return plan{}, permanent(errors.New("clean-up job without a pull request number"))
