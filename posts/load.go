@@ -195,9 +195,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	if len(cfg.Popular) > 0 {
 		diags = append(diags, checkPopular(cfg.Popular, idx, fsys)...)
 	}
-	slices.SortFunc(site.Posts, func(a, b *Post) int {
-		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
-	})
+	sortPosts(site.Posts)
 	slices.SortFunc(site.Assets, func(a, b Asset) int { return cmp.Compare(a.Target, b.Target) })
 	slices.SortFunc(site.Sections, func(a, b *Section) int { return cmp.Compare(a.Dir, b.Dir) })
 	site.Pages = sitePages(results)
@@ -207,6 +205,27 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	SortDiagnostics(diags)
 	site.Diagnostics = diags
 	return site, nil
+}
+
+// sortPosts sorts posts newest first: by date and time descending, then
+// title and slug ascending. The dates are read once, as two integers, not
+// compared as times at every step (20,000 posts sort on every build).
+func sortPosts(posts []*Post) {
+	type keyed struct {
+		sec  int64
+		nsec int
+		p    *Post
+	}
+	ks := make([]keyed, len(posts))
+	for i, p := range posts {
+		ks[i] = keyed{p.Date.Unix(), p.Date.Nanosecond(), p}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(b.sec, a.sec), cmp.Compare(b.nsec, a.nsec), cmp.Compare(a.p.Title, b.p.Title), cmp.Compare(a.p.Slug, b.p.Slug))
+	})
+	for i, k := range ks {
+		posts[i] = k.p
+	}
 }
 
 // parallel runs f(0..n-1) on at most GOMAXPROCS goroutines and returns

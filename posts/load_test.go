@@ -1,6 +1,7 @@
 package posts
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -577,5 +578,32 @@ func TestWalkOrder(t *testing.T) {
 	}
 	if len(tr.diags) != 1 {
 		t.Errorf("diagnostics %v, want the deep folder's", tr.diags)
+	}
+}
+
+// TestSortPosts: sortPosts orders as comparing the dates as times does,
+// across zones, before 1678 and after 2262 (where nanoseconds since 1970
+// no longer fit an int64), with ties broken by title then slug.
+func TestSortPosts(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2024, 5, 7, 12, 0, 0, 0, time.UTC)
+	var ps []*Post
+	for i, d := range []time.Time{at, at.In(ny), at.Add(time.Nanosecond), time.Date(1200, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2400, 1, 1, 0, 0, 0, 5, time.UTC), time.Date(2400, 1, 1, 0, 0, 0, 4, time.UTC), {}, at, at} {
+		ps = append(ps, &Post{Date: d, Title: string(rune('z' - i%3)), Slug: string(rune('a' + i))})
+	}
+	want := slices.Clone(ps)
+	slices.SortStableFunc(want, func(a, b *Post) int {
+		return cmp.Or(b.Date.Compare(a.Date), cmp.Compare(a.Title, b.Title), cmp.Compare(a.Slug, b.Slug))
+	})
+	sortPosts(ps)
+	if !slices.Equal(ps, want) {
+		for i := range ps {
+			t.Logf("%d: got %v %s %s, want %v %s %s", i, ps[i].Date, ps[i].Title, ps[i].Slug, want[i].Date, want[i].Title, want[i].Slug)
+		}
+		t.Error("sortPosts differs from comparing times")
 	}
 }
