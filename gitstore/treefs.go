@@ -340,6 +340,16 @@ type dirEntry struct {
 	e    entry
 }
 
+// ContentID names the entry's content as treeFS.ContentID names it by
+// its path: the blob id of a regular file; false for a folder or a link.
+// A walk of the tree that records it looks no path up again.
+func (d dirEntry) ContentID() (string, bool) {
+	if d.e.isDir() || d.e.mode == filemode.Symlink {
+		return "", false
+	}
+	return d.e.hash.String(), true
+}
+
 func (d dirEntry) Name() string      { return d.e.name }
 func (d dirEntry) IsDir() bool       { return d.e.isDir() }
 func (d dirEntry) Type() fs.FileMode { return fileInfo{mode: d.e.mode}.Mode().Type() }

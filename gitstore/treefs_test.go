@@ -67,6 +67,11 @@ func TestTreeFSSymlinksAndSubmodules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, en := range entries {
+		if id, ok := en.(interface{ ContentID() (string, bool) }).ContentID(); ok != (en.Name() == "ok.md") {
+			t.Errorf("the entry %s names the content %q (%t)", en.Name(), id, ok)
+		}
+	}
 	types := map[string]fs.FileMode{}
 	for _, d := range entries {
 		types[d.Name()] = d.Type()
@@ -161,5 +166,24 @@ func TestContentID(t *testing.T) {
 	}
 	if info, err := fs.Stat(fsys, "dir/c.md"); err != nil || info.Size() != 5 {
 		t.Errorf("size %v, %v", info, err)
+	}
+	// A listing's entries name their content as ContentID names their
+	// paths, and a folder's names none.
+	type entryIDer interface{ ContentID() (string, bool) }
+	for dir, want := range map[string]map[string]string{".": {"a.md": a, "dir": ""}, "dir": {"b.md": b, "c.md": c}} {
+		entries, err := fs.ReadDir(fsys, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range entries {
+			ei, ok := en.(entryIDer)
+			if !ok {
+				t.Fatalf("the entry %s names no content", en.Name())
+			}
+			id, ok := ei.ContentID()
+			if id != want[en.Name()] || ok != (want[en.Name()] != "") {
+				t.Errorf("%s/%s: ContentID() = %q %t, want %q", dir, en.Name(), id, ok, want[en.Name()])
+			}
+		}
 	}
 }

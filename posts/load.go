@@ -266,6 +266,9 @@ type tree struct {
 	ctx   context.Context // walk stops listing folders once it ends
 	fsys  fs.FS
 	files map[string]int64 // regular files
+	// ids name the content of the regular files whose entries named it
+	// (entryContentID): a git tree's blob ids, found without a look-up
+	ids   map[string]string
 	dirs  map[string]bool
 	order []string // files in walk order (sorted)
 	diags []Diagnostic
@@ -402,6 +405,14 @@ func (t *tree) walkListed(dir string, depth int, l *listing) {
 			}
 			t.files[p] = info.Size()
 			t.order = append(t.order, p)
+			if ce, ok := e.(entryContentID); ok {
+				if id, ok := ce.ContentID(); ok {
+					if t.ids == nil {
+						t.ids = map[string]string{}
+					}
+					t.ids[p] = id
+				}
+			}
 		default:
 			t.diags = append(t.diags, newDiag(p, 0, 0, CodeSpecialFile, "not a regular file (a device, pipe or socket); it is not read"))
 		}

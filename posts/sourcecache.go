@@ -31,6 +31,26 @@ type ContentIDs interface {
 	ContentID(name string) (id string, ok bool)
 }
 
+// entryContentID is a directory entry that names its content the way
+// ContentIDs does (gitstore's): the walk records it, so that naming a post's
+// content later looks nothing up in the tree (20,000 posts ask on every
+// build, one at a time through the tree's lock).
+type entryContentID interface {
+	ContentID() (id string, ok bool)
+}
+
+// contentID names the content of the file name: from the walk when its
+// entry named it, else from the file system (ContentIDs), else false.
+func (t *tree) contentID(name string) (string, bool) {
+	if id, ok := t.ids[name]; ok {
+		return id, true
+	}
+	if ids, ok := t.fsys.(ContentIDs); ok {
+		return ids.ContentID(name)
+	}
+	return "", false
+}
+
 // sourceVersion changes whenever what a cached source holds, or how it is
 // parsed, does (buildcache also keys every value by the publishbot version).
 const sourceVersion = "posts-source-1"
@@ -55,10 +75,8 @@ type parsedSource struct {
 // them; b, when not nil, are the bytes already read). It is "" for a file
 // that cannot be read. The two kinds never collide.
 func (l *loader) contentSum(name string, b []byte) string {
-	if ids, ok := l.tree.fsys.(ContentIDs); ok {
-		if id, ok := ids.ContentID(name); ok {
-			return "git-blob:" + id
-		}
+	if id, ok := l.tree.contentID(name); ok {
+		return "git-blob:" + id
 	}
 	if b == nil {
 		var err error
@@ -109,13 +127,11 @@ func (l *loader) parseSource(res *postResult) (*parsedSource, bool) {
 		return ps
 	}
 	if l.cache != nil {
-		if ids, ok := l.tree.fsys.(ContentIDs); ok {
-			if id, ok := ids.ContentID(pf.path); ok {
-				res.sum = "git-blob:" + id
-				if ps := cached(); ps != nil {
-					res.lazy = ps.fail == nil // read by loadSource if its render is not cached
-					return ps, use(ps)
-				}
+		if id, ok := l.tree.contentID(pf.path); ok {
+			res.sum = "git-blob:" + id
+			if ps := cached(); ps != nil {
+				res.lazy = ps.fail == nil // read by loadSource if its render is not cached
+				return ps, use(ps)
 			}
 		}
 	}
