@@ -1,7 +1,6 @@
 package publisher
 
 import (
-	"sync"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -11,6 +10,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/site"
