@@ -758,12 +758,19 @@ func rootAliases(aliases []string, cfg *Config) []aliasTarget {
 	}
 	out := make([]aliasTarget, len(aliases))
 	for i, a := range aliases {
-		t := &out[i]
-		if t.addr, t.why = aliasAddress(a, "/"); t.why == "" {
-			t.files = AliasFiles(t.addr)
-		}
+		out[i] = aliasTargetOf(a, "/")
 	}
 	return out
+}
+
+// aliasTargetOf is the alias a, relative to relBase when not absolute, as
+// the index claims it (aliasAddress, AliasFiles).
+func aliasTargetOf(a, relBase string) aliasTarget {
+	t := aliasTarget{}
+	if t.addr, t.why = aliasAddress(a, relBase); t.why == "" {
+		t.files = AliasFiles(t.addr)
+	}
+	return t
 }
 
 // sectionOf is the section of a post in the repository folder dir: the
@@ -1154,13 +1161,13 @@ func (l *loader) claimAliases(idx *siteIndex, r *postResult) {
 	ahead := relBase == "/" && len(r.aliases) == len(p.Aliases)
 	for i, a := range p.Aliases {
 		ap := r.meta.aliasPos[i]
-		var n, why string
-		var files []string
+		var t aliasTarget
 		if ahead {
-			n, why, files = r.aliases[i].addr, r.aliases[i].why, r.aliases[i].files
-		} else if n, why = aliasAddress(a, relBase); why == "" {
-			files = AliasFiles(n)
+			t = r.aliases[i]
+		} else {
+			t = aliasTargetOf(a, relBase)
 		}
+		n, why := t.addr, t.why
 		switch {
 		case why != "":
 			r.add(ap[0], ap[1], CodeInvalidAlias, fmt.Sprintf("alias %q %s", a, why))
@@ -1168,7 +1175,7 @@ func (l *loader) claimAliases(idx *siteIndex, r *postResult) {
 		case keep[n]:
 			continue
 		}
-		c, why := idx.out.claim(&owner{kind: byAlias, source: r.file.path}, files...)
+		c, why := idx.out.claim(&owner{kind: byAlias, source: r.file.path}, t.files...)
 		switch {
 		case c == nil:
 		case c.kind == byAlias:

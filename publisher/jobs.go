@@ -129,7 +129,7 @@ func (jb *job) doKind(ctx context.Context) error {
 	}
 	if pl.previous != "" {
 		jb.early = jb.previousBuildSoon(pl.previous)
-		defer jb.early.drain() // a no-op once pages took it
+		defer jb.early.drain() // returns at once when pages waited for it
 	}
 	b, err := jb.resolve(ctx, pl)
 	if err != nil {
