@@ -31,6 +31,10 @@ type node struct {
 	// hashed: sum and tree are computed (a folder hashed ahead, see
 	// hashFolders).
 	hashed bool
+	// touched: set changed something under this folder after it was made,
+	// so it holds more or other than the files it was made from (see
+	// Blobs.Folders).
+	touched bool
 }
 
 func newDir() *node { return &node{mode: filemode.Dir, kids: map[string]*node{}} }
@@ -94,6 +98,7 @@ func (w *treeWriter) expand(n *node) error {
 func (w *treeWriter) set(root *node, p string, child *node) error {
 	parts := strings.Split(p, "/")
 	cur := root
+	cur.touched = true
 	for i, part := range parts[:len(parts)-1] {
 		next, ok := cur.kids[part]
 		if !ok || !next.isDir() {
@@ -107,6 +112,7 @@ func (w *treeWriter) set(root *node, p string, child *node) error {
 			return fmt.Errorf("%s: %w", strings.Join(parts[:i+1], "/"), err)
 		}
 		cur = next
+		cur.touched = true
 	}
 	last := parts[len(parts)-1]
 	if child == nil {
@@ -137,19 +143,23 @@ func (w *treeWriter) get(root *node, p string) (*node, error) {
 }
 
 // Kept is a file a tree keeps as it is: a blob the repository cache
-// already has, by its object name, at Path.
+// already has, by its object name, at Path. With Folder set, Blob names a
+// tree the cache has, kept whole as the folder Path: a site of 20,000
+// posts whose edit touched one month keeps every other year as one entry
+// instead of its thousands of files. Nothing else may be put under it.
 type Kept struct {
-	Path string
-	Blob [20]byte
+	Path   string
+	Blob   [20]byte
+	Folder bool
 }
 
 func compareKept(a, b Kept) int { return strings.Compare(a.Path, b.Path) }
 
 // filesTree builds a folder node from files keyed by relative path and
-// kept files (nil for none; sorted by path is fastest: a site of 20,000
-// posts keeps some 60,000 files on every publish). Paths must be clean,
-// relative, and never name .git. blobs, when not nil, gets the node of
-// each file of files.
+// kept files and folders (nil for none; sorted by path is fastest: a site
+// of 20,000 posts keeps some 60,000 files on every publish). Paths must be
+// clean, relative, and never name .git. blobs, when not nil, gets the node
+// of each file of files.
 func filesTree(files map[string][]byte, kept []Kept, blobs map[string]*node) (*node, error) {
 	root := newDir()
 	made := make([]string, 0, len(files))
@@ -176,6 +186,9 @@ func filesTree(files map[string][]byte, kept []Kept, blobs map[string]*node) (*n
 		case len(made) > 0 && made[0] == kept[0].Path:
 			return nil, fmt.Errorf("output path %s is both new and kept", made[0])
 		default:
+			if kept[0].Folder {
+				n.mode = filemode.Dir
+			}
 			p, n.hash, kept = kept[0].Path, kept[0].Blob, kept[1:]
 			if n.hash.IsZero() {
 				return nil, fmt.Errorf("kept file %s has no object name", p)
@@ -197,11 +210,14 @@ func filesTree(files map[string][]byte, kept []Kept, blobs map[string]*node) (*n
 			for rest := dir; rest != ""; {
 				part, tail, _ := strings.Cut(rest, "/")
 				next, ok := cur.kids[part]
-				if !ok {
+				switch {
+				case !ok:
 					next = newDir()
 					cur.kids[part] = next
-				} else if !next.isDir() {
+				case !next.isDir():
 					return nil, fmt.Errorf("output path %s: %s is a file", p, dir[:len(dir)-len(rest)+len(part)])
+				case next.kids == nil:
+					return nil, fmt.Errorf("output path %s is in the kept folder %s", p, dir[:len(dir)-len(rest)+len(part)])
 				}
 				cur, rest = next, tail
 			}
@@ -387,7 +403,13 @@ func (w *treeWriter) write(n *node, old plumbing.Hash) error {
 		case !kid.hash.IsZero():
 			// Kept as is. If it was not at this path before, the remote
 			// may still have it elsewhere, but be safe and send it.
-			if !hadOld || oe.Hash != kid.hash {
+			switch {
+			case hadOld && oe.Hash == kid.hash:
+			case hadOld && oe.Mode == filemode.Dir && kid.isDir():
+				if err := w.pushChanged(kid.hash, oe.Hash); err != nil {
+					return err
+				}
+			default:
 				if err := w.pushClosure(kid.hash, kid.mode); err != nil {
 					return err
 				}
@@ -553,6 +575,45 @@ func (w *treeWriter) pushClosure(h plumbing.Hash, mode filemode.FileMode) error 
 	}
 }
 
+// pushChanged adds the kept tree h, at a path where the remote's head has
+// the tree old, and what in it differs from old: a kept folder of a build
+// made on another head than the remote's (a refused push, another pusher)
+// sends what changed, not the whole folder.
+func (w *treeWriter) pushChanged(h, old plumbing.Hash) error {
+	t, err := object.GetTree(w.s, h)
+	if err != nil {
+		return fmt.Errorf("read tree %s: %w", h, err)
+	}
+	ot, err := object.GetTree(w.s, old)
+	if err != nil {
+		return fmt.Errorf("read tree %s: %w", old, err)
+	}
+	oldEntries := make(map[string]object.TreeEntry, len(ot.Entries))
+	for _, e := range ot.Entries {
+		oldEntries[e.Name] = e
+	}
+	w.push = append(w.push, h)
+	w.base(h, old)
+	for _, e := range t.Entries {
+		oe, ok := oldEntries[e.Name]
+		switch {
+		case ok && oe.Hash == e.Hash:
+		case ok && oe.Mode == filemode.Dir && e.Mode == filemode.Dir:
+			if err := w.pushChanged(e.Hash, oe.Hash); err != nil {
+				return err
+			}
+		default:
+			if err := w.pushClosure(e.Hash, e.Mode); err != nil {
+				return err
+			}
+			if ok && oe.Mode.IsFile() && e.Mode.IsFile() {
+				w.base(e.Hash, oe.Hash)
+			}
+		}
+	}
+	return nil
+}
+
 // writeCommit stores a commit and adds it to the push list.
 func (w *treeWriter) writeCommit(c *object.Commit) (plumbing.Hash, error) {
 	obj := &plumbing.MemoryObject{}
@@ -612,6 +673,7 @@ func (t *Tree) ReplaceKeeping(files map[string][]byte, kept []Kept) (*Blobs, err
 		return nil, err
 	}
 	t.root = root
+	blobs.tree = t
 	return blobs, nil
 }
 
@@ -632,6 +694,7 @@ func (t *Tree) SetKeeping(dir string, files map[string][]byte, kept []Kept) (*Bl
 	if err != nil {
 		return nil, err
 	}
+	blobs.tree, blobs.dir = t, dir
 	return blobs, t.w.set(t.root, dir, sub)
 }
 
@@ -641,11 +704,64 @@ func newFilesTree(files map[string][]byte, kept []Kept) (*node, *Blobs, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	blobs.top = root
 	return root, blobs, nil
 }
 
 // Blobs are the files given as bytes to ReplaceKeeping or SetKeeping.
-type Blobs struct{ nodes map[string]*node }
+type Blobs struct {
+	nodes map[string]*node
+	tree  *Tree  // the tree they were put in
+	dir   string // at this folder of it ("" for the root)
+	top   *node  // the folder made of them and the kept entries
+}
+
+// Folders are the tree hashes (object names) of the folders made of the
+// files and kept entries given to ReplaceKeeping or SetKeeping, by path
+// relative to them (the top folder itself is not listed), valid after Push
+// returned without error. A folder holds exactly what was given under its
+// path, so a later build that keeps all of it and adds nothing may keep it
+// whole (Kept.Folder). Left out: folders something was put in or taken
+// from afterwards (SetFile, Remove, Keep…), empty ones, and all of them
+// when the top folder is no longer in the tree. A kept folder is listed
+// with its own hash, the folders inside it are not (nothing read them).
+func (b *Blobs) Folders() map[string][20]byte {
+	out := map[string][20]byte{}
+	if b.tree == nil || b.top == nil {
+		return out
+	}
+	cur := b.tree.root
+	if b.dir != "" {
+		for part := range strings.SplitSeq(b.dir, "/") {
+			if cur = cur.kids[part]; cur == nil {
+				return out
+			}
+		}
+	}
+	if cur != b.top {
+		return out
+	}
+	var walk func(n *node, prefix string)
+	walk = func(n *node, prefix string) {
+		for name, kid := range n.kids {
+			if !kid.isDir() {
+				continue
+			}
+			p := prefix + name
+			switch {
+			case kid.kids == nil: // kept whole, never expanded
+				out[p] = kid.hash
+			default:
+				if !kid.touched && kid.hashed && !kid.sum.IsZero() {
+					out[p] = kid.sum
+				}
+				walk(kid, p+"/")
+			}
+		}
+	}
+	walk(b.top, "")
+	return out
+}
 
 // Hashes are the blob hashes (hex object names) of the files, by path, as
 // the tree writer computed them; valid after Push returned without error

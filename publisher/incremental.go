@@ -30,8 +30,12 @@ import (
 // makes every old one a miss.
 const manifestVersion = "publishbot-manifest-1"
 
-// manifestMagic starts an encoded manifest.
-const manifestMagic = "pbmanifest2\n"
+// manifestMagic starts an encoded manifest; manifestMagicFiles started
+// the manifests before folders were recorded (read as having none).
+const (
+	manifestMagic      = "pbmanifest3\n"
+	manifestMagicFiles = "pbmanifest2\n"
+)
 
 // maxManifestEntries bounds what a manifest may claim before it is read.
 const maxManifestEntries = 10_000_000
@@ -44,12 +48,24 @@ type manifestEntry struct {
 }
 
 // manifest is a build's output files by site-relative path (relative to
-// the target's folder), and the pages commit that held them all.
+// the target's folder), the pages commit that held them all, and the tree
+// hash of the folders of that commit that held exactly the manifest's
+// files under their path (gitstore.Blobs.Folders): a later build that
+// keeps every file of such a folder and adds none keeps it whole.
 type manifest struct {
-	commit [20]byte
-	files  map[string]manifestEntry
-	paths  []string // the files' paths, sorted (as the record keeps them)
+	commit  [20]byte
+	files   map[string]manifestEntry
+	paths   []string         // the files' paths, sorted (as the record keeps them)
+	folders []manifestFolder // sorted by path
 }
+
+// manifestFolder is a folder of a build and its git tree hash.
+type manifestFolder struct {
+	path string
+	tree [20]byte
+}
+
+func compareFolders(a, b manifestFolder) int { return strings.Compare(a.path, b.path) }
 
 // manifestKey is where the manifest of repo's target lives in the cache.
 func manifestKey(repo, target string) [32]byte {
@@ -62,7 +78,8 @@ func encodeManifest(m manifest) []byte {
 		files = append(files, manifestFile{p, e})
 	}
 	slices.SortFunc(files, compareFiles)
-	return encodeFiles(m.commit, files)
+	folders := slices.SortedFunc(slices.Values(m.folders), compareFolders)
+	return encodeFiles(m.commit, files, folders)
 }
 
 // manifestFile is one entry of a manifest being written.
@@ -73,11 +90,15 @@ type manifestFile struct {
 
 func compareFiles(a, b manifestFile) int { return strings.Compare(a.path, b.path) }
 
-// encodeFiles is encodeManifest of files sorted by path, each path once.
-func encodeFiles(commit [20]byte, files []manifestFile) []byte {
-	size := len(manifestMagic) + 20 + binary.MaxVarintLen64
+// encodeFiles is encodeManifest of files and folders sorted by path, each
+// path once.
+func encodeFiles(commit [20]byte, files []manifestFile, folders []manifestFolder) []byte {
+	size := len(manifestMagic) + 20 + 2*binary.MaxVarintLen64
 	for _, f := range files {
 		size += len(f.path) + 52 + 2*binary.MaxVarintLen64
+	}
+	for _, f := range folders {
+		size += len(f.path) + 20 + binary.MaxVarintLen64
 	}
 	buf := make([]byte, 0, size)
 	buf = append(buf, manifestMagic...)
@@ -90,6 +111,12 @@ func encodeFiles(commit [20]byte, files []manifestFile) []byte {
 		buf = append(buf, f.blob[:]...)
 		buf = binary.AppendUvarint(buf, uint64(f.size))
 	}
+	buf = binary.AppendUvarint(buf, uint64(len(folders)))
+	for _, f := range folders {
+		buf = binary.AppendUvarint(buf, uint64(len(f.path)))
+		buf = append(buf, f.path...)
+		buf = append(buf, f.tree[:]...)
+	}
 	return buf
 }
 
@@ -99,6 +126,10 @@ var errDamagedManifest = errors.New("damaged manifest")
 // errDamagedManifest.
 func decodeManifest(data []byte) (manifest, error) {
 	rest, ok := bytes.CutPrefix(data, []byte(manifestMagic))
+	hasFolders := ok
+	if !ok {
+		rest, ok = bytes.CutPrefix(data, []byte(manifestMagicFiles))
+	}
 	if !ok || len(rest) < 20 {
 		return manifest{}, fmt.Errorf("%w: no header", errDamagedManifest)
 	}
@@ -143,6 +174,27 @@ func decodeManifest(data []byte) (manifest, error) {
 		m.files[p] = e
 		m.paths = append(m.paths, p)
 	}
+	if hasFolders {
+		n, ok := uvarint()
+		if !ok || n > maxManifestEntries {
+			return manifest{}, fmt.Errorf("%w: bad folder count", errDamagedManifest)
+		}
+		m.folders = make([]manifestFolder, 0, min(n, uint64(len(rest)/21+1)))
+		for i := uint64(0); i < n; i++ {
+			l, ok := uvarint()
+			if !ok || l > uint64(len(rest)) {
+				return manifest{}, fmt.Errorf("%w: folder %d", errDamagedManifest, i)
+			}
+			f := manifestFolder{path: string(rest[:l])}
+			rest = rest[l:]
+			if (i > 0 && f.path <= m.folders[i-1].path) || !fs.ValidPath(f.path) || f.path == "." || len(rest) < 20 {
+				return manifest{}, fmt.Errorf("%w: folder %d", errDamagedManifest, i)
+			}
+			copy(f.tree[:], rest[:20])
+			rest = rest[20:]
+			m.folders = append(m.folders, f)
+		}
+	}
 	if len(rest) != 0 {
 		return manifest{}, fmt.Errorf("%w: %d bytes after the last entry", errDamagedManifest, len(rest))
 	}
@@ -154,6 +206,12 @@ type incremental struct {
 	target string
 	last   map[string]manifestEntry // the files whose blobs the repository cache has
 	paths  []string                 // last's paths, sorted
+	// folders are the last build's folders whose trees the repository
+	// cache has (all or none: see checkBlobs), sorted by path
+	folders []manifestFolder
+	// keptFolders are the folders kept whole (kept), sorted: the folders
+	// recorded under them are this build's too (remember)
+	keptFolders []string
 }
 
 // readPreviousBuild reads the manifest of target's last build: every file
@@ -175,7 +233,7 @@ func (jb *job) readPreviousBuild(target string) (*incremental, [20]byte) {
 		jb.log.WithError(err).WithField("target", target).Warn("build manifest is damaged; rendering every file")
 		return inc, [20]byte{}
 	}
-	inc.last, inc.paths = m.files, m.paths
+	inc.last, inc.paths, inc.folders = m.files, m.paths, m.folders
 	return inc, m.commit
 }
 
@@ -184,11 +242,13 @@ func (jb *job) readPreviousBuild(target string) (*incremental, [20]byte) {
 // object only with everything it points to (it fetched or wrote it so,
 // and repacking drops what no branch reaches as a whole): with the commit
 // that held every file of the manifest, it has every blob. Without it,
-// each blob is looked up.
+// each blob is looked up, and no folder is kept whole: a tree would need
+// every object under it looked up.
 func (jb *job) checkBlobs(inc *incremental, commit [20]byte) bool {
 	if len(inc.last) == 0 || jb.repo.Has(hex.EncodeToString(commit[:])) {
 		return false
 	}
+	inc.folders = nil
 	for p, e := range inc.last {
 		if !jb.repo.Has(hex.EncodeToString(e.blob[:])) {
 			delete(inc.last, p)
@@ -285,16 +345,102 @@ func (p *pendingBuild) options(in *buildInput) {
 	}
 }
 
-// kept gives the blob of each file the build kept, in path order.
+// kept gives the blob of each file the build kept, in path order, and
+// the tree of each folder it kept whole instead of the files in it: a
+// folder of the last build whose files are all kept, with nothing made in
+// it, is the tree it was then. A one-post edit of a blog of 20,000 posts
+// keeps its other years and months as a few dozen trees, which the tree
+// writer neither builds nor hashes again, instead of 60,000 files.
 func (inc *incremental) kept(out *site.Output) []gitstore.Kept {
 	if inc == nil || len(out.Kept) == 0 {
 		return nil
 	}
-	kept := make([]gitstore.Kept, len(out.Kept))
-	for i, p := range out.Kept {
-		kept[i] = gitstore.Kept{Path: p, Blob: inc.last[p].blob}
+	inc.keptFolders = nil
+	changed := inc.changedFolders(out)
+	kept := make([]gitstore.Kept, 0, len(out.Kept))
+	for i := 0; i < len(out.Kept); {
+		p := out.Kept[i]
+		dir, tree, ok := inc.wholeFolder(p, changed)
+		if !ok {
+			kept = append(kept, gitstore.Kept{Path: p, Blob: inc.last[p].blob})
+			i++
+			continue
+		}
+		kept = append(kept, gitstore.Kept{Path: dir, Blob: tree, Folder: true})
+		inc.keptFolders = append(inc.keptFolders, dir)
+		// out.Kept is sorted: the other files of the folder follow
+		for i++; i < len(out.Kept) && len(out.Kept[i]) > len(dir) && out.Kept[i][len(dir)] == '/' && strings.HasPrefix(out.Kept[i], dir); i++ {
+		}
 	}
 	return kept
+}
+
+// countFolders counts the folders kept whole.
+func countFolders(kept []gitstore.Kept) int {
+	n := 0
+	for _, k := range kept {
+		if k.Folder {
+			n++
+		}
+	}
+	return n
+}
+
+// changedFolders are the folders that differ from the last build: those
+// above a file made again or not kept, and the path of every made file
+// (a folder then, maybe). Nil means none can be kept whole: no folders
+// recorded, or out.Kept not the last build's files in their order.
+func (inc *incremental) changedFolders(out *site.Output) map[string]bool {
+	if len(inc.folders) == 0 {
+		return nil
+	}
+	changed := map[string]bool{}
+	mark := func(p string) {
+		for {
+			i := strings.LastIndexByte(p, '/')
+			if i < 0 {
+				return
+			}
+			p = p[:i]
+			if changed[p] {
+				return // and so are the folders above it
+			}
+			changed[p] = true
+		}
+	}
+	for p := range out.Files {
+		mark(p)
+		changed[p] = true
+	}
+	k := out.Kept
+	for _, p := range inc.paths {
+		if len(k) > 0 && k[0] == p {
+			k = k[1:]
+			continue
+		}
+		mark(p)
+	}
+	if len(k) != 0 {
+		return nil
+	}
+	return changed
+}
+
+// wholeFolder is the highest folder above the kept file p that the last
+// build recorded and that nothing changed in, if any.
+func (inc *incremental) wholeFolder(p string, changed map[string]bool) (string, [20]byte, bool) {
+	if changed == nil {
+		return "", [20]byte{}, false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] != '/' || changed[p[:i]] {
+			continue
+		}
+		if j, ok := slices.BinarySearchFunc(inc.folders, p[:i], func(f manifestFolder, dir string) int { return strings.Compare(f.path, dir) }); ok {
+			return p[:i], inc.folders[j].tree, true
+		}
+	}
+	return "", [20]byte{}, false
 }
 
 // remember stores the manifest of the build just pushed: the kept files'
@@ -313,9 +459,12 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 	// lists are merged, not sorted together (20,000 posts keep 29,000 files
 	// on every publish).
 	kept := make([]manifestFile, 0, len(out.Kept))
+	var leftOut []string // in the tree, not in the record
 	for _, p := range out.Kept {
 		if e, ok := inc.last[p]; ok && e.key == out.Keys[p] {
 			kept = append(kept, manifestFile{p, e})
+		} else {
+			leftOut = append(leftOut, p)
 		}
 	}
 	if !slices.IsSortedFunc(kept, compareFiles) {
@@ -327,10 +476,12 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 		k, ok := out.Keys[p]
 		h, hok := hashes[p]
 		if !ok || !hok {
+			leftOut = append(leftOut, p)
 			continue
 		}
 		e := manifestEntry{key: k, size: int64(len(data))}
 		if _, err := hex.Decode(e.blob[:], []byte(h)); err != nil {
+			leftOut = append(leftOut, p)
 			continue
 		}
 		made = append(made, manifestFile{p, e})
@@ -347,6 +498,53 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 			files, made = append(files, made[0]), made[1:]
 		}
 	}
-	jb.p.cache.Put(manifestKey(jb.j.Repo.FullName, inc.target), encodeFiles(commit, files))
+	folders := inc.folderRecord(blobs.Folders(), leftOut)
+	jb.p.cache.Put(manifestKey(jb.j.Repo.FullName, inc.target), encodeFiles(commit, files, folders))
 	jb.p.cache.Flush()
+}
+
+// folderRecord is the record of this build's folders, sorted: those the
+// tree writer made or kept (made), the last build's records of the
+// folders inside the ones kept whole, and none of those above a file the
+// tree holds and the record does not (leftOut): a folder is recorded only
+// if the manifest lists exactly its files.
+func (inc *incremental) folderRecord(made map[string][20]byte, leftOut []string) []manifestFolder {
+	var carried []manifestFolder
+	rest := inc.folders
+	for _, dir := range inc.keptFolders {
+		i, _ := slices.BinarySearchFunc(rest, dir+"/", func(f manifestFolder, p string) int { return strings.Compare(f.path, p) })
+		j := i
+		for j < len(rest) && strings.HasPrefix(rest[j].path, dir+"/") {
+			j++
+		}
+		carried = append(carried, rest[i:j]...)
+		rest = rest[j:]
+	}
+	fresh := make([]manifestFolder, 0, len(made))
+	for p, h := range made {
+		fresh = append(fresh, manifestFolder{p, h})
+	}
+	slices.SortFunc(fresh, compareFolders)
+	drop := map[string]bool{}
+	for _, p := range leftOut {
+		for i := strings.LastIndexByte(p, '/'); i > 0; i = strings.LastIndexByte(p[:i], '/') {
+			drop[p[:i]] = true
+		}
+	}
+	out := make([]manifestFolder, 0, len(carried)+len(fresh))
+	for len(carried) > 0 || len(fresh) > 0 {
+		var f manifestFolder
+		switch {
+		case len(fresh) == 0 || len(carried) > 0 && carried[0].path < fresh[0].path:
+			f, carried = carried[0], carried[1:]
+		case len(carried) > 0 && carried[0].path == fresh[0].path: // made wins
+			f, carried, fresh = fresh[0], carried[1:], fresh[1:]
+		default:
+			f, fresh = fresh[0], fresh[1:]
+		}
+		if !drop[f.path] {
+			out = append(out, f)
+		}
+	}
+	return out
 }

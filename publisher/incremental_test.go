@@ -154,10 +154,17 @@ func TestManifestRoundTrip(t *testing.T) {
 		"index.html":            {key: templates.Key{1}, blob: [20]byte{2}, size: 3},
 		"posts/café/index.html": {key: templates.Key{4}, blob: [20]byte{5}, size: 1 << 30},
 		".nojekyll":             {},
-	}}
+	}, folders: []manifestFolder{{"posts", [20]byte{8}}, {"posts/café", [20]byte{9}}}}
 	got, err := decodeManifest(encodeManifest(m))
-	if err != nil || !maps.Equal(got.files, m.files) || got.commit != m.commit {
+	if err != nil || !maps.Equal(got.files, m.files) || got.commit != m.commit || !slices.Equal(got.folders, m.folders) {
 		t.Fatalf("round trip: %v %v", got, err)
+	}
+	// A manifest of the format before folders were recorded reads as
+	// having none.
+	old := encodeManifest(manifest{commit: m.commit, files: m.files})
+	old = append([]byte(manifestMagicFiles), old[len(manifestMagic):len(old)-1]...) // no folder count
+	if got, err := decodeManifest(old); err != nil || !maps.Equal(got.files, m.files) || got.folders != nil {
+		t.Fatalf("a manifest without folders: %v %v", got, err)
 	}
 	enc := encodeManifest(m)
 	for i := range len(enc) - 1 {
@@ -169,6 +176,7 @@ func TestManifestRoundTrip(t *testing.T) {
 
 func FuzzDecodeManifest(f *testing.F) {
 	f.Add(encodeManifest(manifest{files: map[string]manifestEntry{"a": {size: 1}, "b/c": {key: templates.Key{9}}}}))
+	f.Add(encodeManifest(manifest{files: map[string]manifestEntry{"b/c": {size: 1}}, folders: []manifestFolder{{"b", [20]byte{1}}}}))
 	f.Add([]byte(manifestMagic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decodeManifest(data)
@@ -176,7 +184,7 @@ func FuzzDecodeManifest(f *testing.F) {
 			return
 		}
 		again, err := decodeManifest(encodeManifest(m))
-		if err != nil || !maps.Equal(again.files, m.files) || again.commit != m.commit {
+		if err != nil || !maps.Equal(again.files, m.files) || again.commit != m.commit || !slices.Equal(again.folders, m.folders) {
 			t.Fatalf("re-encoding changed the manifest: %v", err)
 		}
 	})

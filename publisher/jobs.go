@@ -473,7 +473,7 @@ func (jb *job) publishPages(ctx context.Context, b *branches, branch string) (*p
 	if slices.ContainsFunc(kept, func(k gitstore.Kept) bool { return k.Path == "CNAME" }) {
 		ownCNAME = true
 	}
-	jb.res.Rendered, jb.res.Kept = len(files), len(out.Kept)
+	jb.res.Rendered, jb.res.Kept, jb.res.KeptFolders = len(files), len(out.Kept), countFolders(kept)
 	var blobs *gitstore.Blobs
 	return &pagesChange{
 		pages:   pages,
@@ -590,7 +590,7 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 		return nil, err
 	}
 	files, kept := out.Files, inc.kept(out)
-	jb.res.Rendered, jb.res.Kept = len(files), len(out.Kept)
+	jb.res.Rendered, jb.res.Kept, jb.res.KeptFolders = len(files), len(out.Kept), countFolders(kept)
 	var blobs *gitstore.Blobs
 	return &pagesChange{
 		pages:   b.pages,

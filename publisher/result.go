@@ -84,8 +84,9 @@ type Result struct {
 	ObjectsWritten, ObjectsPushed int
 	// Rendered counts the output files the build made, Kept those it
 	// took unchanged from the target's previous build (an incremental
-	// build: Options.Cache).
-	Rendered, Kept int
+	// build: Options.Cache); KeptFolders counts the folders kept whole,
+	// as one tree each, that hold some of those.
+	Rendered, Kept, KeptFolders int
 
 	// Pages is what GitHub Pages made of PagesCommit as far as it was
 	// followed (Options.Pages); PagesError is the build's error message

@@ -1,0 +1,156 @@
+package publisher
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/gitstore"
+	"github.com/publishbot/publishbot/site"
+)
+
+// datedBlog is a blog of n posts over three years, at /:year/:month/:slug/,
+// so that its pages nest in folders a one-post edit leaves alone.
+func datedBlog(n int) map[string]string {
+	files := map[string]string{"publish.yaml": "title: Blog\nper_page: 5\npermalink: /:year/:month/:slug/\n"}
+	for i := range n {
+		files[fmt.Sprintf("posts/p%03d.md", i)] = datedPost(i, fmt.Sprintf("Post %d", i), 2023+i%3, 1+i%12, fmt.Sprint("t", i%4), "The body of post "+fmt.Sprint(i)+".")
+	}
+	return files
+}
+
+func datedPost(i int, title string, year, month int, tag, body string) string {
+	return fmt.Sprintf("---\ntitle: %s\ndate: %d-%02d-%02d\ntags: [%s]\n---\n\n%s\n", title, year, month, 1+i%27, tag, body)
+}
+
+// TestIncrementalPublishKeepsFoldersWhole: after a one-post edit the
+// folders of the other years and months go into the pages tree as the
+// trees they were (Result.KeptFolders), and the tree is the very one a
+// publisher without a cache makes; so it stays through a random sequence
+// of edits of every kind, each compared with a full publish.
+func TestIncrementalPublishKeepsFoldersWhole(t *testing.T) {
+	inc := newEnv(t, func(o *Options) { o.Cache = openBuildCache(t) })
+	full := newEnv(t)
+	blog := datedBlog(36)
+	both := func(c gitserver.Change) Result {
+		t.Helper()
+		r := inc.publish(inc.commit(c))
+		if r.Outcome != OutcomePublished && r.Outcome != OutcomeUnchanged {
+			t.Fatalf("%s: incremental publish %s: %v", c.Message, r.Outcome, r.Err)
+		}
+		f := full.publish(full.commit(c))
+		if f.Outcome != r.Outcome {
+			t.Fatalf("%s: incremental publish %s, full %s (%v)", c.Message, r.Outcome, f.Outcome, f.Err)
+		}
+		if a, b := inc.git("rev-parse", "gh-pages^{tree}"), full.git("rev-parse", "gh-pages^{tree}"); a != b {
+			t.Fatalf("%s: the incremental publish (%d files kept, %d folders whole) made tree %s, the full one %s:\n%s",
+				c.Message, r.Kept, r.KeptFolders, a, b, inc.git("diff", "--stat", b, a))
+		}
+		return r
+	}
+	both(gitserver.Change{Ref: "main", Message: "import", Files: blog})
+	r := both(gitserver.Change{Ref: "main", Message: "edit p007", Files: map[string]string{
+		"posts/p007.md": strings.Replace(blog["posts/p007.md"], "The body", "The edited body", 1)}})
+	if r.KeptFolders < 3 {
+		t.Fatalf("a one-post edit kept %d folders whole (%d files kept, %d rendered)", r.KeptFolders, r.Kept, r.Rendered)
+	}
+	t.Logf("one post edited: %d files rendered, %d kept, %d folders kept whole", r.Rendered, r.Kept, r.KeptFolders)
+
+	rng := rand.New(rand.NewPCG(13, 13))
+	next := 100
+	for step := range 24 {
+		i := rng.IntN(36)
+		p := fmt.Sprintf("posts/p%03d.md", i)
+		var c gitserver.Change
+		switch k := rng.IntN(8); k {
+		case 0:
+			c = gitserver.Change{Message: "body", Files: map[string]string{p: datedPost(i, fmt.Sprint("Post ", i), 2023+i%3, 1+i%12, fmt.Sprint("t", i%4), fmt.Sprint("Body ", step))}}
+		case 1:
+			c = gitserver.Change{Message: "title", Files: map[string]string{p: datedPost(i, fmt.Sprint("Retitled ", step), 2023+i%3, 1+i%12, fmt.Sprint("t", i%4), "Body.")}}
+		case 2: // moves the post to another year and month
+			c = gitserver.Change{Message: "date", Files: map[string]string{p: datedPost(i, fmt.Sprint("Post ", i), 2022+rng.IntN(4), 1+rng.IntN(12), fmt.Sprint("t", i%4), "Moved.")}}
+		case 3:
+			c = gitserver.Change{Message: "tag", Files: map[string]string{p: datedPost(i, fmt.Sprint("Post ", i), 2023+i%3, 1+i%12, fmt.Sprint("t", rng.IntN(6)), "Tagged.")}}
+		case 4:
+			next++
+			c = gitserver.Change{Message: "new post", Files: map[string]string{fmt.Sprintf("posts/p%03d.md", next): datedPost(next, "New", 2021+rng.IntN(5), 1+rng.IntN(12), "t1", "New.")}}
+		case 5:
+			c = gitserver.Change{Message: "delete", Delete: []string{p}}
+			if _, ok := blog[p]; !ok {
+				continue
+			}
+			delete(blog, p)
+		case 6:
+			c = gitserver.Change{Message: "config", Files: map[string]string{"publish.yaml": fmt.Sprintf("title: Blog %d\nper_page: %d\npermalink: /:year/:month/:slug/\n", step, 4+rng.IntN(3))}}
+		case 7:
+			c = gitserver.Change{Message: "draft", Files: map[string]string{p: strings.Replace(datedPost(i, fmt.Sprint("Post ", i), 2023+i%3, 1+i%12, "t0", "Draft."), "tags:", "draft: true\ntags:", 1)}}
+		}
+		if c.Files != nil {
+			for q, text := range c.Files {
+				blog[q] = text
+			}
+		}
+		c.Ref, c.Message = "main", fmt.Sprintf("step %d: %s", step, c.Message)
+		r := both(c)
+		t.Logf("%s: %d rendered, %d kept, %d folders whole", c.Message, r.Rendered, r.Kept, r.KeptFolders)
+	}
+	if out := inc.git("fsck", "--strict", "--no-dangling"); strings.Contains(out, "error") || strings.Contains(out, "missing") {
+		t.Fatalf("fsck: %s", out)
+	}
+}
+
+// kept keeps a folder whole only when every file the last build had in it
+// is kept and nothing is made in it; it keeps the highest such folder.
+func TestKeptFoldersRule(t *testing.T) {
+	h := func(b byte) [20]byte { return [20]byte{b} }
+	inc := &incremental{
+		paths: []string{"a/x/1", "a/y/2", "b/1", "b/c/2", "d/1", "d/2", "e/1", "f/1", "index.html"},
+		folders: []manifestFolder{{"a", h(1)}, {"a/x", h(2)}, {"a/y", h(3)}, {"b", h(4)}, {"b/c", h(5)},
+			{"d", h(6)}, {"f", h(8)}}, // e has no record
+	}
+	inc.last = map[string]manifestEntry{}
+	for i, p := range inc.paths {
+		inc.last[p] = manifestEntry{blob: h(byte(100 + i))}
+	}
+	out := &site.Output{
+		// d/2 is gone (deleted, not kept); f/2 is new; a/y/2 is kept
+		Kept:  []string{"a/x/1", "a/y/2", "b/1", "b/c/2", "d/1", "e/1", "f/1", "index.html"},
+		Files: map[string][]byte{"f/2": nil, "a/new/3": nil},
+	}
+	got := inc.kept(out)
+	want := []gitstore.Kept{
+		{Path: "a/x", Blob: h(2), Folder: true}, {Path: "a/y", Blob: h(3), Folder: true},
+		{Path: "b", Blob: h(4), Folder: true},
+		{Path: "d/1", Blob: h(104)}, {Path: "e/1", Blob: h(106)}, {Path: "f/1", Blob: h(107)},
+		{Path: "index.html", Blob: h(108)},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("kept:\n got %v\nwant %v", got, want)
+	}
+	if !slices.Equal(inc.keptFolders, []string{"a/x", "a/y", "b"}) {
+		t.Errorf("kept folders %v", inc.keptFolders)
+	}
+
+	// The record: made folders, the last build's folders inside the ones
+	// kept whole (b/c), none above a file the record leaves out.
+	rec := inc.folderRecord(map[string][20]byte{"a": h(11), "a/x": h(2), "a/y": h(3), "b": h(4), "f": h(12), "a/new": h(13)}, []string{"f/2"})
+	wantRec := []manifestFolder{{"a", h(11)}, {"a/new", h(13)}, {"a/x", h(2)}, {"a/y", h(3)}, {"b", h(4)}, {"b/c", h(5)}}
+	if !slices.Equal(rec, wantRec) {
+		t.Errorf("record:\n got %v\nwant %v", rec, wantRec)
+	}
+
+	// Without records, or when the kept files are not the last build's in
+	// order, every file is kept as a file.
+	for name, inc2 := range map[string]*incremental{
+		"no records":  {paths: inc.paths, last: inc.last},
+		"other order": {paths: slices.Concat(inc.paths[1:], inc.paths[:1]), last: inc.last, folders: inc.folders},
+	} {
+		got := inc2.kept(out)
+		if len(got) != len(out.Kept) || countFolders(got) != 0 {
+			t.Errorf("%s: kept %v", name, got)
+		}
+	}
+}
