@@ -378,6 +378,9 @@ func (jb *job) build(ctx context.Context, src gitstore.Commit, look fs.FS, in bu
 	if out != nil && out.Site != nil {
 		jb.res.Diagnostics = out.Site.Diagnostics
 	}
+	if err == nil && jb.p.built != nil {
+		jb.p.built(jb.j, jb.res.Diagnostics)
+	}
 	return out, err
 }
 

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -17,6 +19,7 @@ import (
 	"github.com/publishbot/publishbot/gitauth"
 	"github.com/publishbot/publishbot/gitstore"
 	"github.com/publishbot/publishbot/logmask"
+	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/publisher"
 	"github.com/publishbot/publishbot/queue"
 )
@@ -75,8 +78,11 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 		return usageError("publish: --timeout must be positive")
 	}
 
+	// The log and the diagnostics, printed while the push runs, share
+	// standard error: one write at a time.
+	errOut := &syncWriter{w: stderr}
 	logger := logrus.New()
-	logger.Out = stderr
+	logger.Out = errOut
 	logger.Level = logrus.WarnLevel
 	if *verbose {
 		logger.Level = logrus.DebugLevel
@@ -108,6 +114,14 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 		defer c.Close()
 		opts.Cache = c
 	}
+	// A build's diagnostics are printed as soon as it ends, while the
+	// push runs, not after it.
+	var printing sync.WaitGroup
+	var printed atomic.Bool
+	opts.Built = func(_ queue.Job, diags []posts.Diagnostic) {
+		printed.Store(true)
+		printing.Go(func() { writeDiagnosticsText(errOut, diags) })
+	}
 	p, err := publisher.New(opts)
 	if err != nil {
 		return err
@@ -122,7 +136,10 @@ func runPublish(ctx context.Context, args []string, getenv func(string) string, 
 		Created: time.Now(),
 	}
 	res := p.Run(ctx, job, logrus.NewEntry(logger))
-	writeDiagnosticsText(stderr, res.Diagnostics) // one write: a migrated blog can have thousands
+	printing.Wait()
+	if !printed.Load() {
+		writeDiagnosticsText(errOut, res.Diagnostics) // one write: a migrated blog can have thousands
+	}
 	switch res.Outcome {
 	case publisher.OutcomePublished:
 		fmt.Fprintf(stdout, "published %s at %s to %s (%s) in %s: fetch %s, build %s (load %s, render %s), push %s\n", repo.FullName, shortSHAText(res.SourceSHA), shortSHAText(res.PagesCommit), res.SiteURL,
@@ -204,3 +221,16 @@ func shortSHAText(sha string) string {
 
 // seconds shows a duration to the hundredth of a second: "1.23s".
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
+
+// syncWriter is a writer several goroutines may write to, one write at a
+// time.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

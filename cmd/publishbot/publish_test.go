@@ -59,6 +59,19 @@ func TestPublishCommand(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "unchanged: ") {
 		t.Fatalf("second publish: %v %s", err, out)
 	}
+	// A build's diagnostics are printed once, while the push runs.
+	if _, err := srv.Commit(ctx, "acme/blog", gitserver.Change{Ref: "main", Message: "A post with a missing image", Files: map[string]string{
+		"posts/missing-image.md": "---\ntitle: Missing\ndate: 2024-01-02\n---\n\n![A chart](chart-that-is-not-there.png)\n",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err = publish(env, "--repo", url, "--data-dir", dataDir)
+	if err != nil || !strings.HasPrefix(out, "published acme/blog at ") {
+		t.Fatalf("publish with a warning: %v\n%s\n%s", err, out, errOut)
+	}
+	if n := strings.Count(errOut, "[missing-image]"); n != 1 || !strings.HasPrefix(errOut, "posts/missing-image.md:") {
+		t.Fatalf("the missing image is told %d times in:\n%s", n, errOut)
+	}
 	out, _, err = publish(env, "--repo", url, "--ref", "feature", "--data-dir", dataDir, "--pages-branch", "site")
 	if err != nil || !strings.HasPrefix(out, "skipped: ") {
 		t.Fatalf("other branch: %v %s", err, out)
