@@ -189,6 +189,9 @@ func put[T any](m map[plumbing.Hash]fact[T], h plumbing.Hash, v T, limit int) {
 }
 
 func (f *objectFacts) ensureLoaded() {
+	if f == nil {
+		return
+	}
 	f.load.Do(func() {
 		if f.path == "" {
 			return

@@ -455,6 +455,15 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 	if _, err := hex.Decode(commit[:], []byte(pagesCommit)); err != nil {
 		commit = [20]byte{}
 	}
+	data := inc.record(out, blobs.Hashes(), blobs.Folders(), commit)
+	jb.p.cache.Put(manifestKey(jb.j.Repo.FullName, inc.target), data)
+	jb.p.cache.Flush()
+}
+
+// record is the encoded manifest of the build out, pushed as commit:
+// hashes are the blobs of its rendered files and folders the trees the
+// tree writer made or kept (gitstore.Blobs).
+func (inc *incremental) record(out *site.Output, hashes map[string]string, madeFolders map[string][20]byte, commit [20]byte) []byte {
 	// The kept files come sorted and the rendered ones are few: the two
 	// lists are merged, not sorted together (20,000 posts keep 29,000 files
 	// on every publish).
@@ -470,7 +479,6 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 	if !slices.IsSortedFunc(kept, compareFiles) {
 		slices.SortFunc(kept, compareFiles)
 	}
-	hashes := blobs.Hashes()
 	made := make([]manifestFile, 0, len(out.Files))
 	for p, data := range out.Files {
 		k, ok := out.Keys[p]
@@ -498,9 +506,7 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 			files, made = append(files, made[0]), made[1:]
 		}
 	}
-	folders := inc.folderRecord(blobs.Folders(), leftOut)
-	jb.p.cache.Put(manifestKey(jb.j.Repo.FullName, inc.target), encodeFiles(commit, files, folders))
-	jb.p.cache.Flush()
+	return encodeFiles(commit, files, inc.folderRecord(madeFolders, leftOut))
 }
 
 // folderRecord is the record of this build's folders, sorted: those the
