@@ -5,7 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,12 +40,18 @@ type treeShared struct {
 	facts   *objectFacts // blob sizes the store knows (CheckTree's, and earlier processes'); nil: none
 }
 
-// dirIndex is a decoded tree with its usable entries by name. Trees from
-// outside may be unsorted or repeat a name: the first entry wins, and
-// names that are not valid fs.FS path elements are left out.
+// dirIndex is a decoded tree with its usable entries, sorted by name and
+// found by a binary search (no map: a blog's tree has 20,000 folders of a
+// few files). Trees from outside may be unsorted or repeat a name: the
+// first entry wins, and names that are not valid fs.FS path elements are
+// left out.
 type dirIndex struct {
-	entries []entry // sorted by name
-	byName  map[string]int
+	entries []entry // sorted by name, each name once
+}
+
+// find is the index of the entry name.
+func (d *dirIndex) find(name string) (int, bool) {
+	return slices.BinarySearchFunc(d.entries, name, func(e entry, name string) int { return strings.Compare(e.name, name) })
 }
 
 // newTreeFS reads the tree root from s. facts, when not nil, answers the
@@ -72,21 +78,20 @@ func (sh *treeShared) tree(h plumbing.Hash) (*dirIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &dirIndex{byName: make(map[string]int, len(t.Entries))}
+	d := &dirIndex{entries: make([]entry, 0, len(t.Entries))}
 	for _, te := range t.Entries {
 		if te.Mode == filemode.Submodule || !validName(te.Name) {
 			continue
 		}
-		if _, dup := d.byName[te.Name]; dup {
-			continue
-		}
-		d.byName[te.Name] = -1
 		d.entries = append(d.entries, entry{name: te.Name, mode: te.Mode, hash: te.Hash})
 	}
-	sort.Slice(d.entries, func(i, j int) bool { return d.entries[i].name < d.entries[j].name })
-	for i, e := range d.entries {
-		d.byName[e.name] = i
+	// git's order is by name but for folders (as if named "name/"); the
+	// sort is stable, so that of a repeated name the first entry is kept
+	byName := func(a, b entry) int { return strings.Compare(a.name, b.name) }
+	if !slices.IsSortedFunc(d.entries, byName) {
+		slices.SortStableFunc(d.entries, byName)
 	}
+	d.entries = slices.CompactFunc(d.entries, func(a, b entry) bool { return a.name == b.name })
 	sh.trees[h] = d
 	return d, nil
 }
@@ -120,7 +125,7 @@ func (f *treeFS) lookup(op, name string) (entry, error) {
 		if err != nil {
 			return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
 		}
-		i, ok := d.byName[part]
+		i, ok := d.find(part)
 		if !ok {
 			return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 		}

@@ -8,6 +8,9 @@ import (
 	"testing/fstest"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/publishbot/publishbot/gitserver"
 )
 
@@ -185,5 +188,56 @@ func TestContentID(t *testing.T) {
 				t.Errorf("%s/%s: ContentID() = %q %t, want %q", dir, en.Name(), id, ok, want[en.Name()])
 			}
 		}
+	}
+}
+
+// A tree from outside may list its entries in any order and repeat a
+// name: the first entry of a name wins, and a listing is in name order
+// (git's puts a folder "x" after "x.md").
+func TestTreeFSRepeatedAndUnsortedNames(t *testing.T) {
+	s := memory.NewStorage()
+	blob := func(text string) plumbing.Hash {
+		o := s.NewEncodedObject()
+		o.SetType(plumbing.BlobObject)
+		w, _ := o.Writer()
+		w.Write([]byte(text))
+		w.Close()
+		h, _ := s.SetEncodedObject(o)
+		return h
+	}
+	tree := func(entries ...object.TreeEntry) plumbing.Hash { // as given: go-git's Encode refuses such trees
+		o := s.NewEncodedObject()
+		o.SetType(plumbing.TreeObject)
+		w, _ := o.Writer()
+		w.Write(encodeTree(entries))
+		w.Close()
+		h, _ := s.SetEncodedObject(o)
+		return h
+	}
+	sub := tree(object.TreeEntry{Name: "in.md", Mode: filemode.Regular, Hash: blob("in")})
+	root := tree(
+		object.TreeEntry{Name: "b", Mode: filemode.Regular, Hash: blob("first b")},
+		object.TreeEntry{Name: "x.md", Mode: filemode.Regular, Hash: blob("x.md")},
+		object.TreeEntry{Name: "x", Mode: filemode.Dir, Hash: sub},
+		object.TreeEntry{Name: "a", Mode: filemode.Regular, Hash: blob("a")},
+		object.TreeEntry{Name: "b", Mode: filemode.Regular, Hash: blob("second b")},
+	)
+	fsys := newTreeFS(s, root, 0, nil)
+	if got, err := fs.ReadFile(fsys, "b"); err != nil || string(got) != "first b" {
+		t.Errorf("b = %q, %v; want the first entry's", got, err)
+	}
+	if got, err := fs.ReadFile(fsys, "x/in.md"); err != nil || string(got) != "in" {
+		t.Errorf("x/in.md = %q, %v", got, err)
+	}
+	entries, err := fs.ReadDir(fsys, ".")
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if err != nil || strings.Join(names, " ") != "a b x x.md" {
+		t.Errorf("listing %v, %v; want a b x x.md", names, err)
+	}
+	if _, err := fs.Stat(fsys, "c"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing name: %v", err)
 	}
 }
