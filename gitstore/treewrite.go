@@ -31,9 +31,9 @@ type node struct {
 	// hashed: sum and tree are computed (a folder hashed ahead, see
 	// hashFolders).
 	hashed bool
-	// touched: set changed something under this folder after it was made,
-	// so it holds more or other than the files it was made from (see
-	// Blobs.Folders).
+	// touched: set put this node in place, or changed something under this
+	// folder, after filesTree made it: it holds more or other than the
+	// files it was made from (see Blobs.Folders).
 	touched bool
 }
 
@@ -118,6 +118,7 @@ func (w *treeWriter) set(root *node, p string, child *node) error {
 	if child == nil {
 		delete(cur.kids, last)
 	} else {
+		child.touched = true // not made of what ReplaceKeeping or SetKeeping were given
 		cur.kids[last] = child
 	}
 	return nil
@@ -750,7 +751,9 @@ func (b *Blobs) Folders() map[string][20]byte {
 			p := prefix + name
 			switch {
 			case kid.kids == nil: // kept whole, never expanded
-				out[p] = kid.hash
+				if !kid.touched {
+					out[p] = kid.hash
+				}
 			default:
 				if !kid.touched && kid.hashed && !kid.sum.IsZero() {
 					out[p] = kid.sum
