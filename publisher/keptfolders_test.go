@@ -137,10 +137,19 @@ func TestKeptFoldersRule(t *testing.T) {
 
 	// The record: made folders, the last build's folders inside the ones
 	// kept whole (b/c), none above a file the record leaves out.
-	rec := inc.folderRecord(map[string][20]byte{"a": h(11), "a/x": h(2), "a/y": h(3), "b": h(4), "f": h(12), "a/new": h(13)}, []string{"f/2"})
+	// f/2 was made but has no hash (taken out of the tree): f is dropped.
+	out.Keys = map[string]templates.Key{"a/new/3": {3}}
+	m, err := decodeManifest(inc.record(out, map[string]string{"a/new/3": strings.Repeat("ab", 20)},
+		map[string][20]byte{"a": h(11), "a/x": h(2), "a/y": h(3), "b": h(4), "f": h(12), "a/new": h(13)}, h(9)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantRec := []manifestFolder{{"a", h(11)}, {"a/new", h(13)}, {"a/x", h(2)}, {"a/y", h(3)}, {"b", h(4)}, {"b/c", h(5)}}
-	if !slices.Equal(rec, wantRec) {
-		t.Errorf("record:\n got %v\nwant %v", rec, wantRec)
+	if !slices.Equal(m.folders, wantRec) {
+		t.Errorf("record:\n got %v\nwant %v", m.folders, wantRec)
+	}
+	if want := []string{"a/new/3", "a/x/1", "a/y/2", "b/1", "b/c/2", "d/1", "e/1", "f/1", "index.html"}; !slices.Equal(m.paths, want) || m.commit != h(9) {
+		t.Errorf("record's files %v, want %v", m.paths, want)
 	}
 
 	// Without records, or when the kept files are not the last build's in
@@ -190,6 +199,12 @@ func BenchmarkRecord(b *testing.B) {
 		}
 		out.Keys[p] = inc.last[p].key
 	}
+	// as the last build's record is read
+	m, err := decodeManifest(encodeManifest(manifest{files: inc.last, folders: inc.folders}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	inc.last, inc.paths, inc.folders, inc.raw, inc.fileSpans, inc.folderSpans = m.files, m.paths, m.folders, m.raw, m.fileSpans, m.folderSpans
 	inc.keptFolders = nil
 	for i := 0; i < 17; i++ { // the other years, and some posts
 		inc.keptFolders = append(inc.keptFolders, fmt.Sprint(2010+i))
@@ -199,5 +214,120 @@ func BenchmarkRecord(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		inc.record(out, hashes, made, [20]byte{})
+	}
+}
+
+// record makes, copying the last record's bytes where it keeps entries,
+// exactly the manifest of the files and folders it keeps and makes, with
+// or without the last record's bytes, after random builds.
+func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for round := range 300 {
+		// the last build: files under a few folders, every folder recorded
+		last := manifest{files: map[string]manifestEntry{}}
+		var dirs []string
+		for d := range 1 + rng.IntN(6) {
+			for s := range rng.IntN(4) {
+				dirs = append(dirs, fmt.Sprintf("d%d/s%d", d, s))
+			}
+			dirs = append(dirs, fmt.Sprintf("d%d", d))
+		}
+		for i := range rng.IntN(40) {
+			p := fmt.Sprintf("f%d.html", i)
+			if len(dirs) > 0 && rng.IntN(4) > 0 {
+				p = dirs[rng.IntN(len(dirs))] + "/" + p
+			}
+			last.files[p] = manifestEntry{key: templates.Key{byte(i)}, blob: [20]byte{byte(i)}, size: int64(i)}
+		}
+		for _, d := range dirs {
+			last.folders = append(last.folders, manifestFolder{d, [20]byte{byte(len(d))}})
+		}
+		m, err := decodeManifest(encodeManifest(last))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc := &incremental{last: m.files, paths: m.paths, folders: m.folders}
+		if rng.IntN(3) > 0 {
+			inc.raw, inc.fileSpans, inc.folderSpans = m.raw, m.fileSpans, m.folderSpans
+		}
+		// this build: most files kept, some made again, some gone, some new
+		out := &site.Output{Files: map[string][]byte{}, Keys: map[string]templates.Key{}}
+		hashes := map[string]string{}
+		var wantFiles []manifestFile
+		var leftOut []string
+		for _, p := range m.paths {
+			switch rng.IntN(6) {
+			case 0: // gone
+			case 1: // made again
+				out.Files[p], out.Keys[p], hashes[p] = []byte("again"), templates.Key{0xaa}, strings.Repeat("cd", 20)
+				wantFiles = append(wantFiles, manifestFile{p, manifestEntry{key: templates.Key{0xaa}, blob: [20]byte{0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd}, size: 5}})
+			default:
+				out.Kept = append(out.Kept, p)
+				out.Keys[p] = m.files[p].key
+				wantFiles = append(wantFiles, manifestFile{p, m.files[p]})
+			}
+		}
+		for i := range rng.IntN(5) {
+			p := fmt.Sprintf("new%d.html", i)
+			if len(dirs) > 0 && rng.IntN(2) == 0 {
+				p = dirs[rng.IntN(len(dirs))] + "/" + p
+			}
+			out.Files[p], out.Keys[p] = []byte("new"), templates.Key{0xbb}
+			if rng.IntN(4) == 0 { // taken out of the tree: no hash
+				leftOut = append(leftOut, p)
+				continue
+			}
+			hashes[p] = strings.Repeat("ef", 20)
+			wantFiles = append(wantFiles, manifestFile{p, manifestEntry{key: templates.Key{0xbb}, blob: [20]byte{0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef, 0xef}, size: 3}})
+		}
+		if rng.IntN(4) == 0 { // kept, but not in the last record (never so): not recorded, nor are its folders
+			p := "stray.html"
+			if len(dirs) > 0 {
+				p = dirs[rng.IntN(len(dirs))] + "/stray.html"
+			}
+			out.Kept = append(out.Kept, p)
+			slices.Sort(out.Kept)
+			leftOut = append(leftOut, p)
+		}
+		slices.SortFunc(wantFiles, compareFiles)
+		// the folders: some kept whole (their records carried), others made
+		made := map[string][20]byte{}
+		for _, d := range dirs {
+			if !strings.Contains(d, "/") && rng.IntN(2) == 0 {
+				inc.keptFolders = append(inc.keptFolders, d)
+				made[d] = [20]byte{byte(len(d))}
+			} else if rng.IntN(2) == 0 {
+				made[d] = [20]byte{0x77}
+			}
+		}
+		slices.Sort(inc.keptFolders)
+		drop := map[string]bool{}
+		for _, p := range leftOut {
+			for i := strings.LastIndexByte(p, '/'); i > 0; i = strings.LastIndexByte(p[:i], '/') {
+				drop[p[:i]] = true
+			}
+		}
+		var wantFolders []manifestFolder
+		for p, h := range made {
+			if !drop[p] {
+				wantFolders = append(wantFolders, manifestFolder{p, h})
+			}
+		}
+		for _, f := range m.folders {
+			for _, k := range inc.keptFolders {
+				if strings.HasPrefix(f.path, k+"/") && !drop[f.path] {
+					if _, ok := made[f.path]; !ok {
+						wantFolders = append(wantFolders, f)
+					}
+				}
+			}
+		}
+		slices.SortFunc(wantFolders, compareFolders)
+		got := inc.record(out, hashes, made, [20]byte{byte(round)})
+		if want := encodeFiles([20]byte{byte(round)}, wantFiles, wantFolders); !slices.Equal(got, want) {
+			g, _ := decodeManifest(got)
+			t.Fatalf("round %d (last record's bytes: %v): the record differs\n got files %v folders %v\nwant files %v folders %v",
+				round, inc.raw != nil, g.paths, g.folders, wantFiles, wantFolders)
+		}
 	}
 }
