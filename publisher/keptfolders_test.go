@@ -3,12 +3,16 @@ package publisher
 import (
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/publishbot/publishbot/gitserver"
 	"github.com/publishbot/publishbot/gitstore"
+	"github.com/publishbot/publishbot/imagery"
+	"github.com/publishbot/publishbot/internal/corpusgen"
 	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/templates"
 )
@@ -329,5 +333,60 @@ func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
 			t.Fatalf("round %d (last record's bytes: %v): the record differs\n got files %v folders %v\nwant files %v folders %v",
 				round, inc.raw != nil, g.paths, g.folders, wantFiles, wantFolders)
 		}
+	}
+}
+
+// The Rust blog (its first 120 posts, with their real addresses, aliases
+// and photos),
+// published with and without the build cache through edits of an old
+// post's body, a post's date (it moves to another year), a deletion and a
+// new post: the same pages tree every time, and the edits keep folders
+// whole.
+func TestIncrementalPublishKeepsFoldersOfTheRustBlog(t *testing.T) {
+	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), 120)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blog := make(map[string]string, len(raw))
+	for p, b := range raw {
+		blog[p] = string(b)
+	}
+	dated := corpusgen.DatedPosts(raw)
+	slices.Sort(dated)
+	// one image cache for both: the photos are resized once
+	images := imagery.New(imagery.NewDirCache(t.TempDir()))
+	inc := newEnv(t, func(o *Options) { o.Cache, o.Images = openBuildCache(t), images })
+	full := newEnv(t, func(o *Options) { o.Images = images })
+	for _, e := range []*env{inc, full} {
+		e.store = e.newStore(gitstore.Options{Limits: gitstore.Limits{MaxTotalBytes: 1 << 30}})
+		e.pub.store = e.store
+	}
+	both := func(c gitserver.Change) Result {
+		t.Helper()
+		r := inc.publish(inc.commit(c))
+		mustOutcome(t, r, OutcomePublished)
+		mustOutcome(t, full.publish(full.commit(c)), OutcomePublished)
+		if a, b := inc.git("rev-parse", "gh-pages^{tree}"), full.git("rev-parse", "gh-pages^{tree}"); a != b {
+			t.Fatalf("%s: the incremental publish (%d kept, %d folders whole) made tree %s, the full one %s:\n%s",
+				c.Message, r.Kept, r.KeptFolders, a, b, inc.git("diff", "--stat", b, a))
+		}
+		return r
+	}
+	both(gitserver.Change{Ref: "main", Message: "import", Files: blog})
+	old, moved, gone := dated[10], dated[len(dated)/2], dated[len(dated)/3]
+	r := both(gitserver.Change{Ref: "main", Message: "an old post's body", Files: map[string]string{old: blog[old] + "\n\nA correction.\n"}})
+	if r.KeptFolders == 0 || r.Rendered > 100 {
+		t.Errorf("an old post's body: %d rendered, %d kept, %d folders whole", r.Rendered, r.Kept, r.KeptFolders)
+	}
+	t.Logf("an old post's body: %d rendered, %d kept, %d folders whole", r.Rendered, r.Kept, r.KeptFolders)
+	re := regexp.MustCompile(`(?m)^date = .*$`)
+	for _, c := range []gitserver.Change{
+		{Message: "a post moved to 2011", Files: map[string]string{moved: re.ReplaceAllString(blog[moved], "date = 2011-06-15")}},
+		{Message: "a post deleted", Delete: []string{gone}},
+		{Message: "a new post", Files: map[string]string{"posts/a-new-post.md": "+++\ntitle = \"A new post\"\ndate = 2019-03-04\n+++\n\nNew.\n"}},
+	} {
+		c.Ref = "main"
+		r := both(c)
+		t.Logf("%s: %d rendered, %d kept, %d folders whole", c.Message, r.Rendered, r.Kept, r.KeptFolders)
 	}
 }
