@@ -424,3 +424,60 @@ func keepsFoldersThroughEdits(t *testing.T, blog map[string]string, edits []gits
 		}
 	}
 }
+
+// A pull request's preview keeps folders whole too (under pr-preview/pr-N
+// of the pages branch), and a publish of the site between its pushes
+// leaves the previews as they are: the pages tree is the one publishers
+// without a cache make, at every step.
+func TestIncrementalPreviewKeepsFoldersWhole(t *testing.T) {
+	inc := newEnv(t, func(o *Options) { o.Cache = openBuildCache(t) })
+	full := newEnv(t)
+	blog := datedBlog(24)
+	same := func(what string, r Result) {
+		t.Helper()
+		if a, b := inc.git("rev-parse", "gh-pages^{tree}"), full.git("rev-parse", "gh-pages^{tree}"); a != b {
+			t.Fatalf("%s: the incremental job (%d kept, %d folders whole) made tree %s, the full one %s:\n%s",
+				what, r.Kept, r.KeptFolders, a, b, inc.git("diff", "--stat", b, a))
+		}
+	}
+	commit := func(c gitserver.Change) (string, string) { return inc.commit(c), full.commit(c) }
+	a, b := commit(gitserver.Change{Ref: "main", Message: "import", Files: blog})
+	mustOutcome(t, full.publish(b), OutcomePublished)
+	r := inc.publish(a)
+	mustOutcome(t, r, OutcomePublished)
+	same("import", r)
+	parentA, parentB := a, b
+	var last Result
+	for i, p := range []string{"posts/p003.md", "posts/p011.md", "posts/p019.md"} {
+		c := gitserver.Change{Ref: "refs/pull/5/head", Message: fmt.Sprint("push ", i), Files: map[string]string{
+			p: strings.Replace(blog[p], "The body", fmt.Sprint("Push ", i, " of the body"), 1)}}
+		c.Parent = parentA
+		a := inc.commit(c)
+		c.Parent = parentB
+		b := full.commit(c)
+		parentA, parentB = a, b
+		// from a branch of the repository itself: a fork's preview is
+		// always rendered whole
+		fj, ij := full.previewJob(5, b), inc.previewJob(5, a)
+		fj.HeadRepo, ij.HeadRepo = testRepo, testRepo
+		mustOutcome(t, full.run(fj), OutcomePublished)
+		last = inc.run(ij)
+		mustOutcome(t, last, OutcomePublished)
+		same(c.Message, last)
+		if i == 1 { // the site moves on meanwhile
+			a, b := commit(gitserver.Change{Ref: "main", Message: "edit p007", Files: map[string]string{
+				"posts/p007.md": strings.Replace(blog["posts/p007.md"], "The body", "The edited body", 1)}})
+			mustOutcome(t, full.publish(b), OutcomePublished)
+			r := inc.publish(a)
+			mustOutcome(t, r, OutcomePublished)
+			same("a publish between two pushes", r)
+			if r.KeptFolders == 0 {
+				t.Errorf("the publish kept no folder whole (%d files kept)", r.Kept)
+			}
+		}
+	}
+	if last.KeptFolders == 0 {
+		t.Errorf("the preview's last push kept no folder whole (%d files kept, %d rendered)", last.Kept, last.Rendered)
+	}
+	t.Logf("the preview's last push: %d rendered, %d kept, %d folders whole", last.Rendered, last.Kept, last.KeptFolders)
+}
