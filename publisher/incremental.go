@@ -79,6 +79,11 @@ type manifestFolder struct {
 
 func compareFolders(a, b manifestFolder) int { return strings.Compare(a.path, b.path) }
 
+// findFolder is where the folder p is, or would go, in the sorted folders.
+func findFolder(folders []manifestFolder, p string) (int, bool) {
+	return slices.BinarySearchFunc(folders, p, func(f manifestFolder, p string) int { return strings.Compare(f.path, p) })
+}
+
 // manifestKey is where the manifest of repo's target lives in the cache.
 func manifestKey(repo, target string) [32]byte {
 	return sha256.Sum256([]byte(manifestVersion + "\x00" + repo + "\x00" + target))
@@ -436,7 +441,7 @@ func (inc *incremental) kept(out *site.Output) []gitstore.Kept {
 		kept = append(kept, gitstore.Kept{Path: dir, Blob: tree, Folder: true})
 		inc.keptFolders = append(inc.keptFolders, dir)
 		// out.Kept is sorted: the other files of the folder follow
-		for i++; i < len(out.Kept) && len(out.Kept[i]) > len(dir) && out.Kept[i][len(dir)] == '/' && strings.HasPrefix(out.Kept[i], dir); i++ {
+		for i++; i < len(out.Kept) && strings.HasPrefix(out.Kept[i], dir+"/"); i++ {
 		}
 	}
 	return kept
@@ -503,7 +508,7 @@ func (inc *incremental) wholeFolder(p string, changed map[string]bool) (string, 
 		if p[i] != '/' || changed[p[:i]] {
 			continue
 		}
-		if j, ok := slices.BinarySearchFunc(inc.folders, p[:i], func(f manifestFolder, dir string) int { return strings.Compare(f.path, dir) }); ok {
+		if j, ok := findFolder(inc.folders, p[:i]); ok {
 			return p[:i], inc.folders[j].tree, true
 		}
 	}
@@ -603,7 +608,7 @@ func (inc *incremental) record(out *site.Output, hashes map[string]string, madeF
 	folders := entryWriter{raw: inc.raw, buf: make([]byte, 0, len(inc.raw)/4)}
 	for _, dir := range inc.keptFolders {
 		under := dir + "/"
-		i, _ := slices.BinarySearchFunc(inc.folders, under, func(f manifestFolder, p string) int { return strings.Compare(f.path, p) })
+		i, _ := findFolder(inc.folders, under)
 		for ; i < len(inc.folders) && strings.HasPrefix(inc.folders[i].path, under); i++ {
 			f := inc.folders[i]
 			for len(fresh) > 0 && fresh[0].path < f.path {

@@ -170,58 +170,6 @@ func TestKeptFoldersRule(t *testing.T) {
 	}
 }
 
-// BenchmarkRecord makes the manifest of a one-post edit of a blog of
-// 20,000 posts: 60,000 files (all but 24 kept), 51,000 folders, 117 of
-// them kept whole.
-func BenchmarkRecord(b *testing.B) {
-	inc := &incremental{last: map[string]manifestEntry{}}
-	out := &site.Output{Files: map[string][]byte{}, Keys: map[string]templates.Key{}}
-	hashes := map[string]string{}
-	made := map[string][20]byte{}
-	for y := range 17 {
-		for m := range 12 {
-			for d := range 100 {
-				dir := fmt.Sprintf("%d/%02d/post-with-a-title-%d", 2010+y, m+1, d)
-				inc.folders = append(inc.folders, manifestFolder{path: dir})
-				for _, f := range []string{"index.html", "cover.png", "old.html"} {
-					p := dir + "/" + f
-					inc.paths = append(inc.paths, p)
-					inc.last[p] = manifestEntry{key: templates.Key{byte(d)}, size: 1000}
-				}
-			}
-			inc.folders = append(inc.folders, manifestFolder{path: fmt.Sprintf("%d/%02d", 2010+y, m+1)})
-		}
-		inc.folders = append(inc.folders, manifestFolder{path: fmt.Sprint(2010 + y)})
-	}
-	slices.Sort(inc.paths)
-	slices.SortFunc(inc.folders, compareFolders)
-	for i, p := range inc.paths {
-		if i%2500 == 0 {
-			out.Files[p] = []byte("made")
-			hashes[p] = "0123456789012345678901234567890123456789"
-		} else {
-			out.Kept = append(out.Kept, p)
-		}
-		out.Keys[p] = inc.last[p].key
-	}
-	// as the last build's record is read
-	m, err := decodeManifest(encodeManifest(manifest{files: inc.last, folders: inc.folders}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	inc.last, inc.paths, inc.folders, inc.raw, inc.fileSpans, inc.folderSpans = m.files, m.paths, m.folders, m.raw, m.fileSpans, m.folderSpans
-	inc.keptFolders = nil
-	for i := 0; i < 17; i++ { // the other years, and some posts
-		inc.keptFolders = append(inc.keptFolders, fmt.Sprint(2010+i))
-	}
-	slices.Sort(inc.keptFolders)
-	b.Logf("%d files, %d folders", len(inc.paths), len(inc.folders))
-	b.ReportAllocs()
-	for b.Loop() {
-		inc.record(out, hashes, made, [20]byte{})
-	}
-}
-
 // record makes, copying the last record's bytes where it keeps entries,
 // exactly the manifest of the files and folders it keeps and makes, with
 // or without the last record's bytes, after random builds.
