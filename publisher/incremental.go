@@ -333,13 +333,20 @@ func (jb *job) checkBlobs(inc *incremental, commit [20]byte) bool {
 // previous are the keys of the last build's files, their paths in order
 // and their sizes.
 func (inc *incremental) previous() site.Previous {
-	keys := make(map[string]templates.Key, len(inc.last))
-	for p, e := range inc.last {
-		keys[p] = e.key
-	}
 	last := inc.last
-	return site.Previous{Keys: keys, Paths: inc.paths, Size: func(p string) int64 { return last[p].size }}
+	return site.Previous{Keys: lastKeys(last), Paths: inc.paths, Size: func(p string) int64 { return last[p].size }}
 }
+
+// lastKeys answers the build's questions about the last build's keys from
+// the manifest's entries (templates.PreviousKeys).
+type lastKeys map[string]manifestEntry
+
+func (m lastKeys) Key(p string) (templates.Key, bool) {
+	e, ok := m[p]
+	return e.key, ok
+}
+
+func (m lastKeys) Len() int { return len(m) }
 
 // pendingBuild is the previous build's manifest read on a goroutine of its
 // own: a manifest of 20,000 posts' files takes about as long to read as
@@ -353,8 +360,8 @@ type pendingBuild struct {
 	done   chan struct{}
 	inc    *incremental
 	commit [20]byte
-	// the keys, paths and sizes the build asks for (previous), made on
-	// the same goroutine: 60,000 files' at 20,000 posts
+	// the keys, paths and sizes the build asks for (previous): views of
+	// inc, whose files checkBlobs may leave out once the fetch is done
 	prev    site.Previous
 	checked sync.Once
 }

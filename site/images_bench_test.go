@@ -55,7 +55,7 @@ func BenchmarkWarmImages(b *testing.B) {
 	}
 	content := withIDs(m)
 	dir := b.TempDir()
-	build := func(prev map[string]templates.Key) *Output {
+	build := func(prev templates.KeyMap) *Output {
 		out, err := Build(b.Context(), content, nil, Options{Now: fixedNow, Render: templates.Options{Keys: true, Previous: prev, Images: imagery.New(imagery.NewDirCache(dir))}})
 		if err != nil {
 			b.Fatal(err)

@@ -44,7 +44,7 @@ func incremental(t *testing.T, step string, content fs.FS, opts Options, prevFil
 	}
 	fullOpts.Render.Images = referenceImages
 	full, ferr := Build(t.Context(), plain, theme, fullOpts)
-	opts.Render.Keys, opts.Render.Previous = true, prevKeys
+	opts.Render.Keys, opts.Render.Previous = true, templates.KeyMap(prevKeys)
 	opts.KeptSize = func(p string) int64 { return int64(len(prevFiles[p])) }
 	inc, ierr := Build(t.Context(), content, theme, opts)
 	if (ferr == nil) != (ierr == nil) {

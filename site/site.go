@@ -60,7 +60,7 @@ type Options struct {
 // Previous is what a build knows of the one before it (Options.Previous):
 // its files' keys, their paths in order when known, and their sizes.
 type Previous struct {
-	Keys  map[string]templates.Key
+	Keys  templates.PreviousKeys
 	Paths []string
 	Size  func(path string) int64
 }
@@ -85,7 +85,7 @@ type Output struct {
 	// Options.Render asked for them; Kept are the files, sorted, that
 	// the build did not make again because Options.Render.Previous gives
 	// them the same key: their bytes are the previous build's.
-	Keys map[string]templates.Key
+	Keys templates.KeyMap
 	Kept []string
 }
 

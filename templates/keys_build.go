@@ -37,8 +37,19 @@ func redirectKey(page Key, f string) Key {
 
 // unchanged says whether Options.Previous gives sitePath the key k.
 func (b *build) unchanged(sitePath string, k Key) bool {
-	prev, ok := b.opts.Previous[sitePath]
+	if b.opts.Previous == nil {
+		return false
+	}
+	prev, ok := b.opts.Previous.Key(sitePath)
 	return ok && prev == k
+}
+
+// previousLen is the number of files of prev (0 for none).
+func previousLen(prev PreviousKeys) int {
+	if prev == nil {
+		return 0
+	}
+	return prev.Len()
 }
 
 // emit writes the page at sitePath, executing tpl with pg unless the
@@ -162,7 +173,7 @@ func (b *build) finishKeys(out *Output) {
 	}
 	b.out = made
 	out.Files = made
-	if len(b.opts.PreviousPaths) == len(b.opts.Previous) {
+	if len(b.opts.PreviousPaths) == previousLen(b.opts.Previous) {
 		out.Kept = make([]string, 0, len(b.kept))
 		for _, p := range b.opts.PreviousPaths {
 			if b.kept[p] {

@@ -105,7 +105,7 @@ func TestListingsKeptWhenOnlyTheTextChanges(t *testing.T) {
 		"posts/2026-05-04-fourth.md":    "---\ntitle: Fourth\ntags: [go]\n---\nThe fourth post.\n",
 		"posts/2026-05-05-the-fifth.md": "---\ntitle: Fifth\n---\nThe fifth post.\n",
 	}
-	render := func(prev map[string]Key) *Output {
+	render := func(prev KeyMap) *Output {
 		t.Helper()
 		site, m := loadFiles(t, files)
 		r, err := New(nil)

@@ -259,7 +259,7 @@ type Output struct {
 	Diagnostics []posts.Diagnostic
 	// Keys is every output file's input key, those of Kept included; nil
 	// unless Options.Keys or Options.Previous asked for them.
-	Keys map[string]Key
+	Keys KeyMap
 	// Kept are the files, sorted, whose key is the one Options.Previous
 	// gives their path: they are not in Files, their bytes are those of
 	// the previous render.
@@ -333,7 +333,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		b.theme, _ = b.keyer.sum("page\x00", r.digest, localeKey(b.loc))
 		// sized for the files of the previous render, which most renders
 		// keep: 60,000 at 20,000 posts, grown one doubling at a time before
-		b.keys, b.kept = make(map[string]Key, len(opts.Previous)), make(map[string]bool, len(opts.Previous))
+		b.keys, b.kept = make(map[string]Key, previousLen(opts.Previous)), make(map[string]bool, previousLen(opts.Previous))
 	}
 	var err error
 	if b.tpl, err = r.forLocale(b.loc); err != nil {
@@ -383,7 +383,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	b.preparePages(site.Pages)
 	b.prepareReaders()
 	b.site.Menu = b.menuLinks(site.Menu)
-	b.out = make(map[string][]byte, max(len(visible)+len(visible)/4+len(b.tags)+32, len(opts.Previous)))
+	b.out = make(map[string][]byte, max(len(visible)+len(visible)/4+len(b.tags)+32, previousLen(opts.Previous)))
 
 	shown := make(map[string]bool, len(visible))
 	for _, p := range visible {

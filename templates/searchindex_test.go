@@ -448,7 +448,7 @@ func TestSearchShardsKept(t *testing.T) {
 	if len(first.kept) != 0 || len(first.keys) < 20 {
 		t.Fatalf("first render: %d kept, %d shards", len(first.kept), len(first.keys))
 	}
-	b.opts.Previous = maps.Clone(first.keys)
+	b.opts.Previous = KeyMap(maps.Clone(first.keys))
 	again := mustSearchIndex(t, b, 2)
 	if len(again.files) != 1 || len(again.kept) != len(first.keys) {
 		t.Fatalf("nothing changed: %d files made, %d kept of %d", len(again.files), len(again.kept), len(first.keys))

@@ -69,7 +69,7 @@ type Options struct {
 	// key is Previous's for its path is not executed: Output.Kept lists
 	// it and Output.Files leaves it out, and the caller uses the bytes it
 	// has. Non-nil Previous implies Keys.
-	Previous map[string]Key
+	Previous PreviousKeys
 	// PreviousPaths, when the caller has them, are Previous's paths in
 	// order: Output.Kept is then made in that order, not sorted.
 	PreviousPaths []string
@@ -300,3 +300,26 @@ func minifyCSS(css []byte) []byte {
 	css = bytes.ReplaceAll(css, []byte(";}"), []byte("}"))
 	return append(bytes.TrimSpace(css), '\n')
 }
+
+// PreviousKeys are the input keys of a previous render's files by site
+// path (Options.Previous): a KeyMap, or the caller's own record of them
+// (the publisher's manifest answers from its entries, without a copy of
+// 60,000 keys at 20,000 posts).
+type PreviousKeys interface {
+	// Key is the key of the file at sitePath; false when there was none.
+	Key(sitePath string) (Key, bool)
+	// Len is the number of files.
+	Len() int
+}
+
+// KeyMap is keys by site path (Output.Keys); it is PreviousKeys.
+type KeyMap map[string]Key
+
+// Key is m[sitePath].
+func (m KeyMap) Key(sitePath string) (Key, bool) {
+	k, ok := m[sitePath]
+	return k, ok
+}
+
+// Len is len(m).
+func (m KeyMap) Len() int { return len(m) }
