@@ -18,6 +18,7 @@
 package buildcache
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -93,7 +94,7 @@ type Cache struct {
 	mu      sync.Mutex
 	packs   map[string]*pack // by file name
 	index   map[[32]byte]loc
-	pending map[[32]byte][]byte
+	pending map[[32]byte]parts
 	pendN   int
 	warned  bool
 	now     func() time.Time
@@ -148,7 +149,7 @@ func Open(dir string, opts Options) (*Cache, error) {
 		return nil, fmt.Errorf("open build cache: %w", err)
 	}
 	c := &Cache{dir: root, max: opts.MaxBytes, version: opts.Version, log: opts.Log, now: time.Now,
-		packs: map[string]*pack{}, index: map[[32]byte]loc{}, pending: map[[32]byte][]byte{}}
+		packs: map[string]*pack{}, index: map[[32]byte]loc{}, pending: map[[32]byte]parts{}}
 	if c.max <= 0 {
 		c.max = DefaultMaxBytes
 	}
@@ -350,7 +351,7 @@ func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 	c.mu.Lock()
 	if v, ok := c.pending[k]; ok {
 		c.mu.Unlock()
-		return v, true
+		return v.join(), true
 	}
 	l, ok := c.index[k]
 	if !ok {
@@ -407,11 +408,18 @@ func (c *Cache) Has(key [32]byte) bool {
 // Values are kept in memory and written by Flush, or by Put itself once
 // they pass 32 MiB. A failure to write is logged once per Cache and
 // otherwise ignored: the cache only saves work.
-func (c *Cache) Put(key [32]byte, value []byte) {
+func (c *Cache) Put(key [32]byte, value []byte) { c.PutParts(key, value) }
+
+// PutParts stores under key the value made of parts one after the other,
+// without joining them: a value made mostly of bytes the caller already
+// holds (a manifest copying most of the last one) costs no new memory of
+// its size. The caller must not change the parts afterwards.
+func (c *Cache) PutParts(key [32]byte, value ...[]byte) {
 	k := c.key(key)
+	v := parts(value)
 	c.mu.Lock()
-	c.pendN += len(value) - len(c.pending[k])
-	c.pending[k] = value
+	c.pendN += v.len() - c.pending[k].len()
+	c.pending[k] = v
 	full := c.pendN >= flushAt
 	c.mu.Unlock()
 	if full {
@@ -419,35 +427,69 @@ func (c *Cache) Put(key [32]byte, value []byte) {
 	}
 }
 
+// parts are a value not written yet, in the pieces Put or PutParts got.
+type parts [][]byte
+
+func (v parts) len() int {
+	n := 0
+	for _, b := range v {
+		n += len(b)
+	}
+	return n
+}
+
+// join is the value in one piece (a Get before Flush).
+func (v parts) join() []byte {
+	if len(v) == 1 {
+		return v[0]
+	}
+	return bytes.Join(v, nil)
+}
+
 // Flush writes the values Put keeps as one pack, then removes the least
 // recently used packs while the cache is over its cap.
 func (c *Cache) Flush() {
 	c.mu.Lock()
 	pending := c.pending
-	c.pending, c.pendN = map[[32]byte][]byte{}, 0
+	c.pending, c.pendN = map[[32]byte]parts{}, 0
 	c.mu.Unlock()
 	if len(pending) == 0 {
 		return
 	}
 	keys := make([][32]byte, 0, len(pending))
-	size := 0
-	for k, v := range pending {
+	for k := range pending {
 		keys = append(keys, k)
-		size += headerLen + len(v)
 	}
 	sort.Slice(keys, func(i, j int) bool { return bytes.Compare(keys[i][:], keys[j][:]) < 0 })
-	buf := make([]byte, 0, size)
 	offs := make([]int64, len(keys))
-	for i, k := range keys {
-		v := pending[k]
-		offs[i] = int64(len(buf))
-		buf = append(buf, recordMagic[:]...)
-		buf = append(buf, k[:]...)
-		buf = binary.BigEndian.AppendUint64(buf, uint64(len(v)))
-		buf = binary.BigEndian.AppendUint32(buf, crc32.Checksum(v, castagnoli))
-		buf = append(buf, v...)
-	}
-	name, f, err := c.write(buf)
+	var size int64
+	// The records go to the file through a small buffer, the values as
+	// they are: a pack is not made in memory first (a 20,000-post blog's
+	// manifest alone is 9 MiB, and fresh memory is most of what copying
+	// it costs).
+	name, f, err := c.write(func(w *bufio.Writer) error {
+		var h [headerLen]byte
+		copy(h[:4], recordMagic[:])
+		for i, k := range keys {
+			v := pending[k]
+			offs[i] = size
+			copy(h[4:36], k[:])
+			binary.BigEndian.PutUint64(h[36:44], uint64(v.len()))
+			var sum uint32
+			for _, b := range v {
+				sum = crc32.Update(sum, castagnoli, b)
+			}
+			binary.BigEndian.PutUint32(h[44:headerLen], sum)
+			w.Write(h[:])
+			for _, b := range v {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+			}
+			size += int64(headerLen + v.len())
+		}
+		return w.Flush()
+	})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
@@ -461,20 +503,21 @@ func (c *Cache) Flush() {
 	for i, k := range keys {
 		idx = append(idx, k[:]...)
 		idx = binary.BigEndian.AppendUint64(idx, uint64(offs[i]))
-		idx = binary.BigEndian.AppendUint64(idx, uint64(headerLen+len(pending[k])))
+		idx = binary.BigEndian.AppendUint64(idx, uint64(headerLen+pending[k].len()))
 	}
 	// The index only saves reading the pack's headers at Open; Get checks
 	// every record it reads, so a wrong index is a miss, never a wrong value.
 	os.WriteFile(filepath.Join(c.dir, strings.TrimSuffix(name, ".pack")+".idx"), idx, 0o644)
-	p := newPack(name, f, int64(len(buf)), c.now())
+	p := newPack(name, f, size, c.now())
 	c.packs[name] = p
 	for i, k := range keys {
-		c.index[k] = loc{p, offs[i], int64(headerLen + len(pending[k]))}
+		c.index[k] = loc{p, offs[i], int64(headerLen + pending[k].len())}
 	}
 	c.evict(p)
 }
 
-func (c *Cache) write(data []byte) (string, *os.File, error) {
+// write makes a pack of what fill writes, and opens it.
+func (c *Cache) write(fill func(w *bufio.Writer) error) (string, *os.File, error) {
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	name := fmt.Sprintf("%d-%s%s.pack", c.now().UnixNano(), hex.EncodeToString(rnd[:]), versionSuffix(c.version))
@@ -487,7 +530,7 @@ func (c *Cache) write(data []byte) (string, *os.File, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	_, werr := f.Write(data)
+	werr := fill(bufio.NewWriterSize(f, 256<<10))
 	if err := errors.Join(werr, f.Close()); err != nil {
 		os.Remove(f.Name())
 		return "", nil, err

@@ -535,11 +535,24 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 		commit = [20]byte{}
 	}
 	data := inc.record(out, blobs.Hashes(), blobs.Folders(), commit)
-	jb.p.cache.Put(manifestKey(jb.j.Repo.FullName, inc.target), data)
+	key := manifestKey(jb.j.Repo.FullName, inc.target)
+	if pp, ok := jb.p.cache.(partsPutter); ok {
+		pp.PutParts(key, data...)
+	} else {
+		jb.p.cache.Put(key, bytes.Join(data, nil))
+	}
 	jb.p.cache.Flush()
 }
 
-// record is the encoded manifest of the build out, pushed as commit:
+// partsPutter is a build cache that stores a value given in parts
+// (buildcache.Cache): a manifest is mostly runs of the last one's bytes,
+// 9 MiB at 20,000 posts, which it then neither copies nor joins.
+type partsPutter interface {
+	PutParts(key [32]byte, value ...[]byte)
+}
+
+// record is the encoded manifest of the build out, pushed as commit, in
+// parts to be written one after the other:
 // hashes are the blobs of its rendered files and folders the trees the
 // tree writer made or kept (gitstore.Blobs). A file without a key or a
 // hash (taken out of the tree after the build) is left out, and so is
@@ -549,10 +562,10 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 // The kept files are the last build's, in its order (out.Kept), each
 // with the key it had then (templates keeps a file only so), and the
 // folders recorded inside the folders kept whole are the last record's:
-// their entries are the last record's bytes, copied a run at a time
+// their entries are runs of the last record's bytes, not copied,
 // between the few files and folders made again (a one-post edit of
 // 20,000 posts keeps 60,000 entries of 61,000).
-func (inc *incremental) record(out *site.Output, hashes map[string]string, madeFolders map[string][20]byte, commit [20]byte) []byte {
+func (inc *incremental) record(out *site.Output, hashes map[string]string, madeFolders map[string][20]byte, commit [20]byte) [][]byte {
 	var leftOut []string // in the tree, not in the record
 	made := make([]manifestFile, 0, len(out.Files))
 	for p, data := range out.Files {
@@ -570,7 +583,7 @@ func (inc *incremental) record(out *site.Output, hashes map[string]string, madeF
 		made = append(made, manifestFile{p, e})
 	}
 	slices.SortFunc(made, compareFiles)
-	files := entryWriter{raw: inc.raw, buf: make([]byte, 0, len(inc.raw)+len(made)*128)}
+	files := entryWriter{raw: inc.raw, buf: make([]byte, 0, len(made)*128)}
 	kept := out.Kept
 	for i, p := range inc.paths {
 		for len(kept) > 0 && kept[0] < p { // not the last build's: no entry
@@ -612,7 +625,7 @@ func (inc *incremental) record(out *site.Output, hashes map[string]string, madeF
 		}
 	}
 	slices.SortFunc(fresh, compareFolders)
-	folders := entryWriter{raw: inc.raw, buf: make([]byte, 0, len(inc.raw)/4)}
+	folders := entryWriter{raw: inc.raw, buf: make([]byte, 0, len(fresh)*64)}
 	for _, dir := range inc.keptFolders {
 		under := dir + "/"
 		i, _ := findFolder(inc.folders, under)
@@ -637,22 +650,23 @@ func (inc *incremental) record(out *site.Output, hashes map[string]string, madeF
 	}
 	folders.flush()
 
-	buf := make([]byte, 0, len(manifestMagic)+20+2*binary.MaxVarintLen64+len(files.buf)+len(folders.buf))
-	buf = append(buf, manifestMagic...)
-	buf = append(buf, commit[:]...)
-	buf = binary.AppendUvarint(buf, uint64(files.n))
-	buf = append(buf, files.buf...)
-	buf = binary.AppendUvarint(buf, uint64(folders.n))
-	return append(buf, folders.buf...)
+	head := append([]byte(manifestMagic), commit[:]...)
+	head = binary.AppendUvarint(head, uint64(files.n))
+	data := append([][]byte{head}, files.parts...)
+	data = append(data, binary.AppendUvarint(nil, uint64(folders.n)))
+	return append(data, folders.parts...)
 }
 
-// entryWriter writes the entries of one part of a manifest: new ones
-// encoded, kept ones copied from the last record (raw) a run at a time.
+// entryWriter writes the entries of one part of a manifest, in parts: new
+// ones encoded into buf, kept ones as runs of the last record (raw),
+// which are not copied.
 type entryWriter struct {
-	raw []byte
-	buf []byte
-	n   int  // entries written
-	run span // kept entries of raw not copied yet
+	raw   []byte
+	parts [][]byte
+	buf   []byte
+	from  int  // where buf's entries not in parts yet start
+	n     int  // entries written
+	run   span // kept entries of raw not in parts yet
 }
 
 // keep writes the entry of raw at sp.
@@ -666,20 +680,33 @@ func (w *entryWriter) keep(sp span) {
 }
 
 func (w *entryWriter) addFile(f manifestFile) {
-	w.flush()
+	w.flushRun()
 	w.buf = appendFile(w.buf, f)
 	w.n++
 }
 
 func (w *entryWriter) addFolder(f manifestFolder) {
-	w.flush()
+	w.flushRun()
 	w.buf = appendFolder(w.buf, f)
 	w.n++
 }
 
+// flush ends the part written since the last: new entries or a run of
+// kept ones (an add ends a run, a keep new entries, so only one of them
+// is ever pending).
 func (w *entryWriter) flush() {
+	if len(w.buf) > w.from {
+		// capped at its end: the entries appended to buf later never
+		// write into it
+		w.parts = append(w.parts, w.buf[w.from:len(w.buf):len(w.buf)])
+		w.from = len(w.buf)
+	}
+	w.flushRun()
+}
+
+func (w *entryWriter) flushRun() {
 	if w.run.end > w.run.start {
-		w.buf = append(w.buf, w.raw[w.run.start:w.run.end]...)
+		w.parts = append(w.parts, w.raw[w.run.start:w.run.end])
 	}
 	w.run = span{}
 }

@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -144,8 +145,8 @@ func TestKeptFoldersRule(t *testing.T) {
 	// kept whole (b/c), none above a file the record leaves out.
 	// f/2 was made but has no hash (taken out of the tree): f is dropped.
 	out.Keys = map[string]templates.Key{"a/new/3": {3}}
-	m, err := decodeManifest(inc.record(out, map[string]string{"a/new/3": strings.Repeat("ab", 20)},
-		map[string][20]byte{"a": h(11), "a/x": h(2), "a/y": h(3), "b": h(4), "f": h(12), "a/new": h(13)}, h(9)))
+	m, err := decodeManifest(bytes.Join(inc.record(out, map[string]string{"a/new/3": strings.Repeat("ab", 20)},
+		map[string][20]byte{"a": h(11), "a/x": h(2), "a/y": h(3), "b": h(4), "f": h(12), "a/new": h(13)}, h(9)), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +277,7 @@ func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
 			}
 		}
 		slices.SortFunc(wantFolders, compareFolders)
-		got := inc.record(out, hashes, made, [20]byte{byte(round)})
+		got := bytes.Join(inc.record(out, hashes, made, [20]byte{byte(round)}), nil)
 		if want := encodeFiles([20]byte{byte(round)}, wantFiles, wantFolders); !slices.Equal(got, want) {
 			g, _ := decodeManifest(got)
 			t.Fatalf("round %d (last record's bytes: %v): the record differs\n got files %v folders %v\nwant files %v folders %v",
