@@ -335,13 +335,10 @@ func (c *Cache) key(k [32]byte) [32]byte {
 	if c.version == "" {
 		return k
 	}
-	h := sha256.New()
-	h.Write([]byte(c.version))
-	h.Write([]byte{0})
-	h.Write(k[:])
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	// on the stack for a Version of up to 95 bytes: every Get and Has
+	// asks, 100,000 times in a one-post publish of 20,000 posts
+	var buf [128]byte
+	return sha256.Sum256(append(append(append(buf[:0], c.version...), 0), k[:]...))
 }
 
 // Get returns the value stored under key. A missing entry is a miss; so is

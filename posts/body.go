@@ -92,7 +92,10 @@ func (b *postBody) imageList() []string {
 }
 
 func bodyDigest(htmlKey, textKey [32]byte) [32]byte {
-	return sha256.Sum256(append(htmlKey[:], textKey[:]...))
+	var b [64]byte
+	copy(b[:32], htmlKey[:])
+	copy(b[32:], textKey[:])
+	return sha256.Sum256(b[:])
 }
 
 // load reads one part from the cache; a miss or a value that does not

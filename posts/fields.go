@@ -658,7 +658,8 @@ func ownParams(p *Post, v *fmValue, key string, add addDiag) {
 		return
 	}
 	if p.Params == nil {
-		p.Params = make(map[string]any, len(m))
+		p.Params = m // made for this post by paramsValue: one map per post, not two
+		return
 	}
 	for k, x := range m {
 		p.Params[k] = x

@@ -338,14 +338,16 @@ type sitemapSet struct {
 func (b *build) fixedFiles() error {
 	sort.Slice(b.urls, func(i, j int) bool { return b.urls[i].Loc < b.urls[j].Loc })
 	set := sitemapSet{URLs: make([]sitemapEntry, 0, len(b.urls))}
+	size := 1024
 	for _, u := range b.urls {
+		size += len(u.Loc) + 80 // an entry's tags and indentation, and its lastmod
 		e := sitemapEntry{Loc: u.Loc}
 		if !u.LastMod.IsZero() {
 			e.LastMod = u.LastMod.Format("2006-01-02")
 		}
 		set.URLs = append(set.URLs, e)
 	}
-	data, err := marshalXML(set, 128*len(set.URLs)+1024)
+	data, err := marshalXML(set, size)
 	if err != nil {
 		return fmt.Errorf("render sitemap.xml: %w", err)
 	}
