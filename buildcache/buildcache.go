@@ -96,8 +96,11 @@ type Cache struct {
 	index   map[[32]byte]loc
 	pending map[[32]byte]parts
 	pendN   int
-	warned  bool
-	now     func() time.Time
+	// ready is closed once Open's goroutine has read the packs' indexes:
+	// packs, index and unread are not used before
+	ready  chan struct{}
+	warned bool
+	now    func() time.Time
 	// unread is the size of the packs of other Versions (see ownPack),
 	// as of Open or the last eviction: they count toward the cap.
 	unread int64
@@ -140,9 +143,10 @@ type loc struct {
 	off, len int64
 }
 
-// Open opens (creating it) the cache in the folder dir and reads the index
-// of its packs. Damaged packs are removed and logged. The error is for a
-// folder that cannot be made or listed.
+// Open opens (creating it) the cache in the folder dir and starts reading
+// the index of its packs, which the first Get, Has or Flush waits for.
+// Damaged packs are removed and logged. The error is for a folder that
+// cannot be made or listed.
 func Open(dir string, opts Options) (*Cache, error) {
 	root := filepath.Join(dir, "packs-v1")
 	if err := os.MkdirAll(root, 0o755); err != nil {
@@ -163,47 +167,55 @@ func Open(dir string, opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open build cache: %w", err)
 	}
-	// Oldest first (names start with the time they were written), so that
-	// a key in two packs is read from the newer.
-	type found struct {
-		name string
-		at   time.Time
-	}
-	var names []found
-	old := c.now().Add(-time.Hour)
-	for _, e := range ents {
-		info, err := e.Info()
-		if err != nil || e.IsDir() {
-			continue
+	// The packs' indexes are read on a goroutine of their own, which
+	// every use of them waits for (ready): a publish opens the cache
+	// before it fetches, and a big blog's indexes (100,000s of records)
+	// are read meanwhile, not before it.
+	c.ready = make(chan struct{})
+	old := c.now().Add(-time.Hour) // a temporary file older is left by a process that died
+	go func() {
+		defer close(c.ready)
+		// Oldest first (names start with the time they were written), so that
+		// a key in two packs is read from the newer.
+		type found struct {
+			name string
+			at   time.Time
 		}
-		if strings.HasPrefix(e.Name(), ".tmp-") {
-			if info.ModTime().Before(old) {
-				os.Remove(filepath.Join(root, e.Name())) // left by a process that died
-			}
-			continue
-		}
-		if strings.HasSuffix(e.Name(), ".pack") {
-			if !c.ownPack(e.Name()) {
-				c.unread += info.Size()
+		var names []found
+		for _, e := range ents {
+			info, err := e.Info()
+			if err != nil || e.IsDir() {
 				continue
 			}
-			names = append(names, found{e.Name(), info.ModTime()})
+			if strings.HasPrefix(e.Name(), ".tmp-") {
+				if info.ModTime().Before(old) {
+					os.Remove(filepath.Join(root, e.Name()))
+				}
+				continue
+			}
+			if strings.HasSuffix(e.Name(), ".pack") {
+				if !c.ownPack(e.Name()) {
+					c.unread += info.Size()
+					continue
+				}
+				names = append(names, found{e.Name(), info.ModTime()})
+			}
 		}
-	}
-	sort.Slice(names, func(i, j int) bool { return names[i].name < names[j].name })
-	// The index is made at its size: grown record by record, it was most
-	// of the time a publish of a big blog spent opening the cache (400,000
-	// records: 117 ms).
-	records := 0
-	for _, n := range names {
-		if info, err := os.Stat(filepath.Join(root, strings.TrimSuffix(n.name, ".pack")+".idx")); err == nil {
-			records += int(min(info.Size(), 1<<30) / 48)
+		sort.Slice(names, func(i, j int) bool { return names[i].name < names[j].name })
+		// The index is made at its size: grown record by record, it was most
+		// of the time a publish of a big blog spent opening the cache (400,000
+		// records: 117 ms).
+		records := 0
+		for _, n := range names {
+			if info, err := os.Stat(filepath.Join(root, strings.TrimSuffix(n.name, ".pack")+".idx")); err == nil {
+				records += int(min(info.Size(), 1<<30) / 48)
+			}
 		}
-	}
-	c.index = make(map[[32]byte]loc, records)
-	for _, n := range names {
-		c.load(n.name, n.at)
-	}
+		c.index = make(map[[32]byte]loc, records)
+		for _, n := range names {
+			c.load(n.name, n.at)
+		}
+	}()
 	return c, nil
 }
 
@@ -345,6 +357,7 @@ func (c *Cache) key(k [32]byte) [32]byte {
 // a damaged one: its pack is removed and logged.
 func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 	k := c.key(key)
+	<-c.ready
 	c.mu.Lock()
 	if v, ok := c.pending[k]; ok {
 		c.mu.Unlock()
@@ -392,6 +405,7 @@ func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 // (a damaged one is found by Get).
 func (c *Cache) Has(key [32]byte) bool {
 	k := c.key(key)
+	<-c.ready
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.pending[k]; ok {
@@ -446,6 +460,7 @@ func (v parts) join() []byte {
 // Flush writes the values Put keeps as one pack, then removes the least
 // recently used packs while the cache is over its cap.
 func (c *Cache) Flush() {
+	<-c.ready
 	c.mu.Lock()
 	pending := c.pending
 	c.pending, c.pendN = map[[32]byte]parts{}, 0
@@ -607,7 +622,7 @@ func (c *Cache) evict(keep *pack) {
 // Close writes what Put keeps and closes the packs. The Cache must not be
 // used afterwards.
 func (c *Cache) Close() error {
-	c.Flush()
+	c.Flush() // after the indexes are read
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range c.packs {

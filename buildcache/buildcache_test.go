@@ -24,6 +24,7 @@ func open(t *testing.T, dir string, opts Options) *Cache {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	<-c.ready // the tests look at packs and index
 	return c
 }
 
@@ -355,4 +356,39 @@ func TestPutParts(t *testing.T) {
 	if v, ok := open(t, dir, Options{Version: "v1"}).Get(key("parts")); ok {
 		t.Fatalf("a damaged value was read (%d bytes)", len(v))
 	}
+}
+
+// TestUseRightAfterOpen: Open returns before the packs' indexes are read;
+// Gets, Has and Puts from several goroutines right away see every value
+// the packs hold (run with -race).
+func TestUseRightAfterOpen(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, Options{Version: "v1"})
+	for i := range 200 {
+		c.Put(key(fmt.Sprint(i)), []byte(fmt.Sprint("value ", i)))
+		if i%50 == 49 {
+			c.Flush() // several packs
+		}
+	}
+	c.Close()
+	c2, err := Open(dir, Options{Version: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := g; i < 200; i += 4 {
+				if v, ok := c2.Get(key(fmt.Sprint(i))); !ok || string(v) != fmt.Sprint("value ", i) {
+					t.Errorf("value %d: %q %v", i, v, ok)
+				}
+				if !c2.Has(key(fmt.Sprint(i))) {
+					t.Errorf("Has %d: false", i)
+				}
+				c2.Put(key(fmt.Sprint("new ", i)), []byte("x"))
+			}
+		})
+	}
+	wg.Wait()
 }
