@@ -203,11 +203,20 @@ func (d *dataHasher) sum(vs ...any) (k Key, ok bool) {
 // sumReading is sum where every PostData is hashed by the fields of mask
 // only (see postReads); nil is every field.
 func (d *dataHasher) sumReading(mask *postMask, vs ...any) (k Key, ok bool) {
+	return d.sumPage(mask, nil, vs...)
+}
+
+// sumPage is sumReading of vs and then, when not nil, of the Page pg
+// points at, as the value *pg would be: its fields, read in place.
+func (d *dataHasher) sumPage(mask *postMask, pg *Page, vs ...any) (k Key, ok bool) {
 	w := d.rootWalk(ptrKey{})
 	w.mask = mask
 	defer w.release()
 	for _, v := range vs {
 		w.value(reflect.ValueOf(v))
+	}
+	if pg != nil {
+		w.value(reflect.ValueOf(pg).Elem())
 	}
 	w.sumTo((*[32]byte)(&k))
 	return k, !w.bad
