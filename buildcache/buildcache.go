@@ -172,51 +172,58 @@ func Open(dir string, opts Options) (*Cache, error) {
 	// before it fetches, and a big blog's indexes (100,000s of records)
 	// are read meanwhile, not before it.
 	c.ready = make(chan struct{})
-	old := c.now().Add(-time.Hour) // a temporary file older is left by a process that died
+	old := c.now().Add(-time.Hour)
 	go func() {
 		defer close(c.ready)
-		// Oldest first (names start with the time they were written), so that
-		// a key in two packs is read from the newer.
-		type found struct {
-			name string
-			at   time.Time
-		}
-		var names []found
-		for _, e := range ents {
-			info, err := e.Info()
-			if err != nil || e.IsDir() {
-				continue
-			}
-			if strings.HasPrefix(e.Name(), ".tmp-") {
-				if info.ModTime().Before(old) {
-					os.Remove(filepath.Join(root, e.Name()))
-				}
-				continue
-			}
-			if strings.HasSuffix(e.Name(), ".pack") {
-				if !c.ownPack(e.Name()) {
-					c.unread += info.Size()
-					continue
-				}
-				names = append(names, found{e.Name(), info.ModTime()})
-			}
-		}
-		sort.Slice(names, func(i, j int) bool { return names[i].name < names[j].name })
-		// The index is made at its size: grown record by record, it was most
-		// of the time a publish of a big blog spent opening the cache (400,000
-		// records: 117 ms).
-		records := 0
-		for _, n := range names {
-			if info, err := os.Stat(filepath.Join(root, strings.TrimSuffix(n.name, ".pack")+".idx")); err == nil {
-				records += int(min(info.Size(), 1<<30) / 48)
-			}
-		}
-		c.index = make(map[[32]byte]loc, records)
-		for _, n := range names {
-			c.load(n.name, n.at)
-		}
+		c.loadPacks(ents, old)
 	}()
 	return c, nil
+}
+
+// loadPacks reads the index of each of this Version's packs among ents
+// (the cache folder's entries), removes the temporary files left before
+// old, and counts the packs of other Versions.
+func (c *Cache) loadPacks(ents []os.DirEntry, old time.Time) {
+	// Oldest first (names start with the time they were written), so that
+	// a key in two packs is read from the newer.
+	type found struct {
+		name string
+		at   time.Time
+	}
+	var names []found
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || e.IsDir() {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			if info.ModTime().Before(old) {
+				os.Remove(filepath.Join(c.dir, e.Name())) // left by a process that died
+			}
+			continue
+		}
+		if strings.HasSuffix(e.Name(), ".pack") {
+			if !c.ownPack(e.Name()) {
+				c.unread += info.Size()
+				continue
+			}
+			names = append(names, found{e.Name(), info.ModTime()})
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i].name < names[j].name })
+	// The index is made at its size: grown record by record, it was most
+	// of the time a publish of a big blog spent opening the cache (400,000
+	// records: 117 ms).
+	records := 0
+	for _, n := range names {
+		if info, err := os.Stat(filepath.Join(c.dir, strings.TrimSuffix(n.name, ".pack")+".idx")); err == nil {
+			records += int(min(info.Size(), 1<<30) / 48)
+		}
+	}
+	c.index = make(map[[32]byte]loc, records)
+	for _, n := range names {
+		c.load(n.name, n.at)
+	}
 }
 
 // load opens a pack and adds its records to the index; a damaged pack is
