@@ -164,6 +164,21 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	linked := l.afterRender(results, idx)
 
 	site := &Site{Config: cfg, outputs: idx.out}
+	// sized first: a migrated blog of 20,000 posts has 17,000 diagnostics,
+	// and growing the slice a doubling at a time copies them all again
+	n, posts := len(diags)+len(l.fileDiags), 0
+	for _, r := range results {
+		n += len(r.diags)
+		if r.kind == kindPost {
+			posts++
+		}
+	}
+	if n > cap(diags) {
+		diags = append(make([]Diagnostic, 0, n), diags...)
+	}
+	if posts > 0 {
+		site.Posts = make([]*Post, 0, posts)
+	}
 	diags = append(diags, l.fileDiags...)
 	left := map[string]bool{} // bundles left out
 	for _, r := range results {
