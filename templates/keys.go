@@ -111,7 +111,15 @@ func newDataHasher() *dataHasher { return newDataHasherFor(0) }
 // for what such a render digests (each post and its posts.Post, a few
 // more), not grown a doubling at a time.
 func newDataHasherFor(n int) *dataHasher {
-	return &dataHasher{ptrs: make(map[ptrKey]digest, 2*n+64), strs: map[strKey]digest{}, owns: make(map[ptrKey]*ownDigest, n)}
+	d := &dataHasher{strs: map[strKey]digest{}}
+	d.size(n)
+	return d
+}
+
+// size makes d's maps for a render of n posts (newDataHasherFor); d must
+// not be in use.
+func (d *dataHasher) size(n int) {
+	d.ptrs, d.owns = make(map[ptrKey]digest, 2*n+64), make(map[ptrKey]*ownDigest, n)
 }
 
 // walk is one digest computation: its hash state and the pointers being

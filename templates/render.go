@@ -327,13 +327,23 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	}
 	b := &build{ctx: ctx, r: r, cfg: site.Config, opts: opts}
 	b.loc = locale.For(b.cfg.Language, b.cfg.Strings)
+	var keyMaps chan struct{} // closed once the maps of the keys are made
 	if opts.Keys || opts.Previous != nil {
-		b.keyer = newDataHasherFor(len(site.Posts))
+		b.keyer = newDataHasher()
 		b.keyer.masks = r.masks
 		b.theme, _ = b.keyer.sum("page\x00", r.digest, localeKey(b.loc))
-		// sized for the files of the previous render, which most renders
-		// keep: 60,000 at 20,000 posts, grown one doubling at a time before
-		b.keys, b.kept = make(map[string]Key, previousLen(opts.Previous)), make(map[string]bool, previousLen(opts.Previous))
+		// The maps are sized for the posts and the files of the previous
+		// render, which most renders keep (20,000 and 60,000 at 20,000
+		// posts, grown a doubling at a time before): 15 MB of new memory,
+		// made on a goroutine while the posts are prepared, and waited for
+		// before the first file is added or post digested.
+		keyMaps = make(chan struct{})
+		go func() {
+			defer close(keyMaps)
+			b.keyer.size(len(site.Posts))
+			b.keys, b.kept = make(map[string]Key, previousLen(opts.Previous)), make(map[string]bool, previousLen(opts.Previous))
+		}()
+		defer func() { <-keyMaps }() // no goroutine outlives Render
 	}
 	var err error
 	if b.tpl, err = r.forLocale(b.loc); err != nil {
@@ -383,6 +393,9 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	b.preparePages(site.Pages)
 	b.prepareReaders()
 	b.site.Menu = b.menuLinks(site.Menu)
+	if keyMaps != nil {
+		<-keyMaps
+	}
 	b.out = make(map[string][]byte, max(len(visible)+len(visible)/4+len(b.tags)+32, previousLen(opts.Previous)))
 
 	shown := make(map[string]bool, len(visible))
