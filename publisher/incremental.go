@@ -535,20 +535,8 @@ func (jb *job) remember(inc *incremental, out *site.Output, blobs *gitstore.Blob
 		commit = [20]byte{}
 	}
 	data := inc.record(out, blobs.Hashes(), blobs.Folders(), commit)
-	key := manifestKey(jb.j.Repo.FullName, inc.target)
-	if pp, ok := jb.p.cache.(partsPutter); ok {
-		pp.PutParts(key, data...)
-	} else {
-		jb.p.cache.Put(key, bytes.Join(data, nil))
-	}
+	jb.p.cache.PutParts(manifestKey(jb.j.Repo.FullName, inc.target), data...)
 	jb.p.cache.Flush()
-}
-
-// partsPutter is a build cache that stores a value given in parts
-// (buildcache.Cache): a manifest is mostly runs of the last one's bytes,
-// 9 MiB at 20,000 posts, which it then neither copies nor joins.
-type partsPutter interface {
-	PutParts(key [32]byte, value ...[]byte)
 }
 
 // record is the encoded manifest of the build out, pushed as commit, in
