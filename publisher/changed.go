@@ -28,14 +28,6 @@ func (jb *job) changedPosts(ctx context.Context, base, head gitstore.Commit, cfg
 	if len(diff) == 0 {
 		return nil, nil
 	}
-	// The base site gives old titles; a base that does not load only
-	// loses them.
-	oldTitles := map[string]string{}
-	if baseSite, err := posts.Load(ctx, base.Tree, posts.Options{Config: cfg, Now: jb.p.now(), Repo: jb.j.Repo.FullName, Limits: jb.p.limits.Build.Post}); err == nil && baseSite != nil {
-		for _, p := range baseSite.Posts {
-			oldTitles[p.Path] = p.Title
-		}
-	}
 	var all []*posts.Post
 	var pages map[string]int
 	notPosts := map[string]bool{}   // sections' _index.md and files that only redirect
@@ -54,16 +46,46 @@ func (jb *job) changedPosts(ctx context.Context, base, head gitstore.Commit, cfg
 			}
 		}
 	}
+	bySource := make(map[string]*posts.Post, len(all))
+	byBundle := map[string]*posts.Post{}
+	for _, p := range all {
+		bySource[p.Path] = p
+		if p.Bundle != "" {
+			byBundle[p.Bundle] = p
+		}
+	}
 	owner := func(f string) *posts.Post {
 		if by, ok := linkedBy[f]; ok {
 			f = by // an image a post links to changes that post
 		}
-		for _, p := range all {
-			if p.Path == f || (p.Bundle != "" && strings.HasPrefix(f, p.Bundle+"/")) {
+		if p := bySource[f]; p != nil {
+			return p
+		}
+		for dir := path.Dir(f); dir != "."; dir = path.Dir(dir) {
+			if p := byBundle[dir]; p != nil {
 				return p
 			}
 		}
 		return nil
+	}
+	// The base's posts of the changed files give old titles: those alone
+	// are loaded (a base that does not load only loses them).
+	var before []string
+	for f := range diff {
+		if p := owner(f); p != nil {
+			before = append(before, p.Path)
+		} else if isPostSource(f, dir) {
+			before = append(before, f)
+		}
+	}
+	oldTitles := map[string]string{}
+	if len(before) > 0 {
+		baseSite, err := posts.Load(ctx, newOnlyFiles(base.Tree, before), posts.Options{Config: cfg, Now: jb.p.now(), Repo: jb.j.Repo.FullName, Limits: jb.p.limits.Build.Post})
+		if err == nil && baseSite != nil {
+			for _, p := range baseSite.Posts {
+				oldTitles[p.Path] = p.Title
+			}
+		}
 	}
 	byPath := map[string]*ChangedPost{}
 	for f, status := range diff {

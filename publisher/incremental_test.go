@@ -262,3 +262,53 @@ func TestManifestOfARefusedPushStaysCorrect(t *testing.T) {
 		t.Fatalf("fsck: %s", out)
 	}
 }
+
+// TestIncrementalPreviewRendersOnlyWhatChanged: the second push to a pull
+// request renders its preview again only where the push changed it, and
+// the pages branch is the very tree a publisher without a cache makes.
+func TestIncrementalPreviewRendersOnlyWhatChanged(t *testing.T) {
+	inc := newEnv(t, func(o *Options) { o.Cache = openBuildCache(t) })
+	full := newEnv(t)
+	made := recordBuilds(inc)
+	blog := incrementalBlog(20)
+	base := ""
+	for _, e := range []*env{inc, full} {
+		base = e.commit(gitserver.Change{Ref: "main", Message: "import", Files: blog})
+		mustOutcome(t, e.publish(base), OutcomePublished)
+	}
+	head := base
+	both := func(c gitserver.Change) Result {
+		c.Ref, c.Parent = "refs/pull/7/head", head
+		var r Result
+		for _, e := range []*env{inc, full} {
+			head = e.commit(c)
+			j := e.previewJob(7, head)
+			j.BaseSHA, j.HeadRepo = base, testRepo // not a fork's: those are rendered whole
+			r = e.run(j)
+			mustOutcome(t, r, OutcomePublished)
+		}
+		if a, b := inc.git("rev-parse", "gh-pages^{tree}"), full.git("rev-parse", "gh-pages^{tree}"); a != b {
+			t.Fatalf("%s: the incremental preview made tree %s, the full one %s:\n%s", c.Message, a, b, inc.git("diff", "--stat", b, a))
+		}
+		return r
+	}
+	both(gitserver.Change{Message: "edit p010", Files: map[string]string{
+		"posts/p010.md": strings.Replace(blog["posts/p010.md"], "The body", "The first edit of the body", 1),
+	}})
+	all := len(*made)
+	r := both(gitserver.Change{Message: "edit p003", Files: map[string]string{
+		"posts/p003.md": strings.Replace(blog["posts/p003.md"], "title: ", "title: Retitled ", 1),
+	}})
+	if len(*made) == 0 || len(*made) > all/3 {
+		t.Errorf("a second push of one post rendered %d of the preview's %d files: %v", len(*made), all, *made)
+	}
+	if len(r.Changed) != 2 {
+		t.Errorf("changed posts %+v, want p003 and p010", r.Changed)
+	}
+	for _, c := range r.Changed {
+		if c.Path == "posts/p003.md" && (c.OldTitle == "" || c.OldTitle == c.Title) {
+			t.Errorf("the retitled post: %+v", c)
+		}
+	}
+	t.Logf("second push: %d of %d files rendered: %v", len(*made), all, *made)
+}
