@@ -69,6 +69,10 @@ type Preview struct {
 	url     string
 	watcher *fsnotify.Watcher
 	srv     *server
+	// last is the last good build, its Files holding every file of the
+	// site (those it made and those it kept): the next rebuild makes
+	// again only the files whose input keys changed (site.Previous)
+	last *site.Output
 }
 
 // New watches opts.Dir and builds it once for the address ln listens on,
@@ -116,7 +120,14 @@ func ignoreClosed(err error) error {
 func (p *Preview) rebuild(ctx context.Context) {
 	opts := site.Options{
 		BaseURL: p.url,
-		Render:  templates.Options{Drafts: p.opts.Drafts, Future: p.opts.Future, Images: p.opts.Images},
+		Render:  templates.Options{Drafts: p.opts.Drafts, Future: p.opts.Future, Images: p.opts.Images, Keys: true},
+	}
+	if last := p.last; last != nil {
+		// a save of one post of a big blog makes that post's pages
+		// again, not the whole site
+		opts.Previous = func() site.Previous {
+			return site.Previous{Keys: last.Keys, Size: func(path string) int64 { return int64(len(last.Files[path])) }}
+		}
 	}
 	if p.opts.Cache != nil {
 		opts.Cache = p.opts.Cache
@@ -131,6 +142,11 @@ func (p *Preview) rebuild(ctx context.Context) {
 		p.srv.publish(nil, []string{err.Error() + " (still serving the last good build)"})
 		return
 	}
+	made := len(out.Files)
+	for _, path := range out.Kept {
+		out.Files[path] = p.last.Files[path]
+	}
+	p.last = out
 	var text strings.Builder
 	var problems []string
 	errs, warns := 0, 0
@@ -145,8 +161,8 @@ func (p *Preview) rebuild(ctx context.Context) {
 	}
 	io.WriteString(p.opts.Log, text.String())
 	v := p.srv.publish(out.Files, problems)
-	fmt.Fprintf(p.opts.Log, "preview: build %d: %s in %.2fs, %s, %s\n", v, plural(len(out.Files), "file", "files"),
-		(out.Load + out.Render).Seconds(), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
+	fmt.Fprintf(p.opts.Log, "preview: build %d: %s (%d made, %d as before) in %.2fs, %s, %s\n", v, plural(len(out.Files), "file", "files"),
+		made, len(out.Kept), (out.Load + out.Render).Seconds(), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
 }
 
 // Run serves the preview and rebuilds on every change below the folder
