@@ -139,7 +139,10 @@ func (jb *job) leaveOut(diffBase, head, base gitstore.Commit, out *site.Output) 
 			}
 			data, ok := out.Files[a.Target]
 			if !ok {
-				continue // not shown (a draft's file)
+				// not shown (a draft's file), or kept from the last
+				// preview: the same bytes, which passed this check then
+				// (a file left out is never recorded, so never kept)
+				continue
 			}
 			reason := inertProblem(a.Source, data)
 			if reason == "" {
@@ -149,6 +152,7 @@ func (jb *job) leaveOut(diffBase, head, base gitstore.Commit, out *site.Output) 
 				continue // a page publishbot made took the path
 			}
 			delete(out.Files, a.Target)
+			delete(out.Keys, a.Target) // not recorded: made and checked again next time
 			if st == gitstore.Changed {
 				if own, err := fs.ReadFile(base.Tree, a.Source); err == nil {
 					out.Files[a.Target] = own

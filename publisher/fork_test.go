@@ -221,3 +221,59 @@ func TestForkPublishYAMLIsIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestForkPreviewIsIncremental: a fork's pull request pushed three times
+// is previewed with the build cache as without it — the same pages tree
+// and the same files left out, every time, though the later pushes make
+// only what they changed (a file left out is made and checked again at
+// every push, never kept).
+func TestForkPreviewIsIncremental(t *testing.T) {
+	inc := newEnv(t, func(o *Options) { o.Cache = openBuildCache(t) })
+	full := newEnv(t)
+	made := recordBuilds(inc)
+	var base, head [2]string // each env's own
+	for i, e := range []*env{inc, full} {
+		base[i] = forkBase(t, e)
+		head[i] = base[i]
+	}
+	push := func(msg string, files map[string]string) Result {
+		var rs [2]Result
+		for i, e := range []*env{inc, full} {
+			head[i] = e.commit(gitserver.Change{Ref: "refs/pull/9/head", Parent: head[i], Message: msg, Files: files})
+			rs[i] = e.run(queue.Job{Kind: queue.KindPreview, Repo: e.repo(), Ref: "refs/pull/9/head", SHA: head[i], PR: 9, BaseRef: "main", BaseSHA: base[i], HeadRepo: "forker/blog"})
+			mustOutcome(t, rs[i], OutcomePublished)
+		}
+		if a, b := inc.git("rev-parse", "gh-pages^{tree}"), full.git("rev-parse", "gh-pages^{tree}"); a != b {
+			t.Fatalf("%s: the incremental preview made tree %s, the full one %s:\n%s", msg, a, b, inc.git("diff", "--stat", b, a))
+		}
+		if !slices.Equal(rs[0].LeftOut, rs[1].LeftOut) {
+			t.Fatalf("%s: left out %v, without the cache %v", msg, rs[0].LeftOut, rs[1].LeftOut)
+		}
+		return rs[0]
+	}
+	first := forkFiles(t)
+	first["static/site.css"] = "body { background: url(https://evil.example/track) }\n"
+	push("fork changes", first)
+	all := len(*made)
+	bundle := first["posts/2026-06-19-bundle/index.md"]
+	r := push("the bundle's text", map[string]string{
+		"posts/2026-06-19-bundle/index.md": strings.Replace(bundle, "raw</b>", "raw</b> and more text <script>x()</script>", 1),
+	})
+	if len(*made) > all/3 {
+		t.Errorf("a second push of one post's text made %d of the preview's %d files: %v", len(*made), all, *made)
+	}
+	t.Logf("second push: %d of %d files made: %v", len(*made), all, *made)
+	if len(r.LeftOut) < 8 {
+		t.Errorf("the second push lists %d files left out, want the first push's still: %v", len(r.LeftOut), r.LeftOut)
+	}
+	push("the stylesheet again, a new page and a new post", map[string]string{
+		"static/site.css":          "body { color: red }\n",
+		"static/new.html":          "<script>steal()</script>",
+		"posts/2026-06-20-more.md": "---\ntitle: More\ndate: 2026-06-20\n---\n\nMore <script>x()</script>.\n",
+	})
+	for _, f := range inc.files("gh-pages") {
+		if c := inc.show("gh-pages", f); strings.Contains(c, "steal()") || strings.Contains(c, "evil.example") {
+			t.Errorf("%s holds the fork's script", f)
+		}
+	}
+}

@@ -169,9 +169,7 @@ func (jb *job) plan() (plan, error) {
 		}
 		pl := plan{refs: []string{jb.prRef()}, settings: jb.baseBranch(),
 			noSettings: errors.New("pull request has no base branch"), pages: jb.previewPages}
-		if !jb.fork {
-			pl.previous = previewDir(j.PR)
-		}
+		pl.previous = previewDir(j.PR)
 		return pl, nil
 	case queue.KindCleanup:
 		if j.PR <= 0 {
@@ -564,13 +562,11 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 		Config: &cfg, BaseURL: previewBase, Now: jb.p.now(),
 		Render: templates.Options{Drafts: true, Future: true, PreviewPR: j.PR},
 	}
-	// A fork's files are checked after the build (leaveOut), which needs
-	// every file's bytes: its previews are always rendered whole.
-	var pending *pendingBuild
-	if !jb.fork {
-		pending = jb.previousBuildSoon(previewDir(j.PR))
-		defer pending.wait() // read, whatever happens to the build
-	}
+	// A fork's previews are incremental too: the files leaveOut takes out
+	// are not recorded, so each preview makes them again and checks them
+	// again, and a file kept from the last preview is one that passed.
+	pending := jb.previousBuildSoon(previewDir(j.PR))
+	defer pending.wait() // read, whatever happens to the build
 	pending.options(&in)
 	out, err := jb.build(ctx, head, baseCommit.Tree, in)
 	inc := pending.wait()
