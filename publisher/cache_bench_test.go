@@ -118,8 +118,9 @@ func BenchmarkPublishCorpusOneEdit(b *testing.B) {
 // BenchmarkPreviewCorpusOneEdit is a pull request's preview job (fetch,
 // build, changed posts, write objects, push) after one more commit that
 // edits one post of the pull request, on the corpus blog of
-// PUBLISHBOT_BENCH_POSTS posts, with the build cache; the blog's site and
-// the pull request's first preview are made before the timing starts:
+// PUBLISHBOT_BENCH_POSTS posts, with the build cache, for a pull request
+// from a branch of the repository and one from a fork; the blog's site and
+// each pull request's first preview are made before the timing starts:
 //
 //	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench PreviewCorpusOneEdit -benchtime 5x ./publisher
 func BenchmarkPreviewCorpusOneEdit(b *testing.B) {
@@ -153,41 +154,47 @@ func BenchmarkPreviewCorpusOneEdit(b *testing.B) {
 	if r := e.pub.Run(ctx, queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}, log); r.Outcome != OutcomePublished {
 		b.Fatalf("publish: %s %v", r.Outcome, r.Err)
 	}
-	const pr = 7
-	head, edits := base, 0
-	edit := func() {
-		p := posts[(edits*7919)%len(posts)]
-		text := files[p] + fmt.Sprintf("\n\nPull request edit number %d.\n", edits)
-		edits++
-		head, err = e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "refs/pull/7/head", Parent: head, Message: "edit", Files: map[string]string{p: text}})
-		if err != nil {
-			b.Fatal(err)
+	// A branch of the repository (pull request 7) and a fork (8): a fork's
+	// preview also checks the files it copies (leaveOut).
+	for _, from := range []struct {
+		name, repo string
+		pr         int
+	}{{"branch", testRepo, 7}, {"fork", "forker/blog", 8}} {
+		ref := fmt.Sprintf("refs/pull/%d/head", from.pr)
+		head, edits := base, 0
+		edit := func() {
+			p := posts[(edits*7919+from.pr)%len(posts)]
+			text := files[p] + fmt.Sprintf("\n\nPull request edit number %d.\n", edits)
+			edits++
+			head, err = e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: ref, Parent: head, Message: "edit", Files: map[string]string{p: text}})
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
-		files[p] = text
+		preview := func() Result {
+			j := e.previewJob(from.pr, head)
+			j.Ref, j.BaseSHA, j.HeadRepo = ref, base, from.repo
+			r := e.pub.Run(ctx, j, log)
+			if r.Outcome != OutcomePublished {
+				b.Fatalf("preview %d: %s %v", edits, r.Outcome, r.Err)
+			}
+			return r
+		}
+		edit()
+		preview() // the pull request's first preview: the whole site under pr-preview/pr-N/
+		b.Run(fmt.Sprintf("%s/posts=%d", from.name, n), func(b *testing.B) {
+			rendered, changed := 0, 0
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				edit()
+				b.StartTimer()
+				r := preview()
+				rendered += r.Rendered
+				changed += len(r.Changed)
+			}
+			b.ReportMetric(float64(rendered)/float64(b.N), "rendered/op")
+			b.ReportMetric(float64(changed)/float64(b.N), "changed/op")
+		})
 	}
-	preview := func() Result {
-		j := e.previewJob(pr, head)
-		j.BaseSHA, j.HeadRepo = base, testRepo // a branch of the repository: a fork's previews are rendered whole
-		r := e.pub.Run(ctx, j, log)
-		if r.Outcome != OutcomePublished {
-			b.Fatalf("preview %d: %s %v", edits, r.Outcome, r.Err)
-		}
-		return r
-	}
-	edit()
-	preview() // the pull request's first preview: the whole site under pr-preview/pr-7/
-	b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
-		rendered, changed := 0, 0
-		b.ResetTimer()
-		for range b.N {
-			b.StopTimer()
-			edit()
-			b.StartTimer()
-			r := preview()
-			rendered += r.Rendered
-			changed += len(r.Changed)
-		}
-		b.ReportMetric(float64(rendered)/float64(b.N), "rendered/op")
-		b.ReportMetric(float64(changed)/float64(b.N), "changed/op")
-	})
 }
