@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"github.com/publishbot/publishbot/internal/fileid"
 )
 
 // Version names the running build of the program, for Options.Version: the
@@ -23,7 +25,7 @@ func Version() string { return VersionIn("") }
 
 // VersionIn is Version, keeping the executable's SHA-256, when it needs
 // one, in the folder dir (a build cache's) under the executable's file
-// identity (see fileIdentity): reading a 40 MB executable was an eighth
+// identity (see fileid.Identity): reading a 40 MB executable was an eighth
 // of a one-post publish of a 1,000-post blog. "" keeps nothing.
 func VersionIn(dir string) string {
 	bi, ok := debug.ReadBuildInfo()
@@ -80,7 +82,7 @@ func executableSum(dir string) (string, error) {
 	defer f.Close()
 	id := ""
 	if fi, err := f.Stat(); err == nil && dir != "" {
-		id = fileIdentity(exe, fi)
+		id = fileid.Identity(exe, fi)
 	}
 	memo := filepath.Join(dir, "executable-sums")
 	var known []string // the memo's lines, newest last

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,7 @@ type Preview struct {
 	// site (those it made and those it kept): the next rebuild makes
 	// again only the files whose input keys changed (site.Previous)
 	last *site.Output
+	ids  *contentIDs // the folder's files' contents, named for the build cache
 }
 
 // New watches opts.Dir and builds it once for the address ln listens on,
@@ -95,7 +97,7 @@ func New(ctx context.Context, ln net.Listener, opts Options) (*Preview, error) {
 	if opts.Images == nil {
 		opts.Images = imagery.New(imagery.NewMemCache())
 	}
-	p := &Preview{opts: opts, ln: ln, url: "http://" + urlHost(ln.Addr()) + "/", watcher: watcher, srv: newServer()}
+	p := &Preview{opts: opts, ln: ln, url: "http://" + urlHost(ln.Addr()) + "/", watcher: watcher, srv: newServer(), ids: newContentIDs()}
 	p.rebuild(ctx)
 	return p, nil
 }
@@ -133,7 +135,7 @@ func (p *Preview) rebuild(ctx context.Context) {
 		opts.Cache = p.opts.Cache
 		defer p.opts.Cache.Flush()
 	}
-	out, err := site.BuildDir(ctx, p.opts.Dir, opts)
+	out, err := p.build(ctx, opts)
 	if ctx.Err() != nil {
 		return // stopping: nothing to report
 	}
@@ -163,6 +165,22 @@ func (p *Preview) rebuild(ctx context.Context) {
 	v := p.srv.publish(out.Files, problems)
 	fmt.Fprintf(p.opts.Log, "preview: build %d: %s (%d made, %d as before) in %.2fs, %s, %s\n", v, plural(len(out.Files), "file", "files"),
 		made, len(out.Kept), (out.Load + out.Render).Seconds(), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
+}
+
+// build is site.BuildDir of the folder, its files' contents named by
+// p.ids (posts.ContentIDs).
+func (p *Preview) build(ctx context.Context, opts site.Options) (*site.Output, error) {
+	root, err := os.OpenRoot(p.opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("open content folder: %w", err)
+	}
+	defer root.Close()
+	content := p.ids.folder(root)
+	theme, err := site.TemplatesDir(content)
+	if err != nil {
+		return nil, err
+	}
+	return site.Build(ctx, content, theme, opts)
 }
 
 // Run serves the preview and rebuilds on every change below the folder
