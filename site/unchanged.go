@@ -35,6 +35,11 @@ type Unchanged struct {
 
 // unchangedKey names the record of builds of dir into out with opts.
 func unchangedKey(dir, out string, opts Options) ([32]byte, error) {
+	return recordKey("site-unchanged-1", dir, out, opts)
+}
+
+// recordKey names a record of kind of builds of dir into out with opts.
+func recordKey(kind, dir, out string, opts Options) ([32]byte, error) {
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return [32]byte{}, err
@@ -49,7 +54,7 @@ func unchangedKey(dir, out string, opts Options) ([32]byte, error) {
 	if err != nil {
 		return [32]byte{}, err
 	}
-	return sha256.Sum256(fmt.Appendf(nil, "site-unchanged-1\x00%s\x00%s\x00%s", absDir, absOut, enc)), nil
+	return sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s", kind, absDir, absOut, enc)), nil
 }
 
 // fingerprint is a SHA-256 of the name, type, size and modification time
@@ -124,7 +129,7 @@ func RememberUnchanged(store Store, dir, out string, opts Options, content [32]b
 	if err != nil {
 		return fmt.Errorf("remember build: %w", err)
 	}
-	u := &Unchanged{Diagnostics: b.Site.Diagnostics, Posts: len(b.IndexPages), Files: len(b.Files),
+	u := &Unchanged{Diagnostics: b.Site.Diagnostics, Posts: len(b.IndexPages), Files: len(b.Files) + len(b.Kept),
 		BaseURL: b.Site.Config.BaseURL, Content: content, Output: output}
 	for _, p := range b.Site.Posts {
 		if t := p.NextChange(now); !t.IsZero() && (u.NextChange.IsZero() || t.Before(u.NextChange)) {

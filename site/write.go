@@ -32,6 +32,14 @@ const Manifest = ".publishbot-build"
 // running; the manifest then lists every file this or the previous Write
 // may have left, so the next Write still cleans them up.
 func Write(ctx context.Context, dir string, files map[string][]byte) (written, removed int, err error) {
+	return WriteKeeping(ctx, dir, files, nil)
+}
+
+// WriteKeeping is Write of an incremental build (LastBuild): the files
+// kept (Output.Kept) are in dir already, as the last Write put them, and
+// stay there as they are — neither written nor removed, and listed in the
+// manifest with the files written.
+func WriteKeeping(ctx context.Context, dir string, files map[string][]byte, kept []string) (written, removed int, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, 0, fmt.Errorf("create output folder: %w", err)
 	}
@@ -53,11 +61,18 @@ func Write(ctx context.Context, dir string, files map[string][]byte) (written, r
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	keep := make(map[string]bool, len(kept))
+	for _, p := range kept {
+		if _, made := files[p]; made || !fs.ValidPath(p) || p == "." || p == Manifest {
+			return 0, 0, fmt.Errorf("keep %s: invalid output path", p)
+		}
+		keep[p] = true
+	}
 
 	// stale files first, so a file may become a folder and back
 	var staleDirs []string
 	for _, p := range previous {
-		if _, ok := files[p]; ok {
+		if _, ok := files[p]; ok || keep[p] {
 			continue
 		}
 		if err := root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -88,11 +103,15 @@ func Write(ctx context.Context, dir string, files map[string][]byte) (written, r
 	if err := writeFiles(ctx, root, paths, files); err != nil {
 		// Some of paths may be written: list them with what the previous
 		// build left, so that the next build removes what it does not make.
-		all := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(paths), previous...))))
+		all := slices.Compact(slices.Sorted(slices.Values(append(append(slices.Clone(paths), previous...), kept...))))
 		writeManifest(root, all)
 		return 0, removed, err
 	}
-	if err := writeManifest(root, paths); err != nil {
+	all := paths
+	if len(kept) > 0 {
+		all = slices.Sorted(slices.Values(append(slices.Clone(paths), kept...)))
+	}
+	if err := writeManifest(root, all); err != nil {
 		return len(paths), removed, err
 	}
 	return len(paths), removed, nil

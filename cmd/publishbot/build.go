@@ -64,13 +64,21 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	opts := site.Options{BaseURL: *baseURL, Render: templates.Options{Drafts: *drafts, Future: *future, Images: localImageProcessor(getenv, cliLog(stderr))}, Limits: limits}
 	cache := openBuildCache(cdir, cacheMax, cliLog(stderr))
 	var content [32]byte
+	var prev site.Previous
 	if cache != nil {
 		defer cache.Close()
 		opts.Cache = cache
+		opts.Render.Keys = true // for the next build: see LastBuild
 		if done, err := buildUnchanged(cache, dir, *out, opts, start, stdout, stderr); done {
 			return err
 		}
 		content, _ = site.ContentFingerprint(dir, *out)
+		if p, ok := site.LastBuild(cache, dir, *out, opts); ok {
+			// the files whose keys did not change stay in the output
+			// folder as the last build wrote them
+			prev = p
+			opts.Previous = func() site.Previous { return p }
+		}
 	}
 	b, err := site.BuildDir(ctx, dir, opts)
 	if err != nil {
@@ -84,15 +92,17 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stderr, "publish.yaml: warning: no base_url: feeds, sitemap and canonical links are relative, and feed readers and search engines cannot follow them; set base_url in publish.yaml (such as https://owner.github.io/repo/) or pass --base-url [base-url-missing]")
 		warns++
 	}
-	written, removed, err := site.Write(ctx, *out, b.Files)
+	written, removed, err := site.WriteKeeping(ctx, *out, b.Files, b.Kept)
 	if err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
 	if cache != nil {
-		site.RememberUnchanged(cache, dir, *out, opts, content, b, start) // best effort: the next build builds again
+		// best effort: without them the next build builds again
+		site.RememberUnchanged(cache, dir, *out, opts, content, b, start)
+		site.RememberBuild(cache, dir, *out, opts, b, prev)
 	}
-	fmt.Fprintf(stdout, "built %s, %s into %s (%s removed) in %.2fs: %s, %s\n",
-		plural(len(b.IndexPages), "post", "posts"), plural(written, "file", "files"), *out, plural(removed, "stale file", "stale files"),
+	fmt.Fprintf(stdout, "built %s, %s into %s (%d written, %s removed) in %.2fs: %s, %s\n",
+		plural(len(b.IndexPages), "post", "posts"), plural(written+len(b.Kept), "file", "files"), *out, written, plural(removed, "stale file", "stale files"),
 		time.Since(start).Seconds(), plural(errs, "error", "errors"), plural(warns, "warning", "warnings"))
 	if errs > 0 {
 		return &exitError{Code: 1}

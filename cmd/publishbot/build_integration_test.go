@@ -86,7 +86,7 @@ func TestBuildExampleBlog(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "posts", "mapping-the-office-network")); !os.IsNotExist(err) {
 		t.Errorf("stale folder left behind")
 	}
-	if strings.Contains(stdout, "(0 stale files removed)") {
+	if strings.Contains(stdout, " 0 stale files removed)") {
 		t.Errorf("rebuild stdout = %q", stdout)
 	}
 }
