@@ -16,6 +16,24 @@ import (
 	"github.com/publishbot/publishbot/queue"
 )
 
+// corpusBlog is the corpus blog of PUBLISHBOT_BENCH_POSTS posts: its
+// size, its files and its dated posts.
+func corpusBlog(b *testing.B) (n int, files map[string]string, posts []string) {
+	n, err := corpusgen.BenchSize(os.Getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	files = make(map[string]string, len(raw))
+	for k, v := range raw {
+		files[k] = string(v)
+	}
+	return n, files, corpusgen.DatedPosts(raw)
+}
+
 // BenchmarkPublishCorpusOneEdit is a whole publish job (fetch, build, write
 // objects, push) after one post of the Rust-blog-based corpus changed, with
 // the build cache (cache=on) and without (cache=off). The size is
@@ -26,19 +44,7 @@ import (
 // PUBLISHBOT_BENCH_CPUPROFILE=file writes a CPU profile of the edits with
 // the cache (not of the first publish).
 func BenchmarkPublishCorpusOneEdit(b *testing.B) {
-	n, err := corpusgen.BenchSize(os.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	files := make(map[string]string, len(raw))
-	for k, v := range raw {
-		files[k] = string(v)
-	}
-	posts := corpusgen.DatedPosts(raw)
+	n, files, posts := corpusBlog(b)
 	for _, cached := range []bool{true, false} {
 		// PUBLISHBOT_BENCH_CACHE=on (or off) sets up only that
 		// configuration: a first publish of 6,629 posts takes minutes.
@@ -124,19 +130,7 @@ func BenchmarkPublishCorpusOneEdit(b *testing.B) {
 //
 //	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench PreviewCorpusOneEdit -benchtime 5x ./publisher
 func BenchmarkPreviewCorpusOneEdit(b *testing.B) {
-	n, err := corpusgen.BenchSize(os.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
-	if err != nil {
-		b.Fatal(err)
-	}
-	files := make(map[string]string, len(raw))
-	for k, v := range raw {
-		files[k] = string(v)
-	}
-	posts := corpusgen.DatedPosts(raw)
+	n, files, posts := corpusBlog(b)
 	c, err := buildcache.Open(b.TempDir(), buildcache.Options{Version: "bench"})
 	if err != nil {
 		b.Fatal(err)
