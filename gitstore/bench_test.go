@@ -3,7 +3,10 @@ package gitstore
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +16,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/publishbot/publishbot/gitserver"
+	"github.com/publishbot/publishbot/internal/corpusgen"
 )
 
 // BenchmarkFirstFetch fetches a repository of 1,000 posts (about 2 MB)
@@ -191,4 +195,76 @@ func BenchmarkPushOneChangedFile(b *testing.B) {
 		fresh.Close()
 	}
 	b.ReportMetric(float64(write.Microseconds())/1000/float64(i), "write-ms/op")
+}
+
+// BenchmarkListAfterOneChange lists the source tree of a blog made from
+// the Rust blog's posts (PUBLISHBOT_BENCH_POSTS, default 1,000; about one
+// folder per ten files, as the corpus's bundles make), after one file
+// changed, in a new Store over the same folder each time, as `publishbot
+// publish` does: open, CheckTree, every folder read and every file's size
+// and content id asked, Close.
+//
+//	PUBLISHBOT_BENCH_POSTS=20000 go test -run '^$' -bench ListAfterOneChange -benchmem ./gitstore
+func BenchmarkListAfterOneChange(b *testing.B) {
+	n, err := corpusgen.BenchSize(os.Getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b)
+	head := plumbing.NewHash(e.commit(gitserver.Change{Ref: "main", Files: stringFiles(raw)}))
+	r := e.open(Options{Limits: Limits{MaxTotalBytes: -1, MaxFiles: -1}})
+	fetch(b, r, "refs/heads/main")
+	edited := corpusgen.DatedPosts(raw)[0]
+	list := func(r *Repo, head plumbing.Hash) int {
+		if err := r.CheckTree(head.String()); err != nil {
+			b.Fatal(err)
+		}
+		c, err := r.Commit(head.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		files := 0
+		err = fs.WalkDir(c.Tree, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			files++
+			if _, err := d.Info(); err != nil {
+				return err
+			}
+			if _, ok := c.Tree.(interface{ ContentID(string) (string, bool) }).ContentID(p); !ok {
+				return fmt.Errorf("no content id for %s", p)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return files
+	}
+	if got := list(r, head); got != len(raw) {
+		b.Fatalf("listed %d files of %d", got, len(raw))
+	}
+	r.Close()
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		head = commitLocally(b, r, head, edited, fmt.Appendf(nil, "edit %d\n", i))
+		b.StartTimer()
+		s, err := New(Options{Dir: e.dir, Limits: Limits{MaxTotalBytes: -1, MaxFiles: -1}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		fresh, err := s.Open(e.remote())
+		if err != nil {
+			b.Fatal(err)
+		}
+		list(fresh, head)
+		fresh.Close()
+	}
 }

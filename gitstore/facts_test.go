@@ -39,6 +39,7 @@ func TestCheckTreeRemembersAcrossStores(t *testing.T) {
 	if err := r.CheckTree(head.String()); err != nil {
 		t.Fatal(err)
 	}
+	r.store.facts.save() // as Close does
 	if _, err := os.Stat(filepath.Join(e.dir, factsFile)); err != nil {
 		t.Fatalf("no facts file: %v", err)
 	}
@@ -66,7 +67,8 @@ func TestCheckTreeRemembersAcrossStores(t *testing.T) {
 	if cs, _ := check(edited); cs.trees != 3 || cs.sizes != 1 {
 		t.Fatalf("after a one-file change: read %d trees and %d sizes, want 3 (/, posts, posts/2) and 1", cs.trees, cs.sizes)
 	}
-	// A listing in a new process takes the sizes from the file.
+	// A listing in a new process takes the sizes and the trees from the
+	// file (the check remembered the three new trees' contents).
 	s, err := New(Options{Dir: e.dir})
 	if err != nil {
 		t.Fatal(err)
@@ -83,8 +85,8 @@ func TestCheckTreeRemembersAcrossStores(t *testing.T) {
 		total += info.Size()
 		return err
 	})
-	if err != nil || cs.sizes != 0 {
-		t.Fatalf("listing: %v, asked %d sizes", err, cs.sizes)
+	if err != nil || cs.sizes != 0 || cs.trees != 0 {
+		t.Fatalf("listing: %v, asked %d sizes and read %d trees", err, cs.sizes, cs.trees)
 	}
 	want := int64(len("edited"))
 	for p, b := range files {
@@ -174,7 +176,7 @@ func TestDamagedFactsFileIsDiscarded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sizes, trees, err := decodeFacts(b)
+			sizes, trees, _, err := decodeFacts(b)
 			if err != nil || len(sizes) != 3 || len(trees) != 3 {
 				t.Fatalf("rebuilt: %d sizes, %d trees, %v", len(sizes), len(trees), err)
 			}
@@ -241,21 +243,26 @@ func TestFactsFileSharedByProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sizes, trees, err := decodeFacts(b)
+	sizes, trees, contents, err := decodeFacts(b)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for h, c := range contents {
+		if got := plumbing.ComputeHash(plumbing.TreeObject, c.v); got != h {
+			t.Fatalf("tree %s: the content of %s", h, got)
+		}
+	}
 	for h, sum := range trees {
-		if want := truth(t, s, h); sum != want {
-			t.Fatalf("tree %s: %+v, want %+v", h, sum, want)
+		if want := truth(t, s, h); sum.v != want {
+			t.Fatalf("tree %s: %+v, want %+v", h, sum.v, want)
 		}
 	}
 	for h, n := range sizes {
-		if want, err := s.EncodedObjectSize(h); err != nil || n != want {
-			t.Fatalf("blob %s: %d, want %d (%v)", h, n, want, err)
+		if want, err := s.EncodedObjectSize(h); err != nil || n.v != want {
+			t.Fatalf("blob %s: %d, want %d (%v)", h, n.v, want, err)
 		}
 	}
-	if len(trees) == 0 || len(sizes) == 0 {
+	if len(trees) == 0 || len(sizes) == 0 || len(contents) == 0 {
 		t.Fatal("no facts kept")
 	}
 }
@@ -297,24 +304,160 @@ func TestFactsAreBounded(t *testing.T) {
 func FuzzDecodeFacts(f *testing.F) {
 	sizes := map[plumbing.Hash]fact[int64]{{1}: {v: 5}}
 	trees := map[plumbing.Hash]fact[treeSummary]{{2}: {v: treeSummary{1, 5, 5, 3}}}
-	good := encodeFacts(sizes, trees)
+	contents := map[plumbing.Hash]fact[[]byte]{{3}: {v: []byte("100644 a\x00aaaaaaaaaaaaaaaaaaaa")}, {4}: {v: []byte{}}}
+	good := encodeFacts(sizes, trees, contents)
 	f.Add(good)
 	f.Add(good[:len(good)-1])
+	f.Add(encodeFacts(sizes, trees, nil))
+	f.Add(version1Facts(sizes, trees))
 	f.Add([]byte(factsMagic))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, tr, err := decodeFacts(b)
+		s, tr, c, err := decodeFacts(b)
 		if err != nil {
 			return
 		}
+		n := 0
+		for _, v := range c {
+			n += len(v.v)
+		}
+		if n > len(b) {
+			t.Fatalf("%d bytes of tree contents from %d bytes", n, len(b))
+		}
 		for _, n := range s {
-			if n < 0 {
+			if n.v < 0 {
 				t.Fatal("a negative size")
 			}
 		}
-		for _, v := range tr {
-			if v.files < 0 || v.bytes < 0 || v.maxFile < 0 || v.maxPath < 0 {
+		for _, f := range tr {
+			if v := f.v; v.files < 0 || v.bytes < 0 || v.maxFile < 0 || v.maxPath < 0 {
 				t.Fatal("a negative summary")
 			}
 		}
 	})
+}
+
+// version1Facts is a file of the first format (factsMagic1: no tree
+// contents), as an older publishbot wrote it.
+func version1Facts(sizes map[plumbing.Hash]fact[int64], trees map[plumbing.Hash]fact[treeSummary]) []byte {
+	b := encodeFacts(sizes, trees, nil)
+	b = append(append([]byte(factsMagic1), b[len(factsMagic):len(factsMagic)+9]...), b[factsHeaderLen:len(b)-4]...)
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// A listing remembers the trees it read, and a listing in a new process
+// reads none of them from the object store; a file of the first format is
+// still read, and a remembered content that is not its tree's is dropped
+// with a log line, the tree read from the store and the listing right.
+func TestTreeContentsRemembered(t *testing.T) {
+	s := memory.NewStorage()
+	files := map[string][]byte{"publish.yaml": []byte("title: x\n")}
+	for i := range 5 {
+		for j := range 4 {
+			files[fmt.Sprintf("posts/%d/p%d.md", i, j)] = bytes.Repeat([]byte{'p'}, i+j)
+		}
+	}
+	root := memTree(t, s, files)
+	path := filepath.Join(t.TempDir(), factsFile)
+	list := func(f *objectFacts) (map[string]int64, int) {
+		t.Helper()
+		cs := &countingStorer{EncodedObjectStorer: s}
+		got := map[string]int64{}
+		err := fs.WalkDir(newTreeFS(cs, root, 0, f), ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := d.Info()
+			if err == nil {
+				got[p] = info.Size()
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(files) {
+			t.Fatalf("listed %d files, want %d", len(got), len(files))
+		}
+		for p, n := range got {
+			if int64(len(files[p])) != n {
+				t.Fatalf("%s: %d bytes, want %d", p, n, len(files[p]))
+			}
+		}
+		return got, cs.trees
+	}
+	f := newObjectFacts(path, nil)
+	if _, trees := list(f); trees != 7 {
+		t.Fatalf("first listing read %d trees, want 7 (/, posts, posts/0..4)", trees)
+	}
+	f.save()
+	if _, trees := list(newObjectFacts(path, nil)); trees != 0 {
+		t.Fatalf("a new process read %d trees", trees)
+	}
+
+	// the first format: read, with no contents, and rewritten in the new one
+	f.mu.Lock()
+	old := version1Facts(f.sizes, f.trees)
+	f.mu.Unlock()
+	if err := os.WriteFile(path, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logger, hook := logtest.NewNullLogger()
+	g := newObjectFacts(path, logrus.NewEntry(logger))
+	if _, trees := list(g); trees != 7 || len(hook.AllEntries()) != 0 {
+		t.Fatalf("over a first-format file: read %d trees; log %v", trees, hook.AllEntries())
+	}
+	g.save()
+	if b, _ := os.ReadFile(path); !bytes.HasPrefix(b, []byte(factsMagic)) {
+		t.Fatalf("not rewritten: %q", b[:8])
+	}
+
+	// a content under another tree's hash
+	posts, err := fs.Sub(newTreeFS(s, root, 0, nil), "posts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	postsHash := posts.(*treeFS).root
+	g.mu.Lock()
+	wrong := g.contents[root].v
+	g.contents[postsHash] = fact[[]byte]{v: wrong}
+	g.added = true
+	g.mu.Unlock()
+	g.save()
+	h := newObjectFacts(path, logrus.NewEntry(logger))
+	if _, trees := list(h); trees != 1 {
+		t.Fatalf("read %d trees from the store, want 1 (posts)", trees)
+	}
+	if len(hook.AllEntries()) != 1 || !strings.Contains(hook.LastEntry().Message, "did not match") {
+		t.Fatalf("log: %v", hook.AllEntries())
+	}
+	if _, trees := list(h); trees != 0 {
+		t.Fatalf("read %d trees once the right content was remembered", trees)
+	}
+}
+
+// Tree contents are bounded by count and by bytes; what this process used
+// is kept first, and a content too large to keep is not kept.
+func TestTreeContentsAreBounded(t *testing.T) {
+	f := newObjectFacts("", nil)
+	f.maxContents, f.maxContentBytes = 4, 1000
+	for i := range 10 {
+		f.putTreeContent(plumbing.Hash{byte(i)}, bytes.Repeat([]byte{'t'}, 90))
+		if len(f.contents) > 4 || f.contentBytes > 1000 {
+			t.Fatalf("%d contents of %d bytes", len(f.contents), f.contentBytes)
+		}
+	}
+	if _, ok := f.treeContent(plumbing.Hash{9}); !ok {
+		t.Fatal("the last content put is gone")
+	}
+	f.putTreeContent(plumbing.Hash{20}, bytes.Repeat([]byte{'t'}, 101))
+	if _, ok := f.treeContent(plumbing.Hash{20}); ok {
+		t.Fatal("a content over a tenth of the bound was kept")
+	}
+	n := 0
+	for _, c := range f.contents {
+		n += len(c.v)
+	}
+	if n != f.contentBytes {
+		t.Fatalf("counted %d bytes, hold %d", f.contentBytes, n)
+	}
 }

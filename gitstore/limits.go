@@ -5,7 +5,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
@@ -73,14 +72,14 @@ func (e *limitError) Is(target error) bool { return target == ErrPermanent }
 // content, and no tree it summarised before, in this process or an
 // earlier one sharing the Store's folder (see objectFacts): after a
 // one-file change it reads the trees on that file's path and the sizes of
-// their files. An exceeded limit is an error naming the limit, the value
-// and, for a path or a file, the path.
+// their files (Close saves what it learnt for the next process). An
+// exceeded limit is an error naming the limit, the value and, for a path
+// or a file, the path.
 func (r *Repo) CheckTree(commit string) error {
 	c, err := r.commit(commit)
 	if err != nil {
 		return err
 	}
-	defer r.store.facts.save()
 	return checkTree(r.objects, c.TreeHash, r.store.limits, r.store.facts)
 }
 
@@ -108,7 +107,7 @@ func (c *treeCheck) walk(h plumbing.Hash, prefix string) (treeSummary, error) {
 	if sum, ok := c.facts.tree(h); ok && !c.breaksPathOrFile(sum, prefix) {
 		return sum, c.count(sum)
 	}
-	t, err := object.GetTree(c.s, h)
+	t, err := readTree(c.s, c.facts, h)
 	if err != nil {
 		return treeSummary{}, fmt.Errorf("read tree %s: %w", prefix, err)
 	}

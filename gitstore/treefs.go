@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -74,7 +75,7 @@ func (sh *treeShared) tree(h plumbing.Hash) (*dirIndex, error) {
 	if d, ok := sh.trees[h]; ok {
 		return d, nil
 	}
-	t, err := object.GetTree(sh.s, h)
+	t, err := readTree(sh.s, sh.facts, h)
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +95,53 @@ func (sh *treeShared) tree(h plumbing.Hash) (*dirIndex, error) {
 	d.entries = slices.CompactFunc(d.entries, func(a, b entry) bool { return a.name == b.name })
 	sh.trees[h] = d
 	return d, nil
+}
+
+// readTree decodes tree h from the content facts remember, else from s,
+// remembering its content. A remembered content is used only if it hashes
+// to h.
+func readTree(s storer.EncodedObjectStorer, facts *objectFacts, h plumbing.Hash) (*object.Tree, error) {
+	if facts == nil {
+		return object.GetTree(s, h)
+	}
+	if content, ok := facts.treeContent(h); ok {
+		if t, err := decodeTree(content); err == nil && t.Hash == h {
+			return t, nil
+		}
+		facts.dropTreeContent(h)
+	}
+	o, err := s.EncodedObject(plumbing.TreeObject, h)
+	if err != nil {
+		return nil, err
+	}
+	r, err := o.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	content, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	t, err := decodeTree(content)
+	if err != nil {
+		return nil, fmt.Errorf("decode tree %s: %w", h, err)
+	}
+	facts.putTreeContent(h, content)
+	return t, nil
+}
+
+// decodeTree decodes a tree object's content; the tree's Hash is that of
+// the content.
+func decodeTree(content []byte) (*object.Tree, error) {
+	o := &plumbing.MemoryObject{}
+	o.SetType(plumbing.TreeObject)
+	o.Write(content)
+	t := &object.Tree{}
+	if err := t.Decode(o); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // entry is one resolved path: the root itself has a zero Name.

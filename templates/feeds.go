@@ -236,6 +236,52 @@ func (b *build) rss(list []*PostData) ([]byte, error) {
 	return marshalXML(f, size)
 }
 
+// sitemap is the sitemap of urls, in their order: the bytes encoding/xml
+// made of it (an urlset of url elements, a loc and an optional lastmod
+// each, indented by two spaces), written without its reflection, which
+// took a serial 40 ms of every build of 20,000 posts.
+func sitemap(urls []sitemapURL) []byte {
+	var buf bytes.Buffer
+	size := len(xml.Header) + 128
+	for _, u := range urls {
+		size += len(u.Loc) + 80 // an entry's tags and indentation, and its lastmod
+	}
+	buf.Grow(size)
+	buf.WriteString(xml.Header)
+	buf.WriteString(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">`)
+	for _, u := range urls {
+		buf.WriteString("\n  <url>\n    <loc>")
+		if plainXML(u.Loc) {
+			buf.WriteString(u.Loc) // an address is escaped already: most are
+		} else {
+			xml.EscapeText(&buf, []byte(u.Loc))
+		}
+		buf.WriteString("</loc>")
+		if !u.LastMod.IsZero() {
+			buf.WriteString("\n    <lastmod>")
+			buf.Write(u.LastMod.AppendFormat(buf.AvailableBuffer(), "2006-01-02"))
+			buf.WriteString("</lastmod>")
+		}
+		buf.WriteString("\n  </url>")
+	}
+	if len(urls) > 0 {
+		buf.WriteByte('\n')
+	}
+	buf.WriteString("</urlset>\n")
+	return buf.Bytes()
+}
+
+// plainXML says s is XML text as it is: printable ASCII with nothing
+// xml.EscapeText escapes.
+func plainXML(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' {
+			return false
+		}
+	}
+	return true
+}
+
 func marshalXML(v any, sizeHint int) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(sizeHint)
@@ -323,35 +369,11 @@ func (b *build) jsonFeed(list []*PostData) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-type sitemapEntry struct {
-	Loc     string `xml:"loc"`
-	LastMod string `xml:"lastmod,omitempty"`
-}
-
-type sitemapSet struct {
-	XMLName xml.Name       `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`
-	URLs    []sitemapEntry `xml:"url"`
-}
-
 // fixedFiles writes the sitemap, robots.txt, .nojekyll, CNAME and the
 // stylesheet.
 func (b *build) fixedFiles() error {
 	sort.Slice(b.urls, func(i, j int) bool { return b.urls[i].Loc < b.urls[j].Loc })
-	set := sitemapSet{URLs: make([]sitemapEntry, 0, len(b.urls))}
-	size := 1024
-	for _, u := range b.urls {
-		size += len(u.Loc) + 80 // an entry's tags and indentation, and its lastmod
-		e := sitemapEntry{Loc: u.Loc}
-		if !u.LastMod.IsZero() {
-			e.LastMod = u.LastMod.Format("2006-01-02")
-		}
-		set.URLs = append(set.URLs, e)
-	}
-	data, err := marshalXML(set, size)
-	if err != nil {
-		return fmt.Errorf("render sitemap.xml: %w", err)
-	}
-	b.add("sitemap.xml", data)
+	b.add("sitemap.xml", sitemap(b.urls))
 
 	_, staticRobots := b.out["robots.txt"]
 	switch {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"time"
 )
@@ -14,7 +15,7 @@ import (
 // $PUBLISHBOT_CPUPROFILE and a heap profile at its end to
 // $PUBLISHBOT_MEMPROFILE (and, in <that>.peak, the heap profile of the
 // largest live heap a collection found: what the peak memory is made of),
-// when they are set: how the figures of README's
+// and an execution trace to $PUBLISHBOT_TRACE, when they are set: how the figures of README's
 // Performance section say where the time and memory of a publish go. The
 // returned function ends them.
 func startProfiles(getenv func(string) string) (stop func(), err error) {
@@ -34,6 +35,19 @@ func startProfiles(getenv func(string) string) (stop func(), err error) {
 			return stop, fmt.Errorf("PUBLISHBOT_CPUPROFILE: %w", err)
 		}
 		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+	}
+	if p := getenv("PUBLISHBOT_TRACE"); p != "" {
+		// an execution trace: which steps run on one core while the other
+		// waits (go tool trace)
+		f, err := os.Create(p)
+		if err != nil {
+			return stop, fmt.Errorf("PUBLISHBOT_TRACE: %w", err)
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return stop, fmt.Errorf("PUBLISHBOT_TRACE: %w", err)
+		}
+		stops = append(stops, func() { trace.Stop(); f.Close() })
 	}
 	if p := getenv("PUBLISHBOT_MEMPROFILE"); p != "" {
 		stopPeak := watchPeakHeap(p + ".peak")

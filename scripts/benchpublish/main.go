@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	keep := fl.Bool("keep", false, "keep the work folder")
 	verbose := fl.Bool("v", false, "print the last line of every publish's output, with its wall and CPU time")
 	editsOnly := fl.Bool("edits-only", false, "measure only the first publish and the one-post edits (no cold, by-hand or warm builds)")
-	profile := fl.String("profile", "", "write CPU and heap profiles of the first publish and of each one-post edit publish to this folder (<label>-first.cpu, <label>-edit<N>.cpu, .mem)")
+	profile := fl.String("profile", "", "write CPU and heap profiles of the first publish and of each one-post edit publish to this folder (<label>-first.cpu, <label>-edit<N>.cpu, .mem, .trace)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		var env []string
 		if *profile != "" {
 			name := filepath.Join(*profile, b.label+"-first")
-			env = []string{"PUBLISHBOT_CPUPROFILE=" + name + ".cpu", "PUBLISHBOT_MEMPROFILE=" + name + ".mem"}
+			env = profileEnv(name)
 		}
 		if err := publish(b, "first publish", env...); err != nil {
 			return err
@@ -223,7 +223,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			var env []string
 			if *profile != "" {
 				name := filepath.Join(*profile, fmt.Sprintf("%s-edit%d", b.label, e))
-				env = []string{"PUBLISHBOT_CPUPROFILE=" + name + ".cpu", "PUBLISHBOT_MEMPROFILE=" + name + ".mem"}
+				env = profileEnv(name)
 			}
 			if err := publish(b, "one-post edit publish", env...); err != nil {
 				return err
@@ -326,4 +326,10 @@ func measure(prog, dir string, env []string, args ...string) (sample, string, er
 		text = text[len(text)-2000:]
 	}
 	return s, text, err
+}
+
+// profileEnv asks a publish for its CPU and heap profiles and its
+// execution trace, in files named name plus .cpu, .mem and .trace.
+func profileEnv(name string) []string {
+	return []string{"PUBLISHBOT_CPUPROFILE=" + name + ".cpu", "PUBLISHBOT_MEMPROFILE=" + name + ".mem", "PUBLISHBOT_TRACE=" + name + ".trace"}
 }
