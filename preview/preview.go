@@ -21,6 +21,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/publishbot/publishbot/imagery"
+	"github.com/publishbot/publishbot/internal/contentids"
 	"github.com/publishbot/publishbot/posts"
 	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/templates"
@@ -74,7 +75,7 @@ type Preview struct {
 	// site (those it made and those it kept): the next rebuild makes
 	// again only the files whose input keys changed (site.Previous)
 	last *site.Output
-	ids  *contentIDs // the folder's files' contents, named for the build cache
+	ids  *contentids.Memo // the folder's files' contents, named for the build cache
 }
 
 // New watches opts.Dir and builds it once for the address ln listens on,
@@ -97,7 +98,7 @@ func New(ctx context.Context, ln net.Listener, opts Options) (*Preview, error) {
 	if opts.Images == nil {
 		opts.Images = imagery.New(imagery.NewMemCache())
 	}
-	p := &Preview{opts: opts, ln: ln, url: "http://" + urlHost(ln.Addr()) + "/", watcher: watcher, srv: newServer(), ids: newContentIDs()}
+	p := &Preview{opts: opts, ln: ln, url: "http://" + urlHost(ln.Addr()) + "/", watcher: watcher, srv: newServer(), ids: contentids.New()}
 	p.rebuild(ctx)
 	return p, nil
 }
@@ -175,7 +176,7 @@ func (p *Preview) build(ctx context.Context, opts site.Options) (*site.Output, e
 		return nil, fmt.Errorf("open content folder: %w", err)
 	}
 	defer root.Close()
-	content := p.ids.folder(root)
+	content := p.ids.Folder(root)
 	theme, err := site.TemplatesDir(content)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/publishbot/publishbot/templates"
 )
@@ -51,12 +54,30 @@ func LastBuild(store Store, dir, out string, opts Options) (prev Previous, ok bo
 		return Previous{}, false
 	}
 	defer root.Close()
+	// a file taken out or changed by hand is made again; the files are
+	// looked at on every core (21,052 at 6,629 posts: a system call for
+	// each folder on the way, 0.5 s on one)
+	intact := make([]bool, len(paths))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) {
+					return
+				}
+				info, err := root.Lstat(paths[i])
+				intact[i] = err == nil && info.Mode().IsRegular() && info.Size() == sizes[i]
+			}
+		})
+	}
+	wg.Wait()
 	km := make(templates.KeyMap, len(paths))
 	sized := make(map[string]int64, len(paths))
 	there := make([]string, 0, len(paths))
 	for i, p := range paths {
-		// a file taken out or changed by hand is made again
-		if info, err := root.Lstat(p); err == nil && info.Mode().IsRegular() && info.Size() == sizes[i] {
+		if intact[i] {
 			km[p], sized[p] = keys[i], sizes[i]
 			there = append(there, p)
 		}
