@@ -13,10 +13,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"testing/fstest"
 
 	"github.com/publishbot/publishbot/buildcache"
 	"github.com/publishbot/publishbot/examples"
+	"github.com/publishbot/publishbot/internal/contentids"
 	"github.com/publishbot/publishbot/internal/corpusgen"
 	"github.com/publishbot/publishbot/site"
 	"github.com/publishbot/publishbot/templates"
@@ -206,5 +208,41 @@ func BenchmarkRebuildOneEdit(b *testing.B) {
 			}
 			b.ReportMetric(float64(made)/float64(b.N), "made/op")
 		})
+	}
+}
+
+// A preview keeps the names of its folder's files in the build cache once
+// its first build is done, for the next run of preview or build.
+func TestPreviewSavesContentIDs(t *testing.T) {
+	content := filepath.Join(t.TempDir(), "content")
+	if err := os.CopyFS(content, examples.Blog()); err != nil {
+		t.Fatal(err)
+	}
+	cache, err := buildcache.Open(t.TempDir(), buildcache.Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cache.Close()
+	if ids, err := contentids.Load(cache, content); err != nil || ids.Len() != 0 {
+		t.Fatalf("before: %v, %d", err, ids.Len())
+	}
+	// files changed within a clock tick of their read are never
+	// remembered: these have been there longer
+	time.Sleep(1100 * time.Millisecond)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(t.Context(), ln, Options{Dir: content, Log: io.Discard, Cache: cache})
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.last == nil {
+		t.Fatal("the first build failed")
+	}
+	if ids, err := contentids.Load(cache, content); err != nil || ids.Len() == 0 || ids.Len() != p.ids.Len() {
+		t.Fatalf("after the first build: %v, %d names saved, the preview holds %d", err, ids.Len(), p.ids.Len())
 	}
 }

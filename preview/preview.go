@@ -13,7 +13,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +97,15 @@ func New(ctx context.Context, ln net.Listener, opts Options) (*Preview, error) {
 	if opts.Images == nil {
 		opts.Images = imagery.New(imagery.NewMemCache())
 	}
-	p := &Preview{opts: opts, ln: ln, url: "http://" + urlHost(ln.Addr()) + "/", watcher: watcher, srv: newServer(), ids: contentids.New()}
+	ids := contentids.New()
+	if opts.Cache != nil {
+		// the files' names as the last run (or build) of the folder left
+		// them: the first build reads only the files changed since
+		if ids, err = contentids.Load(opts.Cache, opts.Dir); err != nil {
+			fmt.Fprintf(opts.Log, "preview: %v; the folder's files are read afresh\n", err)
+		}
+	}
+	p := &Preview{opts: opts, ln: ln, url: "http://" + urlHost(ln.Addr()) + "/", watcher: watcher, srv: newServer(), ids: ids}
 	p.rebuild(ctx)
 	return p, nil
 }
@@ -149,6 +156,11 @@ func (p *Preview) rebuild(ctx context.Context) {
 	for _, path := range out.Kept {
 		out.Files[path] = p.last.Files[path]
 	}
+	if p.last == nil && p.opts.Cache != nil {
+		// the next run of preview (or build) of the folder reads only
+		// the files changed since
+		p.ids.Save(p.opts.Cache, p.opts.Dir)
+	}
 	p.last = out
 	var text strings.Builder
 	var problems []string
@@ -171,17 +183,7 @@ func (p *Preview) rebuild(ctx context.Context) {
 // build is site.BuildDir of the folder, its files' contents named by
 // p.ids (posts.ContentIDs).
 func (p *Preview) build(ctx context.Context, opts site.Options) (*site.Output, error) {
-	root, err := os.OpenRoot(p.opts.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("open content folder: %w", err)
-	}
-	defer root.Close()
-	content := p.ids.Folder(root)
-	theme, err := site.TemplatesDir(content)
-	if err != nil {
-		return nil, err
-	}
-	return site.Build(ctx, content, theme, opts)
+	return site.BuildDirAs(ctx, p.opts.Dir, p.ids.Folder, opts)
 }
 
 // Run serves the preview and rebuilds on every change below the folder

@@ -212,12 +212,19 @@ func mergeSorted(a, b []string) []string {
 // link leads out of it. Errors are those of Build, and for a folder that
 // cannot be opened.
 func BuildDir(ctx context.Context, dir string, opts Options) (*Output, error) {
+	return BuildDirAs(ctx, dir, (*os.Root).FS, opts)
+}
+
+// BuildDirAs is BuildDir reading the folder through the file system
+// folder makes of it (one that names its files' contents, such as
+// contentids').
+func BuildDirAs(ctx context.Context, dir string, folder func(*os.Root) fs.FS, opts Options) (*Output, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open content folder: %w", err)
 	}
 	defer root.Close()
-	content := root.FS()
+	content := folder(root)
 	theme, err := TemplatesDir(content)
 	if err != nil {
 		return nil, err

@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -163,30 +161,13 @@ func plural(n int, one, many string) string {
 // read again unless its results are not cached (one post edited of 6,629:
 // the Markdown of the other 6,628 is not read and hashed again).
 func buildWithContentIDs(ctx context.Context, cache *buildcache.Cache, dir string, opts site.Options, log *logrus.Entry) (*site.Output, error) {
-	abs, err := filepath.Abs(dir)
+	ids, err := contentids.Load(cache, dir)
 	if err != nil {
-		return nil, err
+		log.WithError(err).Warn("build cache: discarding the folder's content ids")
 	}
-	key := sha256.Sum256([]byte("publishbot content ids 1\x00" + abs))
-	ids := contentids.New()
-	if data, ok := cache.Get(key); ok {
-		if err := ids.Decode(data); err != nil {
-			log.WithError(err).Warn("build cache: discarding the folder's content ids")
-		}
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("open content folder: %w", err)
-	}
-	defer root.Close()
-	content := ids.Folder(root)
-	theme, err := site.TemplatesDir(content)
-	if err != nil {
-		return nil, err
-	}
-	b, err := site.Build(ctx, content, theme, opts)
+	b, err := site.BuildDirAs(ctx, dir, ids.Folder, opts)
 	if err == nil {
-		cache.Put(key, ids.Encode())
+		ids.Save(cache, dir)
 	}
 	return b, err
 }

@@ -12,8 +12,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -49,6 +51,13 @@ type contentID struct {
 // New is an empty Memo.
 func New() *Memo {
 	return &Memo{memo: map[string]contentID{}, now: time.Now}
+}
+
+// Len is how many files the Memo names.
+func (ids *Memo) Len() int {
+	ids.mu.Lock()
+	defer ids.mu.Unlock()
+	return len(ids.memo)
 }
 
 // Folder is the folder root as an fs.FS whose files' contents are named
@@ -184,4 +193,43 @@ func (ids *Memo) Decode(data []byte) error {
 		}
 	}
 	return nil
+}
+
+// Store keeps a Memo between processes: the build cache.
+type Store interface {
+	Get(key [32]byte) ([]byte, bool)
+	Put(key [32]byte, value []byte)
+}
+
+// storeKey is the Store's key of the Memo of the folder dir.
+func storeKey(dir string) ([32]byte, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256([]byte("publishbot content ids 1\x00" + abs)), nil
+}
+
+// Load is the Memo Save last kept in store for the folder dir; an empty
+// one when there is none, and with an error when the one there does not
+// decode (it is not used).
+func Load(store Store, dir string) (*Memo, error) {
+	ids := New()
+	key, err := storeKey(dir)
+	if err != nil {
+		return ids, err
+	}
+	if data, ok := store.Get(key); ok {
+		if err := ids.Decode(data); err != nil {
+			return ids, fmt.Errorf("content ids of %s: %w", dir, err)
+		}
+	}
+	return ids, nil
+}
+
+// Save keeps the Memo (Encode) in store for the folder dir.
+func (ids *Memo) Save(store Store, dir string) {
+	if key, err := storeKey(dir); err == nil {
+		store.Put(key, ids.Encode())
+	}
 }

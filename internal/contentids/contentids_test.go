@@ -177,3 +177,43 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+type mapStore map[[32]byte][]byte
+
+func (m mapStore) Get(k [32]byte) ([]byte, bool) { v, ok := m[k]; return v, ok }
+func (m mapStore) Put(k [32]byte, v []byte)      { m[k] = v }
+
+// Save keeps a folder's Memo under the folder's absolute path (a relative
+// name finds it too; another folder does not), and Load of a damaged one
+// says so and gives an empty Memo.
+func TestLoadSave(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("alpha"), 0o644)
+	os.Chtimes(filepath.Join(dir, "a.md"), time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	store := mapStore{}
+	ids, err := Load(store, dir)
+	if err != nil || ids.Len() != 0 {
+		t.Fatalf("nothing saved: %v, %d", err, ids.Len())
+	}
+	ids.now = func() time.Time { return time.Now().Add(time.Hour) } // a.md long unchanged
+	ids.Folder(root).(posts.ContentIDs).ContentID("a.md")
+	ids.Save(store, dir)
+	t.Chdir(filepath.Dir(dir))
+	if got, err := Load(store, filepath.Base(dir)); err != nil || got.Len() != 1 {
+		t.Fatalf("relative name: %v, %d entries", err, got.Len())
+	}
+	if got, err := Load(store, t.TempDir()); err != nil || got.Len() != 0 {
+		t.Fatalf("another folder: %v, %d entries", err, got.Len())
+	}
+	for k, v := range store {
+		store[k] = v[:len(v)-3]
+	}
+	if got, err := Load(store, dir); err == nil || got.Len() != 0 {
+		t.Fatalf("damaged: %v, %d entries", err, got.Len())
+	}
+}
