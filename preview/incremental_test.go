@@ -13,8 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"testing/fstest"
+	"time"
 
 	"github.com/publishbot/publishbot/buildcache"
 	"github.com/publishbot/publishbot/examples"
