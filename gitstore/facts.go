@@ -138,14 +138,10 @@ func (f *objectFacts) blobSize(s storer.EncodedObjectStorer, h plumbing.Hash) (i
 	}
 	f.ensureLoaded()
 	f.mu.Lock()
-	n, ok := f.sizes[h]
-	if ok && !n.used {
-		n.used = true
-		f.sizes[h] = n
-	}
+	n, ok := use(f.sizes, h)
 	f.mu.Unlock()
 	if ok {
-		return n.v, nil
+		return n, nil
 	}
 	size, err := objectSize(s, h)
 	if err != nil {
@@ -166,12 +162,17 @@ func (f *objectFacts) tree(h plumbing.Hash) (treeSummary, bool) {
 	f.ensureLoaded()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t, ok := f.trees[h]
-	if ok && !t.used {
-		t.used = true
-		f.trees[h] = t
+	return use(f.trees, h)
+}
+
+// use is the fact of h in m, marked used by this process.
+func use[T any](m map[plumbing.Hash]fact[T], h plumbing.Hash) (T, bool) {
+	v, ok := m[h]
+	if ok && !v.used {
+		v.used = true
+		m[h] = v
 	}
-	return t.v, ok
+	return v.v, ok
 }
 
 func (f *objectFacts) putTree(h plumbing.Hash, sum treeSummary) {
@@ -197,12 +198,7 @@ func (f *objectFacts) treeContent(h plumbing.Hash) ([]byte, bool) {
 	f.ensureLoaded()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c, ok := f.contents[h]
-	if ok && !c.used {
-		c.used = true
-		f.contents[h] = c
-	}
-	return c.v, ok
+	return use(f.contents, h)
 }
 
 // dropTreeContent forgets the content remembered for tree h: it was not
