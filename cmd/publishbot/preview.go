@@ -39,7 +39,8 @@ func runPreview(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return fmt.Errorf("preview: listen: %w", err)
 	}
-	p, err := preview.New(ctx, ln, preview.Options{Dir: dir, Drafts: *drafts, Future: *future, Log: stderr, Cache: previewCache(cache)})
+	p, err := preview.New(ctx, ln, preview.Options{Dir: dir, Drafts: *drafts, Future: *future, Log: stderr, Cache: previewCache(cache),
+		Images: previewImages(getenv, cliLog(stderr))})
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("preview: %w", err)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -52,16 +54,24 @@ func (w *previewLineWriter) String() string {
 }
 
 // TestPreviewCommand runs `publishbot preview` on the example blog: it says
-// where it serves, serves the built site with the live reload, and stops
-// when its context ends. Rebuilds are tested in package preview.
+// where it serves, serves the built site with the live reload, keeps the
+// resized photos in the data folder (for its next start) and stops when its
+// context ends. Rebuilds are tested in package preview.
 func TestPreviewCommand(t *testing.T) {
 	content := copyContentTree(t, exampleBlogDir)
+	data := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	stdout, stderr := newPreviewLineWriter(), newPreviewLineWriter()
 	done := make(chan error, 1)
+	getenv := func(k string) string {
+		if k == "PUBLISHBOT_DATA_DIR" {
+			return data
+		}
+		return ""
+	}
 	go func() {
-		done <- run(ctx, []string{"preview", "--addr", "127.0.0.1:0", content}, func(string) string { return "" }, stdout, stderr)
+		done <- run(ctx, []string{"preview", "--addr", "127.0.0.1:0", "--cache-dir", t.TempDir(), content}, getenv, stdout, stderr)
 	}()
 
 	var base string
@@ -89,6 +99,9 @@ func TestPreviewCommand(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "preview: build 1: ") {
 		t.Errorf("no build line on stderr:\n%s", stderr.String())
+	}
+	if kept, _ := os.ReadDir(filepath.Join(data, "images")); len(kept) == 0 {
+		t.Error("the resized photos were not kept in the data folder")
 	}
 
 	cancel()
