@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -206,11 +205,7 @@ func BenchmarkPushOneChangedFile(b *testing.B) {
 //
 //	PUBLISHBOT_BENCH_POSTS=20000 go test -run '^$' -bench ListAfterOneChange -benchmem ./gitstore
 func BenchmarkListAfterOneChange(b *testing.B) {
-	n, err := corpusgen.BenchSize(os.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
+	_, raw, err := corpusgen.BenchBlog(os.Getenv)
 	if err != nil {
 		b.Fatal(err)
 	}

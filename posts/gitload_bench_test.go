@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"sync"
 	"testing"
@@ -46,11 +45,7 @@ func (c *memCache) Put(k [32]byte, v []byte) {
 //
 //	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench LoadGitOneEdit -benchmem ./posts
 func BenchmarkLoadGitOneEdit(b *testing.B) {
-	n, err := corpusgen.BenchSize(os.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
+	_, raw, err := corpusgen.BenchBlog(os.Getenv)
 	if err != nil {
 		b.Fatal(err)
 	}

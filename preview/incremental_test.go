@@ -155,11 +155,7 @@ func mapFS(files map[string][]byte) fs.FS {
 //
 //	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench RebuildOneEdit -benchtime 5x ./preview
 func BenchmarkRebuildOneEdit(b *testing.B) {
-	n, err := corpusgen.BenchSize(os.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	files, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
+	n, files, err := corpusgen.BenchBlog(os.Getenv)
 	if err != nil {
 		b.Fatal(err)
 	}

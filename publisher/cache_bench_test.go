@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"testing"
 
@@ -19,11 +18,7 @@ import (
 // corpusBlog is the corpus blog of PUBLISHBOT_BENCH_POSTS posts: its
 // size, its files and its dated posts.
 func corpusBlog(b *testing.B) (n int, files map[string]string, posts []string) {
-	n, err := corpusgen.BenchSize(os.Getenv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	raw, err := corpusgen.Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
+	n, raw, err := corpusgen.BenchBlog(os.Getenv)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -157,6 +157,18 @@ func DatedPosts(files map[string][]byte) []string {
 	return out
 }
 
+// BenchBlog is the blog a benchmark of a package of this module builds:
+// BenchSize posts made from the Rust blog corpus (the shared test data,
+// two folders above the package's), its files by path.
+func BenchBlog(getenv func(string) string) (int, map[string][]byte, error) {
+	n, err := BenchSize(getenv)
+	if err != nil {
+		return 0, nil, err
+	}
+	files, err := Files(filepath.Join("..", "..", "shared", "testdata", "corpus", "zola-rust-blog"), n)
+	return n, files, err
+}
+
 // BenchSize is the size of blog a benchmark makes: PUBLISHBOT_BENCH_POSTS
 // (issue 13 uses 1000, 6629 and 20000), else 1000.
 func BenchSize(getenv func(string) string) (int, error) {
