@@ -29,8 +29,10 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -96,6 +98,12 @@ type Cache struct {
 	index   map[[32]byte]loc
 	pending map[[32]byte]parts
 	pendN   int
+	// flushing are the values of the Flushes writing now, newest last,
+	// and unwritten those of Flushes that failed: a Get still finds them
+	// (a build reads back what it rendered; see Get), and unwritten are
+	// dropped at Close
+	flushing  []*flushed
+	unwritten map[[32]byte]parts
 	// ready is closed once Open's goroutine has read the packs' indexes:
 	// packs, index and unread are not used before
 	ready  chan struct{}
@@ -106,12 +114,19 @@ type Cache struct {
 	unread int64
 }
 
+// flushed are the values one Flush writes.
+type flushed struct{ values map[[32]byte]parts }
+
 type pack struct {
 	name    string
 	f       *os.File
 	size    int64
 	touched time.Time
 	bad     bool
+	// written is when this Cache wrote the pack (zero: another wrote it):
+	// evict leaves it for touchAfter, so that a build that put more than
+	// the cap holds reads back all it put
+	written time.Time
 }
 
 // Packs are read with a read system call per record, not mapped: the
@@ -361,12 +376,15 @@ func (c *Cache) key(k [32]byte) [32]byte {
 }
 
 // Get returns the value stored under key. A missing entry is a miss; so is
-// a damaged one: its pack is removed and logged.
+// a damaged one: its pack is removed and logged. A value Put by this Cache
+// is found until Close, whether its pack is being written, was written, or
+// could not be written (it is then kept in memory): a build may drop what
+// it Put and read it back when it needs it.
 func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 	k := c.key(key)
 	<-c.ready
 	c.mu.Lock()
-	if v, ok := c.pending[k]; ok {
+	if v, ok := c.unflushed(k); ok {
 		c.mu.Unlock()
 		return v.join(), true
 	}
@@ -415,11 +433,27 @@ func (c *Cache) Has(key [32]byte) bool {
 	<-c.ready
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.pending[k]; ok {
+	if _, ok := c.unflushed(k); ok {
 		return true
 	}
 	_, ok := c.index[k]
 	return ok
+}
+
+// unflushed is the value under k (a key under the Version) that is not in
+// a pack of the index: pending, being written, or not written. Callers
+// hold c.mu.
+func (c *Cache) unflushed(k [32]byte) (parts, bool) {
+	if v, ok := c.pending[k]; ok {
+		return v, true
+	}
+	for i := len(c.flushing) - 1; i >= 0; i-- {
+		if v, ok := c.flushing[i].values[k]; ok {
+			return v, true
+		}
+	}
+	v, ok := c.unwritten[k]
+	return v, ok
 }
 
 // Put stores value under key; the caller must not change value afterwards.
@@ -471,6 +505,10 @@ func (c *Cache) Flush() {
 	c.mu.Lock()
 	pending := c.pending
 	c.pending, c.pendN = map[[32]byte]parts{}, 0
+	this := &flushed{pending}
+	if len(pending) > 0 {
+		c.flushing = append(c.flushing, this)
+	}
 	c.mu.Unlock()
 	if len(pending) == 0 {
 		return
@@ -511,11 +549,18 @@ func (c *Cache) Flush() {
 	})
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.flushing = slices.DeleteFunc(c.flushing, func(f *flushed) bool { return f == this })
 	if err != nil {
 		if !c.warned {
 			c.warned = true
 			c.log.WithError(err).Warn("build cache not written; builds go on without it")
 		}
+		// kept for this Cache's Gets, not written again: a full disk is
+		// not tried at every Put
+		if c.unwritten == nil {
+			c.unwritten = map[[32]byte]parts{}
+		}
+		maps.Copy(c.unwritten, pending)
 		return
 	}
 	idx := make([]byte, 0, len(keys)*(32+16))
@@ -528,9 +573,11 @@ func (c *Cache) Flush() {
 	// every record it reads, so a wrong index is a miss, never a wrong value.
 	os.WriteFile(filepath.Join(c.dir, strings.TrimSuffix(name, ".pack")+".idx"), idx, 0o644)
 	p := newPack(name, f, size, c.now())
+	p.written = p.touched
 	c.packs[name] = p
 	for i, k := range keys {
 		c.index[k] = loc{p, offs[i], int64(headerLen + pending[k].len())}
+		delete(c.unwritten, k) // written now: the pack's is the newer value
 	}
 	c.evict(p)
 }
@@ -602,8 +649,10 @@ func (c *Cache) evict(keep *pack) {
 	sort.Slice(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
 	target := c.max / 10 * 9
 	c.unread = 0
+	now := c.now()
 	for _, e := range all {
-		if total <= target || e.name == keep.name {
+		mine := c.packs[e.name]
+		if total <= target || e.name == keep.name || mine != nil && !mine.written.IsZero() && now.Sub(mine.written) < touchAfter {
 			if !c.ownPack(e.name) {
 				c.unread += e.size
 			}
@@ -635,6 +684,6 @@ func (c *Cache) Close() error {
 	for _, p := range c.packs {
 		p.close()
 	}
-	c.packs, c.index = map[string]*pack{}, map[[32]byte]loc{}
+	c.packs, c.index, c.unwritten = map[string]*pack{}, map[[32]byte]loc{}, nil
 	return nil
 }

@@ -392,3 +392,98 @@ func TestUseRightAfterOpen(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestReadBackWhatWasPut: a value Put is found by Get until Close, while
+// other goroutines Flush (the values being written are read from memory)
+// and after its pack is written, even when the build puts more than the
+// cap: a build may drop what it rendered and read it back later.
+func TestReadBackWhatWasPut(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, Options{MaxBytes: 4 << 10})
+	value := func(i int) []byte { return []byte(strings.Repeat(fmt.Sprint(i), 300)) }
+	done := make(chan struct{})
+	var flushes sync.WaitGroup
+	flushes.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				c.Flush()
+			}
+		}
+	})
+	for i := range 2000 {
+		c.Put(key(fmt.Sprint(i)), value(i))
+		if v, ok := c.Get(key(fmt.Sprint(i))); !ok || !bytes.Equal(v, value(i)) {
+			t.Fatalf("value %d read back right after Put: %v", i, ok)
+		}
+	}
+	close(done)
+	flushes.Wait()
+	c.Flush()
+	for i := range 2000 {
+		if v, ok := c.Get(key(fmt.Sprint(i))); !ok || !bytes.Equal(v, value(i)) {
+			t.Fatalf("value %d read back after the flushes: %v", i, ok)
+		}
+	}
+	// Once they are old, the cap holds again.
+	c.now = func() time.Time { return time.Now().Add(2 * touchAfter) }
+	c.Put(key("later"), value(1))
+	c.Flush()
+	var total int64
+	for _, p := range packs(t, dir) {
+		st, _ := os.Stat(p)
+		total += st.Size()
+	}
+	if total > 4<<10 {
+		t.Errorf("the cache holds %d bytes once its packs are old, over its cap of %d", total, 4<<10)
+	}
+	if _, ok := c.Get(key("later")); !ok {
+		t.Error("the newest value was evicted")
+	}
+}
+
+// TestFailedFlushKeepsValues: values whose pack cannot be written are
+// logged once and still read back by this Cache (not written again at
+// every Put); a later value Put under the same key and written wins.
+func TestFailedFlushKeepsValues(t *testing.T) {
+	dir := t.TempDir()
+	log, hook := test.NewNullLogger()
+	c := open(t, dir, Options{Log: logrus.NewEntry(log)})
+	c.Put(key("a"), []byte("one"))
+	c.Put(key("b"), []byte("two"))
+	// the packs folder becomes a file: nothing can be written in it
+	if err := os.RemoveAll(c.dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(c.dir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Flush()
+	if len(hook.AllEntries()) != 1 {
+		t.Fatalf("log lines: %v", hook.AllEntries())
+	}
+	for k, want := range map[string]string{"a": "one", "b": "two"} {
+		if v, ok := c.Get(key(k)); !ok || string(v) != want {
+			t.Errorf("%s after a failed flush: %q %v", k, v, ok)
+		}
+	}
+	os.Remove(c.dir)
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.Put(key("a"), []byte("newer"))
+	c.Flush()
+	if v, ok := c.Get(key("a")); !ok || string(v) != "newer" {
+		t.Errorf("a after it was written again: %q %v", v, ok)
+	}
+	c.Close()
+	c2 := open(t, dir, Options{})
+	if _, ok := c2.Get(key("b")); ok {
+		t.Error("a value never written was found by another Cache")
+	}
+	if v, ok := c2.Get(key("a")); !ok || string(v) != "newer" {
+		t.Errorf("a in a new Cache: %q %v", v, ok)
+	}
+}

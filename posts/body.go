@@ -13,12 +13,15 @@ import (
 	"github.com/publishbot/publishbot/internal/searchwords"
 )
 
-// postBody is a post's rendered HTML and plain text. A post rendered in
-// this build holds them; a post whose render came from the RenderCache
-// holds only their digests and reads them from the cache the first time
-// something asks (a page that is rendered again, a feed): a build that
-// renders ten pages of a blog of thousands does not read, decode or keep
-// the bodies of the others.
+// postBody is a post's rendered HTML and plain text. Without a
+// RenderCache a post holds them. With one, a post holds only their
+// digests and reads them from the cache every time something asks (its
+// page, a feed), keeping none: a build that renders ten pages of a blog
+// of thousands does not read, decode or keep the bodies of the others,
+// and a build that renders them all (a first publish) holds each body
+// only while its page is made, not every post's until the end (a third
+// of the memory of a first publish of 20,000 posts). A post rendered in
+// this build is read back from what it Put (see RenderCache).
 type postBody struct {
 	// Known from the cached render, or worked out from html and text on
 	// first use: a build that asks for no input keys and no cache never
@@ -28,7 +31,7 @@ type postBody struct {
 	images                   []string // the src of every <img> of the HTML, in order
 
 	htmlKey, textKey [32]byte    // their RenderCache keys, when lazy
-	cache            RenderCache // nil: html and text are set
+	cache            RenderCache // nil: html and text are set; else they are read at each use
 	// wordsKey is the RenderCache key of the words of a cached render's
 	// text, read on every call of SearchWords and not kept: a build reads
 	// them once, for the search index, and keeping every post's words
@@ -36,23 +39,18 @@ type postBody struct {
 	wordsKey  [32]byte
 	wordsLazy bool
 
-	htmlOnce, textOnce, wordsOnce sync.Once
-	html, text                    string
+	wordsOnce  sync.Once
+	html, text string // without a cache
 	words                         string // searchwords.Unique(text)
 	wordsKnown                    atomic.Bool
 	mu                            sync.Mutex
 	err                           error // the first failed read
 }
 
-func newBody(html, text string) *postBody {
-	b := &postBody{html: html, text: text}
-	b.htmlOnce.Do(func() {})
-	b.textOnce.Do(func() {})
-	return b
-}
+func newBody(html, text string) *postBody { return &postBody{html: html, text: text} }
 
 // cachedBody is the body of a cached render: its sums and image sources
-// are known, html and text are read from cache on first use.
+// are known, html and text are read from cache at each use.
 func cachedBody(cache RenderCache, htmlSum, textSum [32]byte, images []string) *postBody {
 	b := &postBody{htmlSum: htmlSum, textSum: textSum, digest: bodyDigest(htmlSum, textSum), images: images,
 		htmlKey: bodyKey("html", htmlSum), textKey: bodyKey("text", textSum), cache: cache,
@@ -129,14 +127,17 @@ func bodyValue(s string) []byte {
 
 // HTML is the rendered, sanitised body: links to bundle files stay
 // relative to the post's page, all others are absolute paths under the
-// base path. A body the build did not render is read from the build cache
-// on the first call; if that fails, HTML is "" and BodyErr says why.
+// base path. With a build cache it is read from the cache at every call
+// (a caller that needs it twice keeps it); if that fails, HTML is "" and
+// BodyErr says why.
 func (p *Post) HTML() string {
 	b := p.body
-	if b == nil {
+	switch {
+	case b == nil:
 		return ""
+	case b.cache != nil:
+		return b.load(b.htmlKey, "HTML")
 	}
-	b.htmlOnce.Do(func() { b.html = b.load(b.htmlKey, "HTML") })
 	return b.html
 }
 
@@ -144,10 +145,12 @@ func (p *Post) HTML() string {
 // footnotes), for the site's search index; read as HTML is.
 func (p *Post) Text() string {
 	b := p.body
-	if b == nil {
+	switch {
+	case b == nil:
 		return ""
+	case b.cache != nil:
+		return b.load(b.textKey, "text")
 	}
-	b.textOnce.Do(func() { b.text = b.load(b.textKey, "text") })
 	return b.text
 }
 

@@ -195,10 +195,47 @@ func TestCachedSearchWords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Posts[0].body.wordsLazy || again.Posts[0].SearchWords() != plain.Posts[0].SearchWords() {
-		t.Errorf("a post whose words were missing at Load was not rendered again")
+	if again.Posts[0].SearchWords() != plain.Posts[0].SearchWords() {
+		t.Errorf("a post whose words were missing at Load has words %q", again.Posts[0].SearchWords())
 	}
 	if !cache.Has(p.body.wordsKey) {
 		t.Errorf("the render did not put the words back")
+	}
+}
+
+// TestRenderedBodiesAreReadBack: with a cache, a post rendered in this
+// build keeps no body (a first publish would hold every post's until the
+// end): its HTML, text and words are read back from what it Put, at each
+// use, and are those a Load without a cache gives.
+func TestRenderedBodiesAreReadBack(t *testing.T) {
+	plain, err := Load(t.Context(), lazySite, Options{Now: lazyNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := &countingCache{mapCache: mapCache{m: map[[32]byte][]byte{}}, keys: map[[32]byte]bool{}}
+	for _, p := range plain.Posts {
+		cache.keys[bodyKey("html", sha256.Sum256([]byte(p.HTML())))] = true
+	}
+	got, err := Load(t.Context(), lazySite, Options{Now: lazyNow, Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Posts) != len(plain.Posts) {
+		t.Fatalf("%d posts, want %d", len(got.Posts), len(plain.Posts))
+	}
+	read := cache.bodies
+	for i, p := range got.Posts {
+		want := plain.Posts[i]
+		if p.body.html != "" || p.body.text != "" || p.body.words != "" {
+			t.Errorf("%s: the rendered body is held by the post", p.Title)
+		}
+		if p.HTML() != want.HTML() || p.Text() != want.Text() || p.SearchWords() != want.SearchWords() ||
+			p.BodyDigest() != want.BodyDigest() || !slices.Equal(p.ImageSources(), want.ImageSources()) || p.BodyErr() != nil {
+			t.Errorf("%s: body read back differs: %q %q %v", p.Title, p.HTML(), p.Text(), p.BodyErr())
+		}
+		p.HTML()
+	}
+	if n := cache.bodies - read; n != 2*len(got.Posts) {
+		t.Errorf("%d reads of the HTML for 2 calls on %d posts: kept, not read back", n, len(got.Posts))
 	}
 }

@@ -30,7 +30,10 @@ import (
 //
 // The bytes Get returns must never change afterwards, neither in the cache
 // nor for the caller (Load never writes to them): the HTML and text of a
-// cached render are strings that share them rather than copies.
+// cached render are strings that share them rather than copies. Get must
+// find what Put stored for as long as the Site Load returns is used: a post
+// rendered in this build does not keep its body but reads it back, as the
+// posts whose render was cached do (see postBody).
 type RenderCache interface {
 	Get(key [32]byte) ([]byte, bool)
 	Put(key [32]byte, value []byte)
@@ -397,6 +400,9 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	l.cache.Put(bodyKey("text", tk), bodyValue(text))
 	l.cache.Put(wordsKey(tk), bodyValue(p.SearchWords()))
 	l.cache.Put(key, encodeRender(&c))
+	// From here on the post reads its body back from the cache, as a
+	// cached render's does, rather than hold it for the rest of the build
+	p.body = cachedBody(l.cache, hk, tk, c.Images)
 }
 
 // bodyKey is the RenderCache key of a post's HTML or text whose SHA-256 is

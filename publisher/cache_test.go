@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -9,18 +10,42 @@ import (
 	"github.com/publishbot/publishbot/gitserver"
 )
 
-// countingCache counts the values a build found in the cache.
+// countingCache counts the values a build found in the cache that an
+// earlier build put there: a build reads back the bodies it rendered,
+// which are not hits (see nextBuild).
 type countingCache struct {
 	*buildcache.Cache
 	hits atomic.Int64
+	mu   sync.Mutex
+	put  map[[32]byte]bool // since nextBuild
 }
 
 func (c *countingCache) Get(k [32]byte) ([]byte, bool) {
 	v, ok := c.Cache.Get(k)
-	if ok {
+	c.mu.Lock()
+	mine := c.put[k]
+	c.mu.Unlock()
+	if ok && !mine {
 		c.hits.Add(1)
 	}
 	return v, ok
+}
+
+func (c *countingCache) Put(k [32]byte, v []byte) {
+	c.mu.Lock()
+	if c.put == nil {
+		c.put = map[[32]byte]bool{}
+	}
+	c.put[k] = true
+	c.mu.Unlock()
+	c.Cache.Put(k, v)
+}
+
+// nextBuild ends a build: what it put counts as hits from now on.
+func (c *countingCache) nextBuild() {
+	c.mu.Lock()
+	c.put = nil
+	c.mu.Unlock()
 }
 
 // TestPublishAndPreviewUseTheCache: publishes and pull request previews
@@ -45,10 +70,12 @@ func TestPublishAndPreviewUseTheCache(t *testing.T) {
 	if cache.hits.Load() != 0 {
 		t.Fatalf("%d hits on the first publish", cache.hits.Load())
 	}
+	cache.nextBuild()
 	edit := e.commit(gitserver.Change{Ref: "main", Message: "retitle", Files: map[string]string{
 		"posts/second.md": post("Second, retitled", "Another post."),
 	}})
 	mustOutcome(t, e.publish(edit), OutcomePublished)
+	cache.nextBuild()
 	if cache.hits.Load() == 0 {
 		t.Error("the second publish rendered every post again")
 	}
@@ -59,6 +86,7 @@ func TestPublishAndPreviewUseTheCache(t *testing.T) {
 		"posts/third.md": post("Third", "A third post."),
 	}})
 	mustOutcome(t, e.run(e.previewJob(4, head1)), OutcomePublished)
+	cache.nextBuild()
 	hits := cache.hits.Load()
 	head2 := e.commit(gitserver.Change{Ref: "refs/pull/4/head", Parent: head1, Message: "edit", Files: map[string]string{
 		"posts/third.md": post("Third", "A third post, edited."),

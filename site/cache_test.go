@@ -133,15 +133,22 @@ func TestCacheRandomEdits(t *testing.T) {
 	}
 }
 
-// countingCache counts the hits and puts of a cache.
+// countingCache counts the hits and puts of a cache. A hit is a value
+// of an earlier build: a value Put since the last Flush (a build reads
+// back the bodies it rendered) is not one.
 type countingCache struct {
 	*buildcache.Cache
 	hits, puts atomic.Int64
+	mu         sync.Mutex
+	putNow     map[[32]byte]bool
 }
 
 func (c *countingCache) Get(k [32]byte) ([]byte, bool) {
 	v, ok := c.Cache.Get(k)
-	if ok {
+	c.mu.Lock()
+	mine := c.putNow[k]
+	c.mu.Unlock()
+	if ok && !mine {
 		c.hits.Add(1)
 	}
 	return v, ok
@@ -149,7 +156,21 @@ func (c *countingCache) Get(k [32]byte) ([]byte, bool) {
 
 func (c *countingCache) Put(k [32]byte, v []byte) {
 	c.puts.Add(1)
+	c.mu.Lock()
+	if c.putNow == nil {
+		c.putNow = map[[32]byte]bool{}
+	}
+	c.putNow[k] = true
+	c.mu.Unlock()
 	c.Cache.Put(k, v)
+}
+
+// Flush ends a build: what it Put counts as hits from now on.
+func (c *countingCache) Flush() {
+	c.mu.Lock()
+	c.putNow = nil
+	c.mu.Unlock()
+	c.Cache.Flush()
 }
 
 // cacheBlog is a small blog whose posts link to each other, to a bundle's

@@ -3,37 +3,37 @@ package templates
 import (
 	"crypto/sha256"
 	"html/template"
-	"sync"
 
 	"github.com/publishbot/publishbot/posts"
 )
 
 // lazyBody is a post's body as its page shows it (posts' HTML with the
-// images made responsive), made the first time a template asks for it.
-// A render that keeps most pages as they were makes only the bodies of
-// the pages it renders, and reads no other post's HTML from the build
-// cache (see posts.Post.HTML). Its input key is known before: the post's
-// body digest and everything the image rewriting looks up.
+// images made responsive), made when a template asks for it and not
+// kept: a render that keeps most pages as they were makes only the bodies
+// of the pages it renders, and reads no other post's HTML from the build
+// cache (see posts.Post.HTML); one that renders every page holds each
+// body while its page is made, not all of them until the render ends. Its
+// input key is known before: the post's body digest and everything the
+// image rewriting looks up.
 type lazyBody struct {
 	key  [32]byte
-	once sync.Once
-	html template.HTML
-	make func() template.HTML
+	html template.HTML        // an eager body's
+	make func() template.HTML // nil: html
 }
 
 // KeyDigest is what input keys hash for the body (keyDigester).
 func (l *lazyBody) KeyDigest() [32]byte { return l.key }
 
 func (l *lazyBody) get() template.HTML {
-	l.once.Do(func() { l.html, l.make = l.make(), nil })
+	if l.make != nil {
+		return l.make()
+	}
 	return l.html
 }
 
 // eagerBody is a body that is already made.
 func eagerBody(html template.HTML) *lazyBody {
-	l := &lazyBody{key: sha256.Sum256([]byte("eager\x00" + html))}
-	l.once.Do(func() { l.html = html })
-	return l
+	return &lazyBody{key: sha256.Sum256([]byte("eager\x00" + html)), html: html}
 }
 
 // Body is the post's body as trusted HTML: posts.Post.HTML, rendered and

@@ -55,9 +55,11 @@ type binary struct {
 }
 
 type sample struct {
-	wall time.Duration
-	cpu  time.Duration // user + system
-	rss  int64         // KiB
+	wall   time.Duration
+	cpu    time.Duration // user + system
+	sys    time.Duration // system alone: mostly page faults (see faults)
+	faults int64         // minor page faults: the first touch of fresh memory
+	rss    int64         // KiB
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -146,7 +148,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		if *verbose {
 			lines := strings.Split(strings.TrimSpace(out), "\n")
-			fmt.Fprintf(stdout, "%s %s: %.2fs wall, %.2fs CPU, %d MB: %s\n", b.label, step, s.wall.Seconds(), s.cpu.Seconds(), s.rss/1024, lines[len(lines)-1])
+			fmt.Fprintf(stdout, "%s %s: %.2fs wall, %.2fs CPU (%.2fs system, %d page faults), %d MB: %s\n", b.label, step, s.wall.Seconds(), s.cpu.Seconds(), s.sys.Seconds(), s.faults, s.rss/1024, lines[len(lines)-1])
 		}
 		b.results[step] = append(b.results[step], s)
 		return nil
@@ -208,7 +210,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			rss = max(rss, s.rss)
 			cpu += s.cpu
 		}
-		b.results["git add+commit+push"] = append(b.results["git add+commit+push"], sample{time.Since(t0), cpu, rss})
+		b.results["git add+commit+push"] = append(b.results["git add+commit+push"], sample{wall: time.Since(t0), cpu: cpu, rss: rss})
 	}
 
 	// One-post edits, each published by every binary in turn.
@@ -305,7 +307,7 @@ func measure(prog, dir string, env []string, args ...string) (sample, string, er
 	}
 	rssFile.Close()
 	defer os.Remove(rssFile.Name())
-	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M %U %S", "-o", rssFile.Name(), prog}, args...)...)
+	cmd := exec.Command("/usr/bin/time", append([]string{"-f", "%M %U %S %R", "-o", rssFile.Name(), prog}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var out strings.Builder
@@ -314,11 +316,14 @@ func measure(prog, dir string, env []string, args ...string) (sample, string, er
 	err = cmd.Run()
 	s := sample{wall: time.Since(t0)}
 	if b, rerr := os.ReadFile(rssFile.Name()); rerr == nil {
-		if f := strings.Fields(string(b)); len(f) >= 3 {
-			s.rss, _ = strconv.ParseInt(f[len(f)-3], 10, 64)
-			u, _ := strconv.ParseFloat(f[len(f)-2], 64)
-			sy, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		// the last line: a failed command's status line comes before it
+		if f := strings.Fields(string(b)); len(f) >= 4 {
+			s.rss, _ = strconv.ParseInt(f[len(f)-4], 10, 64)
+			u, _ := strconv.ParseFloat(f[len(f)-3], 64)
+			sy, _ := strconv.ParseFloat(f[len(f)-2], 64)
+			s.faults, _ = strconv.ParseInt(f[len(f)-1], 10, 64)
 			s.cpu = time.Duration((u + sy) * float64(time.Second))
+			s.sys = time.Duration(sy * float64(time.Second))
 		}
 	}
 	text := out.String()
