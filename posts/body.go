@@ -41,10 +41,10 @@ type postBody struct {
 
 	wordsOnce  sync.Once
 	html, text string // without a cache
-	words                         string // searchwords.Unique(text)
-	wordsKnown                    atomic.Bool
-	mu                            sync.Mutex
-	err                           error // the first failed read
+	words      string // searchwords.Unique(text)
+	wordsKnown atomic.Bool
+	mu         sync.Mutex
+	err        error // the first failed read
 }
 
 func newBody(html, text string) *postBody { return &postBody{html: html, text: text} }
