@@ -100,10 +100,12 @@ type Cache struct {
 	pendN   int
 	// flushing are the values of the Flushes writing now, newest last,
 	// and unwritten those of Flushes that failed: a Get still finds them
-	// (a build reads back what it rendered; see Get), and unwritten are
-	// dropped at Close
+	// (a build reads back what it rendered; see Get). Unwritten values
+	// are dropped touchAfter after their Flush failed (a build is over by
+	// then; a long-running process on a full disk does not keep every
+	// build's values), and at Close.
 	flushing  []*flushed
-	unwritten map[[32]byte]parts
+	unwritten map[[32]byte]unwrittenValue
 	// ready is closed once Open's goroutine has read the packs' indexes:
 	// packs, index and unread are not used before
 	ready  chan struct{}
@@ -116,6 +118,12 @@ type Cache struct {
 
 // flushed are the values one Flush writes.
 type flushed struct{ values map[[32]byte]parts }
+
+// unwrittenValue is a value whose Flush failed, and when.
+type unwrittenValue struct {
+	v  parts
+	at time.Time
+}
 
 type pack struct {
 	name    string
@@ -452,8 +460,8 @@ func (c *Cache) unflushed(k [32]byte) (parts, bool) {
 			return v, true
 		}
 	}
-	v, ok := c.unwritten[k]
-	return v, ok
+	u, ok := c.unwritten[k]
+	return u.v, ok
 }
 
 // Put stores value under key; the caller must not change value afterwards.
@@ -557,10 +565,14 @@ func (c *Cache) Flush() {
 		}
 		// kept for this Cache's Gets, not written again: a full disk is
 		// not tried at every Put
+		now := c.now()
 		if c.unwritten == nil {
-			c.unwritten = map[[32]byte]parts{}
+			c.unwritten = map[[32]byte]unwrittenValue{}
 		}
-		maps.Copy(c.unwritten, pending)
+		maps.DeleteFunc(c.unwritten, func(_ [32]byte, u unwrittenValue) bool { return now.Sub(u.at) >= touchAfter })
+		for k, v := range pending {
+			c.unwritten[k] = unwrittenValue{v, now}
+		}
 		return
 	}
 	idx := make([]byte, 0, len(keys)*(32+16))

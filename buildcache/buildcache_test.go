@@ -445,8 +445,9 @@ func TestReadBackWhatWasPut(t *testing.T) {
 }
 
 // TestFailedFlushKeepsValues: values whose pack cannot be written are
-// logged once and still read back by this Cache (not written again at
-// every Put); a later value Put under the same key and written wins.
+// logged once and still read back by this Cache for a while (not written
+// again at every Put); a later value Put under the same key and written
+// wins.
 func TestFailedFlushKeepsValues(t *testing.T) {
 	dir := t.TempDir()
 	log, hook := test.NewNullLogger()
@@ -469,6 +470,18 @@ func TestFailedFlushKeepsValues(t *testing.T) {
 			t.Errorf("%s after a failed flush: %q %v", k, v, ok)
 		}
 	}
+	// A later failed Flush drops what failed long before: a process on a
+	// full disk does not keep every build's values.
+	c.now = func() time.Time { return time.Now().Add(2 * touchAfter) }
+	c.Put(key("c"), []byte("three"))
+	c.Flush()
+	if _, ok := c.Get(key("a")); ok {
+		t.Error("a value that failed to be written long ago is still kept")
+	}
+	if v, ok := c.Get(key("c")); !ok || string(v) != "three" {
+		t.Errorf("c after a failed flush: %q %v", v, ok)
+	}
+	c.now = time.Now
 	os.Remove(c.dir)
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		t.Fatal(err)
