@@ -385,9 +385,9 @@ func (c *Cache) key(k [32]byte) [32]byte {
 
 // Get returns the value stored under key. A missing entry is a miss; so is
 // a damaged one: its pack is removed and logged. A value Put by this Cache
-// is found until Close, whether its pack is being written, was written, or
-// could not be written (it is then kept in memory): a build may drop what
-// it Put and read it back when it needs it.
+// is found for ten minutes at least (touchAfter), whether its pack is being
+// written, was written, or could not be written (it is then kept in
+// memory): a build may drop what it Put and read it back when it needs it.
 func (c *Cache) Get(key [32]byte) ([]byte, bool) {
 	k := c.key(key)
 	<-c.ready

@@ -31,9 +31,10 @@ import (
 // The bytes Get returns must never change afterwards, neither in the cache
 // nor for the caller (Load never writes to them): the HTML and text of a
 // cached render are strings that share them rather than copies. Get must
-// find what Put stored for as long as the Site Load returns is used: a post
-// rendered in this build does not keep its body but reads it back, as the
-// posts whose render was cached do (see postBody).
+// find what Put stored for the rest of the build (buildcache.Cache: ten
+// minutes at least): a post rendered in this build does not keep its body
+// but reads it back when its page or a feed needs it, as the posts whose
+// render was cached do (see postBody).
 type RenderCache interface {
 	Get(key [32]byte) ([]byte, bool)
 	Put(key [32]byte, value []byte)
