@@ -3,32 +3,46 @@ package templates
 import (
 	"crypto/sha256"
 	"html/template"
+	"sync"
 
 	"github.com/publishbot/publishbot/posts"
 )
 
 // lazyBody is a post's body as its page shows it (posts' HTML with the
-// images made responsive), made when a template asks for it and not
-// kept: a render that keeps most pages as they were makes only the bodies
-// of the pages it renders, and reads no other post's HTML from the build
-// cache (see posts.Post.HTML); one that renders every page holds each
-// body while its page is made, not all of them until the render ends. Its
-// input key is known before: the post's body digest and everything the
-// image rewriting looks up.
+// images made responsive), made the first time a template asks for it. A
+// render that keeps most pages as they were makes only the bodies of the
+// pages it renders, and reads no other post's HTML from the build cache
+// (see posts.Post.HTML); one that renders every page forgets each post's
+// body once its page is made (forget), rather than hold every post's
+// until the render ends. Its input key is known before: the post's body
+// digest and everything the image rewriting looks up.
 type lazyBody struct {
 	key  [32]byte
-	html template.HTML        // an eager body's
-	make func() template.HTML // nil: html
+	mu   sync.Mutex
+	made bool
+	html template.HTML
+	make func() template.HTML // nil: an eager body, html
 }
 
 // KeyDigest is what input keys hash for the body (keyDigester).
 func (l *lazyBody) KeyDigest() [32]byte { return l.key }
 
 func (l *lazyBody) get() template.HTML {
-	if l.make != nil {
-		return l.make()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.made && l.make != nil {
+		l.html, l.made = l.make(), true
 	}
 	return l.html
+}
+
+// forget drops a made body: the next get makes it again.
+func (l *lazyBody) forget() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.make != nil {
+		l.html, l.made = "", false
+	}
 }
 
 // eagerBody is a body that is already made.

@@ -631,6 +631,9 @@ func (b *build) postPages() error {
 				}
 				pg.JSONLD = ld.jsonLD()
 				results[i], errs[i] = b.tpl.execute(tplPost, pg, len(b.posts[i].Body())+6<<10)
+				if d := b.posts[i]; d.body != nil {
+					d.body.forget() // made once for its page, not held for the rest of the render
+				}
 			}
 		}()
 	}
