@@ -70,6 +70,11 @@ const flushAt = 32 << 20
 // the least-recently-used order is kept to about this precision.
 const touchAfter = 10 * time.Minute
 
+// readBack is how long a value this Cache Put stays readable by it at
+// least, written or not: a build reads back the bodies it rendered
+// (posts.RenderCache) rather than hold them.
+const readBack = 10 * time.Minute
+
 // Options tune Open.
 type Options struct {
 	// MaxBytes caps the size of the packs; zero means DefaultMaxBytes. When
@@ -101,7 +106,7 @@ type Cache struct {
 	// flushing are the values of the Flushes writing now, newest last,
 	// and unwritten those of Flushes that failed: a Get still finds them
 	// (a build reads back what it rendered; see Get). Unwritten values
-	// are dropped touchAfter after their Flush failed (a build is over by
+	// are dropped readBack after their Flush failed (a build is over by
 	// then; a long-running process on a full disk does not keep every
 	// build's values), and at Close.
 	flushing  []*flushed
@@ -132,7 +137,7 @@ type pack struct {
 	touched time.Time
 	bad     bool
 	// written is when this Cache wrote the pack (zero: another wrote it):
-	// evict leaves it for touchAfter, so that a build that put more than
+	// evict leaves it for readBack, so that a build that put more than
 	// the cap holds reads back all it put
 	written time.Time
 }
@@ -385,7 +390,7 @@ func (c *Cache) key(k [32]byte) [32]byte {
 
 // Get returns the value stored under key. A missing entry is a miss; so is
 // a damaged one: its pack is removed and logged. A value Put by this Cache
-// is found for ten minutes at least (touchAfter), whether its pack is being
+// is found for readBack at least (ten minutes), whether its pack is being
 // written, was written, or could not be written (it is then kept in
 // memory): a build may drop what it Put and read it back when it needs it.
 func (c *Cache) Get(key [32]byte) ([]byte, bool) {
@@ -569,7 +574,7 @@ func (c *Cache) Flush() {
 		if c.unwritten == nil {
 			c.unwritten = map[[32]byte]unwrittenValue{}
 		}
-		maps.DeleteFunc(c.unwritten, func(_ [32]byte, u unwrittenValue) bool { return now.Sub(u.at) >= touchAfter })
+		maps.DeleteFunc(c.unwritten, func(_ [32]byte, u unwrittenValue) bool { return now.Sub(u.at) >= readBack })
 		for k, v := range pending {
 			c.unwritten[k] = unwrittenValue{v, now}
 		}
@@ -664,7 +669,7 @@ func (c *Cache) evict(keep *pack) {
 	now := c.now()
 	for _, e := range all {
 		mine := c.packs[e.name]
-		if total <= target || e.name == keep.name || mine != nil && !mine.written.IsZero() && now.Sub(mine.written) < touchAfter {
+		if total <= target || e.name == keep.name || mine != nil && !mine.written.IsZero() && now.Sub(mine.written) < readBack {
 			if !c.ownPack(e.name) {
 				c.unread += e.size
 			}

@@ -428,7 +428,7 @@ func TestReadBackWhatWasPut(t *testing.T) {
 		}
 	}
 	// Once they are old, the cap holds again.
-	c.now = func() time.Time { return time.Now().Add(2 * touchAfter) }
+	c.now = func() time.Time { return time.Now().Add(2 * readBack) }
 	c.Put(key("later"), value(1))
 	c.Flush()
 	var total int64
@@ -472,7 +472,7 @@ func TestFailedFlushKeepsValues(t *testing.T) {
 	}
 	// A later failed Flush drops what failed long before: a process on a
 	// full disk does not keep every build's values.
-	c.now = func() time.Time { return time.Now().Add(2 * touchAfter) }
+	c.now = func() time.Time { return time.Now().Add(2 * readBack) }
 	c.Put(key("c"), []byte("three"))
 	c.Flush()
 	if _, ok := c.Get(key("a")); ok {
