@@ -500,3 +500,143 @@ func TestFailedFlushKeepsValues(t *testing.T) {
 		t.Errorf("a in a new Cache: %q %v", v, ok)
 	}
 }
+
+// TestGetMany: GetMany gives what Get gives, for every kind of key at once
+// (in packs written at different times, one read per neighbourhood; just
+// Put; missing; asked twice), each found key once per time it is asked.
+func TestGetMany(t *testing.T) {
+	dir := t.TempDir()
+	c := open(t, dir, Options{Version: "v1"})
+	val := func(i int) []byte {
+		if i%7 == 0 { // a large value among the small ones
+			return bytes.Repeat([]byte{byte('a' + i%26)}, 3*batchGap+i)
+		}
+		return []byte(strings.Repeat(fmt.Sprint(i, ";"), i%50+1))
+	}
+	const n = 3000
+	for i := range n {
+		c.Put(key(fmt.Sprint(i)), val(i))
+		if i == n/2 {
+			c.Flush()
+		}
+	}
+	c.Flush()
+	c.Put(key("pending"), []byte("not flushed"))
+	c.Close()
+	c = open(t, dir, Options{Version: "v1"})
+	c.Put(key("pending"), []byte("not flushed"))
+
+	var keys [][32]byte
+	want := map[int]string{}
+	for i := n - 1; i >= 0; i -= 2 { // every other one, in no pack's order
+		want[len(keys)] = string(val(i))
+		keys = append(keys, key(fmt.Sprint(i)))
+	}
+	want[len(keys)] = "not flushed"
+	keys = append(keys, key("pending"))
+	keys = append(keys, key("missing"))
+	want[len(keys)] = string(val(5))
+	keys = append(keys, key(fmt.Sprint(5))) // asked twice
+	want[len(keys)] = string(val(5))
+	keys = append(keys, key(fmt.Sprint(5)))
+
+	seen := map[int]int{}
+	c.GetMany(keys, func(i int, v []byte) {
+		seen[i]++
+		if string(v) != want[i] {
+			t.Errorf("key %d: %d bytes %.20q, want %d bytes %.20q", i, len(v), v, len(want[i]), want[i])
+		}
+	})
+	for i := range keys {
+		_, found := want[i]
+		if found && seen[i] != 1 || !found && seen[i] != 0 {
+			t.Errorf("key %d given %d times (found: %v)", i, seen[i], found)
+		}
+	}
+}
+
+// TestGetManyDamaged: a corrupted record among those one read brings
+// gives no value of its own and discards its pack, with a log line; the
+// values given are right.
+func TestGetManyDamaged(t *testing.T) {
+	dir := t.TempDir()
+	lg, hook := test.NewNullLogger()
+	c := open(t, dir, Options{Log: logrus.NewEntry(lg)})
+	for i := range 100 {
+		c.Put(key(fmt.Sprint(i)), []byte(fmt.Sprint("value ", i)))
+	}
+	c.Flush()
+	p := packs(t, dir)[0]
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("value 42"))
+	b[i+len("value ")] ^= 0x20
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	c = open(t, dir, Options{Log: logrus.NewEntry(lg)})
+	var keys [][32]byte
+	for i := range 100 {
+		keys = append(keys, key(fmt.Sprint(i)))
+	}
+	c.GetMany(keys, func(i int, v []byte) {
+		if string(v) != fmt.Sprint("value ", i) {
+			t.Errorf("key %d: %q", i, v)
+		}
+	})
+	if len(hook.AllEntries()) == 0 || !strings.Contains(hook.LastEntry().Message, "damaged, discarded") {
+		t.Errorf("no log line for the damaged pack: %v", hook.AllEntries())
+	}
+	if _, ok := c.Get(key("41")); ok {
+		t.Error("the damaged pack is still read")
+	}
+}
+
+// BenchmarkGetMany reads the small values of a build, as a one-post
+// publish of a big blog reads every post's front matter and render facts:
+// with GetMany, and with a Get each (b.Run "get").
+func BenchmarkGetMany(b *testing.B) {
+	dir := b.TempDir()
+	c, err := Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 20000
+	small := bytes.Repeat([]byte("title: a post\n"), 60) // ≈800 bytes
+	body := bytes.Repeat([]byte("<p>cached post body</p>\n"), 400)
+	keys := make([][32]byte, n)
+	for i := range n {
+		keys[i] = key(fmt.Sprint(i))
+		c.Put(keys[i], small)
+		c.Put(key(fmt.Sprint("body", i)), body)
+	}
+	c.Close()
+	c, err = Open(dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	b.Run("many", func(b *testing.B) {
+		b.SetBytes(int64(n * len(small)))
+		for range b.N {
+			got := 0
+			c.GetMany(keys, func(int, []byte) { got++ })
+			if got != n {
+				b.Fatal("misses")
+			}
+		}
+	})
+	b.Run("get", func(b *testing.B) {
+		b.SetBytes(int64(n * len(small)))
+		for range b.N {
+			for _, k := range keys {
+				if _, ok := c.Get(k); !ok {
+					b.Fatal("miss")
+				}
+			}
+		}
+	})
+}

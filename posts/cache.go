@@ -439,8 +439,15 @@ type prefetched struct {
 
 // readRender reads the render cached under key.
 func (l *loader) readRender(key [32]byte) *prefetched {
+	data, _ := l.cache.Get(key)
+	return l.decodePrefetched(key, data)
+}
+
+// decodePrefetched is the render cached under key whose value is data
+// (nil: none).
+func (l *loader) decodePrefetched(key [32]byte, data []byte) *prefetched {
 	pre := &prefetched{key: key}
-	if data, ok := l.cache.Get(key); ok {
+	if data != nil {
 		if c, err := decodeRender(data); err == nil && l.bodyCached(c) {
 			pre.render = c
 		}
@@ -477,6 +484,38 @@ func (l *loader) prefetchRenders(ctx context.Context, results []*postResult) (wa
 				return
 			}
 			got[j] = l.readRender(keys[j])
+		}
+	}
+	many, batch := l.cache.(cacheMany)
+	if batch {
+		// all values read first, in a few reads, then decoded by either
+		// reader
+		raw := make([][]byte, len(keys))
+		read = func() {
+			for ctx.Err() == nil {
+				j := int(next.Add(1) - 1)
+				if j >= len(keys) {
+					return
+				}
+				got[j] = l.decodePrefetched(keys[j], raw[j])
+				raw[j] = nil
+			}
+		}
+		fetched, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			// a copy: the render's strings share it (decodeRender)
+			many.GetMany(keys, func(j int, v []byte) { raw[j] = bytes.Clone(v) })
+			close(fetched)
+			read()
+		}()
+		return func() {
+			<-fetched
+			read()
+			<-done
+			for j, i := range todo {
+				results[i].cached = got[j]
+			}
 		}
 	}
 	done := make(chan struct{})

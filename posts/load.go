@@ -143,7 +143,8 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		l.cacheKeyBase = l.cacheBase()
 	}
 	results := make([]*postResult, len(postFiles))
-	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i]) }); err != nil {
+	pre := l.readSources(postFiles)
+	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i], pre.of(i)) }); err != nil {
 		return nil, err
 	}
 
@@ -690,7 +691,7 @@ type loader struct {
 // read is phase 1: read the file, split and parse front matter, fill the
 // post's fields and give it its address. A panic becomes an
 // internal-error diagnostic.
-func (l *loader) read(pf postFile) (res *postResult) {
+func (l *loader) read(pf postFile, pre preSource) (res *postResult) {
 	res = &postResult{file: pf}
 	if pf.page {
 		res.kind = kindPage
@@ -702,7 +703,7 @@ func (l *loader) read(pf postFile) (res *postResult) {
 			res.add(0, 0, CodeInternal, fmt.Sprintf("publishbot failed on this file (please report it): %v", v))
 		}
 	}()
-	ps, ok := l.parseSource(res)
+	ps, ok := l.parseSource(res, pre)
 	if !ok {
 		return res
 	}

@@ -99,7 +99,7 @@ func sourceKey(sum string) [32]byte {
 // file. It is false, with the problem added to res, when the file cannot be
 // read or its front matter not parsed; res.post is then set as phase 1
 // always set it.
-func (l *loader) parseSource(res *postResult) (*parsedSource, bool) {
+func (l *loader) parseSource(res *postResult, pre preSource) (*parsedSource, bool) {
 	pf := res.file
 	use := func(ps *parsedSource) bool {
 		if ps.fail == nil || ps.failPost {
@@ -116,7 +116,11 @@ func (l *loader) parseSource(res *postResult) (*parsedSource, bool) {
 		return true
 	}
 	cached := func() *parsedSource {
-		data, ok := l.cache.Get(sourceKey(res.sum))
+		data, ok := pre.data, pre.found
+		if !pre.read {
+			data, ok = l.cache.Get(sourceKey(res.sum))
+		}
+		pre = preSource{} // a file that is read is looked up by its bytes' sum
 		if !ok {
 			return nil
 		}
@@ -153,6 +157,55 @@ func (l *loader) parseSource(res *postResult) (*parsedSource, bool) {
 		l.cache.Put(sourceKey(res.sum), encodeSource(ps))
 	}
 	return ps, use(ps)
+}
+
+// cacheMany is a RenderCache that reads many values at once
+// (buildcache.Cache's GetMany): the small values every post of a build
+// reads back (its parsed front matter, its render's facts) come from a few
+// reads, not one each (a tenth of a one-post publish of 20,000 posts was
+// those reads' system calls). got's value is valid only until got returns.
+type cacheMany interface {
+	GetMany(keys [][32]byte, got func(i int, value []byte))
+}
+
+// preSource is the cached parse of a post file read ahead (readSources):
+// read says it was looked up, found whether it was there.
+type preSource struct {
+	data        []byte
+	read, found bool
+}
+
+// preSources are the cached parses of a build's post files, by file.
+type preSources []preSource
+
+func (ps preSources) of(i int) preSource {
+	if ps == nil {
+		return preSource{}
+	}
+	return ps[i]
+}
+
+// readSources reads at once the cached parse of every file of files whose
+// content the tree names without reading it (a git tree's blob id), when
+// the cache reads many values at once; nil when it does not.
+func (l *loader) readSources(files []postFile) preSources {
+	many, ok := l.cache.(cacheMany)
+	if !ok {
+		return nil
+	}
+	pre := make(preSources, len(files))
+	keys, at := make([][32]byte, 0, len(files)), make([]int, 0, len(files))
+	for i, pf := range files {
+		if id, ok := l.tree.contentID(pf.path); ok {
+			keys, at = append(keys, sourceKey("git-blob:"+id)), append(at, i)
+			pre[i].read = true
+		}
+	}
+	many.GetMany(keys, func(j int, v []byte) {
+		// a copy: the parse's strings share it (decodeSource)
+		pre[at[j]].data, pre[at[j]].found = bytes.Clone(v), true
+	})
+	return pre
 }
 
 // parseBytes is phase 1's work on a source's bytes alone.
