@@ -480,11 +480,14 @@ func (c *Cache) GetMany(keys [][32]byte, got func(i int, value []byte)) {
 		l loc
 	}
 	<-c.ready
-	var wants []want
+	wants := make([]want, 0, len(keys))
 	touched := map[*pack]bool{}
-	c.mu.Lock()
+	ks := make([][32]byte, len(keys))
 	for i, key := range keys {
-		k := c.key(key)
+		ks[i] = c.key(key) // not under the lock: Gets of other goroutines wait for it
+	}
+	c.mu.Lock()
+	for i, k := range ks {
 		if v, ok := c.unflushed(k); ok {
 			c.mu.Unlock()
 			got(i, v.join())

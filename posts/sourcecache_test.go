@@ -185,11 +185,17 @@ func TestSourceCacheSameSite(t *testing.T) {
 		{"b gone, x has the address", func(m map[string]string) { delete(m, "posts/2026-01-02-b.md") }, nil},
 		{"b back, x loses it again", func(m map[string]string) { m["posts/2026-01-02-b.md"] = sourceSite["posts/2026-01-02-b.md"] }, nil},
 	}
-	for _, ids := range []bool{true, false} {
-		t.Run(map[bool]string{true: "content ids", false: "folder"}[ids], func(t *testing.T) {
+	for _, mode := range []string{"content ids", "folder", "content ids, many at once"} {
+		ids := mode != "folder"
+		t.Run(mode, func(t *testing.T) {
 			files := maps.Clone(sourceSite)
-			cache := &mapCache{m: map[[32]byte][]byte{}}
+			var cache RenderCache = &mapCache{m: map[[32]byte][]byte{}}
+			many := &manyCache{mapCache: mapCache{m: map[[32]byte][]byte{}}}
+			if strings.HasSuffix(mode, "many at once") {
+				cache = many
+			}
 			for _, st := range steps {
+				many.given = 0
 				st.edit(files)
 				plain, err := Load(t.Context(), newIDFS(files).MapFS, Options{Now: now})
 				if err != nil {
@@ -205,6 +211,9 @@ func TestSourceCacheSameSite(t *testing.T) {
 					t.Fatal(err)
 				}
 				sameSite(t, st.name, got, plain)
+				if cache == many && st.name == "unchanged" && many.given < 2*len(got.Posts) {
+					t.Errorf("%s: GetMany gave %d values for %d posts: the front matter and renders were not read at once", st.name, many.given, len(got.Posts))
+				}
 				if ids && st.onlyRd != nil {
 					var posts []string
 					for _, p := range idfs.read() {
@@ -218,6 +227,30 @@ func TestSourceCacheSameSite(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// manyCache is a mapCache that reads many values at once (cacheMany), as
+// buildcache.Cache does: each value is given in a buffer that is
+// overwritten once got returns, so a caller that keeps it fails.
+type manyCache struct {
+	mapCache
+	given int
+}
+
+func (c *manyCache) GetMany(keys [][32]byte, got func(i int, value []byte)) {
+	var buf []byte
+	for i, k := range keys {
+		v, ok := c.Get(k)
+		if !ok {
+			continue
+		}
+		buf = append(buf[:0], v...)
+		got(i, buf)
+		c.given++
+		for j := range buf {
+			buf[j] = 0xff
+		}
 	}
 }
 
