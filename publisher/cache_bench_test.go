@@ -187,3 +187,52 @@ func BenchmarkPreviewCorpusOneEdit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPreviewCorpusFirst measures a pull request's first preview (one
+// post edited) on the corpus blog of PUBLISHBOT_BENCH_POSTS posts whose
+// site was published with the build cache before the timing starts: the
+// whole site under pr-preview/pr-N/, each run a new pull request.
+//
+//	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench PreviewCorpusFirst -benchtime 2x ./publisher
+func BenchmarkPreviewCorpusFirst(b *testing.B) {
+	n, files, posts := corpusBlog(b)
+	c, err := buildcache.Open(b.TempDir(), buildcache.Options{Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	e := newEnv(b, func(o *Options) { o.Images = imagery.New(imagery.NewDirCache(b.TempDir())) }, func(o *Options) { o.Cache = c })
+	e.store = e.newStore(gitstore.Options{Limits: gitstore.Limits{MaxTotalBytes: 4 << 30}})
+	e.pub.store = e.store
+	ctx := context.Background()
+	log := discardEntry()
+	base, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r := e.pub.Run(ctx, queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}, log); r.Outcome != OutcomePublished {
+		b.Fatalf("publish: %s %v", r.Outcome, r.Err)
+	}
+	prs := 0 // b.Run runs its function more than once
+	b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			i := prs
+			prs++
+			pr := 100 + i
+			ref := fmt.Sprintf("refs/pull/%d/head", pr)
+			p := posts[(i*7919)%len(posts)]
+			head, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: ref, Parent: base, Message: "edit",
+				Files: map[string]string{p: files[p] + "\n\nA pull request's edit.\n"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			j := e.previewJob(pr, head)
+			j.Ref, j.BaseSHA = ref, base
+			b.StartTimer()
+			if r := e.pub.Run(ctx, j, log); r.Outcome != OutcomePublished {
+				b.Fatalf("preview: %s %v", r.Outcome, r.Err)
+			}
+		}
+	})
+}
