@@ -32,6 +32,9 @@ type postBody struct {
 
 	htmlKey, textKey [32]byte    // their RenderCache keys, when lazy
 	cache            RenderCache // nil: html and text are set; else they are read at each use
+	// rebase is the base path the cached HTML is given where it has
+	// basePlaceholder (neutral.go); "": none. It is in the digest.
+	rebase string
 	// wordsKey is the RenderCache key of the words of a cached render's
 	// text, read on every call of SearchWords and not kept: a build reads
 	// them once, for the search index, and keeping every post's words
@@ -51,10 +54,14 @@ func newBody(html, text string) *postBody { return &postBody{html: html, text: t
 
 // cachedBody is the body of a cached render: its sums and image sources
 // are known, html and text are read from cache at each use.
-func cachedBody(cache RenderCache, htmlSum, textSum [32]byte, images []string) *postBody {
-	b := &postBody{htmlSum: htmlSum, textSum: textSum, digest: bodyDigest(htmlSum, textSum), images: images,
+func cachedBody(cache RenderCache, htmlSum, textSum [32]byte, images []string, rebase string) *postBody {
+	digest := bodyDigest(htmlSum, textSum)
+	if rebase != "" {
+		digest = sha256.Sum256(append(append(digest[:], "\x00rebase\x00"...), rebase...))
+	}
+	b := &postBody{htmlSum: htmlSum, textSum: textSum, digest: digest, images: images,
 		htmlKey: bodyKey("html", htmlSum), textKey: bodyKey("text", textSum), cache: cache,
-		wordsKey: wordsKey(textSum), wordsLazy: true}
+		wordsKey: wordsKey(textSum), wordsLazy: true, rebase: rebase}
 	b.sumsOnce.Do(func() {})
 	b.imagesOnce.Do(func() {})
 	return b
@@ -136,7 +143,7 @@ func (p *Post) HTML() string {
 	case b == nil:
 		return ""
 	case b.cache != nil:
-		return b.load(b.htmlKey, "HTML")
+		return rebase(b.load(b.htmlKey, "HTML"), b.rebase)
 	}
 	return b.html
 }

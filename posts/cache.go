@@ -41,7 +41,7 @@ type RenderCache interface {
 }
 
 // renderVersion changes whenever the cached value's format or meaning does.
-const renderVersion = "posts-render-9"
+const renderVersion = "posts-render-10"
 
 // Kinds of Reads: what rendering a post read of the rest of the site.
 const (
@@ -256,12 +256,12 @@ type cachedCheck struct {
 
 // cacheBase is the part of every post's key that the whole build shares:
 // everything of the configuration and the load options rendering uses.
-func (l *loader) cacheBase() [32]byte {
+func (l *loader) cacheBase(c *Config) [32]byte {
 	h := sha256.New()
-	cfg, _ := json.Marshal(l.cfg) // Config has only JSON-safe fields; Location and Set are left out
+	cfg, _ := json.Marshal(c) // Config has only JSON-safe fields; Location and Set are left out
 	loc := ""
-	if l.cfg.Location != nil {
-		loc = l.cfg.Location.String()
+	if c.Location != nil {
+		loc = c.Location.String()
 	}
 	lim, _ := json.Marshal(l.limits)
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%q\x00%q\x00%s\x00", renderVersion, cfg, loc, l.configBase, l.siteHost, lim)
@@ -278,7 +278,11 @@ func (l *loader) cacheKey(r *postResult) [32]byte { return l.cacheKeyClaimed(r, 
 func (l *loader) cacheKeyClaimed(r *postResult, claimed bool) [32]byte {
 	p := r.post
 	e := &encoder{b: make([]byte, 0, 128+len(r.file.path)+len(p.Address)+len(p.Summary))}
-	e.b = append(e.b, l.cacheKeyBase[:]...)
+	if l.neutral(r) {
+		e.b = append(e.b, l.cacheKeyBase[:]...)
+	} else {
+		e.b = append(e.b, l.cacheKeyBaseReal[:]...)
+	}
 	e.str(r.file.path)
 	e.str(r.file.bundle)
 	e.bool(r.file.page)
@@ -373,8 +377,20 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	if r.syntax {
 		reads.add(readTemplating, "", l.templatingAnswer(idx))
 	}
-	if !l.renderWith(r, idx, reads) {
-		return // a panic: not cached
+	neutral := l.neutral(r)
+	if !neutral {
+		if !l.renderWith(r, idx, reads, l.cfg.BasePath()) {
+			return // a panic: not cached
+		}
+	} else {
+		was, hadError := *r.post, r.hasError
+		if !l.renderWith(r, idx, reads, basePlaceholder) || !l.neutralHolds(r, reads, before, checks, linked) {
+			// made again as it is published, and not cached (neutral.go)
+			*r.post, r.hasError = was, hadError
+			r.diags, r.checks, r.linked = r.diags[:before], r.checks[:checks], r.linked[:linked]
+			l.renderWith(r, idx, nil, l.cfg.BasePath())
+			return
+		}
 	}
 	for _, d := range r.diags[before:] {
 		if d.Code == CodeLiquid && strings.Contains(d.Message, "time is up") {
@@ -383,7 +399,9 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	}
 	p := r.post
 	if p.body == nil {
-		return // render always gives a body; nothing to keep without one
+		// render always gives a body; nothing to keep without one
+		p.TOC, p.Image = l.rebaseIf(r, p.TOC), l.rebaseIf(r, p.Image)
+		return
 	}
 	html, text := p.HTML(), p.Text()
 	hk, tk, _ := p.body.sums()
@@ -403,7 +421,23 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	l.cache.Put(key, encodeRender(&c))
 	// From here on the post reads its body back from the cache, as a
 	// cached render's does, rather than hold it for the rest of the build
-	p.body = cachedBody(l.cache, hk, tk, c.Images)
+	// (with the base path, when it was rendered without)
+	l.useBody(r, hk, tk, c.Images)
+	p.TOC, p.Image = l.rebaseIf(r, p.TOC), l.rebaseIf(r, p.Image)
+}
+
+// useBody gives r the body cached under the sums html and text, whose
+// images are images: with the build's base path where a neutral render
+// put the placeholder.
+func (l *loader) useBody(r *postResult, html, text [32]byte, images []string) {
+	base := ""
+	if l.neutral(r) {
+		base = l.rebase
+		for i, src := range images {
+			images[i] = rebase(src, base)
+		}
+	}
+	r.post.body = cachedBody(l.cache, html, text, images, base)
 }
 
 // bodyKey is the RenderCache key of a post's HTML or text whose SHA-256 is
@@ -553,13 +587,13 @@ func (l *loader) apply(r *postResult, c *cachedRender) {
 	p := r.post
 	// c's strings share the record's bytes (decodeRender): what the post
 	// keeps is copied, so that the record is not kept whole for the build
-	p.TOC, p.Summary, p.Image = strings.Clone(c.TOC), strings.Clone(c.Summary), strings.Clone(c.Image)
+	p.TOC, p.Summary, p.Image = strings.Clone(l.rebaseIf(r, c.TOC)), strings.Clone(c.Summary), strings.Clone(l.rebaseIf(r, c.Image))
 	p.Words, p.ReadingTime = c.Words, c.ReadingTime
 	var images []string // nil for none, as a render gives
 	for _, src := range c.Images {
 		images = append(images, strings.Clone(src))
 	}
-	p.body = cachedBody(l.cache, c.HTMLSum, c.TextSum, images)
+	l.useBody(r, c.HTMLSum, c.TextSum, images)
 	p.Math, p.Diagrams = p.Math || c.Math, p.Diagrams || c.Diagrams
 	for _, d := range c.Diags {
 		if d.Severity == SeverityError {

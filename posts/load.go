@@ -140,7 +140,13 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		permalink: permalink, siteHost: configHost, cache: opts.Cache}
 	l.tpl.tmplDir = opts.Templates
 	if l.cache != nil {
-		l.cacheKeyBase = l.cacheBase()
+		l.cacheKeyBase = l.cacheBase(l.cfg)
+		l.cacheKeyBaseReal = l.cacheKeyBase
+		if base := neutralBase(cfg.BasePath()); base != "" {
+			l.rebase = base
+			pc := placeholderConfig(cfg)
+			l.cacheKeyBase = l.cacheBase(&pc)
+		}
 	}
 	results := make([]*postResult, len(postFiles))
 	pre := l.readSources(postFiles)
@@ -681,8 +687,17 @@ type loader struct {
 	tpl       templating   // other generators' template syntax (textpl.go)
 
 	cache        RenderCache // nil: every post is rendered
-	cacheKeyBase [32]byte    // the build's part of every cache key (cache.go)
-	tplRead      struct {    // the answer to readTemplating in this build (templatingAnswer)
+	cacheKeyBase [32]byte    // the build's part of every cache key (cache.go); of a neutral render's (neutral.go)
+	// cacheKeyBaseReal is the build's part of the key of a render that is
+	// not neutral, rebase the base path neutral renders are given back
+	// ("": none is neutral)
+	cacheKeyBaseReal [32]byte
+	rebase           string
+	cfgWord          struct { // configHasPlaceholder
+		once sync.Once
+		has  bool
+	}
+	tplRead struct { // the answer to readTemplating in this build (templatingAnswer)
 		once   sync.Once
 		answer string
 	}

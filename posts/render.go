@@ -30,13 +30,15 @@ func (l *loader) render(r *postResult, idx *siteIndex) {
 		return
 	}
 	if l.loadSource(r) {
-		l.renderWith(r, idx, nil)
+		l.renderWith(r, idx, nil, l.cfg.BasePath())
 	}
 }
 
 // renderWith is render, recording what it reads of the rest of the site in
-// reads (nil: nothing). It is false after a panic.
-func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok bool) {
+// reads (nil: nothing), with base as the base path of the site's URLs
+// (cfg.BasePath(), or basePlaceholder: see neutral.go). It is false after a
+// panic.
+func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads, base string) (ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			ok = false
@@ -55,7 +57,7 @@ func (l *loader) renderWith(r *postResult, idx *siteIndex, reads *Reads) (ok boo
 		return true // a tree too deep to walk; the post has an error
 	}
 	l.convertMath(r, pctx)
-	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds(), reads: reads}
+	w := &walker{l: l, r: r, idx: idx, body: r.body, ends: newLiquidEnds(), reads: reads, base: base}
 	w.tocOn = r.meta.toc != nil && *r.meta.toc || r.meta.toc == nil && l.cfg.TOC
 	_ = ast.Walk(doc, w.visit)
 	if w.tocOn {
@@ -99,6 +101,7 @@ type walker struct {
 	idx   *siteIndex
 	body  []byte
 	reads *Reads // what it reads of the site, for the RenderCache; nil: not recorded
+	base  string // the base path the site's URLs are written under
 
 	prose      bytes.Buffer // text for the summary and word count
 	notes      bytes.Buffer // footnote text: counted, not summarised
@@ -534,7 +537,7 @@ func (w *walker) resolve(dest string, image, absolute bool, line, col int) strin
 		}
 		return dest // external, mailto:, or only #fragment / ?query
 	}
-	base := w.l.cfg.BasePath()
+	base := w.base
 	if strings.HasPrefix(u.Path, "/") {
 		rel, suffix := w.l.sitePath(u)
 		if isMarkdown(rel) {
@@ -574,7 +577,7 @@ func (w *walker) repoLink(target, dest, suffix, what string, image, absolute boo
 	if image {
 		missing = CodeMissingImage
 	}
-	base := w.l.cfg.BasePath()
+	base := w.base
 	if isPost := w.source(target) != nil; isPost || (isMarkdown(target) && w.hasFile(target)) {
 		return w.postLink(target, dest, suffix, what, line, col), true
 	}
@@ -627,7 +630,7 @@ func (w *walker) postLink(source, dest, suffix, what string, line, col int) stri
 		return dest
 	}
 	if t.kind == kindSection && t.post.Section == "" {
-		return w.l.cfg.BasePath() + suffix // posts_dir's own _index.md: the index page
+		return w.base + suffix // posts_dir's own _index.md: the index page
 	}
 	if (t.post.Draft || t.post.Future) && !(r.post.Draft || r.post.Future) {
 		state := "a draft"
@@ -636,7 +639,7 @@ func (w *walker) postLink(source, dest, suffix, what string, line, col int) stri
 		}
 		r.add(line, col, CodeLinkToDraft, fmt.Sprintf("%s %q goes to %s, which is %s: the link is broken until that post is published", what, trimForMsg(dest), source, state))
 	}
-	return w.l.cfg.BasePath() + strings.TrimPrefix(t.escapedAddress(), "/") + suffix
+	return w.base + strings.TrimPrefix(t.escapedAddress(), "/") + suffix
 }
 
 func escapePath(p string) string {

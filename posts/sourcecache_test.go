@@ -95,7 +95,6 @@ func sameSite(t *testing.T, step string, got, want *Site) {
 type postView struct {
 	Post
 	HTML, Text string
-	Digest     [32]byte
 	Images     []string
 	BodyErr    error
 }
@@ -103,7 +102,10 @@ type postView struct {
 func postViews(ps []*Post) []postView {
 	out := make([]postView, len(ps))
 	for i, p := range ps {
-		v := postView{Post: *p, HTML: p.HTML(), Text: p.Text(), Digest: p.BodyDigest(), Images: p.ImageSources(), BodyErr: p.BodyErr()}
+		// not the body's digest: a cached render's is made from what the
+		// cache keeps (neutral.go), and only needs to be the same from one
+		// cached build to the next (TestNeutralBaseRenders)
+		v := postView{Post: *p, HTML: p.HTML(), Text: p.Text(), Images: p.ImageSources(), BodyErr: p.BodyErr()}
 		v.Post.body = nil
 		out[i] = v
 	}
