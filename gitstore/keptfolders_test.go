@@ -96,3 +96,87 @@ func TestReplaceKeepingKeptFolders(t *testing.T) {
 		t.Fatalf("a file in a kept folder: %v", err)
 	}
 }
+
+// A new folder that resembles a folder of the head (a preview beside the
+// site) is pushed as what differs from it: its files and folders equal to
+// the site's are left out of the pack, and the remote, which completes
+// nothing from them, holds every file (fsck). On a later push it is a
+// folder like any other.
+func TestResembles(t *testing.T) {
+	e := newEnv(t)
+	e.commit(gitserver.Change{Ref: "main", Files: map[string]string{"a": "a"}})
+	r := e.open(Options{})
+	fetch(t, r, "refs/heads/site")
+	site := map[string][]byte{
+		"index.html": []byte("home at /"), "style.css": []byte("css"),
+		"posts/a/index.html": []byte("A at /"), "posts/a/photo.jpg": []byte(strings.Repeat("jpeg", 5000)),
+		"posts/b/index.html": []byte("B"), "tags/x/index.html": []byte("x"),
+	}
+	first, err := r.Push(context.Background(), Update{Branch: "site", Message: "site\n", Author: testAuthor,
+		Build: func(t *Tree) error { return t.Replace(site) }})
+	if err != nil || !first.Changed {
+		t.Fatalf("site: %+v %v", first, err)
+	}
+	preview := map[string][]byte{
+		"index.html": []byte("home at /pr-preview/pr-1/"), "style.css": []byte("css"),
+		"posts/a/index.html": []byte("A at /pr-preview/pr-1/"), "posts/a/photo.jpg": []byte(strings.Repeat("jpeg", 5000)),
+		"posts/b/index.html": []byte("B"), "tags/x/index.html": []byte("x"), "posts/new/index.html": []byte("new"),
+	}
+	push := func(head string, resembles bool) Pushed {
+		t.Helper()
+		p, err := r.Push(context.Background(), Update{Branch: "site", Head: head, Message: "preview\n", Author: testAuthor,
+			Build: func(t *Tree) error {
+				if err := t.Set("pr-preview/pr-1", preview); err != nil {
+					return err
+				}
+				if !resembles {
+					return nil
+				}
+				return t.Resembles("pr-preview/pr-1", "")
+			}})
+		if err != nil || !p.Changed {
+			t.Fatalf("preview: %+v %v", p, err)
+		}
+		return p
+	}
+	second := push(first.Commit, true)
+	// the commit, the root, pr-preview, pr-1, its index.html, posts, posts/a,
+	// its page, posts/new and its page: not style.css, the photo, posts/b
+	// or tags, which the site has at the same paths
+	if second.Sent != 10 {
+		t.Errorf("pushed %d objects, want the 10 that differ from the site", second.Sent)
+	}
+	for p, want := range preview {
+		if got := e.git("show", "site:pr-preview/pr-1/"+p); got != string(want) {
+			t.Errorf("%s on the remote: %.30q, want %.30q", p, got, want)
+		}
+	}
+	if out := e.git("fsck", "--strict", "--no-dangling"); strings.Contains(out, "error") || strings.Contains(out, "missing") {
+		t.Fatalf("fsck: %s", out)
+	}
+
+	// a folder that was there already: its own old folder, not the site
+	preview["posts/b/index.html"] = []byte("B, edited")
+	third := push(second.Commit, true)
+	if third.Sent != 7 { // commit, root, pr-preview, pr-1, posts, posts/b, its page: the page is all that changed
+		t.Errorf("the next push sent %d objects, want 7", third.Sent)
+	}
+	if got := e.git("show", "site:pr-preview/pr-1/posts/b/index.html"); got != "B, edited" {
+		t.Errorf("edited page on the remote: %q", got)
+	}
+
+	// without Resembles, the same first preview sends every file
+	e2 := newEnv(t)
+	e2.commit(gitserver.Change{Ref: "main", Files: map[string]string{"a": "a"}})
+	r = e2.open(Options{})
+	fetch(t, r, "refs/heads/site")
+	first, err = r.Push(context.Background(), Update{Branch: "site", Message: "site\n", Author: testAuthor,
+		Build: func(t *Tree) error { return t.Replace(site) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preview["posts/b/index.html"] = []byte("B")
+	if plain := push(first.Commit, false); plain.Sent <= second.Sent {
+		t.Errorf("without Resembles %d objects were pushed, with it %d", plain.Sent, second.Sent)
+	}
+}

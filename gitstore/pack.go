@@ -20,7 +20,11 @@ import (
 // has) is sent as a REF_DELTA against it when that is clearly smaller: a
 // "thin" pack, as `git push` sends, which the receiving side completes from
 // its own objects. A one-line change to a page, or one entry changed in a
-// folder of a thousand files, then costs bytes, not the whole object.
+// folder of a thousand files, then costs bytes, not the whole object. The
+// objects are read a batch at a time, their deltas found and their entries
+// compressed on every core (a pull request's first preview sends every
+// page of the site as a delta), and written in order; objects that do not
+// compress (photos) are stored as they are.
 func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) error {
 	sum := sha1.New()
 	bw := bufio.NewWriterSize(out, 64<<10)
@@ -28,25 +32,55 @@ func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbi
 	if _, err := w.Write(packHeader(len(objects))); err != nil {
 		return err
 	}
-	zw := zlib.NewWriter(nil)
-	for _, h := range objects {
-		typ, data, err := readObject(s, h)
-		if err != nil {
-			return err
-		}
-		if base, ok := bases[h]; ok {
-			if btyp, bdata, err := readObject(s, base); err == nil && btyp == typ {
-				delta := packfile.DiffDelta(bdata, data)
-				if len(delta) < len(data)/2 {
-					if err := writeEntry(w, zw, plumbing.REFDeltaObject, &base, delta); err != nil {
-						return err
-					}
-					continue
+	type thinItem struct {
+		packItem
+		base     plumbing.Hash
+		baseData []byte // nil: no base of its type to try
+	}
+	items := make([]thinItem, packBatch)
+	var head []byte
+	for start := 0; start < len(objects); start += packBatch {
+		batch := items[:min(packBatch, len(objects)-start)]
+		for i := range batch {
+			h := objects[start+i]
+			typ, data, err := readObject(s, h)
+			if err != nil {
+				return err
+			}
+			batch[i] = thinItem{packItem: packItem{h: h, typ: typ, data: data}}
+			if base, ok := bases[h]; ok {
+				if btyp, bdata, err := readObject(s, base); err == nil && btyp == typ {
+					batch[i].base, batch[i].baseData = base, bdata
 				}
 			}
 		}
-		if err := writeEntry(w, zw, typ, nil, data); err != nil {
-			return err
+		onEveryCore(len(batch), zlib.DefaultCompression, func(c *entryCompressor, i int) {
+			it := &batch[i]
+			data := it.data
+			it.delta, it.size = false, len(data)
+			if it.baseData != nil {
+				if d := packfile.DiffDelta(it.baseData, data); len(d) < len(data)/2 {
+					it.delta, it.size, data = true, len(d), d
+				}
+			}
+			it.payload = c.compress(data, !it.delta && c.incompressible(data))
+		})
+		for i := range batch {
+			it := &batch[i]
+			head = head[:0]
+			if it.delta {
+				head = appendEntryHeader(head, plumbing.REFDeltaObject, it.size)
+				head = append(head, it.base[:]...)
+			} else {
+				head = appendEntryHeader(head, it.typ, it.size)
+			}
+			if _, err := w.Write(head); err != nil {
+				return err
+			}
+			if _, err := w.Write(it.payload); err != nil {
+				return err
+			}
+			*it = thinItem{} // what the next batch does not overwrite is not kept
 		}
 	}
 	if _, err := bw.Write(sum.Sum(nil)); err != nil {

@@ -99,6 +99,7 @@ func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 		if err != nil {
 			return out, err
 		}
+		t.resolveLikes()
 		tree, err := w.writeRoot(t.root, t.old)
 		if err != nil {
 			return out, err

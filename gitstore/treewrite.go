@@ -35,6 +35,10 @@ type node struct {
 	// folder, after filesTree made it: it holds more or other than the
 	// files it was made from (see Blobs.Folders).
 	touched bool
+	// like is the head's tree a new folder resembles (Tree.Resembles):
+	// written as if it had been there before, so only what differs from it
+	// is pushed
+	like plumbing.Hash
 }
 
 func newDir() *node { return &node{mode: filemode.Dir, kids: map[string]*node{}} }
@@ -383,7 +387,12 @@ func (w *treeWriter) hashFolders(root *node) {
 // the push, each with its delta base: the object at its path in old. A
 // folder whose hash is old's is the same tree, so nothing under it is read
 // or listed: after a one-file change only the trees on its path are read.
-func (w *treeWriter) write(n *node, old plumbing.Hash) error {
+//
+// like says old is not at n's path but a folder n resembles (Resembles):
+// what equals its objects is not sent, but nothing is sent as a delta
+// against them (finding a delta for each of a site's pages costs more
+// than compressing the page).
+func (w *treeWriter) write(n *node, old plumbing.Hash, like bool) error {
 	if n.sum == old {
 		return nil
 	}
@@ -420,10 +429,14 @@ func (w *treeWriter) write(n *node, old plumbing.Hash) error {
 				continue
 			}
 			var oldSub plumbing.Hash
-			if hadOld && oe.Mode == filemode.Dir {
+			kidLike := like
+			switch {
+			case hadOld && oe.Mode == filemode.Dir:
 				oldSub = oe.Hash
+			case !hadOld && !kid.like.IsZero():
+				oldSub, kidLike = kid.like, true
 			}
-			if err := w.write(kid, oldSub); err != nil {
+			if err := w.write(kid, oldSub, kidLike); err != nil {
 				return err
 			}
 		default:
@@ -434,14 +447,14 @@ func (w *treeWriter) write(n *node, old plumbing.Hash) error {
 				return fmt.Errorf("write %s: %w", name, err)
 			}
 			w.push = append(w.push, kid.sum)
-			if hadOld && oe.Mode.IsFile() {
+			if hadOld && oe.Mode.IsFile() && !like {
 				w.base(kid.sum, oe.Hash)
 			}
 		}
 	}
 	w.stage(&dataObject{h: n.sum, typ: plumbing.TreeObject, data: n.tree})
 	w.push = append(w.push, n.sum)
-	if !old.IsZero() {
+	if !old.IsZero() && !like {
 		w.base(n.sum, old)
 	}
 	return nil
@@ -470,7 +483,7 @@ func (w *treeWriter) writeRoot(n *node, old *object.Tree) (plumbing.Hash, error)
 	if old != nil {
 		oldHash = old.Hash
 	}
-	return h, w.write(n, oldHash)
+	return h, w.write(n, oldHash, false)
 }
 
 func (w *treeWriter) storeBlob(h plumbing.Hash, data []byte) error {
@@ -646,10 +659,59 @@ func (w *treeWriter) pushList() []plumbing.Hash {
 // Paths are slash-separated, relative to the root, clean, and never name
 // .git. A Tree lives only during its Build.
 type Tree struct {
-	w    *treeWriter
-	root *node
-	old  *object.Tree // the head's tree; nil on a new branch
-	head string
+	w     *treeWriter
+	root  *node
+	old   *object.Tree // the head's tree; nil on a new branch
+	head  string
+	likes [][2]string // folder, and the folder of the head it resembles (Resembles)
+}
+
+// Resembles says that the folder dir, if it is new on the branch, holds
+// much of what the head's folder like holds ("" for the root): a pull
+// request's preview beside the site it previews. The push then leaves out
+// dir's files and folders that like has at the same paths (the remote has
+// them): a preview's first push sends what differs from the site, not
+// its photos, styles and unchanged files again. Nothing changes when dir
+// was on the branch already, or like is not a folder of the head.
+func (t *Tree) Resembles(dir, like string) error {
+	if err := checkOutputPath(dir); err != nil {
+		return err
+	}
+	if like != "" {
+		if err := checkOutputPath(like); err != nil {
+			return err
+		}
+	}
+	t.likes = append(t.likes, [2]string{dir, like})
+	return nil
+}
+
+// resolveLikes marks the folders of Resembles with the head's trees they
+// resemble, once Build is done.
+func (t *Tree) resolveLikes() {
+	if t.old == nil {
+		return
+	}
+	for _, l := range t.likes {
+		n := t.root
+		for part := range strings.SplitSeq(l[0], "/") {
+			if n = n.kids[part]; n == nil || !n.isDir() {
+				break
+			}
+		}
+		if n == nil || !n.isDir() || n.kids == nil {
+			continue
+		}
+		like := t.old.Hash
+		if l[1] != "" {
+			e, err := t.old.FindEntry(l[1])
+			if err != nil || e.Mode != filemode.Dir {
+				continue
+			}
+			like = e.Hash
+		}
+		n.like = like
+	}
 }
 
 // Head is the commit the tree is built on, "" on a new branch.

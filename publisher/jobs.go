@@ -608,7 +608,9 @@ func (jb *job) previewPages(ctx context.Context, b *branches) (*pagesChange, err
 			if blobs, err = t.SetKeeping(previewDir(j.PR), files, kept); err != nil {
 				return fmt.Errorf("build preview of #%d: %w", j.PR, err)
 			}
-			return nil
+			// the site is the root of the pages branch: a first preview
+			// pushes what differs from it, not every photo and page again
+			return t.Resembles(previewDir(j.PR), "")
 		},
 		done:      OutcomePublished,
 		unchanged: "the preview is already up to date",
