@@ -215,6 +215,7 @@ func BenchmarkPreviewCorpusFirst(b *testing.B) {
 	}
 	prs := 0 // b.Run runs its function more than once
 	b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
+		pushed := 0
 		for range b.N {
 			b.StopTimer()
 			i := prs
@@ -230,9 +231,12 @@ func BenchmarkPreviewCorpusFirst(b *testing.B) {
 			j := e.previewJob(pr, head)
 			j.Ref, j.BaseSHA = ref, base
 			b.StartTimer()
-			if r := e.pub.Run(ctx, j, log); r.Outcome != OutcomePublished {
+			r := e.pub.Run(ctx, j, log)
+			if r.Outcome != OutcomePublished {
 				b.Fatalf("preview: %s %v", r.Outcome, r.Err)
 			}
+			pushed += r.ObjectsPushed
 		}
+		b.ReportMetric(float64(pushed)/float64(b.N), "pushed/op")
 	})
 }
