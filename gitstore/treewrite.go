@@ -490,7 +490,7 @@ func (w *treeWriter) storeBlob(h plumbing.Hash, data []byte) error {
 	if w.has(h) {
 		return nil
 	}
-	w.stage(&dataObject{h: h, typ: plumbing.BlobObject, data: data})
+	w.stageNew(h, &dataObject{h: h, typ: plumbing.BlobObject, data: data})
 	return nil
 }
 
@@ -509,6 +509,13 @@ func (w *treeWriter) stage(obj plumbing.EncodedObject) {
 	if w.has(h) {
 		return
 	}
+	w.stageNew(h, obj)
+}
+
+// stageNew is stage of obj, named h, which has says is new: a new page is
+// looked up in the store once, not twice (a lookup that misses opens the
+// loose object's path, then searches the packs).
+func (w *treeWriter) stageNew(h plumbing.Hash, obj plumbing.EncodedObject) {
 	if w.staged == nil {
 		w.staged = map[plumbing.Hash]plumbing.EncodedObject{}
 	}
