@@ -383,10 +383,11 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 			return // a panic: not cached
 		}
 	} else {
-		was, hadError := *r.post, r.hasError
+		was, hadError := renderedOf(r.post), r.hasError
 		if !l.renderWith(r, idx, reads, basePlaceholder) || !l.neutralHolds(r, reads, before, checks, linked) {
 			// made again as it is published, and not cached (neutral.go)
-			*r.post, r.hasError = was, hadError
+			was.restore(r.post)
+			r.hasError = hadError
 			r.diags, r.checks, r.linked = r.diags[:before], r.checks[:checks], r.linked[:linked]
 			l.renderWith(r, idx, nil, l.cfg.BasePath())
 			return
@@ -510,6 +511,23 @@ func (l *loader) prefetchRenders(ctx context.Context, results []*postResult) (wa
 	keys := make([][32]byte, len(todo))
 	_ = parallel(ctx, len(todo), func(j int) { keys[j] = l.cacheKeyClaimed(results[todo[j]], true) })
 	got := make([]*prefetched, len(todo))
+	// With a cache that reads many values at once, every value is read
+	// first, in a few reads (fetched), then decoded by either reader;
+	// otherwise each reader reads and decodes one key at a time.
+	fetch := func(j int) *prefetched { return l.readRender(keys[j]) }
+	fetched := make(chan struct{})
+	many, batch := l.cache.(cacheMany)
+	var raw [][]byte
+	if batch {
+		raw = make([][]byte, len(keys))
+		fetch = func(j int) *prefetched {
+			pre := l.decodePrefetched(keys[j], raw[j])
+			raw[j] = nil
+			return pre
+		}
+	} else {
+		close(fetched)
+	}
 	var next atomic.Int64 // the next key to read, for either reader
 	read := func() {
 		for ctx.Err() == nil {
@@ -517,47 +535,21 @@ func (l *loader) prefetchRenders(ctx context.Context, results []*postResult) (wa
 			if j >= len(keys) {
 				return
 			}
-			got[j] = l.readRender(keys[j])
-		}
-	}
-	many, batch := l.cache.(cacheMany)
-	if batch {
-		// all values read first, in a few reads, then decoded by either
-		// reader
-		raw := make([][]byte, len(keys))
-		read = func() {
-			for ctx.Err() == nil {
-				j := int(next.Add(1) - 1)
-				if j >= len(keys) {
-					return
-				}
-				got[j] = l.decodePrefetched(keys[j], raw[j])
-				raw[j] = nil
-			}
-		}
-		fetched, done := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(done)
-			// a copy: the render's strings share it (decodeRender)
-			many.GetMany(keys, func(j int, v []byte) { raw[j] = bytes.Clone(v) })
-			close(fetched)
-			read()
-		}()
-		return func() {
-			<-fetched
-			read()
-			<-done
-			for j, i := range todo {
-				results[i].cached = got[j]
-			}
+			got[j] = fetch(j)
 		}
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if batch {
+			// a copy: the render's strings share it (decodeRender)
+			many.GetMany(keys, func(j int, v []byte) { raw[j] = bytes.Clone(v) })
+			close(fetched)
+		}
 		read()
 	}()
 	return func() {
+		<-fetched
 		read()
 		<-done
 		for j, i := range todo {

@@ -129,3 +129,21 @@ func (l *loader) configHasPlaceholder() bool {
 	})
 	return l.cfgWord.has
 }
+
+// rendered are the fields of a Post that rendering sets, kept to make a
+// render again from where it started. Only they are put back: other
+// posts' renders read this post's address and title meanwhile.
+type rendered struct {
+	toc, image, summary string
+	words, readingTime  int
+	math, diagrams      bool
+	body                *postBody
+}
+
+func renderedOf(p *Post) rendered {
+	return rendered{p.TOC, p.Image, p.Summary, p.Words, p.ReadingTime, p.Math, p.Diagrams, p.body}
+}
+
+func (r rendered) restore(p *Post) {
+	p.TOC, p.Image, p.Summary, p.Words, p.ReadingTime, p.Math, p.Diagrams, p.body = r.toc, r.image, r.summary, r.words, r.readingTime, r.math, r.diagrams, r.body
+}
