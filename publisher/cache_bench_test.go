@@ -125,24 +125,9 @@ func BenchmarkPublishCorpusOneEdit(b *testing.B) {
 //
 //	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench PreviewCorpusOneEdit -benchtime 5x ./publisher
 func BenchmarkPreviewCorpusOneEdit(b *testing.B) {
-	n, files, posts := corpusBlog(b)
-	c, err := buildcache.Open(b.TempDir(), buildcache.Options{Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
-	e := newEnv(b, func(o *Options) { o.Images = imagery.New(imagery.NewDirCache(b.TempDir())) }, func(o *Options) { o.Cache = c })
-	e.store = e.newStore(gitstore.Options{Limits: gitstore.Limits{MaxTotalBytes: 4 << 30}})
-	e.pub.store = e.store
-	ctx := context.Background()
-	log := discardEntry()
-	base, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if r := e.pub.Run(ctx, queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}, log); r.Outcome != OutcomePublished {
-		b.Fatalf("publish: %s %v", r.Outcome, r.Err)
-	}
+	e, n, files, posts, base := publishedCorpus(b)
+	ctx, log := context.Background(), discardEntry()
+	var err error
 	// A branch of the repository (pull request 7) and a fork (8): a fork's
 	// preview also checks the files it copies (leaveOut).
 	for _, from := range []struct {
@@ -195,24 +180,8 @@ func BenchmarkPreviewCorpusOneEdit(b *testing.B) {
 //
 //	PUBLISHBOT_BENCH_POSTS=6629 go test -run '^$' -bench PreviewCorpusFirst -benchtime 2x ./publisher
 func BenchmarkPreviewCorpusFirst(b *testing.B) {
-	n, files, posts := corpusBlog(b)
-	c, err := buildcache.Open(b.TempDir(), buildcache.Options{Version: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { c.Close() })
-	e := newEnv(b, func(o *Options) { o.Images = imagery.New(imagery.NewDirCache(b.TempDir())) }, func(o *Options) { o.Cache = c })
-	e.store = e.newStore(gitstore.Options{Limits: gitstore.Limits{MaxTotalBytes: 4 << 30}})
-	e.pub.store = e.store
-	ctx := context.Background()
-	log := discardEntry()
-	base, err := e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if r := e.pub.Run(ctx, queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}, log); r.Outcome != OutcomePublished {
-		b.Fatalf("publish: %s %v", r.Outcome, r.Err)
-	}
+	e, n, files, posts, base := publishedCorpus(b)
+	ctx, log := context.Background(), discardEntry()
 	prs := 0 // b.Run runs its function more than once
 	b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
 		pushed := 0
@@ -239,4 +208,29 @@ func BenchmarkPreviewCorpusFirst(b *testing.B) {
 		}
 		b.ReportMetric(float64(pushed)/float64(b.N), "pushed/op")
 	})
+}
+
+// publishedCorpus is the corpus blog of PUBLISHBOT_BENCH_POSTS posts (n
+// posts, its files, its posts' paths) committed to main at base and
+// published with a build cache and an image cache, as the preview
+// benchmarks start from.
+func publishedCorpus(b *testing.B) (e *env, n int, files map[string]string, posts []string, base string) {
+	n, files, posts = corpusBlog(b)
+	c, err := buildcache.Open(b.TempDir(), buildcache.Options{Version: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	e = newEnv(b, func(o *Options) { o.Images = imagery.New(imagery.NewDirCache(b.TempDir())) }, func(o *Options) { o.Cache = c })
+	e.store = e.newStore(gitstore.Options{Limits: gitstore.Limits{MaxTotalBytes: 4 << 30}})
+	e.pub.store = e.store
+	ctx := context.Background()
+	base, err = e.srv.Commit(ctx, testRepo, gitserver.Change{Ref: "main", Message: "import", Files: files})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if r := e.pub.Run(ctx, queue.Job{Kind: queue.KindPublish, Repo: e.repo(), Ref: "refs/heads/main"}, discardEntry()); r.Outcome != OutcomePublished {
+		b.Fatalf("publish: %s %v", r.Outcome, r.Err)
+	}
+	return e, n, files, posts, base
 }
