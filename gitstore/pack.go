@@ -116,24 +116,6 @@ func appendEntryHeader(b []byte, typ plumbing.ObjectType, size int) []byte {
 	return append(b, c)
 }
 
-// writeEntry writes one pack entry: the type-and-size header, the base of a
-// REF_DELTA, and the zlib-compressed data.
-func writeEntry(w io.Writer, zw *zlib.Writer, typ plumbing.ObjectType, base *plumbing.Hash, data []byte) error {
-	var hdr [16 + len(plumbing.Hash{})]byte
-	head := appendEntryHeader(hdr[:0], typ, len(data))
-	if base != nil {
-		head = append(head, base[:]...)
-	}
-	if _, err := w.Write(head); err != nil {
-		return err
-	}
-	zw.Reset(w)
-	if _, err := zw.Write(data); err != nil {
-		return err
-	}
-	return zw.Close()
-}
-
 // newPackDepth bounds delta chains in the pack of a new branch, as git's
 // pack.depth does.
 const newPackDepth = 50

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -201,4 +202,23 @@ func FuzzCheckPack(f *testing.F) {
 			t.Fatalf("limit error within the limit: %v", lim)
 		}
 	})
+}
+
+// writeEntry writes one pack entry (as packs were written before
+// writeThinPack compressed its entries on every core): the type-and-size header, the base of a
+// REF_DELTA, and the zlib-compressed data.
+func writeEntry(w io.Writer, zw *zlib.Writer, typ plumbing.ObjectType, base *plumbing.Hash, data []byte) error {
+	var hdr [16 + len(plumbing.Hash{})]byte
+	head := appendEntryHeader(hdr[:0], typ, len(data))
+	if base != nil {
+		head = append(head, base[:]...)
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	zw.Reset(w)
+	if _, err := zw.Write(data); err != nil {
+		return err
+	}
+	return zw.Close()
 }
