@@ -49,8 +49,9 @@ type Request struct {
 	Query    string
 	User     string // basic auth user name given, "" for none
 	Status   int
-	BytesIn  int64 // request body bytes as sent (possibly gzip-compressed)
-	BytesOut int64 // response body bytes
+	BytesIn  int64         // request body bytes as sent (possibly gzip-compressed)
+	BytesOut int64         // response body bytes
+	Took     time.Duration // from the request's arrival to its answer's end
 }
 
 // Server is a running git smart HTTP server. Its methods are safe for
@@ -215,11 +216,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = body
 	cw := &countingWriter{ResponseWriter: w}
 	user, pass, _ := r.BasicAuth()
+	start := time.Now()
 	defer func() {
 		s.mu.Lock()
 		s.requests = append(s.requests, Request{
 			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, User: user,
-			Status: cw.status, BytesIn: body.n, BytesOut: cw.n,
+			Status: cw.status, BytesIn: body.n, BytesOut: cw.n, Took: time.Since(start),
 		})
 		s.mu.Unlock()
 	}()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/trace"
 	"strings"
 	"time"
 
@@ -87,6 +88,7 @@ func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 		out.Attempts = attempt
 		start := time.Now()
 		w := &treeWriter{s: r.objects}
+		region := trace.StartRegion(ctx, "gitstore.write")
 		t, err := r.startTree(w, head)
 		if err != nil {
 			return out, err
@@ -123,11 +125,12 @@ func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 			u.Written(commit.String())
 		}
 		out.Write += time.Since(start)
+		region.End()
 		objs := w.pushList()
 		out.Written += w.written
 		out.Sent = len(objs)
 		start = time.Now()
-		err = r.send(ctx, w.stagedOver(r.objects), ref, head, commit, objs, w.bases)
+		trace.WithRegion(ctx, "gitstore.send", func() { err = r.send(ctx, w.stagedOver(r.objects), ref, head, commit, objs, w.bases) })
 		out.Push += time.Since(start)
 		if err == nil {
 			out.Commit, out.Changed = commit.String(), true

@@ -11,6 +11,7 @@ import (
 	"path"
 	"regexp"
 	"runtime"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,7 +97,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 	}
 
 	t := &tree{ctx: ctx, fsys: fsys, files: map[string]int64{}}
+	region := trace.StartRegion(ctx, "posts.list")
 	t.walk(".", 0)
+	region.End()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -149,17 +152,22 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		}
 	}
 	results := make([]*postResult, len(postFiles))
+	region = trace.StartRegion(ctx, "posts.read")
 	pre := l.readSources(postFiles)
 	if err := parallel(ctx, len(postFiles), func(i int) { results[i] = l.read(postFiles[i], pre.of(i)) }); err != nil {
 		return nil, err
 	}
+	region.End()
 
 	// The cached renders are read while the index is built (on one
 	// core: claims are made in order), under the key each will have if
 	// the index leaves it as it is; render checks that it did.
+	region = trace.StartRegion(ctx, "posts.index")
 	prefetch := l.prefetchRenders(ctx, results)
 	idx := l.index(results, assets)
 	prefetch()
+	region.End()
+	region = trace.StartRegion(ctx, "posts.render")
 	err = parallel(ctx, len(results), func(i int) {
 		if results[i].renders() {
 			l.render(results[i], idx)
@@ -169,6 +177,8 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Site, error) {
 		return nil, err
 	}
 	linked := l.afterRender(results, idx)
+	region.End()
+	defer trace.StartRegion(ctx, "posts.finish").End()
 
 	site := &Site{Config: cfg, outputs: idx.out}
 	// sized first: a migrated blog of 20,000 posts has 17,000 diagnostics,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync"
@@ -228,6 +229,7 @@ func (jb *job) resolve(ctx context.Context, pl plan) (*branches, error) {
 
 // fetch fetches, in one round trip, the refs this job has not fetched yet.
 func (jb *job) fetch(ctx context.Context, b *branches, refs ...string) error {
+	defer trace.StartRegion(ctx, "publisher.fetch").End()
 	var missing []string
 	for _, r := range refs {
 		if !b.fetched[r] {
@@ -360,6 +362,7 @@ func (jb *job) checkTree(src string) error {
 // look (the commit itself, or a pull request's base); in gives the rest.
 // The site's diagnostics become the result's.
 func (jb *job) build(ctx context.Context, src gitstore.Commit, look fs.FS, in buildInput) (*site.Output, error) {
+	defer trace.StartRegion(ctx, "publisher.build").End()
 	tmpl, err := templatesDir(look)
 	if err != nil {
 		return nil, err
@@ -673,6 +676,7 @@ func (jb *job) apply(ctx context.Context, b *branches, ch *pagesChange) error {
 			recording.Go(func() { ch.pushed(commit) })
 		}
 	}
+	region := trace.StartRegion(ctx, "publisher.push")
 	pushed, err := jb.repo.Push(ctx, gitstore.Update{
 		Branch:  ch.pages,
 		Head:    head,
@@ -680,6 +684,7 @@ func (jb *job) apply(ctx context.Context, b *branches, ch *pagesChange) error {
 		Author:  gitstore.Signature{Name: "publishbot", Email: "publishbot@users.noreply.github.com", When: jb.p.now()},
 		Build: func(t *gitstore.Tree) error {
 			recording.Wait() // an earlier attempt's record reads what Build remakes
+			defer trace.StartRegion(ctx, "publisher.tree").End()
 			return ch.tree(t)
 		},
 		Retry: func(attempt int, err error) {
@@ -687,6 +692,7 @@ func (jb *job) apply(ctx context.Context, b *branches, ch *pagesChange) error {
 		},
 		Written: written,
 	})
+	region.End()
 	recording.Wait()
 	jb.res.Build += pushed.Write
 	jb.res.Push += pushed.Push

@@ -54,10 +54,10 @@ type Key [32]byte
 // stable from one render to the next hash shared values in a fixed order
 // first (build.keyPosts).
 type dataHasher struct {
-	mu   sync.Mutex
-	ptrs map[ptrKey]digest
-	strs map[strKey]digest
-	owns map[ptrKey]*ownDigest // see splitFields
+	// The memos are split by address: one lock for all, taken several
+	// times per post by every core, parked a goroutine thousands of
+	// times a render and left a core of two idle.
+	shards [hasherShards]hasherShard
 	// masks are the post masks pages are keyed with (postReads): a post's
 	// digest by each is made from the bytes its own walk writes for those
 	// fields, when a page keyed by it first shows the post
@@ -86,6 +86,23 @@ func init() {
 	splitFields[t] = f.Index[0]
 }
 
+// hasherShards is the number of parts the memos are split into.
+const hasherShards = 64
+
+// hasherShard is the part of a dataHasher's memos for some addresses.
+type hasherShard struct {
+	mu   sync.Mutex
+	ptrs map[ptrKey]digest
+	strs map[strKey]digest
+	owns map[ptrKey]*ownDigest // see splitFields
+	_    [32]byte              // 64 bytes: a cache line of its own
+}
+
+// shard is the part of d's memos for the address p.
+func (d *dataHasher) shard(p unsafe.Pointer) *hasherShard {
+	return &d.shards[uint64(uintptr(p))*0x9e3779b97f4a7c15>>58]
+}
+
 type digest struct {
 	sum [32]byte
 	ok  bool // false: something in it cannot be hashed
@@ -111,7 +128,10 @@ func newDataHasher() *dataHasher { return newDataHasherFor(0) }
 // for what such a render digests (each post and its posts.Post, a few
 // more), not grown a doubling at a time.
 func newDataHasherFor(n int) *dataHasher {
-	d := &dataHasher{strs: map[strKey]digest{}}
+	d := &dataHasher{}
+	for i := range d.shards {
+		d.shards[i].strs = map[strKey]digest{}
+	}
 	d.size(n)
 	return d
 }
@@ -119,7 +139,10 @@ func newDataHasherFor(n int) *dataHasher {
 // size makes d's maps for a render of n posts (newDataHasherFor); d must
 // not be in use.
 func (d *dataHasher) size(n int) {
-	d.ptrs, d.owns = make(map[ptrKey]digest, 2*n+64), make(map[ptrKey]*ownDigest, n)
+	for i := range d.shards {
+		sh := &d.shards[i]
+		sh.ptrs, sh.owns = make(map[ptrKey]digest, (2*n+64)/hasherShards+8), make(map[ptrKey]*ownDigest, n/hasherShards+8)
+	}
 }
 
 // walk is one digest computation: its hash state and the pointers being
@@ -245,15 +268,16 @@ func (w *walk) str(s string) {
 		return
 	}
 	k := strKey{unsafe.StringData(s), len(s)}
-	w.d.mu.Lock()
-	dg, ok := w.d.strs[k]
-	w.d.mu.Unlock()
+	sh := w.d.shard(unsafe.Pointer(k.p))
+	sh.mu.Lock()
+	dg, ok := sh.strs[k]
+	sh.mu.Unlock()
 	if !ok {
 		sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s)))
 		dg = digest{sum: sum, ok: true}
-		w.d.mu.Lock()
-		w.d.strs[k] = dg
-		w.d.mu.Unlock()
+		sh.mu.Lock()
+		sh.strs[k] = dg
+		sh.mu.Unlock()
 	}
 	w.write(dg.sum[:])
 }
@@ -493,9 +517,10 @@ func (w *walk) pointer(v reflect.Value) {
 			return
 		}
 	}
-	w.d.mu.Lock()
-	dg, ok := w.d.ptrs[k]
-	w.d.mu.Unlock()
+	sh := w.d.shard(k.p)
+	sh.mu.Lock()
+	dg, ok := sh.ptrs[k]
+	sh.mu.Unlock()
 	if !ok {
 		// The walk under this one pushes k on the same stack: walks
 		// under a root run one at a time, each done before the next
@@ -519,9 +544,9 @@ func (w *walk) pointer(v reflect.Value) {
 		if low >= depth {
 			// nothing in it points back above it: its digest does not
 			// depend on the way here
-			w.d.mu.Lock()
-			w.d.ptrs[k] = dg
-			w.d.mu.Unlock()
+			sh.mu.Lock()
+			sh.ptrs[k] = dg
+			sh.mu.Unlock()
 		} else {
 			w.low = min(w.low, low)
 		}
@@ -534,9 +559,10 @@ func (w *walk) pointer(v reflect.Value) {
 // own is the digest of the fields of the struct v, at k, but field skip
 // (see splitFields), made once per pointer.
 func (d *dataHasher) own(k ptrKey, v reflect.Value, skip int) *ownDigest {
-	d.mu.Lock()
-	dg, ok := d.owns[k]
-	d.mu.Unlock()
+	sh := d.shard(k.p)
+	sh.mu.Lock()
+	dg, ok := sh.owns[k]
+	sh.mu.Unlock()
 	if ok {
 		return dg
 	}
@@ -554,13 +580,13 @@ func (d *dataHasher) own(k ptrKey, v reflect.Value, skip int) *ownDigest {
 	if v.Type() == postDataType && len(d.masks) > 0 {
 		dg.masked = make([]maskedDigest, len(d.masks))
 	}
-	d.mu.Lock()
-	if prev, ok := d.owns[k]; ok { // made on another core meanwhile
+	sh.mu.Lock()
+	if prev, ok := sh.owns[k]; ok { // made on another core meanwhile
 		dg = prev
 	} else {
-		d.owns[k] = dg
+		sh.owns[k] = dg
 	}
-	d.mu.Unlock()
+	sh.mu.Unlock()
 	return dg
 }
 

@@ -7,12 +7,11 @@ import (
 	"html/template"
 	"io/fs"
 	"net/url"
-	"runtime"
+	"runtime/trace"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/publishbot/publishbot/locale"
@@ -384,6 +383,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		TagsURL:     b.base + "tags/",
 		PreviewPR:   opts.PreviewPR,
 	}
+	region := trace.StartRegion(ctx, "templates.prepare")
 	visible := visiblePosts(site, opts)
 	b.preparePosts(visible)
 	b.startSearch()
@@ -402,10 +402,13 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 	for _, p := range visible {
 		shown[p.Path] = true
 	}
+	region.End()
+	region = trace.StartRegion(ctx, "templates.assets")
 	if err := b.assets(site.Assets, content, shown); err != nil {
 		return nil, err
 	}
-	b.responsiveImages()
+	trace.WithRegion(ctx, "templates.responsiveImages", b.responsiveImages)
+	region.End()
 	if err := b.writeExtras(site.Sections); err != nil {
 		return nil, err
 	}
@@ -434,18 +437,25 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		return nil, fmt.Errorf("execute template site-header: %w", err)
 	}
 	b.intro = template.HTML(site.Intro) // rendered and sanitised by posts.Load
+	region = trace.StartRegion(ctx, "templates.keyPosts")
 	b.keyPosts()
+	region.End()
 	pages := func() error {
 		return b.pageSteps((*build).postPages, (*build).indexPages, (*build).tagPages,
 			func(b *build) error { return b.sectionPages(site.Sections) }, (*build).archivePage, (*build).notFoundPage, (*build).pagePages)
 	}
-	steps := []func() error{pages, func() error { return b.aliasPages(site.Sections, site.Redirects) }, b.feeds, b.tagFeeds,
-		func() error { return b.sectionFeeds(site.Sections) }, b.searchFiles, b.fixedFiles}
+	steps := []struct {
+		name string
+		run  func() error
+	}{{"pages", pages}, {"aliases", func() error { return b.aliasPages(site.Sections, site.Redirects) }}, {"feeds", b.feeds}, {"tagFeeds", b.tagFeeds},
+		{"sectionFeeds", func() error { return b.sectionFeeds(site.Sections) }}, {"search", b.searchFiles}, {"fixed", b.fixedFiles}}
 	for _, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := step(); err != nil {
+		var err error
+		trace.WithRegion(ctx, "templates."+step.name, func() { err = step.run() })
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -458,7 +468,7 @@ func (r *Renderer) Render(ctx context.Context, site *posts.Site, content fs.FS, 
 		}
 	}
 	out := &Output{Files: b.out, IndexPages: b.listedOn, Diagnostics: b.diags}
-	b.finishKeys(out)
+	trace.WithRegion(ctx, "templates.finishKeys", func() { b.finishKeys(out) })
 	return out, nil
 }
 
@@ -609,42 +619,22 @@ func (b *build) postPages() error {
 	keys := make([]Key, n)
 	keyed := make([]bool, n)
 	kept := make([]bool, n)
-	workers := runtime.GOMAXPROCS(0)
-	if workers > n {
-		workers = n
-	}
-	var wg sync.WaitGroup
-	next := make(chan int, workers)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if errs[i] = b.ctx.Err(); errs[i] != nil {
-					continue
-				}
-				pg, ld := b.postPage(i)
-				p := posts.OutputPath(address(b.posts[i].Post))
-				if keys[i], keyed[i] = b.pageKey(p, tplPost, pg, ld); keyed[i] && b.unchanged(p, keys[i]) {
-					kept[i] = true
-					continue
-				}
-				pg.JSONLD = ld.jsonLD()
-				results[i], errs[i] = b.tpl.execute(tplPost, pg, len(b.posts[i].Body())+6<<10)
-				if d := b.posts[i]; d.body != nil {
-					d.body.forget() // made once for its page, not held for the rest of the render
-				}
-			}
-		}()
-	}
-	for i := range b.posts {
-		if b.ctx.Err() != nil {
-			break
+	parallel(n, func(i int) {
+		if errs[i] = b.ctx.Err(); errs[i] != nil {
+			return
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+		pg, ld := b.postPage(i)
+		p := posts.OutputPath(address(b.posts[i].Post))
+		if keys[i], keyed[i] = b.pageKey(p, tplPost, pg, ld); keyed[i] && b.unchanged(p, keys[i]) {
+			kept[i] = true
+			return
+		}
+		pg.JSONLD = ld.jsonLD()
+		results[i], errs[i] = b.tpl.execute(tplPost, pg, len(b.posts[i].Body())+6<<10)
+		if d := b.posts[i]; d.body != nil {
+			d.body.forget() // made once for its page, not held for the rest of the render
+		}
+	})
 	if err := b.ctx.Err(); err != nil {
 		return err
 	}
@@ -1041,6 +1031,7 @@ func (b *build) aliasPages(sections []*posts.Section, redirects []*posts.Redirec
 	if err := b.ctx.Err(); err != nil {
 		return err
 	}
+	defer trace.StartRegion(b.ctx, "templates.aliases.write").End()
 	for _, r := range list {
 		var data []byte
 		for i, f := range r.files {

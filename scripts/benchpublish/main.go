@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -142,6 +143,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return out
 	}
 	publish := func(b *binary, step string, env ...string) error {
+		srv.ResetRequests()
 		s, out, err := measure(b.path, "", env, "publish", "--repo", srv.RepoURL(b.repo), "--ref", "main", "--data-dir", filepath.Join(b.work, "data"))
 		if err != nil {
 			return fmt.Errorf("%s %s: %w\n%s", b.label, step, err, out)
@@ -149,6 +151,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if *verbose {
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			fmt.Fprintf(stdout, "%s %s: %.2fs wall, %.2fs CPU (%.2fs system, %d page faults), %d MB: %s\n", b.label, step, s.wall.Seconds(), s.cpu.Seconds(), s.sys.Seconds(), s.faults, s.rss/1024, lines[len(lines)-1])
+			var served []string
+			for _, r := range srv.Requests() {
+				served = append(served, fmt.Sprintf("%s %s %.0f ms", r.Method, path.Base(r.Path), r.Took.Seconds()*1000))
+			}
+			fmt.Fprintf(stdout, "  git server: %s\n", strings.Join(served, ", "))
 		}
 		b.results[step] = append(b.results[step], s)
 		return nil
