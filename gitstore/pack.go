@@ -24,8 +24,14 @@ import (
 // objects are read a batch at a time, their deltas found and their entries
 // compressed on every core (a pull request's first preview sends every
 // page of the site as a delta), and written in order; objects that do not
-// compress (photos) are stored as they are.
-func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) error {
+// compress (photos) are stored as they are. An object without a base that
+// packed holds (the pack the tree writer stored the new objects in) is sent
+// as the entry that pack has, compressed once (a pull request's first
+// preview sends every page of the site: compressing it twice cost more
+// than half of its push).
+func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash, packed *packedEntries) error {
+	reuse := packed.open()
+	defer reuse.close()
 	sum := sha1.New()
 	bw := bufio.NewWriterSize(out, 64<<10)
 	w := io.MultiWriter(bw, sum)
@@ -36,13 +42,23 @@ func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbi
 		packItem
 		base     plumbing.Hash
 		baseData []byte // nil: no base of its type to try
+		entry    []byte // the whole entry, as packed holds it
 	}
 	items := make([]thinItem, packBatch)
-	var head []byte
+	var head, entries []byte
 	for start := 0; start < len(objects); start += packBatch {
 		batch := items[:min(packBatch, len(objects)-start)]
+		entries = entries[:0]
 		for i := range batch {
 			h := objects[start+i]
+			if _, ok := bases[h]; !ok {
+				var reused bool
+				n := len(entries)
+				if entries, reused = reuse.entry(h, entries); reused {
+					batch[i] = thinItem{packItem: packItem{h: h}, entry: entries[n:len(entries):len(entries)]}
+					continue
+				}
+			}
 			typ, data, err := readObject(s, h)
 			if err != nil {
 				return err
@@ -56,6 +72,9 @@ func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbi
 		}
 		onEveryCore(len(batch), zlib.DefaultCompression, func(c *entryCompressor, i int) {
 			it := &batch[i]
+			if it.entry != nil {
+				return
+			}
 			data := it.data
 			it.delta, it.size = false, len(data)
 			if it.baseData != nil {
@@ -67,6 +86,13 @@ func writeThinPack(out io.Writer, s storer.EncodedObjectStorer, objects []plumbi
 		})
 		for i := range batch {
 			it := &batch[i]
+			if it.entry != nil {
+				if _, err := w.Write(it.entry); err != nil {
+					return err
+				}
+				*it = thinItem{}
+				continue
+			}
 			head = head[:0]
 			if it.delta {
 				head = appendEntryHeader(head, plumbing.REFDeltaObject, it.size)

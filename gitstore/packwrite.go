@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/go-git/go-billy/v5"
@@ -30,15 +31,15 @@ const packBatch = 256
 // posts). Objects are compressed on every core at zlib's fastest level (a
 // cache on local disk; a push compresses again for the wire), then written
 // in order.
-func storePack(st *filesystem.Storage, objs []plumbing.EncodedObject) (err error) {
+func storePack(st *filesystem.Storage, objs []plumbing.EncodedObject) (stored *packedEntries, err error) {
 	fs := st.Filesystem()
 	dir := fs.Join("objects", "pack")
 	if err := fs.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("write pack: %w", err)
+		return nil, fmt.Errorf("write pack: %w", err)
 	}
 	f, err := fs.TempFile(dir, "tmp_pack_")
 	if err != nil {
-		return fmt.Errorf("write pack: %w", err)
+		return nil, fmt.Errorf("write pack: %w", err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -51,61 +52,123 @@ func storePack(st *filesystem.Storage, objs []plumbing.EncodedObject) (err error
 	bw := bufio.NewWriterSize(io.MultiWriter(f, sum), 256<<10)
 	hdr := packHeader(len(objs))
 	if _, err := bw.Write(hdr); err != nil {
-		return fmt.Errorf("write pack: %w", err)
+		return nil, fmt.Errorf("write pack: %w", err)
 	}
 	idx := new(idxfile.Writer)
 	if err := idx.OnHeader(uint32(len(objs))); err != nil {
-		return err
+		return nil, err
 	}
 	off := int64(len(hdr))
+	spans := make(map[plumbing.Hash]entrySpan, len(objs))
 	entries := make([][]byte, min(packBatch, len(objs)))
 	for start := 0; start < len(objs); start += packBatch {
 		batch := objs[start:min(start+packBatch, len(objs))]
 		if err := compressEntries(batch, entries); err != nil {
-			return err
+			return nil, err
 		}
 		for i, o := range batch {
 			e := entries[i]
-			idx.Add(o.Hash(), uint64(off), crc32.ChecksumIEEE(e))
+			crc := crc32.ChecksumIEEE(e)
+			idx.Add(o.Hash(), uint64(off), crc)
+			spans[o.Hash()] = entrySpan{off: off, n: int64(len(e)), crc: crc}
 			if _, err := bw.Write(e); err != nil {
-				return fmt.Errorf("write pack: %w", err)
+				return nil, fmt.Errorf("write pack: %w", err)
 			}
 			off += int64(len(e))
 			entries[i] = nil
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write pack: %w", err)
+		return nil, fmt.Errorf("write pack: %w", err)
 	}
 	var packSum plumbing.Hash
 	copy(packSum[:], sum.Sum(nil))
 	if _, err := f.Write(packSum[:]); err != nil {
-		return fmt.Errorf("write pack: %w", err)
+		return nil, fmt.Errorf("write pack: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write pack: %w", err)
+		return nil, fmt.Errorf("write pack: %w", err)
 	}
 	if err := idx.OnFooter(packSum); err != nil {
-		return fmt.Errorf("index pack: %w", err)
+		return nil, fmt.Errorf("index pack: %w", err)
 	}
 	mi, err := idx.Index()
 	if err != nil {
-		return fmt.Errorf("index pack: %w", err)
+		return nil, fmt.Errorf("index pack: %w", err)
 	}
 	// The index goes first, as go-git does: a pack is listed by its .pack
 	// file, and one listed without its index cannot be read.
 	base := fs.Join(dir, "pack-"+packSum.String())
 	if err := writeIdx(fs, dir, base+".idx", mi); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := fs.Lstat(base + ".pack"); err == nil {
 		_ = fs.Remove(tmp) // the same objects, already stored
 	} else if err := fs.Rename(tmp, base+".pack"); err != nil {
-		return fmt.Errorf("write pack: %w", err)
+		return nil, fmt.Errorf("write pack: %w", err)
 	}
 	readOnly(fs, base+".pack")
 	st.Reindex()
-	return nil
+	return &packedEntries{fs: fs, name: base + ".pack", at: spans}, nil
+}
+
+// packedEntries are where a pack storePack wrote holds each of its
+// objects' entries: a push of those objects sends the entries as they are
+// (compressed once, at the fastest level, as git reuses what its packs
+// hold) rather than reading and compressing each object again.
+type packedEntries struct {
+	fs   billy.Filesystem
+	name string
+	at   map[plumbing.Hash]entrySpan
+}
+
+// entrySpan is an entry's place in a pack and the CRC-32 of its bytes.
+type entrySpan struct {
+	off, n int64
+	crc    uint32
+}
+
+// packedReader reads entries of a packedEntries' pack.
+type packedReader struct {
+	p *packedEntries
+	f billy.File
+}
+
+// open opens p's pack; nil when p is nil or the pack cannot be opened
+// (the objects are then read and compressed again).
+func (p *packedEntries) open() *packedReader {
+	if p == nil {
+		return nil
+	}
+	f, err := p.fs.Open(p.name)
+	if err != nil {
+		return nil
+	}
+	return &packedReader{p: p, f: f}
+}
+
+// entry appends h's entry (type and size header, zlib data) to buf; ok is
+// false when the pack does not hold it or its bytes are not those written.
+func (r *packedReader) entry(h plumbing.Hash, buf []byte) ([]byte, bool) {
+	if r == nil {
+		return buf, false
+	}
+	sp, ok := r.p.at[h]
+	if !ok {
+		return buf, false
+	}
+	n := len(buf)
+	buf = slices.Grow(buf, int(sp.n))[:n+int(sp.n)]
+	if _, err := r.f.ReadAt(buf[n:], sp.off); err != nil || crc32.ChecksumIEEE(buf[n:]) != sp.crc {
+		return buf[:n], false
+	}
+	return buf, true
+}
+
+func (r *packedReader) close() {
+	if r != nil {
+		_ = r.f.Close()
+	}
 }
 
 // writeIdx writes a pack's index to name through a temporary file, unless

@@ -130,7 +130,7 @@ func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 		out.Written += w.written
 		out.Sent = len(objs)
 		start = time.Now()
-		trace.WithRegion(ctx, "gitstore.send", func() { err = r.send(ctx, w.stagedOver(r.objects), ref, head, commit, objs, w.bases) })
+		trace.WithRegion(ctx, "gitstore.send", func() { err = r.send(ctx, w.stagedOver(r.objects), ref, head, commit, objs, w.bases, w.packed) })
 		out.Push += time.Since(start)
 		if err == nil {
 			out.Commit, out.Changed = commit.String(), true
@@ -223,7 +223,7 @@ var errConflict = errors.New("non-fast-forward update: the branch moved")
 // send moves ref on the remote from old (zero: create) to new, sending
 // objects (the objects the remote may lack). It fails with an error matching
 // isConflict when the remote ref is no longer at old.
-func (r *Repo) send(ctx context.Context, objs storer.EncodedObjectStorer, ref plumbing.ReferenceName, old, new plumbing.Hash, objects []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash) (err error) {
+func (r *Repo) send(ctx context.Context, objs storer.EncodedObjectStorer, ref plumbing.ReferenceName, old, new plumbing.Hash, objects []plumbing.Hash, bases map[plumbing.Hash]plumbing.Hash, packed *packedEntries) (err error) {
 	ep, cl, err := r.endpoint()
 	if err != nil {
 		return err
@@ -264,7 +264,7 @@ func (r *Repo) send(ctx context.Context, objs storer.EncodedObjectStorer, ref pl
 	go func() {
 		if thin {
 			// Deltas against what the remote has at the same paths.
-			if err := writeThinPack(wr, objs, objects, bases); err != nil {
+			if err := writeThinPack(wr, objs, objects, bases, packed); err != nil {
 				done <- wr.CloseWithError(err)
 				return
 			}

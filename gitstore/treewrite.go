@@ -73,6 +73,8 @@ type treeWriter struct {
 	// bases maps a pushed object to the object at the same path in the old
 	// tree (which the remote has): a delta base for a thin pack.
 	bases map[plumbing.Hash]plumbing.Hash
+	// packed are the entries of the pack flush stored, sent as they are
+	packed *packedEntries
 }
 
 func (w *treeWriter) base(h, old plumbing.Hash) {
@@ -540,9 +542,11 @@ func (w *treeWriter) flush() error {
 		for i, h := range w.order {
 			objs[i] = w.staged[h]
 		}
-		if err := storePack(st, objs); err != nil {
+		packed, err := storePack(st, objs)
+		if err != nil {
 			return fmt.Errorf("write objects: %w", err)
 		}
+		w.packed = packed
 	} else {
 		for _, h := range w.order {
 			if _, err := w.s.SetEncodedObject(w.staged[h]); err != nil {
