@@ -3,10 +3,10 @@ package gitstore
 import (
 	"bufio"
 	"cmp"
-	"compress/zlib"
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
+	"github.com/klauspost/compress/zlib"
 	"io"
 	"slices"
 

@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
@@ -61,7 +60,7 @@ func (s *Store) Open(r Remote) (*Repo, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create repository cache: %w", err)
 	}
-	st := filesystem.NewStorageWithOptions(osfs.New(dir), s.objects,
+	st := filesystem.NewStorageWithOptions(newObjectsFS(dir), s.objects,
 		filesystem.Options{MaxOpenDescriptors: 16})
 	if _, err := os.Stat(filepath.Join(dir, "config")); errors.Is(err, os.ErrNotExist) {
 		if _, err := git.Init(st, nil); err != nil && !errors.Is(err, git.ErrRepositoryAlreadyExists) {
