@@ -28,9 +28,10 @@ const packBatch = 256
 // them in objects/pack. It indexes what it writes as it writes it: go-git's
 // PackfileWriter parses the pack it was given to index it, inflating and
 // hashing every object again (4 s of CPU in a first publish of 6,629
-// posts). Objects are compressed on every core at zlib's fastest level (a
-// cache on local disk; a push compresses again for the wire), then written
-// in order.
+// posts). Objects are compressed on every core at zlib's default level,
+// as a push sends them (it sends these entries as they are: see
+// packedEntries), then written in order. klauspost/compress's zlib does
+// that level faster than the standard library's fastest one.
 func storePack(st *filesystem.Storage, objs []plumbing.EncodedObject) (stored *packedEntries, err error) {
 	fs := st.Filesystem()
 	dir := fs.Join("objects", "pack")
@@ -114,7 +115,7 @@ func storePack(st *filesystem.Storage, objs []plumbing.EncodedObject) (stored *p
 
 // packedEntries are where a pack storePack wrote holds each of its
 // objects' entries: a push of those objects sends the entries as they are
-// (compressed once, at the fastest level, as git reuses what its packs
+// (compressed once, as git reuses what its packs
 // hold) rather than reading and compressing each object again.
 type packedEntries struct {
 	fs   billy.Filesystem
@@ -213,10 +214,10 @@ func readOnly(fs billy.Filesystem, name string) {
 }
 
 // compressEntries sets out[i] to the pack entry of objs[i] (type and size
-// header, zlib data at the fastest level), on every core.
+// header, zlib data at the default level), on every core.
 func compressEntries(objs []plumbing.EncodedObject, out [][]byte) error {
 	errs := make([]error, len(objs))
-	onEveryCore(len(objs), zlib.BestSpeed, func(c *entryCompressor, i int) {
+	onEveryCore(len(objs), zlib.DefaultCompression, func(c *entryCompressor, i int) {
 		data, err := objectBytes(objs[i])
 		if err != nil {
 			errs[i] = err

@@ -184,7 +184,7 @@ func BenchmarkPreviewCorpusFirst(b *testing.B) {
 	ctx, log := context.Background(), discardEntry()
 	prs := 0 // b.Run runs its function more than once
 	b.Run(fmt.Sprintf("posts=%d", n), func(b *testing.B) {
-		pushed := 0
+		pushed, bytesPushed := 0, int64(0)
 		for range b.N {
 			b.StopTimer()
 			i := prs
@@ -199,14 +199,17 @@ func BenchmarkPreviewCorpusFirst(b *testing.B) {
 			}
 			j := e.previewJob(pr, head)
 			j.Ref, j.BaseSHA = ref, base
+			sent := e.srv.PushedBytes()
 			b.StartTimer()
 			r := e.pub.Run(ctx, j, log)
 			if r.Outcome != OutcomePublished {
 				b.Fatalf("preview: %s %v", r.Outcome, r.Err)
 			}
 			pushed += r.ObjectsPushed
+			bytesPushed += e.srv.PushedBytes() - sent
 		}
 		b.ReportMetric(float64(pushed)/float64(b.N), "pushed/op")
+		b.ReportMetric(float64(bytesPushed)/float64(b.N)/(1<<20), "MiB-pushed/op")
 	})
 }
 
