@@ -3,6 +3,7 @@ package gitstore
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -89,16 +91,22 @@ func TestThinPackReusesStoredEntries(t *testing.T) {
 		}
 		return d
 	}
-	write := func(t *testing.T, p *packedEntries) []byte {
+	write := func(t *testing.T, s storer.EncodedObjectStorer, p *packedEntries) []byte {
 		t.Helper()
 		var buf bytes.Buffer
-		if err := writeThinPack(&buf, st, send, bases, p); err != nil {
+		if err := writeThinPack(&buf, s, send, bases, p); err != nil {
 			t.Fatal(err)
 		}
 		return buf.Bytes()
 	}
 
-	reused := write(t, packed)
+	// the stored objects are not read: a store that refuses them still
+	// gives the whole pack
+	refusing := refusingStore{st, map[plumbing.Hash]bool{}}
+	for _, o := range objs {
+		refusing.refuse[o.Hash()] = true
+	}
+	reused := write(t, refusing, packed)
 	index(t, reused)
 	stored, err := os.ReadFile(filepath.Join(dir, packed.name))
 	if err != nil {
@@ -114,11 +122,10 @@ func TestThinPackReusesStoredEntries(t *testing.T) {
 		t.Fatal("the stored pack has no entries")
 	}
 
-	again := write(t, nil)
-	index(t, again)
-	if bytes.Equal(again, reused) {
-		t.Error("without the stored entries the pack is the same: were they used?")
+	if err := writeThinPack(io.Discard, refusing, send, bases, nil); err == nil {
+		t.Fatal("without the stored entries the refused objects were not read")
 	}
+	index(t, write(t, st, nil))
 
 	// an entry damaged on disk is compressed again from the object
 	name := filepath.Join(dir, packed.name)
@@ -129,5 +136,18 @@ func TestThinPackReusesStoredEntries(t *testing.T) {
 	if err := os.WriteFile(name, damaged, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	index(t, write(t, packed))
+	index(t, write(t, st, packed))
+}
+
+// refusingStore fails to read the objects in refuse.
+type refusingStore struct {
+	storer.EncodedObjectStorer
+	refuse map[plumbing.Hash]bool
+}
+
+func (s refusingStore) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	if s.refuse[h] {
+		return nil, fmt.Errorf("object %s: refused", h)
+	}
+	return s.EncodedObjectStorer.EncodedObject(t, h)
 }
