@@ -6,13 +6,13 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"fmt"
-	"github.com/klauspost/compress/zlib"
 	"io"
 	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/klauspost/compress/zlib"
 )
 
 // writeThinPack writes objects as a git pack (version 2). An object with a
@@ -22,8 +22,7 @@ import (
 // its own objects. A one-line change to a page, or one entry changed in a
 // folder of a thousand files, then costs bytes, not the whole object. The
 // objects are read a batch at a time, their deltas found and their entries
-// compressed on every core (a pull request's first preview sends every
-// page of the site as a delta), and written in order; objects that do not
+// compressed on every core, and written in order; objects that do not
 // compress (photos) are stored as they are. An object without a base that
 // packed holds (the pack the tree writer stored the new objects in) is sent
 // as the entry that pack has, compressed once (a pull request's first
