@@ -88,44 +88,18 @@ func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 		out.Attempts = attempt
 		start := time.Now()
 		w := &treeWriter{s: r.objects}
-		region := trace.StartRegion(ctx, "gitstore.write")
-		t, err := r.startTree(w, head)
+		commit, err := r.buildCommit(ctx, w, head, u, sig)
 		if err != nil {
 			return out, err
 		}
-		err = u.Build(t)
-		if errors.Is(err, ErrNoChange) {
+		if commit.IsZero() {
 			out.Commit = hashText(head)
 			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		t.resolveLikes()
-		tree, err := w.writeRoot(t.root, t.old)
-		if err != nil {
-			return out, err
-		}
-		if t.old != nil && tree == t.old.Hash {
-			out.Commit = hashText(head)
-			return out, nil
-		}
-		c := &object.Commit{Author: sig, Committer: sig, Message: u.Message, TreeHash: tree}
-		if !head.IsZero() {
-			c.ParentHashes = []plumbing.Hash{head}
-		}
-		commit, err := w.writeCommit(c)
-		if err != nil {
-			return out, err
-		}
-		if err := w.flush(); err != nil {
-			return out, err
 		}
 		if u.Written != nil {
 			u.Written(commit.String())
 		}
 		out.Write += time.Since(start)
-		region.End()
 		objs := w.pushList()
 		out.Written += w.written
 		out.Sent = len(objs)
@@ -160,6 +134,41 @@ func (r *Repo) Push(ctx context.Context, u Update) (Pushed, error) {
 		}
 		head = refs.refs[ref]
 	}
+}
+
+// buildCommit builds u's tree on head with w, stores its new objects and
+// writes its commit; zero when the tree is head's (ErrNoChange, or the
+// same tree).
+func (r *Repo) buildCommit(ctx context.Context, w *treeWriter, head plumbing.Hash, u Update, sig object.Signature) (plumbing.Hash, error) {
+	defer trace.StartRegion(ctx, "gitstore.write").End()
+	t, err := r.startTree(w, head)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	err = u.Build(t)
+	if errors.Is(err, ErrNoChange) {
+		return plumbing.ZeroHash, nil
+	}
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	t.resolveLikes()
+	tree, err := w.writeRoot(t.root, t.old)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if t.old != nil && tree == t.old.Hash {
+		return plumbing.ZeroHash, nil
+	}
+	c := &object.Commit{Author: sig, Committer: sig, Message: u.Message, TreeHash: tree}
+	if !head.IsZero() {
+		c.ParentHashes = []plumbing.Hash{head}
+	}
+	commit, err := w.writeCommit(c)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return commit, w.flush()
 }
 
 // startTree is the tree Build starts from: the head's, or an empty one.

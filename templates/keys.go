@@ -95,7 +95,7 @@ type hasherShard struct {
 	ptrs map[ptrKey]digest
 	strs map[strKey]digest
 	owns map[ptrKey]*ownDigest // see splitFields
-	_    [32]byte              // 64 bytes: a cache line of its own
+	_    [32]byte              // 64 bytes, so that two cores seldom share a cache line
 }
 
 // shard is the part of d's memos for the address p.
