@@ -56,11 +56,10 @@ type manifestEntry struct {
 // keeps every file of such a folder and adds none keeps it whole.
 type manifest struct {
 	commit  [20]byte
-	files   map[string]manifestEntry
-	paths   []string         // the files' paths, sorted (as the record keeps them)
+	files   fileIndex        // sorted by path, as the record keeps them
 	folders []manifestFolder // sorted by path
 	// raw is the encoding the manifest was read from (nil for one over
-	// 2 GiB), fileSpans and folderSpans where the entries of paths and
+	// 2 GiB), fileSpans and folderSpans where the entries of files and
 	// folders lie in it: the next record copies the bytes of the entries
 	// it keeps, runs of thousands at a time, instead of encoding 60,000
 	// again (record)
@@ -90,11 +89,10 @@ func manifestKey(repo, target string) [32]byte {
 }
 
 func encodeManifest(m manifest) []byte {
-	files := make([]manifestFile, 0, len(m.files))
-	for p, e := range m.files {
-		files = append(files, manifestFile{p, e})
+	files := make([]manifestFile, 0, m.files.len())
+	for i, p := range m.files.paths {
+		files = append(files, manifestFile{p, m.files.entries[i]})
 	}
-	slices.SortFunc(files, compareFiles)
 	folders := slices.SortedFunc(slices.Values(m.folders), compareFolders)
 	return encodeFiles(m.commit, files, folders)
 }
@@ -187,11 +185,11 @@ func decodeManifest(data []byte) (manifest, error) {
 		}
 		return string(b)
 	}
-	m.files = make(map[string]manifestEntry, min(n, uint64(len(rest)/53+1)))
-	m.paths = make([]string, 0, min(n, uint64(len(rest)/53+1)))
+	m.files.paths = make([]string, 0, min(n, uint64(len(rest)/53+1)))
+	m.files.entries = make([]manifestEntry, 0, cap(m.files.paths))
 	if spans {
 		m.raw = data
-		m.fileSpans = make([]span, 0, cap(m.paths))
+		m.fileSpans = make([]span, 0, cap(m.files.paths))
 	}
 	prev := ""
 	for i := uint64(0); i < n; i++ {
@@ -215,12 +213,13 @@ func decodeManifest(data []byte) (manifest, error) {
 			return manifest{}, fmt.Errorf("%w: entry %d", errDamagedManifest, i)
 		}
 		e.size = int64(size)
-		m.files[p] = e
-		m.paths = append(m.paths, p)
+		m.files.paths = append(m.files.paths, p)
+		m.files.entries = append(m.files.entries, e)
 		if spans {
 			m.fileSpans = append(m.fileSpans, span{start, at()})
 		}
 	}
+	m.files.index()
 	if hasFolders {
 		n, ok := uvarint()
 		if !ok || n > maxManifestEntries {
@@ -258,8 +257,7 @@ func decodeManifest(data []byte) (manifest, error) {
 // incremental is what a job knows of its target's last build.
 type incremental struct {
 	target string
-	last   map[string]manifestEntry // the files whose blobs the repository cache has
-	paths  []string                 // last's paths, sorted
+	last   fileIndex // the files whose blobs the repository cache has
 	// folders are the last build's folders whose trees the repository
 	// cache has (all or none: see checkBlobs), sorted by path
 	folders []manifestFolder
@@ -291,7 +289,7 @@ func (jb *job) readPreviousBuild(target string) (*incremental, [20]byte) {
 		jb.log.WithError(err).WithField("target", target).Warn("build manifest is damaged; rendering every file")
 		return inc, [20]byte{}
 	}
-	inc.last, inc.paths, inc.folders = m.files, m.paths, m.folders
+	inc.last, inc.folders = m.files, m.folders
 	inc.raw, inc.fileSpans, inc.folderSpans = m.raw, m.fileSpans, m.folderSpans
 	return inc, m.commit
 }
@@ -304,28 +302,16 @@ func (jb *job) readPreviousBuild(target string) (*incremental, [20]byte) {
 // each blob is looked up, and no folder is kept whole: a tree would need
 // every object under it looked up.
 func (jb *job) checkBlobs(inc *incremental, commit [20]byte) bool {
-	if len(inc.last) == 0 || jb.repo.Has(hex.EncodeToString(commit[:])) {
+	if inc.last.len() == 0 || jb.repo.Has(hex.EncodeToString(commit[:])) {
 		return false
 	}
 	inc.folders, inc.folderSpans = nil, nil
-	for p, e := range inc.last {
-		if !jb.repo.Has(hex.EncodeToString(e.blob[:])) {
-			delete(inc.last, p)
-		}
-	}
-	n := 0
-	for i, p := range inc.paths {
-		if _, ok := inc.last[p]; ok {
-			inc.paths[n] = p
-			if inc.fileSpans != nil {
-				inc.fileSpans[n] = inc.fileSpans[i]
-			}
-			n++
-		}
-	}
-	inc.paths = inc.paths[:n]
+	kept := inc.last.keep(func(i int) bool { return jb.repo.Has(hex.EncodeToString(inc.last.entries[i].blob[:])) })
 	if inc.fileSpans != nil {
-		inc.fileSpans = inc.fileSpans[:n]
+		for n, i := range kept {
+			inc.fileSpans[n] = inc.fileSpans[i]
+		}
+		inc.fileSpans = inc.fileSpans[:len(kept)]
 	}
 	return true
 }
@@ -333,20 +319,20 @@ func (jb *job) checkBlobs(inc *incremental, commit [20]byte) bool {
 // previous are the keys of the last build's files, their paths in order
 // and their sizes.
 func (inc *incremental) previous() site.Previous {
-	last := inc.last
-	return site.Previous{Keys: lastKeys(last), Paths: inc.paths, Size: func(p string) int64 { return last[p].size }}
+	last := &inc.last
+	return site.Previous{Keys: lastKeys{last}, Paths: last.paths, Size: func(p string) int64 { e, _ := last.get(p); return e.size }}
 }
 
 // lastKeys answers the build's questions about the last build's keys from
 // the manifest's entries (templates.PreviousKeys).
-type lastKeys map[string]manifestEntry
+type lastKeys struct{ files *fileIndex }
 
 func (m lastKeys) Key(p string) (templates.Key, bool) {
-	e, ok := m[p]
+	e, ok := m.files.get(p)
 	return e.key, ok
 }
 
-func (m lastKeys) Len() int { return len(m) }
+func (m lastKeys) Len() int { return m.files.len() }
 
 // pendingBuild is the previous build's manifest read on a goroutine of its
 // own: a manifest of 20,000 posts' files takes about as long to read as
@@ -441,7 +427,8 @@ func (inc *incremental) kept(out *site.Output) []gitstore.Kept {
 		p := out.Kept[i]
 		dir, tree, ok := inc.wholeFolder(p, changed)
 		if !ok {
-			kept = append(kept, gitstore.Kept{Path: p, Blob: inc.last[p].blob})
+			e, _ := inc.last.get(p)
+			kept = append(kept, gitstore.Kept{Path: p, Blob: e.blob})
 			i++
 			continue
 		}
@@ -492,7 +479,7 @@ func (inc *incremental) changedFolders(out *site.Output) map[string]bool {
 		changed[p] = true
 	}
 	k := out.Kept
-	for _, p := range inc.paths {
+	for _, p := range inc.last.paths {
 		if len(k) > 0 && k[0] == p {
 			k = k[1:]
 			continue
@@ -573,7 +560,7 @@ func (inc *incremental) record(out *site.Output, hashes map[string]string, madeF
 	slices.SortFunc(made, compareFiles)
 	files := entryWriter{raw: inc.raw, buf: make([]byte, 0, len(made)*128)}
 	kept := out.Kept
-	for i, p := range inc.paths {
+	for i, p := range inc.last.paths {
 		for len(kept) > 0 && kept[0] < p { // not the last build's: no entry
 			leftOut, kept = append(leftOut, kept[0]), kept[1:]
 		}
@@ -591,7 +578,7 @@ func (inc *incremental) record(out *site.Output, hashes map[string]string, madeF
 		if inc.fileSpans != nil {
 			files.keep(inc.fileSpans[i])
 		} else {
-			files.addFile(manifestFile{p, inc.last[p]})
+			files.addFile(manifestFile{p, inc.last.entries[i]})
 		}
 	}
 	leftOut = append(leftOut, kept...)

@@ -150,20 +150,20 @@ func TestDamagedManifestIsDiscarded(t *testing.T) {
 }
 
 func TestManifestRoundTrip(t *testing.T) {
-	m := manifest{commit: [20]byte{7}, files: map[string]manifestEntry{
+	m := manifest{commit: [20]byte{7}, files: indexFiles(map[string]manifestEntry{
 		"index.html":            {key: templates.Key{1}, blob: [20]byte{2}, size: 3},
 		"posts/café/index.html": {key: templates.Key{4}, blob: [20]byte{5}, size: 1 << 30},
 		".nojekyll":             {},
-	}, folders: []manifestFolder{{"posts", [20]byte{8}}, {"posts/café", [20]byte{9}}}}
+	}), folders: []manifestFolder{{"posts", [20]byte{8}}, {"posts/café", [20]byte{9}}}}
 	got, err := decodeManifest(encodeManifest(m))
-	if err != nil || !maps.Equal(got.files, m.files) || got.commit != m.commit || !slices.Equal(got.folders, m.folders) {
+	if err != nil || !maps.Equal(got.files.asMap(), m.files.asMap()) || got.commit != m.commit || !slices.Equal(got.folders, m.folders) {
 		t.Fatalf("round trip: %v %v", got, err)
 	}
 	// A manifest of the format before folders were recorded reads as
 	// having none.
 	old := encodeManifest(manifest{commit: m.commit, files: m.files})
 	old = append([]byte(manifestMagicFiles), old[len(manifestMagic):len(old)-1]...) // no folder count
-	if got, err := decodeManifest(old); err != nil || !maps.Equal(got.files, m.files) || got.folders != nil {
+	if got, err := decodeManifest(old); err != nil || !maps.Equal(got.files.asMap(), m.files.asMap()) || got.folders != nil {
 		t.Fatalf("a manifest without folders: %v %v", got, err)
 	}
 	enc := encodeManifest(m)
@@ -175,8 +175,8 @@ func TestManifestRoundTrip(t *testing.T) {
 }
 
 func FuzzDecodeManifest(f *testing.F) {
-	f.Add(encodeManifest(manifest{files: map[string]manifestEntry{"a": {size: 1}, "b/c": {key: templates.Key{9}}}}))
-	f.Add(encodeManifest(manifest{files: map[string]manifestEntry{"b/c": {size: 1}}, folders: []manifestFolder{{"b", [20]byte{1}}}}))
+	f.Add(encodeManifest(manifest{files: indexFiles(map[string]manifestEntry{"a": {size: 1}, "b/c": {key: templates.Key{9}}})}))
+	f.Add(encodeManifest(manifest{files: indexFiles(map[string]manifestEntry{"b/c": {size: 1}}), folders: []manifestFolder{{"b", [20]byte{1}}}}))
 	f.Add([]byte(manifestMagic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decodeManifest(data)
@@ -184,7 +184,7 @@ func FuzzDecodeManifest(f *testing.F) {
 			return
 		}
 		again, err := decodeManifest(encodeManifest(m))
-		if err != nil || !maps.Equal(again.files, m.files) || again.commit != m.commit || !slices.Equal(again.folders, m.folders) {
+		if err != nil || !maps.Equal(again.files.asMap(), m.files.asMap()) || again.commit != m.commit || !slices.Equal(again.folders, m.folders) {
 			t.Fatalf("re-encoding changed the manifest: %v", err)
 		}
 	})
@@ -205,9 +205,7 @@ func TestManifestBlobMissingIsRendered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e1 := m.files["posts/p001/index.html"]
-	e1.blob = [20]byte{0xde, 0xad}
-	m.files["posts/p001/index.html"] = e1
+	m.files.entries[m.files.find("posts/p001/index.html")].blob = [20]byte{0xde, 0xad}
 	m.commit = [20]byte{0xbe, 0xef} // not in the cache: every blob is looked up
 	bc.Put(key, encodeManifest(m))
 	bc.Flush()

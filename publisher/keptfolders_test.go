@@ -113,15 +113,16 @@ func TestIncrementalPublishKeepsFoldersWhole(t *testing.T) {
 // is kept and nothing is made in it; it keeps the highest such folder.
 func TestKeptFoldersRule(t *testing.T) {
 	h := func(b byte) [20]byte { return [20]byte{b} }
+	paths := []string{"a/x/1", "a/y/2", "b/1", "b/c/2", "d/1", "d/2", "e/1", "f/1", "index.html"}
 	inc := &incremental{
-		paths: []string{"a/x/1", "a/y/2", "b/1", "b/c/2", "d/1", "d/2", "e/1", "f/1", "index.html"},
 		folders: []manifestFolder{{"a", h(1)}, {"a/x", h(2)}, {"a/y", h(3)}, {"b", h(4)}, {"b/c", h(5)},
 			{"d", h(6)}, {"f", h(8)}}, // e has no record
 	}
-	inc.last = map[string]manifestEntry{}
-	for i, p := range inc.paths {
-		inc.last[p] = manifestEntry{blob: h(byte(100 + i))}
+	last := map[string]manifestEntry{}
+	for i, p := range paths {
+		last[p] = manifestEntry{blob: h(byte(100 + i))}
 	}
+	inc.last = indexFiles(last)
 	out := &site.Output{
 		// d/2 is gone (deleted, not kept); f/2 is new; a/y/2 is kept
 		Kept:  []string{"a/x/1", "a/y/2", "b/1", "b/c/2", "d/1", "e/1", "f/1", "index.html"},
@@ -154,15 +155,15 @@ func TestKeptFoldersRule(t *testing.T) {
 	if !slices.Equal(m.folders, wantRec) {
 		t.Errorf("record:\n got %v\nwant %v", m.folders, wantRec)
 	}
-	if want := []string{"a/new/3", "a/x/1", "a/y/2", "b/1", "b/c/2", "d/1", "e/1", "f/1", "index.html"}; !slices.Equal(m.paths, want) || m.commit != h(9) {
-		t.Errorf("record's files %v, want %v", m.paths, want)
+	if want := []string{"a/new/3", "a/x/1", "a/y/2", "b/1", "b/c/2", "d/1", "e/1", "f/1", "index.html"}; !slices.Equal(m.files.paths, want) || m.commit != h(9) {
+		t.Errorf("record's files %v, want %v", m.files.paths, want)
 	}
 
 	// Without records, or when the kept files are not the last build's in
 	// order, every file is kept as a file.
 	for name, inc2 := range map[string]*incremental{
-		"no records":  {paths: inc.paths, last: inc.last},
-		"other order": {paths: slices.Concat(inc.paths[1:], inc.paths[:1]), last: inc.last, folders: inc.folders},
+		"no records":  {last: inc.last},
+		"other order": {last: fileIndex{paths: slices.Concat(paths[1:], paths[:1])}, folders: inc.folders},
 	} {
 		got := inc2.kept(out)
 		if len(got) != len(out.Kept) || countFolders(got) != 0 {
@@ -178,7 +179,7 @@ func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for round := range 300 {
 		// the last build: files under a few folders, every folder recorded
-		last := manifest{files: map[string]manifestEntry{}}
+		lastFiles := map[string]manifestEntry{}
 		var dirs []string
 		for d := range 1 + rng.IntN(6) {
 			for s := range rng.IntN(4) {
@@ -191,8 +192,9 @@ func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
 			if len(dirs) > 0 && rng.IntN(4) > 0 {
 				p = dirs[rng.IntN(len(dirs))] + "/" + p
 			}
-			last.files[p] = manifestEntry{key: templates.Key{byte(i)}, blob: [20]byte{byte(i)}, size: int64(i)}
+			lastFiles[p] = manifestEntry{key: templates.Key{byte(i)}, blob: [20]byte{byte(i)}, size: int64(i)}
 		}
+		last := manifest{files: indexFiles(lastFiles)}
 		for _, d := range dirs {
 			last.folders = append(last.folders, manifestFolder{d, [20]byte{byte(len(d))}})
 		}
@@ -200,7 +202,7 @@ func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inc := &incremental{last: m.files, paths: m.paths, folders: m.folders}
+		inc := &incremental{last: m.files, folders: m.folders}
 		if rng.IntN(3) > 0 {
 			inc.raw, inc.fileSpans, inc.folderSpans = m.raw, m.fileSpans, m.folderSpans
 		}
@@ -209,7 +211,7 @@ func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
 		hashes := map[string]string{}
 		var wantFiles []manifestFile
 		var leftOut []string
-		for _, p := range m.paths {
+		for i, p := range m.files.paths {
 			switch rng.IntN(6) {
 			case 0: // gone
 			case 1: // made again
@@ -217,8 +219,8 @@ func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
 				wantFiles = append(wantFiles, manifestFile{p, manifestEntry{key: templates.Key{0xaa}, blob: [20]byte{0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd, 0xcd}, size: 5}})
 			default:
 				out.Kept = append(out.Kept, p)
-				out.Keys[p] = m.files[p].key
-				wantFiles = append(wantFiles, manifestFile{p, m.files[p]})
+				out.Keys[p] = m.files.entries[i].key
+				wantFiles = append(wantFiles, manifestFile{p, m.files.entries[i]})
 			}
 		}
 		for i := range rng.IntN(5) {
@@ -281,7 +283,7 @@ func TestRecordIsTheManifestOfTheBuild(t *testing.T) {
 		if want := encodeFiles([20]byte{byte(round)}, wantFiles, wantFolders); !slices.Equal(got, want) {
 			g, _ := decodeManifest(got)
 			t.Fatalf("round %d (last record's bytes: %v): the record differs\n got files %v folders %v\nwant files %v folders %v",
-				round, inc.raw != nil, g.paths, g.folders, wantFiles, wantFolders)
+				round, inc.raw != nil, g.files.paths, g.folders, wantFiles, wantFolders)
 		}
 	}
 }

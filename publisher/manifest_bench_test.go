@@ -12,20 +12,22 @@ import (
 // benchManifest is the record of a blog of 20,000 posts at
 // /year/month/slug/: 61,200 files, three a post, and 20,621 folders.
 func benchManifest() manifest {
-	m := manifest{files: map[string]manifestEntry{}}
+	files := map[string]manifestEntry{}
+	var m manifest
 	for y := range 17 {
 		for mo := range 12 {
 			for d := range 100 {
 				dir := fmt.Sprintf("%d/%02d/post-with-a-title-%d", 2010+y, mo+1, d)
 				m.folders = append(m.folders, manifestFolder{path: dir})
 				for _, f := range []string{"index.html", "cover.png", "old.html"} {
-					m.files[dir+"/"+f] = manifestEntry{key: templates.Key{byte(d)}, size: 1000}
+					files[dir+"/"+f] = manifestEntry{key: templates.Key{byte(d)}, size: 1000}
 				}
 			}
 			m.folders = append(m.folders, manifestFolder{path: fmt.Sprintf("%d/%02d", 2010+y, mo+1)})
 		}
 		m.folders = append(m.folders, manifestFolder{path: fmt.Sprint(2010 + y)})
 	}
+	m.files = indexFiles(files)
 	return m
 }
 
@@ -51,17 +53,17 @@ func BenchmarkRecord(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	inc := &incremental{last: m.files, paths: m.paths, folders: m.folders, raw: m.raw, fileSpans: m.fileSpans, folderSpans: m.folderSpans}
+	inc := &incremental{last: m.files, folders: m.folders, raw: m.raw, fileSpans: m.fileSpans, folderSpans: m.folderSpans}
 	out := &site.Output{Files: map[string][]byte{}, Keys: map[string]templates.Key{}}
 	hashes := map[string]string{}
-	for i, p := range inc.paths {
+	for i, p := range inc.last.paths {
 		if i%2500 == 0 {
 			out.Files[p] = []byte("made")
 			hashes[p] = "0123456789012345678901234567890123456789"
 		} else {
 			out.Kept = append(out.Kept, p)
 		}
-		out.Keys[p] = inc.last[p].key
+		out.Keys[p] = inc.last.entries[i].key
 	}
 	for y := range 17 {
 		inc.keptFolders = append(inc.keptFolders, fmt.Sprint(2010+y))
