@@ -54,14 +54,14 @@ func newBody(html, text string) *postBody { return &postBody{html: html, text: t
 
 // cachedBody is the body of a cached render: its sums and image sources
 // are known, html and text are read from cache at each use.
-func cachedBody(cache RenderCache, htmlSum, textSum [32]byte, images []string, rebase string) *postBody {
-	digest := bodyDigest(htmlSum, textSum)
+func cachedBody(cache RenderCache, keys *bodyKeys, images []string, rebase string) *postBody {
+	digest := bodyDigest(keys.htmlSum, keys.textSum)
 	if rebase != "" {
 		digest = sha256.Sum256(append(append(digest[:], "\x00rebase\x00"...), rebase...))
 	}
-	b := &postBody{htmlSum: htmlSum, textSum: textSum, digest: digest, images: images,
-		htmlKey: bodyKey("html", htmlSum), textKey: bodyKey("text", textSum), cache: cache,
-		wordsKey: wordsKey(textSum), wordsLazy: true, rebase: rebase}
+	b := &postBody{htmlSum: keys.htmlSum, textSum: keys.textSum, digest: digest, images: images,
+		htmlKey: keys.html, textKey: keys.text, cache: cache,
+		wordsKey: keys.words, wordsLazy: true, rebase: rebase}
 	b.sumsOnce.Do(func() {})
 	b.imagesOnce.Do(func() {})
 	return b

@@ -240,6 +240,10 @@ type cachedRender struct {
 	Diags               []Diagnostic
 	Linked              []cachedLinked
 	Checks              []cachedCheck
+
+	// keys are the body's cache keys once bodyCached has made them (not
+	// stored: they are made from the sums)
+	keys *bodyKeys
 }
 
 type cachedLinked struct {
@@ -423,14 +427,14 @@ func (l *loader) renderCached(r *postResult, idx *siteIndex) {
 	// From here on the post reads its body back from the cache, as a
 	// cached render's does, rather than hold it for the rest of the build
 	// (with the base path, when it was rendered without)
-	l.useBody(r, hk, tk, c.Images)
+	l.useBody(r, newBodyKeys(hk, tk), c.Images)
 	p.TOC, p.Image = l.rebaseIf(r, p.TOC), l.rebaseIf(r, p.Image)
 }
 
 // useBody gives r the body cached under the sums html and text, whose
 // images are images: with the build's base path where a neutral render
 // put the placeholder.
-func (l *loader) useBody(r *postResult, html, text [32]byte, images []string) {
+func (l *loader) useBody(r *postResult, keys *bodyKeys, images []string) {
 	base := ""
 	if l.neutral(r) {
 		base = l.rebase
@@ -438,7 +442,19 @@ func (l *loader) useBody(r *postResult, html, text [32]byte, images []string) {
 			images[i] = rebase(src, base)
 		}
 	}
-	r.post.body = cachedBody(l.cache, html, text, images, base)
+	r.post.body = cachedBody(l.cache, keys, images, base)
+}
+
+// bodyKeys are the sums of a post's HTML and text and the RenderCache keys
+// of the two and of the text's words: made once a post, as each is a
+// SHA-256 (bodyCached asks the cache for them, the post reads them).
+type bodyKeys struct {
+	htmlSum, textSum  [32]byte
+	html, text, words [32]byte
+}
+
+func newBodyKeys(htmlSum, textSum [32]byte) *bodyKeys {
+	return &bodyKeys{htmlSum: htmlSum, textSum: textSum, html: bodyKey("html", htmlSum), text: bodyKey("text", textSum), words: wordsKey(textSum)}
 }
 
 // bodyKey is the RenderCache key of a post's HTML or text whose SHA-256 is
@@ -561,8 +577,9 @@ func (l *loader) prefetchRenders(ctx context.Context, results []*postResult) (wa
 // bodyCached says whether the cache still holds c's body, when it can
 // tell (else it assumes so; a body that turns out missing is Post.BodyErr).
 func (l *loader) bodyCached(c *cachedRender) bool {
+	c.keys = newBodyKeys(c.HTMLSum, c.TextSum)
 	h, ok := l.cache.(cacheHas)
-	return !ok || h.Has(bodyKey("html", c.HTMLSum)) && h.Has(bodyKey("text", c.TextSum)) && h.Has(wordsKey(c.TextSum))
+	return !ok || h.Has(c.keys.html) && h.Has(c.keys.text) && h.Has(c.keys.words)
 }
 
 func (l *loader) stillValid(idx *siteIndex, reads []cachedRead) bool {
@@ -585,7 +602,11 @@ func (l *loader) apply(r *postResult, c *cachedRender) {
 	for _, src := range c.Images {
 		images = append(images, strings.Clone(src))
 	}
-	l.useBody(r, c.HTMLSum, c.TextSum, images)
+	keys := c.keys
+	if keys == nil {
+		keys = newBodyKeys(c.HTMLSum, c.TextSum)
+	}
+	l.useBody(r, keys, images)
 	p.Math, p.Diagrams = p.Math || c.Math, p.Diagrams || c.Diagrams
 	for _, d := range c.Diags {
 		if d.Severity == SeverityError {
