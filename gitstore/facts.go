@@ -106,6 +106,9 @@ type objectFacts struct {
 	mu    sync.Mutex
 	sizes map[plumbing.Hash]fact[int64]
 	trees map[plumbing.Hash]fact[treeSummary]
+	// learnt are blob sizes read from fetched packs, not yet asked for
+	// (learn): not saved
+	learnt map[plumbing.Hash]int64
 	// contents are trees' contents, contentBytes their total length,
 	// bounded by maxContents and maxContentBytes
 	contents                     map[plumbing.Hash]fact[[]byte]
@@ -139,6 +142,13 @@ func (f *objectFacts) blobSize(s storer.EncodedObjectStorer, h plumbing.Hash) (i
 	f.ensureLoaded()
 	f.mu.Lock()
 	n, ok := use(f.sizes, h)
+	if !ok {
+		if n, ok = f.learnt[h]; ok {
+			delete(f.learnt, h)
+			put(f.sizes, h, n, f.maxSizes)
+			f.added = true
+		}
+	}
 	f.mu.Unlock()
 	if ok {
 		return n, nil
@@ -185,6 +195,27 @@ func (f *objectFacts) putTree(h plumbing.Hash, sum treeSummary) {
 		f.added = true
 	}
 	f.mu.Unlock()
+}
+
+// learn keeps sizes of blobs learnt from a fetched pack (learnSizes) in
+// memory: one becomes a fact, saved with the others, when it is asked for
+// (blobSize), so that a fetched history's old blobs do not fill the file
+// every publish reads. At the bound, the sizes learnt before are dropped.
+func (f *objectFacts) learn(sizes map[plumbing.Hash]int64) {
+	if f == nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.learnt == nil || len(f.learnt)+len(sizes) > f.maxSizes {
+		f.learnt = make(map[plumbing.Hash]int64, len(sizes))
+	}
+	for h, n := range sizes {
+		if len(f.learnt) >= f.maxSizes {
+			return
+		}
+		f.learnt[h] = n
+	}
 }
 
 // treeContent is the remembered content of tree h: what its object holds

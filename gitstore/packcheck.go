@@ -11,8 +11,6 @@ import (
 	"os"
 
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
-
-	"github.com/go-git/go-git/v5/plumbing/hash"
 )
 
 // go-git's pack parser reads every object it indexes whole into memory (a
@@ -45,16 +43,24 @@ func (r *Repo) storePack(ctx context.Context, rd io.Reader, max int64) (int64, e
 	}
 	// A pack the check cannot parse is go-git's to refuse, with its own
 	// error; only a limit stops it here.
-	if err := checkPack(ctx, bufio.NewReaderSize(f, 64<<10), max); err != nil {
-		_, isLimit := errors.AsType[*limitError](err)
+	var entries []packEntry
+	checkErr := checkPack(ctx, f, max, &entries)
+	if checkErr != nil {
+		_, isLimit := errors.AsType[*limitError](checkErr)
 		if isLimit || ctx.Err() != nil {
-			return n, err
+			return n, checkErr
 		}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return n, fmt.Errorf("receive pack: %w", err)
 	}
-	return n, packfile.UpdateObjectStorage(r.st, f)
+	if err := packfile.UpdateObjectStorage(r.st, f); err != nil {
+		return n, err
+	}
+	if checkErr == nil {
+		r.learnSizes(f, entries)
+	}
+	return n, nil
 }
 
 // Pack object types, as the pack format numbers them.
@@ -63,12 +69,16 @@ const (
 	packREFDelta = 7
 )
 
-// checkPack reads a pack (version 2 or 3) from r, checking each object's
+// checkPack reads a pack (version 2 or 3) from rd, checking each object's
 // size (for a delta, the size of the object it makes) before reading its
 // data; it inflates only to find where each object ends, into no buffer,
 // and no more than each object's header declares. It stops when ctx ends. It returns a *limitError for an object
-// larger than max, and another error for a pack it cannot parse.
-func checkPack(ctx context.Context, r *bufio.Reader, max int64) error {
+// larger than max, and another error for a pack it cannot parse. When
+// entries is not nil, it gets what the check learnt of each entry
+// (learnSizes).
+func checkPack(ctx context.Context, rd io.Reader, max int64, entries *[]packEntry) error {
+	cr := &countReader{r: rd}
+	r := bufio.NewReaderSize(cr, 64<<10)
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return fmt.Errorf("pack header: %w", err)
@@ -80,11 +90,18 @@ func checkPack(ctx context.Context, r *bufio.Reader, max int64) error {
 		return fmt.Errorf("pack version %d", v)
 	}
 	count := binary.BigEndian.Uint32(hdr[8:12])
+	if entries != nil && count > maxLearntEntries {
+		entries = nil // a pack this large is not worth the memory: its sizes are read when asked
+	}
+	if entries != nil {
+		*entries = make([]packEntry, 0, count)
+	}
 	var zr io.ReadCloser
 	for i := uint32(0); i < count; i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		e := packEntry{off: cr.n - int64(r.Buffered())}
 		typ, size, err := objectHeader(r)
 		if err != nil {
 			return fmt.Errorf("object %d: %w", i, err)
@@ -92,19 +109,34 @@ func checkPack(ctx context.Context, r *bufio.Reader, max int64) error {
 		if size > max {
 			return objectTooLarge(typ, size, max)
 		}
+		e.typ, e.size = typ, size
 		switch typ {
 		case packOFSDelta:
-			for { // the base's negative offset: 7 bits a byte
+			// the base's offset back from this entry: 7 bits a byte, most
+			// significant first, each byte after the first adding one
+			// (git's encoding, so that no two encodings are equal)
+			var back int64
+			for n := 0; ; n++ {
 				b, err := r.ReadByte()
 				if err != nil {
 					return fmt.Errorf("object %d: %w", i, err)
 				}
+				if n > 0 {
+					back++
+				}
+				if back > 1<<55 {
+					return fmt.Errorf("object %d: base offset overflows", i)
+				}
+				back = back<<7 | int64(b&0x7f)
 				if b&0x80 == 0 {
 					break
 				}
 			}
+			if e.base = e.off - back; back == 0 || e.base < 12 {
+				e.base = -1 // not in the pack: go-git refuses it
+			}
 		case packREFDelta:
-			if _, err := r.Discard(hash.Size); err != nil {
+			if _, err := io.ReadFull(r, e.ref[:]); err != nil {
 				return fmt.Errorf("object %d: %w", i, err)
 			}
 		}
@@ -132,12 +164,16 @@ func checkPack(ctx context.Context, r *bufio.Reader, max int64) error {
 			if target > uint64(max) {
 				return objectTooLarge(typ, int64(min(target, 1<<62)), max)
 			}
+			e.size = int64(target)
 			data = dr
 		}
 		if n, err := io.Copy(io.Discard, data); err != nil {
 			return fmt.Errorf("object %d: %w", i, err)
 		} else if n > size {
 			return fmt.Errorf("object %d inflates past its declared %d bytes", i, size)
+		}
+		if entries != nil {
+			*entries = append(*entries, e)
 		}
 	}
 	return nil

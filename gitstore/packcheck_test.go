@@ -1,7 +1,6 @@
 package gitstore
 
 import (
-	"bufio"
 	"bytes"
 	"compress/zlib"
 	"context"
@@ -111,7 +110,7 @@ func TestCheckPack(t *testing.T) {
 		}(), 64 << 20, "file size limit exceeded by a tree in the fetched history"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkPack(context.Background(), bufio.NewReader(bytes.NewReader(tc.pack)), tc.max)
+			err := checkPack(context.Background(), bytes.NewReader(tc.pack), tc.max, nil)
 			_, isLimit := errors.AsType[*limitError](err)
 			if tc.want == "" {
 				if err != nil {
@@ -197,9 +196,17 @@ func FuzzCheckPack(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pack []byte, max int64) {
 		max = max & (64<<20 - 1) // as MaxFileBytes is: inflating stays bounded
 
-		err := checkPack(context.Background(), bufio.NewReader(bytes.NewReader(pack)), max)
+		var entries []packEntry
+		err := checkPack(context.Background(), bytes.NewReader(pack), max, &entries)
 		if lim, ok := errors.AsType[*limitError](err); ok && lim.got <= lim.max {
 			t.Fatalf("limit error within the limit: %v", lim)
+		}
+		for i, e := range entries {
+			// every entry starts after the header and the one before, and
+			// a delta's base lies before it
+			if e.off < 12 || (i > 0 && e.off <= entries[i-1].off) || e.size < 0 || (e.typ == packOFSDelta && (e.base < -1 || e.base >= e.off)) {
+				t.Fatalf("entry %d: %+v", i, e)
+			}
 		}
 	})
 }
