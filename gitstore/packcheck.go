@@ -2,7 +2,6 @@ package gitstore
 
 import (
 	"bufio"
-	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"os"
 
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/klauspost/compress/zlib"
 )
 
 // go-git's pack parser reads every object it indexes whole into memory (a
