@@ -94,7 +94,8 @@ func checkPack(ctx context.Context, rd io.Reader, max int64, entries *[]packEntr
 		entries = nil // a pack this large is not worth the memory: its sizes are read when asked
 	}
 	if entries != nil {
-		*entries = make([]packEntry, 0, count)
+		// grown as entries are read: the count is the remote's word
+		*entries = make([]packEntry, 0, min(count, 1<<16))
 	}
 	var zr io.ReadCloser
 	for i := uint32(0); i < count; i++ {
