@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -106,8 +107,8 @@ type objectFacts struct {
 	mu    sync.Mutex
 	sizes map[plumbing.Hash]fact[int64]
 	trees map[plumbing.Hash]fact[treeSummary]
-	// learnt are blob sizes read from fetched packs, not yet asked for
-	// (learn): not saved
+	// learnt are blob sizes read from fetched packs and not asked for
+	// yet (learn): not saved
 	learnt map[plumbing.Hash]int64
 	// contents are trees' contents, contentBytes their total length,
 	// bounded by maxContents and maxContentBytes
@@ -197,26 +198,29 @@ func (f *objectFacts) putTree(h plumbing.Hash, sum treeSummary) {
 	f.mu.Unlock()
 }
 
-// learn keeps sizes of blobs learnt from a fetched pack (learnSizes) in
-// memory: one becomes a fact, saved with the others, when it is asked for
-// (blobSize), so that a fetched history's old blobs do not fill the file
-// every publish reads. At the bound, the sizes learnt before are dropped.
+// learn keeps the sizes of the blobs of fetched packs (learnSizes) in
+// memory, for the tree checks that follow the fetches: one becomes a fact,
+// saved with the others, when it is asked for (blobSize), so that a
+// fetched history's old blobs do not fill the file every publish reads.
+// Past maxLearntSizes the sizes of earlier fetches are dropped, so that a
+// server's Store does not gather them fetch after fetch (a size dropped is
+// read from the objects when asked, as before).
 func (f *objectFacts) learn(sizes map[plumbing.Hash]int64) {
 	if f == nil {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.learnt == nil || len(f.learnt)+len(sizes) > f.maxSizes {
-		f.learnt = make(map[plumbing.Hash]int64, len(sizes))
+	if f.learnt == nil || len(f.learnt)+len(sizes) > maxLearntSizes {
+		f.learnt = sizes
+		return
 	}
-	for h, n := range sizes {
-		if len(f.learnt) >= f.maxSizes {
-			return
-		}
-		f.learnt[h] = n
-	}
+	maps.Copy(f.learnt, sizes)
 }
+
+// maxLearntSizes bounds the sizes learn keeps from more than one fetch
+// (about 4 MB of map).
+const maxLearntSizes = 1 << 17
 
 // treeContent is the remembered content of tree h: what its object holds
 // after the header, the entries. The caller checks it against h (readTree

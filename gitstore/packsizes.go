@@ -95,7 +95,7 @@ func blobSizes(entries []packEntry, idx *idxfile.MemoryIndex) map[plumbing.Hash]
 		}
 		return 0
 	}
-	iter, err := idx.EntriesByOffset()
+	iter, err := idx.Entries()
 	if err != nil {
 		return nil
 	}

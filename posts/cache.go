@@ -576,6 +576,7 @@ func (l *loader) prefetchRenders(ctx context.Context, results []*postResult) (wa
 
 // bodyCached says whether the cache still holds c's body, when it can
 // tell (else it assumes so; a body that turns out missing is Post.BodyErr).
+// It gives c its body's keys, which apply uses.
 func (l *loader) bodyCached(c *cachedRender) bool {
 	c.keys = newBodyKeys(c.HTMLSum, c.TextSum)
 	h, ok := l.cache.(cacheHas)
